@@ -1,0 +1,1 @@
+"""The search engine: scan -> chunk -> embed -> store -> search. Knows nothing of LSP."""

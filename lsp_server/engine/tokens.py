@@ -1,0 +1,59 @@
+"""Code-aware tokens for the lexical index: identifiers are split into their words.
+
+`parseHTTPRequest` and `parse_http_request` both index as "parse http request" plus the
+whole identifier, so a query in either style (or in plain words) finds them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+# Splits camelCase, PascalCase and acronyms: "parseHTTPRequest2" -> parse, HTTP, Request, 2
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+# Words that carry no meaning in a question about code ("where do we ...").
+STOPWORDS = frozenset(
+    """a an and are as at be by can do does for from how i if in into is it its me my of on
+    or our that the their then there these this to was we what when where which who why will
+    with you your find show code function functions method""".split()  # noqa: SIM905
+)
+
+MAX_QUERY_TERMS = 64
+
+
+def identifier_words(identifier: str) -> list[str]:
+    """Lower-cased words of one identifier, without the identifier itself."""
+    return [w.lower() for part in identifier.split("_") for w in _WORD.findall(part)]
+
+
+def code_tokens(text: str) -> Iterable[str]:
+    """Every identifier's words, then the whole identifier when it had several words."""
+    for match in _IDENTIFIER.finditer(text):
+        identifier = match.group()
+        words = identifier_words(identifier)
+        yield from words
+        if len(words) > 1:
+            yield identifier.lower().strip("_")
+
+
+def index_text(text: str) -> str:
+    """The document form stored in FTS5 (its own tokenizer then splits on spaces)."""
+    return " ".join(code_tokens(text))
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct meaningful terms of a query, in order, capped for long snippet queries."""
+    seen: dict[str, None] = {}
+    for token in code_tokens(text):
+        if token not in STOPWORDS and len(token) > 1 and token not in seen:
+            seen[token] = None
+            if len(seen) >= MAX_QUERY_TERMS:
+                break
+    return list(seen)
+
+
+def fts_match_expression(terms: Iterable[str]) -> str:
+    """An FTS5 MATCH expression that ORs the terms (BM25 then ranks by how many match)."""
+    return " OR ".join(f'"{term}"' for term in terms)

@@ -1,0 +1,214 @@
+"""The HNSW index (hnswlib, cosine) over chunk vectors: fast, in memory, rebuildable.
+
+Labels are chunk ids. The file on disk is a cache of SQLite's vectors: it is saved atomically
+with a sidecar that records its checksum and deleted labels, and on open it is reconciled
+with SQLite (or rebuilt when missing, stale beyond repair, or corrupt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+_M = 16
+_EF_CONSTRUCTION = 200
+_EF_SEARCH = 128
+_INITIAL_CAPACITY = 1024
+# Rebuild when this share of the graph is deleted elements (they still cost search time).
+_MAX_DELETED_SHARE = 0.3
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Writes through a temporary file, fsyncs, then renames: readers never see a torn file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class VectorIndex:
+    """A thread-safe wrapper over one hnswlib index."""
+
+    def __init__(self, path: Path, dim: int) -> None:
+        self.path = path
+        self.sidecar = path.with_suffix(".json")
+        self.dim = dim
+        self._lock = threading.RLock()
+        self._deleted: set[int] = set()
+        self._labels: set[int] = set()
+        self._index = self._new_index(_INITIAL_CAPACITY)
+        self.dirty = False
+
+    @staticmethod
+    def _new_index_for(dim: int, capacity: int) -> hnswlib.Index:
+        index = hnswlib.Index(space="cosine", dim=dim)
+        index.init_index(max_elements=capacity, M=_M, ef_construction=_EF_CONSTRUCTION)
+        index.set_ef(_EF_SEARCH)
+        index.set_num_threads(os.cpu_count() or 1)
+        return index
+
+    def _new_index(self, capacity: int) -> hnswlib.Index:
+        return self._new_index_for(self.dim, capacity)
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._labels) - len(self._deleted)
+
+    def live_labels(self) -> set[int]:
+        with self._lock:
+            return self._labels - self._deleted
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def load(self) -> str | None:
+        """Loads the saved index; returns why it could not be used, or None on success."""
+        if not self.path.exists() or not self.sidecar.exists():
+            return "no saved vector index"
+        try:
+            meta = json.loads(self.sidecar.read_text())
+            if meta.get("format") != FORMAT or meta.get("dim") != self.dim:
+                return "vector index format or dimension changed"
+            if meta.get("size") != self.path.stat().st_size:
+                return "vector index file has the wrong size (truncated?)"
+            if meta.get("digest") != _file_digest(self.path):
+                return "vector index file is corrupt (checksum mismatch)"
+            index = hnswlib.Index(space="cosine", dim=self.dim)
+            index.load_index(str(self.path), max_elements=int(meta["capacity"]))
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError) as exc:
+            return f"vector index unreadable: {exc}"
+        index.set_ef(_EF_SEARCH)
+        index.set_num_threads(os.cpu_count() or 1)
+        with self._lock:
+            self._index = index
+            self._labels = {int(x) for x in index.get_ids_list()}
+            self._deleted = {int(x) for x in meta.get("deleted", [])} & self._labels
+            self.dirty = False
+        return None
+
+    def reconcile(
+        self,
+        expected: set[int],
+        vectors_for: Callable[[list[int]], Iterable[tuple[list[int], np.ndarray]]],
+    ) -> tuple[int, int]:
+        """Makes the live labels equal `expected`; returns (added, removed)."""
+        live = self.live_labels()
+        extra = live - expected
+        missing = sorted(expected - live)
+        self.remove(extra)
+        for ids, vectors in vectors_for(missing) if missing else ():
+            self.add(ids, vectors)
+        return len(missing), len(extra)
+
+    def rebuild(self, batches: Iterable[tuple[list[int], np.ndarray]], total: int) -> None:
+        index = self._new_index(max(_INITIAL_CAPACITY, int(total * 1.25)))
+        labels: set[int] = set()
+        for ids, vectors in batches:
+            if ids:
+                index.add_items(vectors, ids)
+                labels.update(ids)
+        with self._lock:
+            self._index = index
+            self._labels = labels
+            self._deleted = set()
+            self.dirty = True
+
+    def needs_compaction(self) -> bool:
+        return len(self._deleted) > max(1000, _MAX_DELETED_SHARE * len(self._labels))
+
+    # -- updates -------------------------------------------------------------------------------
+
+    def add(self, ids: list[int], vectors: np.ndarray) -> None:
+        if not ids:
+            return
+        with self._lock:
+            revived = [i for i in ids if i in self._deleted]
+            for label in revived:  # ids are never reused, but be safe after a partial crash
+                self._index.unmark_deleted(label)
+                self._deleted.discard(label)
+            needed = len(self._labels | set(ids))
+            capacity = self._index.get_max_elements()
+            if needed > capacity:
+                self._index.resize_index(max(needed, capacity * 2))
+            self._index.add_items(vectors, ids)
+            self._labels.update(ids)
+            self.dirty = True
+
+    def remove(self, ids: Iterable[int]) -> None:
+        with self._lock:
+            for label in ids:
+                if label in self._labels and label not in self._deleted:
+                    self._index.mark_deleted(label)
+                    self._deleted.add(label)
+                    self.dirty = True
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def query(
+        self, vector: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None
+    ) -> list[tuple[int, float]]:
+        """(label, cosine similarity) of the k nearest live vectors, best first."""
+        with self._lock:
+            available = len(self)
+            k = min(k, available)
+            if k <= 0:
+                return []
+            self._index.set_ef(max(_EF_SEARCH, k))
+            try:
+                labels, distances = self._index.knn_query(
+                    vector.reshape(1, -1), k=k, filter=allowed
+                )
+            except RuntimeError:
+                # A filter or heavy deletion can leave fewer than k reachable neighbours.
+                return self.query(vector, k // 2, allowed) if k > 1 else []
+        return [
+            (int(label), 1.0 - float(dist))
+            for label, dist in zip(labels[0], distances[0], strict=True)
+        ]
+
+    # -- saving --------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        with self._lock:
+            if not self.dirty:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.path, lambda tmp: self._index.save_index(str(tmp)))
+            meta = {
+                "format": FORMAT,
+                "dim": self.dim,
+                "capacity": self._index.get_max_elements(),
+                "size": self.path.stat().st_size,
+                "digest": _file_digest(self.path),
+                "deleted": sorted(self._deleted),
+            }
+            write_atomically(self.sidecar, lambda tmp: tmp.write_text(json.dumps(meta)))
+            self.dirty = False

@@ -1,0 +1,252 @@
+"""Index bookkeeping: incremental updates, persistence, recovery. Uses the hashing encoder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lsp_server.engine.settings import EngineSettings
+from lsp_server.engine.workspace import IndexError_, WorkspaceIndex
+
+from .conftest import HashingEncoder
+
+
+def _bump_mtime(path: Path) -> None:
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def _symbols(index: WorkspaceIndex, path: str) -> list[str]:
+    return [c.chunk.symbol for c in index.store.chunks_of_file(path)]
+
+
+def test_index_builds_lexical_then_vectors(workspace, open_index, encoder):
+    index = open_index(workspace)
+    report = index.sync()
+    assert report.added == 9  # every fixture file but none ignored
+    status = index.status()
+    assert status.files == 9 and status.chunks > 20 and status.embedded == 0
+    embedded = index.embed_pending()
+    assert embedded.encoded == status.chunks
+    assert index.status().pending == 0
+    assert "HttpClient.fetch_with_retry" in _symbols(index, "http/client.py")
+
+
+def test_second_sync_with_nothing_changed_does_no_work(workspace, open_index, encoder):
+    index = open_index(workspace)
+    index.index()
+    calls = encoder.calls
+    report = index.sync()
+    assert (report.added, report.changed, report.removed) == (0, 0, 0)
+    assert report.unchanged == 9
+    assert index.embed_pending().encoded == 0
+    assert encoder.calls == calls
+
+
+def test_editing_one_function_reembeds_only_that_chunk(workspace, open_index, encoder):
+    index = open_index(workspace)
+    index.index()
+    before = len(encoder.texts)
+    source = workspace / "textutil" / "strings.py"
+    source.write_text(source.read_text().replace("return \"-\".join(words)",
+                                                 "return \"_\".join(words)"))
+    update = index.update_file(source)
+    assert update.status == "updated"
+    assert (update.chunks_added, update.chunks_removed) == (1, 1)
+    assert index.embed_pending().encoded == 1
+    new_texts = encoder.texts[before:]
+    assert len(new_texts) == 1 and "def slugify" in new_texts[0]
+
+
+def test_saving_an_unchanged_file_costs_nothing(workspace, open_index, encoder):
+    index = open_index(workspace)
+    index.index()
+    calls = encoder.calls
+    path = workspace / "storage" / "cache.py"
+    _bump_mtime(path)
+    assert index.update_file(path).status == "unchanged"
+    assert index.embed_pending().encoded == 0
+    assert encoder.calls == calls
+
+
+def test_lines_added_above_move_chunks_without_reembedding(workspace, open_index, encoder):
+    index = open_index(workspace)
+    index.index()
+    path = workspace / "storage" / "cache.py"
+    path.write_text("# a new comment line\n\n" + path.read_text())
+    update = index.update_file(path)
+    assert update.chunks_added == 1  # only the top-level block changed
+    chunks = {c.chunk.symbol: c.chunk for c in index.store.chunks_of_file("storage/cache.py")}
+    assert chunks["LRUCache.get"].start_line == 12
+
+
+def test_delete_and_rename_files(workspace, open_index, encoder):
+    index = open_index(workspace)
+    index.index()
+    calls = encoder.calls
+    (workspace / "web" / "api.js").unlink()
+    (workspace / "storage" / "cache.py").rename(workspace / "storage" / "lru.py")
+    report = index.sync()
+    assert report.removed == 2 and report.added == 1
+    assert index.store.file("web/api.js") is None
+    assert "LRUCache.put" in _symbols(index, "storage/lru.py")
+    # The moved code keeps its cached vectors: nothing new for the model.
+    assert index.embed_pending().encoded == 0
+    assert encoder.calls == calls
+    assert index.status().pending == 0
+
+
+def test_remove_file_drops_its_search_results(workspace, open_index):
+    index = open_index(workspace)
+    index.index()
+    assert any(r.path == "web/api.js" for r in index.search("debounce").results)
+    index.remove_file("web/api.js")
+    assert not any(r.path == "web/api.js" for r in index.search("debounce").results)
+
+
+def test_sync_sees_changes_made_while_closed(workspace, encoder):
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+    (workspace / "textutil" / "new_module.py").write_text(
+        "def reverse_words(text):\n    return ' '.join(reversed(text.split()))\n")
+    (workspace / "legacy" / "old_helpers.py").unlink()
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        report = index.sync()
+        assert (report.added, report.removed) == (1, 1)
+        index.embed_pending()
+        top = index.search("reverse_words").results[0]
+        assert top.path == "textutil/new_module.py" and top.symbol == "reverse_words"
+
+
+def test_reopen_gives_the_same_results(workspace, encoder):
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        before = [r.to_json() for r in index.search("cache evicts oldest entry").results]
+    calls = encoder.calls
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        after = [r.to_json() for r in index.search("cache evicts oldest entry").results]
+    assert after == before and before
+    assert encoder.calls == calls + 1  # the query alone
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "garbage"])
+def test_damaged_vector_file_is_rebuilt_from_sqlite(workspace, encoder, damage):
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        expected = [r.to_json() for r in index.search("levenshtein edit distance").results]
+        vector_file = index.index_dir / "vectors.hnsw"
+    if damage == "truncate":
+        vector_file.write_bytes(vector_file.read_bytes()[:100])
+    elif damage == "delete":
+        vector_file.unlink()
+    else:
+        vector_file.write_bytes(os.urandom(vector_file.stat().st_size))
+    calls = encoder.calls
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert len(index._vectors or []) == index.status().embedded
+        assert [r.to_json() for r in index.search("levenshtein edit distance").results] == expected
+    assert encoder.calls == calls + 1  # rebuilt from stored vectors, not re-embedded
+
+
+def test_stale_vector_file_is_reconciled(workspace, encoder):
+    """A crash after SQLite committed but before the HNSW save loses nothing."""
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        saved = (index.index_dir / "vectors.hnsw").read_bytes()
+        sidecar = (index.index_dir / "vectors.json").read_bytes()
+        (workspace / "web" / "api.js").unlink()
+        (workspace / "textutil" / "extra.py").write_text("def triple(x):\n    return 3 * x\n")
+        index.sync()
+        index.embed_pending()
+        index_dir = index.index_dir
+    (index_dir / "vectors.hnsw").write_bytes(saved)
+    (index_dir / "vectors.json").write_bytes(sidecar)
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert index._vectors is not None
+        assert index._vectors.live_labels() == index.store.embedded_ids()
+
+
+def test_model_change_rebuilds_with_a_notice(workspace, encoder):
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+
+    class OtherEncoder(HashingEncoder):
+        identity = "another-model|dim64"
+
+    other = OtherEncoder()
+    with WorkspaceIndex(workspace, encoder=other) as index:
+        assert any("embedding model changed" in n for n in index.notices)
+        assert index.status().files == 0  # cleared, not mixed
+        index.index()
+        assert other.calls > 0 and index.status().pending == 0
+
+
+def test_corrupt_database_is_moved_aside_and_rebuilt(workspace, encoder):
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        db = index.index_dir / "index.sqlite"
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert any("corrupt" in n for n in index.notices)
+        index.index()
+        assert index.search("slugify").results[0].symbol == "slugify"
+    assert list(db.parent.glob("index.sqlite.corrupt-*"))
+
+
+def test_second_process_gets_a_read_only_index(workspace, encoder):
+    with WorkspaceIndex(workspace, encoder=encoder) as owner:
+        owner.index()
+        second = WorkspaceIndex(workspace, encoder=encoder)
+        try:
+            assert second.read_only
+            assert second.search("slugify").results[0].symbol == "slugify"
+            with pytest.raises(IndexError_, match="read-only"):
+                second.sync()
+        finally:
+            second.close()
+
+
+def test_paths_outside_the_workspace_are_refused(workspace, open_index, tmp_path):
+    index = open_index(workspace)
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("x = 1\n")
+    with pytest.raises(IndexError_, match="outside the workspace"):
+        index.update_file(outside)
+    with pytest.raises(IndexError_, match="outside the workspace"):
+        index.similar("../elsewhere.py", 0, 0)
+
+
+def test_ignored_and_oversized_files_are_not_indexed(workspace, open_index):
+    (workspace / ".gitignore").write_text("legacy/\n")
+    (workspace / "big.py").write_text("x = 1\n" * 50_000)
+    index = open_index(workspace, max_file_size=100_000)
+    report = index.sync()
+    assert index.store.file("legacy/old_helpers.py") is None
+    assert index.store.file("big.py") is None
+    assert any(s.path == "big.py" and "too large" in s.reason for s in report.skipped)
+
+
+def test_index_lives_in_the_cache_dir_not_the_workspace(workspace, open_index, private_cache):
+    before = sorted(p.relative_to(workspace) for p in workspace.rglob("*"))
+    index = open_index(workspace)
+    index.index()
+    index.save()
+    assert sorted(p.relative_to(workspace) for p in workspace.rglob("*")) == before
+    assert index.index_dir.is_relative_to(private_cache)
+    assert (index.index_dir.stat().st_mode & 0o777) == 0o700
+
+
+def test_copied_workspace_reuses_nothing_but_its_own_index(workspace, encoder, tmp_path):
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        first_dir = index.index_dir
+    copy = tmp_path / "copy"
+    shutil.copytree(workspace, copy)
+    with WorkspaceIndex(copy, EngineSettings(), encoder=encoder) as index:
+        assert index.index_dir != first_dir
+        assert index.status().files == 0
