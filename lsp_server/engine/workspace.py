@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,8 @@ PRIORITY_OPEN = 1  # files open or saved in the editor are embedded before the r
 _COMMIT_EVERY_FILES = 200
 _EMBED_ROUND = 64  # chunks per encoder call: small enough to re-check priorities often
 _CANDIDATES = 100  # per ranking, before fusion
+_TEXT_AFTER_FRAMES = 0.9  # search_text(): score factor for results that no frame named
+_FRAME_STEP = 0.005  # score step between frames, so 20 frames stay above any text result
 
 
 class IndexError_(RuntimeError):
@@ -139,8 +141,10 @@ class WorkspaceIndex:
         # HNSW changes wait for the SQLite commit, so a rollback never leaves them applied.
         self._queued_adds: list[tuple[list[int], np.ndarray]] = []
         self._queued_removes: list[int] = []
+        self._writing = threading.RLock()
         self._lock_file: int | None = None
         self.read_only = False
+        self.session_encoded = 0  # chunks sent to the model since this index was opened
         self._closed = False
         self._open()
 
@@ -233,20 +237,22 @@ class WorkspaceIndex:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A SQLite write transaction; queued HNSW changes are applied once it commits."""
-        with self.store.transaction() as conn:
+        """A SQLite write transaction; queued HNSW changes are applied once it commits.
+
+        The lock spans commit and apply, so concurrent writers (the background indexer and
+        a save) never see each other's queue.
+        """
+        with self._writing:
             self._queued_adds, self._queued_removes = [], []
             try:
-                yield conn
-            except BaseException:
+                with self.store.transaction() as conn:
+                    yield conn
+                if self._queued_removes and self._vectors is not None:
+                    self._vectors.remove(self._queued_removes)
+                for ids, matrix in self._queued_adds:
+                    self._ensure_vectors(matrix.shape[1]).add(ids, matrix)
+            finally:
                 self._queued_adds, self._queued_removes = [], []
-                raise
-        adds, removes = self._queued_adds, self._queued_removes
-        self._queued_adds, self._queued_removes = [], []
-        if removes and self._vectors is not None:
-            self._vectors.remove(removes)
-        for ids, matrix in adds:
-            self._ensure_vectors(matrix.shape[1]).add(ids, matrix)
 
     def _ensure_vectors(self, dim: int) -> VectorIndex:
         with self._vectors_lock:
@@ -469,14 +475,15 @@ class WorkspaceIndex:
         """Re-indexes one file after a save or an outside change (or drops it if gone)."""
         self._require_writable()
         rel = self.relative(path)
+        if not (self.root / rel).is_file():
+            return FileUpdate(
+                rel, "removed", "file does not exist", chunks_removed=self.remove_file(rel)
+            )
         checked = self.scanner.check_file(self.root / rel)
         if checked is None or isinstance(checked, SkippedFile):
-            removed = self.remove_file(rel)
+            reason = checked.reason if checked is not None else "excluded or not source code"
             status = "skipped" if checked is not None else "ignored"
-            reason = checked.reason if isinstance(checked, SkippedFile) else ""
-            if not removed and checked is None and not (self.root / rel).exists():
-                status, reason = "removed", "file does not exist"
-            return FileUpdate(rel, status, reason, chunks_removed=removed)
+            return FileUpdate(rel, status, reason, chunks_removed=self.remove_file(rel))
         try:
             text = read_source(checked.abs_path, self.settings.max_file_size)
         except SourceError as exc:
@@ -530,8 +537,7 @@ class WorkspaceIndex:
                     Progress("embed", done, max(total, done), f"{done}/{max(total, done)} chunks")
                 )
         report.seconds = time.monotonic() - started
-        if report.encoded or report.cached:
-            self.save()
+        self.session_encoded += report.encoded
         return report
 
     def _embed_round(self, rows: list[tuple[int, str, str]], report: EmbedReport) -> None:
@@ -566,6 +572,7 @@ class WorkspaceIndex:
         synced = self.sync(progress, cancel)
         embedded = self.embed_pending(progress, cancel)
         self.store.prune_embeddings(self.encoder.identity, keep_unused=self._cache_slack())
+        self.save()
         return synced, embedded
 
     def _cache_slack(self) -> int:
@@ -701,7 +708,10 @@ class WorkspaceIndex:
             snippet, limit=limit, include=include, exclude=exclude, languages=languages
         )
         seen = {(r.path, r.start_line) for r in located}
-        rest = [r for r in response.results if (r.path, r.start_line) not in seen]
+        # Named locations are certain; similar text ranks below them, here and when the
+        # server merges several folders' results by score.
+        rest = [replace(r, score=r.score * _TEXT_AFTER_FRAMES) for r in response.results
+                if (r.path, r.start_line) not in seen]
         response.results = (located + rest)[:limit]
         return response
 
@@ -714,7 +724,7 @@ class WorkspaceIndex:
                 continue
             chunk = self._chunk_at(rel, frame.line - 1)
             if chunk is not None:
-                results.append(self._result(Hit(0, chunk, 1.0 - rank * 0.01)))
+                results.append(self._result(Hit(0, chunk, 1.0 - rank * _FRAME_STEP)))
         return results
 
     def _resolve_frame_path(self, written: str, paths: list[str]) -> str | None:

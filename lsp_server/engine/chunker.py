@@ -1,0 +1,874 @@
+"""Split a source file into chunks: one per definition, plus blocks for the code around them.
+
+Languages with a tree-sitter grammar are split by syntax; everything else by line windows.
+
+Positions are 0-based (line, column) with an exclusive end, as in LSP, but columns count
+Python ``str`` characters (code points), not UTF-16 units: the server converts when a client
+wants UTF-16. Lines are split on ``\\r\\n``, ``\\n`` and ``\\r``, the rule LSP clients use.
+
+Nothing here recurses over the syntax tree: definitions are found by a tree-sitter query (run in
+C) and nested by a stack over their byte ranges, so deeply nested input cannot hit Python's
+recursion limit.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_right
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import import_module
+from itertools import accumulate
+
+from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range
+
+from lsp_server.engine.chunks import Chunk
+from lsp_server.engine.languages import GRAMMAR_MODULES
+
+MAX_SIGNATURE_CHARS = 200
+_SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
+# Files this large whose lines average this long are treated as minified: line windows only.
+_MINIFIED_MIN_CHARS = 100_000
+_MINIFIED_LINE_CHARS = 1_000
+
+# ---------------------------------------------------------------------------------------------
+# Per-language syntax tables
+# ---------------------------------------------------------------------------------------------
+
+_JS_QUERY = """
+[(function_declaration) (generator_function_declaration) (class_declaration)
+ (method_definition)] @def
+(variable_declarator value: [(arrow_function) (function_expression) (generator_function)]) @def
+(assignment_expression
+  left: [(identifier) (member_expression)]
+  right: [(arrow_function) (function_expression) (generator_function)]) @def
+(export_statement value: [(arrow_function) (function_expression) (class)] @def)
+(expression_statement (function_expression name: (_)) @def)
+"""
+
+_TS_QUERY = (
+    _JS_QUERY
+    + """
+[(interface_declaration) (enum_declaration) (abstract_class_declaration)] @def
+(type_alias_declaration value: (object_type)) @def
+(public_field_definition value: [(arrow_function) (function_expression)]) @def
+"""
+)
+
+_COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+
+
+@dataclass(frozen=True)
+class _Spec:
+    query: str
+    classes: frozenset[str]  # captured node types that are class-like (the rest are functions)
+    wrappers: frozenset[str] = frozenset()  # parent node types that belong to the definition
+    leading: frozenset[str] = _COMMENTS  # preceding sibling types that belong to it
+    bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
+
+
+_JS_CLASSES = frozenset({"class_declaration", "class"})
+_TS_CLASSES = _JS_CLASSES | {
+    "interface_declaration",
+    "enum_declaration",
+    "abstract_class_declaration",
+    "type_alias_declaration",
+}
+_JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
+
+_SPECS: dict[str, _Spec] = {
+    "python": _Spec(
+        query="[(function_definition) (class_definition)] @def",
+        classes=frozenset({"class_definition"}),
+        wrappers=frozenset({"decorated_definition"}),
+    ),
+    "javascript": _Spec(
+        query=_JS_QUERY + "(field_definition value: [(arrow_function) (function_expression)]) @def",
+        classes=_JS_CLASSES,
+        wrappers=_JS_WRAPPERS,
+        leading=_COMMENTS | {"decorator"},
+    ),
+    "typescript": _Spec(
+        query=_TS_QUERY,
+        classes=_TS_CLASSES,
+        wrappers=_JS_WRAPPERS | {"ambient_declaration"},
+        leading=_COMMENTS | {"decorator"},
+    ),
+    "go": _Spec(
+        query="[(function_declaration) (method_declaration) (type_spec) (type_alias)] @def",
+        classes=frozenset({"type_spec", "type_alias"}),
+        wrappers=frozenset({"type_declaration"}),
+    ),
+    "rust": _Spec(
+        query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
+                  (impl_item)] @def""",
+        classes=frozenset({"struct_item", "enum_item", "union_item", "trait_item", "impl_item"}),
+        leading=_COMMENTS | {"attribute_item"},
+    ),
+    "java": _Spec(
+        query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)
+                  (class_declaration) (interface_declaration) (enum_declaration)
+                  (record_declaration) (annotation_type_declaration)] @def""",
+        classes=frozenset(
+            {
+                "class_declaration",
+                "interface_declaration",
+                "enum_declaration",
+                "record_declaration",
+                "annotation_type_declaration",
+            }
+        ),
+    ),
+    "c": _Spec(
+        query="""(function_definition) @def
+                 [(struct_specifier body: (_)) (union_specifier body: (_))
+                  (enum_specifier body: (_))] @def""",
+        classes=frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
+        wrappers=frozenset({"type_definition"}),
+    ),
+    "cpp": _Spec(
+        query="""(function_definition) @def
+                 [(struct_specifier body: (_)) (union_specifier body: (_))
+                  (enum_specifier body: (_)) (class_specifier body: (_))] @def""",
+        classes=frozenset(
+            {"struct_specifier", "union_specifier", "enum_specifier", "class_specifier"}
+        ),
+        wrappers=frozenset({"type_definition", "template_declaration"}),
+    ),
+    "csharp": _Spec(
+        query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
+                  (operator_declaration) (conversion_operator_declaration)
+                  (class_declaration) (struct_declaration) (interface_declaration)
+                  (enum_declaration) (record_declaration) (local_function_statement)] @def""",
+        classes=frozenset(
+            {
+                "class_declaration",
+                "struct_declaration",
+                "interface_declaration",
+                "enum_declaration",
+                "record_declaration",
+            }
+        ),
+    ),
+    "ruby": _Spec(
+        query="[(method) (singleton_method) (class) (module)] @def",
+        classes=frozenset({"class", "module"}),
+        bodyless_ok=True,  # `def name; end` is still a definition
+    ),
+    "php": _Spec(
+        query="""[(function_definition) (method_declaration) (class_declaration)
+                  (interface_declaration) (trait_declaration) (enum_declaration)] @def""",
+        classes=frozenset(
+            {"class_declaration", "interface_declaration", "trait_declaration", "enum_declaration"}
+        ),
+    ),
+}
+_SPECS["tsx"] = _SPECS["typescript"]
+
+# Wrappers that may hold several definitions; they belong to one only when it is alone there.
+_SHARED_WRAPPERS = frozenset({"lexical_declaration", "variable_declaration", "type_declaration"})
+# Children of a definition that come before its header and are left out of the signature.
+_SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
+_DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})
+
+# ---------------------------------------------------------------------------------------------
+# Grammar loading: Language and Query objects are shared, Parser objects are per thread.
+# ---------------------------------------------------------------------------------------------
+
+# Grammars for re-parsing a fragment of a file, where the file's own grammar would not fit
+# (a PHP fragment has no `<?php` tag).
+_FRAGMENT_FUNCS = {"php": "language_php_only"}
+
+
+@dataclass(frozen=True)
+class _Grammar:
+    lang: Language
+    query: Query
+    fragment_lang: Language
+    fragment_query: Query
+
+
+_lock = threading.Lock()
+_grammars: dict[str, _Grammar | None] = {}
+_local = threading.local()
+
+
+def _grammar(language: str) -> _Grammar | None:
+    with _lock:
+        if language not in _grammars:
+            _grammars[language] = _load_grammar(language)
+        return _grammars[language]
+
+
+def _load_grammar(language: str) -> _Grammar | None:
+    module_name, func = GRAMMAR_MODULES[language]
+    try:
+        module = import_module(module_name)
+        lang = Language(getattr(module, func)())
+        query = Query(lang, _SPECS[language].query)
+        if language not in _FRAGMENT_FUNCS:
+            return _Grammar(lang, query, lang, query)
+        fragment = Language(getattr(module, _FRAGMENT_FUNCS[language])())
+        return _Grammar(lang, query, fragment, Query(fragment, _SPECS[language].query))
+    except Exception:  # a missing or ABI-incompatible wheel: fall back to line windows
+        return None
+
+
+def _parser(language: str, lang: Language) -> Parser:
+    parsers: dict[str, Parser] | None = getattr(_local, "parsers", None)
+    if parsers is None:
+        parsers = _local.parsers = {}
+    parser = parsers.get(language)
+    if parser is None:
+        parser = parsers[language] = Parser(lang)
+    return parser
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines and character offsets
+# ---------------------------------------------------------------------------------------------
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+class _Lines:
+    """Line starts/ends of a text (LSP rule) and conversion of char offsets to positions."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0]
+        self.ends: list[int] = []  # offset just past each line's content, before its newline
+        if "\r" not in text:  # the common case, about 5x faster than the regex
+            lengths = [len(line) for line in text.split("\n")]
+            self.starts = list(accumulate((n + 1 for n in lengths[:-1]), initial=0))
+            self.ends = [s + n for s, n in zip(self.starts, lengths, strict=True)]
+            return
+        for m in _NEWLINE.finditer(text):
+            self.ends.append(m.start())
+            self.starts.append(m.end())
+        self.ends.append(len(text))
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.starts, offset) - 1
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = self.line_of(offset)
+        return line, offset - self.starts[line]
+
+    def segments(self, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+        """The lines of [start, end) as (start, end) offsets; over-long lines are hard-cut."""
+        segs: list[tuple[int, int]] = []
+        for line in range(self.line_of(start), self.line_of(max(start, end - 1)) + 1):
+            s, e = max(start, self.starts[line]), min(end, self.ends[line])
+            if e - s <= max_chars:
+                segs.append((s, max(s, e)))
+            else:
+                segs.extend((k, min(k + max_chars, e)) for k in range(s, e, max_chars))
+        return segs
+
+
+def _byte_to_char(data: bytes, offsets: set[int]) -> dict[int, int]:
+    """Map UTF-8 byte offsets to str offsets, decoding each stretch between them only once."""
+    result: dict[int, int] = {}
+    prev_byte = prev_char = 0
+    for b in sorted(offsets):
+        snapped = b
+        while snapped < len(data) and 0x80 <= data[snapped] < 0xC0:
+            snapped += 1  # never split a character: move to the next one's first byte
+        prev_char += len(data[prev_byte:snapped].decode("utf-8", "surrogatepass"))
+        prev_byte = snapped
+        result[b] = prev_char
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Packing lines into chunks
+# ---------------------------------------------------------------------------------------------
+
+
+def _pack(
+    text: str, segs: list[tuple[int, int]], max_chars: int, max_lines: int, overlap: int
+) -> Iterator[tuple[int, int]]:
+    """Yield trimmed (start, end) char spans of consecutive segments, skipping blank ones."""
+    i, n = 0, len(segs)
+    while i < n:
+        while i < n and _blank(text, segs[i]):
+            i += 1  # never start a window on a blank line
+        if i == n:
+            return
+        j, start = i, segs[i][0]
+        while j + 1 < n and j + 1 - i < max_lines and segs[j + 1][1] - start <= max_chars:
+            j += 1
+        span = _trim(text, start, segs[j][1])
+        if span is not None:
+            yield span
+        if j == n - 1:
+            return
+        i = max(i + 1, j + 1 - overlap)
+
+
+def _blank(text: str, seg: tuple[int, int]) -> bool:
+    s, e = seg
+    return s == e or text[s:e].isspace()
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Shrink [start, end) to its first and last non-whitespace characters."""
+    chunk = text[start:end]
+    stripped = chunk.lstrip()
+    if not stripped:
+        return None
+    start += len(chunk) - len(stripped)
+    return start, start + len(stripped.rstrip())
+
+
+# ---------------------------------------------------------------------------------------------
+# Definitions found in the syntax tree
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Def:
+    start: int  # byte extent of the chunk (decorators, leading comments and wrappers included)
+    end: int
+    node_end: int  # end of the definition node itself; what nested definitions must lie within
+    kind: str  # "function" | "class"
+    name: str
+    scope: str  # container known from the definition itself (Go receiver, C++ `A::f`)
+    signature: str
+    node_start: int
+    col: int  # indentation (byte column) where the definition with its wrappers starts
+    broken: bool  # contains a syntax error
+    parent: _Def | None = None  # the class it is a member of
+    symbol: str = ""
+    container: str = ""
+    cut: int = -1  # for classes: start of the first member chunk, where the class chunk ends
+
+
+def _text(node: Node | None) -> str:
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", "replace")
+
+
+def _strip_templates(name: str) -> str:
+    if "operator" in name:
+        return name
+    previous = None
+    while previous != name:
+        previous, name = name, re.sub(r"<[^<>]*>", "", name)
+    return name
+
+
+def _last_path(name: str) -> str:
+    """`crate::a::Foo<T>` -> `Foo` (for Rust impl targets)."""
+    return _strip_templates(name).rsplit("::", 1)[-1].strip("&* ")
+
+
+def _c_name(node: Node) -> tuple[str, str]:
+    """Name and `Class` scope of a C/C++ function_definition from its declarator chain."""
+    d = node.child_by_field_name("declarator")
+    while d is not None and d.type.endswith("declarator"):
+        d = d.child_by_field_name("declarator") or d.named_child(0)
+    parts = _strip_templates(_text(d)).split("::")
+    return parts[-1].strip(), (parts[-2].strip() if len(parts) > 1 else "")
+
+
+def _go_receiver(node: Node) -> str:
+    receiver = node.child_by_field_name("receiver")
+    stack = [receiver] if receiver is not None else []
+    while stack:  # the receiver is tiny; look for its type's name
+        n = stack.pop()
+        if n.type == "type_identifier":
+            return _text(n)
+        stack.extend(reversed(n.named_children))
+    return ""
+
+
+def _name(node: Node) -> tuple[str, str]:
+    """(name, scope) of a captured definition; name is "" when it has none."""
+    t = node.type
+    if t == "variable_declarator":
+        return _text(node.child_by_field_name("name")), ""
+    if t in ("field_definition", "public_field_definition"):
+        prop = node.child_by_field_name("property") or node.child_by_field_name("name")
+        return _text(prop), ""
+    if t == "assignment_expression":
+        left = _text(node.child_by_field_name("left"))
+        owner, sep, member = left.rpartition(".prototype.")
+        return (member, owner) if sep else (left, "")
+    if t == "impl_item":
+        return _last_path(_text(node.child_by_field_name("type"))), ""
+    if t in _DEFAULT_EXPORTS and node.parent is not None and node.parent.type == "export_statement":
+        return _text(node.child_by_field_name("name")) or "default", ""
+    if t == "method_declaration" and node.child_by_field_name("receiver") is not None:
+        return _text(node.child_by_field_name("name")), _go_receiver(node)
+    name = node.child_by_field_name("name")
+    if name is not None:
+        return _text(name).replace("::", "."), ""
+    if t == "function_definition":
+        return _c_name(node)
+    parent = node.parent
+    if parent is not None and parent.type == "type_definition":  # typedef struct { } Name;
+        return _text(parent.child_by_field_name("declarator")), ""
+    return "", ""
+
+
+def _body(node: Node) -> Node | None:
+    body = node.child_by_field_name("body")
+    if body is None:
+        for name in ("value", "right"):  # `f = () => {}`: the body is the function's
+            value = node.child_by_field_name(name)
+            if value is not None:
+                return value.child_by_field_name("body")
+    return body
+
+
+def _extent_node(node: Node, spec: _Spec) -> Node:
+    """The definition node widened to the wrappers that belong to it alone."""
+    while (parent := node.parent) is not None and parent.type in spec.wrappers:
+        if (
+            parent.type in _SHARED_WRAPPERS
+            and sum(c.type == node.type for c in parent.named_children) != 1
+        ):
+            break
+        node = parent
+    return node
+
+
+def _leading_start(node: Node, data: bytes, spec: _Spec) -> int:
+    """Start of the comments/decorators directly above ``node`` (no blank line between)."""
+    start, row = node.start_byte, node.start_point.row
+    sib = node.prev_named_sibling
+    while sib is not None and sib.type in spec.leading and sib.end_point.row >= row - 1:
+        line_start = data.rfind(b"\n", 0, sib.start_byte) + 1
+        if data[line_start : sib.start_byte].strip():
+            break  # a trailing comment of the code before it, not ours
+        start, row = sib.start_byte, sib.start_point.row
+        sib = sib.prev_named_sibling
+    return start
+
+
+def _trailing_end(end: int, data: bytes) -> int:
+    """Take in a `;` right after the definition (`struct a { };`, `class A { };`)."""
+    i = end
+    while i < len(data) and data[i] in b" \t":
+        i += 1
+    return i + 1 if i < len(data) and data[i] == 0x3B else end
+
+
+_BRACKET_SPACE = re.compile(r"([(\[]) ")
+_CLOSE_SPACE = re.compile(r",? ([)\]])")
+
+
+def _signature(core: Node, outer: Node, data: bytes) -> str:
+    # Decorators stay out: they are in the chunk text, the signature is the header.
+    head = core if outer.type == "decorated_definition" else outer
+    start = head.start_byte
+    for child in head.children:
+        if child.type not in _SIGNATURE_SKIP:
+            start = child.start_byte
+            break
+    body = _body(core)
+    stop = min(start + _SIGNATURE_SCAN_BYTES, core.end_byte)
+    if body is not None and start < body.start_byte:
+        raw = data[start : min(body.start_byte, stop)].decode("utf-8", "replace")
+    else:
+        # No body node (Go types, TS type aliases): the first line, up to an opening brace.
+        raw = data[start:stop].decode("utf-8", "replace").split("\n", 1)[0].split("{", 1)[0]
+    # One line; drop the space that line breaks leave inside brackets: `f( a, b, )` -> `f(a, b)`.
+    sig = _BRACKET_SPACE.sub(r"\1", _CLOSE_SPACE.sub(r"\1", " ".join(raw.split())))
+    if len(sig) > MAX_SIGNATURE_CHARS:
+        sig = sig[: MAX_SIGNATURE_CHARS - 3].rstrip() + "..."
+    return sig
+
+
+def _describe(node: Node, data: bytes, spec: _Spec) -> _Def | None:
+    kind = "class" if node.type in spec.classes else "function"
+    name, scope = _name(node)
+    name = " ".join(name.split())
+    if not name:
+        return None  # anonymous, or a broken node from error recovery
+    if kind == "function" and not spec.bodyless_ok and _body(node) is None:
+        return None  # a declaration (abstract, interface or prototype), not a definition
+    outer = _extent_node(node, spec)
+    return _Def(
+        start=_leading_start(outer, data, spec),
+        end=_trailing_end(outer.end_byte, data),
+        node_end=node.end_byte,
+        kind=kind,
+        name=name,
+        scope=scope,
+        signature=_signature(node, outer, data),
+        node_start=node.start_byte,
+        col=outer.start_point.column,
+        broken=node.has_error,
+    )
+
+
+def _find_definitions(
+    root: Node, query: Query, data: bytes, spec: _Spec, parent: _Def | None = None
+) -> list[_Def]:
+    """Definitions that get their own chunk, with symbol/container/kind resolved.
+
+    ``parent`` is the class a re-parsed fragment of the file lies in, if any.
+    """
+    nodes = {(n.start_byte, -n.end_byte, n.type): n for n in _captures(query, root)}
+    found: list[_Def] = []
+    stack: list[_Def] = [parent] if parent is not None else []  # innermost last
+    for key in sorted(nodes):
+        node = nodes[key]
+        while stack and stack[-1].node_end <= node.start_byte:
+            stack.pop()
+        if stack and stack[-1].kind != "class":
+            continue  # nested in a function: stays part of it
+        d = _describe(node, data, spec)
+        if d is None:
+            continue
+        _resolve(d, stack[-1] if stack else None)
+        stack.append(d)
+        found.append(d)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Error recovery
+# ---------------------------------------------------------------------------------------------
+
+# Bounds on recovery work: at most this many re-parses, of at most this many times the file.
+_MAX_REPARSES = 32
+_REPARSE_BYTES_FACTOR = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    """A stretch of the file to parse again on its own, from the start of a line."""
+
+    start: int
+    end: int
+    owner_start: int  # earlier definitions from here that reach past `start` are replaced
+    parent: _Def | None  # the class the stretch lies in
+    source: tuple[int, int] | None  # the re-parsed stretch this one was found in
+
+    def replaces(self, d: _Def) -> bool:
+        return self.owner_start <= d.start < self.end and d.end > self.start
+
+
+@lru_cache(maxsize=64)
+def _restart_line(indent: int) -> re.Pattern[bytes]:
+    """A line indented at most ``indent`` that could start a new definition or statement.
+
+    Closing brackets, `end`, comments, preprocessor lines and labels (`out:`, `public:`, `else:`)
+    do not count: they are usually still part of the construct being closed.
+    """
+    return re.compile(rb"\n[ \t]{0,%d}(?=\S)(?![})\]#/]|end\b|\w+:(?!:))" % indent)
+
+
+def _recover(
+    defs: list[_Def], root: Node, grammar: _Grammar, data: bytes, spec: _Spec
+) -> list[_Def]:
+    """Find definitions that a syntax error hid, by parsing parts of the file again.
+
+    Error recovery often turns everything from a broken line to the end of the file into one
+    top-level ERROR node, or (after an unclosed brace) nests all later definitions in the broken
+    one. In both cases the next line that is indented no deeper than the broken construct
+    usually starts sound code again, so that stretch is parsed on its own.
+    """
+    todo = _error_regions(root, data, None) + _broken_regions(defs, data, None)
+    done: list[tuple[int, int]] = []
+    budget, byte_budget = _MAX_REPARSES, _REPARSE_BYTES_FACTOR * len(data)
+    while todo and budget > 0 and byte_budget > 0:
+        todo.sort(key=lambda r: r.start, reverse=True)
+        region = todo.pop()
+        if any(s <= region.start < e for s, e in done if (s, e) != region.source):
+            continue  # already re-parsed as part of an enclosing broken construct
+        end = min([region.end] + [s for s, _ in done if s > region.start])
+        budget -= 1
+        byte_budget -= end - region.start
+        done.append((region.start, end))
+        defs = [d for d in defs if not region.replaces(d)]
+        span = Range(_point(data, region.start), _point(data, end), region.start, end)
+        sub = Parser(grammar.fragment_lang, included_ranges=[span]).parse(data).root_node
+        found = _find_definitions(sub, grammar.fragment_query, data, spec, region.parent)
+        defs.extend(found)
+        source = (region.start, end)
+        todo.extend(_error_regions(sub, data, source) + _broken_regions(found, data, source))
+    return defs
+
+
+def _point(data: bytes, offset: int) -> Point:
+    """Tree-sitter's (row, byte column) of a byte offset."""
+    return Point(data.count(b"\n", 0, offset), offset - data.rfind(b"\n", 0, offset) - 1)
+
+
+def _error_regions(root: Node, data: bytes, source: tuple[int, int] | None) -> list[_Region]:
+    """Stretches of broken top-level statements that start an unindented line."""
+    broken = [root] if root.type == "ERROR" else [c for c in root.children if c.has_error]
+    regions = []
+    for node in broken:
+        m = _restart_line(0).search(data, node.start_byte, node.end_byte)
+        if m is not None:
+            regions.append(_Region(m.start() + 1, node.end_byte, node.start_byte, None, source))
+    return regions
+
+
+def _broken_regions(defs: list[_Def], data: bytes, source: tuple[int, int] | None) -> list[_Region]:
+    """Stretches of broken definitions that start a line indented no deeper than the definition."""
+    regions = []
+    for d in defs:
+        if not d.broken:
+            continue
+        m = _restart_line(d.col).search(data, d.node_start, d.node_end)
+        if m is not None:
+            d.end = min(d.end, m.start() + 1)  # the definition ends before that line
+            regions.append(_Region(m.start() + 1, d.node_end, d.start, d.parent, source))
+    return regions
+
+
+def _captures(query: Query, root: Node) -> list[Node]:
+    return [n for nodes in QueryCursor(query).captures(root).values() for n in nodes]
+
+
+def _resolve(d: _Def, parent: _Def | None) -> None:
+    d.parent = parent
+    if parent is not None:
+        d.container = parent.symbol
+        if parent.cut < 0:
+            parent.cut = d.start  # the class chunk ends where its first member begins
+    elif d.scope:
+        d.container = d.scope
+    if d.kind == "function" and d.container:
+        d.kind = "method"
+    d.symbol = f"{d.container}.{d.name}" if d.container else d.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Building chunks
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Opts:
+    path: str
+    language: str
+    max_chars: int
+    overlap_lines: int
+    window_lines: int
+
+
+def chunk_text(
+    path: str,
+    text: str,
+    language: str,
+    *,
+    max_chars: int = 1500,
+    overlap_lines: int = 3,
+    window_lines: int = 40,
+) -> list[Chunk]:
+    """Split ``text`` (the content of ``path``) into chunks, ordered by position."""
+    if not text or text.isspace():
+        return []
+    opts = _Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
+    lines = _Lines(text)
+    syntax = _syntax_of(language, text)
+    grammar = _grammar(syntax) if syntax in _SPECS and not _minified(text) else None
+    if grammar is None:
+        return _windows(lines, opts)
+    return _syntax_chunks(lines, opts, syntax, grammar)
+
+
+# C++ in a `.h` file (detected as C): the C grammar would read it as a string of errors.
+_CPP_HINT = re.compile(
+    r"^[ \t]*(?:namespace\s+\w+\s*\{|template\s*<|class\s+\w+|(?:public|private|protected)\s*:"
+    r"|#include\s*<\w+>\s*$)",
+    re.MULTILINE,
+)
+
+
+def _syntax_of(language: str, text: str) -> str:
+    """The grammar to parse ``language`` with."""
+    if language == "c" and _CPP_HINT.search(text, 0, 200_000):
+        return "cpp"
+    return language
+
+
+def _minified(text: str) -> bool:
+    """Bundles and minified files: parsing them is slow and their definitions are unreadable."""
+    return len(text) > _MINIFIED_MIN_CHARS and len(text) > _MINIFIED_LINE_CHARS * (
+        text.count("\n") + 1
+    )
+
+
+def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -> list[Chunk]:
+    data = lines.text.encode("utf-8", "surrogatepass")
+    tree = _parser(syntax, grammar.lang).parse(data)
+    spec = _SPECS[syntax]
+    defs = _find_definitions(tree.root_node, grammar.query, data, spec)
+    if tree.root_node.has_error:
+        defs = _recover(defs, tree.root_node, grammar, data, spec)
+    spans = _def_spans(defs, data)
+    if len(data) == len(lines.text):
+        to_char: dict[int, int] | None = None  # ASCII: byte and char offsets agree
+    else:
+        to_char = _byte_to_char(data, {o for s, e, _ in spans for o in (s, e)} | _class_ends(defs))
+
+    def conv(b: int) -> int:
+        return b if to_char is None else to_char[b]
+
+    chunks: list[Chunk] = []
+    classes = _Containers(
+        [(conv(d.start), conv(d.end), d.symbol) for d in defs if d.kind == "class"]
+    )
+    pos = 0
+    for start, end, d in spans:
+        s, e = conv(start), conv(end)
+        chunks.extend(_blocks(lines, opts, pos, s, classes))
+        chunks.extend(_definition_chunks(lines, opts, s, e, d))
+        pos = max(pos, e)
+    chunks.extend(_blocks(lines, opts, pos, len(lines.text), classes))
+    return chunks
+
+
+def _class_ends(defs: list[_Def]) -> set[int]:
+    return {o for d in defs if d.kind == "class" for o in (d.start, d.end)}
+
+
+def _def_spans(defs: list[_Def], data: bytes) -> list[tuple[int, int, _Def]]:
+    """Non-overlapping byte spans, in order; a class span stops before its first member."""
+    spans: list[tuple[int, int, _Def]] = []
+    for d in sorted(defs, key=lambda d: d.start):
+        end = min(d.end, d.cut) if d.cut >= 0 else d.end
+        end = d.start + len(data[d.start : end].rstrip())
+        start = max(d.start, spans[-1][1]) if spans else d.start
+        if end > start:
+            spans.append((start, end, d))
+    return spans
+
+
+def _definition_chunks(lines: _Lines, opts: _Opts, start: int, end: int, d: _Def) -> list[Chunk]:
+    span = _trim(lines.text, start, end)
+    if span is None:
+        return []
+    start, end = span
+    if end - start <= opts.max_chars:
+        parts = [(start, end)]
+    else:
+        segs = lines.segments(start, end, opts.max_chars)
+        parts = list(_pack(lines.text, segs, opts.max_chars, len(segs), opts.overlap_lines))
+    numbered = len(parts) > 1
+    return [
+        _make(lines, opts, s, e, d.kind, d.symbol, d.signature, d.container, i if numbered else 0)
+        for i, (s, e) in enumerate(parts, 1)
+    ]
+
+
+def _blocks(lines: _Lines, opts: _Opts, start: int, end: int, classes: _Containers) -> list[Chunk]:
+    """Code between definitions, in windows that do not overlap."""
+    if start >= end or lines.text[start:end].isspace():
+        return []
+    segs = lines.segments(start, end, opts.max_chars)
+    return [
+        _make(lines, opts, s, e, "block", "", "", classes.of(s, e), 0)
+        for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, 0)
+    ]
+
+
+class _Containers:
+    """Innermost class holding a span, for spans asked about in increasing start order.
+
+    A sweep with a stack of open classes (they nest like the tree they came from) keeps
+    this linear for files with thousands of classes.
+    """
+
+    def __init__(self, classes: list[tuple[int, int, str]]) -> None:
+        self._classes = sorted(classes)
+        self._next = 0
+        self._open: list[tuple[int, int, str]] = []
+
+    def of(self, start: int, end: int) -> str:
+        while self._next < len(self._classes) and self._classes[self._next][0] <= start:
+            self._push(self._classes[self._next])
+            self._next += 1
+        while self._open and self._open[-1][1] <= start:
+            self._open.pop()
+        for _, class_end, symbol in reversed(self._open):
+            if end <= class_end:
+                return symbol
+        return ""
+
+    def _push(self, cls: tuple[int, int, str]) -> None:
+        while self._open and self._open[-1][1] <= cls[0]:
+            self._open.pop()
+        self._open.append(cls)
+
+
+def _make(
+    lines: _Lines,
+    opts: _Opts,
+    start: int,
+    end: int,
+    kind: str,
+    symbol: str,
+    signature: str,
+    container: str,
+    part: int,
+) -> Chunk:
+    sl, sc = lines.position(start)
+    el, ec = lines.position(end)
+    return Chunk(
+        path=opts.path,
+        language=opts.language,
+        kind=kind,
+        symbol=symbol,
+        start_line=sl,
+        start_col=sc,
+        end_line=el,
+        end_col=ec,
+        text=lines.text[start:end],
+        signature=signature,
+        container=container,
+        part=part,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Line windows for languages without a grammar
+# ---------------------------------------------------------------------------------------------
+
+_FENCE = re.compile(r" {0,3}(```|~~~)")
+_HEADING = re.compile(r" {0,3}#{1,6}(?:[ \t]+(.*?))?[ \t#]*$")
+
+
+def _windows(lines: _Lines, opts: _Opts) -> list[Chunk]:
+    sections = _markdown_sections(lines) if opts.language == "markdown" else None
+    if sections is None:
+        sections = [(0, len(lines.text), "")]
+    chunks: list[Chunk] = []
+    for start, end, heading in sections:
+        segs = lines.segments(start, end, opts.max_chars)
+        for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, opts.overlap_lines):
+            chunks.append(_make(lines, opts, s, e, "window", heading, "", "", 0))
+    return chunks
+
+
+def _markdown_sections(lines: _Lines) -> list[tuple[int, int, str]]:
+    """(start, end, heading) char spans, a new one at each ATX heading outside code fences."""
+    text, bounds = lines.text, [(0, "")]
+    fence = ""
+    for line, (s, e) in enumerate(zip(lines.starts, lines.ends, strict=True)):
+        content = text[s:e]
+        m = _FENCE.match(content)
+        if m:
+            fence = "" if fence == m.group(1) else (fence or m.group(1))
+            continue
+        if fence or not content.lstrip().startswith("#"):
+            continue
+        h = _HEADING.match(content)
+        if h and line > 0:
+            bounds.append((s, (h.group(1) or "").strip()))
+        elif h:
+            bounds[0] = (0, (h.group(1) or "").strip())
+    ends = [b[0] for b in bounds[1:]] + [len(text)]
+    return [(s, e, heading) for (s, heading), e in zip(bounds, ends, strict=True)]

@@ -1,0 +1,1 @@
+"""The language server: a thin LSP adapter over the engine."""

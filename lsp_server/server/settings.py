@@ -1,0 +1,97 @@
+"""Typed server settings, parsed from initializationOptions or workspace/configuration.
+
+A bad value is reported (the caller shows it with window/showMessage) and its default used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    model: str | None = None
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    result_limit: int = 20
+    workspace_symbols: bool = True
+    debounce_ms: int = 150
+
+    def engine(self) -> EngineSettings:
+        return EngineSettings(
+            model=self.model, exclude=self.exclude, max_file_size=self.max_file_size
+        )
+
+
+# camelCase key -> (field, check returning the parsed value or raising ValueError)
+def _optional_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of glob strings")
+    return tuple(value)
+
+
+def _int_range(low: int, high: int):
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+_KEYS = {
+    "model": ("model", _optional_str),
+    "exclude": ("exclude", _globs),
+    "maxFileSize": ("max_file_size", _int_range(1024, 1 << 30)),
+    "resultLimit": ("result_limit", _int_range(1, 500)),
+    "workspaceSymbols": ("workspace_symbols", _bool),
+    "debounceMs": ("debounce_ms", _int_range(0, 10_000)),
+}
+
+
+def parse_settings(
+    raw: Any,
+    base: ServerSettings | None = None,
+) -> tuple[ServerSettings, list[str]]:
+    """Returns the settings and one readable problem per rejected value."""
+    settings = base or ServerSettings()
+    if raw is None:
+        return settings, []
+    if isinstance(raw, dict) and isinstance(raw.get("nearcode"), dict):
+        raw = raw["nearcode"]  # {"nearcode": {...}} as sent by didChangeConfiguration
+    if not isinstance(raw, dict):
+        return settings, [f"nearcode settings must be an object, got {type(raw).__name__}"]
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        if key not in _KEYS:
+            problems.append(f"unknown nearcode setting {key!r} (ignored)")
+            continue
+        name, check = _KEYS[key]
+        try:
+            changes[name] = check(value)
+        except ValueError as exc:
+            default = getattr(ServerSettings(), name)
+            problems.append(f"nearcode setting {key!r}: {exc}; using {default!r}")
+    return replace(settings, **changes), problems
+
+
+SETTING_NAMES = tuple(_KEYS)
+assert {f.name for f in fields(ServerSettings)} == {name for name, _ in _KEYS.values()}

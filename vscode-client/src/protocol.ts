@@ -1,0 +1,269 @@
+// The nearcode server's workspace/executeCommand contract: command ids, argument
+// builders and defensive parsing of the replies. Pure: no VS Code imports, so it is
+// unit-tested directly.
+
+/** Command ids the server advertises (and the language client registers as VS Code commands). */
+export const ServerCommand = {
+  search: 'nearcode.search',
+  findSimilar: 'nearcode.findSimilar',
+  searchSelection: 'nearcode.searchSelection',
+  reindex: 'nearcode.reindex',
+  status: 'nearcode.status',
+} as const;
+export type ServerCommandId = (typeof ServerCommand)[keyof typeof ServerCommand];
+
+/**
+ * The extension's own command ids. They must differ from ServerCommand: the language
+ * client registers each server command under its own id, and a second registration
+ * of the same id fails.
+ */
+export const ClientCommand = {
+  semanticSearch: 'nearcode.semanticSearch',
+  findSimilarCode: 'nearcode.findSimilarCode',
+  searchBySelection: 'nearcode.searchBySelection',
+  reindexWorkspace: 'nearcode.reindexWorkspace',
+  showStatus: 'nearcode.showStatus',
+  showLog: 'nearcode.showLog',
+  clearResults: 'nearcode.clearResults',
+  restartServer: 'nearcode.restartServer',
+  /** Internal: removes one search from the Results view (inline action). */
+  removeSearch: 'nearcode.removeSearch',
+  /** Internal: opens a result from the tree view; hidden from the palette. */
+  openResult: 'nearcode.openResult',
+} as const;
+
+export interface Position {
+  line: number;
+  character: number;
+}
+
+export interface Range {
+  start: Position;
+  end: Position;
+}
+
+export interface SearchResult {
+  uri: string;
+  /** Workspace-relative path. */
+  path: string;
+  /** 0-based, as in LSP. */
+  range: Range;
+  score: number;
+  symbol: string;
+  kind: string;
+  language: string;
+  preview: string;
+}
+
+export interface SearchResponse {
+  results: SearchResult[];
+  /** True while the index is still being built: results may be incomplete. */
+  partial: boolean;
+}
+
+export type IndexState = 'indexing' | 'embedding' | 'ready' | 'error';
+
+export interface FolderStatus {
+  uri: string;
+  files: number;
+  chunks: number;
+  embedded: number;
+  pending: number;
+  model: string;
+  indexPath: string;
+  state: IndexState;
+  message?: string;
+}
+
+export interface StatusResponse {
+  folders: FolderStatus[];
+}
+
+export interface ReindexResponse {
+  started: string[];
+}
+
+export interface SearchArgs {
+  query: string;
+  limit?: number;
+  include?: string[];
+  exclude?: string[];
+  languages?: string[];
+}
+
+export interface TextDocumentRef {
+  uri: string;
+}
+
+export type FindSimilarArgs =
+  | { textDocument: TextDocumentRef; position: Position }
+  | { textDocument: TextDocumentRef; range: Range };
+
+export type SearchSelectionArgs = { textDocument: TextDocumentRef; range: Range } | { text: string };
+
+/** What workspace/executeCommand carries: the command and its single argument object. */
+export interface ExecuteCommandCall {
+  command: ServerCommandId;
+  arguments: [object];
+}
+
+export function searchCall(query: string, limit?: number): ExecuteCommandCall {
+  const args: SearchArgs = { query: query.trim() };
+  if (limit !== undefined && limit > 0) {
+    args.limit = Math.floor(limit);
+  }
+  return { command: ServerCommand.search, arguments: [args] };
+}
+
+export function findSimilarCall(uri: string, at: Position | Range): ExecuteCommandCall {
+  const textDocument = { uri };
+  const args: FindSimilarArgs = isRange(at) ? { textDocument, range: at } : { textDocument, position: at };
+  return { command: ServerCommand.findSimilar, arguments: [args] };
+}
+
+/** Where the selected text lives, as seen by the editor. */
+export interface SelectionSource {
+  uri: string;
+  /** Only file: documents can be read by the server from disk. */
+  scheme: string;
+  /** Unsaved edits: the server's copy of the file would be stale. */
+  isDirty: boolean;
+  range: Range;
+  text: string;
+}
+
+/**
+ * Sends a reference to the file when the server can read the same text from disk,
+ * otherwise (untitled buffer with a pasted stack trace, unsaved edits) the text itself.
+ */
+export function searchSelectionCall(source: SelectionSource): ExecuteCommandCall {
+  const byReference = source.scheme === 'file' && !source.isDirty && !isEmptyRange(source.range);
+  const args: SearchSelectionArgs = byReference
+    ? { textDocument: { uri: source.uri }, range: source.range }
+    : { text: source.text };
+  return { command: ServerCommand.searchSelection, arguments: [args] };
+}
+
+export function reindexCall(folderUri?: string): ExecuteCommandCall {
+  return { command: ServerCommand.reindex, arguments: [folderUri === undefined ? {} : { folder: folderUri }] };
+}
+
+export function statusCall(): ExecuteCommandCall {
+  return { command: ServerCommand.status, arguments: [{}] };
+}
+
+export function isRange(value: Position | Range): value is Range {
+  return 'start' in value && 'end' in value;
+}
+
+export function isEmptyRange(range: Range): boolean {
+  return range.start.line === range.end.line && range.start.character === range.end.character;
+}
+
+// ---- Reply parsing. The server is a separate program (possibly another version), so
+// replies are checked instead of trusted; malformed entries are dropped, not fatal.
+
+type Dict = Record<string, unknown>;
+
+function isDict(value: unknown): value is Dict {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function str(value: unknown, fallback = ''): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
+function num(value: unknown, fallback = 0): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+function parsePosition(value: unknown): Position | undefined {
+  if (!isDict(value) || typeof value.line !== 'number' || typeof value.character !== 'number') {
+    return undefined;
+  }
+  return { line: value.line, character: value.character };
+}
+
+export function parseRange(value: unknown): Range | undefined {
+  if (!isDict(value)) {
+    return undefined;
+  }
+  const start = parsePosition(value.start);
+  const end = parsePosition(value.end);
+  return start && end ? { start, end } : undefined;
+}
+
+export function parseResult(value: unknown): SearchResult | undefined {
+  if (!isDict(value) || typeof value.uri !== 'string') {
+    return undefined;
+  }
+  const range = parseRange(value.range);
+  if (!range) {
+    return undefined;
+  }
+  return {
+    uri: value.uri,
+    path: str(value.path, value.uri),
+    range,
+    score: num(value.score),
+    symbol: str(value.symbol),
+    kind: str(value.kind),
+    language: str(value.language),
+    preview: str(value.preview),
+  };
+}
+
+export function parseSearchResponse(value: unknown): SearchResponse {
+  if (!isDict(value) || !Array.isArray(value.results)) {
+    throw new Error('nearcode server sent an unexpected search reply');
+  }
+  const results = value.results.map(parseResult).filter((r): r is SearchResult => r !== undefined);
+  return { results, partial: value.partial === true };
+}
+
+const STATES: readonly IndexState[] = ['indexing', 'embedding', 'ready', 'error'];
+
+function parseFolderStatus(value: unknown): FolderStatus | undefined {
+  if (!isDict(value) || typeof value.uri !== 'string') {
+    return undefined;
+  }
+  const state = STATES.find((s) => s === value.state) ?? 'error';
+  const folder: FolderStatus = {
+    uri: value.uri,
+    files: num(value.files),
+    chunks: num(value.chunks),
+    embedded: num(value.embedded),
+    pending: num(value.pending),
+    model: str(value.model),
+    indexPath: str(value.indexPath),
+    state,
+  };
+  if (typeof value.message === 'string' && value.message !== '') {
+    folder.message = value.message;
+  }
+  return folder;
+}
+
+export function parseStatusResponse(value: unknown): StatusResponse {
+  if (!isDict(value) || !Array.isArray(value.folders)) {
+    throw new Error('nearcode server sent an unexpected status reply');
+  }
+  const folders = value.folders.map(parseFolderStatus).filter((f): f is FolderStatus => f !== undefined);
+  return { folders };
+}
+
+export function parseReindexResponse(value: unknown): ReindexResponse {
+  const started = isDict(value) && Array.isArray(value.started) ? value.started : [];
+  return { started: started.filter((s): s is string => typeof s === 'string') };
+}
+
+/** A readable message for a failed request (JSON-RPC ResponseError, Error or anything). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    return error.message;
+  }
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return String(error);
+}

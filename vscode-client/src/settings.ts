@@ -1,0 +1,148 @@
+// Settings resolution: which program runs the server and what it is told.
+// Pure functions over plain values; extension.ts reads the VS Code configuration and
+// the Python extension, then calls these.
+
+/** The subset of vscode.WorkspaceConfiguration.inspect()'s result that matters here. */
+export interface Inspected<T> {
+  defaultValue?: T;
+  globalValue?: T;
+  workspaceValue?: T;
+  workspaceFolderValue?: T;
+}
+
+/**
+ * The value of a machine-scoped setting: user (global) or default only. VS Code already
+ * ignores workspace values for `scope: machine`, but a cloned repository's
+ * .vscode/settings.json choosing the program we execute would be code execution, so the
+ * workspace layers are dropped here too rather than trusting one manifest flag.
+ */
+export function machineValue<T>(inspected: Inspected<T> | undefined): T | undefined {
+  if (inspected === undefined) {
+    return undefined;
+  }
+  return inspected.globalValue ?? inspected.defaultValue;
+}
+
+export const DEFAULT_PYTHON = 'python3';
+export const SERVER_MODULE = 'lsp_server';
+export const SERVER_ARGS = ['-m', SERVER_MODULE, 'serve'] as const;
+
+export type LaunchSource = 'nearcode.server.command' | 'nearcode.server.python' | 'python-extension' | 'default';
+
+export interface LaunchInput {
+  /** `nearcode.server.command` (machine value). */
+  command?: unknown;
+  /** `nearcode.server.python` (machine value). */
+  python?: unknown;
+  /** How the Python extension runs its selected interpreter, e.g. ['/venv/bin/python']. */
+  pythonExtension?: readonly string[];
+}
+
+export interface ServerLaunch {
+  command: string;
+  args: string[];
+  /** Interpreter invocation (program + leading args) when the server is run as a module. */
+  python?: string[];
+  source: LaunchSource;
+}
+
+function stringArray(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) {
+    return undefined;
+  }
+  const parts = value.filter((v): v is string => typeof v === 'string').map((v) => v.trim());
+  return parts.length > 0 && parts.every((p) => p !== '') ? parts : undefined;
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Order: explicit command > nearcode.server.python > Python extension's interpreter > python3. */
+export function resolveServerLaunch(input: LaunchInput): ServerLaunch {
+  const command = stringArray(input.command);
+  if (command) {
+    return { command: command[0], args: command.slice(1), source: 'nearcode.server.command' };
+  }
+  const python = nonEmptyString(input.python);
+  if (python) {
+    return moduleLaunch([python], 'nearcode.server.python');
+  }
+  const fromExtension = stringArray(input.pythonExtension);
+  if (fromExtension) {
+    return moduleLaunch(fromExtension, 'python-extension');
+  }
+  return moduleLaunch([DEFAULT_PYTHON], 'default');
+}
+
+function moduleLaunch(python: string[], source: LaunchSource): ServerLaunch {
+  return { command: python[0], args: [...python.slice(1), ...SERVER_ARGS], python, source };
+}
+
+/** argv that exits 0 only when the interpreter can import the server package. */
+export function importCheckCommand(
+  python: readonly string[],
+  module: string = SERVER_MODULE,
+): { command: string; args: string[] } {
+  return { command: python[0], args: [...python.slice(1), '-c', `import ${module}`] };
+}
+
+/** Quotes one argv word for a POSIX shell when it needs it, so a copied command works. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function installCommand(python: readonly string[]): string {
+  return [...python, '-m', 'pip', 'install', 'nearcode'].map(shellQuote).join(' ');
+}
+
+export function describeLaunch(launch: ServerLaunch): string {
+  return [launch.command, ...launch.args].map(shellQuote).join(' ');
+}
+
+/** The settings object the server receives (initializationOptions and didChangeConfiguration). */
+export interface ServerSettings {
+  model: string | null;
+  exclude: string[];
+  maxFileSize: number;
+  resultLimit: number;
+  workspaceSymbols: boolean;
+}
+
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  model: null,
+  exclude: [],
+  maxFileSize: 1024 * 1024,
+  resultLimit: 50,
+  workspaceSymbols: false,
+};
+
+export interface RawServerSettings {
+  model?: unknown;
+  exclude?: unknown;
+  maxFileSize?: unknown;
+  resultLimit?: unknown;
+  workspaceSymbols?: unknown;
+}
+
+function positiveInt(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+}
+
+/** Sanitises hand-edited settings.json values so the server never sees the wrong types. */
+export function buildServerSettings(raw: RawServerSettings): ServerSettings {
+  const d = DEFAULT_SERVER_SETTINGS;
+  const exclude = Array.isArray(raw.exclude)
+    ? raw.exclude.filter((p): p is string => typeof p === 'string' && p.trim() !== '')
+    : d.exclude;
+  return {
+    model: nonEmptyString(raw.model) ?? null,
+    exclude,
+    maxFileSize: positiveInt(raw.maxFileSize, d.maxFileSize),
+    resultLimit: positiveInt(raw.resultLimit, d.resultLimit),
+    workspaceSymbols: typeof raw.workspaceSymbols === 'boolean' ? raw.workspaceSymbols : d.workspaceSymbols,
+  };
+}
+
+/** Settings whose change means a different server process, not just new options. */
+export const LAUNCH_SETTINGS = ['nearcode.server.python', 'nearcode.server.command'] as const;

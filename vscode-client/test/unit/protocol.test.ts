@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  ClientCommand,
+  ServerCommand,
+  errorMessage,
+  findSimilarCall,
+  parseReindexResponse,
+  parseSearchResponse,
+  parseStatusResponse,
+  reindexCall,
+  searchCall,
+  searchSelectionCall,
+  statusCall,
+} from '../../src/protocol';
+
+const range = { start: { line: 3, character: 0 }, end: { line: 9, character: 4 } };
+
+describe('server command arguments', () => {
+  it('extension command ids never collide with the server commands the client registers', () => {
+    const server = new Set<string>(Object.values(ServerCommand));
+    for (const id of Object.values(ClientCommand)) {
+      assert.equal(server.has(id), false, id);
+    }
+  });
+
+  it('nearcode.search: one argument object with the trimmed query and an integer limit', () => {
+    assert.deepEqual(searchCall('  retry http  ', 20.7), {
+      command: 'nearcode.search',
+      arguments: [{ query: 'retry http', limit: 20 }],
+    });
+    assert.deepEqual(searchCall('q'), { command: 'nearcode.search', arguments: [{ query: 'q' }] });
+    assert.deepEqual(searchCall('q', 0).arguments, [{ query: 'q' }]);
+  });
+
+  it('nearcode.findSimilar: position or range', () => {
+    const uri = 'file:///w/a.py';
+    assert.deepEqual(findSimilarCall(uri, { line: 1, character: 2 }), {
+      command: 'nearcode.findSimilar',
+      arguments: [{ textDocument: { uri }, position: { line: 1, character: 2 } }],
+    });
+    assert.deepEqual(findSimilarCall(uri, range).arguments, [{ textDocument: { uri }, range }]);
+  });
+
+  it('nearcode.searchSelection: a file reference for saved files, the text otherwise', () => {
+    const base = { uri: 'file:///w/a.py', scheme: 'file', isDirty: false, range, text: 'def f(): pass' };
+    assert.deepEqual(searchSelectionCall(base), {
+      command: 'nearcode.searchSelection',
+      arguments: [{ textDocument: { uri: 'file:///w/a.py' }, range }],
+    });
+    const trace = 'Traceback (most recent call last):\n  File "a.py", line 3';
+    const untitled = { ...base, uri: 'untitled:Untitled-1', scheme: 'untitled', text: trace };
+    assert.deepEqual(searchSelectionCall(untitled).arguments, [{ text: trace }]);
+    assert.deepEqual(searchSelectionCall({ ...base, isDirty: true }).arguments, [{ text: 'def f(): pass' }]);
+  });
+
+  it('nearcode.reindex and nearcode.status', () => {
+    assert.deepEqual(reindexCall(), { command: 'nearcode.reindex', arguments: [{}] });
+    assert.deepEqual(reindexCall('file:///w').arguments, [{ folder: 'file:///w' }]);
+    assert.deepEqual(statusCall(), { command: 'nearcode.status', arguments: [{}] });
+  });
+});
+
+describe('reply parsing', () => {
+  const good = {
+    uri: 'file:///w/net/retry.py',
+    path: 'net/retry.py',
+    range,
+    score: 0.81,
+    symbol: 'retry_http_request',
+    kind: 'function',
+    language: 'python',
+    preview: 'def retry_http_request(url, attempts=3):',
+  };
+
+  it('keeps well-formed results and drops malformed ones', () => {
+    const reply = parseSearchResponse({ results: [good, { uri: 'x' }, 42, { ...good, score: 'high' }], partial: true });
+    assert.equal(reply.partial, true);
+    assert.equal(reply.results.length, 2);
+    assert.deepEqual(reply.results[0], good);
+    assert.equal(reply.results[1].score, 0, 'a non-numeric score falls back to 0');
+  });
+
+  it('rejects a reply without results', () => {
+    assert.throws(() => parseSearchResponse(null), /unexpected search reply/);
+    assert.throws(() => parseSearchResponse({ partial: false }), /unexpected search reply/);
+  });
+
+  it('parses status and maps unknown states to error', () => {
+    const status = parseStatusResponse({
+      folders: [
+        { uri: 'file:///w', files: 3, chunks: 10, embedded: 5, pending: 5, model: 'm', indexPath: '/i', state: 'embedding' },
+        { uri: 'file:///v', state: 'weird', message: 'boom' },
+      ],
+    });
+    assert.equal(status.folders[0].state, 'embedding');
+    assert.equal(status.folders[1].state, 'error');
+    assert.equal(status.folders[1].message, 'boom');
+    assert.equal(status.folders[1].chunks, 0);
+  });
+
+  it('parses reindex replies defensively', () => {
+    assert.deepEqual(parseReindexResponse({ started: ['file:///w', 3] }), { started: ['file:///w'] });
+    assert.deepEqual(parseReindexResponse(undefined), { started: [] });
+  });
+
+  it('errorMessage reads JSON-RPC errors, Errors and anything else', () => {
+    assert.equal(errorMessage(new Error('boom')), 'boom');
+    assert.equal(errorMessage({ code: -32603, message: 'index not ready' }), 'index not ready');
+    assert.equal(errorMessage(7), '7');
+  });
+});

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  DEFAULT_SERVER_SETTINGS,
+  buildServerSettings,
+  describeLaunch,
+  importCheckCommand,
+  installCommand,
+  machineValue,
+  resolveServerLaunch,
+  shellQuote,
+} from '../../src/settings';
+
+describe('machineValue', () => {
+  it('ignores workspace and folder values (a cloned repo must not pick the program we run)', () => {
+    assert.equal(
+      machineValue({ defaultValue: '', globalValue: '/usr/bin/python3', workspaceValue: './evil', workspaceFolderValue: './evil' }),
+      '/usr/bin/python3',
+    );
+    assert.equal(machineValue({ defaultValue: '', workspaceValue: './evil' }), '');
+    assert.equal(machineValue(undefined), undefined);
+  });
+});
+
+describe('resolveServerLaunch', () => {
+  it('prefers nearcode.server.command over everything', () => {
+    const launch = resolveServerLaunch({ command: ['nearcode', 'serve'], python: '/p', pythonExtension: ['/x'] });
+    assert.deepEqual(launch, { command: 'nearcode', args: ['serve'], source: 'nearcode.server.command' });
+    assert.equal(launch.python, undefined, 'no import check for a custom command');
+  });
+
+  it('then nearcode.server.python', () => {
+    assert.deepEqual(resolveServerLaunch({ command: [], python: ' /venv/bin/python ', pythonExtension: ['/x'] }), {
+      command: '/venv/bin/python',
+      args: ['-m', 'lsp_server', 'serve'],
+      python: ['/venv/bin/python'],
+      source: 'nearcode.server.python',
+    });
+  });
+
+  it("then the Python extension's interpreter, keeping its leading arguments", () => {
+    const launch = resolveServerLaunch({ python: '', pythonExtension: ['conda', 'run', '-n', 'x', 'python'] });
+    assert.equal(launch.source, 'python-extension');
+    assert.equal(launch.command, 'conda');
+    assert.deepEqual(launch.args, ['run', '-n', 'x', 'python', '-m', 'lsp_server', 'serve']);
+  });
+
+  it('falls back to python3', () => {
+    assert.deepEqual(resolveServerLaunch({}), {
+      command: 'python3',
+      args: ['-m', 'lsp_server', 'serve'],
+      python: ['python3'],
+      source: 'default',
+    });
+  });
+
+  it('ignores malformed values from a hand-edited settings.json', () => {
+    assert.equal(resolveServerLaunch({ command: 'nearcode serve', python: 42 }).source, 'default');
+    assert.equal(resolveServerLaunch({ command: ['nearcode', ''] }).source, 'default');
+    assert.equal(resolveServerLaunch({ pythonExtension: [] }).source, 'default');
+  });
+});
+
+describe('install hint and checks', () => {
+  it('builds the import check and the pip command for the same interpreter', () => {
+    assert.deepEqual(importCheckCommand(['/v/bin/python']), { command: '/v/bin/python', args: ['-c', 'import lsp_server'] });
+    assert.equal(installCommand(['/v/bin/python']), '/v/bin/python -m pip install nearcode');
+    assert.equal(installCommand(['/My Envs/python']), "'/My Envs/python' -m pip install nearcode");
+  });
+
+  it('quotes for a POSIX shell only when needed', () => {
+    assert.equal(shellQuote('plain-word_1.2/x'), 'plain-word_1.2/x');
+    assert.equal(shellQuote("it's"), `'it'\\''s'`);
+    assert.equal(describeLaunch(resolveServerLaunch({ python: 'py' })), 'py -m lsp_server serve');
+  });
+});
+
+describe('buildServerSettings', () => {
+  it('passes valid values through', () => {
+    assert.deepEqual(
+      buildServerSettings({ model: '/models/m', exclude: ['**/gen/**'], maxFileSize: 2048, resultLimit: 10, workspaceSymbols: true }),
+      { model: '/models/m', exclude: ['**/gen/**'], maxFileSize: 2048, resultLimit: 10, workspaceSymbols: true },
+    );
+  });
+
+  it('maps empty model to null and repairs wrong types', () => {
+    assert.deepEqual(buildServerSettings({ model: '  ', exclude: 'x', maxFileSize: -1, resultLimit: 'ten', workspaceSymbols: 'yes' }), DEFAULT_SERVER_SETTINGS);
+    assert.deepEqual(buildServerSettings({ exclude: ['a', 3, ''], resultLimit: 7.9 }).exclude, ['a']);
+    assert.equal(buildServerSettings({ resultLimit: 7.9 }).resultLimit, 7);
+  });
+});
