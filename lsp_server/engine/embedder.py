@@ -11,9 +11,12 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .settings import EngineSettings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,15 @@ class Encoder(Protocol):
 
     @property
     def dim(self) -> int: ...
+
+    @property
+    def loaded(self) -> bool:
+        """Whether encode() can answer without first loading a model."""
+        ...
+
+    def load(self) -> None:
+        """Loads the model now (raises ModelLoadError); encode() would do it lazily."""
+        ...
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Returns float32 unit vectors, one row per text."""
@@ -155,3 +167,12 @@ class SentenceTransformerEncoder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def make_encoder(settings: EngineSettings) -> Encoder:
+    """The encoder the settings ask for; one place to add backends."""
+    if settings.backend == "torch":
+        return SentenceTransformerEncoder(
+            settings.model, batch_size=settings.batch_size, max_seq_length=settings.max_seq_length
+        )
+    raise ModelLoadError(f"unknown encoder backend {settings.backend!r} (known: torch)")

@@ -22,3 +22,7 @@ class EngineSettings:
     lexical_weight: float = 1.0
     rrf_k: int = 60
     batch_size: int = 32
+    # Encoder backend: "torch" (sentence-transformers fp32). Others are added by
+    # lsp_server.engine.embedder.make_encoder as they are measured (see BENCHMARKS.md).
+    backend: str = "torch"
+    max_seq_length: int = 256

@@ -24,7 +24,7 @@ import numpy as np
 
 from .chunker import chunk_text
 from .chunks import Chunk
-from .embedder import Encoder, SentenceTransformerEncoder
+from .embedder import Encoder, make_encoder
 from .frames import Frame, parse_frames
 from .languages import detect_language
 from .locations import FORMAT_VERSION, Manifest, ensure_private_dir, index_dir_for
@@ -126,9 +126,7 @@ class WorkspaceIndex:
         if not self.root.is_dir():
             raise IndexError_(f"not a folder: {root}")
         self.settings = settings or EngineSettings()
-        self.encoder: Encoder = encoder or SentenceTransformerEncoder(
-            self.settings.model, batch_size=self.settings.batch_size
-        )
+        self.encoder: Encoder = encoder or make_encoder(self.settings)
         self.index_dir = index_dir or index_dir_for(self.root)
         self.scanner = Scanner(
             self.root, exclude=self.settings.exclude, max_file_size=self.settings.max_file_size
@@ -710,8 +708,11 @@ class WorkspaceIndex:
         seen = {(r.path, r.start_line) for r in located}
         # Named locations are certain; similar text ranks below them, here and when the
         # server merges several folders' results by score.
-        rest = [replace(r, score=r.score * _TEXT_AFTER_FRAMES) for r in response.results
-                if (r.path, r.start_line) not in seen]
+        rest = [
+            replace(r, score=r.score * _TEXT_AFTER_FRAMES)
+            for r in response.results
+            if (r.path, r.start_line) not in seen
+        ]
         response.results = (located + rest)[:limit]
         return response
 

@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
-from ..engine.embedder import ModelLoadError, SentenceTransformerEncoder
+from ..engine.embedder import Encoder, ModelLoadError, make_encoder
 from ..engine.locations import cache_root, ensure_private_dir
 from ..engine.results import SearchResponse, SearchResult
 from ..engine.workspace import IndexError_, WorkspaceIndex
@@ -125,7 +125,7 @@ class NearcodeServer(LanguageServer):
         super().__init__("nearcode", __version__)
         self.settings = ServerSettings()
         self.folders: dict[str, FolderIndexer] = {}
-        self.encoders: dict[str | None, SentenceTransformerEncoder] = {}
+        self.encoders: dict[str, Encoder] = {}  # by identity: folders share one model
         self.model_error: str | None = None
         self.event_loop: asyncio.AbstractEventLoop | None = None
 
@@ -169,19 +169,17 @@ class NearcodeServer(LanguageServer):
                 self.remove_folder(uri)
                 self.add_folder(uri)
 
-    def encoder(self) -> SentenceTransformerEncoder:
-        model = self.settings.model
-        if model not in self.encoders:
-            self.encoders[model] = SentenceTransformerEncoder(model)
+    def encoder(self) -> Encoder:
+        encoder = make_encoder(self.settings.engine())
+        if encoder.identity not in self.encoders:
+            self.encoders[encoder.identity] = encoder
+            # Loading takes seconds (torch import): searches answer lexically meanwhile.
             threading.Thread(
-                target=self._load_encoder,
-                args=(self.encoders[model],),
-                name="model-loader",
-                daemon=True,
+                target=self._load_encoder, args=(encoder,), name="model-loader", daemon=True
             ).start()
-        return self.encoders[model]
+        return self.encoders[encoder.identity]
 
-    def _load_encoder(self, encoder: SentenceTransformerEncoder) -> None:
+    def _load_encoder(self, encoder: Encoder) -> None:
         try:
             encoder.load()
         except ModelLoadError as exc:
