@@ -75,10 +75,14 @@ def _overlaps(a: Chunk, b: Chunk) -> bool:
 def merge_overlapping(hits: Sequence[Hit]) -> list[Hit]:
     """Keeps the best-scored hit of overlapping ones (parts of one split definition)."""
     kept: list[Hit] = []
+    # Indexed by path: deep candidate pools (1,000+ hits) made the all-pairs scan quadratic.
+    by_path: dict[str, list[Hit]] = {}
     for hit in hits:
-        home = next((k for k in kept if _overlaps(k.chunk, hit.chunk)), None)
+        same_file = by_path.setdefault(hit.chunk.path, [])
+        home = next((k for k in same_file if _overlaps(k.chunk, hit.chunk)), None)
         if home is None:
             kept.append(hit)
+            same_file.append(hit)
         else:
             home.chunk = _union(home.chunk, hit.chunk)
             home.duplicate = home.duplicate or hit.duplicate

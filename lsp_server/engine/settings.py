@@ -21,6 +21,8 @@ class EngineSettings:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     rrf_k: int = 60
+    # Candidates taken from each ranking before fusion (benchmarks rank deeper, e.g. 1000).
+    candidates: int = 100
     batch_size: int = 32
     # Encoder backend: "torch" (sentence-transformers fp32). Others are added by
     # lsp_server.engine.embedder.make_encoder as they are measured (see BENCHMARKS.md).

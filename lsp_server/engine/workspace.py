@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 PRIORITY_OPEN = 1  # files open or saved in the editor are embedded before the rest
 _COMMIT_EVERY_FILES = 200
 _EMBED_ROUND = 64  # chunks per encoder call: small enough to re-check priorities often
-_CANDIDATES = 100  # per ranking, before fusion
 _TEXT_AFTER_FRAMES = 0.9  # search_text(): score factor for results that no frame named
 _FRAME_STEP = 0.005  # score step between frames, so 20 frames stay above any text result
 
@@ -411,7 +410,12 @@ class WorkspaceIndex:
         file_id = self.store.upsert_file(
             conn, item.path, item.size, item.mtime_ns, digest, item.language, priority
         )
-        chunks = chunk_text(item.path, text, item.language, max_chars=self.settings.chunk_chars)
+        chunks = [
+            chunk
+            for chunk in chunk_text(item.path, text, item.language,
+                                    max_chars=self.settings.chunk_chars)
+            if _says_something(chunk.text)
+        ]
         return (*self._replace_chunks(conn, file_id, chunks), True)
 
     def _replace_chunks(self, conn, file_id: int, chunks: list[Chunk]) -> tuple[int, int]:
@@ -594,7 +598,7 @@ class WorkspaceIndex:
         exclude_ids: set[int],
         limit: int,
     ) -> list[Hit]:
-        pool = _CANDIDATES * (4 if filters.active else 1) + len(exclude_ids)
+        pool = self.settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
         lexical = [i for i, _ in self.store.lexical_search(terms, pool)]
         dense: list[int] = []
         if vector is not None and self._vectors is not None:
@@ -772,6 +776,11 @@ class WorkspaceIndex:
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:
     return a.start_line <= b.end_line and b.start_line <= a.end_line
+
+
+def _says_something(text: str) -> bool:
+    """False for chunks of bare punctuation (a lone closing brace between definitions)."""
+    return any(char.isalnum() for char in text)
 
 
 def _normalized(text: str) -> str:

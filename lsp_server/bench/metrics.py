@@ -1,0 +1,44 @@
+"""Retrieval metrics with the CodeXGLUE/CoSQA conventions (rank cut-off 1000)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+MAX_RANK = 1000
+METRICS = ("mrr", "recall@1", "recall@10", "ndcg@10")
+
+
+def reciprocal_rank(ranked: Sequence[str], relevant: Mapping[str, int]) -> float:
+    """1/rank of the first relevant document; 0 when none is in the first 1000."""
+    for rank, doc_id in enumerate(ranked[:MAX_RANK], start=1):
+        if doc_id in relevant:
+            return 1.0 / rank
+    return 0.0
+
+
+def recall_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
+    return len(set(ranked[:k]) & set(relevant)) / len(relevant) if relevant else 0.0
+
+
+def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float:
+    """Linear gains (the qrels score), as pytrec_eval/BEIR compute it."""
+    dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def score_query(ranked: Sequence[str], relevant: Mapping[str, int]) -> dict[str, float]:
+    return {
+        "mrr": reciprocal_rank(ranked, relevant),
+        "recall@1": recall_at(ranked, relevant, 1),
+        "recall@10": recall_at(ranked, relevant, 10),
+        "ndcg@10": ndcg_at(ranked, relevant, 10),
+    }
+
+
+def mean_scores(per_query: Sequence[dict[str, float]]) -> dict[str, float]:
+    if not per_query:
+        return dict.fromkeys(METRICS, 0.0)
+    return {m: round(sum(q[m] for q in per_query) / len(per_query), 4) for m in METRICS}

@@ -1,0 +1,415 @@
+"""A sentence-transformers model served by ONNX Runtime: starts in under a second, no torch.
+
+On first use the model is exported to ONNX (fp32, plus a dynamically quantised int8 copy) in a
+child process that needs torch and transformers; the result is cached under the user cache dir,
+so every later load needs only onnxruntime and tokenizers. The server never imports torch on
+this path, which saves seconds of start-up and a few hundred MB of memory.
+
+Pooling (mean over the attention mask) and L2 normalisation happen in numpy, exactly as the
+sentence-transformers pipeline of the supported models does (checked against modules.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .embedder import MAX_SEQ_LENGTH, ModelLoadError, _offline_environment, resolve_model
+from .locations import cache_root, ensure_private_dir
+
+log = logging.getLogger(__name__)
+
+# Bump when the exported files change shape or meaning: old caches are then ignored.
+EXPORT_FORMAT = 1
+OPSET = 17
+FP32_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+META_FILE = "meta.json"
+TOKENIZER_FILE = "tokenizer.json"
+# The exporter's output depends on these; the int8 weights also on onnxruntime's quantiser.
+_TOOL_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime")
+_EXPORT_TIMEOUT_S = 900
+# Export failures seen in this process, by cache folder: make_encoder falls back to torch.
+_failures: dict[str, str] = {}
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "absent"
+
+
+def _transformer_dir(source: Path) -> Path:
+    """Folder of the Hugging Face model inside a sentence-transformers folder."""
+    try:
+        modules = json.loads((source / "modules.json").read_text())
+    except (OSError, ValueError):
+        return source  # a plain Hugging Face model folder: mean pooling is the usual default
+    for module in modules:
+        if str(module.get("type", "")).endswith("Transformer"):
+            return source / str(module.get("path", ""))
+    return source
+
+
+def _check_pooling(source: Path) -> None:
+    """Refuses models whose sentence-transformers pipeline is not mean pooling."""
+    try:
+        modules = json.loads((source / "modules.json").read_text())
+    except (OSError, ValueError):
+        return
+    for module in modules:
+        if str(module.get("type", "")).endswith("Pooling"):
+            config = json.loads((source / module["path"] / "config.json").read_text())
+            if not config.get("pooling_mode_mean_tokens") or any(
+                config.get(key)
+                for key in ("pooling_mode_cls_token", "pooling_mode_max_tokens")
+                if key in config
+            ):
+                raise ModelLoadError(
+                    f"the ONNX backend supports mean pooling only; {source} uses {config}"
+                )
+
+
+def _source_folder(model: str | None) -> tuple[Path, str]:
+    """(local model folder, manifest label); the ONNX route needs files on disk."""
+    source, label = resolve_model(model)
+    path = Path(source)
+    if not (path.is_dir() and (_transformer_dir(path) / TOKENIZER_FILE).is_file()):
+        raise ModelLoadError(
+            f"the ONNX backend needs a local model folder with {TOKENIZER_FILE}; got {source!r}"
+        )
+    return path, label
+
+
+def _fingerprint(source: Path) -> str:
+    """Hash of the model files (path, size, mtime), tool versions and export options.
+
+    File stats rather than contents: hashing 90 MB of weights on every start would cost more
+    than the whole ONNX load.
+    """
+    files = sorted(
+        (str(p.relative_to(source)), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in source.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    )
+    key = {
+        "format": EXPORT_FORMAT,
+        "opset": OPSET,
+        "source": str(source),
+        "files": files,
+        "tools": {name: _package_version(name) for name in _TOOL_PACKAGES},
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def export_dir(source: Path) -> Path:
+    """Where the exported files of a model folder are cached."""
+    return cache_root() / "models" / f"{source.name[:40]}-onnx-{_fingerprint(source)}"
+
+
+def _cached(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in (FP32_FILE, INT8_FILE, META_FILE))
+
+
+def _missing_modules(names: Sequence[str]) -> list[str]:
+    return [name for name in names if importlib.util.find_spec(name) is None]
+
+
+def onnx_unavailable(model: str | None) -> str | None:
+    """Why the ONNX backend cannot serve this model, or None; cheap (no heavy imports)."""
+    try:
+        source, _ = _source_folder(model)
+        folder = export_dir(source)
+    except (ModelLoadError, OSError) as exc:
+        return str(exc)
+    if str(folder) in _failures:
+        return _failures[str(folder)]
+    missing = _missing_modules(["onnxruntime", "tokenizers"])
+    if not _cached(folder):
+        missing += _missing_modules(["torch", "transformers", "onnx"])
+    if missing:
+        return f"missing packages: {', '.join(missing)} (pip install {' '.join(missing)})"
+    return None
+
+
+# -- export (runs in a child process: it imports torch) -------------------------------------
+
+
+def _export(source: Path, dest: Path) -> None:
+    """Writes model.onnx, model.int8.onnx, tokenizer.json and meta.json into ``dest``."""
+    import inspect
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel
+
+    model_dir = _transformer_dir(source)
+    # Eager attention: the exported graph then carries no SDPA shortcut for unpadded batches.
+    model = AutoModel.from_pretrained(
+        str(model_dir), local_files_only=True, attn_implementation="eager"
+    ).eval()
+    accepted = inspect.signature(model.forward).parameters
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in accepted]
+
+    class TokenEmbeddings(torch.nn.Module):
+        """Positional inputs in, token embeddings out: what the legacy exporter traces."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+            return self.model(**dict(zip(names, inputs))).last_hidden_state
+
+    dummy = _dummy_inputs(names, torch)
+    axes = {name: {0: "batch", 1: "sequence"} for name in [*names, "token_embeddings"]}
+    with torch.no_grad():
+        torch.onnx.export(
+            TokenEmbeddings(),
+            dummy,
+            str(dest / FP32_FILE),
+            input_names=names,
+            output_names=["token_embeddings"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+        _verify(dest / FP32_FILE, TokenEmbeddings(), names, torch)
+    # Per-channel: per-tensor int8 weights lose too much (cosine 0.946 to fp32 vs 0.99).
+    quantize_dynamic(
+        dest / FP32_FILE, dest / INT8_FILE, per_channel=True, weight_type=QuantType.QInt8
+    )
+    shutil.copyfile(model_dir / TOKENIZER_FILE, dest / TOKENIZER_FILE)
+    meta = {
+        "format": EXPORT_FORMAT,
+        "source": str(source),
+        "inputs": names,
+        "dim": int(model.config.hidden_size),
+        "max_positions": int(getattr(model.config, "max_position_embeddings", 512)),
+        "tools": {name: _package_version(name) for name in _TOOL_PACKAGES},
+    }
+    (dest / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def _dummy_inputs(names: list[str], torch: Any, batch: int = 2, length: int = 12) -> tuple:
+    """A padded batch, so the trace cannot specialise on an all-ones attention mask."""
+    ids = torch.randint(1000, 2000, (batch, length), dtype=torch.long)
+    mask = torch.ones((batch, length), dtype=torch.long)
+    mask[-1, length // 2 :] = 0
+    values = {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids)}
+    return tuple(values[name] for name in names)
+
+
+def _verify(path: Path, module: Any, names: list[str], torch: Any) -> None:
+    """Checks the graph against torch on another shape: catches a trace that froze a size."""
+    import onnxruntime as ort
+
+    inputs = _dummy_inputs(names, torch, batch=3, length=37)
+    expected = module(*inputs).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {n: t.numpy() for n, t in zip(names, inputs)})[0]
+    mask = inputs[names.index("attention_mask")].numpy().astype(bool)
+    error = float(np.abs(got - expected)[mask].max())
+    if error > 1e-3:
+        raise RuntimeError(f"exported graph differs from torch by {error:.2g}")
+
+
+def _private(folder: Path) -> None:
+    """Cache files readable by the user alone, like the indexes."""
+    os.chmod(folder, 0o700)
+    for path in folder.iterdir():
+        os.chmod(path, 0o600)
+
+
+def ensure_exported(source: Path) -> Path:
+    """The cache folder for ``source``, exporting it first if needed (raises ModelLoadError)."""
+    folder = export_dir(source)
+    if _cached(folder):
+        return folder
+    ensure_private_dir(folder.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        _run_export(source, tmp)
+        _private(tmp)
+        try:
+            os.rename(tmp, folder)  # atomic: readers see no folder or a complete one
+        except OSError:
+            if not _cached(folder):  # a concurrent export that won the race is fine
+                raise
+    except Exception as exc:
+        _failures[str(folder)] = f"ONNX export of {source} failed: {exc}"
+        raise ModelLoadError(_failures[str(folder)]) from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _run_export(source: Path, dest: Path) -> None:
+    missing = _missing_modules(["torch", "transformers", "onnx", "onnxruntime"])
+    if missing:
+        raise RuntimeError(f"missing packages {', '.join(missing)}: pip install {' '.join(missing)}")
+    log.info("exporting %s to ONNX (once; cached in %s)", source, dest.parent)
+    command = [sys.executable, "-m", __name__, str(source), str(dest)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=_EXPORT_TIMEOUT_S, check=False
+    )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        raise RuntimeError(f"exporter exited with {done.returncode}: {tail}")
+    global export_count
+    export_count += 1
+
+
+# Exports run by this process (tests check that a cached model is not exported again).
+export_count = 0
+
+
+# -- the encoder -----------------------------------------------------------------------------
+
+
+class OnnxEncoder:
+    """The Encoder protocol on onnxruntime + tokenizers, fp32 or dynamically quantised int8."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        quantized: bool = True,
+        max_seq_length: int = MAX_SEQ_LENGTH,
+        batch_size: int = 32,
+    ) -> None:
+        self._source, label = _source_folder(model)
+        self._quantized = quantized
+        self._max_seq_length = max_seq_length
+        self._batch_size = max(1, batch_size)
+        precision = "int8" if quantized else "fp32"
+        self._identity = f"{label}|onnx-{precision}|max{max_seq_length}"
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._inputs: list[str] = []
+        self._dim: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self.load()
+        assert self._dim is not None
+        return self._dim
+
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._session is None:
+                self._load()
+
+    def _load(self) -> None:
+        _offline_environment()
+        _check_pooling(self._source)
+        folder = ensure_exported(self._source)
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            meta = json.loads((folder / META_FILE).read_text())
+            tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+            name = INT8_FILE if self._quantized else FP32_FILE
+            session = ort.InferenceSession(
+                str(folder / name), _session_options(ort), providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # a broken cache or runtime becomes one actionable message
+            raise ModelLoadError(f"cannot load ONNX model from {folder}: {exc}") from exc
+        length = min(self._max_seq_length, int(meta.get("max_positions", 512)))
+        # tokenizer.json ships fixed 128-token padding and truncation: we pad per batch.
+        tokenizer.no_padding()
+        tokenizer.enable_truncation(max_length=length)
+        self._tokenizer, self._inputs = tokenizer, [i.name for i in session.get_inputs()]
+        self._dim = int(meta["dim"])
+        self._session = session
+        log.info("loaded ONNX model %s (%s, %d dims)", folder / name, self._identity, self._dim)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.load()
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Longest first, so each batch pads to similar lengths; rows go back in input order.
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            out[rows] = self._embed([encodings[i] for i in rows])
+        return out
+
+    def _embed(self, encodings: list[Any]) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        tokens = self._session.run(None, {name: feeds[name] for name in self._inputs})[0]
+        return _mean_pool(tokens, mask)
+
+
+def _mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over real tokens, then unit length: sentence-transformers' Pooling + Normalize."""
+    weights = mask[:, :, None].astype(np.float32)
+    summed = (tokens * weights).sum(axis=1)
+    pooled = summed / np.clip(weights.sum(axis=1), 1e-9, None)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def _session_options(ort: Any) -> Any:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # onnxruntime's pool spins between runs by default; PASSIVE (our default) keeps idle
+    # threads asleep so the language server's request loop is not starved.
+    if os.environ.get("OMP_WAIT_POLICY", "PASSIVE").upper() == "PASSIVE":
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    """The export child: `python -m lsp_server.engine.onnx_encoder SOURCE DEST`."""
+    parser = argparse.ArgumentParser(description="export a sentence-transformers model to ONNX")
+    parser.add_argument("source", type=Path)
+    parser.add_argument("dest", type=Path)
+    args = parser.parse_args(argv)
+    _offline_environment()
+    logging.basicConfig(level=logging.WARNING)
+    _export(args.source, args.dest)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

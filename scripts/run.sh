@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: set up, index this repository with nearcode, and run a sample search.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+.venv/bin/nearcode index .
+.venv/bin/nearcode search . "where are file changes debounced before re-indexing?" --limit 5

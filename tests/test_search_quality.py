@@ -1,0 +1,134 @@
+"""Search quality on the fixture workspace with the real, bundled model (offline)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lsp_server.engine.embedder import SentenceTransformerEncoder, bundled_model_path
+from lsp_server.engine.workspace import WorkspaceIndex
+
+from .conftest import FIXTURE_WORKSPACE
+
+
+@pytest.fixture(scope="module")
+def real_encoder() -> SentenceTransformerEncoder:
+    encoder = SentenceTransformerEncoder()
+    encoder.load()
+    return encoder
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory, real_encoder):
+    cache = tmp_path_factory.mktemp("quality-cache")
+    with WorkspaceIndex(
+        FIXTURE_WORKSPACE, encoder=real_encoder, index_dir=cache / "index"
+    ) as built:
+        built.index()
+        yield built
+
+
+def test_default_model_is_bundled_and_gives_unit_vectors(real_encoder):
+    assert bundled_model_path().is_dir()
+    assert real_encoder.dim == 384
+    vectors = real_encoder.encode(["def add(a, b):\n    return a + b", "sum two numbers"])
+    assert vectors.shape == (2, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert float(vectors[0] @ vectors[1]) > 0.3  # related texts are near
+
+
+def test_model_loads_with_the_hub_unreachable(tmp_path):
+    """A fresh process with every network route closed still loads and encodes."""
+    script = (
+        "from lsp_server.engine.embedder import SentenceTransformerEncoder\n"
+        "print(SentenceTransformerEncoder().encode(['retry with backoff']).shape)\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "HF_HOME": str(tmp_path / "hf"),
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": "",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(1, 384)"
+
+
+@pytest.mark.parametrize(
+    ("query", "path", "symbol"),
+    [
+        (
+            "where do we retry failed HTTP requests?",
+            "http/client.py",
+            "HttpClient.fetch_with_retry",
+        ),
+        ("evict the least recently used entry", "storage/cache.py", "LRUCache"),
+        ("write every cache entry to a file", "storage/cache.py", "save_snapshot"),
+        ("edit distance between two strings", "textutil/strings.py", "levenshtein_distance"),
+        ("read KEY=VALUE lines from a dotenv file", "src/config.go", "LoadEnvFile"),
+        ("CRC-32 checksum of bytes", "src/checksum.rs", "crc32"),
+        ("publish an event to its subscribers", "web/api.js", "EventBus.publish"),
+    ],
+)
+def test_natural_language_query_finds_the_function(index, query, path, symbol):
+    top = index.search(query).results[0]
+    assert (top.path, top.symbol) == (path, symbol)
+
+
+def test_code_snippet_query_finds_the_function(index):
+    snippet = "clearTimeout(timer);\ntimer = setTimeout(() => fn(...args), waitMs);"
+    top = index.search(snippet).results[0]
+    assert (top.path, top.symbol) == ("web/api.js", "debounce")
+
+
+def test_similar_finds_the_near_duplicate_and_not_itself(index):
+    response = index.similar("textutil/strings.py", 6, 4)  # inside slugify()
+    top = response.results[0]
+    assert (top.path, top.symbol) == ("legacy/old_helpers.py", "make_slug")
+    assert all(r.symbol != "slugify" for r in response.results)
+    assert not top.duplicate  # the name differs
+
+
+def test_similar_marks_exact_duplicates(tmp_path, real_encoder):
+    project = tmp_path / "dup"
+    project.mkdir()
+    body = (
+        "def normalise(values):\n    total = sum(values)\n    return [v / total for v in values]\n"
+    )
+    (project / "a.py").write_text(body)
+    (project / "b.py").write_text("import math\n\n\n" + body.replace("    ", "        "))
+    with WorkspaceIndex(project, encoder=real_encoder, index_dir=tmp_path / "idx") as index:
+        index.index()
+        top = index.similar("a.py", 1, 0).results[0]
+    assert (top.path, top.symbol, top.duplicate) == ("b.py", "normalise", True)
+
+
+def test_traceback_selection_ranks_the_named_frame_first(index):
+    trace = (
+        "Traceback (most recent call last):\n"
+        '  File "/home/ci/build/app/main.py", line 11, in main\n'
+        '  File "/home/ci/build/http/client.py", line 27, in fetch_with_retry\n'
+        "urllib.error.URLError: <urlopen error timed out>\n"
+    )
+    results = index.search_text(trace).results
+    assert (results[0].path, results[0].symbol) == ("http/client.py", "HttpClient.fetch_with_retry")
+    assert (results[1].path, results[1].symbol) == ("app/main.py", "main")
+
+
+def test_filters_and_json_shape(index):
+    response = index.search("parse", languages=["go"], limit=3)
+    assert response.results and all(r.language == "go" for r in response.results)
+    only_py = index.search("checksum", include=["*.py"]).results
+    assert all(r.path.endswith(".py") for r in only_py)
+    result = json.loads(json.dumps(response.results[0].to_json()))
+    assert set(result) == {"path", "uri", "range", "score", "symbol", "kind", "language", "preview"}
+    assert Path(result["uri"].removeprefix("file://")).name == "config.go"
