@@ -143,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the language server (stdio)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (debugging)")
     serve.add_argument("--log-level", default="INFO")
+
+    # No option prefix: every argument, --help included, goes through to lsp_server.bench.
+    bench = sub.add_parser("bench", help="quality and speed benchmarks", prefix_chars="\0")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)  # parsed by lsp_server.bench
     return parser
 
 
@@ -297,6 +301,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run_server(tcp=args.tcp, log_level=args.log_level)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench.cli import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
 def _print_results(response: SearchResponse, as_json: bool) -> None:
     if response.partial:
         print(
@@ -323,6 +333,7 @@ COMMANDS = {
     "status": cmd_status,
     "clean": cmd_clean,
     "serve": cmd_serve,
+    "bench": cmd_bench,
 }
 
 

@@ -227,7 +227,11 @@ def test_neovim_quickfix_commands(tmp_path: Path, project: Path, legacy_start: b
 
     assert Path(result["similar"][0]["filename"]) == project / "legacy" / "old_helpers.py"
     assert result["similar"][0]["text"].startswith("make_slug")
-    assert Path(result["selection"][0]["filename"]) == project / "legacy" / "old_helpers.py"
+    # The selected lines find themselves first (nothing is excluded), then the near-duplicate.
+    assert [Path(e["filename"]) for e in result["selection"][:2]] == [
+        project / "textutil" / "strings.py",
+        project / "legacy" / "old_helpers.py",
+    ]
 
     assert not result["scratch_attached"]
     assert result["scratch"], "a search from a buffer without a server found nothing"

@@ -28,10 +28,14 @@ local function notify(msg, level)
   vim.notify("nearcode: " .. msg, level or vim.log.levels.INFO)
 end
 
--- The project root of a buffer; the cwd when no marker is found, so a folder is always
--- indexed (a server without a workspace folder has nothing to search).
+-- The project root of a buffer, found by its markers; nil for files outside any project
+-- (never the home folder: indexing all of it would take hours and help nobody).
 local function root_of(bufnr, markers)
-  return vim.fs.root(bufnr, markers) or vim.fn.getcwd()
+  local root = vim.fs.root(bufnr, markers)
+  if root == nil or vim.fs.normalize(root) == vim.fs.normalize(vim.env.HOME or "") then
+    return nil
+  end
+  return root
 end
 
 -- The server for the current buffer if it has one, else any nearcode server: searches
@@ -70,7 +74,8 @@ local function to_quickfix(title)
   return function(result)
     local items = {}
     for _, r in ipairs(result.results or {}) do
-      local label = (r.symbol ~= vim.NIL and r.symbol) or r.path
+      -- Module-level chunks have no symbol: name them by their path.
+      local label = (r.symbol ~= vim.NIL and r.symbol ~= "" and r.symbol) or r.path
       -- Quickfix text is one line: collapse the preview's whitespace.
       local preview = ((r.preview ~= vim.NIL and r.preview) or ""):gsub("%s+", " ")
       table.insert(items, {
@@ -157,7 +162,10 @@ function M.setup(opts)
 
   if has_011 and not opts.legacy_start then
     config.root_dir = function(bufnr, on_dir)
-      on_dir(root_of(bufnr, opts.root_markers))
+      local root = root_of(bufnr, opts.root_markers)
+      if root then
+        on_dir(root)
+      end
     end
     vim.lsp.config("nearcode", config)
     vim.lsp.enable("nearcode")
@@ -170,10 +178,14 @@ function M.setup(opts)
       if opts.filetypes and not vim.tbl_contains(opts.filetypes, vim.bo[bufnr].filetype) then
         return
       end
+      local root = root_of(bufnr, opts.root_markers)
+      if root == nil then
+        return
+      end
       -- vim.lsp.start reuses the running client with the same name and root_dir.
       vim.lsp.start(vim.tbl_extend("force", config, {
         name = "nearcode",
-        root_dir = root_of(bufnr, opts.root_markers),
+        root_dir = root,
       }), { bufnr = bufnr })
     end
     vim.api.nvim_create_autocmd("FileType", {

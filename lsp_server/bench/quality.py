@@ -9,7 +9,6 @@ the context-header ablation changes what is embedded and so gets a second index.
 from __future__ import annotations
 
 import hashlib
-import random
 import re
 import sys
 import time
@@ -36,10 +35,14 @@ class Pipeline:
     name: str
     overrides: dict = field(default_factory=dict)
     header_off: bool = False  # needs the second index
+    code_mode: str | None = None  # None: the run's mode for code-to-code queries
 
 
-def pipelines(defaults: EngineSettings) -> list[Pipeline]:
-    """bm25, dense, hybrid (the shipped defaults), then one ablation per setting."""
+def pipelines(defaults: EngineSettings, code_mode: str | None = None) -> list[Pipeline]:
+    """bm25, dense, hybrid (the shipped defaults), then one ablation per setting.
+
+    With a code_mode (sets of code-to-code queries), the other ways of asking are added too.
+    """
     found = [
         Pipeline("bm25", {"dense_weight": 0.0}),
         Pipeline("dense", {"lexical_weight": 0.0}),
@@ -57,6 +60,9 @@ def pipelines(defaults: EngineSettings) -> list[Pipeline]:
     header = "off" if defaults.context_header else "on"
     found.append(Pipeline(f"dense/context_header={header}", {"lexical_weight": 0.0}, True))
     found.append(Pipeline(f"hybrid/context_header={header}", {}, True))
+    for mode in CODE_MODES if code_mode else ():
+        if mode != code_mode:
+            found.append(Pipeline(f"hybrid/code_query={mode}", code_mode=mode))
     return found
 
 
@@ -218,7 +224,7 @@ class QualityRun:
             result.index_seconds = round(indexed, 1)
             result.code_mode = self.code_mode if any(q.self_id for q in data.queries) else ""
             started = time.monotonic()
-            for pipeline in pipelines(self.settings):
+            for pipeline in pipelines(self.settings, result.code_mode or None):
                 result.pipelines[pipeline.name] = self._score(data, folder, ids, paths, pipeline)
             result.query_seconds = round(time.monotonic() - started, 1)
             return result
@@ -238,14 +244,11 @@ class QualityRun:
         with self._open(folder, pipeline.header_off, **pipeline.overrides) as index:
             per_query = []
             for query in data.queries:
-                response = ask(index, query, paths.get(query.self_id or ""), self.code_mode)
+                mode = pipeline.code_mode or self.code_mode
+                response = ask(index, query, paths.get(query.self_id or ""), mode)
                 ranked = ranked_docs(response, ids, query.self_id)
                 per_query.append(score_query(ranked, data.qrels[query.id]))
         scores = mean_scores(per_query)
         self.log(f"{data.name}: {pipeline.name:<32} MRR {scores['mrr']:.4f}")
         return scores
 
-
-def sample_queries(data: BeirSet, count: int, seed: int = 0) -> list[Query]:
-    rng = random.Random(seed)
-    return rng.sample(data.queries, min(count, len(data.queries)))

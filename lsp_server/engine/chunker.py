@@ -233,6 +233,15 @@ def _parser(language: str, lang: Language) -> Parser:
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of `text` as an LSP client counts them.
+
+    Unlike str.splitlines(), form feeds, U+2028 and friends are not line breaks: a file
+    with them would otherwise be off by a line or more from the editor's view.
+    """
+    return _NEWLINE.split(text)
+
+
 class _Lines:
     """Line starts/ends of a text (LSP rule) and conversion of char offsets to positions."""
 

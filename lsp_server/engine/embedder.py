@@ -171,8 +171,29 @@ class SentenceTransformerEncoder:
 
 def make_encoder(settings: EngineSettings) -> Encoder:
     """The encoder the settings ask for; one place to add backends."""
-    if settings.backend == "torch":
-        return SentenceTransformerEncoder(
-            settings.model, batch_size=settings.batch_size, max_seq_length=settings.max_seq_length
-        )
-    raise ModelLoadError(f"unknown encoder backend {settings.backend!r} (known: torch)")
+    if settings.backend in ONNX_BACKENDS:
+        from .onnx_encoder import OnnxEncoder, onnx_unavailable
+
+        # Checked here, cheaply, because identity (and so the index) must be settled before
+        # the model loads; a failed export is remembered and the next call lands here too.
+        reason = onnx_unavailable(settings.model)
+        if reason is None:
+            return OnnxEncoder(
+                settings.model,
+                quantized=settings.backend == "onnx-int8",
+                max_seq_length=settings.max_seq_length,
+                batch_size=settings.batch_size,
+            )
+        if reason not in _warned:
+            _warned.add(reason)
+            log.warning("backend %s unavailable, using torch fp32: %s", settings.backend, reason)
+    elif settings.backend != "torch":
+        known = ", ".join(["torch", *ONNX_BACKENDS])
+        raise ModelLoadError(f"unknown encoder backend {settings.backend!r} (known: {known})")
+    return SentenceTransformerEncoder(
+        settings.model, batch_size=settings.batch_size, max_seq_length=settings.max_seq_length
+    )
+
+
+ONNX_BACKENDS = ("onnx", "onnx-int8")
+_warned: set[str] = set()  # make_encoder runs per folder and settings change: warn once

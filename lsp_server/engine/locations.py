@@ -30,8 +30,15 @@ def index_dir_for(workspace: Path, root: Path | None = None) -> Path:
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Creates the folder (and parents) readable by the user alone: indexes hold source text."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Creates the folder (and parents) readable by the user alone: indexes hold source text.
+
+    mkdir(parents=True) would create the parents (the cache root itself) with the umask's
+    mode, so each missing level is made, and chmod-ed, here. Existing parents are left alone.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
     os.chmod(path, 0o700)
 
 

@@ -7,6 +7,7 @@ chunk and doubles as its HNSW label.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -86,7 +87,18 @@ class StoreError(RuntimeError):
     """The SQLite file is unusable (corrupt, not a database, unwritable)."""
 
 
+def _create_private(path: Path) -> None:
+    """Creates the database file 0600 before SQLite does (it would use the umask's mode).
+
+    SQLite gives the -wal and -shm files the database file's mode, so they follow.
+    """
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    if not read_only and not path.exists():
+        _create_private(path)
     uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30.0)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -111,7 +123,7 @@ class Store:
             if not read_only:
                 self._writer.executescript(_SCHEMA)
             self._writer.execute("SELECT count(*) FROM files").fetchone()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"index database {path} is unusable: {exc}") from exc
 
     # -- connections ---------------------------------------------------------------------------
@@ -356,6 +368,32 @@ class Store:
             "SELECT count(*), coalesce(sum(has_vector), 0) FROM chunks"
         ).fetchone()
         return files, chunks, embedded
+
+    def consistency_problems(self, model: str) -> list[str]:
+        """Invariants of the tables: lexical rows match chunks, embedded chunks have vectors."""
+        conn = self._reader()
+        problems: list[str] = []
+        chunk_ids = {r[0] for r in conn.execute("SELECT id FROM chunks")}
+        fts_ids = {r[0] for r in conn.execute("SELECT rowid FROM chunks_fts")}
+        if chunk_ids != fts_ids:
+            problems.append(
+                f"lexical index disagrees with the chunks: {len(fts_ids - chunk_ids)} extra, "
+                f"{len(chunk_ids - fts_ids)} missing rows"
+            )
+        (no_vector,) = conn.execute(
+            """SELECT count(*) FROM chunks c WHERE c.has_vector = 1 AND NOT EXISTS (
+                 SELECT 1 FROM embeddings e WHERE e.model = ? AND e.hash = c.embed_hash)""",
+            (model,),
+        ).fetchone()
+        if no_vector:
+            problems.append(f"{no_vector} chunks marked embedded have no cached vector")
+        (orphans,) = conn.execute(
+            "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM files f "
+            "WHERE f.id = c.file_id)"
+        ).fetchone()
+        if orphans:
+            problems.append(f"{orphans} chunks belong to no file")
+        return problems
 
     # -- embedding cache -----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunker import chunk_text
+from .chunker import chunk_text, split_lines
 from .chunks import Chunk
 from .embedder import Encoder, make_encoder
 from .frames import Frame, parse_frames
@@ -272,11 +272,15 @@ class WorkspaceIndex:
         if self._closed:
             return
         self._closed = True
-        self.save()
-        self.store.close()
-        if self._lock_file is not None:
-            os.close(self._lock_file)
-            self._lock_file = None
+        try:
+            self.save()
+        except OSError as exc:  # e.g. a full disk: the next open rebuilds from SQLite
+            log.warning("could not save the vector index: %s", exc)
+        finally:
+            self.store.close()
+            if self._lock_file is not None:
+                os.close(self._lock_file)
+                self._lock_file = None
 
     def __enter__(self) -> WorkspaceIndex:
         return self
@@ -301,6 +305,22 @@ class WorkspaceIndex:
             self.read_only,
             tuple(self.notices),
         )
+
+    def check_consistency(self) -> list[str]:
+        """Problems that break the index's invariants (empty when healthy).
+
+        SQLite is the truth; the HNSW labels must be exactly the chunks marked as embedded,
+        each of which must have its vector in the cache (so HNSW can always be rebuilt).
+        """
+        problems = self.store.consistency_problems(self.encoder.identity)
+        embedded = self.store.embedded_ids()
+        live = self._vectors.live_labels() if self._vectors is not None else set()
+        if live != embedded:
+            problems.append(
+                f"vector index disagrees with the database: {len(live - embedded)} extra, "
+                f"{len(embedded - live)} missing labels"
+            )
+        return problems
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -674,7 +694,7 @@ class WorkspaceIndex:
     def _query_chunk(
         self, rel: str, text: str, start: tuple[int, int], end: tuple[int, int] | None
     ) -> Chunk:
-        lines = text.splitlines()
+        lines = split_lines(text)
         if start[0] < 0 or start[0] >= max(len(lines), 1) or start[1] < 0:
             raise IndexError_(
                 f"position {start[0]}:{start[1]} is outside {rel} ({len(lines)} lines)"

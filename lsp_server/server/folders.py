@@ -148,8 +148,18 @@ class FolderIndexer:
                 self._wake.wait(timeout=1.0)
                 self._wake.clear()
             if time.monotonic() - last_save > _SAVE_EVERY_S:
-                self.index.save()
+                self._save()
                 last_save = time.monotonic()
+
+    def _save(self) -> None:
+        """Persists the vectors; a full disk must not end the indexer (SQLite is the truth)."""
+        assert self.index is not None
+        try:
+            self.index.save()
+        except OSError as exc:
+            log.warning(
+                "could not save the vector index of %s (rebuilt on restart): %s", self.root, exc
+            )
 
     def _fail(self, message: str) -> None:
         log.error(message)

@@ -10,6 +10,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,15 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
+from ..engine.chunker import split_lines
 from ..engine.embedder import Encoder, ModelLoadError, make_encoder
 from ..engine.locations import cache_root, ensure_private_dir
 from ..engine.results import SearchResponse, SearchResult
+from ..engine.scanner import SourceError, read_source
 from ..engine.workspace import IndexError_, WorkspaceIndex
 from . import arguments as args_
 from .folders import FolderIndexer
-from .settings import ServerSettings, parse_settings
+from .settings import ServerSettings, model_path_problem, parse_settings
 
 log = logging.getLogger("lsp_server")
 
@@ -161,6 +164,10 @@ class NearcodeServer(LanguageServer):
         settings, problems = parse_settings(raw, self.settings)
         for problem in problems:
             self._message(types.MessageType.Warning, problem)
+        refused = model_path_problem(settings.model, self._folder_paths())
+        if refused is not None:
+            self.show_error(f"nearcode: {refused}; using the default model")
+            settings = replace(settings, model=None)
         restart = settings.engine() != self.settings.engine()
         self.settings = settings
         if restart and self.folders:
@@ -168,6 +175,18 @@ class NearcodeServer(LanguageServer):
             for uri in list(self.folders):
                 self.remove_folder(uri)
                 self.add_folder(uri)
+
+    def _folder_paths(self) -> list[Path]:
+        """Every workspace folder, including those not opened yet (during initialize)."""
+        uris = set(self.folders)
+        try:
+            uris.update(f.uri for f in self.workspace.folders.values())
+            if self.workspace.root_uri:
+                uris.add(self.workspace.root_uri)
+        except RuntimeError:  # no workspace before initialize
+            pass
+        paths = (to_fs_path(uri) for uri in uris)
+        return [Path(p) for p in paths if p]
 
     def encoder(self) -> Encoder:
         encoder = make_encoder(self.settings.engine())
@@ -304,11 +323,15 @@ def create_server() -> NearcodeServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: NearcodeServer, params: types.InitializeParams) -> None:
+        # Set here, not only in `initialized`: problems with initializationOptions are shown
+        # with window/showMessage, which the protocol allows before the initialize response.
+        ls.event_loop = asyncio.get_running_loop()
         ls.apply_settings(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: NearcodeServer, params: types.InitializedParams) -> None:
         ls.event_loop = asyncio.get_running_loop()
+        await _pull_settings(ls)
         for uri in _initial_folders(ls):
             ls.add_folder(uri)
         await _register_file_watcher(ls)
@@ -324,7 +347,10 @@ def create_server() -> NearcodeServer:
     def configuration_changed(
         ls: NearcodeServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        ls.apply_settings(params.settings)
+        if params.settings:
+            ls.apply_settings(params.settings)
+        else:  # clients of the pull model send an empty notification: ask for the values
+            asyncio.ensure_future(_pull_settings(ls))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: NearcodeServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -450,6 +476,21 @@ def _initial_folders(ls: NearcodeServer) -> list[str]:
     return [root] if root else []
 
 
+async def _pull_settings(ls: NearcodeServer) -> None:
+    """workspace/configuration, for clients that keep settings there (VS Code)."""
+    workspace = ls.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return
+    request = types.ConfigurationParams(items=[types.ConfigurationItem(section="nearcode")])
+    try:
+        values = await asyncio.wait_for(ls.workspace_configuration_async(request), timeout=3)
+    except Exception as exc:  # noqa: BLE001 - initializationOptions still apply
+        log.info("workspace/configuration unavailable: %s", exc)
+        return
+    if values and isinstance(values[0], dict) and values[0]:
+        ls.apply_settings(values[0])
+
+
 async def _register_file_watcher(ls: NearcodeServer) -> None:
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace else None
@@ -485,11 +526,11 @@ def _selected_text(ls: NearcodeServer, obj: dict[str, Any]) -> str:
     _, path = ls.folder_of(uri)
     text = ls.open_text(uri)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise args_.invalid(f"cannot read {uri}: {exc.strerror}") from exc
-    lines = text.splitlines()
+        try:  # as the indexer reads it: BOM stripped, size-capped, binary refused
+            text = read_source(path, ls.settings.max_file_size)
+        except SourceError as exc:
+            raise args_.invalid(f"cannot read {uri[:200]}: {exc}") from exc
+    lines = split_lines(text)  # the editor's lines: not str.splitlines()
     if start[0] >= len(lines):
         raise args_.invalid(f"range starts past the end of the file ({len(lines)} lines)")
     picked = lines[start[0] : end[0] + 1]
@@ -541,15 +582,23 @@ class _ClientLogHandler(logging.Handler):
         )
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Log files quote queries and paths: 0600 from creation and after every rollover."""
+
+    def _open(self):  # noqa: ANN202 - typeshed's return type differs across versions
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def _configure_logging(server: NearcodeServer, level: str) -> Path:
     """Logs to a file in the cache dir and to the client; never to stdout (the LSP stream)."""
     log_dir = cache_root() / "logs"
     ensure_private_dir(log_dir)
     log_file = log_dir / "server.log"
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = _PrivateRotatingFileHandler(
         log_file, maxBytes=2 << 20, backupCount=2, encoding="utf-8"
     )
-    os.chmod(log_file, 0o600)
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     client_handler = _ClientLogHandler(server)
     client_handler.setFormatter(logging.Formatter("%(message)s"))

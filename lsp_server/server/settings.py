@@ -5,10 +5,17 @@ A bad value is reported (the caller shows it with window/showMessage) and its de
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,8 @@ def parse_settings(
     problems: list[str] = []
     for key, value in raw.items():
         if key not in _KEYS:
-            problems.append(f"unknown nearcode setting {key!r} (ignored)")
+            # Clients send whole sections, with client-only keys (VS Code's "server").
+            log.info("ignoring setting %r: not a server setting", key)
             continue
         name, check = _KEYS[key]
         try:
@@ -91,6 +99,33 @@ def parse_settings(
             default = getattr(ServerSettings(), name)
             problems.append(f"nearcode setting {key!r}: {exc}; using {default!r}")
     return replace(settings, **changes), problems
+
+
+def model_path_problem(model: str | None, folders: Iterable[Path]) -> str | None:
+    """Why a `model` path must not be loaded, or None.
+
+    Loading a model runs code (pickled weights, custom modules), and LSP settings do not say
+    which scope set them: a path inside a workspace folder (shipped by a cloned repo) or one
+    that another user could have written is refused. Model names that are not paths load only
+    from the local cache (offline), so they are not checked here.
+    """
+    if not model:
+        return None
+    path = Path(model).expanduser()
+    if not path.exists():
+        return None
+    real = path.resolve()
+    for folder in folders:
+        if real.is_relative_to(folder.resolve()):
+            return f"nearcode.model {model!r} is inside the workspace {folder}: not loaded"
+    owner = real.stat().st_uid
+    if owner not in (os.geteuid(), 0):
+        return f"nearcode.model {model!r} belongs to another user (uid {owner}): not loaded"
+    for level in (real, *real.parents):
+        mode = level.stat().st_mode
+        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+            return f"nearcode.model {model!r}: {level} is writable by anyone: not loaded"
+    return None
 
 
 SETTING_NAMES = tuple(_KEYS)

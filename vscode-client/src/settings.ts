@@ -114,7 +114,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   exclude: [],
   maxFileSize: 1024 * 1024,
   resultLimit: 50,
-  workspaceSymbols: false,
+  workspaceSymbols: true,
 };
 
 export interface RawServerSettings {

@@ -1,0 +1,223 @@
+"""Encoder backends side by side: throughput, query latency, agreement with torch, cold start.
+
+    python -m lsp_server.bench.encoders [--chunks 1000] [--repeats 3] [--out FILE]
+
+Every configuration runs in this one process over the same chunks, interleaved per repeat
+(so drift in machine load hits all of them alike); figures are medians over the repeats.
+The chunks are what the engine embeds: stdlib files cut by the engine's chunker, with the
+context header `WorkspaceIndex.embed_text` adds. Cold start runs a fresh interpreter per
+backend with the ONNX export already cached. Results go to bench-results/encoders.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..engine.chunker import chunk_text
+from ..engine.embedder import Encoder, make_encoder
+from ..engine.settings import EngineSettings
+from ..engine.workspace import WorkspaceIndex, _says_something
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+QUERY = "parse a date string into a datetime object"
+DEFAULT_OUT = Path("bench-results/encoders.json")
+
+
+def stdlib_chunks(count: int, seed: int = 0, folder: Path | None = None) -> list[str]:
+    """``count`` embed texts, sampled (seeded) from the chunks of the stdlib's top-level files."""
+    settings = EngineSettings()
+    shim = SimpleNamespace(settings=settings)  # embed_text reads only .settings
+    texts: list[str] = []
+    for path in sorted((folder or Path(sysconfig.get_paths()["stdlib"])).glob("*.py")):
+        source = path.read_text(encoding="utf-8", errors="replace")
+        for chunk in chunk_text(path.name, source, "python", max_chars=settings.chunk_chars):
+            if _says_something(chunk.text):
+                texts.append(WorkspaceIndex.embed_text(shim, chunk))  # type: ignore[arg-type]
+    if len(texts) < count:
+        return texts
+    return random.Random(seed).sample(texts, count)
+
+
+def _encoder(backend: str, max_len: int, batch: int) -> Encoder:
+    encoder = make_encoder(EngineSettings(backend=backend, max_seq_length=max_len, batch_size=batch))
+    encoder.load()
+    wanted = "sentence-transformers" if backend == "torch" else backend
+    if wanted not in encoder.identity:  # make_encoder fell back: the figures would lie
+        raise RuntimeError(f"{backend} unavailable, got {encoder.identity}")
+    return encoder
+
+
+def _configs(max_lens: Sequence[int], batches: Sequence[int]) -> list[tuple[str, int, int]]:
+    """Every backend at every length with batch 32, plus the batch sweep at the first length."""
+    found = [(b, n, 32) for n in max_lens for b in BACKENDS]
+    found += [(b, max_lens[0], s) for s in batches if s != 32 for b in BACKENDS]
+    return found
+
+
+def _agreement(vectors: np.ndarray, reference: np.ndarray, k: int = 10) -> dict[str, float]:
+    """Cosine to the reference row by row, and overlap of each row's top-k neighbours."""
+    cosine = (vectors * reference).sum(axis=1)
+
+    def neighbours(matrix: np.ndarray) -> np.ndarray:
+        scores = matrix @ matrix.T
+        np.fill_diagonal(scores, -np.inf)
+        return np.argsort(-scores, axis=1)[:, :k]
+
+    ours, theirs = neighbours(vectors), neighbours(reference)
+    overlap = [len(set(a) & set(b)) / k for a, b in zip(ours, theirs)]
+    return {
+        "cosine_mean": round(float(cosine.mean()), 4),
+        "cosine_min": round(float(cosine.min()), 4),
+        "top10_overlap": round(float(np.mean(overlap)), 3),
+    }
+
+
+def _throughput(
+    texts: list[str], configs: list[tuple[str, int, int]], repeats: int
+) -> tuple[dict[tuple, float], dict[tuple, np.ndarray]]:
+    encoders = {config: _encoder(*config) for config in configs}
+    for encoder in encoders.values():
+        encoder.encode(texts[:8])  # warm-up: first runs allocate and tune
+    seconds: dict[tuple, list[float]] = {config: [] for config in configs}
+    vectors: dict[tuple, np.ndarray] = {}
+    for repeat in range(repeats):
+        for config, encoder in encoders.items():
+            started = time.perf_counter()
+            vectors[config] = encoder.encode(texts)
+            seconds[config].append(time.perf_counter() - started)
+            rate = len(texts) / seconds[config][-1]
+            print(f"repeat {repeat + 1}: {config} {rate:.1f} chunks/s", file=sys.stderr)
+    rates = {c: len(texts) / statistics.median(s) for c, s in seconds.items()}
+    return rates, vectors
+
+
+def _latency(backend: str, max_len: int, runs: int) -> dict[str, float]:
+    encoder = _encoder(backend, max_len, 32)
+    for _ in range(5):
+        encoder.encode([QUERY])
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        encoder.encode([QUERY])
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+    }
+
+
+_COLD = """
+import sys, time
+from lsp_server.engine.embedder import make_encoder
+from lsp_server.engine.settings import EngineSettings
+encoder = make_encoder(EngineSettings(backend=sys.argv[1]))
+encoder.encode(["def first(): pass"])
+print(encoder.identity, "torch" in sys.modules)
+"""
+
+
+def _cold_start(backend: str, repeats: int) -> dict:
+    """Process start to first vector, in a fresh interpreter (export already cached)."""
+    times, torch_loaded = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", _COLD, backend], capture_output=True, text=True, check=True
+        )
+        times.append(time.perf_counter() - started)
+        torch_loaded = done.stdout.split()[-1] == "True"
+    return {"seconds": round(statistics.median(times), 2), "torch_imported": torch_loaded}
+
+
+def run_encoder_benchmark(
+    chunks: int = 1000,
+    repeats: int = 3,
+    max_lens: Sequence[int] = (256, 128),
+    batches: Sequence[int] = (16, 32, 64),
+    latency_runs: int = 50,
+) -> dict:
+    """Every measurement above, as one JSON-ready dict."""
+    texts = stdlib_chunks(chunks)
+    configs = _configs(max_lens, batches)
+    for backend in BACKENDS:  # export (once, cached) before anything is timed
+        _encoder(backend, max_lens[0], 32)
+    rates, vectors = _throughput(texts, configs, repeats)
+    rows = []
+    for backend, max_len, batch in configs:
+        row = {"backend": backend, "max_len": max_len, "batch": batch}
+        row["chunks_per_s"] = round(rates[(backend, max_len, batch)], 1)
+        reference = vectors[("torch", max_len, 32)]
+        row.update(_agreement(vectors[(backend, max_len, batch)], reference))
+        rows.append(row)
+    latency = {b: _latency(b, max_lens[0], latency_runs) for b in BACKENDS}
+    cold = {b: _cold_start(b, repeats) for b in BACKENDS}
+    return {
+        "chunks": len(texts),
+        "mean_chars": round(float(np.mean([len(t) for t in texts])), 1),
+        "repeats": repeats,
+        "machine": _machine(),
+        "throughput": rows,
+        "query_latency": latency,
+        "cold_start": cold,
+    }
+
+
+def _machine() -> dict:
+    import os
+    import platform
+
+    import onnxruntime
+    import torch
+
+    return {
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+
+
+def table(result: dict) -> str:
+    """The throughput rows as a Markdown table."""
+    lines = [
+        "| backend | max len | batch | chunks/s | cosine to torch (mean/min) | top-10 overlap |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in result["throughput"]:
+        lines.append(
+            f"| {r['backend']} | {r['max_len']} | {r['batch']} | {r['chunks_per_s']} "
+            f"| {r['cosine_mean']} / {r['cosine_min']} | {r['top10_overlap']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    result = run_encoder_benchmark(chunks=args.chunks, repeats=args.repeats)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    print(json.dumps({k: result[k] for k in ("query_latency", "cold_start")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

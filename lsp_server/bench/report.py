@@ -1,0 +1,102 @@
+"""Result files: JSON, a Markdown table and a PNG plot side by side."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+
+from .metrics import METRICS
+
+
+def machine() -> str:
+    """One line naming the CPU and core count (figures depend on both)."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def quality_table(sets: dict[str, dict]) -> str:
+    """Markdown: one row per (set, pipeline)."""
+    lines = [
+        "| set | corpus | queries | pipeline | " + " | ".join(METRICS) + " |",
+        "|---|---:|---:|---|" + "---:|" * len(METRICS),
+    ]
+    for name, entry in sets.items():
+        for pipeline, scores in entry["pipelines"].items():
+            values = " | ".join(f"{scores[m]:.4f}" for m in METRICS)
+            lines.append(
+                f"| {name} | {entry['corpus']} | {entry['queries']} | {pipeline} | {values} |"
+            )
+    return "\n".join(lines)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only; no display on CI or over ssh
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def quality_plot(path: Path, sets: dict[str, dict]) -> bool:
+    """Grouped bars of MRR per pipeline, one group per set; False without matplotlib."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    names = list(sets)
+    pipes = list(dict.fromkeys(p for entry in sets.values() for p in entry["pipelines"]))
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names) * len(pipes) / 4), 4.5))
+    width = 0.8 / max(len(pipes), 1)
+    for i, pipe in enumerate(pipes):
+        values = [sets[n]["pipelines"].get(pipe, {}).get("mrr", 0.0) for n in names]
+        ax.bar([x + i * width for x in range(len(names))], values, width, label=pipe)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(names))], names)
+    ax.set_ylabel("MRR")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("nearcode retrieval quality")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def line_plot(
+    path: Path, x: Sequence[float], series: dict[str, Sequence[float]], xlabel: str, title: str
+) -> bool:
+    """One line per series against x (log-log: corpus sizes span two decades)."""
+    plt = _pyplot()
+    if plt is None:
+        return False
+    fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 4))
+    for ax, (label, values) in zip(
+        axes if len(series) > 1 else [axes], series.items(), strict=True
+    ):
+        ax.plot(x, values, marker="o")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
