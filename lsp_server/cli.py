@@ -259,20 +259,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     with _open_existing(_folder(args.path), args) as index:
         status = index.status()
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "root": status.root,
-                    "index": status.index_dir,
-                    "model": status.encoder,
-                    "files": status.files,
-                    "chunks": status.chunks,
-                    "embedded": status.embedded,
-                    "pending": status.pending,
-                    "notices": list(status.notices),
-                }
-            )
-        )
+        print(json.dumps(status.to_json()))
         return 0
     print(
         f"workspace  {status.root}\nindex      {status.index_dir}\n"

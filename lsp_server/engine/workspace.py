@@ -105,6 +105,13 @@ class IndexStatus:
     def pending(self) -> int:
         return self.chunks - self.embedded
 
+    def to_json(self) -> dict[str, object]:
+        """The shape `nearcode status --json` prints and nearcode.status extends."""
+        return {"root": self.root, "indexPath": self.index_dir, "model": self.encoder,
+                "files": self.files, "chunks": self.chunks, "embedded": self.embedded,
+                "pending": self.pending, "readOnly": self.read_only,
+                "notices": list(self.notices)}
+
 
 def content_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

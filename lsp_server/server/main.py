@@ -294,15 +294,8 @@ class NearcodeServer(LanguageServer):
                 "message": folder.status.message,
             }
             if folder.index is not None:
-                status = folder.index.status()
+                entry.update(folder.index.status().to_json())
                 entry.update(
-                    files=status.files,
-                    chunks=status.chunks,
-                    embedded=status.embedded,
-                    pending=status.pending,
-                    model=status.encoder,
-                    indexPath=status.index_dir,
-                    readOnly=status.read_only,
                     encodedThisSession=folder.index.session_encoded,
                     updates=folder.counters["updates"],
                     syncs=folder.counters["syncs"],
