@@ -61,7 +61,7 @@ class FolderIndexer:
         encoder: Encoder,
         events: FolderEvents,
         *,
-        debounce_s: float = 0.15,
+        debounce_s: float = 0.05,
         encoder_failed: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.uri = uri
@@ -78,6 +78,7 @@ class FolderIndexer:
         self._wake = threading.Event()
         self._reindex = threading.Event()
         self._changes: dict[str, float] = {}  # path -> time of the last event
+        self._priorities: set[str] = set()  # files opened in the editor
         self._changes_lock = threading.Lock()
         self._changed = threading.Event()
         self._resync = False
@@ -117,11 +118,10 @@ class FolderIndexer:
         self._changed.set()
 
     def prioritize(self, path: str) -> None:
-        if self.index is not None and not self.index.read_only:
-            try:
-                self.index.prioritize([path])
-            except IndexError_ as exc:
-                log.info("not prioritised: %s", exc)
+        """A file opened in the editor: embed it before the backlog (applied off the loop)."""
+        with self._changes_lock:
+            self._priorities.add(path)
+        self._changed.set()
 
     # -- the indexer thread --------------------------------------------------------------------
 
@@ -250,22 +250,33 @@ class FolderIndexer:
             self._changed.wait(timeout=1.0)
             if self._stop.is_set() or self.index is None or self.index.read_only:
                 continue
+            self._apply_priorities()
             batch, resync = self._take_settled_changes()
             if resync:
                 self.request_reindex()
             for path in batch:
                 self._apply_change(path)
 
+    def _apply_priorities(self) -> None:
+        assert self.index is not None
+        with self._changes_lock:
+            paths, self._priorities = list(self._priorities), set()
+        for path in paths:
+            try:
+                self.index.prioritize([path])
+            except IndexError_ as exc:
+                log.info("not prioritised: %s", exc)
+
     def _take_settled_changes(self) -> tuple[list[str], bool]:
         """Changes whose last event is older than the debounce (a burst becomes one update)."""
-        time.sleep(self.debounce_s / 3)
+        time.sleep(min(self.debounce_s / 3, 0.01))
         now = time.monotonic()
         with self._changes_lock:
             settled = [p for p, at in self._changes.items() if now - at >= self.debounce_s]
             for path in settled:
                 del self._changes[path]
             resync, self._resync = self._resync, False
-            if not self._changes:
+            if not self._changes and not self._priorities:
                 self._changed.clear()
         return settled, resync
 

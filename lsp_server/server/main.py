@@ -249,7 +249,13 @@ class NearcodeServer(LanguageServer):
         if raw is None:
             raise args_.invalid(f"not a usable file uri: {uri[:100]!r}")
         path = Path(os.path.normpath(raw))
-        owners = [f for f in self.folders.values() if path.is_relative_to(f.root)]
+        try:
+            # By real path: a folder opened through a symlink still owns its files, and a
+            # symlink inside a folder that points out of it owns nothing (nor is read).
+            real = path.resolve()
+        except (OSError, ValueError) as exc:  # a NUL byte, a link loop
+            raise args_.invalid(f"not a usable file uri: {uri[:100]!r}") from exc
+        owners = [f for f in self.folders.values() if real.is_relative_to(f.root)]
         if not owners:
             raise args_.invalid(f"{uri[:200]} is outside every workspace folder")
         return max(owners, key=lambda f: len(f.root.parts)), path

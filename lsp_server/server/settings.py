@@ -25,7 +25,7 @@ class ServerSettings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     result_limit: int = 20
     workspace_symbols: bool = True
-    debounce_ms: int = 150
+    debounce_ms: int = 50
 
     def engine(self) -> EngineSettings:
         return EngineSettings(
