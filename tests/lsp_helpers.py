@@ -31,9 +31,18 @@ async def lsp_session(
     *,
     options: dict[str, Any] | None = None,
     client_spec: str = "visual-studio-code",
+    server_command: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[LanguageClient]:
-    """A real nearcode server in a subprocess, initialised with `folders`."""
-    config = ClientServerConfig(server_command=SERVER_COMMAND, server_env=server_env(cache_dir))
+    """A real nearcode server in a subprocess, initialised with `folders`.
+
+    `server_command` replaces the default (e.g. tests/stub_encoder.py's fast encoder); `env`
+    adds variables to the server's environment.
+    """
+    config = ClientServerConfig(
+        server_command=server_command or SERVER_COMMAND,
+        server_env={**server_env(cache_dir), **(env or {})},
+    )
     client = await config.start()
     try:
         await client.initialize_session(

@@ -99,6 +99,11 @@ def _source_folder(model: str | None) -> tuple[Path, str]:
     return path, label
 
 
+def model_folder(model: str | None = None) -> Path:
+    """The local folder the ONNX backend exports ``model`` (None: the bundled one) from."""
+    return _source_folder(model)[0]
+
+
 def _fingerprint(source: Path) -> str:
     """Hash of the model files (path, size, mtime), tool versions and export options.
 
@@ -178,7 +183,7 @@ def _export(source: Path, dest: Path) -> None:
             self.model = model
 
         def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-            return self.model(**dict(zip(names, inputs))).last_hidden_state
+            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
     wrapper = TokenEmbeddings().eval()
     dummy = _dummy_inputs(names, torch)
@@ -234,7 +239,7 @@ def _verify(path: Path, module: Any, names: list[str], torch: Any) -> None:
     for padded in (True, False):
         inputs = _dummy_inputs(names, torch, batch=3, length=37, padded=padded)
         expected = module(*inputs).numpy()
-        got = session.run(None, {n: t.numpy() for n, t in zip(names, inputs)})[0]
+        got = session.run(None, {n: t.numpy() for n, t in zip(names, inputs, strict=True)})[0]
         mask = inputs[names.index("attention_mask")].numpy().astype(bool)
         error = float(np.abs(got - expected)[mask].max())
         if error > 1e-3:
@@ -274,7 +279,9 @@ def ensure_exported(source: Path) -> Path:
 def _run_export(source: Path, dest: Path) -> None:
     missing = _missing_modules(["torch", "transformers", "onnx", "onnxruntime"])
     if missing:
-        raise RuntimeError(f"missing packages {', '.join(missing)}: pip install {' '.join(missing)}")
+        raise RuntimeError(
+            f"missing packages {', '.join(missing)}: pip install {' '.join(missing)}"
+        )
     log.info("exporting %s to ONNX (once; cached in %s)", source, dest.parent)
     command = [sys.executable, "-m", __name__, str(source), str(dest)]
     done = subprocess.run(

@@ -237,7 +237,10 @@ class WorkspaceIndex:
             log.info("rebuilding vector index: %s", problem or "too many deleted entries")
             vectors.rebuild(self.store.live_vectors(self.encoder.identity), len(expected))
         self._vectors = vectors
-        self.save()
+        try:
+            self.save()
+        except OSError as exc:  # a full disk: searchable anyway, saved again later
+            log.warning("could not save the vector index: %s", exc)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -693,6 +696,9 @@ class WorkspaceIndex:
         return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
 
     def _read_for_query(self, rel: str) -> str:
+        # A symlink out of the workspace is not indexed, so it is not read for a query either.
+        if not (self.root / rel).resolve().is_relative_to(self.root):
+            raise IndexError_(f"{rel} links outside the workspace {self.root}")
         try:
             return read_source(self.root / rel, self.settings.max_file_size)
         except SourceError as exc:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
@@ -123,14 +125,40 @@ class NullProgress:
         pass
 
 
+class _AnsweredError(JsonRpcInvalidParams):
+    """A malformed request that has already been answered with an error response."""
+
+
+class NearcodeProtocol(LanguageServerProtocol):
+    """Answers requests whose params do not parse: pygls would log them and never reply,
+    leaving the client waiting forever."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" not in data or "method" not in data or "error" in data:
+                raise  # a notification or a response: nobody waits for an answer
+            method = str(data["method"])[:100]
+            answer = JsonRpcInvalidParams(f"invalid params for {method}")
+            self._send_response(data["id"], error=answer.to_response_error())
+            raise _AnsweredError(answer.message) from exc
+
+
 class NearcodeServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("nearcode", __version__)
+        super().__init__("nearcode", __version__, protocol_cls=NearcodeProtocol)
         self.settings = ServerSettings()
         self.folders: dict[str, FolderIndexer] = {}
         self.encoders: dict[str, Encoder] = {}  # by identity: folders share one model
         self.model_error: str | None = None
         self.event_loop: asyncio.AbstractEventLoop | None = None
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        if isinstance(error, _AnsweredError):
+            log.info("malformed request answered with an error: %s", error)
+            return  # the client has its error response: no pop-up for a client bug
+        super().report_server_error(error, source)
 
     # -- thread bridge and messages ------------------------------------------------------------
 
@@ -498,17 +526,17 @@ async def _register_file_watcher(ls: NearcodeServer) -> None:
     options = types.DidChangeWatchedFilesRegistrationOptions(
         watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
     )
-    await ls.client_register_capability_async(
-        types.RegistrationParams(
-            registrations=[
-                types.Registration(
-                    id="nearcode-watcher",
-                    method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                    register_options=options,
-                )
-            ]
-        )
+    registration = types.Registration(
+        id="nearcode-watcher",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
     )
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(registrations=[registration])
+        )
+    except JsonRpcException as exc:  # saves still update the index; no error pop-up for this
+        log.info("the client refused the file watcher (%s): only saves update the index", exc)
 
 
 def _for_file(ls: NearcodeServer, uri: str, action: Callable[[FolderIndexer, str], None]) -> None:
@@ -590,14 +618,22 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return stream
 
 
-def _configure_logging(server: NearcodeServer, level: str) -> Path:
+def _log_file_handler() -> tuple[logging.Handler, Path | str]:
+    """The log file in the cache dir; stderr when that is unwritable (the server still runs)."""
+    log_file = cache_root() / "logs" / "server.log"
+    try:
+        ensure_private_dir(log_file.parent)
+        handler: logging.Handler = _PrivateRotatingFileHandler(
+            log_file, maxBytes=2 << 20, backupCount=2, encoding="utf-8"
+        )
+    except OSError as exc:
+        return logging.StreamHandler(), f"stderr: cannot write {log_file}: {exc.strerror}"
+    return handler, log_file
+
+
+def _configure_logging(server: NearcodeServer, level: str) -> Path | str:
     """Logs to a file in the cache dir and to the client; never to stdout (the LSP stream)."""
-    log_dir = cache_root() / "logs"
-    ensure_private_dir(log_dir)
-    log_file = log_dir / "server.log"
-    file_handler = _PrivateRotatingFileHandler(
-        log_file, maxBytes=2 << 20, backupCount=2, encoding="utf-8"
-    )
+    file_handler, log_file = _log_file_handler()
     file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     client_handler = _ClientLogHandler(server)
     client_handler.setFormatter(logging.Formatter("%(message)s"))
