@@ -73,6 +73,12 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         "(default: the bundled all-MiniLM-L6-v2)",
     )
     parser.add_argument(
+        "--backend",
+        choices=("onnx", "onnx-int8", "torch"),
+        default=os.environ.get("NEARCODE_BACKEND", "onnx"),
+        help="encoder backend (default onnx; see BENCHMARKS.md)",
+    )
+    parser.add_argument(
         "--exclude",
         action="append",
         default=[],
@@ -155,7 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace) -> EngineSettings:
     return EngineSettings(
-        model=args.model or None, exclude=tuple(args.exclude), max_file_size=args.max_file_size
+        model=args.model or None,
+        backend=args.backend,
+        exclude=tuple(args.exclude),
+        max_file_size=args.max_file_size,
     )
 
 

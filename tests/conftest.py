@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lsp_server.engine.locations import MODEL_CACHE_ENV
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.tokens import code_tokens
 from lsp_server.engine.workspace import WorkspaceIndex
@@ -42,6 +44,19 @@ class HashingEncoder:
                 out[row, bucket % self.dim] += 1.0
             out[row, 0] += 1e-3  # no zero vectors
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ONNX export of the model for the whole session (servers inherit the variable)."""
+    folder = tmp_path_factory.mktemp("models")
+    previous = os.environ.get(MODEL_CACHE_ENV)
+    os.environ[MODEL_CACHE_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(MODEL_CACHE_ENV, None)
+    else:
+        os.environ[MODEL_CACHE_ENV] = previous
 
 
 @pytest.fixture(autouse=True)

@@ -10,15 +10,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lsp_server.engine.embedder import SentenceTransformerEncoder, bundled_model_path
+from lsp_server.engine.embedder import Encoder, bundled_model_path, make_encoder
+from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.workspace import WorkspaceIndex
 
 from .conftest import FIXTURE_WORKSPACE
 
 
 @pytest.fixture(scope="module")
-def real_encoder() -> SentenceTransformerEncoder:
-    encoder = SentenceTransformerEncoder()
+def real_encoder() -> Encoder:
+    """The encoder the editor ships with (ONNX Runtime over the bundled weights)."""
+    encoder = make_encoder(EngineSettings())
     encoder.load()
     return encoder
 
@@ -45,8 +47,10 @@ def test_default_model_is_bundled_and_gives_unit_vectors(real_encoder):
 def test_model_loads_with_the_hub_unreachable(tmp_path):
     """A fresh process with every network route closed still loads and encodes."""
     script = (
-        "from lsp_server.engine.embedder import SentenceTransformerEncoder\n"
-        "print(SentenceTransformerEncoder().encode(['retry with backoff']).shape)\n"
+        "from lsp_server.engine.embedder import make_encoder\n"
+        "from lsp_server.engine.settings import EngineSettings\n"
+        "encoder = make_encoder(EngineSettings())\n"
+        "print(encoder.identity.split('|')[1], encoder.encode(['retry with backoff']).shape)\n"
     )
     env = {
         "PATH": "/usr/bin:/bin",
@@ -60,7 +64,7 @@ def test_model_loads_with_the_hub_unreachable(tmp_path):
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "(1, 384)"
+    assert done.stdout.strip() == "onnx-fp32 (1, 384)"
 
 
 @pytest.mark.parametrize(

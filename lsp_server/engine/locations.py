@@ -13,12 +13,23 @@ import platformdirs
 
 FORMAT_VERSION = 1
 CACHE_ENV = "NEARCODE_CACHE_DIR"
+MODEL_CACHE_ENV = "NEARCODE_MODEL_CACHE_DIR"
 
 
 def cache_root() -> Path:
     """$NEARCODE_CACHE_DIR, else the platform's user cache dir (e.g. ~/.cache/nearcode)."""
     override = os.environ.get(CACHE_ENV)
     return Path(override) if override else Path(platformdirs.user_cache_dir("nearcode"))
+
+
+def model_cache_root() -> Path:
+    """Exported models: $NEARCODE_MODEL_CACHE_DIR, else <cache root>/models.
+
+    Separate from the index location so that many index roots (tests, benchmarks) can share
+    one export of the model.
+    """
+    override = os.environ.get(MODEL_CACHE_ENV)
+    return Path(override) if override else cache_root() / "models"
 
 
 def index_dir_for(workspace: Path, root: Path | None = None) -> Path:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .embedder import MAX_SEQ_LENGTH, ModelLoadError, _offline_environment, resolve_model
-from .locations import cache_root, ensure_private_dir
+from .locations import ensure_private_dir, model_cache_root
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def _fingerprint(source: Path) -> str:
 
 def export_dir(source: Path) -> Path:
     """Where the exported files of a model folder are cached."""
-    return cache_root() / "models" / f"{source.name[:40]}-onnx-{_fingerprint(source)}"
+    return model_cache_root() / f"{source.name[:40]}-onnx-{_fingerprint(source)}"
 
 
 def _cached(folder: Path) -> bool:

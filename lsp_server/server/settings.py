@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ServerSettings:
     model: str | None = None
+    backend: str = "onnx"
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     result_limit: int = 20
@@ -29,7 +30,10 @@ class ServerSettings:
 
     def engine(self) -> EngineSettings:
         return EngineSettings(
-            model=self.model, exclude=self.exclude, max_file_size=self.max_file_size
+            model=self.model,
+            backend=self.backend,
+            exclude=self.exclude,
+            max_file_size=self.max_file_size,
         )
 
 
@@ -57,6 +61,15 @@ def _int_range(low: int, high: int):
     return check
 
 
+def _choice(*allowed: str):
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
@@ -65,6 +78,7 @@ def _bool(value: Any) -> bool:
 
 _KEYS = {
     "model": ("model", _optional_str),
+    "backend": ("backend", _choice("onnx", "onnx-int8", "torch")),
     "exclude": ("exclude", _globs),
     "maxFileSize": ("max_file_size", _int_range(1024, 1 << 30)),
     "resultLimit": ("result_limit", _int_range(1, 500)),
