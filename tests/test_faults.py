@@ -343,7 +343,7 @@ async def test_two_servers_on_one_workspace_the_second_is_read_only(tmp_path):
 
             # Its lexical index is live; its vectors are a snapshot from when it opened.
             async def seen_by_second() -> bool:
-                found = await command(second, "nearcode.search", {"query": "saved while two run"})
+                found = await command(second, "nearcode.search", {"query": "saved_while_two_run"})
                 return any(r["symbol"] == "saved_while_two_run" for r in found["results"][:3])
 
             await wait_for(seen_by_second, timeout=20)

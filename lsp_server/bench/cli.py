@@ -20,7 +20,9 @@ def _quality_parser(sub) -> None:
     parser.add_argument("--data", action="append", required=True, type=Path, metavar="DIR")
     parser.add_argument("--model", default=os.environ.get("NEARCODE_MODEL"))
     parser.add_argument(
-        "--backend", default="torch", help="encoder backend: torch, onnx or onnx-int8"
+        "--backend",
+        default=EngineSettings().backend,
+        help="encoder backend: onnx, onnx-int8 or torch",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / "quality.json")
     parser.add_argument("--max-queries", type=int, metavar="N", help="seeded sample of queries")
@@ -89,7 +91,9 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
     work = args.work or args.out.parent / "work"
     runner = QualityRun(
-        work, EngineSettings(model=args.model or None, backend=args.backend), code_mode=args.code_mode,
+        work,
+        EngineSettings(model=args.model or None, backend=args.backend),
+        code_mode=args.code_mode,
         progress=ProgressBar(),
     )
     sets: dict[str, dict] = {}

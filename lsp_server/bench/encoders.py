@@ -51,7 +51,9 @@ def stdlib_chunks(count: int, seed: int = 0, folder: Path | None = None) -> list
 
 
 def _encoder(backend: str, max_len: int, batch: int) -> Encoder:
-    encoder = make_encoder(EngineSettings(backend=backend, max_seq_length=max_len, batch_size=batch))
+    encoder = make_encoder(
+        EngineSettings(backend=backend, max_seq_length=max_len, batch_size=batch)
+    )
     encoder.load()
     wanted = "sentence-transformers" if backend == "torch" else backend
     if wanted not in encoder.identity:  # make_encoder fell back: the figures would lie
@@ -76,7 +78,7 @@ def _agreement(vectors: np.ndarray, reference: np.ndarray, k: int = 10) -> dict[
         return np.argsort(-scores, axis=1)[:, :k]
 
     ours, theirs = neighbours(vectors), neighbours(reference)
-    overlap = [len(set(a) & set(b)) / k for a, b in zip(ours, theirs)]
+    overlap = [len(set(a) & set(b)) / k for a, b in zip(ours, theirs, strict=True)]
     return {
         "cosine_mean": round(float(cosine.mean()), 4),
         "cosine_min": round(float(cosine.min()), 4),
@@ -175,6 +177,34 @@ def run_encoder_benchmark(
     }
 
 
+def dense_mrr(
+    folders: Sequence[Path], max_queries: int = 300, max_corpus: int = 2000, seed: int = 0
+) -> dict[str, dict[str, float]]:
+    """Dense-only MRR per set and backend: each document one vector, the whole (sampled)
+    corpus ranked by cosine, a code query's own document left out. Compares encoders, not
+    pipelines: chunking, headers and fusion are the quality benchmark's business."""
+    from .beir import load_set, subsample
+
+    found: dict[str, dict[str, float]] = {}
+    for folder in folders:
+        data = subsample(load_set(folder), max_queries, max_corpus, seed)
+        ids = list(data.corpus)
+        found[data.name] = {}
+        for backend in BACKENDS:
+            encoder = _encoder(backend, 256, 32)
+            docs = encoder.encode([data.corpus[d] for d in ids])
+            queries = encoder.encode([q.text for q in data.queries])
+            ranks = []
+            for query, scores in zip(data.queries, queries @ docs.T, strict=True):
+                order = [ids[i] for i in np.argsort(-scores) if ids[i] != query.self_id]
+                relevant = data.qrels[query.id]
+                first = next((r for r, d in enumerate(order, 1) if d in relevant), None)
+                ranks.append(1.0 / first if first else 0.0)
+            found[data.name][backend] = round(float(np.mean(ranks)), 4)
+            print(f"{data.name}: {backend} dense MRR {found[data.name][backend]}", file=sys.stderr)
+    return found
+
+
 def _machine() -> dict:
     import os
     import platform
@@ -210,12 +240,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument(
+        "--mrr-data",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="BEIR set for a dense-only MRR per backend (repeatable)",
+    )
+    parser.add_argument("--mrr-only", action="store_true", help="skip the speed figures")
     args = parser.parse_args(argv)
-    result = run_encoder_benchmark(chunks=args.chunks, repeats=args.repeats)
+    result = {} if args.mrr_only else run_encoder_benchmark(args.chunks, args.repeats)
+    if args.mrr_data:
+        result["dense_mrr"] = dense_mrr(args.mrr_data)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(table(result))
-    print(json.dumps({k: result[k] for k in ("query_latency", "cold_start")}, indent=2))
+    if "throughput" in result:
+        print(table(result))
+    extra = ("query_latency", "cold_start", "dense_mrr")
+    print(json.dumps({k: result[k] for k in extra if k in result}, indent=2))
     return 0
 
 

@@ -45,20 +45,25 @@ def pipelines(defaults: EngineSettings, code_mode: str | None = None) -> list[Pi
     """
     found = [
         Pipeline("bm25", {"dense_weight": 0.0}),
-        Pipeline("dense", {"lexical_weight": 0.0}),
+        Pipeline("dense", {"lexical_weight": 0.0, "prose_lexical_weight": 0.0}),
         Pipeline("hybrid"),
         # What the editor literally ranks (benchmarks widen the pools to rank 1000).
         Pipeline("hybrid/candidates=100", {"candidates": 100}),
     ]
-    for weight in (0.5, 2.0):
-        if weight != defaults.lexical_weight / max(defaults.dense_weight, 1e-9):
+    for weight in (1.0, 3.0):
+        if weight != defaults.lexical_weight:
             name = f"hybrid/lexical_weight={weight:g}"
-            found.append(Pipeline(name, {"dense_weight": 1.0, "lexical_weight": weight}))
+            found.append(Pipeline(name, {"lexical_weight": weight}))
+    for weight in (0.1, 0.3, 1.0):
+        if weight != defaults.prose_lexical_weight:
+            name = f"hybrid/prose_lexical_weight={weight:g}"
+            found.append(Pipeline(name, {"prose_lexical_weight": weight}))
     for k in (10, 60):
         if k != defaults.rrf_k:
             found.append(Pipeline(f"hybrid/rrf_k={k}", {"rrf_k": k}))
     header = "off" if defaults.context_header else "on"
-    found.append(Pipeline(f"dense/context_header={header}", {"lexical_weight": 0.0}, True))
+    no_lexical = {"lexical_weight": 0.0, "prose_lexical_weight": 0.0}
+    found.append(Pipeline(f"dense/context_header={header}", no_lexical, True))
     found.append(Pipeline(f"hybrid/context_header={header}", {}, True))
     for mode in CODE_MODES if code_mode else ():
         if mode != code_mode:
@@ -251,4 +256,3 @@ class QualityRun:
         scores = mean_scores(per_query)
         self.log(f"{data.name}: {pipeline.name:<32} MRR {scores['mrr']:.4f}")
         return scores
-

@@ -17,9 +17,12 @@ class EngineSettings:
     chunk_chars: int = 1200
     # Prefix each embedded chunk with path, container and signature (measured in BENCHMARKS.md).
     context_header: bool = True
-    # Reciprocal rank fusion: weight of each ranking and the rank offset k.
+    # Reciprocal rank fusion: weight of each ranking and the rank offset k. Code queries
+    # (similar code, selections, identifiers) and prose questions weigh BM25 differently:
+    # shared identifiers say much about code-to-code likeness, little about a question.
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = 2.0  # for code queries
+    prose_lexical_weight: float = 0.1  # for natural-language queries
     # k=10 beat k=60 on all three quality sets (cosqa, leetcode, requests: BENCHMARKS.md).
     rrf_k: int = 10
     # Candidates taken from each ranking before fusion (benchmarks rank deeper, e.g. 1000).

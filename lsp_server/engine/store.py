@@ -431,18 +431,20 @@ class Store:
         sql = """SELECT c.id, e.vector FROM chunks c
                  JOIN embeddings e ON e.model = ? AND e.hash = c.embed_hash
                  WHERE c.has_vector = 1"""
-        params: list = [model]
-        if ids is not None:
-            sql += f" AND c.id IN ({','.join('?' * len(ids))})"
-            params.extend(ids)
+        if ids is None:
+            yield from self._vector_batches(sql, [model])
+            return
+        # Small id lists keep SQLite on primary-key lookups (one huge IN list did not).
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            yield from self._vector_batches(f"{sql} AND c.id IN ({marks})", [model, *part])
+
+    def _vector_batches(self, sql: str, params: list) -> Iterator[tuple[list[int], np.ndarray]]:
         cur = self._reader().execute(sql, params)
         while rows := cur.fetchmany(4096):
-            yield (
-                [r[0] for r in rows],
-                np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(
-                    len(rows), -1
-                ),
-            )
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+            yield [r[0] for r in rows], matrix.reshape(len(rows), -1)
 
     def prune_embeddings(self, model: str, keep_unused: int) -> int:
         """Drops the oldest cached vectors no chunk uses, beyond `keep_unused` of them.

@@ -57,3 +57,18 @@ def query_terms(text: str) -> list[str]:
 def fts_match_expression(terms: Iterable[str]) -> str:
     """An FTS5 MATCH expression that ORs the terms (BM25 then ranks by how many match)."""
     return " OR ".join(f'"{term}"' for term in terms)
+
+
+# Marks of code in a query: brackets and operators, keywords, snake_case and camelCase.
+_CODE_MARKS = re.compile(
+    r"[(){}\[\];=<>]|::|->|\b(?:def|class|function|func|fn|return|import|const|let|var)\b"
+    r"|\b\w+_\w+\b|\b[a-z]+[A-Z]\w*\b"
+)
+
+
+def looks_like_code(query: str) -> bool:
+    """True for code, stack traces and bare identifiers; False for questions in words."""
+    text = query.strip()
+    if "\n" in text or " " not in text:
+        return True
+    return len(_CODE_MARKS.findall(text)) >= 2

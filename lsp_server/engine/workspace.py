@@ -33,7 +33,7 @@ from .results import SearchResponse, SearchResult, file_uri, preview_of
 from .scanner import ScannedFile, Scanner, SkippedFile, SourceError, read_source
 from .settings import EngineSettings
 from .store import Store, StoreError
-from .tokens import query_terms
+from .tokens import looks_like_code, query_terms
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -107,10 +107,17 @@ class IndexStatus:
 
     def to_json(self) -> dict[str, object]:
         """The shape `nearcode status --json` prints and nearcode.status extends."""
-        return {"root": self.root, "indexPath": self.index_dir, "model": self.encoder,
-                "files": self.files, "chunks": self.chunks, "embedded": self.embedded,
-                "pending": self.pending, "readOnly": self.read_only,
-                "notices": list(self.notices)}
+        return {
+            "root": self.root,
+            "indexPath": self.index_dir,
+            "model": self.encoder,
+            "files": self.files,
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "pending": self.pending,
+            "readOnly": self.read_only,
+            "notices": list(self.notices),
+        }
 
 
 def content_hash(text: str) -> str:
@@ -442,8 +449,9 @@ class WorkspaceIndex:
         )
         chunks = [
             chunk
-            for chunk in chunk_text(item.path, text, item.language,
-                                    max_chars=self.settings.chunk_chars)
+            for chunk in chunk_text(
+                item.path, text, item.language, max_chars=self.settings.chunk_chars
+            )
             if _says_something(chunk.text)
         ]
         return (*self._replace_chunks(conn, file_id, chunks), True)
@@ -627,15 +635,18 @@ class WorkspaceIndex:
         filters: GlobFilter,
         exclude_ids: set[int],
         limit: int,
+        code: bool,
     ) -> list[Hit]:
         pool = self.settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
         lexical = [i for i, _ in self.store.lexical_search(terms, pool)]
         dense: list[int] = []
         if vector is not None and self._vectors is not None:
             dense = [i for i, _ in self._vectors.query(vector, pool)]
+        lexical_weight = (
+            self.settings.lexical_weight if code else self.settings.prose_lexical_weight
+        )
         fused = reciprocal_rank_fusion(
-            [(dense, self.settings.dense_weight), (lexical, self.settings.lexical_weight)],
-            self.settings.rrf_k,
+            [(dense, self.settings.dense_weight), (lexical, lexical_weight)], self.settings.rrf_k
         )
         fused = [(i, s) for i, s in fused if i not in exclude_ids]
         stored = self.store.chunks_by_id([i for i, _ in fused[:pool]])
@@ -662,7 +673,9 @@ class WorkspaceIndex:
         filters = GlobFilter(include, exclude, languages)
         use_dense = self._dense_ready()
         vector = self._query_vector(query) if use_dense else None
-        hits = self._rank(query_terms(query), vector, filters, set(), limit)
+        hits = self._rank(
+            query_terms(query), vector, filters, set(), limit, code=looks_like_code(query)
+        )
         return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
 
     def similar(
@@ -689,7 +702,7 @@ class WorkspaceIndex:
         own = {c.id for c in self.store.chunks_of_file(rel) if _overlaps(c.chunk, target)}
         use_dense = self._dense_ready()
         vector = self._chunk_vector(target) if use_dense else None
-        hits = self._rank(query_terms(target.text), vector, filters, own, limit)
+        hits = self._rank(query_terms(target.text), vector, filters, own, limit, code=True)
         wanted = _normalized(target.text)
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
@@ -721,7 +734,8 @@ class WorkspaceIndex:
         ]
         if not around:
             raise IndexError_(f"no code at {rel}:{start[0] + 1}")
-        return min(around, key=lambda c: c.end_line - c.start_line)
+        target = min(around, key=lambda c: c.end_line - c.start_line)
+        return _with_members(target, chunks, lines) if target.kind == "class" else target
 
     def _chunk_vector(self, chunk: Chunk) -> np.ndarray:
         text = self.embed_text(chunk)
@@ -818,6 +832,28 @@ def _says_something(text: str) -> bool:
 
 def _normalized(text: str) -> str:
     return " ".join(text.split())
+
+
+def _with_members(target: Chunk, chunks: list[Chunk], lines: list[str]) -> Chunk:
+    """A class as a query means the whole class, not only its header and fields."""
+    members = [
+        c
+        for c in chunks
+        if c.container == target.symbol or c.container.startswith(target.symbol + ".")
+    ]
+    if not members:
+        return target
+    end = max((c.end_line, c.end_col) for c in [target, *members])
+    whole = _slice_chunk(
+        target.path, target.language, lines, (target.start_line, target.start_col), end
+    )
+    return replace(
+        whole,
+        kind=target.kind,
+        symbol=target.symbol,
+        container=target.container,
+        signature=target.signature,
+    )
 
 
 def _slice_chunk(
