@@ -319,6 +319,7 @@ class OnnxEncoder:
         self._inputs: list[str] = []
         self._dim: int | None = None
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
 
     @property
     def identity(self) -> str:
@@ -369,6 +370,12 @@ class OnnxEncoder:
         self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # One call at a time: the session already uses every core, and the tokenizer and
+        # session are then never shared between threads mid-call.
+        with self._run_lock:
+            return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))
         # Longest first, so each batch pads to similar lengths; rows go back in input order.
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 PRIORITY_OPEN = 1  # files open or saved in the editor are embedded before the rest
 _COMMIT_EVERY_FILES = 200
 _EMBED_ROUND = 64  # chunks per encoder call: small enough to re-check priorities often
+# A whole-tree build has no priorities to re-check: bigger rounds let the encoder sort more
+# texts by length, so its batches carry less padding.
+_BULK_EMBED_ROUND = 1024  # measured: cold index at 1.00x raw encoder speed (256: 0.88x)
 _TEXT_AFTER_FRAMES = 0.9  # search_text(): score factor for results that no frame named
 _FRAME_STEP = 0.005  # score step between frames, so 20 frames stay above any text result
 
@@ -556,6 +559,7 @@ class WorkspaceIndex:
         *,
         path: str | None = None,
         max_chunks: int | None = None,
+        round_size: int = _EMBED_ROUND,
     ) -> EmbedReport:
         """Gives vectors to chunks that have none: from the cache, else from the model."""
         self._require_writable()
@@ -567,7 +571,7 @@ class WorkspaceIndex:
             if cancel is not None and cancel.is_set():
                 report.cancelled = True
                 break
-            rows = self.store.pending_chunks(_EMBED_ROUND, path=only)
+            rows = self.store.pending_chunks(round_size, path=only)
             if not rows:
                 break
             self._embed_round(rows, report)
@@ -610,7 +614,7 @@ class WorkspaceIndex:
     ) -> tuple[SyncReport, EmbedReport]:
         """sync() then embed everything: what `nearcode index` does."""
         synced = self.sync(progress, cancel)
-        embedded = self.embed_pending(progress, cancel)
+        embedded = self.embed_pending(progress, cancel, round_size=_BULK_EMBED_ROUND)
         self.store.prune_embeddings(self.encoder.identity, keep_unused=self._cache_slack())
         self.save()
         return synced, embedded
