@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -95,22 +95,16 @@ def resolve_model(model: str | None) -> tuple[str, str]:
     return model, model
 
 
-class SentenceTransformerEncoder:
-    """sentence-transformers on CPU torch, loaded lazily (importing torch takes seconds)."""
+class LazyEncoder:
+    """Identity, dimension and thread-safe lazy loading, shared by the backends.
 
-    def __init__(
-        self,
-        model: str | None = None,
-        *,
-        batch_size: int = 32,
-        max_seq_length: int = MAX_SEQ_LENGTH,
-    ) -> None:
-        self._source, label = resolve_model(model)
-        self._batch_size = batch_size
-        self._max_seq_length = max_seq_length
-        self._identity = f"{label}|sentence-transformers-torch-fp32|max{max_seq_length}"
-        self._model: object | None = None
+    A subclass sets `_dim` in `_load()` (which raises ModelLoadError on failure).
+    """
+
+    def __init__(self, identity: str) -> None:
+        self._identity = identity
         self._dim: int | None = None
+        self._ready = False
         self._lock = threading.Lock()
 
     @property
@@ -126,14 +120,35 @@ class SentenceTransformerEncoder:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._ready
 
     def load(self) -> None:
         with self._lock:
-            if self._model is None:
-                self._model = self._load()
+            if not self._ready:
+                self._load()
+                self._ready = True
 
-    def _load(self) -> object:
+    def _load(self) -> None:
+        raise NotImplementedError
+
+
+class SentenceTransformerEncoder(LazyEncoder):
+    """sentence-transformers on CPU torch, loaded lazily (importing torch takes seconds)."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        batch_size: int = 32,
+        max_seq_length: int = MAX_SEQ_LENGTH,
+    ) -> None:
+        self._source, label = resolve_model(model)
+        super().__init__(f"{label}|sentence-transformers-torch-fp32|max{max_seq_length}")
+        self._batch_size = batch_size
+        self._max_seq_length = max_seq_length
+        self._model: Any = None
+
+    def _load(self) -> None:
         _offline_environment()
         try:
             import torch
@@ -153,13 +168,13 @@ class SentenceTransformerEncoder:
         dimension = dimension or model.get_sentence_embedding_dimension
         self._dim = int(dimension() or 0)
         log.info("loaded embedding model %s (%d dims)", self._source, self._dim)
-        return model
+        self._model = model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(  # type: ignore[attr-defined]
+        vectors = self._model.encode(
             list(texts),
             batch_size=self._batch_size,
             normalize_embeddings=True,

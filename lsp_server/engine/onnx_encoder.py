@@ -29,7 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from .embedder import MAX_SEQ_LENGTH, ModelLoadError, _offline_environment, resolve_model
+from .embedder import (
+    MAX_SEQ_LENGTH,
+    LazyEncoder,
+    ModelLoadError,
+    _offline_environment,
+    resolve_model,
+)
 from .locations import ensure_private_dir, model_cache_root
 
 log = logging.getLogger(__name__)
@@ -297,7 +303,7 @@ def _run_export(source: Path, dest: Path) -> None:
 # -- the encoder -----------------------------------------------------------------------------
 
 
-class OnnxEncoder:
+class OnnxEncoder(LazyEncoder):
     """The Encoder protocol on onnxruntime + tokenizers, fp32 or dynamically quantised int8."""
 
     def __init__(
@@ -313,33 +319,11 @@ class OnnxEncoder:
         self._max_seq_length = max_seq_length
         self._batch_size = max(1, batch_size)
         precision = "int8" if quantized else "fp32"
-        self._identity = f"{label}|onnx-{precision}|max{max_seq_length}"
+        super().__init__(f"{label}|onnx-{precision}|max{max_seq_length}")
         self._session: Any = None
         self._tokenizer: Any = None
         self._inputs: list[str] = []
-        self._dim: int | None = None
-        self._lock = threading.Lock()
         self._run_lock = threading.Lock()
-
-    @property
-    def identity(self) -> str:
-        return self._identity
-
-    @property
-    def dim(self) -> int:
-        if self._dim is None:
-            self.load()
-        assert self._dim is not None
-        return self._dim
-
-    @property
-    def loaded(self) -> bool:
-        return self._session is not None
-
-    def load(self) -> None:
-        with self._lock:
-            if self._session is None:
-                self._load()
 
     def _load(self) -> None:
         _offline_environment()
