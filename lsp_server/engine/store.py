@@ -360,6 +360,15 @@ class Store:
     def embedded_ids(self) -> set[int]:
         return {r[0] for r in self._reader().execute("SELECT id FROM chunks WHERE has_vector = 1")}
 
+    def has_pending(self) -> bool:
+        """Whether any chunk still waits for its vector (uses the partial index)."""
+        row = (
+            self._reader()
+            .execute("SELECT EXISTS (SELECT 1 FROM chunks WHERE has_vector = 0)")
+            .fetchone()
+        )
+        return bool(row[0])
+
     def counts(self) -> tuple[int, int, int]:
         """(files, chunks, chunks with a vector)."""
         conn = self._reader()

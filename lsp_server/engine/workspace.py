@@ -662,7 +662,8 @@ class WorkspaceIndex:
         return merge_overlapping(hits)[:limit]
 
     def _partial(self, used_dense: bool) -> bool:
-        return not used_dense or self.status().pending > 0
+        # On the query path: an indexed EXISTS, not the full count status() makes.
+        return not used_dense or self.store.has_pending()
 
     def search(
         self,
