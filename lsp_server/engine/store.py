@@ -437,13 +437,14 @@ class Store:
         ids: Sequence[int] | None = None,
     ) -> Iterator[tuple[list[int], np.ndarray]]:
         """Batches of (chunk ids, vectors) for chunks with a vector: what HNSW must hold."""
+        # CROSS JOIN pins the order (chunks first, then a primary-key lookup per chunk); with a
+        # plain JOIN SQLite scanned every cached vector of the model for each batch of ids.
         sql = """SELECT c.id, e.vector FROM chunks c
-                 JOIN embeddings e ON e.model = ? AND e.hash = c.embed_hash
+                 CROSS JOIN embeddings e ON e.model = ? AND e.hash = c.embed_hash
                  WHERE c.has_vector = 1"""
         if ids is None:
             yield from self._vector_batches(sql, [model])
             return
-        # Small id lists keep SQLite on primary-key lookups (one huge IN list did not).
         for start in range(0, len(ids), 500):
             part = list(ids[start : start + 500])
             marks = ",".join("?" * len(part))

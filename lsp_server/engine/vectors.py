@@ -155,7 +155,8 @@ class VectorIndex:
             for label in revived:  # ids are never reused, but be safe after a partial crash
                 self._index.unmark_deleted(label)
                 self._deleted.discard(label)
-            needed = len(self._labels | set(ids))
+            # Counting, not a set union: a union copies every label on each (small) add.
+            needed = len(self._labels) + sum(1 for label in ids if label not in self._labels)
             capacity = self._index.get_max_elements()
             if needed > capacity:
                 self._index.resize_index(max(needed, capacity * 2))
