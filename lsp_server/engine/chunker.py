@@ -242,6 +242,17 @@ def split_lines(text: str) -> list[str]:
     return _NEWLINE.split(text)
 
 
+def slice_lines(lines: list[str], start: tuple[int, int], end: tuple[int, int]) -> list[str]:
+    """The lines of an LSP range (start and end as (line, character)); an end past the last
+    line is clamped to it."""
+    end_line = min(end[0], len(lines) - 1)
+    picked = lines[start[0] : end_line + 1]
+    if end_line == end[0]:
+        picked[-1] = picked[-1][: end[1]]
+    picked[0] = picked[0][start[1] :]
+    return picked
+
+
 class _Lines:
     """Line starts/ends of a text (LSP rule) and conversion of char offsets to positions."""
 

@@ -68,16 +68,12 @@ class VectorIndex:
         self._index = self._new_index(_INITIAL_CAPACITY)
         self.dirty = False
 
-    @staticmethod
-    def _new_index_for(dim: int, capacity: int) -> hnswlib.Index:
-        index = hnswlib.Index(space="cosine", dim=dim)
+    def _new_index(self, capacity: int) -> hnswlib.Index:
+        index = hnswlib.Index(space="cosine", dim=self.dim)
         index.init_index(max_elements=capacity, M=_M, ef_construction=_EF_CONSTRUCTION)
         index.set_ef(_EF_SEARCH)
         index.set_num_threads(os.cpu_count() or 1)
         return index
-
-    def _new_index(self, capacity: int) -> hnswlib.Index:
-        return self._new_index_for(self.dim, capacity)
 
     # -- state ---------------------------------------------------------------------------------
 

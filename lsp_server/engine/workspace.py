@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunker import chunk_text, split_lines
+from .chunker import chunk_text, slice_lines, split_lines
 from .chunks import Chunk
 from .embedder import Encoder, make_encoder
 from .frames import Frame, parse_frames
@@ -866,9 +866,7 @@ def _slice_chunk(
 ) -> Chunk:
     """A selected range of the file as a chunk of its own (the query for similar code)."""
     end_line = min(end[0], len(lines) - 1)
-    picked = lines[start[0] : end_line + 1]
-    picked[-1] = picked[-1][: end[1]] if end_line == end[0] else picked[-1]
-    picked[0] = picked[0][start[1] :]
+    picked = slice_lines(lines, start, end)
     return Chunk(
         path=rel,
         language=language,

@@ -18,10 +18,10 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
 from .. import __version__
-from ..engine.chunker import split_lines
+from ..engine.chunker import slice_lines, split_lines
 from ..engine.embedder import Encoder, ModelLoadError, make_encoder
 from ..engine.locations import cache_root, ensure_private_dir
 from ..engine.results import SearchResponse, SearchResult
@@ -560,13 +560,7 @@ def _selected_text(ls: NearcodeServer, obj: dict[str, Any]) -> str:
     lines = split_lines(text)  # the editor's lines: not str.splitlines()
     if start[0] >= len(lines):
         raise args_.invalid(f"range starts past the end of the file ({len(lines)} lines)")
-    picked = lines[start[0] : end[0] + 1]
-    if end[0] < len(lines):
-        picked[-1] = (
-            picked[-1][: end[1]] if len(picked) > 1 or start[0] != end[0] else picked[-1][: end[1]]
-        )
-    picked[0] = picked[0][start[1] :]
-    selected = "\n".join(picked)
+    selected = "\n".join(slice_lines(lines, start, end))
     if not selected.strip():
         raise args_.invalid("the selection is empty")
     return selected[: args_.MAX_QUERY_CHARS]
@@ -659,4 +653,4 @@ def run_server(tcp: str | None = None, log_level: str = "INFO") -> int:
     return 0
 
 
-__all__ = ["COMMANDS", "NearcodeServer", "create_server", "from_fs_path", "run_server"]
+__all__ = ["COMMANDS", "NearcodeServer", "create_server", "run_server"]
