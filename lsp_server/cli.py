@@ -1,20 +1,51 @@
-"""The `nearcode` command line: a thin adapter over the engine (and the server's entry point)."""
+"""The `nearcode` command line: a thin adapter over the engine (and the servers' entry point).
+
+Each command is offered only the options it uses. Input is checked by the engine's shared
+validation (`engine.validation`), so a bad glob reads the same here as in the editor; a bad
+input exits 2 with one line, an engine error exits 1 with one line, and anything unexpected
+is one line plus the path of the log that holds the details.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import __version__
 from .engine.embedder import ModelLoadError
-from .engine.locations import Manifest, index_dir_for
+from .engine.errors import EngineError, NotIndexed
+from .engine.locations import (
+    CACHE_ENV,
+    Manifest,
+    cache_root,
+    enclosing_index,
+    ensure_private_dir,
+    index_dir_for,
+)
+from .engine.reports import Freshness, Progress
 from .engine.results import SearchResponse
 from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
-from .engine.workspace import IndexError_, Progress, WorkspaceIndex
+from .engine.storage import holder_text
+from .engine.validation import (
+    InputError,
+    SearchFilters,
+    existing_folder,
+    globs,
+    max_file_size,
+    search_filters,
+    tcp_address,
+    writable_folder,
+)
+from .engine.workspace import WorkspaceIndex, clean_index
+
+BACKENDS = ("onnx", "onnx-int8", "torch")
 
 
 class UsageError(Exception):
@@ -32,6 +63,9 @@ class ProgressBar:
         self._phase_began = time.monotonic()  # a phase starts when the previous one ended
 
     def __call__(self, event: Progress) -> None:
+        if event.phase in ("model", "scan"):
+            self._step(event)
+            return
         started = self._started.setdefault(event.phase, self._phase_began)
         elapsed = max(time.monotonic() - started, 1e-6)
         rate = event.done / elapsed
@@ -51,6 +85,17 @@ class ProgressBar:
             self._last_step[event.phase] = pct // 10
             self.stream.write(line + "\n")
 
+    def _step(self, event: Progress) -> None:
+        """A phase without a count (scanning, preparing the model): a line when it starts."""
+        if event.done == 0:
+            self._started[event.phase] = time.monotonic()
+            self.stream.write(f"{event.phase:>5} {event.message}...\n")
+        else:
+            took = time.monotonic() - self._started.get(event.phase, time.monotonic())
+            self.stream.write(f"{event.phase:>5} {event.message} ({took:.1f} s)\n")
+        self.stream.flush()
+        self._phase_began = time.monotonic()
+
 
 def _bar(pct: int, width: int = 24) -> str:
     filled = width * pct // 100
@@ -62,28 +107,37 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 # -- argument parsing -----------------------------------------------------------------------------
 
 
-def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+def _add_encoder_options(parser: argparse.ArgumentParser, *, reading: bool) -> None:
+    default = "the one the index was built with" if reading else "the bundled all-MiniLM-L6-v2"
     parser.add_argument(
         "--model",
         default=os.environ.get("NEARCODE_MODEL"),
-        help="sentence-transformers model name or local path "
-        "(default: the bundled all-MiniLM-L6-v2)",
+        help=f"sentence-transformers model name or local path (default: {default})",
     )
     parser.add_argument(
         "--backend",
-        choices=("onnx", "onnx-int8", "torch"),
-        default=os.environ.get("NEARCODE_BACKEND", "onnx"),
-        help="encoder backend (default onnx; see BENCHMARKS.md)",
+        choices=BACKENDS,
+        default=os.environ.get("NEARCODE_BACKEND"),
+        help="encoder backend (default: "
+        + ("the index's" if reading else "onnx")
+        + "; see BENCHMARKS.md)",
     )
+
+
+def _add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exclude",
         action="append",
         default=[],
         metavar="GLOB",
-        help="gitignore-style pattern to leave out (repeatable)",
+        help="gitignore-style pattern to leave out of the index (repeatable)",
     )
     parser.add_argument(
         "--max-file-size",
@@ -101,10 +155,12 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="GLOB",
-        help="only results whose path matches (repeatable)",
+        help="only results whose path matches (repeatable; {a,b} braces allowed)",
     )
     parser.add_argument(
+        "--exclude",
         "--exclude-results",
+        dest="exclude_results",
         action="append",
         default=[],
         metavar="GLOB",
@@ -115,40 +171,50 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="LANG",
-        help="only results in this language (repeatable)",
+        help="only results in this language (repeatable; e.g. python, ts, go)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (exit 2) rather than usage plus a message."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nearcode", description="Local semantic code search.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="nearcode", description="Local semantic code search.")
+    parser.add_argument("--version", action="version", version=f"nearcode {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     index = sub.add_parser("index", help="build or update the index of a folder")
     index.add_argument("path", nargs="?", default=".")
-    _add_engine_options(index)
+    _add_encoder_options(index, reading=False)
+    _add_index_options(index)
 
     search = sub.add_parser("search", help="search an indexed folder")
     search.add_argument("args", nargs="+", metavar="[PATH] QUERY")
-    _add_engine_options(search)
+    _add_encoder_options(search, reading=True)
     _add_filter_options(search)
 
     similar = sub.add_parser("similar", help="code similar to the code at FILE:LINE[:COL]")
     similar.add_argument("location", metavar="FILE:LINE[:COL]")
-    _add_engine_options(similar)
+    _add_encoder_options(similar, reading=True)
     _add_filter_options(similar)
 
     status = sub.add_parser("status", help="what the index of a folder holds")
     status.add_argument("path", nargs="?", default=".")
-    status.add_argument("--json", action="store_true")
-    _add_engine_options(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output")
 
     clean = sub.add_parser("clean", help="delete the index of a folder")
     clean.add_argument("path", nargs="?", default=".")
 
     serve = sub.add_parser("serve", help="run the language server (stdio)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (debugging)")
-    serve.add_argument("--log-level", default="INFO")
+    serve.add_argument(
+        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
 
     # No option prefix: every argument, --help included, goes through to lsp_server.bench.
     bench = sub.add_parser("bench", help="quality and speed benchmarks", prefix_chars="\0")
@@ -156,49 +222,96 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# -- commands -----------------------------------------------------------------------------------
-
-
-def _settings(args: argparse.Namespace) -> EngineSettings:
-    return EngineSettings(
-        model=args.model or None,
-        backend=args.backend,
-        exclude=tuple(args.exclude),
-        max_file_size=args.max_file_size,
-    )
+# -- where the index is ---------------------------------------------------------------------------
 
 
 def _folder(path: str) -> Path:
-    folder = Path(path).expanduser()
-    if not folder.exists():
-        raise UsageError(f"no such folder: {path}")
-    if not folder.is_dir():
-        raise UsageError(f"not a folder: {path}")
-    return folder.resolve()
+    try:
+        return existing_folder(path)
+    except InputError as exc:
+        raise UsageError(str(exc)) from exc
 
 
-def _open_existing(folder: Path, args: argparse.Namespace) -> WorkspaceIndex:
-    if Manifest.read(index_dir_for(folder)) is None:
-        raise UsageError(f"{folder} is not indexed yet: run `nearcode index {folder}` first")
-    return WorkspaceIndex(folder, _settings(args))
+def _indexed_root(folder: Path) -> tuple[Path, str]:
+    """The indexed folder at or above `folder`, and `folder` relative to it ("" if the same)."""
+    root = enclosing_index(folder)
+    if root is None:
+        raise NotIndexed(f"{folder} is not indexed yet: run `nearcode index {folder}` first")
+    return root, "" if root == folder else folder.relative_to(root).as_posix()
+
+
+def _reader_settings(
+    root: Path, model: str | None = None, backend: str | None = None
+) -> EngineSettings:
+    """The encoder the index was built with, unless the user asked for another one."""
+    manifest = Manifest.read(index_dir_for(root))
+    built = manifest.encoder_settings if manifest is not None else {}
+    return EngineSettings(
+        model=model or built.get("model") or None,
+        backend=backend or built.get("backend") or EngineSettings().backend,
+    )
+
+
+def _open_reader(root: Path, args: argparse.Namespace) -> WorkspaceIndex:
+    settings = _reader_settings(root, args.model, args.backend)
+    return WorkspaceIndex(root, settings, mode="read", refresh=True)
+
+
+def _check_cache_writable() -> None:
+    where = f"the index ({CACHE_ENV})" if os.environ.get(CACHE_ENV) else "the index"
+    try:
+        writable_folder(cache_root(), where)
+    except InputError as exc:
+        raise UsageError(f"{exc}; set {CACHE_ENV} to a writable folder") from exc
+
+
+# -- commands -----------------------------------------------------------------------------------
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
+    settings = EngineSettings(
+        model=args.model or None,
+        backend=args.backend or EngineSettings().backend,
+        exclude=globs(args.exclude, "--exclude"),
+        max_file_size=max_file_size(args.max_file_size),
+    )
+    root = enclosing_index(folder) or folder
+    if root != folder:
+        print(f"nearcode: {folder} is inside the indexed folder {root}: updating that index",
+              file=sys.stderr)
+    _check_cache_writable()
     started = time.monotonic()
-    with WorkspaceIndex(folder, _settings(args)) as index:
-        for notice in index.notices:
-            print(f"nearcode: {notice}", file=sys.stderr)
-        synced, embedded = index.index(progress=ProgressBar())
+    embedded_before = 0
+    with WorkspaceIndex(root, settings) as index:
+        _print_notices(index.notices)
+        if index.read_only:
+            holder = holder_text(index.storage.lock.holder())
+            raise EngineError(
+                f"{holder} is updating the index of {root} (an editor's nearcode server keeps "
+                "it up to date); run again once it has finished"
+            )
+        embedded_before = index.status().embedded
+        try:
+            synced, embedded = index.index(progress=ProgressBar())
+        except KeyboardInterrupt:
+            done = index.status().embedded - embedded_before
+            print(
+                f"\nnearcode: interrupted; the work done is kept ({_plural(done, 'chunk')} "
+                f"embedded), run `nearcode index {root}` to continue",
+                file=sys.stderr,
+            )
+            return 130
         status = index.status()
     for skipped in synced.skipped[:20]:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     if len(synced.skipped) > 20:
         print(f"... and {len(synced.skipped) - 20} more skipped", file=sys.stderr)
+    cached = embedded.cached + synced.chunks_from_cache
     print(
-        f"indexed {status.files} files, {status.chunks} chunks "
+        f"indexed {_plural(status.files, 'file')}, {_plural(status.chunks, 'chunk')} "
         f"({synced.added} added, {synced.changed} changed, {synced.removed} removed files; "
-        f"{embedded.encoded} chunks embedded, {embedded.cached} from cache) "
+        f"{_plural(embedded.encoded, 'chunk')} embedded, {cached} from cache) "
         f"in {time.monotonic() - started:.1f} s"
     )
     return 0
@@ -212,28 +325,33 @@ def _split_search_args(values: Sequence[str]) -> tuple[str, str]:
     raise UsageError('expected [PATH] "QUERY" (quote a query of several words)')
 
 
-def _filters(args: argparse.Namespace) -> dict:
-    if args.limit < 1:
-        raise UsageError("--limit must be at least 1")
-    return {
-        "limit": args.limit,
-        "include": args.include,
-        "exclude": args.exclude_results,
-        "languages": args.language,
-    }
+def _filters(args: argparse.Namespace, subfolder: str = "") -> SearchFilters:
+    filters = search_filters(args.limit, args.include, args.exclude_results, args.language)
+    if not subfolder:
+        return filters
+    # A search from inside the indexed folder answers for that part of it.
+    include = tuple(f"{subfolder}/{g.lstrip('/')}" for g in filters.include) or (
+        f"{subfolder}/**",
+    )
+    return SearchFilters(filters.limit, include, filters.exclude, filters.languages)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     path, query = _split_search_args(args.args)
     if not query.strip():
         raise UsageError("the query is empty")
-    with _open_existing(_folder(path), args) as index:
-        response = index.search(query, **_filters(args))
-    _print_results(response, args.json)
+    folder = _folder(path)
+    _filters(args)  # every option is checked before any work
+    root, subfolder = _indexed_root(folder)
+    notices = [f"using the index of {root} (results limited to {subfolder}/)"] if subfolder else []
+    with _open_reader(root, args) as index:
+        freshness = index.refresh()
+        response = index.search(query, **_filters(args, subfolder).as_kwargs())
+        _print_results(response, args.json, notices + _answer_notices(index, response, freshness))
     return 0
 
 
-def _parse_location(location: str) -> tuple[Path, int, int]:
+def _parse_location(location: str) -> tuple[Path, int, int | None]:
     parts = location.rsplit(":", 2)
     numbers: list[int] = []
     while len(parts) > 1 and parts[-1].isdigit():
@@ -243,58 +361,76 @@ def _parse_location(location: str) -> tuple[Path, int, int]:
     path = Path(":".join(parts)).expanduser()
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
-    line, col = numbers[0], numbers[1] if len(numbers) > 1 else 1
-    if line < 1 or col < 1:
+    line = numbers[0]
+    column = numbers[1] if len(numbers) > 1 else None
+    if line < 1 or (column is not None and column < 1):
         raise UsageError("LINE and COL count from 1")
-    return path.resolve(), line - 1, col - 1
-
-
-def _workspace_of(path: Path) -> Path:
-    for folder in path.parents:
-        if Manifest.read(index_dir_for(folder)) is not None:
-            return folder
-    raise UsageError(f"no indexed folder contains {path}: run `nearcode index FOLDER` first")
+    return path.resolve(), line - 1, None if column is None else column - 1
 
 
 def cmd_similar(args: argparse.Namespace) -> int:
-    path, line, col = _parse_location(args.location)
-    with _open_existing(_workspace_of(path), args) as index:
-        response = index.similar(path, line, col, **_filters(args))
-    _print_results(response, args.json)
+    path, line, column = _parse_location(args.location)
+    filters = _filters(args)
+    root, _ = _indexed_root(path.parent)
+    with _open_reader(root, args) as index:
+        freshness = index.refresh()
+        # Without a column, the code of the line is meant (its indentation is skipped).
+        response = index.similar(path, line, column or 0, **filters.as_kwargs())
+        _print_results(response, args.json, _answer_notices(index, response, freshness))
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with _open_existing(_folder(args.path), args) as index:
+    folder = _folder(args.path)
+    root, _ = _indexed_root(folder)
+    with WorkspaceIndex(root, _reader_settings(root), mode="read") as index:
         status = index.status()
+        freshness = index.changes()
+        reason = index.pending_reason()
+        holder = index.storage.lock.holder()
     if args.json:
-        print(json.dumps(status.to_json()))
+        data = status.to_json()
+        del data["readOnly"]  # always true here; who writes is what matters
+        data["updatingPid"] = holder
+        data["changedFiles"] = freshness.changed
+        data["complete"] = freshness.complete
+        print(json.dumps(data))
         return 0
+    changed = (
+        f"{freshness.changed} changed on disk since indexing"
+        if freshness.complete
+        else "too many to check quickly"
+    )
     print(
         f"workspace  {status.root}\nindex      {status.index_dir}\n"
-        f"model      {status.encoder}\nfiles      {status.files}\n"
+        f"model      {status.built_with or status.encoder}\n"
+        f"files      {status.files} ({changed})\n"
         f"chunks     {status.chunks} ({status.embedded} embedded, {status.pending} pending)"
     )
+    _print_notices([reason] if reason else [])
     return 0
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
-    target = index_dir_for(folder)
-    if not target.exists():
-        print(f"no index for {folder}")
+    deleted = clean_index(folder)
+    if deleted is not None:
+        print(f"deleted {deleted}")
         return 0
-    import shutil
-
-    shutil.rmtree(target)
-    print(f"deleted {target}")
+    parent = enclosing_index(folder)
+    if parent is not None:
+        print(f"no index for {folder}; it is part of the index of {parent} "
+              f"(`nearcode clean {parent}` deletes that one)")
+    else:
+        print(f"no index for {folder}")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server.main import run_server
 
-    return run_server(tcp=args.tcp, log_level=args.log_level)
+    address = tcp_address(args.tcp) if args.tcp else None
+    return run_server(tcp=address, log_level=args.log_level)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -303,14 +439,43 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench_main(args.bench_args)
 
 
-def _print_results(response: SearchResponse, as_json: bool) -> None:
-    if response.partial:
-        print(
-            "nearcode: the index is still being built; results may be incomplete", file=sys.stderr
+# -- output -------------------------------------------------------------------------------------
+
+
+def _answer_notices(
+    index: WorkspaceIndex, response: SearchResponse, freshness: Freshness
+) -> list[str]:
+    """What the user must know about an answer: stale, partial (and why), built with
+    another model."""
+    notices = list(index.notices)
+    stale = freshness.describe()
+    if stale:
+        notices.append(stale)
+    if freshness.unembedded:
+        notices.append(
+            f"{_plural(freshness.unembedded, 'chunk')} of changed files are not embedded yet: "
+            f"run `nearcode index {index.root}`"
         )
+    if response.partial and not index.built_with:  # that case has its notice already
+        reason = index.pending_reason()
+        if reason:
+            notices.append(reason)
+    response.stale = freshness.stale
+    return notices
+
+
+def _print_notices(notices: Sequence[str]) -> None:
+    for notice in dict.fromkeys(notices):  # each once, in order
+        print(f"nearcode: {notice}", file=sys.stderr)
+
+
+def _print_results(response: SearchResponse, as_json: bool, notices: Sequence[str]) -> None:
     if as_json:
-        print(json.dumps({"results": [r.to_json() for r in response.results]}))
+        data = response.to_json()
+        data["notices"] = list(dict.fromkeys(notices))
+        print(json.dumps(data))
         return
+    _print_notices(notices)
     if not response.results:
         print("no results")
     for result in response.results:
@@ -333,19 +498,37 @@ COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _log_unexpected(exc: BaseException) -> str:
+    """Writes the traceback to the CLI log; returns where (or why it could not)."""
+    log_file = cache_root() / "logs" / "cli.log"
     try:
+        ensure_private_dir(log_file.parent)
+        with open(log_file, "a", encoding="utf-8") as handle:
+            os.chmod(log_file, 0o600)
+            handle.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} nearcode {__version__}\n")
+            handle.write("".join(traceback.format_exception(exc)))
+    except OSError as error:
+        return f"the log {log_file} could not be written: {error.strerror}"
+    return f"details in {log_file}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.ERROR, format="nearcode: %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, InputError) as exc:
         print(f"nearcode: {exc}", file=sys.stderr)
         return 2
-    except (IndexError_, ModelLoadError, ValueError) as exc:
+    except (EngineError, ModelLoadError) as exc:
         print(f"nearcode: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("nearcode: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the promise: one line, never a traceback
+        print(f"nearcode: unexpected error: {exc!r} ({_log_unexpected(exc)})", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

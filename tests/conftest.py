@@ -34,6 +34,9 @@ class HashingEncoder:
         self.calls = 0
         self.texts: list[str] = []
 
+    def load(self) -> None:
+        pass
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
         self.texts.extend(texts)

@@ -13,6 +13,7 @@ import pytest
 from pygls.uris import to_fs_path
 
 from lsp_server.engine import chunker
+from lsp_server.engine import indexer as indexer_module
 from lsp_server.engine import workspace as workspace_module
 from lsp_server.engine.chunker import chunk_text
 from lsp_server.engine.scanner import SourceError
@@ -166,7 +167,7 @@ def test_empty_and_blank_files(tmp_path, open_index):
     index.index()
     assert not chunks_of(index, "empty.py") and not chunks_of(index, "blank.go")
     assert index.update_file(tmp_path / "empty.py").status in ("unchanged", "updated")
-    with pytest.raises(workspace_module.IndexError_):
+    with pytest.raises(workspace_module.EngineError):
         index.similar("empty.py", 0)
     assert index.check_consistency() == []
 
@@ -177,14 +178,14 @@ def test_empty_and_blank_files(tmp_path, open_index):
 def test_file_vanishing_between_scan_and_read(tmp_path, open_index, monkeypatch):
     for name in ("a.py", "gone.py", "z.py"):
         (tmp_path / name).write_text(GOOD.replace("invoice", name[0]))
-    real_read = workspace_module.read_source
+    real_read = indexer_module.read_source
 
     def read_after_delete(path, max_size):
         if Path(path).name == "gone.py":
             Path(path).unlink()
         return real_read(path, max_size)
 
-    monkeypatch.setattr(workspace_module, "read_source", read_after_delete)
+    monkeypatch.setattr(indexer_module, "read_source", read_after_delete)
     index = open_index(tmp_path)
     report = index.sync()
     assert "gone.py" in skipped(report)
@@ -296,7 +297,7 @@ def test_symlinks_out_of_the_workspace_are_not_followed(tmp_path, open_index):
     assert index.update_file(root / "leakdir" / "private.py").status in ("skipped", "ignored")
     hits = index.search("private key loader TOPSECRET").results
     assert all("TOPSECRET" not in h.preview and h.path == "good.py" for h in hits)
-    with pytest.raises(workspace_module.IndexError_):
+    with pytest.raises(workspace_module.EngineError):
         index.similar(outside / "private.py", 0)
 
 
@@ -409,7 +410,7 @@ def test_read_errors_are_reasons_not_crashes(tmp_path, open_index, monkeypatch):
     def failing_read(path, max_size):
         raise SourceError("unreadable: input/output error")
 
-    monkeypatch.setattr(workspace_module, "read_source", failing_read)
+    monkeypatch.setattr(indexer_module, "read_source", failing_read)
     index = open_index(tmp_path)
     report = index.sync()
     assert skipped(report) == {

@@ -176,7 +176,7 @@ BAD_ARGUMENTS = [  # (command, argument, what the error message must say)
     (
         "nearcode.findSimilar",
         {"textDocument": {"uri": "FILE"}, "position": {"line": 99999, "character": 0}},
-        "is outside storage/cache.py",
+        "line 100000 is past the end of storage/cache.py (29 lines)",
     ),
     (
         "nearcode.findSimilar",

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from lsp_server.engine.embedder import ModelLoadError
 from lsp_server.engine.settings import EngineSettings
-from lsp_server.engine.workspace import IndexError_, WorkspaceIndex
+from lsp_server.engine.workspace import EngineError, WorkspaceIndex
 
 from .conftest import HashingEncoder
 
@@ -169,19 +170,48 @@ def test_stale_vector_file_is_reconciled(workspace, encoder):
         assert index._vectors.live_labels() == index.store.embedded_ids()
 
 
-def test_model_change_rebuilds_with_a_notice(workspace, encoder):
+def test_model_change_re_embeds_with_a_notice_and_switching_back_costs_nothing(
+    workspace, encoder
+):
     with WorkspaceIndex(workspace, encoder=encoder) as index:
         index.index()
+        files = index.status().files
+        expected = [r.to_json() for r in index.search("levenshtein edit distance").results]
 
     class OtherEncoder(HashingEncoder):
         identity = "another-model|dim64"
 
     other = OtherEncoder()
     with WorkspaceIndex(workspace, encoder=other) as index:
-        assert any("embedding model changed" in n for n in index.notices)
-        assert index.status().files == 0  # cleared, not mixed
+        notices = [n for n in index.notices if "embedding model changed" in n]
+        assert len(notices) == 1 and "0 of" in notices[0]
+        status = index.status()
+        assert status.files == files and status.embedded == 0  # chunks kept, vectors not mixed
         index.index()
         assert other.calls > 0 and index.status().pending == 0
+    calls = encoder.calls
+    with WorkspaceIndex(workspace, encoder=encoder) as index:  # back to the first model
+        assert index.status().pending == 0  # every vector came from the cache
+        assert [r.to_json() for r in index.search("levenshtein edit distance").results] == expected
+    assert encoder.calls == calls + 2  # the probe of the switch and the query: no re-embedding
+
+
+def test_a_model_that_fails_leaves_the_index_untouched(workspace, encoder):
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        before = index.status()
+
+    class BrokenEncoder(HashingEncoder):
+        identity = "broken-model|dim64"
+
+        def load(self) -> None:
+            raise ModelLoadError("cannot load embedding model '/nonexistent'")
+
+    with pytest.raises(ModelLoadError, match="nonexistent"):
+        WorkspaceIndex(workspace, encoder=BrokenEncoder())
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert index.status() == before
+        assert index.notices == []
 
 
 def test_corrupt_database_is_moved_aside_and_rebuilt(workspace, encoder):
@@ -205,7 +235,7 @@ def test_second_process_gets_a_read_only_index(workspace, encoder):
         try:
             assert second.read_only
             assert second.search("slugify").results[0].symbol == "slugify"
-            with pytest.raises(IndexError_, match="read-only"):
+            with pytest.raises(EngineError, match="read-only"):
                 second.sync()
         finally:
             second.close()
@@ -215,9 +245,9 @@ def test_paths_outside_the_workspace_are_refused(workspace, open_index, tmp_path
     index = open_index(workspace)
     outside = tmp_path / "elsewhere.py"
     outside.write_text("x = 1\n")
-    with pytest.raises(IndexError_, match="outside the workspace"):
+    with pytest.raises(EngineError, match="outside the workspace"):
         index.update_file(outside)
-    with pytest.raises(IndexError_, match="outside the workspace"):
+    with pytest.raises(EngineError, match="outside the workspace"):
         index.similar("../elsewhere.py", 0, 0)
 
 

@@ -27,8 +27,9 @@ import numpy as np
 
 from ..engine.chunker import chunk_text
 from ..engine.embedder import Encoder, make_encoder
+from ..engine.indexer import says_something
 from ..engine.settings import EngineSettings
-from ..engine.workspace import WorkspaceIndex, _says_something
+from ..engine.workspace import WorkspaceIndex
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 QUERY = "parse a date string into a datetime object"
@@ -43,7 +44,7 @@ def stdlib_chunks(count: int, seed: int = 0, folder: Path | None = None) -> list
     for path in sorted((folder or Path(sysconfig.get_paths()["stdlib"])).glob("*.py")):
         source = path.read_text(encoding="utf-8", errors="replace")
         for chunk in chunk_text(path.name, source, "python", max_chars=settings.chunk_chars):
-            if _says_something(chunk.text):
+            if says_something(chunk.text):
                 texts.append(WorkspaceIndex.embed_text(shim, chunk))  # type: ignore[arg-type]
     if len(texts) < count:
         return texts

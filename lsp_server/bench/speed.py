@@ -25,14 +25,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from ..engine.chunks import Chunk
 from ..engine.embedder import Encoder, make_encoder
+from ..engine.indexer import content_hash
 from ..engine.locations import CACHE_ENV, index_dir_for
 from ..engine.settings import EngineSettings
-from ..engine.workspace import WorkspaceIndex, content_hash
+from ..engine.workspace import WorkspaceIndex
 from .quality import SharedEncoder
 from .report import line_plot, machine, write_json
 
@@ -181,8 +183,9 @@ def add_synthetic_rows(index: WorkspaceIndex, count: int, seed: int = 1) -> None
                 if made >= count:
                     break
                 path = f"synthetic/{copy}/{chunks[0].path}"
+                stat = SimpleNamespace(path=path, size=0, mtime_ns=0, ino=0, ctime_ns=0)
                 file_id = index.store.upsert_file(
-                    conn, path, 0, 0, content_hash(path), chunks[0].chunk.language, 0
+                    conn, stat, content_hash(path), chunks[0].chunk.language, 0
                 )
                 picked = chunks[: count - made]
                 hashes = [content_hash(f"{path}#{c.id}") for c in picked]

@@ -128,6 +128,10 @@ class LazyEncoder:
                 self._load()
                 self._ready = True
 
+    def preparation_note(self) -> str | None:
+        """What loading will do when it takes long (shown with the progress), else None."""
+        return None
+
     def _load(self) -> None:
         raise NotImplementedError
 

@@ -141,3 +141,34 @@ def has_grammar(language: str) -> bool:
     """True when ``language`` is chunked by syntax and its grammar wheel is importable."""
     module = GRAMMAR_MODULES.get(language)
     return module is not None and importlib.util.find_spec(module[0]) is not None
+
+
+# Names people type for a language filter (`--language ts`) -> language id.
+LANGUAGE_ALIASES: dict[str, str] = {
+    "py": "python",
+    "js": "javascript",
+    "jsx": "javascript",
+    "node": "javascript",
+    "ts": "typescript",
+    "golang": "go",
+    "rs": "rust",
+    "c#": "csharp",
+    "cs": "csharp",
+    "c++": "cpp",
+    "cxx": "cpp",
+    "rb": "ruby",
+    "md": "markdown",
+    "sh": "shell",
+    "bash": "shell",
+    "yml": "yaml",
+    "kt": "kotlin",
+}
+
+# A filter on a language also takes its dialects: TSX files are TypeScript to a user.
+LANGUAGE_FAMILIES: dict[str, tuple[str, ...]] = {"typescript": ("typescript", "tsx")}
+
+
+@cache
+def known_languages() -> frozenset[str]:
+    """Every language id a file can be indexed as."""
+    return frozenset(_EXTENSIONS.values()) | frozenset(_FILENAMES.values())

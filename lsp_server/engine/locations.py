@@ -6,12 +6,13 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import platformdirs
 
-FORMAT_VERSION = 1
+# 2: generation ids, file identity (inode, ctime) and a vector cache shared by encoders.
+FORMAT_VERSION = 2
 CACHE_ENV = "NEARCODE_CACHE_DIR"
 MODEL_CACHE_ENV = "NEARCODE_MODEL_CACHE_DIR"
 
@@ -55,23 +56,49 @@ def ensure_private_dir(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Manifest:
+    """What an index folder holds: whose workspace, built by which encoder, which build.
+
+    `generation` changes whenever the database is created anew or its vectors change encoder;
+    the HNSW sidecar must carry the same id. `encoder_settings` lets a reader use the
+    encoder the index was built with when the user did not ask for another one.
+    """
+
     workspace: str
     encoder: str
     format: int = FORMAT_VERSION
+    generation: str = ""
+    encoder_settings: dict = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
+        """Atomically (a reader never sees half a manifest), readable by the user alone."""
         path = folder / "manifest.json"
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        os.chmod(path, 0o600)
+        tmp = folder / f".manifest.json.tmp-{os.getpid()}"
+        try:
+            tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @staticmethod
     def read(folder: Path) -> Manifest | None:
         try:
             data = json.loads((folder / "manifest.json").read_text())
+            settings = data.get("encoder_settings", {})
             return Manifest(
                 workspace=str(data["workspace"]),
                 encoder=str(data["encoder"]),
                 format=int(data["format"]),
+                generation=str(data.get("generation", "")),
+                encoder_settings=settings if isinstance(settings, dict) else {},
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
+
+
+def enclosing_index(path: Path) -> Path | None:
+    """The nearest folder at or above `path` that has an index (innermost wins)."""
+    for folder in (path, *path.parents):
+        if Manifest.read(index_dir_for(folder)) is not None:
+            return folder
+    return None

@@ -323,6 +323,11 @@ class OnnxEncoder(LazyEncoder):
         self._tokenizer: Any = None
         self._inputs: list[str] = []
 
+    def preparation_note(self) -> str | None:
+        if _cached(export_dir(self._source)):
+            return None
+        return "first run: a one-time export to ONNX, about 30 s"
+
     def _load(self) -> None:
         _offline_environment()
         _check_pooling(self._source)

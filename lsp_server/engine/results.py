@@ -48,6 +48,16 @@ class SearchResponse:
     results: list[SearchResult] = field(default_factory=list)
     # True while part of the workspace is not embedded yet (or the model is still loading).
     partial: bool = False
+    # True when files changed on disk since indexing and the index could not catch up.
+    stale: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of `--json` output and of the servers' answers."""
+        return {
+            "results": [r.to_json() for r in self.results],
+            "partial": self.partial,
+            "stale": self.stale,
+        }
 
 
 def preview_of(text: str) -> str:

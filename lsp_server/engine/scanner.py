@@ -98,6 +98,8 @@ class ScannedFile:
     size: int
     mtime_ns: int
     language: str
+    ino: int = 0
+    ctime_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -635,7 +637,9 @@ class Scanner:
             os.close(fd)
         if _is_binary(head):
             return SkippedFile(rel, "binary")
-        return ScannedFile(rel, Path(abs_path), st.st_size, st.st_mtime_ns, language)
+        return ScannedFile(
+            rel, Path(abs_path), st.st_size, st.st_mtime_ns, language, st.st_ino, st.st_ctime_ns
+        )
 
     # ------------------------------------------------------------- single files
 

@@ -15,13 +15,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from .chunks import Chunk
 from .tokens import fts_match_expression, index_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,7 +33,11 @@ CREATE TABLE IF NOT EXISTS files(
     mtime_ns INTEGER NOT NULL,
     hash TEXT NOT NULL,
     language TEXT NOT NULL,
-    priority INTEGER NOT NULL DEFAULT 0
+    priority INTEGER NOT NULL DEFAULT 0,
+    -- A copy that keeps size and mtime (cp -p, rsync -a, tar x) still gets a new inode and
+    -- ctime: sync() hashes such files instead of trusting size + mtime.
+    ino INTEGER NOT NULL DEFAULT 0,
+    ctime_ns INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -55,10 +60,10 @@ CREATE TABLE IF NOT EXISTS embeddings(
     created INTEGER NOT NULL,
     PRIMARY KEY(model, hash)
 ) WITHOUT ROWID;
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    symbol, body, path, tokenize = 'porter unicode61 remove_diacritics 2'
-);
 """
+_FTS_SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    symbol, body, path, tokenize = 'porter unicode61 remove_diacritics 2'
+)"""
 
 # BM25 column weights: a match in the symbol name says more than one in the body.
 _BM25_WEIGHTS = (4.0, 1.0, 2.0)
@@ -72,6 +77,18 @@ class FileRecord:
     mtime_ns: int
     hash: str
     language: str
+    ino: int = 0
+    ctime_ns: int = 0
+
+
+class FileStat(Protocol):
+    """What the store records of a file's state on disk (a ScannedFile has it)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    ino: int
+    ctime_ns: int
 
 
 @dataclass(frozen=True)
@@ -83,8 +100,24 @@ class StoredChunk:
     has_vector: bool
 
 
+def _fts_row(chunk_id: int, container: str, symbol: str, text: str, path: str) -> tuple:
+    """A chunk as the lexical index stores it: identifiers split into words."""
+    return (chunk_id, index_text(f"{container} {symbol}"), index_text(text), index_text(path))
+
+
 class StoreError(RuntimeError):
     """The SQLite file is unusable (corrupt, not a database, unwritable)."""
+
+
+# Errors that mean the file itself is damaged (as opposed to locked, full or read-only).
+_DAMAGE_WORDS = ("malformed", "corrupt", "not a database", "disk i/o error", "no such table")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a SQLite error says the database file is damaged."""
+    return isinstance(exc, sqlite3.DatabaseError) and any(
+        word in str(exc).lower() for word in _DAMAGE_WORDS
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -99,7 +132,13 @@ def _create_private(path: Path) -> None:
 def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
     if not read_only and not path.exists():
         _create_private(path)
+    if read_only and not path.is_file():
+        raise sqlite3.OperationalError(f"no database file at {path}")
     uri = f"file:{path}?mode=ro" if read_only else f"file:{path}"
+    if read_only and not os.access(path.parent, os.W_OK):
+        # SQLite cannot create the WAL index beside a database in a read-only folder; with
+        # nobody able to write there, reading it as immutable is safe.
+        uri = f"file:{path}?mode=ro&immutable=1"
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30.0)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 30000")
@@ -118,10 +157,11 @@ class Store:
         self.read_only = read_only
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
         try:
             self._writer = _connect(path, read_only)
             if not read_only:
-                self._writer.executescript(_SCHEMA)
+                self._writer.executescript(_SCHEMA + ";\n" + _FTS_SCHEMA + ";")
             self._writer.execute("SELECT count(*) FROM files").fetchone()
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"index database {path} is unusable: {exc}") from exc
@@ -133,6 +173,8 @@ class Store:
         if conn is None:
             conn = _connect(self.path, read_only=True)
             self._local.conn = conn
+            with self._write_lock:
+                self._readers.append(conn)
         return conn
 
     @contextmanager
@@ -148,11 +190,80 @@ class Store:
             conn.commit()
 
     def close(self) -> None:
+        """Closes every connection (readers of other threads too: no file stays open)."""
         with self._write_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
             self._writer.close()
 
-    def integrity_ok(self) -> bool:
-        return self._writer.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+    def health_problems(self) -> list[str]:
+        """Damage in the file (pages, indexes) and in the FTS5 index; empty when healthy.
+
+        Costs a read of the whole file, so only the owner of an index runs it, on open.
+        """
+        try:
+            rows = self._writer.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return [f"quick_check failed: {exc}"]
+        problems = [str(row[0]) for row in rows if row[0] != "ok"][:5]
+        if problems:
+            return problems
+        try:
+            with self.transaction() as conn:  # FTS5's own check is a write statement
+                conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            return [f"lexical index damaged: {exc}"]
+        return []
+
+    def lexical_healthy(self) -> bool:
+        """FTS5's check of its own structures; pages are assumed sound (see health_problems)."""
+        try:
+            with self.transaction() as conn:
+                conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError:
+            return False
+        return True
+
+    def rebuild_lexical(self) -> None:
+        """Re-creates the FTS5 table from the chunks (the truth it is derived from)."""
+        with self.transaction() as conn:
+            conn.execute("DROP TABLE IF EXISTS chunks_fts")
+            conn.execute(_FTS_SCHEMA)
+            rows = conn.execute(
+                """SELECT c.id, c.container, c.symbol, c.text, f.path
+                   FROM chunks c JOIN files f ON f.id = c.file_id"""
+            )
+            conn.executemany(
+                "INSERT INTO chunks_fts(rowid, symbol, body, path) VALUES (?, ?, ?, ?)",
+                (_fts_row(*row) for row in rows),
+            )
+
+    def copy_embeddings_from(self, other: Path) -> int:
+        """Carries the vector cache over from another (older or damaged) database file.
+
+        Whatever can still be read is kept, so a rebuild does not embed everything again.
+        """
+        copied = 0
+        try:
+            source = sqlite3.connect(f"file:{other}?mode=ro", uri=True, timeout=5.0)
+        except sqlite3.DatabaseError:
+            return 0
+        try:
+            cursor = source.execute("SELECT model, hash, vector, created FROM embeddings")
+            while rows := cursor.fetchmany(2048):
+                with self.transaction() as conn:
+                    conn.executemany(
+                        "INSERT OR IGNORE INTO embeddings(model, hash, vector, created) "
+                        "VALUES (?, ?, ?, ?)",
+                        rows,
+                    )
+                copied += len(rows)
+        except sqlite3.DatabaseError:
+            pass  # damaged past this point: keep what came across
+        finally:
+            source.close()
+        return copied
 
     # -- meta ----------------------------------------------------------------------------------
 
@@ -172,16 +283,16 @@ class Store:
 
     # -- files ---------------------------------------------------------------------------------
 
+    _FILE_COLUMNS = "id, path, size, mtime_ns, hash, language, ino, ctime_ns"
+
     def files(self) -> dict[str, FileRecord]:
-        rows = self._reader().execute("SELECT id, path, size, mtime_ns, hash, language FROM files")
+        rows = self._reader().execute(f"SELECT {self._FILE_COLUMNS} FROM files")
         return {row[1]: FileRecord(*row) for row in rows}
 
     def file(self, path: str) -> FileRecord | None:
         row = (
             self._reader()
-            .execute(
-                "SELECT id, path, size, mtime_ns, hash, language FROM files WHERE path = ?", (path,)
-            )
+            .execute(f"SELECT {self._FILE_COLUMNS} FROM files WHERE path = ?", (path,))
             .fetchone()
         )
         return FileRecord(*row) if row else None
@@ -192,27 +303,28 @@ class Store:
     def upsert_file(
         self,
         conn: sqlite3.Connection,
-        path: str,
-        size: int,
-        mtime_ns: int,
+        stat: FileStat,
         content_hash: str,
         language: str,
         priority: int = 0,
     ) -> int:
         conn.execute(
-            """INSERT INTO files(path, size, mtime_ns, hash, language, priority)
-               VALUES (?, ?, ?, ?, ?, ?)
+            """INSERT INTO files(path, size, mtime_ns, hash, language, priority, ino, ctime_ns)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(path) DO UPDATE SET size = excluded.size,
                  mtime_ns = excluded.mtime_ns, hash = excluded.hash,
                  language = excluded.language,
-                 priority = max(files.priority, excluded.priority)""",
-            (path, size, mtime_ns, content_hash, language, priority),
+                 priority = max(files.priority, excluded.priority),
+                 ino = excluded.ino, ctime_ns = excluded.ctime_ns""",
+            (stat.path, stat.size, stat.mtime_ns, content_hash, language, priority, stat.ino,
+             stat.ctime_ns),
         )
-        return conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()[0]
+        return conn.execute("SELECT id FROM files WHERE path = ?", (stat.path,)).fetchone()[0]
 
-    def touch_file(self, conn: sqlite3.Connection, file_id: int, size: int, mtime_ns: int) -> None:
+    def touch_file(self, conn: sqlite3.Connection, file_id: int, stat: FileStat) -> None:
         conn.execute(
-            "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime_ns, file_id)
+            "UPDATE files SET size = ?, mtime_ns = ?, ino = ?, ctime_ns = ? WHERE id = ?",
+            (stat.size, stat.mtime_ns, stat.ino, stat.ctime_ns, file_id),
         )
 
     def delete_file(self, conn: sqlite3.Connection, file_id: int) -> list[int]:
@@ -270,12 +382,7 @@ class Store:
         chunk_id = int(cur.lastrowid or 0)
         conn.execute(
             "INSERT INTO chunks_fts(rowid, symbol, body, path) VALUES (?, ?, ?, ?)",
-            (
-                chunk_id,
-                index_text(f"{chunk.container} {chunk.symbol}"),
-                index_text(chunk.text),
-                index_text(chunk.path),
-            ),
+            _fts_row(chunk_id, chunk.container, chunk.symbol, chunk.text, chunk.path),
         )
         return chunk_id
 
@@ -357,6 +464,32 @@ class Store:
                 alive.append(chunk_id)
         return alive
 
+    def mark_vectors_for(self, model: str, dim: int) -> int:
+        """Makes `has_vector` mean "has a valid cached vector of `model`" for every chunk.
+
+        Used when the index switches encoders (vectors of either one stay in the cache, so
+        switching back embeds nothing) and to repair vector blobs cut short. Returns how
+        many chunks now have a vector.
+        """
+        with self.transaction() as conn:
+            conn.execute(
+                "DELETE FROM embeddings WHERE model = ? AND length(vector) != ?", (model, dim * 4)
+            )
+            conn.execute(
+                """UPDATE chunks SET has_vector = EXISTS (SELECT 1 FROM embeddings e
+                     WHERE e.model = ? AND e.hash = chunks.embed_hash)""",
+                (model,),
+            )
+            return conn.execute("SELECT count(*) FROM chunks WHERE has_vector = 1").fetchone()[0]
+
+    def bad_vector_count(self, model: str, dim: int) -> int:
+        """Cached vectors of `model` whose blob is not `dim` floats (cut short, or garbage)."""
+        row = self._reader().execute(
+            "SELECT count(*) FROM embeddings WHERE model = ? AND length(vector) != ?",
+            (model, dim * 4),
+        )
+        return int(row.fetchone()[0])
+
     def embedded_ids(self) -> set[int]:
         return {r[0] for r in self._reader().execute("SELECT id FROM chunks WHERE has_vector = 1")}
 
@@ -406,7 +539,10 @@ class Store:
 
     # -- embedding cache -----------------------------------------------------------------------
 
-    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    def cached_vectors(
+        self, model: str, hashes: Sequence[str], dim: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Cached vectors by text hash; a blob of the wrong size counts as not cached."""
         found: dict[str, np.ndarray] = {}
         conn = self._reader()
         for start in range(0, len(hashes), 500):
@@ -416,7 +552,8 @@ class Store:
                 f"SELECT hash, vector FROM embeddings WHERE model = ? AND hash IN ({marks})",
                 [model, *part],
             ):
-                found[digest] = np.frombuffer(blob, dtype=np.float32)
+                if len(blob) % 4 == 0 and len(blob) and (dim is None or len(blob) == dim * 4):
+                    found[digest] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def put_vectors(
@@ -424,7 +561,7 @@ class Store:
     ) -> None:
         now = int(time.time())
         conn.executemany(
-            "INSERT OR IGNORE INTO embeddings(model, hash, vector, created) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO embeddings(model, hash, vector, created) VALUES (?, ?, ?, ?)",
             [
                 (model, digest, np.asarray(vec, dtype=np.float32).tobytes(), now)
                 for digest, vec in items
@@ -434,27 +571,36 @@ class Store:
     def live_vectors(
         self,
         model: str,
+        dim: int,
         ids: Sequence[int] | None = None,
     ) -> Iterator[tuple[list[int], np.ndarray]]:
-        """Batches of (chunk ids, vectors) for chunks with a vector: what HNSW must hold."""
+        """Batches of (chunk ids, vectors) for chunks with a vector: what HNSW must hold.
+
+        Blobs that are not `dim` floats (cut short, garbage) are skipped; the owner repairs
+        them with mark_vectors_for().
+        """
         # CROSS JOIN pins the order (chunks first, then a primary-key lookup per chunk); with a
         # plain JOIN SQLite scanned every cached vector of the model for each batch of ids.
         sql = """SELECT c.id, e.vector FROM chunks c
                  CROSS JOIN embeddings e ON e.model = ? AND e.hash = c.embed_hash
                  WHERE c.has_vector = 1"""
         if ids is None:
-            yield from self._vector_batches(sql, [model])
+            yield from self._vector_batches(sql, [model], dim)
             return
         for start in range(0, len(ids), 500):
             part = list(ids[start : start + 500])
             marks = ",".join("?" * len(part))
-            yield from self._vector_batches(f"{sql} AND c.id IN ({marks})", [model, *part])
+            yield from self._vector_batches(f"{sql} AND c.id IN ({marks})", [model, *part], dim)
 
-    def _vector_batches(self, sql: str, params: list) -> Iterator[tuple[list[int], np.ndarray]]:
+    def _vector_batches(
+        self, sql: str, params: list, dim: int
+    ) -> Iterator[tuple[list[int], np.ndarray]]:
         cur = self._reader().execute(sql, params)
         while rows := cur.fetchmany(4096):
-            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
-            yield [r[0] for r in rows], matrix.reshape(len(rows), -1)
+            good = [r for r in rows if len(r[1]) == dim * 4]
+            if good:
+                matrix = np.frombuffer(b"".join(r[1] for r in good), dtype=np.float32)
+                yield [r[0] for r in good], matrix.reshape(len(good), dim)
 
     def prune_embeddings(self, model: str, keep_unused: int) -> int:
         """Drops the oldest cached vectors no chunk uses, beyond `keep_unused` of them.

@@ -20,7 +20,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: the sidecar names the index generation it belongs to
 _M = 16
 _EF_CONSTRUCTION = 200
 _EF_SEARCH = 128
@@ -37,9 +37,12 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+_TMP_MARK = ".tmp-"
+
+
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Writes through a temporary file, fsyncs, then renames: readers never see a torn file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}")
     try:
         write(tmp)
         os.chmod(tmp, 0o600)  # hnswlib and write_text create files with the umask's mode
@@ -55,13 +58,66 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
         os.close(directory)
 
 
-class VectorIndex:
-    """A thread-safe wrapper over one hnswlib index."""
+def sweep_temp_files(folder: Path) -> list[Path]:
+    """Deletes temporary files that a killed process left behind; returns what it removed.
 
-    def __init__(self, path: Path, dim: int) -> None:
+    A save in progress in a live process keeps its file (the name carries the writer's pid).
+    """
+    removed: list[Path] = []
+    for tmp in folder.glob(f".*{_TMP_MARK}*"):
+        pid_text = tmp.name.rsplit(_TMP_MARK, 1)[1]
+        if pid_text.isdigit() and _process_alive(int(pid_text)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours, from before this open: no save of ours is running yet
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.clip(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12, None)
+
+
+def _valid_sidecar(meta: object) -> bool:
+    """A sidecar of the right shape: anything else is treated as missing."""
+    if not isinstance(meta, dict):
+        return False
+    numbers = ("format", "dim", "capacity", "size")
+    if not all(type(meta.get(key)) is int for key in numbers):
+        return False
+    deleted = meta.get("deleted", [])
+    return (
+        isinstance(meta.get("digest"), str)
+        and isinstance(meta.get("generation"), str)
+        and isinstance(deleted, list)
+        and all(type(label) is int for label in deleted)
+    )
+
+
+class VectorIndex:
+    """A thread-safe wrapper over one hnswlib index.
+
+    `generation` names the database the vectors belong to: a file saved for another
+    generation (an index deleted and built again while an old process still ran) is never
+    loaded.
+    """
+
+    def __init__(self, path: Path, dim: int, generation: str = "") -> None:
         self.path = path
         self.sidecar = path.with_suffix(".json")
         self.dim = dim
+        self.generation = generation
         self._lock = threading.RLock()
         self._deleted: set[int] = set()
         self._labels: set[int] = set()
@@ -92,8 +148,12 @@ class VectorIndex:
             return "no saved vector index"
         try:
             meta = json.loads(self.sidecar.read_text())
-            if meta.get("format") != FORMAT or meta.get("dim") != self.dim:
+            if not _valid_sidecar(meta):
+                return "vector index sidecar is malformed"
+            if meta["format"] != FORMAT or meta["dim"] != self.dim:
                 return "vector index format or dimension changed"
+            if meta["generation"] != self.generation:
+                return "vector index belongs to another build of this index"
             if meta.get("size") != self.path.stat().st_size:
                 return "vector index file has the wrong size (truncated?)"
             if meta.get("digest") != _file_digest(self.path):
@@ -124,6 +184,30 @@ class VectorIndex:
         for ids, vectors in vectors_for(missing) if missing else ():
             self.add(ids, vectors)
         return len(missing), len(extra)
+
+    def sample_mismatches(
+        self,
+        vectors_for: Callable[[list[int]], Iterable[tuple[list[int], np.ndarray]]],
+        sample: int = 32,
+        seed: int = 0,
+    ) -> int:
+        """How many of a sample of live labels hold another vector than the database's.
+
+        Labels alone cannot show that a file of another build was put in place: the same
+        chunk ids can exist in both. A few vectors compared catch it.
+        """
+        live = sorted(self.live_labels())
+        if not live:
+            return 0
+        rng = np.random.default_rng(seed)
+        picked = [int(x) for x in rng.choice(live, size=min(sample, len(live)), replace=False)]
+        mismatches = 0
+        for ids, expected in vectors_for(picked):
+            with self._lock:
+                stored = np.asarray(self._index.get_items(ids), dtype=np.float32)
+            cosine = np.sum(_unit(expected) * _unit(stored), axis=1)
+            mismatches += int(np.sum(cosine < 0.999))
+        return mismatches
 
     def rebuild(self, batches: Iterable[tuple[list[int], np.ndarray]], total: int) -> None:
         index = self._new_index(max(_INITIAL_CAPACITY, int(total * 1.25)))
@@ -207,6 +291,7 @@ class VectorIndex:
                 "size": self.path.stat().st_size,
                 "digest": _file_digest(self.path),
                 "deleted": sorted(self._deleted),
+                "generation": self.generation,
             }
             write_atomically(self.sidecar, lambda tmp: tmp.write_text(json.dumps(meta)))
             self.dirty = False

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
-MAX_QUERY_CHARS = 100_000
+from ..engine import validation
+from ..engine.validation import InputError, SearchFilters
+
 MAX_POSITION = 10_000_000
 
 
@@ -27,32 +28,10 @@ def single_object(args: tuple[Any, ...], command: str) -> dict[str, Any]:
 
 
 def text_field(obj: dict[str, Any], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str):
-        raise invalid(f"{key!r} must be a string")
-    if not value.strip():
-        raise invalid(f"{key!r} is empty")
-    if len(value) > MAX_QUERY_CHARS:
-        raise invalid(
-            f"{key!r} is too long ({len(value):,} characters; at most {MAX_QUERY_CHARS:,})"
-        )
-    return value
-
-
-def limit_field(obj: dict[str, Any], default: int) -> int:
-    value = obj.get("limit", default)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 500:
-        raise invalid("'limit' must be a whole number from 1 to 500")
-    return value
-
-
-def string_list(obj: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = obj.get(key, [])
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise invalid(f"{key!r} must be a list of strings")
-    return tuple(value)
+    try:
+        return validation.query_text(obj.get(key), repr(key))
+    except InputError as exc:
+        raise invalid(str(exc)) from exc
 
 
 def position_of(value: Any, key: str = "position") -> tuple[int, int]:
@@ -84,26 +63,14 @@ def document_uri(obj: dict[str, Any]) -> str:
     return document["uri"]
 
 
-@dataclass(frozen=True)
-class Filters:
-    limit: int
-    include: tuple[str, ...]
-    exclude: tuple[str, ...]
-    languages: tuple[str, ...]
-
-    def as_kwargs(self) -> dict[str, Any]:
-        return {
-            "limit": self.limit,
-            "include": self.include,
-            "exclude": self.exclude,
-            "languages": self.languages,
-        }
-
-
-def filters_of(obj: dict[str, Any], default_limit: int) -> Filters:
-    return Filters(
-        limit_field(obj, default_limit),
-        string_list(obj, "include"),
-        string_list(obj, "exclude"),
-        string_list(obj, "languages"),
-    )
+def filters_of(obj: dict[str, Any], default_limit: int) -> SearchFilters:
+    """The search filters of a command's argument, checked as the CLI checks them."""
+    try:
+        return validation.search_filters(
+            obj.get("limit", default_limit),
+            obj.get("include"),
+            obj.get("exclude"),
+            obj.get("languages"),
+        )
+    except InputError as exc:
+        raise invalid(str(exc)) from exc

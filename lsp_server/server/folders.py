@@ -19,13 +19,14 @@ from typing import Protocol
 
 from ..engine.embedder import Encoder, ModelLoadError
 from ..engine.settings import EngineSettings
-from ..engine.workspace import IndexError_, Progress, WorkspaceIndex
+from ..engine.workspace import EngineError, Progress, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
 _BACKLOG_ROUND = 32  # chunks per background encoder call (~1 s): keeps the queue responsive
 _SAVE_EVERY_S = 30.0  # persist the HNSW file this often while it changes
 _RESYNC_AFTER_EVENTS = 200  # a burst this large (branch switch) is cheaper as one sync()
+_TAKE_OVER_EVERY_S = 2.0  # a read-only folder tries the writer lock this often (one flock)
 
 
 class ProgressHandle(Protocol):
@@ -77,11 +78,13 @@ class FolderIndexer:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._reindex = threading.Event()
+        self._reopen = threading.Event()
         self._changes: dict[str, float] = {}  # path -> time of the last event
         self._priorities: set[str] = set()  # files opened in the editor
         self._changes_lock = threading.Lock()
         self._changed = threading.Event()
         self._resync = False
+        self._cannot_own = False  # the model this index needs cannot load: stay read-only
         self._threads = [
             threading.Thread(target=self._run_indexer, name=f"indexer:{root.name}", daemon=True),
             threading.Thread(target=self._run_updater, name=f"updater:{root.name}", daemon=True),
@@ -108,6 +111,16 @@ class FolderIndexer:
         self._reindex.set()
         self._wake.set()
 
+    def repair(self, problem: str) -> None:
+        """The database failed under a query: reopen it (the owner checks and repairs it)."""
+        if self._reopen.is_set():
+            return
+        log.error("%s: %s", self.root, problem)
+        self.status = FolderState("error", f"{problem}; repairing")
+        self.events.show_error(f"nearcode ({self.root.name}): {problem}; repairing the index")
+        self._reopen.set()
+        self._wake.set()
+
     def file_changed(self, path: str) -> None:
         """A save or an outside change: coalesced per path, applied after the debounce."""
         with self._changes_lock:
@@ -126,21 +139,25 @@ class FolderIndexer:
     # -- the indexer thread --------------------------------------------------------------------
 
     def _run_indexer(self) -> None:
-        try:
-            self.index = WorkspaceIndex(self.root, self.settings, encoder=self.encoder)
-        except Exception as exc:  # a corrupt or unwritable cache must not kill the server
-            self._fail(f"cannot open the index for {self.root}: {exc}")
+        self.index = self._open()
+        if self.index is None:
             return
         self.index.wait_for_encoder = False
         self.ready.set()
         for notice in self.index.notices:
             self.events.show_info(f"nearcode ({self.root.name}): {notice}")
-        if self.index.read_only:
-            self.status = FolderState("ready", "read-only: another nearcode process owns it")
-            return
-        self._sync()
+        if not self.index.read_only:
+            self._sync()
         last_save = time.monotonic()
         while not self._stop.is_set():
+            if self._reopen.is_set() and not self._reopen_index():
+                return
+            if self.index.read_only:
+                if not self._take_over():
+                    self._wake.wait(timeout=_TAKE_OVER_EVERY_S)
+                    self._wake.clear()
+                    continue
+                self._reindex.set()
             if self._reindex.is_set():
                 self._reindex.clear()
                 self._sync()
@@ -150,6 +167,61 @@ class FolderIndexer:
             if time.monotonic() - last_save > _SAVE_EVERY_S:
                 self._save()
                 last_save = time.monotonic()
+
+    def _open(self) -> WorkspaceIndex | None:
+        """Opens the index as its owner, else read-only (another process owns it, or the
+        model it needs cannot load: the existing index still answers by words)."""
+        try:
+            return WorkspaceIndex(self.root, self.settings, encoder=self.encoder)
+        except ModelLoadError as exc:
+            self.events.show_error(
+                f"nearcode ({self.root.name}): {exc}. Searching the existing index by words."
+            )
+            self._cannot_own = True
+            try:
+                index = WorkspaceIndex(self.root, self.settings, encoder=self.encoder, mode="read")
+            except Exception as inner:  # noqa: BLE001 - reported, the server keeps running
+                self._fail(f"cannot open the index for {self.root}: {inner}")
+                return None
+            self.status = FolderState("ready", f"lexical search only: {exc}")
+            return index
+        except Exception as exc:  # a corrupt or unwritable cache must not kill the server
+            self._fail(f"cannot open the index for {self.root}: {exc}")
+            return None
+
+    def _reopen_index(self) -> bool:
+        """Closes and opens the index again (a damaged database is set aside and rebuilt)."""
+        assert self.index is not None
+        self.ready.clear()
+        self.index.close()
+        self.index = self._open()
+        self._reopen.clear()
+        if self.index is None:
+            return False
+        self.index.wait_for_encoder = False
+        self.ready.set()
+        for notice in self.index.notices:
+            self.events.show_info(f"nearcode ({self.root.name}): {notice}")
+        self._reindex.set()
+        return True
+
+    def _take_over(self) -> bool:
+        """A read-only folder becomes the owner once the other process lets go of the index."""
+        assert self.index is not None
+        if self._cannot_own:
+            return False
+        try:
+            taken = self.index.try_take_over()
+        except (EngineError, ModelLoadError) as exc:
+            self._cannot_own = True
+            log.warning("cannot take over the index of %s: %s", self.root, exc)
+            return False
+        if taken:
+            log.info("the index of %s is ours now: updating it", self.root)
+            self.status = FolderState("indexing", "took over the index")
+        else:
+            self.status = FolderState("ready", "read-only: another nearcode process owns it")
+        return taken
 
     def _save(self) -> None:
         """Persists the vectors; a full disk must not end the indexer (SQLite is the truth)."""
@@ -264,7 +336,7 @@ class FolderIndexer:
         for path in paths:
             try:
                 self.index.prioritize([path])
-            except IndexError_ as exc:
+            except EngineError as exc:
                 log.info("not prioritised: %s", exc)
 
     def _take_settled_changes(self) -> tuple[list[str], bool]:
@@ -291,7 +363,7 @@ class FolderIndexer:
                 self.index.embed_pending(path=update.path)
             if update.status == "skipped":
                 log.info("not indexed: %s (%s)", update.path, update.reason)
-        except (IndexError_, ModelLoadError) as exc:
+        except (EngineError, ModelLoadError) as exc:
             log.info("update of %s: %s", path, exc)
         except Exception:
             log.exception("update of %s failed", path)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import logging.handlers
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -23,15 +24,19 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
 from ..engine.embedder import Encoder, ModelLoadError, make_encoder
+from ..engine.errors import DamagedIndex
 from ..engine.locations import cache_root, ensure_private_dir
 from ..engine.results import SearchResponse, SearchResult
 from ..engine.scanner import SourceError, read_source
-from ..engine.workspace import IndexError_, WorkspaceIndex
+from ..engine.validation import MAX_QUERY_CHARS, InputError
+from ..engine.workspace import EngineError, WorkspaceIndex
 from . import arguments as args_
 from .folders import FolderIndexer
 from .settings import ServerSettings, model_path_problem, parse_settings
 
 log = logging.getLogger("lsp_server")
+
+_OPEN_WAIT_S = 5.0
 
 COMMANDS = (
     "nearcode.search",
@@ -304,15 +309,20 @@ class NearcodeServer(LanguageServer):
         merged: list[SearchResult] = []
         partial = False
         for folder in folders if folders is not None else list(self.folders.values()):
+            # Opening takes well under a second: a search sent right after start waits for it
+            # rather than answering "nothing" (this runs off the event loop).
+            folder.ready.wait(timeout=_OPEN_WAIT_S)
             index = folder.index
-            if index is None or folder.status.state == "error":
+            if index is None:
                 partial = True
                 continue
             try:
                 response = run(index)
-            except IndexError_ as exc:
-                raise args_.invalid(str(exc)) from exc
-            except ValueError as exc:  # a bad glob
+            except DamagedIndex as exc:
+                folder.repair(str(exc))  # answers resume once the owner has repaired it
+                partial = True
+                continue
+            except (EngineError, InputError) as exc:
                 raise args_.invalid(str(exc)) from exc
             merged.extend(response.results)
             partial = partial or response.partial or folder.status.state != "ready"
@@ -419,7 +429,7 @@ def create_server() -> NearcodeServer:
         query = params.query.strip()
         if not ls.settings.workspace_symbols or not query:
             return []
-        query = query[: args_.MAX_QUERY_CHARS]
+        query = query[: MAX_QUERY_CHARS]
         found = await _in_thread(ls.search_folders, lambda index: index.search(query, limit=50), 50)
         return [_symbol_information(result) for result in found["results"]]
 
@@ -563,7 +573,7 @@ def _selected_text(ls: NearcodeServer, obj: dict[str, Any]) -> str:
     selected = "\n".join(slice_lines(lines, start, end))
     if not selected.strip():
         raise args_.invalid("the selection is empty")
-    return selected[: args_.MAX_QUERY_CHARS]
+    return selected[: MAX_QUERY_CHARS]
 
 
 def _symbol_information(result: dict[str, Any]) -> types.SymbolInformation:
@@ -640,14 +650,18 @@ def _configure_logging(server: NearcodeServer, level: str) -> Path | str:
     return log_file
 
 
-def run_server(tcp: str | None = None, log_level: str = "INFO") -> int:
+def run_server(tcp: tuple[str, int] | None = None, log_level: str = "INFO") -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is ever imported
     server = create_server()
     log_file = _configure_logging(server, log_level)
     log.info("nearcode %s starting (log file %s)", __version__, log_file)
     if tcp:
-        host, _, port = tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
+        try:
+            server.start_tcp(*tcp)
+        except OSError as exc:  # a port in use: one line, as for any bad input
+            log.error("cannot listen on %s:%d: %s", *tcp, exc.strerror)
+            print(f"nearcode: cannot listen on {tcp[0]}:{tcp[1]}: {exc.strerror}", file=sys.stderr)
+            return 1
     else:
         server.start_io()
     return 0

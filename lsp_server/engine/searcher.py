@@ -1,0 +1,344 @@
+"""The read side of one index: natural-language, code and selection queries.
+
+Dense (HNSW) and lexical (FTS5/BM25) rankings are fused with reciprocal rank fusion; filters
+apply after fusion, over a deeper pool when they are active.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from .chunker import chunk_text, slice_lines, split_lines
+from .chunks import Chunk
+from .embedder import Encoder
+from .errors import DamagedIndex, QueryError
+from .frames import Frame, parse_frames
+from .indexer import content_hash, embed_text
+from .languages import detect_language
+from .paths import PathError, workspace_relative
+from .ranking import GlobFilter, Hit, merge_overlapping, reciprocal_rank_fusion
+from .results import SearchResponse, SearchResult, file_uri, preview_of
+from .scanner import SourceError, read_source
+from .settings import EngineSettings
+from .storage import IndexStorage
+from .store import Store
+from .tokens import looks_like_code, query_terms
+
+_TEXT_AFTER_FRAMES = 0.9  # search_text(): score factor for results that no frame named
+_FRAME_STEP = 0.005  # score step between frames, so 20 frames stay above any text result
+
+
+class Searcher:
+    def __init__(
+        self,
+        root: Path,
+        settings: EngineSettings,
+        storage: IndexStorage,
+        encoder: Encoder,
+        dense_ready: Callable[[], bool],
+    ) -> None:
+        self.root = root
+        self.settings = settings
+        self.storage = storage
+        self.encoder = encoder
+        self._dense_ready = dense_ready
+
+    @property
+    def store(self) -> Store:
+        assert self.storage.store is not None
+        return self.storage.store
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        languages: Sequence[str] = (),
+    ) -> SearchResponse:
+        """Natural-language or code query: dense and BM25 rankings fused."""
+        filters = GlobFilter(include, exclude, languages)
+        use_dense = self._dense_ready()
+        vector = self._query_vector(query) if use_dense else None
+        hits = self._guarded(
+            lambda: self._rank(
+                query_terms(query), vector, filters, set(), limit, code=looks_like_code(query)
+            )
+        )
+        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+
+    def similar(
+        self,
+        path: str | Path,
+        line: int,
+        character: int = 0,
+        *,
+        end: tuple[int, int] | None = None,
+        source: str | None = None,
+        limit: int = 20,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        languages: Sequence[str] = (),
+    ) -> SearchResponse:
+        """Code like the chunk at (line, character), or like the text of a selected range.
+
+        `source` is the file's current text (an editor buffer may differ from the disk).
+        """
+        rel = self._relative(path)
+        text = source if source is not None else self._read_for_query(rel)
+        target = self._query_chunk(rel, text, (line, character), end)
+        filters = GlobFilter(include, exclude, languages)
+        own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
+        use_dense = self._dense_ready()
+        vector = self._chunk_vector(target) if use_dense else None
+        hits = self._guarded(
+            lambda: self._rank(query_terms(target.text), vector, filters, own, limit, code=True)
+        )
+        wanted = _normalized(target.text)
+        for hit in hits:
+            hit.duplicate = _normalized(hit.chunk.text) == wanted
+        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+
+    def search_text(
+        self,
+        snippet: str,
+        *,
+        limit: int = 20,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        languages: Sequence[str] = (),
+    ) -> SearchResponse:
+        """A selected snippet as the query; stack-trace frames in it are ranked first."""
+        located = self._guarded(lambda: self._frame_hits(parse_frames(snippet)))
+        response = self.search(
+            snippet, limit=limit, include=include, exclude=exclude, languages=languages
+        )
+        seen = {(r.path, r.start_line) for r in located}
+        # Named locations are certain; similar text ranks below them, here and when the
+        # server merges several folders' results by score.
+        rest = [
+            replace(r, score=r.score * _TEXT_AFTER_FRAMES)
+            for r in response.results
+            if (r.path, r.start_line) not in seen
+        ]
+        response.results = (located + rest)[:limit]
+        return response
+
+    # -- ranking -------------------------------------------------------------------------------
+
+    def _guarded(self, work: Callable):
+        """Runs a query step; a failing database becomes one message that says what to do."""
+        try:
+            return work()
+        except sqlite3.DatabaseError as exc:
+            raise DamagedIndex(
+                f"the index database failed ({exc}); run `nearcode index {self.root}` to "
+                "repair it"
+            ) from exc
+
+    def _rank(
+        self,
+        terms: list[str],
+        vector: np.ndarray | None,
+        filters: GlobFilter,
+        exclude_ids: set[int],
+        limit: int,
+        code: bool,
+    ) -> list[Hit]:
+        pool = self.settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
+        lexical = [i for i, _ in self.store.lexical_search(terms, pool)]
+        dense: list[int] = []
+        vectors = self.storage.vectors
+        if vector is not None and vectors is not None:
+            dense = [i for i, _ in vectors.query(vector, pool)]
+        lexical_weight = (
+            self.settings.lexical_weight if code else self.settings.prose_lexical_weight
+        )
+        fused = reciprocal_rank_fusion(
+            [(dense, self.settings.dense_weight), (lexical, lexical_weight)], self.settings.rrf_k
+        )
+        fused = [(i, s) for i, s in fused if i not in exclude_ids]
+        stored = self.store.chunks_by_id([i for i, _ in fused[:pool]])
+        hits = [
+            Hit(i, stored[i].chunk, s)
+            for i, s in fused
+            if i in stored and filters.accepts(stored[i].path, stored[i].chunk.language)
+        ]
+        return merge_overlapping(hits)[:limit]
+
+    def _partial(self, used_dense: bool) -> bool:
+        # On the query path: an indexed EXISTS, not the full count status() makes.
+        return not used_dense or self._guarded(self.store.has_pending)
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        return self.encoder.encode([text])[0]
+
+    def _chunk_vector(self, chunk: Chunk) -> np.ndarray:
+        text = embed_text(chunk, self.settings)
+        dim = self.storage.vectors.dim if self.storage.vectors is not None else None
+        cached = self.store.cached_vectors(self.encoder.identity, [content_hash(text)], dim)
+        return next(iter(cached.values())) if cached else self._query_vector(text)
+
+    # -- the code under the cursor -------------------------------------------------------------
+
+    def _relative(self, path: str | Path) -> str:
+        try:
+            return workspace_relative(self.root, path)
+        except PathError as exc:
+            raise QueryError(str(exc)) from exc
+
+    def _read_for_query(self, rel: str) -> str:
+        # A symlink out of the workspace is not indexed, so it is not read for a query either.
+        if not (self.root / rel).resolve().is_relative_to(self.root):
+            raise QueryError(f"{rel} links outside the workspace {self.root}")
+        try:
+            return read_source(self.root / rel, self.settings.max_file_size)
+        except SourceError as exc:
+            raise QueryError(f"cannot read {rel}: {exc}") from exc
+
+    def _query_chunk(
+        self, rel: str, text: str, start: tuple[int, int], end: tuple[int, int] | None
+    ) -> Chunk:
+        lines = split_lines(text)
+        if start[0] < 0 or start[0] >= max(len(lines), 1) or start[1] < 0:
+            raise QueryError(
+                f"line {start[0] + 1} is past the end of {rel} ({len(lines)} lines)"
+                if start[0] >= 0
+                else f"position {start[0]}:{start[1]} is outside {rel}"
+            )
+        language = detect_language(rel) or "text"
+        if end is not None and end != start:
+            return _slice_chunk(rel, language, lines, start, end)
+        chunks = chunk_text(rel, text, language, max_chars=self.settings.chunk_chars)
+        # On a line's indentation the code of that line is meant, not the gap before it.
+        column = max(start[1], len(lines[start[0]]) - len(lines[start[0]].lstrip()))
+        at = (start[0], min(column, len(lines[start[0]])))
+        around = [c for c in chunks if (c.start_line, c.start_col) <= at <= (c.end_line, c.end_col)]
+        if not around:
+            raise QueryError(f"no code at {rel}:{start[0] + 1}")
+        target = min(around, key=lambda c: c.end_line - c.start_line)
+        return _with_members(target, chunks, lines) if target.kind == "class" else target
+
+    def _own_chunks(self, rel: str, target: Chunk, text_hash: str) -> set[int]:
+        """The query's own chunks: where it is now and, when the file changed since it was
+        indexed, its stale copy (same definition name), so a result is never the query."""
+        record = self.store.file(rel)
+        stale = record is not None and record.hash != text_hash
+        return {
+            c.id
+            for c in self.store.chunks_of_file(rel)
+            if _overlaps(c.chunk, target)
+            or (stale and target.symbol and c.chunk.symbol == target.symbol)
+        }
+
+    # -- stack traces --------------------------------------------------------------------------
+
+    def _frame_hits(self, frames: list[Frame]) -> list[SearchResult]:
+        results: list[SearchResult] = []
+        paths = self.store.file_paths() if frames else []
+        for rank, frame in enumerate(frames):
+            rel = self._resolve_frame_path(frame.path, paths)
+            if rel is None:
+                continue
+            chunk = self._chunk_at(rel, frame.line - 1)
+            if chunk is not None:
+                results.append(self._result(Hit(0, chunk, 1.0 - rank * _FRAME_STEP)))
+        return results
+
+    def _resolve_frame_path(self, written: str, paths: list[str]) -> str | None:
+        try:
+            rel = workspace_relative(self.root, written)
+            if rel in paths:
+                return rel
+        except PathError:
+            pass
+        # A trace from another machine, a container or a bare file name: longest suffix match.
+        parts = Path(written.replace("\\", "/")).parts
+        for size in range(len(parts), 0, -1):
+            suffix = "/".join(parts[-size:])
+            matches = [p for p in paths if p == suffix or p.endswith("/" + suffix)]
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+    def _chunk_at(self, rel: str, line: int) -> Chunk | None:
+        around = [
+            c.chunk
+            for c in self.store.chunks_of_file(rel)
+            if c.chunk.start_line <= line <= c.chunk.end_line
+        ]
+        return min(around, key=lambda c: c.end_line - c.start_line) if around else None
+
+    def _result(self, hit: Hit) -> SearchResult:
+        chunk = hit.chunk
+        return SearchResult(
+            path=chunk.path,
+            uri=file_uri(self.root, chunk.path),
+            start_line=chunk.start_line,
+            start_col=chunk.start_col,
+            end_line=chunk.end_line,
+            end_col=chunk.end_col,
+            score=hit.score,
+            symbol=chunk.symbol,
+            kind=chunk.kind,
+            language=chunk.language,
+            preview=preview_of(chunk.text),
+            duplicate=hit.duplicate,
+        )
+
+
+def _overlaps(a: Chunk, b: Chunk) -> bool:
+    return a.start_line <= b.end_line and b.start_line <= a.end_line
+
+
+def _normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _with_members(target: Chunk, chunks: list[Chunk], lines: list[str]) -> Chunk:
+    """A class as a query means the whole class, not only its header and fields."""
+    members = [
+        c
+        for c in chunks
+        if c.container == target.symbol or c.container.startswith(target.symbol + ".")
+    ]
+    if not members:
+        return target
+    end = max((c.end_line, c.end_col) for c in [target, *members])
+    whole = _slice_chunk(
+        target.path, target.language, lines, (target.start_line, target.start_col), end
+    )
+    return replace(
+        whole,
+        kind=target.kind,
+        symbol=target.symbol,
+        container=target.container,
+        signature=target.signature,
+    )
+
+
+def _slice_chunk(
+    rel: str, language: str, lines: list[str], start: tuple[int, int], end: tuple[int, int]
+) -> Chunk:
+    """A selected range of the file as a chunk of its own (the query for similar code)."""
+    end_line = min(end[0], len(lines) - 1)
+    picked = slice_lines(lines, start, end)
+    return Chunk(
+        path=rel,
+        language=language,
+        kind="block",
+        symbol="",
+        start_line=start[0],
+        start_col=start[1],
+        end_line=end_line,
+        end_col=len(picked[-1]),
+        text="\n".join(picked),
+    )
