@@ -23,14 +23,14 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from lsp_server.engine import folder_indexer as folders_module
 from lsp_server.engine import vectors as vectors_module
+from lsp_server.engine.folder_indexer import FolderIndexer
 from lsp_server.engine.locations import FORMAT_VERSION, Manifest, index_dir_for
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.store import Store
 from lsp_server.engine.tokens import query_terms
 from lsp_server.engine.workspace import WorkspaceIndex
-from lsp_server.server import folders as folders_module
-from lsp_server.server.folders import FolderIndexer
 
 from .lsp_helpers import command, lsp_session, wait_for, wait_until_ready
 from .stub_encoder import STUB_SERVER, StubEncoder

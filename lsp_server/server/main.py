@@ -25,13 +25,13 @@ from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
 from ..engine.embedder import Encoder, ModelLoadError, make_encoder
 from ..engine.errors import DamagedIndex
+from ..engine.folder_indexer import FolderIndexer
 from ..engine.locations import cache_root, ensure_private_dir
 from ..engine.results import SearchResponse, SearchResult
 from ..engine.scanner import SourceError, read_source
 from ..engine.validation import MAX_QUERY_CHARS, InputError
 from ..engine.workspace import EngineError, WorkspaceIndex
 from . import arguments as args_
-from .folders import FolderIndexer
 from .settings import ServerSettings, model_path_problem, parse_settings
 
 log = logging.getLogger("lsp_server")

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..engine.embedder import Encoder, ModelLoadError
-from ..engine.settings import EngineSettings
-from ..engine.workspace import EngineError, Progress, WorkspaceIndex
+from .embedder import Encoder, ModelLoadError
+from .settings import EngineSettings
+from .workspace import EngineError, Progress, WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
