@@ -280,3 +280,26 @@ def test_copied_workspace_reuses_nothing_but_its_own_index(workspace, encoder, t
     with WorkspaceIndex(copy, EngineSettings(), encoder=encoder) as index:
         assert index.index_dir != first_dir
         assert index.status().files == 0
+
+
+def test_a_reader_catches_up_with_the_owners_new_vectors(workspace, encoder):
+    with WorkspaceIndex(workspace, encoder=encoder) as owner:
+        owner.sync()
+        owner.embed_pending(max_chunks=5)
+        reader = WorkspaceIndex(workspace, encoder=encoder, mode="read")
+        try:
+            assert len(reader._vectors or []) == 5
+            owner.embed_pending()
+            (workspace / "textutil" / "extra.py").write_text(
+                "def reverse_words(text):\n    return ' '.join(reversed(text.split()))\n"
+            )
+            owner.sync()
+            owner.embed_pending()
+            added = reader.catch_up()
+            assert added == owner.status().embedded - 5
+            assert reader._vectors.live_labels() == owner.store.embedded_ids()
+            top = reader.search("reverse the order of words").results[0]
+            assert top.symbol == "reverse_words"
+            assert reader.catch_up() == 0  # nothing new: nothing added
+        finally:
+            reader.close()

@@ -154,6 +154,7 @@ class FolderIndexer:
                 return
             if self.index.read_only:
                 if not self._take_over():
+                    self._catch_up()
                     self._wake.wait(timeout=_TAKE_OVER_EVERY_S)
                     self._wake.clear()
                     continue
@@ -204,6 +205,14 @@ class FolderIndexer:
             self.events.show_info(f"nearcode ({self.root.name}): {notice}")
         self._reindex.set()
         return True
+
+    def _catch_up(self) -> None:
+        """While another process owns the index, its new vectors join ours (O(new work))."""
+        assert self.index is not None
+        try:
+            self.index.catch_up()
+        except Exception as exc:  # noqa: BLE001 - the owner may be rewriting; next round
+            log.info("catching up with the index of %s: %s", self.root, exc)
 
     def _take_over(self) -> bool:
         """A read-only folder becomes the owner once the other process lets go of the index."""

@@ -490,6 +490,18 @@ class Store:
         )
         return int(row.fetchone()[0])
 
+    def pending_ids(self) -> set[int]:
+        """Chunks without a vector (the partial index makes this cost O(pending))."""
+        rows = self._reader().execute("SELECT id FROM chunks WHERE has_vector = 0")
+        return {r[0] for r in rows}
+
+    def chunk_ids_after(self, last_id: int) -> list[tuple[int, bool]]:
+        """(id, has a vector) of chunks added after `last_id` (ids only grow)."""
+        rows = self._reader().execute(
+            "SELECT id, has_vector FROM chunks WHERE id > ? ORDER BY id", (last_id,)
+        )
+        return [(r[0], bool(r[1])) for r in rows]
+
     def embedded_ids(self) -> set[int]:
         return {r[0] for r in self._reader().execute("SELECT id FROM chunks WHERE has_vector = 1")}
 

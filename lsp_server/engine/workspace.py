@@ -93,6 +93,8 @@ class WorkspaceIndex:
         self.built_with = ""  # the encoder of the stored vectors, when another than ours
         self.storage = IndexStorage(self.index_dir)
         self.mode = mode
+        self._reader_pending: set[int] = set()  # what catch_up() knew to be waiting
+        self._reader_last_id = 0
         self._closed = False
         self._open_lock = threading.RLock()
         try:
@@ -226,6 +228,35 @@ class WorkspaceIndex:
         if self.mode == "read":
             # A reader's repairs stay in memory: opening to read writes nothing.
             vectors.dirty = False
+        self._reader_pending = self.store.pending_ids()
+        self._reader_last_id = max(vectors.live_labels() | self._reader_pending, default=0)
+
+    def catch_up(self) -> int:
+        """A reader follows the owner's work: chunks embedded since it last looked join its
+        in-memory vectors. Costs O(chunks pending + chunks added), not O(index).
+
+        Deleted chunks need nothing: results are looked up in SQLite, which drops them.
+        Returns how many vectors were added.
+        """
+        if not self.read_only or self.built_with:
+            return 0
+        dim = self.store.get_meta("dim")
+        if dim is None:
+            return 0
+        pending_now = self.store.pending_ids()
+        fresh = [i for i in self._reader_pending - pending_now]
+        added_rows = self.store.chunk_ids_after(self._reader_last_id)
+        fresh += [chunk_id for chunk_id, has_vector in added_rows if has_vector]
+        if added_rows:
+            self._reader_last_id = added_rows[-1][0]
+        self._reader_pending = pending_now
+        vectors = self.storage.vectors or self.storage.new_vectors(int(dim))
+        count = 0
+        for ids, matrix in self.store.live_vectors(self.encoder.identity, int(dim), fresh):
+            vectors.add(ids, matrix)
+            count += len(ids)
+        vectors.dirty = False  # a reader's view is never saved
+        return count
 
     def try_take_over(self) -> bool:
         """A read-only index becomes the writer when the writer lock is free (its holder
