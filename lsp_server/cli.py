@@ -39,6 +39,7 @@ from .engine.validation import (
     existing_folder,
     globs,
     max_file_size,
+    model_reference,
     search_filters,
     tcp_address,
     writable_folder,
@@ -253,7 +254,7 @@ def _reader_settings(
 
 
 def _open_reader(root: Path, args: argparse.Namespace) -> WorkspaceIndex:
-    settings = _reader_settings(root, args.model, args.backend)
+    settings = _reader_settings(root, model_reference(args.model), args.backend)
     return WorkspaceIndex(root, settings, mode="read", refresh=True)
 
 
@@ -271,7 +272,7 @@ def _check_cache_writable() -> None:
 def cmd_index(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
     settings = EngineSettings(
-        model=args.model or None,
+        model=model_reference(args.model),
         backend=args.backend or EngineSettings().backend,
         exclude=globs(args.exclude, "--exclude"),
         max_file_size=max_file_size(args.max_file_size),
@@ -447,7 +448,7 @@ def _answer_notices(
 ) -> list[str]:
     """What the user must know about an answer: stale, partial (and why), built with
     another model."""
-    notices = list(index.notices)
+    notices = list(index.notices) + response.notices
     stale = freshness.describe()
     if stale:
         notices.append(stale)

@@ -64,6 +64,10 @@ async def lsp_session(
         await client.stop()
 
 
+def saved(uri: str) -> types.DidSaveTextDocumentParams:
+    return types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
+
+
 async def command(client: LanguageClient, name: str, argument: Any = None) -> Any:
     arguments = [] if argument is None else [argument]
     return await client.workspace_execute_command_async(

@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
 
 from lsp_server.engine.workspace import WorkspaceIndex
 
-from .lsp_helpers import command, lsp_session
+from .lsp_helpers import command, lsp_session, saved
 from .stub_encoder import STUB_SERVER, StubEncoder
 
 pytestmark = pytest.mark.slow
@@ -44,10 +43,6 @@ def make_tree(root: Path, files: int = FILES) -> Path:
         )
         (folder / f"mod{i}.py").write_text(f'"""Module {i}."""\n\n{body}')
     return root
-
-
-def saved(uri: str) -> types.DidSaveTextDocumentParams:
-    return types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri))
 
 
 def chunk_set(index: WorkspaceIndex) -> set[tuple]:

@@ -263,8 +263,14 @@ def ensure_exported(source: Path) -> Path:
     folder = export_dir(source)
     if _cached(folder):
         return folder
-    ensure_private_dir(folder.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    try:
+        ensure_private_dir(folder.parent)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
+    except OSError as exc:
+        raise ModelLoadError(
+            f"cannot export the model to ONNX: {folder.parent} is not writable "
+            f"({exc.strerror}); set NEARCODE_MODEL_CACHE_DIR to a writable folder"
+        ) from exc
     try:
         _run_export(source, tmp)
         _private(tmp)

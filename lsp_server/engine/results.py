@@ -50,6 +50,7 @@ class SearchResponse:
     partial: bool = False
     # True when files changed on disk since indexing and the index could not catch up.
     stale: bool = False
+    notices: list[str] = field(default_factory=list)  # what the user should know about it
 
     def to_json(self) -> dict[str, Any]:
         """The shape of `--json` output and of the servers' answers."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from .chunker import chunk_text, slice_lines, split_lines
 from .chunks import Chunk
-from .embedder import Encoder
+from .embedder import Encoder, ModelLoadError
 from .errors import DamagedIndex, QueryError
 from .frames import Frame, parse_frames
 from .indexer import content_hash, embed_text
@@ -66,14 +66,15 @@ class Searcher:
     ) -> SearchResponse:
         """Natural-language or code query: dense and BM25 rankings fused."""
         filters = GlobFilter(include, exclude, languages)
-        use_dense = self._dense_ready()
-        vector = self._query_vector(query) if use_dense else None
+        notices: list[str] = []
+        vector = self._dense_or_none(lambda: self._query_vector(query), notices)
         hits = self._guarded(
             lambda: self._rank(
                 query_terms(query), vector, filters, set(), limit, code=looks_like_code(query)
             )
         )
-        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+        partial = self._partial(vector is not None)
+        return SearchResponse([self._result(h) for h in hits], partial, notices=notices)
 
     def similar(
         self,
@@ -97,15 +98,16 @@ class Searcher:
         target = self._query_chunk(rel, text, (line, character), end)
         filters = GlobFilter(include, exclude, languages)
         own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
-        use_dense = self._dense_ready()
-        vector = self._chunk_vector(target) if use_dense else None
+        notices: list[str] = []
+        vector = self._dense_or_none(lambda: self._chunk_vector(target), notices)
         hits = self._guarded(
             lambda: self._rank(query_terms(target.text), vector, filters, own, limit, code=True)
         )
         wanted = _normalized(target.text)
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
-        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+        partial = self._partial(vector is not None)
+        return SearchResponse([self._result(h) for h in hits], partial, notices=notices)
 
     def search_text(
         self,
@@ -173,6 +175,19 @@ class Searcher:
             if i in stored and filters.accepts(stored[i].path, stored[i].chunk.language)
         ]
         return merge_overlapping(hits)[:limit]
+
+    def _dense_or_none(
+        self, embed: Callable[[], np.ndarray], notices: list[str]
+    ) -> np.ndarray | None:
+        """The query's vector, or None (lexical only) when vectors or the model are not
+        there; a model that fails to load is said once in the answer, not raised."""
+        if not self._dense_ready():
+            return None
+        try:
+            return embed()
+        except ModelLoadError as exc:
+            notices.append(f"searched by words only: {exc}")
+            return None
 
     def _partial(self, used_dense: bool) -> bool:
         # On the query path: an indexed EXISTS, not the full count status() makes.

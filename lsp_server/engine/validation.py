@@ -257,6 +257,18 @@ def writable_folder(path: Path, purpose: str) -> Path:
     return path
 
 
+def model_reference(value: str | None) -> str | None:
+    """A model folder that must exist, or a model name (`org/name`) for the local cache."""
+    if not value:
+        return None
+    if value.startswith(("/", "./", "../", "~")) and not Path(value).expanduser().exists():
+        raise InputError(
+            f"no model folder at {value} (give a sentence-transformers model folder, or a "
+            "model name that is already in the local Hugging Face cache)"
+        )
+    return value
+
+
 def tcp_address(value: str) -> tuple[str, int]:
     """`HOST:PORT` or `:PORT` (loopback) for `serve --tcp`."""
     host, sep, port_text = value.rpartition(":")

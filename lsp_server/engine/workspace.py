@@ -321,9 +321,9 @@ class WorkspaceIndex:
             return None
         _, chunks, embedded = self.store.counts()
         missing = chunks - embedded
-        if self.storage.owner:
+        if self.mode == "write" and self.storage.owner:  # this process is embedding them
             return f"{missing} of {chunks} chunks are not embedded yet: results may be incomplete"
-        holder = self.storage.lock.holder()
+        holder = None if self.storage.owner else self.storage.lock.holder()
         if holder is not None:
             return f"{missing} of {chunks} chunks are being embedded by {holder_text(holder)}"
         return (

@@ -1,0 +1,383 @@
+"""The `nearcode` command line as a user runs it: real processes, the real bundled model.
+
+Each test names the item of the index-integrity issue it covers: read commands never change
+an index, every bad input is one line (never a traceback), answers are fresh or say they are
+stale, subfolders use the enclosing index, interrupted work is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lsp_server.engine.locations import index_dir_for
+from lsp_server.engine.storage import WriterLock
+from lsp_server.engine.workspace import WorkspaceIndex
+
+from .conftest import FIXTURE_WORKSPACE
+from .subprocess_helpers import ROOT, can_drop_privileges, shared_tmp
+
+pytestmark = pytest.mark.e2e
+
+NEARCODE = [sys.executable, "-m", "lsp_server"]
+
+
+def nearcode(
+    *args: str, cache: Path, cwd: Path | None = None, env: dict | None = None, timeout=180
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NEARCODE_CACHE_DIR": str(cache),
+        **(env or {}),
+    }
+    for name in ("NEARCODE_BACKEND", "NEARCODE_MODEL"):
+        if env is None or name not in env:
+            full_env.pop(name, None)
+    return subprocess.run(
+        [*NEARCODE, *args],
+        cwd=cwd or ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_line_error(done: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
+    """The command failed with `code`, saying one line (no traceback) that has `words`."""
+    err = done.stderr.strip()
+    assert done.returncode == code, (done.returncode, done.stdout, err)
+    assert "Traceback" not in err and len(err.splitlines()) == 1, err
+    for word in words:
+        assert word in err, err
+    return err
+
+
+def index_snapshot(workspace: Path, cache: Path) -> dict[str, str]:
+    """A hash of every file of the index folder that holds data (not the lock, not SQLite's
+    shared-memory scratch file, not an empty write-ahead log a reader's connection leaves)."""
+    folder = index_dir_for(workspace, cache)
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+        if path.is_file()
+        and path.name not in ("writer.lock", "index.sqlite-shm")
+        and not (path.name.endswith("-wal") and path.stat().st_size == 0)
+    }
+
+
+@pytest.fixture
+def indexed(tmp_path) -> tuple[Path, Path]:
+    """A copy of the fixture workspace, indexed with the default (bundled ONNX) encoder."""
+    workspace, cache = tmp_path / "ws", tmp_path / "cache"
+    shutil.copytree(FIXTURE_WORKSPACE, workspace)
+    done = nearcode("index", str(workspace), cache=cache)
+    assert done.returncode == 0, done.stderr
+    return workspace, cache
+
+
+def search_json(workspace: Path, cache: Path, query: str, *extra: str, cwd=None) -> dict:
+    done = nearcode("search", str(workspace), query, "--json", *extra, cache=cache, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+# -- 1. read commands never change the index ------------------------------------------------------
+
+
+def test_read_commands_with_another_backend_change_nothing(indexed):
+    workspace, cache = indexed
+    before = index_snapshot(workspace, cache)
+    found = search_json(workspace, cache, "edit distance between strings", "--backend", "torch")
+    assert found["results"][0]["symbol"] == "levenshtein_distance"  # by words: still found
+    assert found["partial"] is True
+    assert any("built with" in n and "words only" in n for n in found["notices"])
+    status = nearcode("status", str(workspace), "--json", cache=cache, env={
+        "NEARCODE_BACKEND": "torch"
+    })
+    assert status.returncode == 0 and json.loads(status.stdout)["chunks"] > 30
+    assert index_snapshot(workspace, cache) == before
+
+
+def test_index_with_a_model_that_cannot_load_fails_before_touching_the_index(indexed, tmp_path):
+    workspace, cache = indexed
+    before = index_snapshot(workspace, cache)
+    done = nearcode("index", str(workspace), "--model", str(tmp_path / "nonexistent"), cache=cache)
+    one_line_error(done, 2, "no model folder", "nonexistent")
+    done = nearcode("index", str(workspace), "--backend", "onnx-int8", cache=cache)
+    assert done.returncode == 0, done.stderr  # a working encoder: switched, with one notice
+    assert done.stderr.count("embedding model changed") == 1
+    assert index_snapshot(workspace, cache) != before
+    found = search_json(workspace, cache, "least recently used cache")
+    assert found["results"][0]["path"] == "storage/cache.py" and not found["partial"]
+
+
+# -- 2. and 3. bad input: one line, never a traceback or a silent wrong answer -------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--include", "[z-a]"], ["range z-a runs backwards"]),
+        (["--exclude-results", "[z-a]"], ["range z-a runs backwards"]),
+        (["--include", "[["], ["'[' is never closed"]),
+        (["--include", "["], ["'[' is never closed"]),
+        (["--include", "**/*.{py"], ["'{' is never closed"]),
+        (["--language", "nosuchlang"], ["unknown language 'nosuchlang'"]),
+        (["--language", "pyhton"], ["did you mean python"]),
+        (["--limit", "0"], ["'limit' must be"]),
+        (["--max-file-size", "10"], ["unrecognized arguments: --max-file-size"]),
+    ],
+)
+def test_bad_search_options_are_one_line_and_exit_2(indexed, args, words):
+    workspace, cache = indexed
+    done = nearcode("search", str(workspace), "cache", *args, cache=cache)
+    one_line_error(done, 2, *words)
+
+
+def test_brace_globs_and_exclude_on_search_do_what_they_say(indexed):
+    workspace, cache = indexed
+    found = search_json(workspace, cache, "parse configuration", "--include", "**/*.{go,rs}")
+    assert found["results"] and all(
+        r["path"].endswith((".go", ".rs")) for r in found["results"]
+    )
+    found = search_json(workspace, cache, "cache", "--exclude", "storage/**", "--limit", "50")
+    assert found["results"] and not any(r["path"].startswith("storage/") for r in found["results"])
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--exclude", "[z-a]"], ["range z-a runs backwards"]),
+        (["--max-file-size", "-1"], ["'max file size' must be"]),
+    ],
+)
+def test_bad_index_options_change_nothing(indexed, args, words):
+    workspace, cache = indexed
+    before = index_snapshot(workspace, cache)
+    one_line_error(nearcode("index", str(workspace), *args, cache=cache), 2, *words)
+    assert index_snapshot(workspace, cache) == before
+
+
+def test_unusable_cache_dirs_are_one_line(tmp_path):
+    workspace = tmp_path / "ws"
+    shutil.copytree(FIXTURE_WORKSPACE, workspace)
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    for cache, words in [
+        (a_file / "cache", ["is a file, not a folder"]),
+        (Path("/proc/nearcode-cache"), ["cannot write"]),
+    ]:
+        done = nearcode("index", str(workspace), cache=cache)
+        one_line_error(done, 2, *words, "NEARCODE_CACHE_DIR")
+
+
+@pytest.mark.skipif(not can_drop_privileges(), reason="needs root and setpriv to become nobody")
+def test_a_read_only_index_answers_searches_and_refuses_writes_in_one_line():
+    base = shared_tmp()
+    workspace, cache = base / "ws", base / "cache"
+    shutil.copytree(FIXTURE_WORKSPACE, workspace)
+    assert nearcode("index", str(workspace), cache=cache).returncode == 0
+    for path in [base, *base.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)  # root's, readable by nobody
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "NEARCODE_CACHE_DIR": str(cache)}
+        env.pop("NEARCODE_MODEL_CACHE_DIR", None)  # root's private export is not readable
+        return subprocess.run(
+            [*as_nobody, *NEARCODE, *args], env=env, capture_output=True, text=True,
+            timeout=180, cwd="/",
+        )
+
+    found = run("search", str(workspace), "least recently used", "--json")
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["results"][0]["path"] == "storage/cache.py"
+    status = run("status", str(workspace))
+    assert status.returncode == 0 and "chunks" in status.stdout, status.stderr
+    one_line_error(run("index", str(workspace)), 2, "cannot write")
+    one_line_error(run("clean", str(workspace)), 1, "permission denied")
+
+
+@pytest.mark.parametrize(
+    ("address", "words"),
+    [("127.0.0.1:99999", ["port must be from 1 to 65535"]), ("nonsense", ["expected HOST:PORT"])],
+)
+def test_bad_serve_addresses_are_one_line(tmp_path, address, words):
+    one_line_error(nearcode("serve", "--tcp", address, cache=tmp_path), 2, *words)
+
+
+# -- 4. fresh or flagged --------------------------------------------------------------------------
+
+
+RENAMED = "def make_url_slug(title: str) -> str:"
+
+
+def test_an_edit_outside_the_editor_is_searched_fresh(indexed):
+    workspace, cache = indexed
+    strings = workspace / "textutil" / "strings.py"
+    strings.write_text(strings.read_text().replace("def slugify(title: str) -> str:", RENAMED))
+    found = search_json(workspace, cache, "url slug from a title")
+    top = found["results"][0]
+    assert (top["symbol"], top["preview"]) == ("make_url_slug", RENAMED)
+    assert found["stale"] is False and found["partial"] is False
+    status = json.loads(nearcode("status", str(workspace), "--json", cache=cache).stdout)
+    assert status["changedFiles"] == 0 and status["pending"] == 0
+
+
+def test_an_index_owned_by_another_process_gives_stale_answers_that_say_so(indexed):
+    workspace, cache = indexed
+    strings = workspace / "textutil" / "strings.py"
+    strings.write_text(strings.read_text().replace("def slugify(title: str) -> str:", RENAMED))
+    lock = WriterLock(index_dir_for(workspace, cache))
+    assert lock.try_acquire()  # as an editor's server would hold it
+    try:
+        done = nearcode("search", str(workspace), "slug from a title", "--json", cache=cache)
+        found = json.loads(done.stdout)
+        assert found["stale"] is True
+        assert any("1 file has changed" in n for n in found["notices"])
+        status = json.loads(nearcode("status", str(workspace), "--json", cache=cache).stdout)
+        assert status["changedFiles"] == 1 and status["updatingPid"] == os.getpid()
+        similar = nearcode(
+            "similar", f"{strings}:5", "--json", "--limit", "50", cache=cache
+        )
+        symbols = [r["symbol"] for r in json.loads(similar.stdout)["results"]]
+        assert "slugify" not in symbols  # its own stale copy is never an answer
+    finally:
+        lock.release()
+
+
+# -- 5. subfolders --------------------------------------------------------------------------------
+
+
+def test_a_subfolder_uses_the_enclosing_index_limited_to_itself(indexed):
+    workspace, cache = indexed
+    sub = workspace / "textutil"
+    done = nearcode("search", "edit distance", "--json", cache=cache, cwd=sub)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["results"] and all(r["path"].startswith("textutil/") for r in found["results"])
+    assert any(f"using the index of {workspace}" in n for n in found["notices"])
+    folders_before = sorted(p.name for p in (cache / "indexes").iterdir())
+    done = nearcode("index", str(sub), cache=cache)
+    assert done.returncode == 0 and "updating that index" in done.stderr
+    assert sorted(p.name for p in (cache / "indexes").iterdir()) == folders_before
+
+
+# -- 6. interrupted work is kept, progress moves -------------------------------------------------
+
+
+def big_tree(root: Path, files: int = 60) -> Path:
+    for i in range(files):
+        body = "\n\n".join(
+            f"def step_{i}_{j}(values):\n    '''Scale item {j} of batch {i}.'''\n"
+            f"    return [v * {i + j} + {j} for v in values if v % {j + 2}]"
+            for j in range(12)
+        )
+        (root / f"mod_{i}.py").parent.mkdir(parents=True, exist_ok=True)
+        (root / f"mod_{i}.py").write_text(body + "\n")
+    return root
+
+
+def test_ctrl_c_keeps_what_was_embedded_and_later_answers_say_how_to_finish(tmp_path):
+    workspace, cache = big_tree(tmp_path / "ws"), tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NEARCODE_CACHE_DIR": str(cache)}
+    proc = subprocess.Popen(
+        [*NEARCODE, "index", str(workspace)], env=env, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # wait until embedding has committed some work
+        lines.append(line)
+        if line.startswith("embed") and " 0%" not in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, lines + [rest]
+    assert "the work done is kept" in rest and "Traceback" not in rest
+    status = json.loads(nearcode("status", str(workspace), "--json", cache=cache).stdout)
+    assert 0 < status["embedded"] < status["chunks"]
+    done = nearcode("search", str(workspace), "scale the items of a batch", cache=cache)
+    assert done.returncode == 0
+    assert "nothing is embedding them: run `nearcode index" in done.stderr
+    assert "still being built" not in done.stderr
+
+
+# -- 7. the smaller things -----------------------------------------------------------------------
+
+
+def test_similar_on_an_indented_def_line_without_a_column(indexed):
+    workspace, cache = indexed
+    client = workspace / "http" / "client.py"
+    line = next(
+        n for n, text in enumerate(client.read_text().splitlines(), 1)
+        if text.startswith("    def fetch_with_retry")
+    )
+    done = nearcode("similar", f"{client}:{line}", "--json", cache=cache)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert "partial" in found and "stale" in found
+    assert all(r["symbol"] != "HttpClient.fetch_with_retry" for r in found["results"])
+    past = nearcode("similar", f"{client}:999", cache=cache)
+    one_line_error(past, 1, "line 999 is past the end of http/client.py (45 lines)")
+
+
+def test_index_output_counts_cached_vectors_and_says_each_notice_once(indexed):
+    workspace, cache = indexed
+    shutil.copy(workspace / "textutil" / "strings.py", workspace / "textutil" / "copy.py")
+    done = nearcode("index", str(workspace), cache=cache)
+    assert done.returncode == 0, done.stderr
+    with WorkspaceIndex(workspace, mode="read", index_dir=index_dir_for(workspace, cache)) as index:
+        copied = len(index.store.chunks_of_file("textutil/copy.py"))
+    assert copied > 1
+    assert "1 added" in done.stdout and "0 chunks embedded" in done.stdout
+    assert f"{copied} from cache" in done.stdout  # the copy's vectors were already known
+    (workspace / "one").mkdir()
+    (workspace / "one" / "a.py").write_text("def only():\n    return 1\n")
+    done = nearcode("index", str(workspace / "one"), cache=tmp_cache(workspace))
+    assert done.returncode == 0 and done.stdout.startswith("indexed 1 file, 1 chunk ")
+    switched = nearcode("index", str(workspace), "--backend", "torch", cache=cache)
+    assert switched.stderr.count("embedding model changed") == 1
+    version = nearcode("--version", cache=cache)
+    assert version.returncode == 0 and version.stdout.startswith("nearcode 0.1")
+
+
+def tmp_cache(workspace: Path) -> Path:
+    return workspace.parent / "other-cache"
+
+
+# -- 13. leftovers and misleading output ---------------------------------------------------------
+
+
+def test_a_partly_deleted_index_says_so_and_exits_1(indexed):
+    workspace, cache = indexed
+    folder = index_dir_for(workspace, cache)
+    (folder / "index.sqlite").unlink()
+    done = nearcode("search", str(workspace), "cache", cache=cache)
+    one_line_error(done, 1, "missing or incomplete", "nearcode index")
+
+
+def test_a_copy_that_keeps_size_and_mtime_is_still_reindexed(indexed):
+    workspace, cache = indexed
+    strings = workspace / "textutil" / "strings.py"
+    stat = strings.stat()
+    replacement = workspace.parent / "replacement.py"
+    text = strings.read_text().replace("slugify", "slugifx")  # same size
+    replacement.write_text(text)
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    shutil.copy2(replacement, strings)  # cp -p: same size, same mtime, new content
+    assert strings.stat().st_size == stat.st_size
+    assert strings.stat().st_mtime_ns == stat.st_mtime_ns
+    time.sleep(0.01)
+    found = search_json(workspace, cache, "slugifx")
+    assert found["results"][0]["symbol"] == "slugifx"
