@@ -821,7 +821,7 @@ class WorkspaceIndex:
             symbol=chunk.symbol,
             kind=chunk.kind,
             language=chunk.language,
-            preview=preview_of(chunk.text),
+            preview=preview_of(chunk),
             duplicate=hit.duplicate,
         )
 
