@@ -974,6 +974,29 @@ def test_licence_header_is_not_documentation_nor_a_chunk(language: str, header: 
     assert only.text == definition.strip()
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "symbol", "definition"),
+    [
+        (
+            "php",
+            "<?php\n/**\n * Copyright 2020 Jane Doe. MIT License.\n */\n\nfunction read() {}\n",
+            "read",
+            "function read() {}",
+        ),
+        (
+            "python",
+            "#!/usr/bin/env python\n# Copyright 2020 Jane Doe\ndef read():\n    pass\n",
+            "read",
+            "def read():\n    pass",
+        ),
+    ],
+)
+def test_licence_header_after_a_preamble(
+    language: str, text: str, symbol: str, definition: str
+) -> None:
+    assert text_of(chunk(text, language), symbol) == definition
+
+
 def test_licence_header_before_code_stays_in_its_block() -> None:
     text = "/*\n * Copyright 2020 Jane Doe. Licensed under MIT.\n */\npackage a;\n\nclass A {}\n"
     chunks = chunk(text, "java")

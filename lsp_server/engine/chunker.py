@@ -30,6 +30,7 @@ from lsp_server.engine.language_specs import (
     CPP_HINT,
     DEFAULT_EXPORTS,
     DOC_COMMENT_GAP,
+    FILE_PREAMBLE,
     JS_DEFINE_CALLEE,
     JS_EXPORT_OBJECTS,
     JS_FUNCTION_VALUES,
@@ -434,7 +435,8 @@ def _leading_start(node: Node, data: bytes, spec: LanguageSpec) -> int:
 
     They touch it; or one gap of blank lines separates them from it: a doc comment (`/**`,
     `///`...) up to DOC_COMMENT_GAP lines, a plain comment block one line when no code sits
-    right above that block. A licence header (the file's first comment) never belongs.
+    right above that block. A licence header (comments that open the file and speak of
+    copyright or a licence) never belongs.
     """
     row = node.start_point.row
     attached: list[Node] = []
@@ -459,7 +461,7 @@ def _leading_start(node: Node, data: bytes, spec: LanguageSpec) -> int:
     ):
         del attached[gap_at:]  # a comment right under code is about that code
     licence = _top_comments(attached)
-    if licence and _licence_header(licence):
+    if licence and _licence_header(licence, data):
         del attached[len(attached) - len(licence) :]
     return attached[-1].start_byte if attached else node.start_byte
 
@@ -509,16 +511,16 @@ def _top_comments(attached: list[Node]) -> list[Node]:
     return top
 
 
-def _licence_header(comments: list[Node]) -> bool:
+_LICENCE_BYTES = re.compile(LICENCE_PHRASE.pattern.encode(), LICENCE_PHRASE.flags & re.IGNORECASE)
+_PREAMBLE_BYTES = re.compile(FILE_PREAMBLE.pattern.encode())
+
+
+def _licence_header(comments: list[Node], data: bytes) -> bool:
     """True when ``comments`` open the file and hold a licence or copyright notice."""
-    if not comments or comments[0].parent is None or comments[0].parent.parent is not None:
-        return False  # not at the top level of the file
-    earlier = comments[0].prev_sibling
-    while earlier is not None:
-        if earlier.type in COMMENTS:
-            return False
-        earlier = earlier.prev_sibling
-    return any(LICENCE_PHRASE.search(_text(n)) for n in comments)
+    opens_file = _PREAMBLE_BYTES.match(data).end() >= comments[0].start_byte
+    return opens_file and any(
+        _LICENCE_BYTES.search(data, n.start_byte, n.end_byte) for n in comments
+    )
 
 
 def _trailing_end(outer: Node, data: bytes) -> int:
@@ -527,8 +529,12 @@ def _trailing_end(outer: Node, data: bytes) -> int:
     end = i = outer.end_byte
     while i < len(data) and data[i] in b" \t":
         i += 1
-    separators = b";," if outer.parent is not None and outer.parent.type == "object" else b";"
-    return i + 1 if i < len(data) and data[i] in separators else end
+    if i < len(data) and (
+        data[i] == 0x3B
+        or (data[i] == 0x2C and outer.parent is not None and outer.parent.type == "object")
+    ):
+        return i + 1
+    return end
 
 
 _BRACKET_SPACE = re.compile(r"([(\[]) ")
@@ -854,11 +860,13 @@ BANNER_WORDS = 5  # comment blocks with fewer words than this are banners
 
 def _banner_or_licence(text: str, start: int, end: int, spec: LanguageSpec) -> bool:
     comment = text[start:end]
+    if not comment.startswith(spec.comment_openers):
+        return False  # the common case: a window that starts with code
     if not _comments_only(comment, spec):
         return False
     if len(_WORD.findall(comment)) < BANNER_WORDS:
         return True
-    opens_file = not text[:start].strip()
+    opens_file = FILE_PREAMBLE.match(text).end() >= start
     return opens_file and LICENCE_PHRASE.search(comment) is not None
 
 
@@ -917,7 +925,7 @@ def _make(
     signature: str,
     container: str,
     part: int,
-    unit: tuple[int, int] = (-1, -1),
+    unit: tuple[int, int] | None = None,
 ) -> Chunk:
     sl, sc = lines.position(start)
     el, ec = lines.position(end)
@@ -934,8 +942,8 @@ def _make(
         signature=signature,
         container=container,
         part=part,
-        unit_start_line=unit[0],
-        unit_end_line=unit[1],
+        unit_start_line=unit[0] if unit else sl,
+        unit_end_line=unit[1] if unit else el,
     )
 
 

@@ -37,6 +37,10 @@ class LanguageSpec:
     bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
     fragment_function: str = ""  # grammar for re-parsing a fragment, when the file's won't do
 
+    @property
+    def comment_openers(self) -> tuple[str, ...]:
+        return tuple(p for p in (*self.line_comments, self.block_comment[0]) if p)
+
 
 _JS_QUERY = """
 [(function_declaration) (generator_function_declaration) (class_declaration)
@@ -198,8 +202,9 @@ SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
 # Anonymous definitions named "default" when they are a module's default export.
 DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})
 
-# A comment that holds one of these is a licence header when it is the file's first comment:
-# it is never taken as the documentation of the definition below it.
+# A comment that holds one of these is a licence header when it opens the file (after
+# FILE_PREAMBLE at most): it is never taken as the documentation of the definition below it.
+FILE_PREAMBLE = re.compile(r"(?:\s|#![^\n]*|<\?php\b)*")
 LICENCE_PHRASE = re.compile(
     r"copyright|\(c\)|licen[cs]e[ds]?\b|spdx-license|all rights reserved|permission is hereby",
     re.IGNORECASE,
