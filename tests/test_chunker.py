@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from bisect import bisect_right
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from lsp_server.engine import chunker
 from lsp_server.engine.chunker import chunk_text
 from lsp_server.engine.chunks import Chunk
+from lsp_server.engine.results import preview_of
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -47,8 +49,12 @@ def offsets(text: str) -> list[int]:
     return starts
 
 
+COMMENT_LINE = ("#", "//", "/*", "*")
+
+
 def check_invariants(text: str, chunks: list[Chunk], max_chars: int = 1500) -> None:
-    """Text is the exact slice; no overlaps but split parts and windows; all code covered."""
+    """Text is the exact slice; no overlaps but split parts and windows; all code covered
+    (comment lines may be left out: licence headers and banners standing alone are)."""
     starts = offsets(text)
     covered = [False] * len(text)
     previous: tuple[int, int, Chunk] | None = None
@@ -69,7 +75,16 @@ def check_invariants(text: str, chunks: list[Chunk], max_chars: int = 1500) -> N
         previous = (s, e, c)
         covered[s:e] = [True] * (e - s)
     for i, ch in enumerate(text):
-        assert ch.isspace() or covered[i], f"uncovered {text[max(0, i - 20) : i + 20]!r}"
+        if ch.isspace() or covered[i]:
+            continue
+        line = starts[bisect_right(starts, i) - 1]
+        assert text[line:].lstrip().startswith(COMMENT_LINE) or _in_block_comment(text, i), (
+            f"uncovered {text[max(0, i - 20) : i + 20]!r}"
+        )
+
+
+def _in_block_comment(text: str, i: int) -> bool:
+    return text.rfind("/*", 0, i) > text.rfind("*/", 0, i)
 
 
 def chunk(text: str, language: str, path: str = "f", **kwargs: int) -> list[Chunk]:
@@ -826,6 +841,517 @@ def test_unknown_language_falls_back_to_windows() -> None:
 def test_failed_grammar_falls_back_to_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(chunker, "_grammar", lambda language: None)
     assert rows(chunk("def f():\n    pass\n", "python")) == [("window", "", "", 0, 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# Documentation belongs to the definition it documents
+# --------------------------------------------------------------------------------------------
+
+
+def text_of(chunks: list[Chunk], symbol: str) -> str:
+    return by_symbol(chunks, symbol).text
+
+
+def nameless(chunks: list[Chunk]) -> list[str]:
+    return [c.text for c in chunks if not c.symbol]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "symbol", "starts"),
+    [
+        # JSDoc right above, one blank line above (express), two (Babel's output)
+        ("javascript", "/** Reads. */\nfunction read() {}\n", "read", "/** Reads. */\nfunction"),
+        ("javascript", "/**\n * Reads.\n */\n\nfunction read() {}\n", "read", "/**\n * Reads."),
+        ("javascript", "x();\n/** Reads. */\n\n\nfunction read() {}\n", "read", "/** Reads. */"),
+        (
+            "typescript",
+            "/** Options. */\n\nexport interface Options { a: number }\n",
+            "Options",
+            "/** Options. */\n\nexport interface",
+        ),
+        (
+            "java",
+            "class A {\n  /** Runs. */\n\n  @Override\n  public void run() {}\n}\n",
+            "A.run",
+            "/** Runs. */\n\n  @Override",
+        ),
+        (
+            "go",
+            "package a\n\n// Serve serves.\n// It blocks.\nfunc Serve() {}\n",
+            "Serve",
+            "// Serve serves.\n// It blocks.\nfunc",
+        ),
+        (
+            "rust",
+            "/// A point.\n\n#[derive(Debug)]\npub struct P {}\n",
+            "P",
+            "/// A point.\n\n#[derive(Debug)]",
+        ),
+        ("rust", "/** A point. */\n\nfn f() {}\n", "f", "/** A point. */"),
+        (
+            "c",
+            "int x;\n\n/**\n * Adds.\n */\n\nint add(int a) { return a; }\n",
+            "add",
+            "/**\n * Adds.",
+        ),
+        ("cpp", "/// Adds.\n\nint add(int a) { return a; }\n", "add", "/// Adds.\n\nint add"),
+        (
+            "csharp",
+            "class C {\n  /// <summary>Runs.</summary>\n\n  [Obsolete]\n  void Run() {}\n}\n",
+            "C.Run",
+            "/// <summary>Runs.</summary>\n\n  [Obsolete]",
+        ),
+        ("php", "<?php\n/**\n * Helps.\n */\n\nfunction helper() {}\n", "helper", "/**\n * Helps."),
+        ("ruby", "# Totals.\n# Twice.\ndef total\nend\n", "total", "# Totals.\n# Twice.\ndef"),
+        ("python", "# Parses.\n@cache\ndef parse():\n    pass\n", "parse", "# Parses.\n@cache"),
+        # A plain comment block standing alone one blank line above
+        ("python", "x = 1\n\n# Parses.\n\ndef parse():\n    pass\n", "parse", "# Parses."),
+        ("go", "package a\n\n// Serve serves.\n\nfunc Serve() {}\n", "Serve", "// Serve serves."),
+    ],
+)
+def test_doc_comments_belong_to_their_definition(
+    language: str, text: str, symbol: str, starts: str
+) -> None:
+    chunks = chunk(text, language)
+    assert text_of(chunks, symbol).startswith(starts)
+    assert not any(starts.split("\n")[0] in t for t in nameless(chunks))
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "symbol"),
+    [
+        # too far: three blank lines under a doc comment, two under a plain one
+        ("javascript", "/** About the module. */\n\n\n\nfunction read() {}\n", "read"),
+        ("python", "# About the helpers below.\n\n\ndef helper():\n    pass\n", "helper"),
+        # a plain comment right under code is about that code
+        ("python", "x = compute()\n# x needs computing first.\n\ndef f():\n    pass\n", "f"),
+        ("javascript", "run();\n// run must come first\n\nfunction f() {}\n", "f"),
+        # Rust's `//!` documents the module, not the item below it
+        ("rust", "//! The crate does this and that for you.\n\nfn f() {}\n", "f"),
+        # trailing comments of the code above
+        ("go", "package a\n\nvar x = 1 // why x\nfunc F() {}\n", "F"),
+    ],
+)
+def test_comments_that_are_not_documentation_stay_apart(
+    language: str, text: str, symbol: str
+) -> None:
+    chunks = chunk(text, language)
+    definition = text_of(chunks, symbol)
+    assert not definition.lstrip().startswith(("/", "#")), definition
+
+
+LICENCE_HEADERS = [
+    ("javascript", "/*!\n * mylib\n * Copyright(c) 2014 Jane Doe\n * MIT Licensed\n */\n\n"),
+    (
+        "go",
+        "// Copyright 2009 The Go Authors. All rights reserved.\n// Use of this source code is"
+        " governed by a BSD-style\n// license that can be found in the LICENSE file.\n",
+    ),
+    ("python", "# SPDX-License-Identifier: Apache-2.0\n\n"),
+    (
+        "c",
+        "/*\n * Permission is hereby granted, free of charge, to any person obtaining a copy\n"
+        " */\n",
+    ),
+    ("rust", "// Licensed under the Apache License, Version 2.0 <LICENSE-APACHE>\n\n"),
+]
+
+
+@pytest.mark.parametrize(("language", "header"), LICENCE_HEADERS)
+def test_licence_header_is_not_documentation_nor_a_chunk(language: str, header: str) -> None:
+    definition = {
+        "javascript": "/** Reads. */\nfunction read() {}\n",
+        "go": "func Read() {}\n",
+        "python": "def read():\n    pass\n",
+        "c": "int read(void) { return 0; }\n",
+        "rust": "fn read() {}\n",
+    }[language]
+    text = header + definition
+    chunks = chunk_text("f", text, language)
+    check_invariants(text, chunks)
+    [only] = chunks  # the licence is not a chunk of its own either
+    assert only.symbol in ("read", "Read")
+    assert only.text == definition.strip()
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "symbol", "definition"),
+    [
+        (
+            "php",
+            "<?php\n/**\n * Copyright 2020 Jane Doe. MIT License.\n */\n\nfunction read() {}\n",
+            "read",
+            "function read() {}",
+        ),
+        (
+            "python",
+            "#!/usr/bin/env python\n# Copyright 2020 Jane Doe\ndef read():\n    pass\n",
+            "read",
+            "def read():\n    pass",
+        ),
+    ],
+)
+def test_licence_header_after_a_preamble(
+    language: str, text: str, symbol: str, definition: str
+) -> None:
+    assert text_of(chunk(text, language), symbol) == definition
+
+
+def test_licence_header_before_code_stays_in_its_block() -> None:
+    text = "/*\n * Copyright 2020 Jane Doe. Licensed under MIT.\n */\npackage a;\n\nclass A {}\n"
+    chunks = chunk(text, "java")
+    assert rows(chunks) == [("block", "", "", 0, 3), ("class", "A", "", 5, 5)]
+
+
+def test_a_licence_like_doc_comment_further_down_is_documentation() -> None:
+    text = (
+        "/** First. */\nfunction a() {}\n\n/** Returns the licence text (MIT). */\n"
+        "function b() {}\n"
+    )
+    chunks = chunk(text, "javascript")
+    assert text_of(chunks, "b").startswith("/** Returns the licence text (MIT). */")
+
+
+def test_banners_standing_alone_are_not_chunks_but_longer_comments_are() -> None:
+    text = (
+        "def a():\n    pass\n\n\n"
+        "# ----------------------------\n# Helpers\n# ----------------------------\n\n\n"
+        "def b():\n    pass\n\n\n"
+        "# The functions below talk to the database, so they must be called\n"
+        "# inside a transaction that the caller opens.\n\n\n"
+        "def c():\n    pass\n"
+    )
+    chunks = chunk(text, "python")
+    assert [(c.kind, c.symbol) for c in chunks] == [
+        ("function", "a"),
+        ("function", "b"),
+        ("block", ""),
+        ("function", "c"),
+    ]
+    assert chunks[2].text.startswith("# The functions below talk to the database")
+    assert "Helpers" not in "".join(c.text for c in chunks)
+
+
+def test_code_starting_with_a_comment_is_never_left_out() -> None:
+    text = "/* why */ free(p);\n*q = 0;\n\nint f(void) { return 0; }\n"
+    chunks = chunk(text, "c")
+    assert chunks[0].text == "/* why */ free(p);\n*q = 0;"
+
+
+# --------------------------------------------------------------------------------------------
+# JavaScript definitions as real code writes them
+# --------------------------------------------------------------------------------------------
+
+# In the style of express 4.21.2 (lib/request.js, lib/router/index.js).
+EXPRESS_STYLE = """\
+/*!
+ * express
+ * Copyright(c) 2009-2013 TJ Holowaychuk
+ * MIT Licensed
+ */
+
+'use strict';
+
+/**
+ * Module dependencies.
+ * @private
+ */
+
+var accepts = require('accepts');
+
+/**
+ * Return request header.
+ *
+ * @param {String} name
+ * @return {String}
+ * @public
+ */
+
+req.get =
+req.header = function header(name) {
+  return this.headers[name.toLowerCase()];
+};
+
+/**
+ * Check if the request is fresh.
+ *
+ * @return {Boolean}
+ * @public
+ */
+
+defineGetter(req, 'fresh', function(){
+  return fresh(this.headers);
+});
+
+var proto = module.exports = function(options) {
+  return router;
+};
+
+proto.handle = function handle(req, res, out) {
+  next();
+};
+
+module.exports.parse = function (s) { return s; };
+exports.format = function format(x) { return x; };
+module.exports = function createApplication() {};
+module.exports = function () {};
+"""
+
+
+def test_express_style_definitions() -> None:
+    chunks = chunk(EXPRESS_STYLE, "javascript", "lib/request.js")
+    assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks] == [
+        ("block", "", 0, 13),
+        ("function", "req.get", 15, 26),
+        ("function", "req.fresh", 28, 37),
+        ("function", "proto", 39, 41),
+        ("function", "proto.handle", 43, 45),
+        ("function", "parse", 47, 47),
+        ("function", "format", 48, 48),
+        ("function", "createApplication", 49, 49),
+        ("function", "module.exports", 50, 50),
+    ]
+    header = by_symbol(chunks, "req.get")
+    assert header.text.startswith("/**\n * Return request header.")
+    assert header.text.endswith(
+        "req.header = function header(name) {\n  return this.headers[name.toLowerCase()];\n};"
+    )
+    assert header.signature == "req.get = req.header = function header(name)"
+    assert by_symbol(chunks, "req.fresh").text.startswith("/**\n * Check if the request is fresh.")
+
+
+def test_property_definitions() -> None:
+    text = (
+        "Object.defineProperty(obj, 'name', {\n  get: function () { return 1; }\n});\n"
+        "Object.defineProperty(Widget.prototype, 'size', {\n  get() { return 2; }\n});\n"
+        "Object.defineProperty(exports, '__esModule', { value: true });\n"
+        "app.get(req, '/users', function (req, res) {});\n"
+    )
+    chunks = chunk(text, "javascript")
+    assert [(c.kind, c.symbol, c.container) for c in chunks] == [
+        ("function", "obj.name", ""),
+        ("method", "Widget.size", "Widget"),
+        ("block", "", ""),  # a value, and a call that defines nothing
+    ]
+
+
+def test_object_literal_members_are_named_by_their_object() -> None:
+    text = (
+        "const api = {\n"
+        "  /** Runs. */\n"
+        "  run() {},\n"
+        "  get size() { return 0; },\n"
+        "  stop: () => 1,\n"
+        "  'kebab-case': function () {},\n"
+        "  nested: { deep: function () {} },\n"
+        "};\n"
+        "module.exports = { open: function () {} };\n"
+        "exports.tools = { make() {} };\n"
+    )
+    chunks = chunk(text, "javascript")
+    assert [(c.kind, c.symbol, c.container) for c in chunks if c.symbol] == [
+        ("method", "api.run", "api"),
+        ("method", "api.size", "api"),
+        ("method", "api.stop", "api"),
+        ("method", "api.kebab-case", "api"),
+        ("method", "api.nested.deep", "api.nested"),
+        ("function", "open", ""),
+        ("method", "tools.make", "tools"),
+    ]
+    assert text_of(chunks, "api.run") == "/** Runs. */\n  run() {},"
+    assert text_of(chunks, "api.size") == "get size() { return 0; },"
+
+
+def test_getters_and_setters_in_classes() -> None:
+    text = "class K {\n  get x() { return 1; }\n  set x(v) { this._x = v; }\n}\n"
+    chunks = chunk(text, "javascript")
+    assert [(c.kind, c.symbol, c.signature) for c in chunks if c.symbol] == [
+        ("class", "K", "class K"),
+        ("method", "K.x", "get x()"),
+        ("method", "K.x", "set x(v)"),
+    ]
+
+
+def test_typescript_object_members_and_exports() -> None:
+    text = (
+        "export const handlers = {\n  onClick(e: Event): void {},\n};\n"
+        "module.exports.load = async (url: string): Promise<void> => {};\n"
+    )
+    chunks = chunk(text, "typescript")
+    assert [(c.kind, c.symbol) for c in chunks if c.symbol] == [
+        ("method", "handlers.onClick"),
+        ("function", "load"),
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# The whole definition a part belongs to
+# --------------------------------------------------------------------------------------------
+
+
+def test_parts_carry_the_span_of_their_whole_definition() -> None:
+    chunks = chunk(long_function(60), "python", max_chars=500, overlap_lines=2)
+    parts = [c for c in chunks if c.part]
+    assert len(parts) >= 5
+    assert {(p.unit_start_line, p.unit_end_line) for p in parts} == {(3, 63)}
+    assert parts[0].start_line == 3 and parts[-1].end_line == 63
+    block = chunks[0]
+    assert (block.unit_start_line, block.unit_end_line) == (block.start_line, block.end_line)
+
+
+def test_whole_definitions_and_windows_are_their_own_unit() -> None:
+    chunks = chunk(PYTHON, "python") + chunk("a: 1\nb: 2\n", "yaml")
+    assert all((c.unit_start_line, c.unit_end_line) == (c.start_line, c.end_line) for c in chunks)
+
+
+def test_a_chunk_made_without_a_unit_is_its_own_unit() -> None:
+    c = Chunk("f.py", "python", "block", "", 4, 0, 9, 3, "x")
+    assert (c.unit_start_line, c.unit_end_line) == (4, 9)
+    split = Chunk(
+        "f.py",
+        "python",
+        "function",
+        "f",
+        4,
+        0,
+        9,
+        3,
+        "x",
+        part=2,
+        unit_start_line=1,
+        unit_end_line=20,
+    )
+    assert (split.unit_start_line, split.unit_end_line) == (1, 20)
+
+
+# --------------------------------------------------------------------------------------------
+# Previews
+# --------------------------------------------------------------------------------------------
+
+
+def previews(text: str, language: str, **kwargs: int) -> list[str]:
+    return [preview_of(c) for c in chunk(text, language, **kwargs)]
+
+
+def test_preview_of_a_parametrized_test_is_its_signature() -> None:
+    text = (
+        "import pytest\n\n\n"
+        "@pytest.mark.parametrize(\n"
+        '    "value, expected",\n'
+        "    [(1, 2), (3, 4)],\n"
+        ")\n"
+        "def test_double(value, expected):\n"
+        "    assert value * 2 == expected\n"
+    )
+    assert previews(text, "python") == ["import pytest", "def test_double(value, expected):"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "javascript",
+            "/**\n * Reads.\n */\n\nexport function read(path) {}\n",
+            "export function read(path)",
+        ),
+        ("javascript", EXPRESS_STYLE, "req.get = req.header = function header(name)"),
+        (
+            "java",
+            'class A {\n  /** Runs. */\n  @Override\n  @SuppressWarnings({"a", "b"})\n'
+            "  public void run() {}\n}\n",
+            "public void run()",
+        ),
+        (
+            "rust",
+            "/// A point.\n#[derive(Debug, Clone)]\npub struct Point {\n    x: i32,\n}\n",
+            "pub struct Point",
+        ),
+        (
+            "go",
+            "package a\n\n// Serve serves.\nfunc (s *Server) Serve() error {\n\treturn nil\n}\n",
+            "func (s *Server) Serve() error",
+        ),
+        (
+            "csharp",
+            'class C {\n  /// <summary>Runs.</summary>\n  [Obsolete("no")]\n'
+            "  public void Run() {}\n}\n",
+            "public void Run()",
+        ),
+        (
+            "php",
+            "<?php\n/** Helps. */\n#[Pure]\nfunction helper(string $s): string { return $s; }\n",
+            "function helper(string $s): string",
+        ),
+        (
+            "typescript",
+            "@Component({\n  selector: 'app',\n})\nexport class App {}\n",
+            "export class App",
+        ),
+        ("ruby", "# Totals.\ndef total(items)\n  items.sum\nend\n", "def total(items)"),
+        (
+            "cpp",
+            "/// Adds.\ntemplate <typename T>\nT add(T a, T b) { return a + b; }\n",
+            "template <typename T> T add(T a, T b)",
+        ),
+    ],
+)
+def test_preview_of_a_definition_is_its_signature_line(
+    language: str, text: str, expected: str
+) -> None:
+    chunks = chunk(text, language)
+    assert expected in [preview_of(c) for c in chunks if c.symbol]
+
+
+def test_every_part_of_a_split_definition_previews_its_signature() -> None:
+    text = "def resolve_redirects(self, resp, req):\n" + "".join(
+        f"    if resp.status == {i}:\n        send(\n            json=json,\n        )\n"
+        "    else:\n        pass\n"
+        for i in range(30)
+    )
+    chunks = chunk(text, "python", max_chars=300)
+    assert len(chunks) > 5
+    assert {preview_of(c) for c in chunks} == {"def resolve_redirects(self, resp, req):"}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("python", "import os\nfrom x import (\n    a,\n    b,\n)\n", "import os"),
+        ("python", '"""\nHelpers for HTTP.\n"""\nimport os\n', "Helpers for HTTP."),
+        ("python", ")\n\nLIMIT = 3\n", "LIMIT = 3"),
+        ("javascript", "} else {\n  run();\n}\n", "run();"),
+        (
+            "javascript",
+            "/**\n * Module dependencies.\n */\n\nvar a = require('a');\n",
+            "* Module dependencies.",
+        ),
+        ("markdown", "---\n\n**Minor Improvements**\n", "**Minor Improvements**"),
+    ],
+)
+def test_preview_of_a_block_is_its_first_line_with_content(
+    language: str, text: str, expected: str
+) -> None:
+    assert previews(text, language)[0] == expected
+
+
+def test_preview_of_a_definition_without_signature_skips_its_decorators() -> None:
+    c = Chunk(
+        "a.py",
+        "python",
+        "function",
+        "f",
+        0,
+        0,
+        4,
+        5,
+        '@mark.parametrize(\n    "value, expected",\n    [(1, 2)],\n)\ndef f(value, expected): ...',
+    )
+    assert preview_of(c) == "def f(value, expected): ..."
+
+
+def test_long_previews_are_cut() -> None:
+    c = Chunk("a.txt", "text", "window", "", 0, 0, 0, 500, "word " * 100)
+    assert len(preview_of(c)) == 160 and preview_of(c).endswith("…")
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,10 +1,16 @@
-"""Language detection from file names."""
+"""Language detection and file roles from file names."""
 
 from __future__ import annotations
 
 import pytest
 
-from lsp_server.engine.languages import TREE_SITTER_LANGUAGES, detect_language, has_grammar
+from lsp_server.engine.languages import (
+    FILE_ROLES,
+    TREE_SITTER_LANGUAGES,
+    detect_language,
+    file_role,
+    has_grammar,
+)
 
 
 @pytest.mark.parametrize(
@@ -139,3 +145,92 @@ def test_every_grammar_language_is_detectable() -> None:
     assert set(samples) == TREE_SITTER_LANGUAGES
     for language, path in samples.items():
         assert detect_language(path) == language
+
+
+ROLE_CASES = [
+    # code
+    ("src/app.py", "code"),
+    ("lib/router/index.js", "code"),
+    ("src/main/java/org/app/Latest.java", "code"),  # ends in "test", is not a test
+    ("src/main/java/org/app/Edit.java", "code"),  # ends in "it", is not an IT
+    ("src/contest.py", "code"),
+    ("src/license.py", "code"),  # source code named like a licence
+    ("lib/history.js", "code"),
+    ("cmd/releases/main.go", "code"),
+    # tests, by folder and by name, across languages
+    ("tests/test_client.py", "test"),
+    ("test_client.py", "test"),
+    ("pkg/client_test.py", "test"),
+    ("tests/conftest.py", "test"),
+    ("pkg/server_test.go", "test"),
+    ("web/button.test.js", "test"),
+    ("web/button.spec.ts", "test"),
+    ("web/button.test.tsx", "test"),
+    ("web/__tests__/button.js", "test"),
+    ("src/test/java/org/app/UserServiceTest.java", "test"),
+    ("app/UserServiceTests.cs", "test"),
+    ("spec/models/user_spec.rb", "test"),
+    ("crate/tests/integration.rs", "test"),
+    ("pkg/testdata/input.json", "test"),
+    # docs
+    ("README.md", "docs"),
+    ("docs/guide.rst", "docs"),
+    ("docs/conf.py", "docs"),
+    ("notes.txt", "docs"),
+    # changelogs
+    ("CHANGELOG.md", "changelog"),
+    ("HISTORY.md", "changelog"),
+    ("History.md", "changelog"),
+    ("NEWS", "changelog"),
+    ("RELEASES.md", "changelog"),
+    ("docs/releases/5.1.txt", "changelog"),
+    ("changelog.d/1234.feature.md", "changelog"),
+    # licences
+    ("LICENSE", "license"),
+    ("LICENCE.txt", "license"),
+    ("LICENSE-MIT", "license"),
+    ("COPYING", "license"),
+    ("NOTICE", "license"),
+    # examples
+    ("examples/hello/main.go", "example"),
+    ("example/app.js", "example"),
+    ("samples/Demo.java", "example"),
+    # generated
+    ("proto/service_pb2.py", "generated"),
+    ("proto/service_pb2_grpc.py", "generated"),
+    ("api/service.pb.go", "generated"),
+    ("ui/schema.generated.ts", "generated"),
+    ("models/user.g.dart", "generated"),
+    ("Forms/Main.Designer.cs", "generated"),
+    ("yarn.lock", "generated"),
+    # vendored, whatever else they look like
+    ("vendor/github.com/pkg/errors/errors.go", "vendored"),
+    ("vendor/github.com/pkg/errors/errors_test.go", "vendored"),
+    ("node_modules/lodash/index.js", "vendored"),
+    ("src/third_party/zlib/inflate.c", "vendored"),
+    # config
+    ("package.json", "config"),
+    ("pyproject.toml", "config"),
+    ("setup.cfg", "config"),
+    ("Cargo.toml", "config"),
+    ("go.mod", "config"),
+    ("pom.xml", "config"),
+    ("Makefile", "config"),
+    ("Dockerfile", "config"),
+    ("requirements-dev.txt", "config"),
+    ("webpack.config.js", "config"),
+    (".eslintrc.json", "config"),
+    (".github/workflows/ci.yml", "config"),
+    ("src/main/resources/application.properties", "config"),
+    # Windows separators
+    ("tests\\unit\\test_a.py", "test"),
+]
+
+
+@pytest.mark.parametrize(("path", "role"), ROLE_CASES)
+def test_file_role(path: str, role: str) -> None:
+    assert file_role(path) == role
+
+
+def test_every_file_role_is_reachable() -> None:
+    assert {role for _, role in ROLE_CASES} == set(FILE_ROLES)

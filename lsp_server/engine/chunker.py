@@ -25,6 +25,22 @@ from itertools import accumulate
 from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range
 
 from lsp_server.engine.chunks import Chunk
+from lsp_server.engine.language_specs import (
+    COMMENTS,
+    CPP_HINT,
+    DEFAULT_EXPORTS,
+    DOC_COMMENT_GAP,
+    FILE_PREAMBLE,
+    JS_DEFINE_CALLEE,
+    JS_EXPORT_OBJECTS,
+    JS_FUNCTION_VALUES,
+    JS_OBJECT_MEMBERS,
+    LICENCE_PHRASE,
+    SHARED_WRAPPERS,
+    SIGNATURE_SKIP,
+    SPECS,
+    LanguageSpec,
+)
 from lsp_server.engine.languages import GRAMMAR_MODULES
 
 MAX_SIGNATURE_CHARS = 200
@@ -34,153 +50,8 @@ _MINIFIED_MIN_CHARS = 100_000
 _MINIFIED_LINE_CHARS = 1_000
 
 # ---------------------------------------------------------------------------------------------
-# Per-language syntax tables
-# ---------------------------------------------------------------------------------------------
-
-_JS_QUERY = """
-[(function_declaration) (generator_function_declaration) (class_declaration)
- (method_definition)] @def
-(variable_declarator value: [(arrow_function) (function_expression) (generator_function)]) @def
-(assignment_expression
-  left: [(identifier) (member_expression)]
-  right: [(arrow_function) (function_expression) (generator_function)]) @def
-(export_statement value: [(arrow_function) (function_expression) (class)] @def)
-(expression_statement (function_expression name: (_)) @def)
-"""
-
-_TS_QUERY = (
-    _JS_QUERY
-    + """
-[(interface_declaration) (enum_declaration) (abstract_class_declaration)] @def
-(type_alias_declaration value: (object_type)) @def
-(public_field_definition value: [(arrow_function) (function_expression)]) @def
-"""
-)
-
-_COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
-
-
-@dataclass(frozen=True)
-class _Spec:
-    query: str
-    classes: frozenset[str]  # captured node types that are class-like (the rest are functions)
-    wrappers: frozenset[str] = frozenset()  # parent node types that belong to the definition
-    leading: frozenset[str] = _COMMENTS  # preceding sibling types that belong to it
-    bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
-
-
-_JS_CLASSES = frozenset({"class_declaration", "class"})
-_TS_CLASSES = _JS_CLASSES | {
-    "interface_declaration",
-    "enum_declaration",
-    "abstract_class_declaration",
-    "type_alias_declaration",
-}
-_JS_WRAPPERS = frozenset({"export_statement", "lexical_declaration", "variable_declaration"})
-
-_SPECS: dict[str, _Spec] = {
-    "python": _Spec(
-        query="[(function_definition) (class_definition)] @def",
-        classes=frozenset({"class_definition"}),
-        wrappers=frozenset({"decorated_definition"}),
-    ),
-    "javascript": _Spec(
-        query=_JS_QUERY + "(field_definition value: [(arrow_function) (function_expression)]) @def",
-        classes=_JS_CLASSES,
-        wrappers=_JS_WRAPPERS,
-        leading=_COMMENTS | {"decorator"},
-    ),
-    "typescript": _Spec(
-        query=_TS_QUERY,
-        classes=_TS_CLASSES,
-        wrappers=_JS_WRAPPERS | {"ambient_declaration"},
-        leading=_COMMENTS | {"decorator"},
-    ),
-    "go": _Spec(
-        query="[(function_declaration) (method_declaration) (type_spec) (type_alias)] @def",
-        classes=frozenset({"type_spec", "type_alias"}),
-        wrappers=frozenset({"type_declaration"}),
-    ),
-    "rust": _Spec(
-        query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
-                  (impl_item)] @def""",
-        classes=frozenset({"struct_item", "enum_item", "union_item", "trait_item", "impl_item"}),
-        leading=_COMMENTS | {"attribute_item"},
-    ),
-    "java": _Spec(
-        query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)
-                  (class_declaration) (interface_declaration) (enum_declaration)
-                  (record_declaration) (annotation_type_declaration)] @def""",
-        classes=frozenset(
-            {
-                "class_declaration",
-                "interface_declaration",
-                "enum_declaration",
-                "record_declaration",
-                "annotation_type_declaration",
-            }
-        ),
-    ),
-    "c": _Spec(
-        query="""(function_definition) @def
-                 [(struct_specifier body: (_)) (union_specifier body: (_))
-                  (enum_specifier body: (_))] @def""",
-        classes=frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
-        wrappers=frozenset({"type_definition"}),
-    ),
-    "cpp": _Spec(
-        query="""(function_definition) @def
-                 [(struct_specifier body: (_)) (union_specifier body: (_))
-                  (enum_specifier body: (_)) (class_specifier body: (_))] @def""",
-        classes=frozenset(
-            {"struct_specifier", "union_specifier", "enum_specifier", "class_specifier"}
-        ),
-        wrappers=frozenset({"type_definition", "template_declaration"}),
-    ),
-    "csharp": _Spec(
-        query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
-                  (operator_declaration) (conversion_operator_declaration)
-                  (class_declaration) (struct_declaration) (interface_declaration)
-                  (enum_declaration) (record_declaration) (local_function_statement)] @def""",
-        classes=frozenset(
-            {
-                "class_declaration",
-                "struct_declaration",
-                "interface_declaration",
-                "enum_declaration",
-                "record_declaration",
-            }
-        ),
-    ),
-    "ruby": _Spec(
-        query="[(method) (singleton_method) (class) (module)] @def",
-        classes=frozenset({"class", "module"}),
-        bodyless_ok=True,  # `def name; end` is still a definition
-    ),
-    "php": _Spec(
-        query="""[(function_definition) (method_declaration) (class_declaration)
-                  (interface_declaration) (trait_declaration) (enum_declaration)] @def""",
-        classes=frozenset(
-            {"class_declaration", "interface_declaration", "trait_declaration", "enum_declaration"}
-        ),
-    ),
-}
-_SPECS["tsx"] = _SPECS["typescript"]
-
-# Wrappers that may hold several definitions; they belong to one only when it is alone there.
-_SHARED_WRAPPERS = frozenset({"lexical_declaration", "variable_declaration", "type_declaration"})
-# Children of a definition that come before its header and are left out of the signature.
-_SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
-_DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})
-
-# ---------------------------------------------------------------------------------------------
 # Grammar loading: Language and Query objects are shared, Parser objects are per thread.
 # ---------------------------------------------------------------------------------------------
-
-# Grammars for re-parsing a fragment of a file, where the file's own grammar would not fit
-# (a PHP fragment has no `<?php` tag).
-_FRAGMENT_FUNCS = {"php": "language_php_only"}
-
 
 @dataclass(frozen=True)
 class _Grammar:
@@ -207,11 +78,12 @@ def _load_grammar(language: str) -> _Grammar | None:
     try:
         module = import_module(module_name)
         lang = Language(getattr(module, func)())
-        query = Query(lang, _SPECS[language].query)
-        if language not in _FRAGMENT_FUNCS:
+        spec = SPECS[language]
+        query = Query(lang, spec.query)
+        if not spec.fragment_function:
             return _Grammar(lang, query, lang, query)
-        fragment = Language(getattr(module, _FRAGMENT_FUNCS[language])())
-        return _Grammar(lang, query, fragment, Query(fragment, _SPECS[language].query))
+        fragment = Language(getattr(module, spec.fragment_function)())
+        return _Grammar(lang, query, fragment, Query(fragment, spec.query))
     except Exception:  # a missing or ABI-incompatible wheel: fall back to line windows
         return None
 
@@ -416,12 +288,14 @@ def _name(node: Node) -> tuple[str, str]:
         prop = node.child_by_field_name("property") or node.child_by_field_name("name")
         return _text(prop), ""
     if t == "assignment_expression":
-        left = _text(node.child_by_field_name("left"))
-        owner, sep, member = left.rpartition(".prototype.")
-        return (member, owner) if sep else (left, "")
+        return _assigned_name(node)
+    if t == "call_expression":
+        return _defined_property(node)
+    if t in JS_OBJECT_MEMBERS and node.parent is not None and node.parent.type == "object":
+        return _object_member_name(node)
     if t == "impl_item":
         return _last_path(_text(node.child_by_field_name("type"))), ""
-    if t in _DEFAULT_EXPORTS and node.parent is not None and node.parent.type == "export_statement":
+    if t in DEFAULT_EXPORTS and node.parent is not None and node.parent.type == "export_statement":
         return _text(node.child_by_field_name("name")) or "default", ""
     if t == "method_declaration" and node.child_by_field_name("receiver") is not None:
         return _text(node.child_by_field_name("name")), _go_receiver(node)
@@ -436,7 +310,105 @@ def _name(node: Node) -> tuple[str, str]:
     return "", ""
 
 
+# ---------------------------------------------------------------------------------------------
+# JavaScript / TypeScript names: assignments, property definitions, object literal members
+# ---------------------------------------------------------------------------------------------
+
+
+def _assigned_name(node: Node) -> tuple[str, str]:
+    """`a.b = c.d = function () {}` is named by its outermost target, `var x = a = f` by x."""
+    function = node.child_by_field_name("right")
+    while (parent := node.parent) is not None and parent.type == "assignment_expression":
+        node = parent
+    if parent is not None and parent.type == "variable_declarator":
+        return _text(parent.child_by_field_name("name")), ""
+    return _member_name(_text(node.child_by_field_name("left")), function)
+
+
+def _member_name(target: str, function: Node | None = None) -> tuple[str, str]:
+    """(name, scope) of a function assigned to ``target``.
+
+    `A.prototype.f` is (f, A); `module.exports.f` and `exports.f` are f; `module.exports`
+    itself takes the function's own name.
+    """
+    target = "".join(target.split())  # `a\n  .b` -> `a.b`
+    owner, sep, member = target.rpartition(".prototype.")
+    if sep:
+        return member, owner
+    for exports in JS_EXPORT_OBJECTS:
+        if target == exports:
+            own = _text(function.child_by_field_name("name")) if function is not None else ""
+            return own or target, ""
+        if target.startswith(exports + "."):
+            return target[len(exports) + 1 :], ""
+    return target, ""
+
+
+def _object_owner(target: str) -> str:
+    """The name an object literal assigned to ``target`` gives its members' container."""
+    if target in JS_EXPORT_OBJECTS:
+        return ""
+    name, scope = _member_name(target.removesuffix(".prototype"))
+    return f"{scope}.{name}" if scope else name
+
+
+def _key(member: Node) -> str:
+    key = member.child_by_field_name("key" if member.type == "pair" else "name")
+    text = _text(key)
+    return text[1:-1] if key is not None and key.type == "string" else text
+
+
+def _object_member_name(member: Node) -> tuple[str, str]:
+    """`const api = { run() {}, stop: () => {} }` -> (run, api); nested objects add their keys."""
+    path: list[str] = []
+    holder = member.parent.parent if member.parent is not None else None
+    while holder is not None and holder.type == "pair":
+        path.append(_key(holder))
+        up = holder.parent
+        holder = up.parent if up is not None and up.type == "object" else None
+    if holder is not None and holder.type == "variable_declarator":
+        path.append(_text(holder.child_by_field_name("name")))
+    elif holder is not None and holder.type == "assignment_expression":
+        path.append(_object_owner("".join(_text(holder.child_by_field_name("left")).split())))
+    return _key(member), ".".join(p for p in reversed(path) if p)
+
+
+def _define_arguments(call: Node) -> list[Node]:
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None:
+        return []
+    return [c for c in arguments.named_children if c.type not in COMMENTS]
+
+
+def _defined_property(call: Node) -> tuple[str, str]:
+    """`defineGetter(req, 'fresh', function () {})` and
+    `Object.defineProperty(obj, 'name', { get() {} })` define `req.fresh` and `obj.name`."""
+    callee = _text(call.child_by_field_name("function")).rsplit(".", 1)[-1]
+    arguments = _define_arguments(call)
+    if not JS_DEFINE_CALLEE.fullmatch(callee) or len(arguments) != 3:
+        return "", ""
+    target, prop, value = arguments
+    if value.type == "object" and not any(_is_function_member(c) for c in value.named_children):
+        return "", ""  # a plain value (`{ value: true }`), not code
+    return _member_name(f"{_text(target)}.{_text(prop)[1:-1]}")
+
+
+def _is_function_member(node: Node) -> bool:
+    if node.type == "pair":
+        value = node.child_by_field_name("value")
+        return value is not None and value.type in JS_FUNCTION_VALUES
+    return node.type in JS_FUNCTION_VALUES
+
+
+# ---------------------------------------------------------------------------------------------
+# Extent of a definition: wrappers, documentation above it
+# ---------------------------------------------------------------------------------------------
+
+
 def _body(node: Node) -> Node | None:
+    if node.type == "call_expression":  # a property definition: the function's body, or the
+        value = _define_arguments(node)[-1]  # object of accessors
+        return value if value.type == "object" else value.child_by_field_name("body")
     body = node.child_by_field_name("body")
     if body is None:
         for name in ("value", "right"):  # `f = () => {}`: the body is the function's
@@ -446,11 +418,11 @@ def _body(node: Node) -> Node | None:
     return body
 
 
-def _extent_node(node: Node, spec: _Spec) -> Node:
+def _extent_node(node: Node, spec: LanguageSpec) -> Node:
     """The definition node widened to the wrappers that belong to it alone."""
     while (parent := node.parent) is not None and parent.type in spec.wrappers:
         if (
-            parent.type in _SHARED_WRAPPERS
+            parent.type in SHARED_WRAPPERS
             and sum(c.type == node.type for c in parent.named_children) != 1
         ):
             break
@@ -458,25 +430,111 @@ def _extent_node(node: Node, spec: _Spec) -> Node:
     return node
 
 
-def _leading_start(node: Node, data: bytes, spec: _Spec) -> int:
-    """Start of the comments/decorators directly above ``node`` (no blank line between)."""
-    start, row = node.start_byte, node.start_point.row
+def _leading_start(node: Node, data: bytes, spec: LanguageSpec) -> int:
+    """Start of the comments, decorators and attributes above ``node`` that belong to it.
+
+    They touch it; or one gap of blank lines separates them from it: a doc comment (`/**`,
+    `///`...) up to DOC_COMMENT_GAP lines, a plain comment block one line when no code sits
+    right above that block. A licence header (comments that open the file and speak of
+    copyright or a licence) never belongs.
+    """
+    row = node.start_point.row
+    attached: list[Node] = []
+    gap_at = -1  # len(attached) where a gap was crossed
     sib = node.prev_named_sibling
-    while sib is not None and sib.type in spec.leading and sib.end_point.row >= row - 1:
-        line_start = data.rfind(b"\n", 0, sib.start_byte) + 1
-        if data[line_start : sib.start_byte].strip():
-            break  # a trailing comment of the code before it, not ours
-        start, row = sib.start_byte, sib.start_point.row
+    while sib is not None and sib.type in spec.leading and not _trails_code(sib, data):
+        if _starts_with(sib, data, spec.module_comments):
+            break  # `//!` documents the module around it
+        blank_lines = row - _last_row(sib) - 1
+        if blank_lines > 0:
+            if gap_at >= 0 or blank_lines > _gap_allowed(sib, data, spec):
+                break
+            gap_at = len(attached)
+        attached.append(sib)
+        row = sib.start_point.row
         sib = sib.prev_named_sibling
-    return start
+    if (
+        gap_at >= 0
+        and not _is_doc_comment(attached[gap_at], data, spec)
+        and sib is not None
+        and _last_row(sib) >= row - 1
+    ):
+        del attached[gap_at:]  # a comment right under code is about that code
+    licence = _top_comments(attached)
+    if licence and _licence_header(licence, data):
+        del attached[len(attached) - len(licence) :]
+    return attached[-1].start_byte if attached else node.start_byte
 
 
-def _trailing_end(end: int, data: bytes) -> int:
-    """Take in a `;` right after the definition (`struct a { };`, `class A { };`)."""
-    i = end
+def _trails_code(comment: Node, data: bytes) -> bool:
+    """True for a comment that starts on a line after code (`x = 1  # why`)."""
+    line_start = data.rfind(b"\n", 0, comment.start_byte) + 1
+    return bool(data[line_start : comment.start_byte].strip())
+
+
+def _gap_allowed(node: Node, data: bytes, spec: LanguageSpec) -> int:
+    """How many blank lines may separate ``node`` from the definition it belongs to."""
+    if node.type not in COMMENTS:
+        return 0  # decorators and attributes touch their definition
+    return DOC_COMMENT_GAP if _is_doc_comment(node, data, spec) else 1
+
+
+def _last_row(node: Node) -> int:
+    """The row of a node's last character (a Rust line comment ends after its newline)."""
+    end = node.end_point
+    return end.row - 1 if end.column == 0 and end.row > node.start_point.row else end.row
+
+
+def _is_doc_comment(node: Node, data: bytes, spec: LanguageSpec) -> bool:
+    return _starts_with(node, data, spec.doc_comments) and not _starts_with(
+        node, data, ("/**/", "////")
+    )
+
+
+def _starts_with(node: Node, data: bytes, prefixes: tuple[str, ...]) -> bool:
+    """True for a comment that starts with one of ``prefixes``."""
+    if not prefixes or node.type not in COMMENTS:
+        return False
+    return data[node.start_byte : node.start_byte + 4].decode("ascii", "replace").startswith(
+        prefixes
+    )
+
+
+def _top_comments(attached: list[Node]) -> list[Node]:
+    """The topmost block of comments (no blank line within) among what is attached above a
+    definition (``attached`` is nearest first)."""
+    top: list[Node] = []
+    for n in reversed(attached):
+        if n.type not in COMMENTS or (top and n.start_point.row > _last_row(top[-1]) + 1):
+            break
+        top.append(n)
+    return top
+
+
+_LICENCE_BYTES = re.compile(LICENCE_PHRASE.pattern.encode(), LICENCE_PHRASE.flags & re.IGNORECASE)
+_PREAMBLE_BYTES = re.compile(FILE_PREAMBLE.pattern.encode())
+
+
+def _licence_header(comments: list[Node], data: bytes) -> bool:
+    """True when ``comments`` open the file and hold a licence or copyright notice."""
+    opens_file = _PREAMBLE_BYTES.match(data).end() >= comments[0].start_byte
+    return opens_file and any(
+        _LICENCE_BYTES.search(data, n.start_byte, n.end_byte) for n in comments
+    )
+
+
+def _trailing_end(outer: Node, data: bytes) -> int:
+    """Take in a `;` right after the definition (`struct a { };`, `class A { };`), or the `,`
+    after a member of an object literal."""
+    end = i = outer.end_byte
     while i < len(data) and data[i] in b" \t":
         i += 1
-    return i + 1 if i < len(data) and data[i] == 0x3B else end
+    if i < len(data) and (
+        data[i] == 0x3B
+        or (data[i] == 0x2C and outer.parent is not None and outer.parent.type == "object")
+    ):
+        return i + 1
+    return end
 
 
 _BRACKET_SPACE = re.compile(r"([(\[]) ")
@@ -488,7 +546,7 @@ def _signature(core: Node, outer: Node, data: bytes) -> str:
     head = core if outer.type == "decorated_definition" else outer
     start = head.start_byte
     for child in head.children:
-        if child.type not in _SIGNATURE_SKIP:
+        if child.type not in SIGNATURE_SKIP:
             start = child.start_byte
             break
     body = _body(core)
@@ -505,7 +563,7 @@ def _signature(core: Node, outer: Node, data: bytes) -> str:
     return sig
 
 
-def _describe(node: Node, data: bytes, spec: _Spec) -> _Def | None:
+def _describe(node: Node, data: bytes, spec: LanguageSpec) -> _Def | None:
     kind = "class" if node.type in spec.classes else "function"
     name, scope = _name(node)
     name = " ".join(name.split())
@@ -516,7 +574,7 @@ def _describe(node: Node, data: bytes, spec: _Spec) -> _Def | None:
     outer = _extent_node(node, spec)
     return _Def(
         start=_leading_start(outer, data, spec),
-        end=_trailing_end(outer.end_byte, data),
+        end=_trailing_end(outer, data),
         node_end=node.end_byte,
         kind=kind,
         name=name,
@@ -529,7 +587,7 @@ def _describe(node: Node, data: bytes, spec: _Spec) -> _Def | None:
 
 
 def _find_definitions(
-    root: Node, query: Query, data: bytes, spec: _Spec, parent: _Def | None = None
+    root: Node, query: Query, data: bytes, spec: LanguageSpec, parent: _Def | None = None
 ) -> list[_Def]:
     """Definitions that get their own chunk, with symbol/container/kind resolved.
 
@@ -587,7 +645,7 @@ def _restart_line(indent: int) -> re.Pattern[bytes]:
 
 
 def _recover(
-    defs: list[_Def], root: Node, grammar: _Grammar, data: bytes, spec: _Spec
+    defs: list[_Def], root: Node, grammar: _Grammar, data: bytes, spec: LanguageSpec
 ) -> list[_Def]:
     """Find definitions that a syntax error hid, by parsing parts of the file again.
 
@@ -693,23 +751,15 @@ def chunk_text(
     opts = _Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
     lines = _Lines(text)
     syntax = _syntax_of(language, text)
-    grammar = _grammar(syntax) if syntax in _SPECS and not _minified(text) else None
+    grammar = _grammar(syntax) if syntax in SPECS and not _minified(text) else None
     if grammar is None:
         return _windows(lines, opts)
     return _syntax_chunks(lines, opts, syntax, grammar)
 
 
-# C++ in a `.h` file (detected as C): the C grammar would read it as a string of errors.
-_CPP_HINT = re.compile(
-    r"^[ \t]*(?:namespace\s+\w+\s*\{|template\s*<|class\s+\w+|(?:public|private|protected)\s*:"
-    r"|#include\s*<\w+>\s*$)",
-    re.MULTILINE,
-)
-
-
 def _syntax_of(language: str, text: str) -> str:
     """The grammar to parse ``language`` with."""
-    if language == "c" and _CPP_HINT.search(text, 0, 200_000):
+    if language == "c" and CPP_HINT.search(text, 0, 200_000):
         return "cpp"
     return language
 
@@ -724,7 +774,7 @@ def _minified(text: str) -> bool:
 def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -> list[Chunk]:
     data = lines.text.encode("utf-8", "surrogatepass")
     tree = _parser(syntax, grammar.lang).parse(data)
-    spec = _SPECS[syntax]
+    spec = SPECS[syntax]
     defs = _find_definitions(tree.root_node, grammar.query, data, spec)
     if tree.root_node.has_error:
         defs = _recover(defs, tree.root_node, grammar, data, spec)
@@ -744,10 +794,10 @@ def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -
     pos = 0
     for start, end, d in spans:
         s, e = conv(start), conv(end)
-        chunks.extend(_blocks(lines, opts, pos, s, classes))
+        chunks.extend(_blocks(lines, opts, pos, s, classes, spec))
         chunks.extend(_definition_chunks(lines, opts, s, e, d))
         pos = max(pos, e)
-    chunks.extend(_blocks(lines, opts, pos, len(lines.text), classes))
+    chunks.extend(_blocks(lines, opts, pos, len(lines.text), classes, spec))
     return chunks
 
 
@@ -772,27 +822,68 @@ def _definition_chunks(lines: _Lines, opts: _Opts, start: int, end: int, d: _Def
     if span is None:
         return []
     start, end = span
-    if end - start <= opts.max_chars:
-        parts = [(start, end)]
-    else:
+    parts = [(start, end)]
+    if end - start > opts.max_chars:
         segs = lines.segments(start, end, opts.max_chars)
         parts = list(_pack(lines.text, segs, opts.max_chars, len(segs), opts.overlap_lines))
-    numbered = len(parts) > 1
+    if len(parts) == 1:
+        return [_make(lines, opts, start, end, d.kind, d.symbol, d.signature, d.container, 0)]
+    unit = (lines.line_of(start), lines.line_of(end))
     return [
-        _make(lines, opts, s, e, d.kind, d.symbol, d.signature, d.container, i if numbered else 0)
+        _make(lines, opts, s, e, d.kind, d.symbol, d.signature, d.container, i, unit)
         for i, (s, e) in enumerate(parts, 1)
     ]
 
 
-def _blocks(lines: _Lines, opts: _Opts, start: int, end: int, classes: _Containers) -> list[Chunk]:
-    """Code between definitions, in windows that do not overlap."""
+def _blocks(
+    lines: _Lines, opts: _Opts, start: int, end: int, classes: _Containers, spec: LanguageSpec
+) -> list[Chunk]:
+    """Code between definitions, in windows that do not overlap.
+
+    A window of comments alone is left out when it is a licence header or a banner (a
+    few words: `# ----- Helpers -----`, `/** Module exports. */`): not code, it would only
+    compete with the code around it.
+    """
     if start >= end or lines.text[start:end].isspace():
         return []
     segs = lines.segments(start, end, opts.max_chars)
     return [
         _make(lines, opts, s, e, "block", "", "", classes.of(s, e), 0)
         for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, 0)
+        if not _banner_or_licence(lines.text, s, e, spec)
     ]
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+BANNER_WORDS = 5  # comment blocks with fewer words than this are banners
+
+
+def _banner_or_licence(text: str, start: int, end: int, spec: LanguageSpec) -> bool:
+    comment = text[start:end]
+    if not comment.startswith(spec.comment_openers):
+        return False  # the common case: a window that starts with code
+    if not _comments_only(comment, spec):
+        return False
+    if len(_WORD.findall(comment)) < BANNER_WORDS:
+        return True
+    opens_file = FILE_PREAMBLE.match(text).end() >= start
+    return opens_file and LICENCE_PHRASE.search(comment) is not None
+
+
+def _comments_only(text: str, spec: LanguageSpec) -> bool:
+    """True when every line of ``text`` is (part of) a comment, by the language's markers."""
+    opener, closer = spec.block_comment
+    inside = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if inside or (opener and line.startswith(opener)):
+            head, found, after = line[len(opener) if not inside else 0 :].partition(closer)
+            inside = not found
+            if found and after.strip():
+                return False  # `/* why */ code();`
+        elif line and not line.startswith(spec.line_comments):
+            return False
+    return True
 
 
 class _Containers:
@@ -834,6 +925,7 @@ def _make(
     signature: str,
     container: str,
     part: int,
+    unit: tuple[int, int] | None = None,
 ) -> Chunk:
     sl, sc = lines.position(start)
     el, ec = lines.position(end)
@@ -850,6 +942,8 @@ def _make(
         signature=signature,
         container=container,
         part=part,
+        unit_start_line=unit[0] if unit else sl,
+        unit_end_line=unit[1] if unit else el,
     )
 
 

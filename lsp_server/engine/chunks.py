@@ -25,3 +25,12 @@ class Chunk:
     signature: str = ""  # the definition's header line(s); set on every part of a split definition
     container: str = ""  # enclosing class/impl/module-level type name, "" at top level
     part: int = 0  # 0 for a whole definition; 1, 2, ... for parts of a split one
+    # Lines of the whole definition a part belongs to (0-based, end inclusive like end_line);
+    # for whole definitions, blocks and windows (and when left at -1) the chunk's own lines.
+    unit_start_line: int = -1
+    unit_end_line: int = -1
+
+    def __post_init__(self) -> None:
+        if self.unit_start_line < 0 or self.unit_end_line < 0:
+            object.__setattr__(self, "unit_start_line", self.start_line)
+            object.__setattr__(self, "unit_end_line", self.end_line)

@@ -1,8 +1,11 @@
-"""Which language a file is written in, judged from its name alone (no content sniffing)."""
+"""Which language a file is written in, and what it is for (code, test, docs...), judged from
+its path alone (no content sniffing)."""
 
 from __future__ import annotations
 
 import importlib.util
+import re
+from dataclasses import dataclass
 from functools import cache
 
 # Language id -> (Python module of the grammar wheel, function returning the language pointer).
@@ -172,3 +175,151 @@ LANGUAGE_FAMILIES: dict[str, tuple[str, ...]] = {"typescript": ("typescript", "t
 def known_languages() -> frozenset[str]:
     """Every language id a file can be indexed as."""
     return frozenset(_EXTENSIONS.values()) | frozenset(_FILENAMES.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# File roles: what a file is for, judged from its path alone (rankers weigh results by it)
+# ---------------------------------------------------------------------------------------------
+
+FILE_ROLES = (
+    "code",
+    "test",
+    "docs",
+    "changelog",
+    "license",
+    "example",
+    "generated",
+    "vendored",
+    "config",
+)
+_PROSE_LANGUAGES = frozenset({"text", "markdown"})  # and files of no known language
+
+
+@dataclass(frozen=True)
+class _RoleRule:
+    """A file has ``role`` when a folder on its path, its name or its language matches."""
+
+    role: str
+    folders: frozenset[str] = frozenset()  # lower-cased folder names, anywhere on the path
+    names: re.Pattern[str] | None = None  # the whole file name (case as written in the pattern)
+    languages: frozenset[str] = frozenset()
+    prose_only: bool = False  # only for files that are not source code (`history.py` is code)
+
+
+def _names(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+# First match wins: vendored and generated files stay so whatever else they look like.
+_ROLE_RULES: tuple[_RoleRule, ...] = (
+    _RoleRule(
+        "vendored",
+        folders=frozenset(
+            {
+                "vendor",
+                "vendored",
+                "_vendor",
+                "third_party",
+                "third-party",
+                "thirdparty",
+                "3rdparty",
+                "node_modules",
+                "bower_components",
+                "site-packages",
+            }
+        ),
+    ),
+    _RoleRule(
+        "generated",
+        folders=frozenset({"generated", "__generated__"}),
+        names=_names(
+            r".+_pb2(?:_grpc)?\.pyi?",  # protobuf / gRPC
+            r".+\.pb(?:\.gw)?\.(?:go|cc|h|swift)",
+            r".+_pb\.(?:js|d\.ts)",
+            r".+[._](?i:generated)\.\w+",  # foo.generated.ts, foo_generated.go
+            r"zz_generated.*\.go",
+            r".+\.(?:g|freezed)\.dart",
+            r".+\.(?:g|g\.i|[Dd]esigner)\.cs",
+            r".+\.(?:min|bundle)\.(?:js|css|mjs)",
+            r".+\.map",
+            r"(?:package-lock\.json|yarn\.lock|pnpm-lock\.yaml|npm-shrinkwrap\.json|Cargo\.lock"
+            r"|poetry\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock|go\.sum|uv\.lock)",
+        ),
+    ),
+    _RoleRule(
+        "license",
+        names=_names(r"(?i:(?:un)?licen[cs]e|copying|notice|copyright)(?:[-._][\w.-]*)?"),
+        prose_only=True,
+    ),
+    _RoleRule(
+        "changelog",
+        folders=frozenset({"changelog.d", "newsfragments", "changelogs", "releases"}),
+        names=_names(
+            r"(?i:change[-_]?log|changes|history|news|releases?|release[-_]?notes"
+            r"|whats[-_]?new)(?:[-._][\w.-]*)?"
+        ),
+        prose_only=True,
+    ),
+    _RoleRule(
+        "test",
+        folders=frozenset(
+            {"test", "tests", "__tests__", "__mocks__", "spec", "specs", "testdata", "test_data",
+             "testing", "e2e"}
+        ),
+        names=_names(
+            r"test_.+\.py|.+_test\.py|conftest\.py",
+            r".+_test\.(?:go|rb|exs|rs|c|cc|cpp|dart)",
+            r".+\.(?:test|spec)\.[cm]?[jt]sx?",
+            r".+(?:Test|Tests|IT|Spec)\.(?:java|kt|scala|groovy|cs|php|swift)",
+            r".+_spec\.rb|test_.+\.rb",
+        ),
+    ),
+    _RoleRule(
+        "example",
+        folders=frozenset(
+            {"example", "examples", "_examples", "sample", "samples", "demo", "demos"}
+        ),
+    ),
+    _RoleRule("docs", folders=frozenset({"doc", "docs", "documentation"})),
+    _RoleRule(
+        "config",
+        folders=frozenset({".github", ".circleci", ".gitlab", ".vscode", ".devcontainer"}),
+        names=_names(
+            r"(?i:setup\.py|setup\.cfg|pyproject\.toml|tox\.ini|noxfile\.py|manifest\.in"
+            r"|requirements.*\.txt|constraints.*\.txt|pipfile|package\.json|[jt]sconfig.*\.json"
+            r"|cargo\.toml|go\.mod|pom\.xml|build\.gradle(?:\.kts)?|settings\.gradle(?:\.kts)?"
+            r"|gemfile|rakefile|.+\.gemspec|composer\.json|cmakelists\.txt|makefile|gnumakefile"
+            r"|dockerfile.*|containerfile|docker-compose.*\.ya?ml|\.[\w.-]*rc(?:\.\w+)?"
+            r"|\.editorconfig|\.git\w*|\.npmignore|\.dockerignore)",
+            r".+\.config\.[cm]?[jt]s",  # webpack.config.js, vite.config.ts, jest.config.mjs
+        ),
+        languages=frozenset(
+            {"yaml", "toml", "json", "ini", "xml", "dockerfile", "makefile", "cmake", "hcl"}
+        ),
+    ),
+    _RoleRule("docs", names=re.compile(r"(?i:readme|authors|contributors)(?:\..*)?")),
+    _RoleRule("docs", languages=_PROSE_LANGUAGES),
+)
+
+
+def file_role(path: str) -> str:
+    """What the file at ``path`` (workspace-relative) is for: one of FILE_ROLES.
+
+    Judged from path conventions alone (folders such as tests/, docs/, vendor/; names such as
+    test_*.py, *_test.go, *.spec.ts, CHANGELOG.md, LICENSE, *_pb2.py), never from content.
+    """
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    folders = {p.lower() for p in parts[:-1]}
+    language = detect_language(path)
+    prose = language is None or language in _PROSE_LANGUAGES
+    for rule in _ROLE_RULES:
+        if rule.prose_only and not prose:
+            continue
+        if (
+            not folders.isdisjoint(rule.folders)
+            or (rule.names is not None and rule.names.fullmatch(name))
+            or language in rule.languages
+        ):
+            return rule.role
+    return "code"

@@ -12,7 +12,8 @@ from pathlib import Path
 import platformdirs
 
 # 2: generation ids, file identity (inode, ctime) and a vector cache shared by encoders.
-FORMAT_VERSION = 2
+# 3: definitions carry their doc comments; parts of a split definition know its whole span.
+FORMAT_VERSION = 3
 CACHE_ENV = "NEARCODE_CACHE_DIR"
 MODEL_CACHE_ENV = "NEARCODE_MODEL_CACHE_DIR"
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .chunks import Chunk
 
 PREVIEW_CHARS = 160
 
@@ -61,13 +64,62 @@ class SearchResponse:
         }
 
 
-def preview_of(text: str) -> str:
-    """The first line that says something (skips blank lines and lone decorators' noise)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    first = next((line for line in lines if not line.startswith(("@", "#[", "//", "#"))), lines[0])
-    return first if len(first) <= PREVIEW_CHARS else first[: PREVIEW_CHARS - 1] + "…"
+def preview_of(chunk: Chunk) -> str:
+    """The line a result list shows for a chunk.
+
+    A definition shows its signature (on every part of a split one too) without decorators,
+    annotations or attributes; other chunks show their first line with content.
+    """
+    if chunk.signature:
+        line = _without_annotations(chunk.signature)
+    elif chunk.kind not in _SPANS_OF_LINES:  # a definition without a header line
+        line = _first_content_line(_without_annotations(chunk.text))
+    else:
+        line = _first_content_line(chunk.text)
+    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
+
+
+_SPANS_OF_LINES = frozenset({"block", "window"})  # chunk kinds that are not definitions
+# Lines with no word, or only these words, are structure, not content: `)`, `"""`, `/**`,
+# `}`, `} else {`, `end`, `try:`.
+_STRUCTURE_ONLY = re.compile(
+    r"[\W_]*(?:(?:else|elif|end|endif|fi|done|esac|finally|try|do|then|begin)\b[\W_]*)*"
+)
+# A decorator or annotation (`@name`, its arguments follow) or a Rust/PHP attribute (`#[`).
+_ANNOTATION = re.compile(r"@[\w.$]+|#!?(?=\[)")
+_OPENING, _CLOSING = "([{", ")]}"
+
+
+def _first_content_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines()]
+    content = (line for line in lines if not _STRUCTURE_ONLY.fullmatch(line))
+    return next(content, next((line for line in lines if line), ""))
+
+
+def _without_annotations(text: str) -> str:
+    """``text`` past its leading decorators, annotations and attributes, with their arguments
+    (over several lines too): `@Override public void run()` -> `public void run()`."""
+    rest = text.lstrip()
+    while (m := _ANNOTATION.match(rest)) is not None:
+        end = m.end()
+        if end < len(rest) and rest[end] in _OPENING:
+            end = _past_brackets(rest, end)
+        rest = rest[end:].lstrip()
+    return rest
+
+
+def _past_brackets(text: str, start: int) -> int:
+    """Index just past the bracket closing the one at ``start`` (or the end of ``text``)."""
+    depth = 0
+    for i in range(start, len(text)):
+        char = text[i]
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(text)
 
 
 def file_uri(root: Path, relative: str) -> str:

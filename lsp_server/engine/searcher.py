@@ -305,7 +305,7 @@ class Searcher:
             symbol=chunk.symbol,
             kind=chunk.kind,
             language=chunk.language,
-            preview=preview_of(chunk.text),
+            preview=preview_of(chunk),
             duplicate=hit.duplicate,
         )
 

@@ -22,8 +22,6 @@ import numpy as np
 from .chunks import Chunk
 from .tokens import fts_match_expression, index_text
 
-SCHEMA_VERSION = 2
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files(
@@ -46,6 +44,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     end_line INTEGER NOT NULL, end_col INTEGER NOT NULL,
     symbol TEXT NOT NULL, kind TEXT NOT NULL, language TEXT NOT NULL,
     container TEXT NOT NULL, signature TEXT NOT NULL, part INTEGER NOT NULL,
+    -- lines of the whole definition a part belongs to (its own lines for whole chunks)
+    unit_start_line INTEGER NOT NULL, unit_end_line INTEGER NOT NULL,
     text TEXT NOT NULL,
     embed_hash TEXT NOT NULL,
     has_vector INTEGER NOT NULL DEFAULT 0
@@ -360,8 +360,9 @@ class Store:
     ) -> int:
         cur = conn.execute(
             """INSERT INTO chunks(file_id, start_line, start_col, end_line, end_col, symbol,
-                 kind, language, container, signature, part, text, embed_hash, has_vector)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                 kind, language, container, signature, part, unit_start_line, unit_end_line,
+                 text, embed_hash, has_vector)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 file_id,
                 chunk.start_line,
@@ -374,6 +375,8 @@ class Store:
                 chunk.container,
                 chunk.signature,
                 chunk.part,
+                chunk.unit_start_line,
+                chunk.unit_end_line,
                 chunk.text,
                 embed_hash,
                 int(has_vector),
@@ -389,9 +392,17 @@ class Store:
     def move_chunk(self, conn: sqlite3.Connection, chunk_id: int, chunk: Chunk) -> None:
         """An unchanged chunk whose position moved (lines added above it)."""
         conn.execute(
-            """UPDATE chunks SET start_line = ?, start_col = ?, end_line = ?, end_col = ?
-               WHERE id = ?""",
-            (chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col, chunk_id),
+            """UPDATE chunks SET start_line = ?, start_col = ?, end_line = ?, end_col = ?,
+                 unit_start_line = ?, unit_end_line = ? WHERE id = ?""",
+            (
+                chunk.start_line,
+                chunk.start_col,
+                chunk.end_line,
+                chunk.end_col,
+                chunk.unit_start_line,
+                chunk.unit_end_line,
+                chunk_id,
+            ),
         )
 
     def delete_chunks(self, conn: sqlite3.Connection, chunk_ids: Sequence[int]) -> None:
@@ -400,7 +411,7 @@ class Store:
 
     _CHUNK_COLUMNS = """c.id, f.path, c.language, c.kind, c.symbol, c.start_line, c.start_col,
         c.end_line, c.end_col, c.text, c.signature, c.container, c.part, c.embed_hash,
-        c.has_vector"""
+        c.has_vector, c.unit_start_line, c.unit_end_line"""
 
     @staticmethod
     def _stored(row: Sequence) -> StoredChunk:
@@ -417,6 +428,8 @@ class Store:
             signature=row[10],
             container=row[11],
             part=row[12],
+            unit_start_line=row[15],
+            unit_end_line=row[16],
         )
         return StoredChunk(
             id=row[0], path=row[1], chunk=chunk, embed_hash=row[13], has_vector=bool(row[14])

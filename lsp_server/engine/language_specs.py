@@ -1,0 +1,234 @@
+"""What the chunker knows about each language, as data: one table entry per language.
+
+The algorithm that reads these tables is in ``chunker.py``. Node type names are those of the
+tree-sitter grammar wheels listed in ``languages.GRAMMAR_MODULES``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+
+# Doc comments that may stand apart from the definition they document, by up to
+# DOC_COMMENT_GAP blank lines (express writes one, Babel's output two): `/**` JSDoc, Javadoc,
+# TSDoc, PHPDoc, Doxygen; `///` Rust, C#, Doxygen; `/*!`, `//!` Doxygen. Rust's `//!` is left
+# out: it documents the enclosing module, not the item below it. Go, Python and Ruby have no
+# such comments: theirs touch the definition (a plain comment block may stand one line apart).
+DOC_COMMENT_GAP = 2
+_SLASH_STAR_DOC = ("/**",)
+_TRIPLE_SLASH_DOC = ("///",)
+_DOXYGEN_DOC = ("/**", "/*!", "///", "//!")
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    """How definitions are found and where their chunks start and end, for one grammar."""
+
+    query: str  # tree-sitter query; every `@def` capture is a definition
+    classes: frozenset[str]  # captured node types that are class-like (the rest are functions)
+    wrappers: frozenset[str] = frozenset()  # parent node types that belong to the definition
+    leading: frozenset[str] = COMMENTS  # preceding sibling types that belong to it
+    doc_comments: tuple[str, ...] = ()  # doc comment prefixes (see DOC_COMMENT_GAP)
+    module_comments: tuple[str, ...] = ()  # comments about the module around them, never below
+    line_comments: tuple[str, ...] = ("//",)  # how a comment line starts
+    block_comment: tuple[str, str] = ("/*", "*/")  # ("", "") where the language has none
+    bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
+    fragment_function: str = ""  # grammar for re-parsing a fragment, when the file's won't do
+
+    @property
+    def comment_openers(self) -> tuple[str, ...]:
+        return tuple(p for p in (*self.line_comments, self.block_comment[0]) if p)
+
+
+_JS_QUERY = """
+[(function_declaration) (generator_function_declaration) (class_declaration)
+ (method_definition)] @def
+(variable_declarator value: [(arrow_function) (function_expression) (generator_function)]) @def
+(assignment_expression
+  left: [(identifier) (member_expression)]
+  right: [(arrow_function) (function_expression) (generator_function)]) @def
+(pair value: [(arrow_function) (function_expression) (generator_function)]) @def
+(export_statement value: [(arrow_function) (function_expression) (class)] @def)
+(expression_statement (function_expression name: (_)) @def)
+(expression_statement
+  (call_expression
+    arguments: (arguments . (_) . (string) .
+                          [(arrow_function) (function_expression) (object)] .)) @def)
+"""
+
+_TS_QUERY = (
+    _JS_QUERY
+    + """
+[(interface_declaration) (enum_declaration) (abstract_class_declaration)] @def
+(type_alias_declaration value: (object_type)) @def
+(public_field_definition value: [(arrow_function) (function_expression)]) @def
+"""
+)
+
+_JS_CLASSES = frozenset({"class_declaration", "class"})
+_TS_CLASSES = _JS_CLASSES | {
+    "interface_declaration",
+    "enum_declaration",
+    "abstract_class_declaration",
+    "type_alias_declaration",
+}
+# `a.b = c.d = function () {}` and `var x = module.exports = function () {}` are one definition:
+# the chained assignments and the statement around them belong to it.
+_JS_WRAPPERS = frozenset(
+    {
+        "export_statement",
+        "lexical_declaration",
+        "variable_declaration",
+        "variable_declarator",
+        "assignment_expression",
+        "expression_statement",
+    }
+)
+
+SPECS: dict[str, LanguageSpec] = {
+    "python": LanguageSpec(
+        query="[(function_definition) (class_definition)] @def",
+        classes=frozenset({"class_definition"}),
+        wrappers=frozenset({"decorated_definition"}),
+        line_comments=("#",),
+        block_comment=("", ""),
+    ),
+    "javascript": LanguageSpec(
+        query=_JS_QUERY + "(field_definition value: [(arrow_function) (function_expression)]) @def",
+        classes=_JS_CLASSES,
+        wrappers=_JS_WRAPPERS,
+        leading=COMMENTS | {"decorator"},
+        doc_comments=_SLASH_STAR_DOC,
+    ),
+    "typescript": LanguageSpec(
+        query=_TS_QUERY,
+        classes=_TS_CLASSES,
+        wrappers=_JS_WRAPPERS | {"ambient_declaration"},
+        leading=COMMENTS | {"decorator"},
+        doc_comments=_SLASH_STAR_DOC,
+    ),
+    "go": LanguageSpec(
+        query="[(function_declaration) (method_declaration) (type_spec) (type_alias)] @def",
+        classes=frozenset({"type_spec", "type_alias"}),
+        wrappers=frozenset({"type_declaration"}),
+    ),
+    "rust": LanguageSpec(
+        query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
+                  (impl_item)] @def""",
+        classes=frozenset({"struct_item", "enum_item", "union_item", "trait_item", "impl_item"}),
+        leading=COMMENTS | {"attribute_item"},
+        doc_comments=("///", "/**"),
+        module_comments=("//!", "/*!"),
+    ),
+    "java": LanguageSpec(
+        query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)
+                  (class_declaration) (interface_declaration) (enum_declaration)
+                  (record_declaration) (annotation_type_declaration)] @def""",
+        classes=frozenset(
+            {
+                "class_declaration",
+                "interface_declaration",
+                "enum_declaration",
+                "record_declaration",
+                "annotation_type_declaration",
+            }
+        ),
+        doc_comments=_SLASH_STAR_DOC,
+    ),
+    "c": LanguageSpec(
+        query="""(function_definition) @def
+                 [(struct_specifier body: (_)) (union_specifier body: (_))
+                  (enum_specifier body: (_))] @def""",
+        classes=frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
+        wrappers=frozenset({"type_definition"}),
+        doc_comments=_DOXYGEN_DOC,
+    ),
+    "cpp": LanguageSpec(
+        query="""(function_definition) @def
+                 [(struct_specifier body: (_)) (union_specifier body: (_))
+                  (enum_specifier body: (_)) (class_specifier body: (_))] @def""",
+        classes=frozenset(
+            {"struct_specifier", "union_specifier", "enum_specifier", "class_specifier"}
+        ),
+        wrappers=frozenset({"type_definition", "template_declaration"}),
+        doc_comments=_DOXYGEN_DOC,
+    ),
+    "csharp": LanguageSpec(
+        query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
+                  (operator_declaration) (conversion_operator_declaration)
+                  (class_declaration) (struct_declaration) (interface_declaration)
+                  (enum_declaration) (record_declaration) (local_function_statement)] @def""",
+        classes=frozenset(
+            {
+                "class_declaration",
+                "struct_declaration",
+                "interface_declaration",
+                "enum_declaration",
+                "record_declaration",
+            }
+        ),
+        doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
+    ),
+    "ruby": LanguageSpec(
+        query="[(method) (singleton_method) (class) (module)] @def",
+        classes=frozenset({"class", "module"}),
+        line_comments=("#",),
+        block_comment=("=begin", "=end"),
+        bodyless_ok=True,  # `def name; end` is still a definition
+    ),
+    "php": LanguageSpec(
+        query="""[(function_definition) (method_declaration) (class_declaration)
+                  (interface_declaration) (trait_declaration) (enum_declaration)] @def""",
+        classes=frozenset(
+            {"class_declaration", "interface_declaration", "trait_declaration", "enum_declaration"}
+        ),
+        doc_comments=_SLASH_STAR_DOC,
+        line_comments=("//", "#"),
+        fragment_function="language_php_only",  # a fragment of a file has no `<?php` tag
+    ),
+}
+SPECS["tsx"] = SPECS["typescript"]
+
+# ---------------------------------------------------------------------------------------------
+# Rules shared by several languages
+# ---------------------------------------------------------------------------------------------
+
+# Wrappers that may hold several definitions; they belong to one only when it is alone there.
+SHARED_WRAPPERS = frozenset({"lexical_declaration", "variable_declaration", "type_declaration"})
+# Children of a definition that come before its header and are left out of the signature.
+SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
+# Anonymous definitions named "default" when they are a module's default export.
+DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})
+
+# A comment that holds one of these is a licence header when it opens the file (after
+# FILE_PREAMBLE at most): it is never taken as the documentation of the definition below it.
+FILE_PREAMBLE = re.compile(r"(?:\s|#![^\n]*|<\?php\b)*")
+LICENCE_PHRASE = re.compile(
+    r"copyright|\(c\)|licen[cs]e[ds]?\b|spdx-license|all rights reserved|permission is hereby",
+    re.IGNORECASE,
+)
+
+# ---------------------------------------------------------------------------------------------
+# JavaScript / TypeScript names
+# ---------------------------------------------------------------------------------------------
+
+# `module.exports.parse = function` and `exports.parse = function` define `parse`;
+# `module.exports = function name()` is named by the function itself.
+JS_EXPORT_OBJECTS = ("module.exports", "exports")
+# Calls that define a property with a function: `defineGetter(req, 'fresh', function () {})`,
+# `Object.defineProperty(obj, 'name', { get() {} })`; matched on the callee's last name.
+JS_DEFINE_CALLEE = re.compile(r"define\w*|__define[GS]etter__")
+# Nodes an object literal may be bound to, naming its methods (`const api = { run() {} }`).
+JS_OBJECT_MEMBERS = frozenset({"method_definition", "pair"})
+JS_FUNCTION_VALUES = frozenset(
+    {"arrow_function", "function_expression", "generator_function", "method_definition"}
+)
+
+# C++ in a `.h` file (detected as C): the C grammar would read it as a string of errors.
+CPP_HINT = re.compile(
+    r"^[ \t]*(?:namespace\s+\w+\s*\{|template\s*<|class\s+\w+|(?:public|private|protected)\s*:"
+    r"|#include\s*<\w+>\s*$)",
+    re.MULTILINE,
+)
