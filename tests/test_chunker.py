@@ -260,7 +260,7 @@ export default function () {
 def test_javascript_definitions() -> None:
     chunks = chunk(JAVASCRIPT, "javascript", "src/store.js")
     assert rows(chunks) == [
-        ("block", "", "", 0, 0),
+        ("imports", "", "", 0, 0),
         ("function", "read", "", 2, 5),
         ("function", "double", "", 7, 7),
         ("block", "", "", 8, 8),
@@ -362,7 +362,7 @@ def test_tsx_component() -> None:
     )
     chunks = chunk(text, "tsx", "App.tsx")
     assert rows(chunks) == [
-        ("block", "", "", 0, 0),
+        ("imports", "", "", 0, 0),
         ("function", "Button", "", 2, 4),
         ("function", "App", "", 6, 9),
     ]
@@ -409,7 +409,7 @@ func New(addr string) *Server {
 def test_go_definitions() -> None:
     chunks = chunk(GO, "go", "server.go")
     assert rows(chunks) == [
-        ("block", "", "", 0, 2),
+        ("imports", "", "", 0, 2),
         ("class", "Server", "", 4, 7),
         ("block", "", "", 9, 9),
         ("class", "ID", "", 10, 10),
@@ -463,7 +463,7 @@ enum Kind { A, B }
 def test_rust_definitions() -> None:
     chunks = chunk(RUST, "rust", "src/lib.rs")
     assert rows(chunks) == [
-        ("block", "", "", 0, 0),
+        ("imports", "", "", 0, 0),
         ("class", "Point", "", 2, 6),
         ("class", "Point", "", 8, 9),
         ("method", "Point.fmt", "Point", 11, 13),
@@ -521,7 +521,7 @@ interface Named {
 def test_java_definitions() -> None:
     chunks = chunk(JAVA, "java", "UserService.java")
     assert rows(chunks) == [
-        ("block", "", "", 0, 2),
+        ("imports", "", "", 0, 2),
         ("class", "UserService", "", 4, 7),
         ("method", "UserService.UserService", "UserService", 9, 12),
         ("method", "UserService.findAll", "UserService", 14, 17),
@@ -566,7 +566,7 @@ static Point *make_point(int x) {
 def test_c_definitions() -> None:
     chunks = chunk(C_SOURCE, "c", "point.c")
     assert rows(chunks) == [
-        ("block", "", "", 0, 0),
+        ("imports", "", "", 0, 0),
         ("class", "Point", "", 2, 4),
         ("class", "node", "", 6, 8),
         ("class", "color", "", 10, 10),
@@ -643,7 +643,7 @@ public record Point(int X, int Y);
 def test_csharp_definitions() -> None:
     chunks = chunk(CSHARP, "csharp", "User.cs")
     assert rows(chunks) == [
-        ("block", "", "", 0, 2),
+        ("imports", "", "", 0, 2),
         ("class", "User", "", 4, 8),
         ("method", "User.User", "User", 10, 10),
         ("method", "User.Greet", "User", 12, 12),
@@ -681,7 +681,7 @@ end
 def test_ruby_definitions() -> None:
     chunks = chunk(RUBY, "ruby", "lib/billing.rb")
     assert rows(chunks) == [
-        ("block", "", "", 0, 0),
+        ("imports", "", "", 0, 0),
         ("class", "Billing", "", 2, 3),
         ("class", "Billing.Invoice", "Billing", 4, 5),
         ("method", "Billing.Invoice.total", "Billing.Invoice", 7, 9),
@@ -719,7 +719,7 @@ function helper(string $s): string { return trim($s); }
 def test_php_definitions() -> None:
     chunks = chunk(PHP, "php", "src/UserController.php")
     assert rows(chunks) == [
-        ("block", "", "", 0, 1),
+        ("imports", "", "", 0, 1),
         ("class", "UserController", "", 3, 7),
         ("method", "UserController.index", "UserController", 9, 12),
         ("block", "", "UserController", 14, 15),
@@ -743,7 +743,7 @@ def long_function(lines: int) -> str:
 def test_long_definition_is_split_into_overlapping_parts() -> None:
     text = long_function(120)  # body lines of ~48 chars: 5,739 chars in all
     chunks = chunk(text, "python", max_chars=1000, overlap_lines=3)
-    assert rows(chunks)[0] == ("block", "", "", 0, 0)
+    assert rows(chunks)[0] == ("imports", "", "", 0, 0)
     parts = chunks[1:]
     assert [(p.part, p.start_line, p.end_line) for p in parts] == [
         (1, 3, 23),
@@ -1000,7 +1000,7 @@ def test_licence_header_after_a_preamble(
 def test_licence_header_before_code_stays_in_its_block() -> None:
     text = "/*\n * Copyright 2020 Jane Doe. Licensed under MIT.\n */\npackage a;\n\nclass A {}\n"
     chunks = chunk(text, "java")
-    assert rows(chunks) == [("block", "", "", 0, 3), ("class", "A", "", 5, 5)]
+    assert rows(chunks) == [("imports", "", "", 0, 3), ("class", "A", "", 5, 5)]
 
 
 def test_a_licence_like_doc_comment_further_down_is_documentation() -> None:
@@ -1101,7 +1101,7 @@ module.exports = function () {};
 def test_express_style_definitions() -> None:
     chunks = chunk(EXPRESS_STYLE, "javascript", "lib/request.js")
     assert [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks] == [
-        ("block", "", 0, 13),
+        ("imports", "", 0, 13),
         ("function", "req.get", 15, 26),
         ("function", "req.fresh", 28, 37),
         ("function", "proto", 39, 41),
@@ -1367,7 +1367,7 @@ def test_python_syntax_error_keeps_valid_definitions() -> None:
         "def good_two():\n    return 3\n"
     )
     assert rows(chunk(text, "python")) == [
-        ("block", "", "", 0, 0),
+        ("imports", "", "", 0, 0),
         ("function", "good_one", "", 3, 4),
         ("block", "", "", 7, 8),
         ("class", "Keeper", "", 11, 11),
@@ -1417,7 +1417,7 @@ def test_javascript_syntax_error_keeps_valid_definitions() -> None:
             "go",
             "package b\n\nfunc one() {\n\tif x {\n}\n\nfunc two() int {\n\treturn 2\n}\n",
             [
-                ("block", "", "", 0, 0),
+                ("imports", "", "", 0, 0),
                 ("function", "one", "", 2, 4),
                 ("function", "two", "", 6, 8),
             ],
@@ -1459,7 +1459,7 @@ def test_cpp_in_a_c_header_is_parsed_as_cpp() -> None:
 def test_plain_c_header() -> None:
     text = "#include <stdio.h>\n\nstruct pair { int a; int b; };\nint sum(struct pair p);\n"
     assert rows(chunk(text, "c", "pair.h")) == [
-        ("block", "", "", 0, 0),
+        ("imports", "", "", 0, 0),
         ("class", "pair", "", 2, 2),
         ("block", "", "", 3, 3),
     ]
@@ -1481,7 +1481,7 @@ def test_crlf_ranges() -> None:
     text = "import os\r\n\r\ndef f():\r\n    return 1\r\n\r\nclass A:\r\n    x = 1\r\n"
     chunks = chunk(text, "python")
     assert [(c.kind, c.start_line, c.start_col, c.end_line, c.end_col) for c in chunks] == [
-        ("block", 0, 0, 0, 9),
+        ("imports", 0, 0, 0, 9),
         ("function", 2, 0, 3, 12),
         ("class", 5, 0, 6, 9),
     ]
@@ -1646,3 +1646,28 @@ def test_random_input_keeps_invariants(
     text = newline.join(lines)
     chunks = chunk_text("r", text, language, max_chars=max_chars, window_lines=5)
     check_invariants(text, chunks, max_chars)
+
+
+@pytest.mark.parametrize(
+    ("language", "path", "text", "kind"),
+    [
+        ("python", "a.py", '"""Doc."""\n\nimport os\nfrom x import (\n    a,\n)\n', "imports"),
+        ("python", "a.py", "import os\n\nDEBUG = os.environ.get('DEBUG')\n", "block"),
+        ("javascript", "a.js", "'use strict';\nvar a = require('a');\nvar b = require('b')('x');\n",
+         "imports"),
+        ("javascript", "a.js", "var a = require('a');\nvar app = a();\n", "block"),
+        ("typescript", "a.ts", "import {\n  A,\n  B,\n} from './x';\nexport * from './y';\n",
+         "imports"),
+        ("go", "a.go", 'package a\n\nimport (\n\t"fmt"\n\t"os"\n)\n', "imports"),
+        ("rust", "a.rs", "use std::io;\nuse crate::{\n    a,\n};\nmod parser;\n", "imports"),
+        ("java", "A.java", "package a.b;\n\nimport java.util.List;\n", "imports"),
+        ("c", "a.c", "#include <stdio.h>\n#include \"a.h\"\n", "imports"),
+        ("c", "a.c", "#include <stdio.h>\nstatic int counter = 0;\n", "block"),
+        ("csharp", "A.cs", "using System;\nusing System.Linq;\nnamespace A.B;\n", "imports"),
+        ("ruby", "a.rb", "require 'json'\nrequire_relative 'b'\n", "imports"),
+        ("php", "a.php", "<?php\nnamespace App;\nuse Foo\\Bar;\n", "imports"),
+    ],
+)
+def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
+    chunks = chunk_text(path, text, language)
+    assert [c.kind for c in chunks] == [kind]

@@ -848,10 +848,35 @@ def _blocks(
         return []
     segs = lines.segments(start, end, opts.max_chars)
     return [
-        _make(lines, opts, s, e, "block", "", "", classes.of(s, e), 0)
+        _make(lines, opts, s, e, _block_kind(lines.text[s:e], spec), "", "", classes.of(s, e), 0)
         for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, 0)
         if not _banner_or_licence(lines.text, s, e, spec)
     ]
+
+
+_DOCSTRING_HEAD = re.compile(r'\s*[rRbBuU]?("""|\'\'\')(?:.|\n)*?\1', re.MULTILINE)
+
+
+def _block_kind(text: str, spec: LanguageSpec) -> str:
+    """`imports` for a block of imports, includes and module declarations alone (with the
+    module's docstring or comments), else `block`."""
+    if spec.import_line is None:
+        return "block"
+    head = _DOCSTRING_HEAD.match(text)
+    body = text[head.end() :] if head else text
+    depth, saw_import = 0, False
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(spec.comment_openers) or line.startswith("*"):
+            continue
+        if depth == 0:
+            if spec.import_line.match(line) is None:
+                return "block"
+            saw_import = True
+        # Inside `from x import (`, `import {` or `use a::{`: names until the brackets close.
+        opened = sum(line.count(c) for c in "({[") - sum(line.count(c) for c in ")}]")
+        depth = max(0, depth + opened)
+    return "imports" if saw_import else "block"
 
 
 _WORD = re.compile(r"[^\W\d_]{2,}")

@@ -36,6 +36,9 @@ class LanguageSpec:
     block_comment: tuple[str, str] = ("/*", "*/")  # ("", "") where the language has none
     bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
     fragment_function: str = ""  # grammar for re-parsing a fragment, when the file's won't do
+    # A line that imports, includes or declares the module: a block of nothing else is an
+    # `imports` chunk (found by name, never an answer to "find similar code").
+    import_line: re.Pattern[str] | None = None
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -87,11 +90,25 @@ _JS_WRAPPERS = frozenset(
     }
 )
 
+def _import_lines(*starts: str) -> re.Pattern[str]:
+    return re.compile(r"\s*(?:" + "|".join(starts) + r")")
+
+
+_JS_IMPORTS = _import_lines(
+    r"import\b",
+    r"export\s+(?:\*|\{[^}]*\})\s+from\b",
+    r"(?:const|let|var)\s+[\w{}\s,:]+=\s*require\(",
+    r"require\(",
+    r"['\"]use strict['\"]",
+)
+_C_IMPORTS = _import_lines(r"#\s*include\b", r"#\s*pragma\s+once\b", r"using\s+namespace\b")
+
 SPECS: dict[str, LanguageSpec] = {
     "python": LanguageSpec(
         query="[(function_definition) (class_definition)] @def",
         classes=frozenset({"class_definition"}),
         wrappers=frozenset({"decorated_definition"}),
+        import_line=_import_lines(r"import\b", r"from\s+[\w.]+\s+import\b", r"__all__\s*="),
         line_comments=("#",),
         block_comment=("", ""),
     ),
@@ -101,6 +118,7 @@ SPECS: dict[str, LanguageSpec] = {
         wrappers=_JS_WRAPPERS,
         leading=COMMENTS | {"decorator"},
         doc_comments=_SLASH_STAR_DOC,
+        import_line=_JS_IMPORTS,
     ),
     "typescript": LanguageSpec(
         query=_TS_QUERY,
@@ -108,11 +126,13 @@ SPECS: dict[str, LanguageSpec] = {
         wrappers=_JS_WRAPPERS | {"ambient_declaration"},
         leading=COMMENTS | {"decorator"},
         doc_comments=_SLASH_STAR_DOC,
+        import_line=_JS_IMPORTS,
     ),
     "go": LanguageSpec(
         query="[(function_declaration) (method_declaration) (type_spec) (type_alias)] @def",
         classes=frozenset({"type_spec", "type_alias"}),
         wrappers=frozenset({"type_declaration"}),
+        import_line=_import_lines(r"package\b", r"import\b"),
     ),
     "rust": LanguageSpec(
         query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
@@ -121,6 +141,9 @@ SPECS: dict[str, LanguageSpec] = {
         leading=COMMENTS | {"attribute_item"},
         doc_comments=("///", "/**"),
         module_comments=("//!", "/*!"),
+        import_line=_import_lines(
+            r"(?:pub(?:\([\w:]+\))?\s+)?use\b", r"extern\s+crate\b", r"(?:pub\s+)?mod\s+\w+\s*;"
+        ),
     ),
     "java": LanguageSpec(
         query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)
@@ -136,6 +159,7 @@ SPECS: dict[str, LanguageSpec] = {
             }
         ),
         doc_comments=_SLASH_STAR_DOC,
+        import_line=_import_lines(r"package\b", r"import\b"),
     ),
     "c": LanguageSpec(
         query="""(function_definition) @def
@@ -144,6 +168,7 @@ SPECS: dict[str, LanguageSpec] = {
         classes=frozenset({"struct_specifier", "union_specifier", "enum_specifier"}),
         wrappers=frozenset({"type_definition"}),
         doc_comments=_DOXYGEN_DOC,
+        import_line=_C_IMPORTS,
     ),
     "cpp": LanguageSpec(
         query="""(function_definition) @def
@@ -154,6 +179,7 @@ SPECS: dict[str, LanguageSpec] = {
         ),
         wrappers=frozenset({"type_definition", "template_declaration"}),
         doc_comments=_DOXYGEN_DOC,
+        import_line=_C_IMPORTS,
     ),
     "csharp": LanguageSpec(
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
@@ -170,6 +196,7 @@ SPECS: dict[str, LanguageSpec] = {
             }
         ),
         doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
+        import_line=_import_lines(r"using\b", r"namespace\s+[\w.]+\s*;"),
     ),
     "ruby": LanguageSpec(
         query="[(method) (singleton_method) (class) (module)] @def",
@@ -177,6 +204,7 @@ SPECS: dict[str, LanguageSpec] = {
         line_comments=("#",),
         block_comment=("=begin", "=end"),
         bodyless_ok=True,  # `def name; end` is still a definition
+        import_line=_import_lines(r"require(?:_relative)?\b", r"load\b"),
     ),
     "php": LanguageSpec(
         query="""[(function_definition) (method_declaration) (class_declaration)
@@ -187,6 +215,9 @@ SPECS: dict[str, LanguageSpec] = {
         doc_comments=_SLASH_STAR_DOC,
         line_comments=("//", "#"),
         fragment_function="language_php_only",  # a fragment of a file has no `<?php` tag
+        import_line=_import_lines(
+            r"<\?php\b", r"use\b", r"namespace\b", r"(?:require|include)(?:_once)?\b", r"declare\("
+        ),
     ),
 }
 SPECS["tsx"] = SPECS["typescript"]
