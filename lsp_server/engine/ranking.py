@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
-
-import pathspec
+from functools import lru_cache
 
 from .chunks import Chunk
+from .languages import file_role
+from .validation import compile_globs, globs
+from .validation import languages as languages_of
 
 
 def reciprocal_rank_fusion(
-    rankings: Sequence[tuple[Sequence[int], float]], k: int
-) -> list[tuple[int, float]]:
+    rankings: Sequence[tuple[Sequence[Hashable], float]], k: int
+) -> list[tuple[Hashable, float]]:
     """Fuses ranked id lists, each with a weight, into one ranking scored in [0, 1].
 
     RRF ignores the raw scores (BM25 and cosine are not comparable) and rewards ids that
     rank high in several lists. Scores are divided by the best possible sum so that 1.0
     means "first in every list".
     """
-    fused: dict[int, float] = {}
+    fused: dict[Hashable, float] = {}
     for ids, weight in rankings:
         for rank, chunk_id in enumerate(ids):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank + 1)
@@ -37,16 +40,9 @@ class GlobFilter:
         exclude: Sequence[str] = (),
         languages: Sequence[str] = (),
     ) -> None:
-        self._include = self._compile(include) if include else None
-        self._exclude = self._compile(exclude) if exclude else None
-        self._languages = {lang.lower() for lang in languages}
-
-    @staticmethod
-    def _compile(globs: Sequence[str]) -> pathspec.PathSpec:
-        try:
-            return pathspec.GitIgnoreSpec.from_lines(list(globs))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"bad glob in {list(globs)!r}: {exc}") from exc
+        self._include = compile_globs(globs(include, "include")) if include else None
+        self._exclude = compile_globs(globs(exclude, "exclude")) if exclude else None
+        self._languages = set(languages_of(languages))
 
     @property
     def active(self) -> bool:
@@ -66,6 +62,7 @@ class Hit:
     chunk: Chunk
     score: float
     duplicate: bool = False
+    match_lines: tuple[int, int] | None = None  # the lines that matched (a split definition)
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:
@@ -94,3 +91,51 @@ def _union(a: Chunk, b: Chunk) -> Chunk:
     first = a if (a.start_line, a.start_col) <= (b.start_line, b.start_col) else b
     end = max((a.end_line, a.end_col), (b.end_line, b.end_col))
     return replace(first, end_line=end[0], end_col=end[1])
+
+
+# -- intent priors ----------------------------------------------------------------------------
+
+# Words by which a question asks for what the priors would otherwise rank down.
+_ROLE_WORDS: dict[str, re.Pattern[str]] = {
+    "test": re.compile(r"\b(?:tests?|testing|specs?|unit ?tests?|fixtures?|mocks?)\b", re.I),
+    "docs": re.compile(r"\b(?:docs?|documentation|readme|guides?|tutorials?|manual)\b", re.I),
+    "changelog": re.compile(r"\b(?:changelog|release notes?|history|changes in|news)\b", re.I),
+    "license": re.compile(r"\b(?:licen[cs]e[sd]?|copyright)\b", re.I),
+    "example": re.compile(r"\b(?:examples?|samples?|demos?)\b", re.I),
+    "config": re.compile(r"\b(?:config(?:uration)?|settings|yaml|toml|json)\b", re.I),
+}
+# What code and selection queries never get back: prose, and blocks of imports.
+_PROSE_ROLES = frozenset({"docs", "changelog", "license"})
+_PROSE_LANGUAGES = frozenset({"markdown", "text"})
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What a query wants, as far as ranking by file role goes."""
+
+    code: bool  # code, a selection, a stack trace: answers must be code
+    asked_roles: frozenset[str] = frozenset()  # roles the query names ("test for ...")
+    placed: bool = False  # the user said where to look (include globs): no role priors
+
+    @staticmethod
+    def of(query: str, code: bool, include: Sequence[str] = ()) -> Intent:
+        asked = frozenset(role for role, words in _ROLE_WORDS.items() if words.search(query))
+        return Intent(code, asked, bool(include))
+
+
+def role_weight(
+    path: str, chunk: Chunk, intent: Intent, weights: dict[str, float], code_only: bool
+) -> float | None:
+    """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
+    role = cached_file_role(path)
+    prose = role in _PROSE_ROLES or chunk.language in _PROSE_LANGUAGES
+    if intent.code and code_only and (prose or chunk.kind == "imports"):
+        return None
+    if intent.placed or role in intent.asked_roles:
+        return 1.0
+    return weights.get(role, 1.0)
+
+
+@lru_cache(maxsize=65536)
+def cached_file_role(path: str) -> str:
+    return file_role(path)

@@ -26,6 +26,8 @@ class SearchResult:
     language: str
     preview: str
     duplicate: bool = False  # similar(): the same code, modulo white space
+    # For a split definition, the lines (0-based, inclusive) of the part that matched best.
+    match_lines: tuple[int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -43,6 +45,8 @@ class SearchResult:
         }
         if self.duplicate:
             data["duplicate"] = True
+        if self.match_lines is not None and self.match_lines != (self.start_line, self.end_line):
+            data["match"] = {"startLine": self.match_lines[0], "endLine": self.match_lines[1]}
         return data
 
 

@@ -21,12 +21,19 @@ from .frames import Frame, parse_frames
 from .indexer import content_hash, embed_text
 from .languages import detect_language
 from .paths import PathError, workspace_relative
-from .ranking import GlobFilter, Hit, merge_overlapping, reciprocal_rank_fusion
+from .ranking import (
+    GlobFilter,
+    Hit,
+    Intent,
+    merge_overlapping,
+    reciprocal_rank_fusion,
+    role_weight,
+)
 from .results import SearchResponse, SearchResult, file_uri, preview_of
 from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
-from .store import Store
+from .store import Store, StoredChunk
 from .tokens import looks_like_code, query_terms
 
 _TEXT_AFTER_FRAMES = 0.9  # search_text(): score factor for results that no frame named
@@ -63,15 +70,19 @@ class Searcher:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         languages: Sequence[str] = (),
+        code: bool | None = None,
     ) -> SearchResponse:
-        """Natural-language or code query: dense and BM25 rankings fused."""
+        """Natural-language or code query: dense and BM25 rankings fused.
+
+        `code` says whether the query is code (a selection is); by default it is judged from
+        the text.
+        """
         filters = GlobFilter(include, exclude, languages)
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._query_vector(query), notices)
+        intent = Intent.of(query, looks_like_code(query) if code is None else code, include)
         hits = self._guarded(
-            lambda: self._rank(
-                query_terms(query), vector, filters, set(), limit, code=looks_like_code(query)
-            )
+            lambda: self._rank(query_terms(query), vector, filters, set(), limit, intent)
         )
         partial = self._partial(vector is not None)
         return SearchResponse([self._result(h) for h in hits], partial, notices=notices)
@@ -95,13 +106,14 @@ class Searcher:
         """
         rel = self._relative(path)
         text = source if source is not None else self._read_for_query(rel)
-        target = self._query_chunk(rel, text, (line, character), end)
+        target, parts = self._query_target(rel, text, (line, character), end)
         filters = GlobFilter(include, exclude, languages)
         own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
         notices: list[str] = []
-        vector = self._dense_or_none(lambda: self._chunk_vector(target), notices)
+        vector = self._dense_or_none(lambda: self._parts_vector(parts), notices)
+        intent = Intent.of("", True, include)
         hits = self._guarded(
-            lambda: self._rank(query_terms(target.text), vector, filters, own, limit, code=True)
+            lambda: self._rank(query_terms(target.text), vector, filters, own, limit, intent)
         )
         wanted = _normalized(target.text)
         for hit in hits:
@@ -121,7 +133,7 @@ class Searcher:
         """A selected snippet as the query; stack-trace frames in it are ranked first."""
         located = self._guarded(lambda: self._frame_hits(parse_frames(snippet)))
         response = self.search(
-            snippet, limit=limit, include=include, exclude=exclude, languages=languages
+            snippet, limit=limit, include=include, exclude=exclude, languages=languages, code=True
         )
         seen = {(r.path, r.start_line) for r in located}
         # Named locations are certain; similar text ranks below them, here and when the
@@ -153,28 +165,86 @@ class Searcher:
         filters: GlobFilter,
         exclude_ids: set[int],
         limit: int,
-        code: bool,
+        intent: Intent,
     ) -> list[Hit]:
-        pool = self.settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
-        lexical = [i for i, _ in self.store.lexical_search(terms, pool)]
-        dense: list[int] = []
+        """Fused dense and lexical rankings, one entry per definition, weighted by intent."""
+        settings = self.settings
+        pool = settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
+        lexical = [i for i, _ in self.store.lexical_search(terms, pool) if i not in exclude_ids]
+        cosines: dict[int, float] = {}
         vectors = self.storage.vectors
         if vector is not None and vectors is not None:
-            dense = [i for i, _ in vectors.query(vector, pool)]
-        lexical_weight = (
-            self.settings.lexical_weight if code else self.settings.prose_lexical_weight
-        )
+            cosines = {i: c for i, c in vectors.query(vector, pool) if i not in exclude_ids}
+        dense = list(cosines)
+        stored = self.store.chunks_by_id(list(dict.fromkeys(dense + lexical)))
+        dense = [i for i in dense if i in stored]
+        lexical = [i for i in lexical if i in stored]
+        keys = {i: _unit_key(stored[i], settings.unit_results) for i in stored}
+        if vector is not None and settings.unit_results and settings.part_pooling == "mean":
+            dense = self._pooled(dense, stored, cosines, vector)
+        dense_units, dense_best = _collapse(dense, keys)
+        lexical_units, lexical_best = _collapse(lexical, keys)
+        weight = settings.lexical_weight if intent.code else settings.prose_lexical_weight
         fused = reciprocal_rank_fusion(
-            [(dense, self.settings.dense_weight), (lexical, lexical_weight)], self.settings.rrf_k
+            [(dense_units, settings.dense_weight), (lexical_units, weight)], settings.rrf_k
         )
-        fused = [(i, s) for i, s in fused if i not in exclude_ids]
-        stored = self.store.chunks_by_id([i for i, _ in fused[:pool]])
-        hits = [
-            Hit(i, stored[i].chunk, s)
-            for i, s in fused
-            if i in stored and filters.accepts(stored[i].path, stored[i].chunk.language)
-        ]
-        return merge_overlapping(hits)[:limit]
+        role_weights = dict(settings.role_weights)
+        hits: list[Hit] = []
+        for key, score in fused:
+            best = dense_best.get(key, lexical_best.get(key))
+            item = stored[best]
+            if not filters.accepts(item.path, item.chunk.language):
+                continue
+            factor = 1.0
+            if settings.role_priors:
+                found = role_weight(
+                    item.path, item.chunk, intent, role_weights, settings.code_answers_code
+                )
+                if found is None:
+                    continue
+                factor = found
+            hits.append(Hit(best, item.chunk, score * factor))
+        hits.sort(key=lambda hit: -hit.score)
+        return [self._as_unit(hit) for hit in merge_overlapping(hits)[:limit]]
+
+    def _pooled(
+        self,
+        dense: list[int],
+        stored: dict[int, StoredChunk],
+        cosines: dict[int, float],
+        vector: np.ndarray,
+    ) -> list[int]:
+        """The dense ranking with each split definition scored by the mean of its parts'
+        vectors (Split-Encode-Aggregate pooling); whole definitions keep their own vector."""
+        model, dim = self.encoder.identity, len(vector)
+        scores: dict[int, float] = {}
+        for chunk_id in dense:
+            chunk = stored[chunk_id].chunk
+            if chunk.part == 0:
+                continue
+            parts = self.store.unit_parts(chunk.path, chunk.unit_start_line, chunk.unit_end_line)
+            matrices = [m for _, m in self.store.live_vectors(model, dim, [p[0] for p in parts])]
+            if matrices:
+                mean = np.concatenate(matrices).mean(axis=0)
+                scores[chunk_id] = float(mean @ vector / max(np.linalg.norm(mean), 1e-12))
+        return sorted(dense, key=lambda i: -scores.get(i, cosines[i]))
+
+    def _as_unit(self, hit: Hit) -> Hit:
+        """A part of a split definition stands for the whole definition (its best part's
+        lines are kept as the match)."""
+        chunk = hit.chunk
+        hit.match_lines = (chunk.start_line, chunk.end_line)
+        if chunk.part == 0 or not self.settings.unit_results:
+            return hit
+        parts = self.store.unit_parts(chunk.path, chunk.unit_start_line, chunk.unit_end_line)
+        if parts:
+            _, start_line, start_col, _, _ = parts[0]
+            end_line, end_col = max((p[3], p[4]) for p in parts)
+            hit.chunk = replace(
+                chunk, start_line=start_line, start_col=start_col, end_line=end_line,
+                end_col=end_col,
+            )
+        return hit
 
     def _dense_or_none(
         self, embed: Callable[[], np.ndarray], notices: list[str]
@@ -218,6 +288,37 @@ class Searcher:
             return read_source(self.root / rel, self.settings.max_file_size)
         except SourceError as exc:
             raise QueryError(f"cannot read {rel}: {exc}") from exc
+
+    def _query_target(
+        self, rel: str, text: str, start: tuple[int, int], end: tuple[int, int] | None
+    ) -> tuple[Chunk, list[Chunk]]:
+        """The code a find-similar query means, and the chunks its vector is pooled from.
+
+        A part of a split definition means the whole definition: its vector is the mean of
+        the parts' vectors (cached, so no model call), its text all of the parts'.
+        """
+        target = self._query_chunk(rel, text, start, end)
+        if target.part == 0 or not self.settings.unit_results:
+            return target, [target]
+        chunks = chunk_text(rel, text, target.language, max_chars=self.settings.chunk_chars)
+        unit = (target.unit_start_line, target.unit_end_line)
+        parts = [c for c in chunks if (c.unit_start_line, c.unit_end_line) == unit]
+        lines = split_lines(text)
+        whole = _slice_chunk(
+            rel, target.language, lines, (parts[0].start_line, parts[0].start_col),
+            (parts[-1].end_line, parts[-1].end_col),
+        )
+        whole = replace(
+            whole, kind=target.kind, symbol=target.symbol, container=target.container,
+            signature=target.signature,
+        )
+        return whole, parts
+
+    def _parts_vector(self, parts: list[Chunk]) -> np.ndarray:
+        if len(parts) == 1:
+            return self._chunk_vector(parts[0])
+        mean = np.mean([self._chunk_vector(part) for part in parts], axis=0)
+        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
 
     def _query_chunk(
         self, rel: str, text: str, start: tuple[int, int], end: tuple[int, int] | None
@@ -307,7 +408,25 @@ class Searcher:
             language=chunk.language,
             preview=preview_of(chunk),
             duplicate=hit.duplicate,
+            match_lines=hit.match_lines,
         )
+
+
+def _unit_key(item: StoredChunk, units: bool) -> object:
+    """What one result stands for: a whole definition (all its parts), else the chunk."""
+    chunk = item.chunk
+    if units and chunk.part:
+        return (item.path, chunk.unit_start_line, chunk.unit_end_line)
+    return item.id
+
+
+def _collapse(ids: list[int], keys: dict[int, object]) -> tuple[list, dict]:
+    """A ranking of chunks as a ranking of units (each at its best part's rank), and the
+    best part of each unit."""
+    best: dict[object, int] = {}
+    for chunk_id in ids:
+        best.setdefault(keys[chunk_id], chunk_id)
+    return list(best), best
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:

@@ -34,3 +34,22 @@ class EngineSettings:
     # or "torch" (sentence-transformers fp32, also the fallback). Measured in BENCHMARKS.md.
     backend: str = "onnx"
     max_seq_length: int = 256
+    # One result per definition: the parts of a split definition are ranked as one unit, by
+    # their best part ("best") or by the mean of their vectors ("mean", an ablation).
+    unit_results: bool = True
+    part_pooling: str = "best"
+    # Intent priors (ranking.py): a question in words ranks implementation code before tests,
+    # docs, changelogs and licences (unless it asks for them or names paths); code and
+    # selection queries answer with code only (no prose, no import blocks).
+    role_priors: bool = True
+    role_weights: tuple[tuple[str, float], ...] = (
+        ("test", 0.6),
+        ("example", 0.8),
+        ("docs", 0.5),
+        ("changelog", 0.3),
+        ("license", 0.2),
+        ("generated", 0.5),
+        ("vendored", 0.5),
+        ("config", 0.8),
+    )
+    code_answers_code: bool = True

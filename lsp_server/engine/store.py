@@ -454,6 +454,16 @@ class Store:
         )
         return [self._stored(row) for row in rows]
 
+    def unit_parts(self, path: str, unit_start: int, unit_end: int) -> list[tuple[int, ...]]:
+        """(id, start_line, start_col, end_line, end_col) of the parts of one definition."""
+        return self._reader().execute(
+            """SELECT c.id, c.start_line, c.start_col, c.end_line, c.end_col
+               FROM chunks c JOIN files f ON f.id = c.file_id
+               WHERE f.path = ? AND c.unit_start_line = ? AND c.unit_end_line = ?
+               ORDER BY c.start_line, c.start_col""",
+            (path, unit_start, unit_end),
+        ).fetchall()
+
     def pending_chunks(self, limit: int, path: str | None = None) -> list[tuple[int, str, str]]:
         """(id, embed_hash, path) of chunks without a vector: prioritised files, then newest."""
         where = "c.has_vector = 0" + (" AND f.path = ?" if path is not None else "")
