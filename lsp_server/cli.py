@@ -23,15 +23,13 @@ from .engine.embedder import ModelLoadError
 from .engine.errors import EngineError, NotIndexed
 from .engine.locations import (
     CACHE_ENV,
-    Manifest,
     cache_root,
     enclosing_index,
     ensure_private_dir,
-    index_dir_for,
 )
 from .engine.reports import Freshness, Progress
 from .engine.results import SearchResponse
-from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
+from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings, built_settings
 from .engine.storage import holder_text
 from .engine.validation import (
     InputError,
@@ -240,20 +238,8 @@ def _indexed_root(folder: Path) -> tuple[Path, str]:
     return root, "" if root == folder else folder.relative_to(root).as_posix()
 
 
-def _reader_settings(
-    root: Path, model: str | None = None, backend: str | None = None
-) -> EngineSettings:
-    """The encoder the index was built with, unless the user asked for another one."""
-    manifest = Manifest.read(index_dir_for(root))
-    built = manifest.encoder_settings if manifest is not None else {}
-    return EngineSettings(
-        model=model or built.get("model") or None,
-        backend=backend or built.get("backend") or EngineSettings().backend,
-    )
-
-
 def _open_reader(root: Path, args: argparse.Namespace) -> WorkspaceIndex:
-    settings = _reader_settings(root, args.model, args.backend)
+    settings = built_settings(root, args.model, args.backend)
     return WorkspaceIndex(root, settings, mode="read", refresh=True)
 
 
@@ -383,7 +369,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
     root, _ = _indexed_root(folder)
-    with WorkspaceIndex(root, _reader_settings(root), mode="read") as index:
+    with WorkspaceIndex(root, built_settings(root), mode="read") as index:
         status = index.status()
         freshness = index.changes()
         reason = index.pending_reason()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 PREVIEW_CHARS = 160
+EXCERPT_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class SearchResult:
     language: str
     preview: str
     duplicate: bool = False  # similar(): the same code, modulo white space
+    # The definition's first lines, from the preview's line on (not in to_json(): the
+    # editors show the preview; agents get these through the MCP server).
+    excerpt: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -62,11 +66,41 @@ class SearchResponse:
 
 def preview_of(text: str) -> str:
     """The first line that says something (skips blank lines and lone decorators' noise)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = excerpt_of(text, 1)
+    return _clip(lines[0].strip()) if lines else ""
+
+
+def excerpt_of(text: str, count: int = EXCERPT_LINES, start_col: int = 0) -> tuple[str, ...]:
+    """Up to `count` non-blank lines from the first one that says something (the signature,
+    past decorators and comments), dedented by that line's indentation.
+
+    `start_col` is the column the text starts at in its file (a method's text starts at its
+    `def`): the first line is indented by that much, like the lines after it.
+    """
+    lines = [
+        (" " * start_col if number == 0 else "") + line.rstrip()
+        for number, line in enumerate(text.splitlines())
+        if line.strip()
+    ]
     if not lines:
-        return ""
-    first = next((line for line in lines if not line.startswith(("@", "#[", "//", "#"))), lines[0])
-    return first if len(first) <= PREVIEW_CHARS else first[: PREVIEW_CHARS - 1] + "…"
+        return ()
+    first = next((i for i, line in enumerate(lines) if not _is_noise(line)), 0)
+    picked = lines[first : first + count]
+    indent = len(picked[0]) - len(picked[0].lstrip())
+    return tuple(_clip(_dedent(line, indent)) for line in picked)
+
+
+def _dedent(line: str, indent: int) -> str:
+    """A line indented less than the first (the rest of a split chunk) is only stripped."""
+    return line[indent:] if not line[:indent].strip() else line.strip()
+
+
+def _is_noise(line: str) -> bool:
+    return line.lstrip().startswith(("@", "#[", "//", "#"))
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
 
 
 def file_uri(root: Path, relative: str) -> str:

@@ -22,7 +22,7 @@ from .indexer import content_hash, embed_text
 from .languages import detect_language
 from .paths import PathError, workspace_relative
 from .ranking import GlobFilter, Hit, merge_overlapping, reciprocal_rank_fusion
-from .results import SearchResponse, SearchResult, file_uri, preview_of
+from .results import SearchResponse, SearchResult, excerpt_of, file_uri, preview_of
 from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
@@ -292,6 +292,7 @@ class Searcher:
             language=chunk.language,
             preview=preview_of(chunk.text),
             duplicate=hit.duplicate,
+            excerpt=excerpt_of(chunk.text, start_col=chunk.start_col),
         )
 
 
