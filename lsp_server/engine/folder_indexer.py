@@ -10,6 +10,7 @@ The engine serialises their writes; searches read concurrently (SQLite WAL, lock
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -90,9 +91,10 @@ class FolderIndexer:
         self._changed = threading.Event()
         self._resync = False
         self._cannot_own = False  # the model this index needs cannot load: stay read-only
-        # Embedding, catching up and refresh() take turns: two threads never embed the same
-        # pending chunks, nor add the same vectors (sync() and file updates need no turn: the
-        # engine serialises their writes and applying a change twice is harmless).
+        # Embedding, catching up, saving, taking over, reopening and refresh() take turns: two
+        # threads never embed the same pending chunks nor add the same vectors, and nothing
+        # reads a database being reopened. sync() and file updates need no turn: the engine
+        # serialises their writes, and applying a change twice is harmless.
         self._work = threading.RLock()
         self.scanned = threading.Event()  # set once the first sync() ended (or cannot run)
         self._threads = [
@@ -189,24 +191,27 @@ class FolderIndexer:
         background threads. A reader picks up the owner's work and waits briefly for the owner
         to apply changes (an editor's server sees them through its file watcher); what is
         still different is reported, not hidden. None when the index could not be compared
-        within `wait_s` (still opening, or the first scan still running): treat the answer
-        as stale.
+        within `wait_s` (still opening, or the first scan still running) or failed to: treat
+        the answer as stale.
         """
         if not self.ready.wait(wait_s) or not self.scanned.wait(wait_s):
             return None
-        index = self.index
-        if index is None:
-            return None
-        if index.read_only:
-            return self._reader_freshness(index)
         if not self._work.acquire(timeout=wait_s):
             return None
         try:
-            if index.read_only:  # lost the index while waiting (reopened): compare only
-                return index.changes()
+            index = self.index
+            if index is None:
+                return None
+            if index.read_only:
+                return self._reader_freshness(index)
             return index.refresh()
+        except sqlite3.DatabaseError as exc:
+            self.repair(f"the index database failed ({exc})")
+        except (EngineError, ModelLoadError, OSError) as exc:  # e.g. a full disk
+            log.warning("could not bring the index of %s up to date: %s", self.root, exc)
         finally:
             self._work.release()
+        return None
 
     def _reader_freshness(self, index: WorkspaceIndex) -> Freshness:
         deadline = time.monotonic() + _OWNER_CATCH_UP_S
@@ -258,8 +263,9 @@ class FolderIndexer:
         """Closes and opens the index again (a damaged database is set aside and rebuilt)."""
         assert self.index is not None
         self.ready.clear()
-        self.index.close()
-        self.index = self._open()
+        with self._work:  # not under a refresh() of the old index
+            self.index.close()
+            self.index = self._open()
         self._reopen.clear()
         if self.index is None:
             return False
@@ -285,7 +291,8 @@ class FolderIndexer:
         if self._cannot_own:
             return False
         try:
-            taken = self.index.try_take_over()
+            with self._work:  # reopens the database: not under a refresh()
+                taken = self.index.try_take_over()
         except (EngineError, ModelLoadError) as exc:
             self._cannot_own = True
             log.warning("cannot take over the index of %s: %s", self.root, exc)
