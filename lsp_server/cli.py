@@ -214,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
     )
 
+    mcp = sub.add_parser("mcp", help="run the MCP server for coding agents (stdio)")
+    mcp.add_argument(
+        "paths", nargs="*", metavar="PATH", help="folders to serve (default: the client's roots)"
+    )
+    _add_encoder_options(mcp, reading=True)
+    _add_index_options(mcp)
+    mcp.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
     # No option prefix: every argument, --help included, goes through to lsp_server.bench.
     bench = sub.add_parser("bench", help="quality and speed benchmarks", prefix_chars="\0")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)  # parsed by lsp_server.bench
@@ -419,6 +427,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return run_server(tcp=address, log_level=args.log_level)
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    roots = [_folder(path) for path in args.paths]
+    try:
+        from .mcp.server import run_mcp_server
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("lsp_server"):
+            raise
+        missing = (exc.name or "mcp").split(".")[0]
+        raise EngineError(
+            f"`nearcode mcp` needs the MCP SDK ({missing} is not installed): "
+            "pip install 'nearcode[mcp]'"
+        ) from exc
+    from .mcp.folders import FolderOptions
+
+    options = FolderOptions(
+        args.model or None,
+        args.backend or None,
+        globs(args.exclude, "--exclude"),
+        max_file_size(args.max_file_size),
+    )
+    _check_cache_writable()
+    return run_mcp_server(roots, options, args.log_level)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench.cli import main as bench_main
 
@@ -480,6 +512,7 @@ COMMANDS = {
     "status": cmd_status,
     "clean": cmd_clean,
     "serve": cmd_serve,
+    "mcp": cmd_mcp,
     "bench": cmd_bench,
 }
 
