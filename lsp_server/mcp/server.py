@@ -153,5 +153,7 @@ def run_mcp_server(roots: list[Path], options: FolderOptions, log_level: str = "
     except KeyboardInterrupt:
         pass
     finally:
+        log.info("the client closed the connection: stopping")
         folders.stop_all()
+        log.info("stopped")
     return 0
