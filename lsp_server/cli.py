@@ -23,15 +23,13 @@ from .engine.embedder import ModelLoadError
 from .engine.errors import EngineError, NotIndexed
 from .engine.locations import (
     CACHE_ENV,
-    Manifest,
     cache_root,
     enclosing_index,
     ensure_private_dir,
-    index_dir_for,
 )
 from .engine.reports import Freshness, Progress
 from .engine.results import SearchResponse
-from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
+from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings, built_settings
 from .engine.storage import holder_text
 from .engine.validation import (
     InputError,
@@ -217,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
     )
 
+    mcp = sub.add_parser("mcp", help="run the MCP server for coding agents (stdio)")
+    mcp.add_argument(
+        "paths", nargs="*", metavar="PATH", help="folders to serve (default: the client's roots)"
+    )
+    _add_encoder_options(mcp, reading=True)
+    _add_index_options(mcp)
+    mcp.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+
     # No option prefix: every argument, --help included, goes through to lsp_server.bench.
     bench = sub.add_parser("bench", help="quality and speed benchmarks", prefix_chars="\0")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)  # parsed by lsp_server.bench
@@ -241,20 +247,8 @@ def _indexed_root(folder: Path) -> tuple[Path, str]:
     return root, "" if root == folder else folder.relative_to(root).as_posix()
 
 
-def _reader_settings(
-    root: Path, model: str | None = None, backend: str | None = None
-) -> EngineSettings:
-    """The encoder the index was built with, unless the user asked for another one."""
-    manifest = Manifest.read(index_dir_for(root))
-    built = manifest.encoder_settings if manifest is not None else {}
-    return EngineSettings(
-        model=model or built.get("model") or None,
-        backend=backend or built.get("backend") or EngineSettings().backend,
-    )
-
-
 def _open_reader(root: Path, args: argparse.Namespace) -> WorkspaceIndex:
-    settings = _reader_settings(root, model_reference(args.model), args.backend)
+    settings = built_settings(root, model_reference(args.model), args.backend)
     return WorkspaceIndex(root, settings, mode="read", refresh=True)
 
 
@@ -384,7 +378,7 @@ def cmd_similar(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
     root, _ = _indexed_root(folder)
-    with WorkspaceIndex(root, _reader_settings(root), mode="read") as index:
+    with WorkspaceIndex(root, built_settings(root), mode="read") as index:
         status = index.status()
         freshness = index.changes()
         reason = index.pending_reason()
@@ -432,6 +426,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     address = tcp_address(args.tcp) if args.tcp else None
     return run_server(tcp=address, log_level=args.log_level)
+
+
+def cmd_mcp(args: argparse.Namespace) -> int:
+    roots = [_folder(path) for path in args.paths]
+    try:
+        from .mcp.server import run_mcp_server
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("lsp_server"):
+            raise
+        missing = (exc.name or "mcp").split(".")[0]
+        raise EngineError(
+            f"`nearcode mcp` needs the MCP SDK ({missing} is not installed): "
+            "pip install 'nearcode[mcp]'"
+        ) from exc
+    from .mcp.folders import FolderOptions
+
+    options = FolderOptions(
+        args.model or None,
+        args.backend or None,
+        globs(args.exclude, "--exclude"),
+        max_file_size(args.max_file_size),
+    )
+    _check_cache_writable()
+    return run_mcp_server(roots, options, args.log_level)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -495,6 +513,7 @@ COMMANDS = {
     "status": cmd_status,
     "clean": cmd_clean,
     "serve": cmd_serve,
+    "mcp": cmd_mcp,
     "bench": cmd_bench,
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates .venv (if needed) and installs nearcode into it: CPU torch first, then the project.
-# Usage: bash scripts/bootstrap.sh [EXTRAS]   e.g. "test" or "test,bench"
+# Usage: bash scripts/bootstrap.sh [EXTRAS]   e.g. "test" or "test,bench,mcp"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"

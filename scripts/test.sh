@@ -3,7 +3,7 @@
 # VS Code extension (unit tests, .vsix packaging, end-to-end in code-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh test,bench
+bash scripts/bootstrap.sh test,bench,mcp
 export OMP_WAIT_POLICY=PASSIVE
 mkdir -p test-output
 

@@ -2,7 +2,8 @@
 process boundaries), and a server entry point that uses it.
 
 `python tests/stub_encoder.py serve` runs the real nearcode server with this encoder in place
-of the model, for fault and load tests that need a full index in seconds. Set
+of the model, for fault and load tests that need a full index in seconds;
+`python tests/stub_encoder.py mcp [PATH ...]` does the same for the MCP server. Set
 NEARCODE_STUB_DELAY_MS to pace encoding (per text) like a real model.
 """
 
@@ -24,6 +25,7 @@ if str(ROOT) not in sys.path:  # run as a script: make lsp_server and tests impo
 from lsp_server.engine.tokens import code_tokens  # noqa: E402
 
 STUB_SERVER = [sys.executable, str(Path(__file__).resolve()), "serve"]
+STUB_MCP_SERVER = [sys.executable, str(Path(__file__).resolve()), "mcp"]
 
 
 class StubEncoder:
@@ -51,14 +53,31 @@ class StubEncoder:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def serve() -> int:
-    """The real server, every folder sharing one StubEncoder."""
-    from lsp_server.server import main
+def _use_stub_encoder() -> None:
+    """Every encoder the servers make (through the engine's factory) is one StubEncoder."""
+    from lsp_server.engine import embedder
 
     encoder = StubEncoder()
-    main.make_encoder = lambda settings: encoder  # type: ignore[assignment]
+    embedder.make_encoder = lambda settings: encoder  # type: ignore[assignment]
+
+
+def serve() -> int:
+    """The real language server, every folder sharing one StubEncoder."""
+    from lsp_server.server import main
+
+    _use_stub_encoder()
     return main.run_server()
+
+
+def serve_mcp(arguments: list[str]) -> int:
+    """The real MCP server (`nearcode mcp ARGS`), every folder sharing one StubEncoder."""
+    from lsp_server.cli import main
+
+    _use_stub_encoder()
+    return main(["mcp", *arguments])
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
     sys.exit(serve())
+if __name__ == "__main__" and sys.argv[1:2] == ["mcp"]:
+    sys.exit(serve_mcp(sys.argv[2:]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -212,6 +212,49 @@ def make_encoder(settings: EngineSettings) -> Encoder:
     return SentenceTransformerEncoder(
         settings.model, batch_size=settings.batch_size, max_seq_length=settings.max_seq_length
     )
+
+
+class EncoderPool:
+    """A server's encoders: one per identity, shared by its folders, each loaded in a
+    background thread (loading takes seconds; searches answer by words meanwhile)."""
+
+    def __init__(self, on_error: Callable[[ModelLoadError], None] = lambda exc: None) -> None:
+        self._encoders: dict[str, Encoder] = {}
+        self._loaded: dict[str, threading.Event] = {}
+        self._on_error = on_error
+        self._lock = threading.Lock()
+        self.error: str | None = None  # the last load failure, for status reports
+
+    def get(self, settings: EngineSettings) -> Encoder:
+        """The encoder for these settings, loading in the background (raises ModelLoadError
+        for settings no encoder can serve)."""
+        encoder = make_encoder(settings)
+        with self._lock:
+            if encoder.identity not in self._encoders:
+                self._encoders[encoder.identity] = encoder
+                done = self._loaded[encoder.identity] = threading.Event()
+                threading.Thread(
+                    target=self._load, args=(encoder, done), name="model-loader", daemon=True
+                ).start()
+            return self._encoders[encoder.identity]
+
+    def _load(self, encoder: Encoder, done: threading.Event) -> None:
+        try:
+            encoder.load()
+        except ModelLoadError as exc:
+            self.error = str(exc)
+            self._on_error(exc)
+        finally:
+            done.set()
+
+    def wait_loaded(self, encoder: Encoder, timeout: float) -> bool:
+        """Waits for the encoder's background load to end (loaded or failed)."""
+        done = self._loaded.get(encoder.identity)
+        return done is None or done.wait(timeout)
+
+    @property
+    def any_loaded(self) -> bool:
+        return any(encoder.loaded for encoder in self._encoders.values())
 
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")

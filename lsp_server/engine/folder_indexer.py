@@ -10,14 +10,18 @@ The engine serialises their writes; searches read concurrently (SQLite WAL, lock
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from .embedder import Encoder, ModelLoadError
+from .errors import DamagedIndex
+from .reports import Freshness
+from .results import SearchResponse, SearchResult
 from .settings import EngineSettings
 from .workspace import EngineError, Progress, WorkspaceIndex
 
@@ -27,6 +31,8 @@ _BACKLOG_ROUND = 32  # chunks per background encoder call (~1 s): keeps the queu
 _SAVE_EVERY_S = 30.0  # persist the HNSW file this often while it changes
 _RESYNC_AFTER_EVENTS = 200  # a burst this large (branch switch) is cheaper as one sync()
 _TAKE_OVER_EVERY_S = 2.0  # a read-only folder tries the writer lock this often (one flock)
+OPEN_WAIT_S = 5.0  # a search sent right after start waits this long for the index to open
+_OWNER_CATCH_UP_S = 1.0  # refresh(): how long a reader waits for the owner to apply changes
 
 
 class ProgressHandle(Protocol):
@@ -85,6 +91,12 @@ class FolderIndexer:
         self._changed = threading.Event()
         self._resync = False
         self._cannot_own = False  # the model this index needs cannot load: stay read-only
+        # Embedding, catching up, saving, taking over, reopening and refresh() take turns: two
+        # threads never embed the same pending chunks nor add the same vectors, and nothing
+        # reads a database being reopened. sync() and file updates need no turn: the engine
+        # serialises their writes, and applying a change twice is harmless.
+        self._work = threading.RLock()
+        self.scanned = threading.Event()  # set once the first sync() ended (or cannot run)
         self._threads = [
             threading.Thread(target=self._run_indexer, name=f"indexer:{root.name}", daemon=True),
             threading.Thread(target=self._run_updater, name=f"updater:{root.name}", daemon=True),
@@ -146,7 +158,9 @@ class FolderIndexer:
         self.ready.set()
         for notice in self.index.notices:
             self.events.show_info(f"nearcode ({self.root.name}): {notice}")
-        if not self.index.read_only:
+        if self.index.read_only:
+            self.scanned.set()  # nothing of ours to scan: the owner keeps the index
+        else:
             self._sync()
         last_save = time.monotonic()
         while not self._stop.is_set():
@@ -168,6 +182,61 @@ class FolderIndexer:
             if time.monotonic() - last_save > _SAVE_EVERY_S:
                 self._save()
                 last_save = time.monotonic()
+
+    def refresh(self, wait_s: float = 30.0) -> Freshness | None:
+        """Before answering a client that does not report file changes (an agent editing files
+        on disk): bring the index up to date with the disk, cheaply when nothing changed.
+
+        The owner re-indexes and embeds the changed files now, taking its turn with the
+        background threads. A reader picks up the owner's work and waits briefly for the owner
+        to apply changes (an editor's server sees them through its file watcher); what is
+        still different is reported, not hidden. None when the index could not be compared
+        within `wait_s` (still opening, or the first scan still running) or failed to: treat
+        the answer as stale.
+        """
+        if not self.ready.wait(wait_s) or not self.scanned.wait(wait_s):
+            return None
+        if not self._work.acquire(timeout=wait_s):
+            return None
+        try:
+            index = self.index
+            if index is None:
+                return None
+            if index.read_only:
+                return self._reader_freshness(index)
+            return index.refresh()
+        except sqlite3.DatabaseError as exc:
+            self.repair(f"the index database failed ({exc})")
+        except (EngineError, ModelLoadError, OSError) as exc:  # e.g. a full disk
+            log.warning("could not bring the index of %s up to date: %s", self.root, exc)
+        finally:
+            self._work.release()
+        return None
+
+    def _reader_freshness(self, index: WorkspaceIndex) -> Freshness:
+        deadline = time.monotonic() + _OWNER_CATCH_UP_S
+        while True:
+            self._catch_up()
+            freshness = index.changes()
+            if not freshness.stale or time.monotonic() >= deadline:
+                return freshness
+            time.sleep(0.1)
+
+    def describe(self) -> dict[str, object]:
+        """The folder's state and its index's counts: the shape of the servers' status."""
+        entry: dict[str, object] = {
+            "uri": self.uri,
+            "state": self.status.state,
+            "message": self.status.message,
+        }
+        if self.index is not None:
+            entry.update(self.index.status().to_json())
+            entry.update(
+                encodedThisSession=self.index.session_encoded,
+                updates=self.counters["updates"],
+                syncs=self.counters["syncs"],
+            )
+        return entry
 
     def _open(self) -> WorkspaceIndex | None:
         """Opens the index as its owner, else read-only (another process owns it, or the
@@ -194,8 +263,9 @@ class FolderIndexer:
         """Closes and opens the index again (a damaged database is set aside and rebuilt)."""
         assert self.index is not None
         self.ready.clear()
-        self.index.close()
-        self.index = self._open()
+        with self._work:  # not under a refresh() of the old index
+            self.index.close()
+            self.index = self._open()
         self._reopen.clear()
         if self.index is None:
             return False
@@ -210,7 +280,8 @@ class FolderIndexer:
         """While another process owns the index, its new vectors join ours (O(new work))."""
         assert self.index is not None
         try:
-            self.index.catch_up()
+            with self._work:
+                self.index.catch_up()
         except Exception as exc:  # noqa: BLE001 - the owner may be rewriting; next round
             log.info("catching up with the index of %s: %s", self.root, exc)
 
@@ -220,7 +291,8 @@ class FolderIndexer:
         if self._cannot_own:
             return False
         try:
-            taken = self.index.try_take_over()
+            with self._work:  # reopens the database: not under a refresh()
+                taken = self.index.try_take_over()
         except (EngineError, ModelLoadError) as exc:
             self._cannot_own = True
             log.warning("cannot take over the index of %s: %s", self.root, exc)
@@ -236,7 +308,8 @@ class FolderIndexer:
         """Persists the vectors; a full disk must not end the indexer (SQLite is the truth)."""
         assert self.index is not None
         try:
-            self.index.save()
+            with self._work:
+                self.index.save()
         except OSError as exc:
             log.warning(
                 "could not save the vector index of %s (rebuilt on restart): %s", self.root, exc
@@ -246,6 +319,7 @@ class FolderIndexer:
         log.error(message)
         self.status = FolderState("error", message)
         self.ready.set()
+        self.scanned.set()
         self.events.show_error(message)
 
     def _sync(self) -> None:
@@ -259,6 +333,7 @@ class FolderIndexer:
             self._fail(f"indexing {self.root} failed: {exc}")
             return
         self.counters["syncs"] += 1
+        self.scanned.set()  # lexically searchable now; the embedding follows
         cancelled = progress.cancelled.is_set()
         progress.end("cancelled" if cancelled else f"{report.files} files")
         self.status = FolderState(
@@ -304,7 +379,8 @@ class FolderIndexer:
         if self.status.state in ("paused", "error") or self._encoder_failed():
             return 0
         try:
-            report = self.index.embed_pending(max_chunks=_BACKLOG_ROUND)
+            with self._work:
+                report = self.index.embed_pending(max_chunks=_BACKLOG_ROUND)
         except ModelLoadError as exc:
             self.status = FolderState("ready", f"lexical search only: {exc}")
             return 0
@@ -369,10 +445,56 @@ class FolderIndexer:
             if update.status == "removed" and not update.chunks_removed:
                 self.request_reindex()  # a deleted folder: let sync() find what went with it
             if update.status == "updated" and not self._encoder_failed():
-                self.index.embed_pending(path=update.path)
+                with self._work:
+                    self.index.embed_pending(path=update.path)
             if update.status == "skipped":
                 log.info("not indexed: %s (%s)", update.path, update.reason)
         except (EngineError, ModelLoadError) as exc:
             log.info("update of %s: %s", path, exc)
         except Exception:
             log.exception("update of %s failed", path)
+
+
+# -- several folders ------------------------------------------------------------------------------
+
+
+def search_folders(
+    folders: Sequence[FolderIndexer],
+    run: Callable[[WorkspaceIndex], SearchResponse],
+    limit: int,
+) -> SearchResponse:
+    """Runs a search in each folder and merges the results by score (scores are comparable:
+    each folder's are relative to its own best, 1.0).
+
+    A folder that is not open, or whose database just failed (its repair starts here), makes
+    the answer partial rather than failing it. Input and engine errors are the caller's to
+    show: they say what the user asked wrong.
+    """
+    merged: list[SearchResult] = []
+    partial = stale = False
+    for folder in folders:
+        # Opening takes well under a second: a search sent right after start waits for it
+        # rather than answering "nothing" (callers run this off their event loop).
+        folder.ready.wait(timeout=OPEN_WAIT_S)
+        index = folder.index
+        if index is None:
+            partial = True
+            continue
+        try:
+            response = run(index)
+        except DamagedIndex as exc:
+            folder.repair(str(exc))  # answers resume once the owner has repaired it
+            partial = True
+            continue
+        merged.extend(response.results)
+        partial = partial or response.partial or folder.status.state != "ready"
+        stale = stale or response.stale
+    merged.sort(key=lambda r: r.score, reverse=True)
+    return SearchResponse(merged[:limit], partial, stale)
+
+
+def owning_folder(folders: Iterable[FolderIndexer], real_path: Path) -> FolderIndexer | None:
+    """The innermost folder that holds `real_path` (a resolved path: a symlink that points out
+    of every folder belongs to none)."""
+    owners = [f for f in folders if real_path.is_relative_to(f.root)]
+    return max(owners, key=lambda f: len(f.root.parts)) if owners else None

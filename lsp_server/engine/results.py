@@ -10,6 +10,7 @@ from typing import Any
 from .chunks import Chunk
 
 PREVIEW_CHARS = 160
+EXCERPT_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class SearchResult:
     duplicate: bool = False  # similar(): the same code, modulo white space
     # For a split definition, the lines (0-based, inclusive) of the part that matched best.
     match_lines: tuple[int, int] | None = None
+    # The definition's first lines, from the preview's line on (not in to_json(): the
+    # editors show the preview; agents get these through the MCP server).
+    excerpt: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -124,6 +128,45 @@ def _past_brackets(text: str, start: int) -> int:
             if depth == 0:
                 return i + 1
     return len(text)
+
+
+def excerpt_of(
+    text: str, count: int = EXCERPT_LINES, start_col: int = 0, starts_with: str = ""
+) -> tuple[str, ...]:
+    """Up to `count` non-blank lines from the first one that says something (the signature,
+    past decorators and comments), dedented by that line's indentation.
+
+    `start_col` is the column the text starts at in its file (a method's text starts at its
+    `def`): the first line is indented by that much, like the lines after it. `starts_with`
+    (the preview) picks the first line when it is found, past a doc comment.
+    """
+    lines = [
+        (" " * start_col if number == 0 else "") + line.rstrip()
+        for number, line in enumerate(text.splitlines())
+        if line.strip()
+    ]
+    if not lines:
+        return ()
+    head = starts_with[:40].rstrip("…")
+    first = next((i for i, line in enumerate(lines) if head and head in line), None)
+    if first is None:
+        first = next((i for i, line in enumerate(lines) if not _is_noise(line)), 0)
+    picked = lines[first : first + count]
+    indent = len(picked[0]) - len(picked[0].lstrip())
+    return tuple(_clip(_dedent(line, indent)) for line in picked)
+
+
+def _dedent(line: str, indent: int) -> str:
+    """A line indented less than the first (the rest of a split chunk) is only stripped."""
+    return line[indent:] if not line[:indent].strip() else line.strip()
+
+
+def _is_noise(line: str) -> bool:
+    return line.lstrip().startswith(("@", "#[", "//", "#"))
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
 
 
 def file_uri(root: Path, relative: str) -> str:

@@ -29,7 +29,7 @@ from .ranking import (
     reciprocal_rank_fusion,
     role_weight,
 )
-from .results import SearchResponse, SearchResult, file_uri, preview_of
+from .results import SearchResponse, SearchResult, excerpt_of, file_uri, preview_of
 from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
@@ -395,6 +395,7 @@ class Searcher:
 
     def _result(self, hit: Hit) -> SearchResult:
         chunk = hit.chunk
+        preview = preview_of(chunk)
         return SearchResult(
             path=chunk.path,
             uri=file_uri(self.root, chunk.path),
@@ -406,9 +407,10 @@ class Searcher:
             symbol=chunk.symbol,
             kind=chunk.kind,
             language=chunk.language,
-            preview=preview_of(chunk),
+            preview=preview,
             duplicate=hit.duplicate,
             match_lines=hit.match_lines,
+            excerpt=excerpt_of(chunk.text, start_col=chunk.start_col, starts_with=preview),
         )
 
 

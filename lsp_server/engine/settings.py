@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from .locations import Manifest, index_dir_for
 
 DEFAULT_MAX_FILE_SIZE = 1 << 20  # 1 MiB: larger files are nearly always generated or data
 
@@ -53,3 +56,17 @@ class EngineSettings:
         ("config", 0.8),
     )
     code_answers_code: bool = True
+
+
+def built_settings(
+    root: Path, model: str | None = None, backend: str | None = None
+) -> EngineSettings:
+    """The encoder settings the index of `root` was built with, unless the caller asks for
+    another model or backend: a reader (or a second server) then queries with the same
+    vectors, and an owner does not re-embed the index for a setting nobody chose."""
+    manifest = Manifest.read(index_dir_for(root))
+    built = manifest.encoder_settings if manifest is not None else {}
+    return EngineSettings(
+        model=model or built.get("model") or None,
+        backend=backend or built.get("backend") or EngineSettings().backend,
+    )

