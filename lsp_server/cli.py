@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .engine.embedder import ModelLoadError
 from .engine.locations import Manifest, index_dir_for
+from .engine.privacy import enforce_offline_environment
 from .engine.results import SearchResponse
 from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
 from .engine.workspace import IndexError_, Progress, WorkspaceIndex
@@ -334,6 +335,7 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    enforce_offline_environment()  # before any model library is imported
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
