@@ -92,7 +92,7 @@ def _marker_code(outside: Path, name: str) -> str:
 
 def _limit_memory() -> None:
     """A runaway read fails with MemoryError here instead of exhausting the machine."""
-    resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 
 
 def nearcode(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120):
@@ -170,6 +170,19 @@ def test_an_ignore_file_is_read_up_to_a_limit(tmp_path):
     reasons = [f.reason for f in found if isinstance(f, SkippedFile) and f.path == ".gitignore"]
     assert indexed == ["kept.py", "late.py"]  # early.py ignored; late.py lies past the limit
     assert "larger than 1 MiB: only the first 1 MiB read" in reasons
+
+
+def test_an_ignore_file_with_too_many_patterns_keeps_the_first(tmp_path):
+    cap = scanner_module.MAX_PATTERNS_PER_FILE
+    lines = [f"gen_{i}.py" for i in range(cap + 500)]
+    (tmp_path / ".gitignore").write_text("\n".join(lines) + "\n")
+    for name in ("gen_0.py", f"gen_{cap + 10}.py", "kept.py"):
+        (tmp_path / name).write_text(GOOD)
+    found = list(Scanner(tmp_path).scan())
+    indexed = sorted(f.path for f in found if not isinstance(f, SkippedFile))
+    reasons = [f.reason for f in found if isinstance(f, SkippedFile) and f.path == ".gitignore"]
+    assert indexed == [".gitignore", f"gen_{cap + 10}.py", "kept.py"]
+    assert any(f"more than {cap} patterns" in reason for reason in reasons), reasons
 
 
 # -- 4 and 5. a pattern that backtracks, and an ignore file that reads the LSP stream --------
@@ -266,8 +279,10 @@ UNANSWERABLE = [
 ]
 
 
-def test_every_abusive_request_gets_an_answer(tmp_path, outside):
-    root = plant(tmp_path / "repo", "pathological-pattern", outside)
+def test_every_abusive_request_gets_an_answer(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "good.py").write_text(GOOD)
     server = RawServer(tmp_path / "cache")
     try:
         server.initialize(root)

@@ -251,8 +251,10 @@ def _read_up_to(fd: int, limit: int) -> bytes:
 # them either; never a FIFO, device or socket), at most this many bytes.
 IGNORE_FILE_LIMIT = 1 << 20
 _IGNORE_OPEN_FLAGS = _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
-# A pattern longer than any path is a mistake or an attack: dropped with a warning.
+# A pattern longer than any path, or a file of more patterns than any project needs, is a
+# mistake or an attack: dropped with a warning (the automaton must fit in memory).
 MAX_PATTERN_CHARS = 4096
+MAX_PATTERNS_PER_FILE = 2_000  # re2 sets of ~3,000 simple patterns exceed its 8 MiB budget
 # Without re2, patterns run on Python's backtracking regex engine, where k single-segment
 # stars cost up to O(n^k) steps on a name of n characters (n <= 255): more are dropped.
 MAX_STARS_WITHOUT_RE2 = 2
@@ -266,6 +268,9 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; kept for o
     _BACKEND = "simple"
 
 Matcher = Callable[[str], object]  # truthy when some pattern matches at the start
+_COMPILE_ERRORS: tuple[type[Exception], ...] = (re.error, ValueError)
+if re2 is not None:
+    _COMPILE_ERRORS += (re2.error,)
 
 
 def _any_matcher(regexes: Sequence[str]) -> Matcher:
@@ -304,10 +309,10 @@ def _pattern_cost_problem(line: str) -> str | None:
     """Why a pattern is too costly to match, or None."""
     if len(line) > MAX_PATTERN_CHARS:
         return f"longer than {MAX_PATTERN_CHARS} characters"
-    if _BACKEND != "re2":
+    if re2 is None:
         stars = line.replace("**", "").count("*")
         if stars > MAX_STARS_WITHOUT_RE2:
-            return f"{stars} wildcards (more than {MAX_STARS_WITHOUT_RE2} without re2)"
+            return f"{stars} wildcards, more than {MAX_STARS_WITHOUT_RE2} without re2"
     return None
 
 
@@ -326,6 +331,9 @@ class _Layer:
         dir_only: list[bool] = []
         self.dropped: list[tuple[str, str]] = []  # (pattern, why)
         for line in lines:
+            if len(patterns) >= MAX_PATTERNS_PER_FILE:
+                self.dropped.append((line, f"more than {MAX_PATTERNS_PER_FILE} patterns"))
+                break
             problem = _pattern_cost_problem(line)
             if problem is not None:
                 self.dropped.append((line, problem))
@@ -539,7 +547,10 @@ class IgnoreRules:
 
 def _layer(prefix: str, lines: Sequence[str]) -> tuple[_Layer | None, str]:
     """The layer of some patterns (None if none is usable), and which were dropped."""
-    layer = _Layer(prefix, lines)
+    try:
+        layer = _Layer(prefix, lines)
+    except _COMPILE_ERRORS as exc:  # the automaton outgrew its memory budget
+        return None, f"patterns too large to match together ({exc}): none used"
     problem = ""
     if layer.dropped:
         shown = ", ".join(f"{pattern[:80]!r} ({why})" for pattern, why in layer.dropped[:3])

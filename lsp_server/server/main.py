@@ -194,7 +194,7 @@ class NearcodeServer(LanguageServer):
                     types.ShowMessageParams(
                         type=types.MessageType.Error,
                         message=f"nearcode: the editor sent {self.input_error}; "
-                        "the server stops (it is restarted with the editor's language client)",
+                        "the server stopped (its log says more)",
                     )
                 )
             self.shutdown()
