@@ -13,6 +13,12 @@ virtualenv and is skipped unless a ``!`` rule names it. The global git excludes 
 Symlinks are followed only when their target lies inside the workspace. Real paths are
 walked first and symlinks afterwards, so a file reachable both ways is indexed once, under
 its real path.
+
+The repository is untrusted: ignore files are read only when they are regular files inside
+the workspace (not through a symlink, which git does not follow either), at most
+``IGNORE_FILE_LIMIT`` bytes; a ``.git`` file's ``gitdir:`` is followed only inside the
+workspace. Patterns are matched by RE2 in linear time. What was not read or was dropped is
+reported as a SkippedFile of the ignore file.
 """
 
 from __future__ import annotations
