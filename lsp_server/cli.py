@@ -27,6 +27,7 @@ from .engine.locations import (
     enclosing_index,
     ensure_private_dir,
 )
+from .engine.privacy import enforce_offline_environment
 from .engine.reports import Freshness, Progress
 from .engine.results import SearchResponse
 from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings, built_settings
@@ -533,6 +534,7 @@ def _log_unexpected(exc: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    enforce_offline_environment()  # before any model library is imported
     logging.basicConfig(level=logging.ERROR, format="nearcode: %(message)s")
     try:
         args = build_parser().parse_args(argv)

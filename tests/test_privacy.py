@@ -1,25 +1,34 @@
 """Security and privacy: no network, private cache files, a read-only workspace, and model
-paths that a cloned repository (or another user) could plant are refused."""
+paths that a cloned repository (or another user) could plant are refused.
+
+The audit-hook test sees Python's own sockets only; the strace test sees every process and
+native library (onnxruntime's telemetry opens its sockets from C++)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 
+from lsp_server.engine.locations import CACHE_ENV, MODEL_CACHE_ENV
+from lsp_server.engine.privacy import OFFLINE_ENVIRONMENT
 from lsp_server.server.settings import model_path_problem
 
 from .conftest import FIXTURE_WORKSPACE
 from .lsp_helpers import command, lsp_session, wait_for, wait_until_ready
 from .stub_encoder import STUB_SERVER
-from .subprocess_helpers import python
+from .subprocess_helpers import ROOT, python
 
 # Installed in every child through PYTHONPATH: records network-ish socket use to a file.
 SITECUSTOMIZE = textwrap.dedent(
@@ -131,9 +140,9 @@ async def test_no_network_private_files_and_an_untouched_workspace(tmp_path, off
     assert Path(offline["NEARCODE_AUDIT_LOG"]).read_text() == "", "a socket was used"
     assert fingerprint(root) == before, "the workspace was written to"
     names = assert_private(Path(offline["NEARCODE_CACHE_DIR"])) + assert_private(server_cache)
+    # The WAL is gone once every connection closed (SQLite gives it the database's mode).
     for expected in (
         "index.sqlite",
-        "index.sqlite-wal",
         "vectors.hnsw",
         "vectors.json",
         "manifest.json",
@@ -212,3 +221,158 @@ async def test_the_server_refuses_a_model_inside_the_workspace(tmp_path):
 
 async def _count(client, text: str, wanted: int) -> bool:
     return sum(text in m.message for m in client.messages) >= wanted
+
+
+# -- the whole default pipeline under strace ------------------------------------------------------
+
+STRACE = shutil.which("strace")
+# Calls that create, change or remove files, and every network call; -y shows fds' paths.
+FILE_CALLS = (
+    "open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,link,linkat,symlink,symlinkat,"
+    "truncate,unlink,unlinkat,rmdir"
+)
+TRACED = f"trace=%network,{FILE_CALLS}"
+_WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
+_CALL = re.compile(r"^(?P<pid>\d+)\s+(?P<name>\w+)\((?P<args>.*)\)\s+=\s+(?P<result>.*)$")
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _strace_unusable() -> str | None:
+    if STRACE is None:
+        return "strace is not installed"
+    done = subprocess.run([STRACE, "-f", "-qq", "-o", os.devnull, "true"], capture_output=True)
+    if done.returncode != 0:
+        return f"strace cannot trace here (ptrace refused): {done.stderr.decode()[-200:]}"
+    return None
+
+
+def traced(command: list[str], trace: Path) -> list[str]:
+    assert STRACE is not None
+    return [STRACE, "-f", "-qq", "-y", "-s", "512", "-o", str(trace), "-e", TRACED, *command]
+
+
+def network_use(trace: Path) -> list[str]:
+    """Every socket of a family other than AF_UNIX (asyncio's self-pipe, nscd lookups)."""
+    return [
+        line
+        for line in trace.read_text().splitlines()
+        if re.search(r"\b(socket|socketpair)\(AF_(?!UNIX\b)", line) or "AF_INET" in line
+    ]
+
+
+def writes_outside(trace: Path, allowed: Path) -> list[str]:
+    """Calls that create, change or remove something outside ``allowed`` (or its parents)."""
+    problems = []
+    for line in trace.read_text().splitlines():
+        call = _CALL.match(line)
+        if call is None or call["name"] not in FILE_CALLS.split(","):
+            continue
+        name, args = call["name"], call["args"]
+        if name in ("open", "openat") and not any(flag in args for flag in _WRITE_FLAGS):
+            continue
+        for path in _paths(name, args):
+            if not _allowed(path, allowed):
+                problems.append(line)
+    return problems
+
+
+def _paths(name: str, args: str) -> list[str]:
+    """The paths a traced call names: a dirfd shown as 3</dir> joins the name after it."""
+    dirfd = re.match(r"^(\d+)<([^>]*)>,\s*", args)
+    strings = _STRING.findall(args)
+    if name.startswith(("open", "creat")) or name in ("mkdir", "mkdirat", "truncate"):
+        strings = strings[:1]
+    paths = []
+    for value in strings:
+        if not value.startswith("/") and dirfd is not None:
+            value = os.path.join(dirfd.group(2), value)
+        paths.append(value)
+    return paths
+
+
+def _allowed(path: str, allowed: Path) -> bool:
+    if path in ("/dev/null", "/dev/tty") or path.startswith("pipe:"):
+        return True
+    real = Path(os.path.normpath(path))
+    return real == allowed or allowed in real.parents or real in allowed.parents
+
+
+@pytest.mark.slow
+async def test_the_default_pipeline_uses_no_network_and_writes_only_its_cache(
+    tmp_path, monkeypatch
+):
+    """nearcode index + search (first run: the model export included), then a language server
+    that indexes, answers and idles 15 s: no socket but AF_UNIX, no file written outside
+    ~/.cache/nearcode, nothing else added to an empty home folder."""
+    reason = _strace_unusable()
+    if reason is not None:
+        pytest.skip(reason)
+    home = tmp_path / "home"
+    home.mkdir()
+    cache = home / ".cache" / "nearcode"  # the default location, nothing overridden
+    root = tmp_path / "ws"
+    shutil.copytree(FIXTURE_WORKSPACE, root)
+    for name in [*OFFLINE_ENVIRONMENT, CACHE_ENV, MODEL_CACHE_ENV, "XDG_CACHE_HOME", "HF_HOME"]:
+        monkeypatch.delenv(name, raising=False)  # nothing from outside switches anything off
+    monkeypatch.setenv("HOME", str(home))
+    # Bytecode of the checkout under test: a pip install ships it compiled.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    cli = [sys.executable, "-m", "lsp_server"]
+
+    traces = [tmp_path / f"{step}.trace" for step in ("index", "search", "serve")]
+    steps = [(traces[0], ["index", str(root)]), (traces[1], ["search", str(root), "retry"])]
+    for trace, args in steps:
+        done = subprocess.run(
+            traced([*cli, *args], trace), cwd=tmp_path, capture_output=True, text=True, timeout=900
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+    assert "http/client.py" in done.stdout
+
+    server = traced([*cli, "serve"], traces[2])
+    async with lsp_session([root], cache, server_command=server) as client:
+        await wait_until_ready(client, folders=1, timeout=300)
+        found = await command(client, "nearcode.search", {"query": "least recently used"})
+        assert found["results"][0]["path"] == "storage/cache.py"
+        await asyncio.sleep(15)  # onnxruntime's telemetry used to look up its host after ~9 s
+        found = await command(client, "nearcode.search", {"query": "retry failed requests"})
+        assert found["results"][0]["path"] == "http/client.py"
+
+    for trace in traces:
+        assert network_use(trace) == [], f"{trace.name}: sockets other than AF_UNIX"
+        outside = writes_outside(trace, cache)
+        assert outside == [], f"{trace.name}: writes outside {cache}: {outside[:5]}"
+    assert sorted(str(p.relative_to(home)) for p in home.iterdir()) == [".cache"]
+    assert sorted(p.name for p in (home / ".cache").iterdir()) == ["nearcode"]
+    assert any("-onnx-" in p.name for p in (cache / "models").iterdir()), "no ONNX export ran"
+
+
+def test_the_trace_checks_can_fail(tmp_path):
+    """The checks above see a UDP socket opened by native code and a write outside."""
+    reason = _strace_unusable()
+    if reason is not None:
+        pytest.skip(reason)
+    trace = tmp_path / "probe.trace"
+    script = (
+        "import ctypes, socket\n"
+        "libc = ctypes.CDLL(None)\n"
+        "libc.socket(socket.AF_INET, socket.SOCK_DGRAM, 0)\n"
+        f"open({str(tmp_path / 'stray.txt')!r}, 'w').close()\n"
+    )
+    subprocess.run(traced([sys.executable, "-c", script], trace), check=True, timeout=60)
+    assert any("AF_INET" in line for line in network_use(trace))
+    assert any("stray.txt" in line for line in writes_outside(trace, tmp_path / "cache"))
+
+
+def test_entry_points_load_no_model_library_before_the_switches(tmp_path):
+    """The command line and server modules import nothing that reads the switches at import."""
+    script = (
+        "import sys\n"
+        "import lsp_server.cli, lsp_server.server.main\n"
+        "late = {'onnxruntime', 'tokenizers', 'torch', 'transformers', 'huggingface_hub',\n"
+        "        'sentence_transformers'} & set(sys.modules)\n"
+        "print(sorted(late))\n"
+    )
+    done = python(script)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

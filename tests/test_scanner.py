@@ -151,7 +151,21 @@ def test_git_info_exclude_below_gitignore(tmp_path: Path) -> None:
     assert indexed == ["local_keep.py", "ok.py"]
 
 
-def test_git_info_exclude_of_worktree_checkout(tmp_path: Path) -> None:
+def test_git_info_exclude_of_worktree_checkout_inside_the_workspace(tmp_path: Path) -> None:
+    # a worktree whose repository lives in the workspace (a bare repo beside the checkout)
+    root = tmp_path / "wt"
+    write(root, ".bare/info/exclude", "wt_private.py\n")
+    write(root, ".bare/worktrees/wt/commondir", "../..\n")
+    write(root, ".git", "gitdir: .bare/worktrees/wt\n")
+    write(root, "wt_private.py")
+    write(root, "shared.py")
+    indexed, skipped = scan(root)
+    assert indexed == ["shared.py"]
+    assert skipped == {}
+
+
+def test_a_gitdir_outside_the_workspace_is_not_followed(tmp_path: Path) -> None:
+    # ".git" files come from whoever made the folder: nothing outside the workspace is read
     write(tmp_path, "main-repo/.git/info/exclude", "wt_private.py\n")
     write(tmp_path, "main-repo/.git/worktrees/wt/commondir", "../..\n")
     root = tmp_path / "wt"
@@ -159,8 +173,9 @@ def test_git_info_exclude_of_worktree_checkout(tmp_path: Path) -> None:
     write(root, ".git", f"gitdir: {gitdir}\n")
     write(root, "wt_private.py")
     write(root, "shared.py")
-    indexed, _ = scan(root)
-    assert indexed == ["shared.py"]
+    indexed, skipped = scan(root)
+    assert indexed == ["shared.py", "wt_private.py"]
+    assert skipped == {".git": "gitdir outside the workspace: not followed"}
 
 
 def test_user_excludes(tmp_path: Path) -> None:
@@ -267,12 +282,15 @@ def test_default_limit_reason_in_mib(tmp_path: Path) -> None:
 def test_scanned_file_fields(tmp_path: Path) -> None:
     path = write(tmp_path, "pkg/mod.py", "print('hi')\n")
     (item,) = Scanner(tmp_path, detect=detect).scan()
+    stat = path.stat()
     assert item == ScannedFile(
         path="pkg/mod.py",
         abs_path=path,
         size=12,
-        mtime_ns=path.stat().st_mtime_ns,
+        mtime_ns=stat.st_mtime_ns,
         language="python",
+        ino=stat.st_ino,
+        ctime_ns=stat.st_ctime_ns,
     )
 
 

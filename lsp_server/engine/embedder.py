@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from .privacy import enforce_offline_environment
+
 if TYPE_CHECKING:
     from .settings import EngineSettings
 
@@ -52,17 +54,6 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Returns float32 unit vectors, one row per text."""
         ...
-
-
-def _offline_environment() -> None:
-    # Forced, not defaulted: the product promise is that nothing leaves the machine.
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    # Torch's OpenMP threads otherwise spin between batches and starve the request loop.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"  # weight-loading bars would garble output
 
 
 def bundled_model_path() -> Path:
@@ -153,7 +144,7 @@ class SentenceTransformerEncoder(LazyEncoder):
         self._model: Any = None
 
     def _load(self) -> None:
-        _offline_environment()
+        enforce_offline_environment()
         try:
             import torch
             import transformers

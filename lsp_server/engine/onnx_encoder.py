@@ -12,15 +12,18 @@ sentence-transformers pipeline of the supported models does (checked against mod
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib.util
 import json
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -32,10 +35,10 @@ from .embedder import (
     MAX_SEQ_LENGTH,
     LazyEncoder,
     ModelLoadError,
-    _offline_environment,
     resolve_model,
 )
 from .locations import ensure_private_dir, model_cache_root
+from .privacy import child_environment, enforce_offline_environment
 
 log = logging.getLogger(__name__)
 
@@ -287,17 +290,43 @@ def ensure_exported(source: Path) -> Path:
     return folder
 
 
+# The export child runs isolated (-I: no current folder or script folder on sys.path, no
+# PYTHON* variables, no user site; -B: no bytecode written next to the sources), in a folder
+# of the cache, with a minimal environment: nothing in the user's folder can be imported by
+# it. It finds lsp_server where this process found it (appended to sys.path, so installed
+# packages still win over anything beside it).
+_CHILD_BOOTSTRAP = (
+    "import sys; sys.path.append(sys.argv.pop(1)); "
+    "from lsp_server.engine.onnx_encoder import _main; sys.exit(_main())"
+)
+
+
+def _package_parent() -> str:
+    """The folder that holds this lsp_server package."""
+    return str(Path(__file__).resolve().parents[2])
+
+
 def _run_export(source: Path, dest: Path) -> None:
+    """Runs the export in an isolated child, its current and temporary folder in the cache."""
     missing = _missing_modules(["torch", "transformers", "onnx", "onnxruntime"])
     if missing:
         raise RuntimeError(
             f"missing packages {', '.join(missing)}: pip install {' '.join(missing)}"
         )
     log.info("exporting %s to ONNX (once; cached in %s)", source, dest.parent)
-    command = [sys.executable, "-m", __name__, str(source), str(dest)]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=_EXPORT_TIMEOUT_S, check=False
-    )
+    isolated = [sys.executable, "-I", "-B", "-c", _CHILD_BOOTSTRAP, _package_parent()]
+    command = [*isolated, str(source), str(dest)]
+    with tempfile.TemporaryDirectory(prefix=".export-work-", dir=dest.parent) as work:
+        done = subprocess.run(
+            command,
+            cwd=work,
+            env=child_environment(Path(work)),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=_EXPORT_TIMEOUT_S,
+            check=False,
+        )
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
         raise RuntimeError(f"exporter exited with {done.returncode}: {tail}")
@@ -335,7 +364,7 @@ class OnnxEncoder(LazyEncoder):
         return "first run: a one-time export to ONNX, about 30 s"
 
     def _load(self) -> None:
-        _offline_environment()
+        enforce_offline_environment()
         _check_pooling(self._source)
         folder = ensure_exported(self._source)
         try:
@@ -412,12 +441,15 @@ def _session_options(ort: Any) -> Any:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    """The export child: `python -m lsp_server.engine.onnx_encoder SOURCE DEST`."""
+    """The export child (see _CHILD_BOOTSTRAP): `... SOURCE DEST`."""
+    enforce_offline_environment()
+    # onnx names its external-data files with uuid.uuid1(), which asks libuuid for the MAC
+    # address through an AF_INET socket; a random node id (RFC 4122, 4.5) needs no socket.
+    uuid.uuid1 = functools.partial(uuid.uuid1, node=secrets.randbits(48) | 1 << 40)
     parser = argparse.ArgumentParser(description="export a sentence-transformers model to ONNX")
     parser.add_argument("source", type=Path)
     parser.add_argument("dest", type=Path)
     args = parser.parse_args(argv)
-    _offline_environment()
     logging.basicConfig(level=logging.WARNING)
     _export(args.source, args.dest)
     return 0

@@ -13,12 +13,19 @@ virtualenv and is skipped unless a ``!`` rule names it. The global git excludes 
 Symlinks are followed only when their target lies inside the workspace. Real paths are
 walked first and symlinks afterwards, so a file reachable both ways is indexed once, under
 its real path.
+
+The repository is untrusted: ignore files are read only when they are regular files inside
+the workspace (not through a symlink, which git does not follow either), at most
+``IGNORE_FILE_LIMIT`` bytes; a ``.git`` file's ``gitdir:`` is followed only inside the
+workspace. Patterns are matched by RE2 in linear time. What was not read or was dropped is
+reported as a SkippedFile of the ignore file.
 """
 
 from __future__ import annotations
 
 import codecs
 import errno
+import logging
 import os
 import re
 import stat
@@ -29,6 +36,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pathspec import GitIgnoreSpec
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_EXCLUDES",
@@ -244,9 +254,74 @@ def _read_up_to(fd: int, limit: int) -> bytes:
 
 # ------------------------------------------------------------------------ ignore rules
 
+# Ignore files come from the repository, so they are untrusted input: read only when they are
+# regular files inside the workspace (never through a symlink, as git >= 2.32 does not follow
+# them either; never a FIFO, device or socket), at most this many bytes.
+IGNORE_FILE_LIMIT = 1 << 20
+_IGNORE_OPEN_FLAGS = _OPEN_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+# A pattern longer than any path, or a file of more patterns than any project needs, is a
+# mistake or an attack: dropped with a warning (the automaton must fit in memory).
+MAX_PATTERN_CHARS = 4096
+MAX_PATTERNS_PER_FILE = 2_000  # re2 sets of ~3,000 simple patterns exceed its 8 MiB budget
+# Without re2, patterns run on Python's backtracking regex engine, where k single-segment
+# stars cost up to O(n^k) steps on a name of n characters (n <= 255): more are dropped.
+MAX_STARS_WITHOUT_RE2 = 2
+
+try:  # linear-time matching (RE2 automata): no pattern can stall the scan
+    import re2
+
+    _BACKEND = "re2"
+except ImportError:  # pragma: no cover - google-re2 is a dependency; kept for odd platforms
+    re2 = None
+    _BACKEND = "simple"
+
+Matcher = Callable[[str], object]  # truthy when some pattern matches at the start
+_COMPILE_ERRORS: tuple[type[Exception], ...] = (re.error, ValueError)
+if re2 is not None:
+    _COMPILE_ERRORS += (re2.error,)
+
+
+def _any_matcher(regexes: Sequence[str]) -> Matcher:
+    """One "does any pattern match" test: most paths match none, and the specs check
+    pattern by pattern (~5x slower for the defaults on the simple backend)."""
+    if not regexes:
+        return lambda _text: False
+    if re2 is None:
+        return re.compile("|".join(f"(?:{r})" for r in regexes)).match
+    options = re2.Options()
+    options.never_capture = True
+    options.log_errors = False
+    matcher = re2.Set.MatchSet(options)  # a thin wrapper: re2.compile().match is ~10x slower
+    for regex in regexes:
+        matcher.Add(regex)
+    matcher.Compile()
+    return matcher.Match
+
+
+def _usable_regex(regex: str) -> bool:
+    """Whether the matching engine accepts a pattern's regex (re2 lacks a few features)."""
+    if re2 is None:
+        return True
+    try:
+        re2.compile(regex)
+    except re2.error:
+        return False
+    return True
+
 
 def _dir_only(line: str) -> bool:
     return line.rstrip().endswith("/")
+
+
+def _pattern_cost_problem(line: str) -> str | None:
+    """Why a pattern is too costly to match, or None."""
+    if len(line) > MAX_PATTERN_CHARS:
+        return f"longer than {MAX_PATTERN_CHARS} characters"
+    if re2 is None:
+        stars = line.replace("**", "").count("*")
+        if stars > MAX_STARS_WITHOUT_RE2:
+            return f"{stars} wildcards, more than {MAX_STARS_WITHOUT_RE2} without re2"
+    return None
 
 
 class _Layer:
@@ -257,43 +332,49 @@ class _Layer:
     which git does not (``docs/**`` + ``!docs/keep.md`` keeps docs/keep.md).
     """
 
-    __slots__ = ("prefix", "any", "files", "plain", "plain_pos", "slash", "slash_pos")
+    __slots__ = ("prefix", "any", "files", "plain", "plain_pos", "slash", "slash_pos", "dropped")
 
     def __init__(self, prefix: str, lines: Sequence[str]) -> None:
-        patterns, dir_only = [], []
+        patterns: list[GitIgnoreSpecPattern] = []
+        dir_only: list[bool] = []
+        self.dropped: list[tuple[str, str]] = []  # (pattern, why)
         for line in lines:
+            if len(patterns) >= MAX_PATTERNS_PER_FILE:
+                self.dropped.append((line, f"more than {MAX_PATTERNS_PER_FILE} patterns"))
+                break
+            problem = _pattern_cost_problem(line)
+            if problem is not None:
+                self.dropped.append((line, problem))
+                continue
             try:
-                compiled = GitIgnoreSpec.from_lines([line]).patterns
+                pattern = GitIgnoreSpecPattern(line)
             except (ValueError, re.error):
                 continue  # git skips bad patterns too; one must not void the file
-            if compiled and compiled[0].include is not None:  # not a comment/blank
-                patterns.append(compiled[0])
-                dir_only.append(_dir_only(line))
+            if pattern.include is None or pattern.regex is None:
+                continue  # a comment or a blank line
+            if not _usable_regex(pattern.regex.pattern):
+                self.dropped.append((line, "not supported by the matcher"))
+                continue
+            patterns.append(pattern)
+            dir_only.append(_dir_only(line))
         self.prefix = prefix
-        # One regex for "does any pattern match": most paths match none, and pathspec's
-        # pure-Python backend tries patterns one by one (~5x slower for the defaults).
-        self.any = re.compile(
-            "|".join(f"(?:{p.regex.pattern.replace('(?P<ps_d>', '(?:')})" for p in patterns)
+        self.any = _any_matcher(
+            [p.regex.pattern.replace("(?P<ps_d>", "(?:") for p in patterns if p.regex]
         )
-        self.files = GitIgnoreSpec(patterns)
+        self.files = GitIgnoreSpec(patterns, backend=_BACKEND)
         self.plain_pos = [i for i, d in enumerate(dir_only) if not d]
         self.slash_pos = [i for i, d in enumerate(dir_only) if d]
-        self.plain = GitIgnoreSpec([patterns[i] for i in self.plain_pos])
-        self.slash = GitIgnoreSpec([patterns[i] for i in self.slash_pos])
-
-    @classmethod
-    def build(cls, prefix: str, lines: Sequence[str]) -> _Layer | None:
-        layer = cls(prefix, lines)
-        return layer if layer.files.patterns else None
+        self.plain = GitIgnoreSpec([patterns[i] for i in self.plain_pos], backend=_BACKEND)
+        self.slash = GitIgnoreSpec([patterns[i] for i in self.slash_pos], backend=_BACKEND)
 
     def decide(self, rel: str, is_dir: bool) -> bool | None:
         """True: excluded, False: re-included by a negation, None: no rule matches."""
         sub = rel[len(self.prefix) :]
         if not is_dir:
-            if self.any.match(sub) is None:
+            if not self.any(sub):
                 return None
             return self.files.check_file(sub).include
-        if self.any.match(sub) is None and self.any.match(sub + "/") is None:
+        if not self.any(sub) and not self.any(sub + "/"):
             return None
         best, include = -1, None
         if self.plain_pos:
@@ -310,20 +391,62 @@ class _Layer:
 Layers = tuple[_Layer, ...]
 
 
+def _read_untrusted(path: str, inside: Callable[[str], bool]) -> tuple[str | None, str]:
+    """The text of an ignore file, or (None, why it was not read; "" when it is absent).
+
+    lstat first, so a FIFO or device is never opened; then O_NOFOLLOW | O_NONBLOCK and a
+    second check on the open file, so nothing swapped in meanwhile is read either.
+    """
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None, _not_regular(path)
+        if not inside(os.path.realpath(path)):
+            return None, "outside the workspace: not read"
+        fd = os.open(path, _IGNORE_OPEN_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return None, ""
+    except OSError as exc:
+        return None, _os_reason(exc)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None, "not a regular file: not read"
+        data = _read_up_to(fd, IGNORE_FILE_LIMIT + 1)
+    except OSError as exc:
+        return None, _os_reason(exc)
+    finally:
+        os.close(fd)
+    text = data[:IGNORE_FILE_LIMIT].decode("utf-8", errors="replace")
+    if len(data) > IGNORE_FILE_LIMIT:  # the last line may be cut: drop it
+        limit = _format_size(IGNORE_FILE_LIMIT)
+        return text.rpartition("\n")[0], f"larger than {limit}: only the first {limit} read"
+    return text, ""
+
+
+def _not_regular(path: str) -> str:
+    if os.path.islink(path):
+        return "symlink: not followed (git does not follow it either)"
+    return "not a regular file: not read"
+
+
 class IgnoreRules:
     """Which workspace paths to leave out; see the module docstring for the rules.
 
     Ignore files are re-read when their mtime/size/inode change, so one instance can
-    serve a long-running server.
+    serve a long-running server. Ignore files that were not (fully) read and patterns that
+    were dropped are listed in ``problems`` (workspace-relative path -> reason).
     """
 
     def __init__(
         self, root: Path | str, exclude: Sequence[str] = (), *, use_defaults: bool = True
     ) -> None:
         self.root = os.path.abspath(root)
-        self._defaults = _Layer.build("", DEFAULT_EXCLUDES) if use_defaults else None
-        self._user = _Layer.build("", list(exclude))
-        self._cache: dict[str, tuple[tuple[int, int, int], _Layer | None]] = {}
+        self._root_real = os.path.realpath(self.root)
+        self._defaults = _Layer("", DEFAULT_EXCLUDES) if use_defaults else None
+        self._user, problem = _layer("", exclude)
+        if problem:
+            log.warning("exclude setting: %s", problem)
+        self._cache: dict[str, tuple[tuple[int, int, int], _Layer | None, str]] = {}
+        self.problems: dict[str, str] = {}
 
     def is_ignored(self, rel_path: str, is_dir: bool) -> bool:
         """Whether a path is excluded by the rules of it or of any parent directory."""
@@ -342,6 +465,10 @@ class IgnoreRules:
                 layers = self._child_layers(layers, prefix, None)
         return False
 
+    def inside(self, real: str) -> bool:
+        """Whether a real (symlink-free) path lies in the workspace."""
+        return real == self._root_real or real.startswith(self._root_real + os.sep)
+
     # -- used by the Scanner, which tracks the layers of each directory as it walks
 
     def _base_layers(self) -> Layers:
@@ -359,6 +486,8 @@ class IgnoreRules:
     def _decide(self, layers: Layers, rel: str, is_dir: bool) -> bool | None:
         if "\n" in rel:  # pathspec's regexes neither cross nor end at a newline
             rel = rel.replace("\n", "\0")
+        if not rel.isascii():  # re2 matches UTF-8: names that were not UTF-8 on disk
+            rel = _printable(rel)
         if self._user is not None:
             decision = self._user.decide(rel, is_dir)
             if decision is not None:
@@ -372,41 +501,70 @@ class IgnoreRules:
     def _is_venv(self, rel_dir: str) -> bool:
         return os.path.isfile(os.path.join(self.root, rel_dir, "pyvenv.cfg"))
 
+    def _relative(self, path: str) -> str:
+        return os.path.relpath(path, self.root).replace(os.sep, "/")
+
     def _info_exclude_path(self) -> str | None:
         dot_git = os.path.join(self.root, ".git")
-        if not os.path.isfile(dot_git):
-            return os.path.join(dot_git, "info", "exclude")
-        # worktree or submodule: ".git" is a file "gitdir: <path>"
         try:
-            with open(dot_git, encoding="utf-8", errors="replace") as f:
-                line = f.readline().strip()
+            is_file = stat.S_ISREG(os.lstat(dot_git).st_mode)
         except OSError:
             return None
-        git_dir = os.path.join(self.root, line.removeprefix("gitdir:").strip())
-        try:  # worktrees keep info/ in the common dir
-            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as f:
-                git_dir = os.path.join(git_dir, f.readline().strip())
-        except OSError:
-            pass
+        if not is_file:  # a folder (or a link, checked when the file is read)
+            return os.path.join(dot_git, "info", "exclude")
+        # worktree or submodule: ".git" is a file "gitdir: <path>", followed only inside
+        text, problem = _read_untrusted(dot_git, self.inside)
+        if text is None:
+            self.problems[".git"] = problem
+            return None
+        git_dir = os.path.join(self.root, text.partition("\n")[0].removeprefix("gitdir:").strip())
+        if not self.inside(os.path.realpath(git_dir)):
+            self.problems[".git"] = "gitdir outside the workspace: not followed"
+            return None
+        common, _ = _read_untrusted(os.path.join(git_dir, "commondir"), self.inside)
+        if common:  # worktrees keep info/ in the common dir
+            git_dir = os.path.join(git_dir, common.partition("\n")[0].strip())
         return os.path.join(git_dir, "info", "exclude")
 
     def _load(self, path: str, prefix: str) -> _Layer | None:
+        rel = self._relative(path)
         try:
-            st = os.stat(path)
+            st = os.lstat(path)
         except OSError:
             self._cache.pop(path, None)
+            self.problems.pop(rel, None)
             return None
         key = (st.st_mtime_ns, st.st_size, st.st_ino)
         cached = self._cache.get(path)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                layer = _Layer.build(prefix, f.read().splitlines())
-        except OSError:
+        if cached is None or cached[0] != key:
+            text, problem = _read_untrusted(path, self.inside)
             layer = None
-        self._cache[path] = (key, layer)
-        return layer
+            if text is not None:
+                layer, dropped = _layer(prefix, text.splitlines())
+                problem = "; ".join(filter(None, [problem, dropped]))
+            if problem:
+                log.warning("%s: %s", rel, problem)
+            cached = (key, layer, problem)
+            self._cache[path] = cached
+        if cached[2]:
+            self.problems[rel] = cached[2]
+        else:
+            self.problems.pop(rel, None)
+        return cached[1]
+
+
+def _layer(prefix: str, lines: Sequence[str]) -> tuple[_Layer | None, str]:
+    """The layer of some patterns (None if none is usable), and which were dropped."""
+    try:
+        layer = _Layer(prefix, lines)
+    except _COMPILE_ERRORS as exc:  # the automaton outgrew its memory budget
+        return None, f"patterns too large to match together ({exc}): none used"
+    problem = ""
+    if layer.dropped:
+        shown = ", ".join(f"{pattern[:80]!r} ({why})" for pattern, why in layer.dropped[:3])
+        more = f" and {len(layer.dropped) - 3} more" if len(layer.dropped) > 3 else ""
+        problem = f"patterns dropped as too costly to match: {shown}{more}"
+    return (layer if layer.files.patterns else None), problem
 
 
 # ---------------------------------------------------------------------------- scanning
@@ -482,10 +640,13 @@ class Scanner:
         by name, depth first; entries reached through symlinks come after all others.
         """
         state = _ScanState(self._root_real)
+        self.rules.problems.clear()
         root = _Frame(self._root, "", self._root_real, self.rules._base_layers(), False)
         yield from self._walk(state, root)
         while state.links:
             yield from self._follow(state, state.links.popleft())
+        for rel, reason in sorted(self.rules.problems.items()):
+            yield SkippedFile(rel, reason)
 
     def check_file(self, abs_path: Path | str) -> ScannedFile | SkippedFile | None:
         """What ``scan()`` would say about one file; None when it is ignored or not code.
@@ -500,7 +661,7 @@ class Scanner:
             return SkippedFile(_printable(rel), "file name is not valid UTF-8")
         real = os.path.realpath(os.path.join(self._root, rel))
         if real != os.path.join(self._root_real, rel):  # goes through a symlink
-            if not self._inside(real):
+            if not self.rules.inside(real):
                 return SkippedFile(rel, "symlink outside workspace") if self._wanted(rel) else None
             real_rel = os.path.relpath(real, self._root_real).replace(os.sep, "/")
             if self._wanted(real_rel) is not None:
@@ -591,7 +752,7 @@ class Scanner:
         except OSError as exc:  # ELOOP for a -> b -> a
             yield SkippedFile(link.rel, _os_reason(exc))
             return
-        if not self._inside(real):
+        if not self.rules.inside(real):
             yield SkippedFile(link.rel, "symlink outside workspace")
             return
         if not link.is_dir:
@@ -660,5 +821,3 @@ class Scanner:
                 return path[len(base) + 1 :].replace(os.sep, "/")
         return None
 
-    def _inside(self, real: str) -> bool:
-        return real == self._root_real or real.startswith(self._root_real + os.sep)

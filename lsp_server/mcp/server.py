@@ -9,7 +9,6 @@ client (`roots/list`, again on `notifications/roots/list_changed`).
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..engine.embedder import ModelLoadError
 from ..engine.errors import EngineError
+from ..engine.privacy import enforce_offline_environment
 from ..engine.validation import InputError
 from ..logfile import log_file_handler
 from .folders import FolderOptions, McpFolders
@@ -141,7 +141,7 @@ async def _serve(server: Server) -> None:
 
 def run_mcp_server(roots: list[Path], options: FolderOptions, log_level: str = "INFO") -> int:
     """Serves MCP on stdin/stdout until the client closes the stream."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before the encoder loads
+    enforce_offline_environment()  # before onnxruntime, tokenizers or torch is imported
     log_file = _configure_logging(log_level)
     log.info("nearcode %s MCP server starting (log file %s)", __version__, log_file)
     folders = McpFolders(options)

@@ -16,20 +16,24 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.uris import to_fs_path
 
 from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
 from ..engine.embedder import Encoder, EncoderPool, ModelLoadError
 from ..engine.folder_indexer import FolderIndexer, owning_folder, search_folders
+from ..engine.privacy import enforce_offline_environment
 from ..engine.results import SearchResponse
 from ..engine.scanner import SourceError, read_source
 from ..engine.validation import MAX_QUERY_CHARS, InputError
 from ..engine.workspace import EngineError, WorkspaceIndex
 from ..logfile import log_file_handler
 from . import arguments as args_
+from . import framing
 from .settings import ServerSettings, model_path_problem, parse_settings
 
 log = logging.getLogger("lsp_server")
@@ -131,8 +135,8 @@ class _AnsweredError(JsonRpcInvalidParams):
 
 
 class NearcodeProtocol(LanguageServerProtocol):
-    """Answers requests whose params do not parse: pygls would log them and never reply,
-    leaving the client waiting forever."""
+    """Answers every request: pygls would log requests whose params do not parse, and those
+    that arrive after `shutdown`, and never reply, leaving the client waiting forever."""
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -145,6 +149,22 @@ class NearcodeProtocol(LanguageServerProtocol):
             self._send_response(data["id"], error=answer.to_response_error())
             raise _AnsweredError(answer.message) from exc
 
+    def handle_message(self, message: Any) -> None:
+        # pygls sets _shutdown when it answers `shutdown`, then drops every request silently.
+        shutting_down = getattr(self, "_shutdown", False)
+        if shutting_down and isinstance(message, RPCRequest) and message.method != types.EXIT:
+            self.send_error(
+                message.id, framing.INVALID_REQUEST, "Invalid request: the server is shutting down"
+            )
+            return
+        super().handle_message(message)
+
+    def send_error(self, msg_id: Any, code: int, message: str) -> None:
+        """An error response; id null where the request's id is unknown (pygls' own response
+        type would leave the id out, which JSON-RPC does not allow)."""
+        error = {"code": code, "message": message}
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "error": error})
+
 
 class NearcodeServer(LanguageServer):
     def __init__(self) -> None:
@@ -153,6 +173,30 @@ class NearcodeServer(LanguageServer):
         self.folders: dict[str, FolderIndexer] = {}
         self.encoders = EncoderPool(self._model_failed)  # folders share one model
         self.event_loop: asyncio.AbstractEventLoop | None = None
+        self.input_error: str | None = None  # why the input stream was closed, if it was
+
+    def start_io(self, stdin: Any = None, stdout: Any = None) -> None:
+        """pygls' stdio loop, reading through `framing` (limits, answers to bad input)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = framing.StdinReader(stdin or sys.stdin.buffer, self.thread_pool)
+        try:
+            self.input_error = asyncio.run(framing.serve(reader, self.protocol, self._stop_event))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost: stopping")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            if self.input_error is not None:
+                log.error("closing the connection: the client sent %s", self.input_error)
+                self.window_show_message(
+                    types.ShowMessageParams(
+                        type=types.MessageType.Error,
+                        message=f"nearcode: the editor sent {self.input_error}; "
+                        "the server stopped (its log says more)",
+                    )
+                )
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if isinstance(error, _AnsweredError):
@@ -581,7 +625,7 @@ def _configure_logging(server: NearcodeServer, level: str) -> Path | str:
 
 
 def run_server(tcp: tuple[str, int] | None = None, log_level: str = "INFO") -> int:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is ever imported
+    enforce_offline_environment()  # before onnxruntime, tokenizers or torch is imported
     server = create_server()
     log_file = _configure_logging(server, log_level)
     log.info("nearcode %s starting (log file %s)", __version__, log_file)
@@ -594,7 +638,7 @@ def run_server(tcp: tuple[str, int] | None = None, log_level: str = "INFO") -> i
             return 1
     else:
         server.start_io()
-    return 0
+    return 1 if server.input_error else 0
 
 
 __all__ = ["COMMANDS", "NearcodeServer", "create_server", "run_server"]

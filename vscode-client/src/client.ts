@@ -1,5 +1,6 @@
 // Creation of the LanguageClient for the nearcode server, and the calls into it.
 
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -50,7 +51,9 @@ function serverOptions(launch: ServerLaunch): ServerOptions {
     command: launch.command,
     args: launch.args,
     // Unbuffered so the server's stderr log reaches the output channel as it happens.
-    options: { env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+    // Not in the workspace folder (the client's default): `python -m` puts the current
+    // folder first on sys.path, so a cloned repository's numpy.py would run in the server.
+    options: { cwd: os.homedir(), env: { ...process.env, PYTHONUNBUFFERED: '1' } },
   } as const;
   return { run: executable, debug: executable };
 }
