@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,8 +164,6 @@ class PrivateApt:
 
 
 def _age(path: Path) -> float:
-    import time
-
     return time.time() - path.stat().st_mtime
 
 
