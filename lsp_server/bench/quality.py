@@ -312,7 +312,7 @@ class QualityRun:
         return base.with_name("-".join([base.name, *parts]))
 
     def _open(self, task: _Task, index_overrides: dict, **overrides) -> WorkspaceIndex:
-        settings = replace(self.settings, **index_overrides, **overrides)
+        settings = replace(self.settings, **{**index_overrides, **overrides})
         index_dir = self._index_dir(task.folder, task.index_name, index_overrides)
         return WorkspaceIndex(task.folder, settings, encoder=self.encoder, index_dir=index_dir)
 
