@@ -11,6 +11,7 @@ from lsp_server.bench.cli import main as bench_main
 from lsp_server.bench.cli import set_folders
 from lsp_server.bench.inplace import build_in_place
 from lsp_server.bench.metrics import score_query
+from lsp_server.bench.projects import DEFAULT_PROJECTS, build_projects, load_projects
 from lsp_server.bench.quality import (
     Ablation,
     QualityRun,
@@ -354,3 +355,40 @@ def test_beir_pipeline_names_are_unchanged_and_ablations_extend() -> None:
     assert [p.name for p in select(pipelines(defaults), ["*context_header*"])] == names[-2:]
     with pytest.raises(ValueError, match="no pipeline matches"):
         select(pipelines(defaults), ["nothing"])
+
+
+def test_project_list_builds_each_set_once(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    questions = tmp_path / "q.jsonl"
+    row = {"query": "reverse a string", "targets": [{"path": "lib.go", "start": 3, "end": 6}]}
+    questions.write_text(json.dumps(row) + "\n")
+    listed = {
+        "sample": 4,
+        "projects": [
+            {"name": "docs", "source": "folder", "spec": str(source), "language": "go",
+             "role": "tune"},
+            {"name": "asked", "source": "folder", "spec": str(source), "language": "go",
+             "role": "report", "questions": "q.jsonl"},
+        ],
+    }  # fmt: skip
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    said: list[str] = []
+    assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
+    assert len(load_tree_set(tmp_path / "sets" / "docs").questions) == 4
+    asked = load_tree_set(tmp_path / "sets" / "asked")
+    assert asked.tree == source.resolve() and asked.meta["role"] == "report"
+    assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
+    assert said[-2:] == [f"{tmp_path / 'sets' / n}: up to date" for n in ("docs", "asked")]
+    listed["projects"][0]["role"] = "other"
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    with pytest.raises(ValueError, match="role must be one of"):
+        build_projects(tmp_path / "projects.json", tmp_path / "sets")
+
+
+def test_pinned_project_list_is_complete() -> None:
+    projects = load_projects(DEFAULT_PROJECTS)
+    languages = {p.language for p in projects}
+    assert {"python", "javascript", "typescript", "go", "rust", "java"} <= languages
+    tuned = {p.name for p in projects if p.role == "tune"}
+    assert not any(name.startswith(("httpx", "express")) for name in tuned)
+    assert all(p.questions is None or p.questions.is_file() for p in projects)

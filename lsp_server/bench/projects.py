@@ -27,6 +27,7 @@ class Project:
     role: str  # "tune": used to choose engine settings; "report": held out, only reported
     sample: int = DEFAULT_SAMPLE
     seed: int = 0
+    questions: Path | None = None  # hand-written questions instead of removed docs
 
 
 def load_projects(path: Path) -> list[Project]:
@@ -47,6 +48,7 @@ def load_projects(path: Path) -> list[Project]:
                 row["role"],
                 int(row.get("sample", data.get("sample", DEFAULT_SAMPLE))),
                 int(row.get("seed", data.get("seed", 0))),
+                path.parent / row["questions"] if row.get("questions") else None,
             )
         )
     if not projects:
@@ -94,6 +96,7 @@ def _hand_written(source: Source, fetched: Fetched, out: Path, questions: Path, 
         tree_ref = TREE
     write_questions(out / QUESTIONS, checked)
     meta |= {"layout": "in-place", "tree": tree_ref, "questions_from": str(questions)}
+    meta.setdefault("language", meta.get("language_listed", ""))
     (out / METADATA).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return f"wrote {out}: {len(checked)} hand-written questions against {tree_ref}"
 
@@ -101,13 +104,13 @@ def _hand_written(source: Source, fetched: Fetched, out: Path, questions: Path, 
 def _up_to_date(project: Project, out: Path) -> bool:
     meta = read_meta(out) if out.is_dir() else {}
     wanted = {"kind": project.source.kind, "spec": project.source.spec}
-    return (
-        meta.get("source") == wanted
-        and meta.get("builder") == BUILDER_VERSION
-        and meta.get("sample") == project.sample
-        and meta.get("seed") == project.seed
-        and (out / QUESTIONS).is_file()
-    )
+    same = meta.get("source") == wanted and meta.get("builder") == BUILDER_VERSION
+    if project.questions is not None:  # rebuilt whenever the questions file changes
+        stamp = project.questions.stat().st_mtime
+        same = same and meta.get("questions_mtime") == stamp
+    else:
+        same = same and (meta.get("sample"), meta.get("seed")) == (project.sample, project.seed)
+    return same and (out / QUESTIONS).is_file()
 
 
 def build_projects(
@@ -121,13 +124,15 @@ def build_projects(
             say(f"{target}: up to date")
             continue
         extra = {"language_listed": project.language, "role": project.role}
+        if project.questions is not None:
+            extra["questions_mtime"] = project.questions.stat().st_mtime
         try:
             line = build_source(
                 project.source,
                 target,
                 sample=project.sample,
                 seed=project.seed,
-                questions=None,
+                questions=project.questions,
                 extra=extra,
             )
         except (ValueError, OSError) as exc:
