@@ -149,6 +149,11 @@ def load_any(folder: Path, max_queries: int | None, max_corpus: int | None, seed
         if max_corpus is not None:
             print(f"{folder}: --max-corpus applies to BEIR sets only", file=sys.stderr)
         return sample_questions(load_tree_set(folder), max_queries, seed)
+    if not (folder / "corpus.jsonl").is_file():
+        raise ValueError(
+            f"{folder} is not a set: expected corpus.jsonl (BEIR layout), questions.jsonl "
+            "(in-place layout) or a folder of such sets"
+        )
     return subsample(load_set(folder), max_queries, max_corpus, seed)
 
 
