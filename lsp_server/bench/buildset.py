@@ -10,17 +10,14 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-import subprocess
-import sys
-import tarfile
 import tempfile
 import textwrap
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .beir import BeirSet, Query
+from .sources import download_sdist
 
 _SKIP_DIRS = {".git", ".tox", ".venv", "venv", "node_modules", "build", "dist", "__pycache__"}
 _MIN_QUERY_WORDS = 3  # CodeSearchNet drops docstrings shorter than this
@@ -118,30 +115,6 @@ def build_from_folder(folder: Path, name: str) -> BeirSet:
     if not queries:
         raise ValueError(f"no documented Python functions under {folder}")
     return BeirSet(name, corpus, queries, qrels)
-
-
-def download_sdist(requirement: str, into: Path) -> Path:
-    """pip-downloads a source distribution and unpacks it; returns the unpacked folder."""
-    if "==" not in requirement:
-        raise ValueError(f"pin the version: NAME==VERSION, got {requirement!r}")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-    done = subprocess.run(
-        [*command, requirement, "-d", str(into)], capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise ValueError(f"pip download {requirement} failed:\n{done.stderr[-2000:]}")
-    archives = [p for p in into.iterdir() if p.suffix in (".gz", ".zip", ".bz2", ".tgz")]
-    if not archives:
-        raise ValueError(f"pip download {requirement} produced no source archive")
-    target = into / "src"
-    if archives[0].suffix == ".zip":
-        with zipfile.ZipFile(archives[0]) as archive:
-            archive.extractall(target)
-    else:
-        with tarfile.open(archives[0]) as archive:
-            archive.extractall(target, filter="data")
-    entries = list(target.iterdir())
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() else target
 
 
 def build_from_pypi(requirement: str, name: str) -> BeirSet:

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..engine.settings import EngineSettings
-from .report import machine, quality_plot, quality_table, write_json
+from .inplace import DEFAULT_SAMPLE
+from .projects import DEFAULT_PROJECTS
+from .report import machine, quality_plot, quality_table, summary_table, write_json
 
 DEFAULT_RESULTS = Path("bench-results")
 
@@ -42,14 +44,54 @@ def _quality_parser(sub) -> None:
         help="where the sets become workspaces (default: RESULTS/work next to --out); "
         "keep it to reuse the embedding cache",
     )
+    parser.add_argument(
+        "--pipelines",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="score only the pipelines matching these patterns (e.g. 'hybrid*'); default: all",
+    )
 
 
 def _build_set_parser(sub) -> None:
-    parser = sub.add_parser("build-set", help="a CodeSearchNet-style set from Python source")
+    parser = sub.add_parser(
+        "build-set",
+        help="a set from source: CodeSearchNet-style (BEIR) or, with --in-place, a whole tree",
+    )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-folder", type=Path, metavar="DIR")
     source.add_argument("--from-pypi", metavar="NAME==VERSION")
+    source.add_argument("--from-npm", metavar="NAME@VERSION", help="with --in-place")
+    source.add_argument(
+        "--from-deb",
+        metavar="PACKAGE[=VERSION]",
+        help="with --in-place: golang-*-dev / librust-*-dev, or a Debian source package",
+    )
+    source.add_argument(
+        "--projects",
+        nargs="?",
+        const=DEFAULT_PROJECTS,
+        type=Path,
+        metavar="FILE",
+        help="with --in-place: build every project of FILE (default: the pinned list) "
+        "into OUT/<name>",
+    )
     parser.add_argument("--out", type=Path, required=True, metavar="SETDIR")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="copy the whole tree, remove the docs of --sample definitions there, "
+        "and ask their first sentences",
+    )
+    parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        metavar="FILE",
+        help="with --in-place: your own questions (JSON lines) against the untouched tree",
+    )
+    parser.add_argument("--force", action="store_true", help="rebuild sets already up to date")
 
 
 def _speed_parser(sub) -> None:
@@ -84,9 +126,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def set_folders(folders: Sequence[Path]) -> list[Path]:
+    """Each --data folder, or the sets inside it when it is a folder of sets."""
+    from .treeset import is_tree_set
+
+    def is_set(folder: Path) -> bool:
+        return is_tree_set(folder) or (folder / "corpus.jsonl").is_file()
+
+    found: list[Path] = []
+    for folder in folders:
+        inside = sorted(p for p in folder.iterdir() if is_set(p)) if folder.is_dir() else []
+        found += [folder] if is_set(folder) or not inside else inside
+    return found
+
+
+def load_any(folder: Path, max_queries: int | None, max_corpus: int | None, seed: int):
+    """A BEIR set (corpus.jsonl) or an in-place set (questions.jsonl), sampled alike."""
+    from .beir import load_set, subsample
+    from .treeset import is_tree_set, load_tree_set, sample_questions
+
+    if is_tree_set(folder):
+        if max_corpus is not None:
+            print(f"{folder}: --max-corpus applies to BEIR sets only", file=sys.stderr)
+        return sample_questions(load_tree_set(folder), max_queries, seed)
+    if not (folder / "corpus.jsonl").is_file():
+        raise ValueError(
+            f"{folder} is not a set: expected corpus.jsonl (BEIR layout), questions.jsonl "
+            "(in-place layout) or a folder of such sets"
+        )
+    return subsample(load_set(folder), max_queries, max_corpus, seed)
+
+
 def cmd_quality(args: argparse.Namespace) -> int:
     from ..cli import ProgressBar
-    from .beir import load_set, subsample
     from .quality import QualityRun
 
     work = args.work or args.out.parent / "work"
@@ -95,11 +167,12 @@ def cmd_quality(args: argparse.Namespace) -> int:
         EngineSettings(model=args.model or None, backend=args.backend),
         code_mode=args.code_mode,
         progress=ProgressBar(),
+        patterns=[p for arg in args.pipelines for p in arg.split(",") if p],
     )
     sets: dict[str, dict] = {}
     details: dict[str, dict] = {}
-    for folder in args.data:
-        data = subsample(load_set(folder), args.max_queries, args.max_corpus, args.seed)
+    for folder in set_folders(args.data):
+        data = load_any(folder, args.max_queries, args.max_corpus, args.seed)
         result = runner.run(data)
         sets[result.name] = result.to_json()
         details[result.name] = {
@@ -108,8 +181,12 @@ def cmd_quality(args: argparse.Namespace) -> int:
             "query_seconds": result.query_seconds,
             "code_mode": result.code_mode,
         }
+        if result.layout != "beir":
+            meta = getattr(data, "meta", {})
+            details[result.name] |= {"files": result.files, "role": meta.get("role", "")}
+            details[result.name] |= {"language": meta.get("language", "")}
     write_json(args.out, {"sets": sets})
-    table = quality_table(sets)
+    table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
     notes = [
         f"machine: {machine()}",
@@ -127,6 +204,10 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 
 def cmd_build_set(args: argparse.Namespace) -> int:
+    if args.in_place:
+        return _build_in_place(args)
+    if args.from_npm or args.from_deb or args.projects or args.questions:
+        raise ValueError("--from-npm, --from-deb, --projects and --questions need --in-place")
     from .buildset import build_from_folder, build_from_pypi
 
     if args.from_folder is not None:
@@ -137,6 +218,27 @@ def cmd_build_set(args: argparse.Namespace) -> int:
 
     write_set(args.out, data)
     print(f"wrote {args.out}: {len(data.corpus)} functions, {len(data.queries)} queries")
+    return 0
+
+
+def _build_in_place(args: argparse.Namespace) -> int:
+    from .projects import build_projects, build_source
+    from .sources import Source
+
+    if args.projects is not None:
+        return 1 if build_projects(args.projects, args.out, force=args.force) else 0
+    kinds = {"folder": args.from_folder, "pypi": args.from_pypi}
+    kinds |= {"npm": args.from_npm, "deb": args.from_deb}
+    kind, spec = next((k, v) for k, v in kinds.items() if v is not None)
+    line = build_source(
+        Source(kind, str(spec)),
+        args.out,
+        sample=args.sample,
+        seed=args.seed,
+        questions=args.questions,
+        extra={},
+    )
+    print(line)
     return 0
 
 

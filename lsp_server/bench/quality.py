@@ -1,13 +1,16 @@
 """Retrieval quality through the real engine: BEIR sets as workspaces, pipelines side by side.
 
-Each corpus document becomes one file of a workspace that `WorkspaceIndex` indexes exactly as
-the editor would (scanner, chunker, embedder, SQLite/FTS5 and HNSW stores). Pipelines differ
-only in ranking settings, so they share one index (opened read-only with other settings);
-the context-header ablation changes what is embedded and so gets a second index.
+BEIR sets: each corpus document becomes one file of a workspace. In-place sets: the set's
+tree is the workspace, and a result is a hit when its lines overlap a target's. Either way
+`WorkspaceIndex` indexes it exactly as the editor would (scanner, chunker, embedder,
+SQLite/FTS5 and HNSW stores). Pipelines that differ only in ranking settings share one index
+(opened read-only with other settings); settings that change what is indexed (the context
+header) get an index of their own.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 import sys
@@ -25,50 +28,98 @@ from ..engine.settings import EngineSettings
 from ..engine.workspace import ProgressFn, WorkspaceIndex
 from .beir import BeirSet, Query
 from .metrics import MAX_RANK, mean_scores, score_query
+from .treeset import Question, Target, TreeSet
 
 CODE_MODES = ("similar", "selection", "text")
-HEADER_OFF = "noheader"  # suffix of the second index (embedded without context headers)
+
+# The single rankings and the shipped fusion; ablations are applied on top of one of them.
+BASES: dict[str, dict] = {
+    "bm25": {"dense_weight": 0.0},
+    "dense": {"lexical_weight": 0.0, "prose_lexical_weight": 0.0},
+    "hybrid": {},
+}
 
 
 @dataclass(frozen=True)
 class Pipeline:
     name: str
-    overrides: dict = field(default_factory=dict)
-    header_off: bool = False  # needs the second index
+    overrides: dict = field(default_factory=dict)  # ranking settings: pipelines share an index
+    # Settings that change what is chunked or embedded: an index of their own.
+    index_overrides: dict = field(default_factory=dict)
     code_mode: str | None = None  # None: the run's mode for code-to-code queries
+
+    def expand(self, defaults: EngineSettings) -> list[Pipeline]:
+        return [self]
+
+
+def _label(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """One EngineSettings field tried at other values than the run's, on top of `bases`.
+
+    Each value that differs from the run's setting becomes a pipeline named
+    `<base>/<setting>=<value>`; `reindex` marks settings that change the index itself.
+    """
+
+    setting: str
+    values: tuple
+    bases: tuple[str, ...] = ("hybrid",)
+    reindex: bool = False
+
+    def expand(self, defaults: EngineSettings) -> list[Pipeline]:
+        found = []
+        for base in self.bases:
+            for value in self.values:
+                if value == getattr(defaults, self.setting):
+                    continue
+                name = f"{base}/{self.setting}={_label(value)}"
+                change = {self.setting: value}
+                if self.reindex:
+                    found.append(Pipeline(name, dict(BASES[base]), change))
+                else:
+                    found.append(Pipeline(name, {**BASES[base], **change}))
+        return found
+
+
+# Every run scores each entry side by side with bm25/dense/hybrid. Add an entry to measure a
+# new engine setting (an Ablation per field, or a Pipeline for a named set of overrides).
+ABLATIONS: tuple[Ablation | Pipeline, ...] = (
+    Ablation("candidates", (100,)),  # what the editor literally ranks (benchmarks: 1000)
+    Ablation("lexical_weight", (1.0, 3.0)),
+    Ablation("prose_lexical_weight", (0.1, 0.3, 1.0)),
+    Ablation("rrf_k", (10, 60)),
+    Ablation("context_header", (True, False), bases=("dense", "hybrid"), reindex=True),
+)
 
 
 def pipelines(defaults: EngineSettings, code_mode: str | None = None) -> list[Pipeline]:
-    """bm25, dense, hybrid (the shipped defaults), then one ablation per setting.
+    """bm25, dense, hybrid (the shipped defaults), then every entry of ABLATIONS.
 
     With a code_mode (sets of code-to-code queries), the other ways of asking are added too.
     """
-    found = [
-        Pipeline("bm25", {"dense_weight": 0.0}),
-        Pipeline("dense", {"lexical_weight": 0.0, "prose_lexical_weight": 0.0}),
-        Pipeline("hybrid"),
-        # What the editor literally ranks (benchmarks widen the pools to rank 1000).
-        Pipeline("hybrid/candidates=100", {"candidates": 100}),
-    ]
-    for weight in (1.0, 3.0):
-        if weight != defaults.lexical_weight:
-            name = f"hybrid/lexical_weight={weight:g}"
-            found.append(Pipeline(name, {"lexical_weight": weight}))
-    for weight in (0.1, 0.3, 1.0):
-        if weight != defaults.prose_lexical_weight:
-            name = f"hybrid/prose_lexical_weight={weight:g}"
-            found.append(Pipeline(name, {"prose_lexical_weight": weight}))
-    for k in (10, 60):
-        if k != defaults.rrf_k:
-            found.append(Pipeline(f"hybrid/rrf_k={k}", {"rrf_k": k}))
-    header = "off" if defaults.context_header else "on"
-    no_lexical = {"lexical_weight": 0.0, "prose_lexical_weight": 0.0}
-    found.append(Pipeline(f"dense/context_header={header}", no_lexical, True))
-    found.append(Pipeline(f"hybrid/context_header={header}", {}, True))
+    found = [Pipeline(name, dict(overrides)) for name, overrides in BASES.items()]
+    for entry in ABLATIONS:
+        found += entry.expand(defaults)
     for mode in CODE_MODES if code_mode else ():
         if mode != code_mode:
             found.append(Pipeline(f"hybrid/code_query={mode}", code_mode=mode))
     return found
+
+
+def select(found: list[Pipeline], patterns: Sequence[str]) -> list[Pipeline]:
+    """The pipelines whose names match one of the glob patterns (all without patterns)."""
+    if not patterns:
+        return found
+    chosen = [p for p in found if any(fnmatch.fnmatchcase(p.name, pat) for pat in patterns)]
+    if not chosen:
+        names = ", ".join(p.name for p in found)
+        raise ValueError(f"no pipeline matches {', '.join(patterns)}; there are: {names}")
+    return chosen
 
 
 class SharedEncoder:
@@ -168,6 +219,34 @@ def ranked_docs(response: SearchResponse, ids: dict[str, str], self_id: str | No
     return ranked
 
 
+def ranked_targets(response: SearchResponse, targets: Sequence[Target]) -> list[str]:
+    """Result keys in order: a result overlapping target i is "t<i>" (every part of a split
+    definition is the definition: counted once, at its best rank); others are their range.
+
+    Results scored 0 are dropped, as in `ranked_docs`.
+    """
+    ranked: list[str] = []
+    seen: set[str] = set()
+    for result in response.results:
+        if result.score <= 0:
+            continue
+        first = result.start_line + 1  # 1-based, inclusive, like the targets
+        ends_at_line_start = result.end_col == 0 and result.end_line > result.start_line
+        last = result.end_line if ends_at_line_start else result.end_line + 1
+        key = next(
+            (f"t{i}" for i, t in enumerate(targets) if t.overlaps(result.path, first, last)),
+            f"{result.path}:{first}-{last}",
+        )
+        if key not in seen:
+            seen.add(key)
+            ranked.append(key)
+    return ranked
+
+
+def relevant_targets(question: Question) -> dict[str, int]:
+    return {f"t{i}": 1 for i in range(len(question.targets))}
+
+
 @dataclass
 class SetResult:
     name: str
@@ -175,16 +254,35 @@ class SetResult:
     queries: int
     pipelines: dict[str, dict[str, float]]
     chunks: int = 0
+    files: int = 0
     index_seconds: float = 0.0
     query_seconds: float = 0.0
     code_mode: str = ""
+    layout: str = "beir"
 
     def to_json(self) -> dict:
-        return {"corpus": self.corpus, "queries": self.queries, "pipelines": self.pipelines}
+        data = {"corpus": self.corpus, "queries": self.queries, "pipelines": self.pipelines}
+        if self.layout != "beir":  # the BEIR shape stays as external tools know it
+            data |= {"layout": self.layout, "files": self.files}
+        return data
+
+
+# A question's engine call and judgement: (index, query, code mode) -> (ranked keys, relevant).
+Judge = Callable[[WorkspaceIndex, object, str], tuple[list[str], dict[str, int]]]
+
+
+@dataclass
+class _Task:
+    name: str
+    folder: Path  # the workspace to index
+    index_name: str  # "" for the folder's own index dir, else a suffix of it
+    queries: list
+    judge: Judge
+    code_mode: str = ""
 
 
 class QualityRun:
-    """Indexes each set once per embedding variant and scores every pipeline on it."""
+    """Indexes each set once per index variant and scores every pipeline on it."""
 
     def __init__(
         self,
@@ -195,6 +293,7 @@ class QualityRun:
         progress: ProgressFn | None = None,
         encoder: Encoder | None = None,
         log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
+        patterns: Sequence[str] = (),
     ) -> None:
         self.work = work
         self.settings = replace(settings, candidates=max(settings.candidates, MAX_RANK))
@@ -202,57 +301,86 @@ class QualityRun:
         self.progress = progress
         self.encoder = SharedEncoder(encoder or make_encoder(settings))
         self.log = log
+        self.patterns = tuple(patterns)
 
-    def _open(self, folder: Path, header_off: bool, **overrides) -> WorkspaceIndex:
-        settings = replace(self.settings, **overrides)
-        index_dir = None
-        if header_off:
-            base = index_dir_for(folder)
-            index_dir = base.with_name(f"{base.name}-{HEADER_OFF}")
-            settings = replace(settings, context_header=not settings.context_header)
-        return WorkspaceIndex(folder, settings, encoder=self.encoder, index_dir=index_dir)
+    def _index_dir(self, folder: Path, index_name: str, index_overrides: dict) -> Path | None:
+        parts = [index_name] if index_name else []
+        parts += [f"{k}-{_label(v)}" for k, v in sorted(index_overrides.items())]
+        if not parts:
+            return None  # the folder's own index dir
+        base = index_dir_for(folder)
+        return base.with_name("-".join([base.name, *parts]))
 
-    def run(self, data: BeirSet) -> SetResult:
+    def _open(self, task: _Task, index_overrides: dict, **overrides) -> WorkspaceIndex:
+        settings = replace(self.settings, **{**index_overrides, **overrides})
+        index_dir = self._index_dir(task.folder, task.index_name, index_overrides)
+        return WorkspaceIndex(task.folder, settings, encoder=self.encoder, index_dir=index_dir)
+
+    def run(self, data: BeirSet | TreeSet) -> SetResult:
+        if isinstance(data, TreeSet):
+            return self._run_tree(data)
         folder = self.work / re.sub(r"[^A-Za-z0-9_.-]", "_", data.name)
         ids = materialise(data, folder)
         paths = {doc: path for path, doc in ids.items()}
+
+        def judge(index: WorkspaceIndex, query: object, mode: str):
+            assert isinstance(query, Query)
+            response = ask(index, query, paths.get(query.self_id or ""), mode)
+            return ranked_docs(response, ids, query.self_id), data.qrels[query.id]
+
+        code_mode = self.code_mode if any(q.self_id for q in data.queries) else ""
+        task = _Task(data.name, folder, "", data.queries, judge, code_mode)
+        result = self._measure(task)
+        result.corpus = len(data.corpus)
+        return result
+
+    def _run_tree(self, data: TreeSet) -> SetResult:
+        def judge(index: WorkspaceIndex, question: object, mode: str):
+            assert isinstance(question, Question)
+            response = index.search(question.query, limit=MAX_RANK)
+            return ranked_targets(response, question.targets), relevant_targets(question)
+
+        # A private index dir: a tree may be the user's own repository, whose editor index
+        # must not be touched (nor its writer lock taken).
+        task = _Task(data.name, data.tree, "bench", data.questions, judge)
+        result = self._measure(task)
+        result.layout = "in-place"
+        result.corpus = result.chunks
+        return result
+
+    def _measure(self, task: _Task) -> SetResult:
+        chosen = select(pipelines(self.settings, task.code_mode or None), self.patterns)
+        variants: dict[str, dict] = {}
+        for pipeline in chosen:
+            variants.setdefault(_key(pipeline.index_overrides), pipeline.index_overrides)
         started = time.monotonic()
-        writers = {False: self._open(folder, False), True: self._open(folder, True)}
+        writers = {key: self._open(task, overrides) for key, overrides in variants.items()}
+        result = SetResult(task.name, 0, len(task.queries), {}, code_mode=task.code_mode)
         try:
-            chunks = 0
-            for header_off, writer in writers.items():
-                self.log(f"{data.name}: indexing {len(ids)} documents (header_off={header_off})")
+            for key, writer in writers.items():
+                self.log(f"{task.name}: indexing {task.folder} ({key or 'shipped settings'})")
                 writer.index(progress=self.progress)
-                chunks = chunks or writer.status().chunks
-            indexed = time.monotonic() - started
-            result = SetResult(data.name, len(data.corpus), len(data.queries), {}, chunks)
-            result.index_seconds = round(indexed, 1)
-            result.code_mode = self.code_mode if any(q.self_id for q in data.queries) else ""
+                status = writer.status()
+                result.chunks, result.files = result.chunks or status.chunks, status.files
+            result.index_seconds = round(time.monotonic() - started, 1)
             started = time.monotonic()
-            for pipeline in pipelines(self.settings, result.code_mode or None):
-                result.pipelines[pipeline.name] = self._score(data, folder, ids, paths, pipeline)
+            for pipeline in chosen:
+                result.pipelines[pipeline.name] = self._score(task, pipeline)
             result.query_seconds = round(time.monotonic() - started, 1)
             return result
         finally:
             for writer in writers.values():
                 writer.close()
 
-    def _score(
-        self,
-        data: BeirSet,
-        folder: Path,
-        ids: dict[str, str],
-        paths: dict[str, str],
-        pipeline: Pipeline,
-    ) -> dict[str, float]:
+    def _score(self, task: _Task, pipeline: Pipeline) -> dict[str, float]:
         # Read-only: the writer of this index dir is still open, holding its lock.
-        with self._open(folder, pipeline.header_off, **pipeline.overrides) as index:
-            per_query = []
-            for query in data.queries:
-                mode = pipeline.code_mode or self.code_mode
-                response = ask(index, query, paths.get(query.self_id or ""), mode)
-                ranked = ranked_docs(response, ids, query.self_id)
-                per_query.append(score_query(ranked, data.qrels[query.id]))
+        mode = pipeline.code_mode or self.code_mode
+        with self._open(task, pipeline.index_overrides, **pipeline.overrides) as index:
+            per_query = [score_query(*task.judge(index, query, mode)) for query in task.queries]
         scores = mean_scores(per_query)
-        self.log(f"{data.name}: {pipeline.name:<32} MRR {scores['mrr']:.4f}")
+        self.log(f"{task.name}: {pipeline.name:<32} MRR {scores['mrr']:.4f}")
         return scores
+
+
+def _key(index_overrides: dict) -> str:
+    return ",".join(f"{k}={_label(v)}" for k, v in sorted(index_overrides.items()))

@@ -44,6 +44,17 @@ def quality_table(sets: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def summary_table(sets: dict[str, dict]) -> str:
+    """Markdown: MRR of the single rankings and the shipped fusion, one row per set."""
+    bases = ("bm25", "dense", "hybrid")
+    lines = ["| set | queries | " + " | ".join(bases) + " |", "|---|---:|" + "---:|" * 3]
+    for name, entry in sets.items():
+        scores = [entry["pipelines"].get(b, {}).get("mrr") for b in bases]
+        values = " | ".join("—" if v is None else f"{v:.4f}" for v in scores)
+        lines.append(f"| {name} | {entry['queries']} | {values} |")
+    return "\n".join(lines)
+
+
 def _pyplot():
     try:
         import matplotlib

@@ -1,0 +1,143 @@
+"""Building in-place sets: one source, or every project of a pinned list (projects.json)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .inplace import DEFAULT_SAMPLE, build_in_place
+from .sources import Fetched, Source, copy_tree, fetch
+from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write_questions
+
+DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
+BUILDER_VERSION = 1  # bump when a rebuild would give other questions for the same source
+ROLES = ("tune", "report")
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    source: Source
+    language: str
+    role: str  # "tune": used to choose engine settings; "report": held out, only reported
+    sample: int = DEFAULT_SAMPLE
+    seed: int = 0
+    questions: Path | None = None  # hand-written questions instead of removed docs
+
+
+def load_projects(path: Path) -> list[Project]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read the project list {path}: {exc}") from exc
+    projects = []
+    for row in data.get("projects", []):
+        if row.get("role") not in ROLES:
+            raise ValueError(f"{path}: {row.get('name')}: role must be one of {ROLES}")
+        source = Source(row["source"], row["spec"])
+        projects.append(
+            Project(
+                row.get("name") or source.name,
+                source,
+                row["language"],
+                row["role"],
+                int(row.get("sample", data.get("sample", DEFAULT_SAMPLE))),
+                int(row.get("seed", data.get("seed", 0))),
+                path.parent / row["questions"] if row.get("questions") else None,
+            )
+        )
+    if not projects:
+        raise ValueError(f"{path} lists no projects")
+    return projects
+
+
+def _meta(source: Source, fetched: Fetched, **extra) -> dict:
+    return {
+        "source": {"kind": source.kind, "spec": source.spec},
+        "version": fetched.version,
+        "builder": BUILDER_VERSION,
+        **extra,
+    }
+
+
+def build_source(
+    source: Source, out: Path, *, sample: int, seed: int, questions: Path | None, extra: dict
+) -> str:
+    """Builds one set; returns a line saying what was written."""
+    with tempfile.TemporaryDirectory(prefix="nearcode-bench-") as tmp:
+        fetched = fetch(source, Path(tmp))
+        meta = _meta(source, fetched, name=out.resolve().name, **extra)
+        if questions is not None:
+            return _hand_written(source, fetched, out, questions, meta)
+        built = build_in_place(fetched.tree, out, sample=sample, seed=seed, meta=meta)
+    counts = built.meta["counts"]
+    return (
+        f"wrote {out}: {counts['files']} files, {counts['documented_definitions']} documented "
+        f"definitions, {built.questions} questions ({counts['eligible']} eligible)"
+    )
+
+
+def _hand_written(source: Source, fetched: Fetched, out: Path, questions: Path, meta: dict) -> str:
+    """A set of the user's own questions against the untouched tree."""
+    if out.exists() and any(out.iterdir()) and not (out / METADATA).is_file():
+        raise ValueError(f"{out} exists and is not a set folder: choose another --out")
+    checked = read_questions(questions, fetched.tree)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    if source.kind == "folder":  # the user's repository: referenced, never copied or changed
+        tree_ref = str(fetched.tree.resolve())
+    else:
+        copy_tree(fetched.tree, out / TREE)
+        tree_ref = TREE
+    write_questions(out / QUESTIONS, checked)
+    meta |= {"layout": "in-place", "tree": tree_ref, "questions_from": str(questions)}
+    meta.setdefault("language", meta.get("language_listed", ""))
+    (out / METADATA).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return f"wrote {out}: {len(checked)} hand-written questions against {tree_ref}"
+
+
+def _up_to_date(project: Project, out: Path) -> bool:
+    meta = read_meta(out) if out.is_dir() else {}
+    wanted = {"kind": project.source.kind, "spec": project.source.spec}
+    same = meta.get("source") == wanted and meta.get("builder") == BUILDER_VERSION
+    if project.questions is not None:  # rebuilt whenever the questions file changes
+        stamp = project.questions.stat().st_mtime
+        same = same and meta.get("questions_mtime") == stamp
+    else:
+        same = same and (meta.get("sample"), meta.get("seed")) == (project.sample, project.seed)
+    return same and (out / QUESTIONS).is_file()
+
+
+def build_projects(
+    path: Path, out: Path, *, force: bool = False, say: Callable[[str], None] = print
+) -> int:
+    """Builds every listed project into OUT/<name>; sets already built the same way are kept."""
+    failures = 0
+    for project in load_projects(path):
+        target = out / project.name
+        if not force and _up_to_date(project, target):
+            say(f"{target}: up to date")
+            continue
+        extra = {"language_listed": project.language, "role": project.role}
+        if project.questions is not None:
+            extra["questions_mtime"] = project.questions.stat().st_mtime
+        try:
+            line = build_source(
+                project.source,
+                target,
+                sample=project.sample,
+                seed=project.seed,
+                questions=project.questions,
+                extra=extra,
+            )
+        except (ValueError, OSError) as exc:
+            failures += 1
+            print(f"{project.name}: {exc}", file=sys.stderr)
+            continue
+        say(line)
+    return failures

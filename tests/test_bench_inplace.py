@@ -1,0 +1,394 @@
+"""In-place sets: docs removed from a whole tree, questions with line targets, scoring."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lsp_server.bench.cli import main as bench_main
+from lsp_server.bench.cli import set_folders
+from lsp_server.bench.inplace import build_in_place
+from lsp_server.bench.metrics import score_query
+from lsp_server.bench.projects import DEFAULT_PROJECTS, build_projects, load_projects
+from lsp_server.bench.quality import (
+    Ablation,
+    QualityRun,
+    pipelines,
+    ranked_targets,
+    select,
+)
+from lsp_server.bench.treeset import Target, load_tree_set, read_questions
+from lsp_server.engine.results import SearchResponse, SearchResult
+from lsp_server.engine.settings import EngineSettings
+
+PYTHON = '''"""Module doc stays."""
+import functools
+
+
+@functools.cache
+def parse_words(text):
+    """Split the text into lowercase words.
+
+    More detail here.
+    """
+    return text.lower().split()
+
+
+class Box:
+    """A box of things to carry."""
+
+    def size(self):
+        """Return the number of items in the box."""
+        return len(self.items)
+
+    def stub(self):
+        """Only a docstring here, nothing else."""
+
+    def __len__(self):
+        """Return the length of the box please."""
+        return 3
+
+
+def old_thing():
+    """Deprecated: use parse_words instead of this."""
+    return None
+
+
+def short():
+    """Too short."""
+    return 1
+'''
+
+TEST_PYTHON = '''def test_parse():
+    """Check that parse works on plain words."""
+    assert True
+'''
+
+# CRLF line ends: kept byte for byte.
+JAVASCRIPT = """/**
+ * Send a JSON response to the client.
+ *
+ * @param {Object} body
+ */
+
+res.json = function json(body) {
+  return this.send(JSON.stringify(body));
+};
+
+/**
+ * @param {String} name
+ * @return {String}
+ */
+function paramOnly(name) { return name; }
+
+/**
+ * Check if the request is fresh, aka Last-Modified still matches.
+ */
+defineGetter(req, 'fresh', function () {
+  return true;
+});
+
+class Router {
+  /** Add a route handler for the given path. */
+  route(path) {
+    return path;
+  }
+}
+""".replace("\n", "\r\n")
+
+GO = """package lib
+
+// Reverse returns the string with its runes in reverse order.
+func Reverse(s string) string {
+\treturn s
+}
+
+//go:noinline
+// Hidden has a directive in its doc block here.
+func Hidden() {}
+"""
+
+RUST = """/// Adds two numbers together and returns
+/// the sum of both.
+#[inline]
+pub fn add(a: i32, b: i32) -> i32 {
+    a + b
+}
+
+#[cfg(test)]
+mod tests {
+    /// Checks that adding works in the test module.
+    fn it_adds() {}
+}
+"""
+
+JAVA = """public class Joiner {
+    /**
+     * Returns the {@link String} joined with commas between items.
+     * @param items the items
+     */
+    public String join(List<String> items) {
+        return String.join(",", items);
+    }
+}
+"""
+
+FILES = {
+    "pkg/core.py": PYTHON,
+    "tests/test_core.py": TEST_PYTHON,
+    "web/app.js": JAVASCRIPT,
+    "lib.go": GO,
+    "src/lib.rs": RUST,
+    "src/Joiner.java": JAVA,
+    "README.md": "# demo\n\nSplit the text into lowercase words.\n",
+}
+
+EXPECTED = {
+    "Split the text into lowercase words.": ("pkg/core.py", "@functools.cache", "split()"),
+    "Return the number of items in the box.": ("pkg/core.py", "def size", "self.items)"),
+    "Send a JSON response to the client.": ("web/app.js", "res.json =", "};"),
+    "Check if the request is fresh, aka Last-Modified still matches.": (
+        "web/app.js",
+        "defineGetter(",
+        "});",
+    ),
+    "Add a route handler for the given path.": ("web/app.js", "route(path)", "}"),
+    "Reverse returns the string with its runes in reverse order.": ("lib.go", "func Rev", "}"),
+    "Adds two numbers together and returns the sum of both.": ("src/lib.rs", "#[inline]", "}"),
+    "Returns the String joined with commas between items.": (
+        "src/Joiner.java",
+        "public String join",
+        "}",
+    ),
+}
+
+
+def make_tree(root: Path) -> Path:
+    for rel, text in FILES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode())
+    return root
+
+
+def rows_without(data: bytes, removed: list[tuple[int, int]]) -> bytes:
+    gone = {row for start, end in removed for row in range(start, end + 1)}
+    lines = data.split(b"\n")
+    return b"\n".join(line for number, line in enumerate(lines, 1) if number not in gone)
+
+
+def test_every_eligible_doc_becomes_a_question_with_its_target(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    built = build_in_place(source, tmp_path / "set", sample=100, seed=0, meta={"x": 1})
+    data = load_tree_set(tmp_path / "set")
+    assert {q.query for q in data.questions} == set(EXPECTED)
+    assert built.meta["counts"]["questions"] == len(EXPECTED) and built.meta["x"] == 1
+    for question in data.questions:
+        path, first, last = EXPECTED[question.query]
+        (target,) = question.targets
+        assert target.path == path
+        lines = (data.tree / path).read_bytes().decode().split("\n")
+        body = [line.rstrip("\r") for line in lines[target.start - 1 : target.end]]
+        assert body[0].strip().startswith(first), (question.query, body)
+        assert body[-1].strip().endswith(last), (question.query, body)
+        # The doc is gone from the file (the README's copy of a sentence stays).
+        assert " ".join(question.query.split()[:3]) not in "\n".join(lines)
+    assert "Split the text" in (data.tree / "README.md").read_text()
+    assert "Check that parse works" in (data.tree / "tests/test_core.py").read_text()
+
+
+def test_only_the_sampled_docs_are_removed(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    build_in_place(source, tmp_path / "set", sample=3, seed=7, meta={})
+    data = load_tree_set(tmp_path / "set")
+    assert len(data.questions) == 3
+    removed: dict[str, list[tuple[int, int]]] = {}
+    for question in data.questions:
+        span = question.extra["removed"]
+        removed.setdefault(question.targets[0].path, []).append((span["start"], span["end"]))
+        original = (source / question.targets[0].path).read_bytes().split(b"\n")
+        doc = b" ".join(original[span["start"] - 1 : span["end"]]).decode()
+        assert question.query.split()[0] in doc  # the removed lines were that doc
+    for rel in FILES:
+        original = (source / rel).read_bytes()
+        assert (data.tree / rel).read_bytes() == rows_without(original, removed.get(rel, []))
+    # The same seed samples the same definitions.
+    build_in_place(source, tmp_path / "again", sample=3, seed=7, meta={})
+    again = load_tree_set(tmp_path / "again")
+    assert [q.query for q in again.questions] == [q.query for q in data.questions]
+
+
+def test_rebuilding_over_a_foreign_folder_is_refused(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    with pytest.raises(ValueError, match="not a set folder"):
+        build_in_place(source, tmp_path / "mine", sample=3, seed=0, meta={})
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def result(path: str, start: int, end: int, score: float = 1.0) -> SearchResult:
+    """A result over 1-based inclusive lines start..end (the engine's are 0-based)."""
+    return SearchResult(path, "", start - 1, 0, end, 0, score, "", "", "", "")
+
+
+def test_hits_are_overlaps_and_split_parts_count_once() -> None:
+    targets = (Target("a.py", 10, 30), Target("b.py", 5, 8))
+    response = SearchResponse(
+        [
+            result("c.py", 1, 9),  # rank 1: elsewhere
+            result("a.py", 25, 40),  # rank 2: overlaps the end of target 0
+            result("a.py", 10, 20),  # another part of target 0: not counted again
+            result("a.py", 1, 9),  # next to target 0, no overlap
+            result("b.py", 8, 8, score=0.0),  # scored 0: dropped (single-ranking pipelines)
+            result("b.py", 2, 6),  # rank 4: target 1
+        ]
+    )
+    ranked = ranked_targets(response, targets)
+    assert ranked == ["c.py:1-9", "t0", "a.py:1-9", "t1"]
+    scores = score_query(ranked, {"t0": 1, "t1": 1})
+    assert scores["mrr"] == pytest.approx(1 / 2)
+    assert scores["recall@1"] == 0.0
+    assert scores["recall@10"] == 1.0
+    ideal = 1 + 1 / 1.5849625007211563  # gains at ranks 1 and 2
+    found = 1 / 1.5849625007211563 + 1 / 2.321928094887362  # gains at ranks 2 and 4
+    assert scores["ndcg@10"] == pytest.approx(found / ideal)
+
+
+def test_a_result_ending_at_a_line_start_does_not_cover_that_line() -> None:
+    response = SearchResponse([SearchResult("a.py", "", 0, 0, 9, 0, 1.0, "", "", "", "")])
+    assert ranked_targets(response, (Target("a.py", 10, 12),)) == ["a.py:1-9"]
+    assert ranked_targets(response, (Target("a.py", 9, 12),)) == ["t0"]
+
+
+def write_questions(folder: Path, rows: list[dict], tree: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "set.json").write_text(json.dumps({"tree": tree}))
+    return folder
+
+
+def test_hand_written_questions_are_checked_against_the_tree(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "repo")
+    bad = [{"query": "q", "targets": [{"path": "pkg/core.py", "start": 5, "end": 500}]}]
+    folder = write_questions(tmp_path / "bad", bad, str(tree))
+    lines = len(PYTHON.splitlines())
+    with pytest.raises(ValueError, match=f"has {lines} lines, the target ends at 500"):
+        load_tree_set(folder)
+    missing = [{"query": "q", "targets": [{"path": "nope.py", "start": 1, "end": 2}]}]
+    with pytest.raises(ValueError, match="nope.py is not a file"):
+        load_tree_set(write_questions(tmp_path / "missing", missing, str(tree)))
+    (tmp_path / "q.jsonl").write_text('{"query": "no targets"}\n')
+    with pytest.raises(ValueError, match="at least one target"):
+        read_questions(tmp_path / "q.jsonl")
+
+
+def test_exact_match_question_ranks_first_through_the_engine(tmp_path: Path, encoder) -> None:
+    tree = make_tree(tmp_path / "repo")
+    lines = PYTHON.splitlines()
+    start = lines.index("@functools.cache") + 1
+    end = lines.index("    return text.lower().split()") + 1
+    target = {"path": "pkg/core.py", "start": start, "end": end}
+    rows = [{"query": "return text.lower().split()", "targets": [target]}]
+    data = load_tree_set(write_questions(tmp_path / "mine", rows, str(tree)))
+    run = QualityRun(tmp_path / "work", EngineSettings(), encoder=encoder, patterns=["bm25"])
+    measured = run.run(data)
+    assert list(measured.pipelines) == ["bm25"]
+    assert measured.pipelines["bm25"]["mrr"] == 1.0
+    assert measured.layout == "in-place" and measured.files == len(FILES)
+    assert measured.corpus == measured.chunks > 0
+    assert (tree / "pkg/core.py").read_text() == PYTHON  # the user's tree is never changed
+
+
+def test_cli_builds_and_scores_in_place_sets_with_the_real_model(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    sets = tmp_path / "sets"
+    build = ["build-set", "--in-place", "--from-folder", str(source), "--sample", "100"]
+    assert bench_main([*build, "--out", str(sets / "demo")]) == 0
+    questions = tmp_path / "mine.jsonl"
+    row = {"query": "reverse a string", "targets": [{"path": "lib.go", "start": 3, "end": 6}]}
+    questions.write_text(json.dumps(row) + "\n")
+    own = ["build-set", "--in-place", "--from-folder", str(source), "--questions", str(questions)]
+    assert bench_main([*own, "--out", str(sets / "own")]) == 0
+    assert set_folders([sets]) == [sets / "demo", sets / "own"]
+    out = tmp_path / "results" / "quality.json"
+    quality = ["quality", "--data", str(sets), "--pipelines", "dense,hybrid", "--out", str(out)]
+    assert bench_main(quality) == 0
+    entry = json.loads(out.read_text())["sets"]["demo"]
+    assert entry["layout"] == "in-place" and entry["queries"] == len(EXPECTED)
+    assert list(entry["pipelines"]) == ["dense", "hybrid"]
+    # Eight distinct definitions asked by their own doc sentence: the model finds most first.
+    assert entry["pipelines"]["hybrid"]["mrr"] >= 0.6
+    assert json.loads(out.read_text())["sets"]["own"]["queries"] == 1
+    assert "| demo | 8 |" in out.with_suffix(".md").read_text()
+
+
+def test_build_set_without_in_place_refuses_new_sources(tmp_path: Path, capsys) -> None:
+    assert bench_main(["build-set", "--from-npm", "x@1.0.0", "--out", str(tmp_path / "s")]) == 1
+    assert "need --in-place" in capsys.readouterr().err
+
+
+def test_beir_pipeline_names_are_unchanged_and_ablations_extend() -> None:
+    defaults = EngineSettings(candidates=1000)
+    names = [p.name for p in pipelines(defaults)]
+    assert names == [
+        "bm25",
+        "dense",
+        "hybrid",
+        "hybrid/candidates=100",
+        "hybrid/lexical_weight=1",
+        "hybrid/lexical_weight=3",
+        "hybrid/prose_lexical_weight=0.3",
+        "hybrid/prose_lexical_weight=1",
+        "hybrid/rrf_k=60",
+        "dense/context_header=off",
+        "hybrid/context_header=off",
+    ]
+    header = next(p for p in pipelines(defaults) if p.name == "dense/context_header=off")
+    assert header.index_overrides == {"context_header": False}
+    extra = Ablation("rrf_k", (10, 30), bases=("bm25", "hybrid"))
+    added = extra.expand(defaults)
+    assert [p.name for p in added] == ["bm25/rrf_k=30", "hybrid/rrf_k=30"]
+    assert added[0].overrides == {"dense_weight": 0.0, "rrf_k": 30}
+    assert [p.name for p in select(pipelines(defaults), ["*context_header*"])] == names[-2:]
+    with pytest.raises(ValueError, match="no pipeline matches"):
+        select(pipelines(defaults), ["nothing"])
+
+
+def test_project_list_builds_each_set_once(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    questions = tmp_path / "q.jsonl"
+    row = {"query": "reverse a string", "targets": [{"path": "lib.go", "start": 3, "end": 6}]}
+    questions.write_text(json.dumps(row) + "\n")
+    listed = {
+        "sample": 4,
+        "projects": [
+            {"name": "docs", "source": "folder", "spec": str(source), "language": "go",
+             "role": "tune"},
+            {"name": "asked", "source": "folder", "spec": str(source), "language": "go",
+             "role": "report", "questions": "q.jsonl"},
+        ],
+    }  # fmt: skip
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    said: list[str] = []
+    assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
+    assert len(load_tree_set(tmp_path / "sets" / "docs").questions) == 4
+    asked = load_tree_set(tmp_path / "sets" / "asked")
+    assert asked.tree == source.resolve() and asked.meta["role"] == "report"
+    assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
+    assert said[-2:] == [f"{tmp_path / 'sets' / n}: up to date" for n in ("docs", "asked")]
+    listed["projects"][0]["role"] = "other"
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    with pytest.raises(ValueError, match="role must be one of"):
+        build_projects(tmp_path / "projects.json", tmp_path / "sets")
+
+
+def test_pinned_project_list_is_complete() -> None:
+    projects = load_projects(DEFAULT_PROJECTS)
+    languages = {p.language for p in projects}
+    assert {"python", "javascript", "typescript", "go", "rust", "java"} <= languages
+    tuned = {p.name for p in projects if p.role == "tune"}
+    assert not any(name.startswith(("httpx", "express")) for name in tuned)
+    assert all(p.questions is None or p.questions.is_file() for p in projects)
