@@ -51,6 +51,12 @@ def _quality_parser(sub) -> None:
         metavar="GLOB",
         help="score only the pipelines matching these patterns (e.g. 'hybrid*'); default: all",
     )
+    parser.add_argument(
+        "--baseline-rev",
+        metavar="REV",
+        help="also score bm25/dense/hybrid with the engine of this git revision (e.g. the "
+        "last release), as pipelines 'today/...' beside this engine's",
+    )
 
 
 def _build_set_parser(sub) -> None:
@@ -185,6 +191,12 @@ def cmd_quality(args: argparse.Namespace) -> int:
             meta = getattr(data, "meta", {})
             details[result.name] |= {"files": result.files, "role": meta.get("role", "")}
             details[result.name] |= {"language": meta.get("language", "")}
+    if args.baseline_rev:
+        from .baseline import merge, run_baseline
+
+        argv = _baseline_argv(args)
+        merge(sets, run_baseline(args.baseline_rev, argv, work / "baseline"), "today")
+        details["baseline"] = {"revision": args.baseline_rev}
     write_json(args.out, {"sets": sets})
     table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
@@ -201,6 +213,22 @@ def cmd_quality(args: argparse.Namespace) -> int:
     quality_plot(args.out.with_suffix(".png"), sets)
     print("\n".join(notes), file=sys.stderr)
     return 0
+
+
+def _baseline_argv(args: argparse.Namespace) -> list[str]:
+    """This run's set options, for the baseline's child process."""
+    argv = ["quality", "--backend", args.backend, "--seed", str(args.seed)]
+    argv += ["--code-mode", args.code_mode]
+    for folder in args.data:
+        argv += ["--data", str(folder.resolve())]
+    for flag, value in (
+        ("--model", args.model),
+        ("--max-queries", args.max_queries),
+        ("--max-corpus", args.max_corpus),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv
 
 
 def cmd_build_set(args: argparse.Namespace) -> int:

@@ -94,6 +94,10 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("prose_lexical_weight", (0.1, 0.3, 1.0)),
     Ablation("rrf_k", (10, 60)),
     Ablation("context_header", (True, False), bases=("dense", "hybrid"), reindex=True),
+    Ablation("unit_results", (True, False)),
+    Ablation("part_pooling", ("best", "mean")),
+    Ablation("role_priors", (True, False)),
+    Ablation("code_answers_code", (True, False)),
 )
 
 

@@ -45,11 +45,19 @@ def quality_table(sets: dict[str, dict]) -> str:
 
 
 def summary_table(sets: dict[str, dict]) -> str:
-    """Markdown: MRR of the single rankings and the shipped fusion, one row per set."""
-    bases = ("bm25", "dense", "hybrid")
-    lines = ["| set | queries | " + " | ".join(bases) + " |", "|---|---:|" + "---:|" * 3]
+    """Markdown: MRR of the single rankings and the shipped fusion, one row per set; with a
+    baseline run, today's engine beside them and the change of the shipped hybrid."""
+    bases = ["bm25", "dense", "hybrid"]
+    if any("today/hybrid" in entry["pipelines"] for entry in sets.values()):
+        bases += ["today/bm25", "today/dense", "today/hybrid"]
+    header = bases + (["hybrid - today/hybrid"] if "today/hybrid" in bases else [])
+    lines = ["| set | queries | " + " | ".join(header) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(header))
     for name, entry in sets.items():
         scores = [entry["pipelines"].get(b, {}).get("mrr") for b in bases]
+        if "today/hybrid" in bases:
+            now, then = scores[2], scores[5]
+            scores.append(None if now is None or then is None else now - then)
         values = " | ".join("—" if v is None else f"{v:.4f}" for v in scores)
         lines.append(f"| {name} | {entry['queries']} | {values} |")
     return "\n".join(lines)
