@@ -46,16 +46,17 @@ def engine_tree(revision: str, into: Path) -> Path:
     return into
 
 
-def run_baseline(revision: str, argv: list[str], work: Path) -> dict:
+def run_baseline(revision: str, argv: list[str], work: Path, cache: Path | None = None) -> dict:
     """Scores the sets of `argv` (a `bench quality` command line) with `revision`'s engine;
-    returns the `sets` of its result file, with bm25/dense/hybrid only."""
+    returns the `sets` of its result file, with bm25/dense/hybrid only. `cache` may hold that
+    engine's indexes from an earlier run."""
     tree = engine_tree(revision, work / "engine")
     out = work / "result.json"
     pipelines = [arg for name in BASELINE_PIPELINES for arg in ("--pipelines", name)]
     env = {
         **os.environ,
         "PYTHONPATH": str(tree),
-        "NEARCODE_CACHE_DIR": str(work / "cache"),
+        "NEARCODE_CACHE_DIR": str(cache or work / "cache"),
     }
     script = "import sys; from lsp_server.bench.cli import main; sys.exit(main(sys.argv[1:]))"
     command = [sys.executable, "-c", script, *argv, *pipelines, "--out", str(out)]

@@ -57,6 +57,12 @@ def _quality_parser(sub) -> None:
         help="also score bm25/dense/hybrid with the engine of this git revision (e.g. the "
         "last release), as pipelines 'today/...' beside this engine's",
     )
+    parser.add_argument(
+        "--baseline-cache",
+        type=Path,
+        metavar="DIR",
+        help="NEARCODE_CACHE_DIR of the baseline's engine (reuse its indexes between runs)",
+    )
 
 
 def _build_set_parser(sub) -> None:
@@ -195,7 +201,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
         from .baseline import merge, run_baseline
 
         argv = _baseline_argv(args)
-        merge(sets, run_baseline(args.baseline_rev, argv, work / "baseline"), "today")
+        baseline = run_baseline(args.baseline_rev, argv, work / "baseline", args.baseline_cache)
+        merge(sets, baseline, "today")
         details["baseline"] = {"revision": args.baseline_rev}
     write_json(args.out, {"sets": sets})
     table = quality_table(sets) + "\n\n" + summary_table(sets)
