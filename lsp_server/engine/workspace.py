@@ -29,7 +29,7 @@ from .frames import Frame, parse_frames
 from .languages import detect_language
 from .locations import FORMAT_VERSION, Manifest, ensure_private_dir, index_dir_for
 from .ranking import GlobFilter, Hit, merge_overlapping, reciprocal_rank_fusion
-from .results import SearchResponse, SearchResult, file_uri, preview_of
+from .results import SearchResponse, SearchResult, context_of, file_uri, preview_of
 from .scanner import ScannedFile, Scanner, SkippedFile, SourceError, read_source
 from .settings import EngineSettings
 from .store import Store, StoreError
@@ -678,10 +678,10 @@ class WorkspaceIndex:
         filters = GlobFilter(include, exclude, languages)
         use_dense = self._dense_ready()
         vector = self._query_vector(query) if use_dense else None
-        hits = self._rank(
-            query_terms(query), vector, filters, set(), limit, code=looks_like_code(query)
-        )
-        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+        terms = query_terms(query)
+        hits = self._rank(terms, vector, filters, set(), limit, code=looks_like_code(query))
+        results = [self._result(h, terms) for h in hits]
+        return SearchResponse(results, self._partial(use_dense))
 
     def similar(
         self,
@@ -707,11 +707,13 @@ class WorkspaceIndex:
         own = {c.id for c in self.store.chunks_of_file(rel) if _overlaps(c.chunk, target)}
         use_dense = self._dense_ready()
         vector = self._chunk_vector(target) if use_dense else None
-        hits = self._rank(query_terms(target.text), vector, filters, own, limit, code=True)
+        terms = query_terms(target.text)
+        hits = self._rank(terms, vector, filters, own, limit, code=True)
         wanted = _normalized(target.text)
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
-        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+        results = [self._result(h, terms) for h in hits]
+        return SearchResponse(results, self._partial(use_dense))
 
     def _read_for_query(self, rel: str) -> str:
         # A symlink out of the workspace is not indexed, so it is not read for a query either.
@@ -781,7 +783,8 @@ class WorkspaceIndex:
                 continue
             chunk = self._chunk_at(rel, frame.line - 1)
             if chunk is not None:
-                results.append(self._result(Hit(0, chunk, 1.0 - rank * _FRAME_STEP)))
+                hit = Hit(0, chunk, 1.0 - rank * _FRAME_STEP)
+                results.append(self._result(hit, focus_line=frame.line - 1))
         return results
 
     def _resolve_frame_path(self, written: str, paths: list[str]) -> str | None:
@@ -808,7 +811,9 @@ class WorkspaceIndex:
         ]
         return min(around, key=lambda c: c.end_line - c.start_line) if around else None
 
-    def _result(self, hit: Hit) -> SearchResult:
+    def _result(
+        self, hit: Hit, terms: Sequence[str] = (), focus_line: int | None = None
+    ) -> SearchResult:
         chunk = hit.chunk
         return SearchResult(
             path=chunk.path,
@@ -823,6 +828,7 @@ class WorkspaceIndex:
             language=chunk.language,
             preview=preview_of(chunk.text),
             duplicate=hit.duplicate,
+            context=context_of(chunk, terms, focus_line),
         )
 
 
