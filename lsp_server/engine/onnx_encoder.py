@@ -49,6 +49,8 @@ TOKENIZER_FILE = "tokenizer.json"
 # The exporter's output depends on these; the int8 weights also on onnxruntime's quantiser.
 _TOOL_PACKAGES = ("torch", "transformers", "onnx", "onnxruntime")
 _EXPORT_TIMEOUT_S = 900
+# What editors tell the user the one-time export takes (measured on 2 cores, see README).
+EXPORT_SECONDS_ESTIMATE = 15
 # Export failures seen in this process, by cache folder: make_encoder falls back to torch.
 _failures: dict[str, str] = {}
 # Exports run by this process (tests check that a cached model is not exported again).
@@ -322,6 +324,10 @@ class OnnxEncoder(LazyEncoder):
         self._session: Any = None
         self._tokenizer: Any = None
         self._inputs: list[str] = []
+
+    def needs_export(self) -> bool:
+        """True when loading will first export the model (seconds, once per model)."""
+        return not self.loaded and not _cached(export_dir(self._source))
 
     def _load(self) -> None:
         _offline_environment()

