@@ -88,7 +88,7 @@ _KEYS = {
 
 
 # Keys of the VS Code extension's `nearcode` section that only the client reads.
-CLIENT_ONLY_KEYS = frozenset({"server", "trace", "install", "filters"})
+CLIENT_ONLY_KEYS = frozenset({"server", "trace"})
 
 
 def parse_settings(

@@ -82,6 +82,11 @@ class NearcodeLanguageClient extends LanguageClient {
   onLoggedError: ((message: string) => void) | undefined;
 
   override error(message: string, data?: unknown, _showNotification?: boolean | 'force'): void {
+    // A clean exit (a deliberate stop or restart) is not an error.
+    if (/exited with code 0\b/.test(message)) {
+      this.info(message, data, false);
+      return;
+    }
     super.error(message, data, false);
     const detail = typeof data === 'string' ? data : data === undefined ? '' : errorMessage(data);
     this.onLoggedError?.(detail ? `${message} ${detail}` : message);
