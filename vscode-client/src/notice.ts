@@ -43,11 +43,12 @@ export class ProblemNotice implements vscode.Disposable {
     this.shown = { key: problem.key, close };
     const links = problem.actions.map(commandLink).join('  ·  ');
     void vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Nearcode: ${problem.message}`, cancellable: true },
-      (progress, token) => {
-        if (links) {
-          progress.report({ message: links });
-        }
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Nearcode: ${problem.message} ${links}`.trim(),
+        cancellable: true,
+      },
+      (_progress, token) => {
         token.onCancellationRequested(() => close());
         return closed;
       },

@@ -167,8 +167,12 @@ export class ResultsController implements vscode.Disposable {
   }
 
   private showFilters(): void {
-    this.view.description = hasFilters(this.filterValue) ? `filters: ${formatFilters(this.filterValue)}` : undefined;
-    void vscode.commands.executeCommand('setContext', HAS_FILTERS_CONTEXT, hasFilters(this.filterValue));
+    const active = hasFilters(this.filterValue);
+    // The description shows where the view has a title bar of its own; the message shows
+    // above the tree everywhere (a container with one view in the panel hides the title).
+    this.view.description = active ? `filters: ${formatFilters(this.filterValue)}` : undefined;
+    this.view.message = active ? `Filters: ${formatFilters(this.filterValue)} (Nearcode: Clear Search Filters)` : undefined;
+    void vscode.commands.executeCommand('setContext', HAS_FILTERS_CONTEXT, active);
   }
 
   private syncContext(): void {

@@ -101,7 +101,7 @@ export function notInstalledProblem(python: readonly string[]): Problem {
   return {
     key: `notInstalled:${python.join(' ')}`,
     message:
-      `nearcode is not installed for ${python.join(' ')} (it cannot import lsp_server). ` +
+      `the nearcode server is not installed for ${python.join(' ')} (it cannot import lsp_server). ` +
       `Install it into a private environment, or into that interpreter: ${installCommand(python)} ` +
       `(the wheel comes from scripts/build-wheel.sh in a nearcode checkout).`,
     actions: [INSTALL_ACTION, SETTINGS_ACTION, LOG_ACTION],
@@ -140,9 +140,15 @@ export class ServerManager implements vscode.Disposable {
       this.notice,
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.start()),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
-      // A save re-indexes that file on the server: show the new counts.
+      // A save (or a change from outside: git, a generator) re-indexes that file on the
+      // server: show the new counts.
       vscode.workspace.onDidSaveTextDocument(() => this.statusBar.pollSoon()),
     );
+    const files = vscode.workspace.createFileSystemWatcher('**/*');
+    for (const event of [files.onDidCreate, files.onDidChange, files.onDidDelete]) {
+      this.disposables.push(event(() => this.statusBar.pollSoon()));
+    }
+    this.disposables.push(files);
   }
 
   /** Starts the server unless it is already starting or running. */

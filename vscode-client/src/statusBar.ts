@@ -5,7 +5,7 @@
 // VS Code objects come in through small interfaces, so this file has no runtime
 // dependency on the `vscode` module and is unit-tested.
 
-import type { FolderStatus, StatusResponse } from './protocol';
+import type { FolderStatus, ModelStatus, StatusResponse } from './protocol';
 import { embeddedPercent, folderName, formatCount } from './results';
 import { type Clock, realClock } from './search';
 
@@ -75,6 +75,11 @@ function folderLine(folder: FolderStatus): string {
   return `${name}: ${folder.state === 'ready' && folder.pending === 0 ? 'ready' : folder.state}, ${embedded}`;
 }
 
+const MODEL_BUSY: Partial<Record<ModelStatus['state'], string>> = {
+  exporting: 'preparing the model (first run)',
+  loading: 'loading the model',
+};
+
 function sum(folders: readonly FolderStatus[], key: 'chunks' | 'embedded' | 'files'): number {
   return folders.reduce((total, f) => total + f[key], 0);
 }
@@ -86,12 +91,11 @@ function statusView(status: StatusResponse): BarView {
     return { text: `$(error) ${NAME}`, tooltip: lines.join('\n'), error: true };
   }
   const lines = status.folders.map(folderLine);
-  if (status.model.state === 'exporting') {
-    const message = status.model.message || 'preparing the model (first run)';
+  // Until the model is there, the embedded share stands still: say why instead.
+  const modelBusy = MODEL_BUSY[status.model.state];
+  if (modelBusy) {
+    const message = status.model.message || modelBusy;
     return { text: `$(sync~spin) ${NAME}: ${message}`, tooltip: [message, ...lines].join('\n'), error: false };
-  }
-  if (status.model.state === 'loading') {
-    lines.unshift('loading the model: searches are lexical until it is loaded');
   }
   if (status.folders.some((f) => SCANNING_STATES.has(f.state))) {
     return { text: busyText('indexing'), tooltip: lines.join('\n'), error: false };

@@ -46,6 +46,11 @@ describe('barView', () => {
     assert.match(view.tooltip, /w: embedding, 0\/200 chunks embedded/);
   });
 
+  it('says the model is loading (after a restart) instead of a percentage that stands still', () => {
+    const view = barView({ phase: 'running', progress: [], status: status([folder()], { state: 'loading', message: '' }) });
+    assert.equal(view.text, '$(sync~spin) nearcode: loading the model');
+  });
+
   it('never shows "0 chunks" for a folder that is still opening', () => {
     const view = barView({ phase: 'running', progress: [], status: status([folder({ state: 'starting', chunks: 0, embedded: 0 })]) });
     assert.equal(view.text, '$(sync~spin) nearcode indexing');
