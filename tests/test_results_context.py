@@ -6,11 +6,13 @@ from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.results import ContextLine, context_of
 
 
-def _chunk(text: str, start_line: int = 10, start_col: int = 4, **extra: object) -> Chunk:
+def _chunk(
+    text: str, start_line: int = 10, start_col: int = 4, language: str = "python", **extra: object
+) -> Chunk:
     lines = text.split("\n")
     return Chunk(
         path="pkg/mod.py",
-        language="python",
+        language=language,
         kind="method",
         symbol="Client.fetch",
         start_line=start_line,
@@ -71,6 +73,16 @@ def test_later_part_of_a_split_definition_carries_its_signature_first():
     context = context_of(part, ["compute"])
     assert context[0] == ContextLine(None, "def fetch(self, url)")
     assert context[1] == ContextLine(10, "x = compute()")
+
+
+def test_a_doc_comment_is_not_the_header_in_code_but_a_heading_is_in_markdown():
+    js = "/** Formats a byte count. */\nexport function formatBytes(bytes) {\n  return bytes;\n}"
+    context = context_of(_chunk(js, start_col=0, language="javascript"))
+    assert context[0] == ContextLine(11, "export function formatBytes(bytes) {")
+    doc = "# Install\n\n* run the script\n* restart"
+    assert context_of(_chunk(doc, start_col=0, language="markdown"))[0].text == "# Install"
+    licence = "// Copyright 2024\n// MIT licence"
+    assert context_of(_chunk(licence, start_col=0, language="go"))[0].text == "// Copyright 2024"
 
 
 def test_json_shape():

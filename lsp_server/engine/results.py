@@ -78,10 +78,14 @@ def preview_of(text: str) -> str:
     return first if len(first) <= PREVIEW_CHARS else first[: PREVIEW_CHARS - 1] + "…"
 
 
-def _is_noise(line: str) -> bool:
-    """Blank lines, decorators and comments: never the line that names a result."""
+_NOT_A_HEADER = ("@", "#[", "//", "#", "/*", "*")  # decorators, attributes, comments
+_PROSE = ("markdown", "text")  # where "#" starts a heading and "*" a list item
+
+
+def _is_header(line: str, prose: bool) -> bool:
+    """Whether a line can name a result: not blank, not a decorator or comment (in code)."""
     stripped = line.strip()
-    return not stripped or stripped.startswith(("@", "#[", "//", "#"))
+    return bool(stripped) and (prose or not stripped.startswith(_NOT_A_HEADER))
 
 
 def _line_score(line: str, terms: Collection[str]) -> int:
@@ -120,7 +124,10 @@ def context_of(
     lines = split_lines(" " * chunk.start_col + chunk.text)
     while lines and not lines[-1].strip():
         lines.pop()
-    head = next((i for i, line in enumerate(lines) if not _is_noise(line)), None)
+    prose = chunk.language in _PROSE
+    head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
+    if head is None:  # a chunk of comments only (a licence header): its first non-blank line
+        head = next((i for i, line in enumerate(lines) if line.strip()), None)
     if head is None:
         return ()
     relative_focus = None if focus_line is None else focus_line - chunk.start_line

@@ -96,7 +96,8 @@ class NearcodeLanguageClient extends LanguageClient {
 export function createClient(options: CreateClientOptions): LanguageClient {
   const { hooks } = options;
   const clientOptions: LanguageClientOptions = {
-    // Open file documents are synced so searches from an unsaved editor see its text.
+    // Open file documents are synced: Find Similar and Search by Selection take the editor's
+    // current text as the query, unsaved edits included (the index holds saved files).
     documentSelector: [{ scheme: 'file' }],
     initializationOptions: options.settings,
     outputChannel: options.output,

@@ -84,7 +84,7 @@ export type ModelState = 'idle' | 'exporting' | 'loading' | 'ready' | 'error';
 
 export interface ModelStatus {
   state: ModelState;
-  /** E.g. "preparing the model (first run, about 15 s)", or the load error. */
+  /** E.g. "preparing the model (first run, about 30 s)", or the load error. */
   message: string;
 }
 

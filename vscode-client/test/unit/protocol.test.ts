@@ -124,7 +124,7 @@ describe('reply parsing', () => {
         { uri: 'file:///p', state: 'paused' },
       ],
       modelState: 'exporting',
-      modelMessage: 'preparing the model (first run, about 15 s)',
+      modelMessage: 'preparing the model (first run, about 30 s)',
     });
     assert.deepEqual(
       status.folders.map((f) => f.state),
@@ -132,7 +132,7 @@ describe('reply parsing', () => {
     );
     assert.equal(status.folders[1].message, 'boom');
     assert.equal(status.folders[1].chunks, 0);
-    assert.deepEqual(status.model, { state: 'exporting', message: 'preparing the model (first run, about 15 s)' });
+    assert.deepEqual(status.model, { state: 'exporting', message: 'preparing the model (first run, about 30 s)' });
   });
 
   it('derives the model state from older servers (modelLoaded, modelError)', () => {

@@ -40,9 +40,9 @@ describe('barView', () => {
   });
 
   it('says the model is being prepared during the first-run export', () => {
-    const model = { state: 'exporting' as const, message: 'preparing the model (first run, about 15 s)' };
+    const model = { state: 'exporting' as const, message: 'preparing the model (first run, about 30 s)' };
     const view = barView({ phase: 'running', progress: [], status: status([folder({ state: 'embedding', embedded: 0 })], model) });
-    assert.equal(view.text, '$(sync~spin) nearcode: preparing the model (first run, about 15 s)');
+    assert.equal(view.text, '$(sync~spin) nearcode: preparing the model (first run, about 30 s)');
     assert.match(view.tooltip, /w: embedding, 0\/200 chunks embedded/);
   });
 
