@@ -561,8 +561,10 @@ test('Find Similar Code lists its results in rank order with scores', () =>
     // Cursor into Customer.total_spent, then ask for similar code.
     const line = lineOf('app/models.py', 'def total_spent');
     await page.keyboard.press('Control+G');
+    await quickInput().locator('input').waitFor({ state: 'visible', timeout: STEP_MS });
     await page.keyboard.type(String(line + 1));
     await page.keyboard.press('Enter');
+    await expectCursorAt(line + 1);
     await runPaletteCommand('Nearcode: Find Similar Code');
     const entry = resultsRows().filter({ hasText: /Similar to app\/models\.py:/ }).first();
     await entry.waitFor({ timeout: STEP_MS });
@@ -624,10 +626,11 @@ test('server problems are told apart, each with its fix, and the notice goes onc
 test('a search made while the index builds says so, and is refreshed when indexing is done', () =>
   withFailureShot('refresh', async () => {
     await waitForIndex();
-    // Give the index work: a new file of 1,500 functions keeps it partial for a while.
+    // Give the index work: a new file of 1,500 functions keeps it partial for a while. They
+    // are about something else, so that the query's results stay the fixture's.
     const bulk = Array.from(
       { length: 1500 },
-      (_, i) => `def handle_event_${i}(event):\n    return dispatch(event, kind=${i}, retries=${i % 7})\n`,
+      (_, i) => `def paint_pixel_${i}(canvas):\n    return canvas.fill(color=${i}, alpha=${i % 7})\n`,
     ).join('\n\n');
     execFileSync('mkdir', ['-p', join(WORKSPACE, 'gen')]);
     writeFileSync(join(WORKSPACE, BULK_FILE), bulk);
@@ -647,7 +650,9 @@ test('a search made while the index builds says so, and is refreshed when indexi
     step(`results view, after indexing: "${refreshed}"`);
     await waitForIndex();
     await withMaximizedPanel(async () => {
-      await expectServerOrder(resultsRows(), serverSearch(QUERY), 'refreshed search');
+      // The first five: further down, 1,500 near-identical new vectors make the approximate
+      // (HNSW) neighbours of the server and of a second process differ now and then.
+      await expectServerOrder(resultsRows(), serverSearch(QUERY), 'refreshed search', 5);
       await screenshot('vscode-e2e-refreshed.png');
     });
 
