@@ -257,7 +257,7 @@ class Events:
         self.errors: list[str] = []
         self.infos: list[str] = []
 
-    def begin_progress(self, title: str, message: str):
+    def begin_progress(self, title: str, message: str, percentage: int | None = 0):
         return _NoProgress()
 
     def show_error(self, message: str) -> None:
@@ -271,7 +271,7 @@ class _NoProgress:
     def __init__(self) -> None:
         self.cancelled = threading.Event()
 
-    def report(self, percentage: int, message: str) -> None:
+    def report(self, percentage: int | None, message: str) -> None:
         pass
 
     def end(self, message: str) -> None:

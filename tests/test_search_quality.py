@@ -134,5 +134,9 @@ def test_filters_and_json_shape(index):
     only_py = index.search("checksum", include=["*.py"]).results
     assert all(r.path.endswith(".py") for r in only_py)
     result = json.loads(json.dumps(response.results[0].to_json()))
-    assert set(result) == {"path", "uri", "range", "score", "symbol", "kind", "language", "preview"}
+    assert set(result) == {
+        *("path", "uri", "range", "score", "symbol", "kind", "language", "preview", "context")
+    }
+    start, end = result["range"]["start"]["line"], result["range"]["end"]["line"]
+    assert result["context"] and all(start <= c["line"] <= end for c in result["context"])
     assert Path(result["uri"].removeprefix("file://")).name == "config.go"

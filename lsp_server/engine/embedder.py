@@ -209,12 +209,21 @@ class EncoderPool:
     """A server's encoders: one per identity, shared by its folders, each loaded in a
     background thread (loading takes seconds; searches answer by words meanwhile)."""
 
-    def __init__(self, on_error: Callable[[ModelLoadError], None] = lambda exc: None) -> None:
+    def __init__(
+        self,
+        on_error: Callable[[ModelLoadError], None] = lambda exc: None,
+        on_state: Callable[[str, str], None] = lambda state, message: None,
+    ) -> None:
         self._encoders: dict[str, Encoder] = {}
         self._loaded: dict[str, threading.Event] = {}
         self._on_error = on_error
+        self._on_state = on_state
         self._lock = threading.Lock()
         self.error: str | None = None  # the last load failure, for status reports
+        # What the model is doing, for status reports: idle (no folder yet) | exporting |
+        # loading | ready | error, and a sentence about it.
+        self.state = "idle"
+        self.message = ""
 
     def get(self, settings: EngineSettings) -> Encoder:
         """The encoder for these settings, loading in the background (raises ModelLoadError
@@ -230,13 +239,25 @@ class EncoderPool:
             return self._encoders[encoder.identity]
 
     def _load(self, encoder: Encoder, done: threading.Event) -> None:
+        note = getattr(encoder, "preparation_note", lambda: None)()
+        if note:
+            self._set_state("exporting", f"preparing the model ({note})")
+        else:
+            self._set_state("loading", "")
         try:
             encoder.load()
         except ModelLoadError as exc:
             self.error = str(exc)
+            self._set_state("error", str(exc))
             self._on_error(exc)
+        else:
+            self._set_state("ready", "")
         finally:
             done.set()
+
+    def _set_state(self, state: str, message: str) -> None:
+        self.state, self.message = state, message
+        self._on_state(state, message)
 
     def wait_loaded(self, encoder: Encoder, timeout: float) -> bool:
         """Waits for the encoder's background load to end (loaded or failed)."""

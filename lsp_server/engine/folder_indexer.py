@@ -38,7 +38,7 @@ _OWNER_CATCH_UP_S = 1.0  # refresh(): how long a reader waits for the owner to a
 class ProgressHandle(Protocol):
     cancelled: threading.Event
 
-    def report(self, percentage: int, message: str) -> None: ...
+    def report(self, percentage: int | None, message: str) -> None: ...
 
     def end(self, message: str) -> None: ...
 
@@ -46,7 +46,9 @@ class ProgressHandle(Protocol):
 class FolderEvents(Protocol):
     """What a folder tells the editor; implemented by the server."""
 
-    def begin_progress(self, title: str, message: str) -> ProgressHandle: ...
+    def begin_progress(
+        self, title: str, message: str, percentage: int | None = 0
+    ) -> ProgressHandle: ...
 
     def show_error(self, message: str) -> None: ...
 
@@ -325,7 +327,11 @@ class FolderIndexer:
     def _sync(self) -> None:
         assert self.index is not None
         self.status = FolderState("indexing", "scanning files")
-        progress = self.events.begin_progress(f"Indexing {self.root.name}", "scanning files")
+        # No percentage while scanning: clients that merge progresses (vim.lsp.status() shows
+        # the highest) would show a finished scan's 100% next to 0 chunks embedded.
+        progress = self.events.begin_progress(
+            f"Indexing {self.root.name}", "scanning files", percentage=None
+        )
         try:
             report = self.index.sync(self._reporter(progress), progress.cancelled)
         except Exception as exc:
@@ -352,23 +358,23 @@ class FolderIndexer:
         self._embed_all()
 
     def _embed_all(self) -> None:
-        """Embeds the backlog with a progress bar; stops early when a change arrives."""
+        """Embeds the backlog with a progress bar; stops early when a change arrives.
+
+        The bar is the whole index's embedded/chunks, the numbers nearcode.status reports."""
         assert self.index is not None
-        pending = self.index.status().pending
-        if pending == 0:
+        status = self.index.status()
+        if status.pending == 0:
             self.status = FolderState("ready")
             return
-        progress = self.events.begin_progress(f"Embedding {self.root.name}", f"0/{pending} chunks")
-        done = 0
+        percentage, message = _embedded_progress(status.embedded, status.chunks)
+        progress = self.events.begin_progress(f"Embedding {self.root.name}", message, percentage)
         while not self._stop.is_set() and not progress.cancelled.is_set():
             if self._reindex.is_set():
                 break
-            round_done = self._embed_backlog()
-            if not round_done:
+            if not self._embed_backlog():
                 break
-            done += round_done
-            total = max(done + self.index.status().pending, 1)
-            progress.report(100 * done // total, f"{done}/{total} chunks")
+            status = self.index.status()
+            progress.report(*_embedded_progress(status.embedded, status.chunks))
         progress.end("paused" if progress.cancelled.is_set() else "done")
         if progress.cancelled.is_set():
             self.status = FolderState("paused", "embedding cancelled by the user")
@@ -398,8 +404,7 @@ class FolderIndexer:
 
     def _reporter(self, progress: ProgressHandle) -> Callable[[Progress], None]:
         def report(event: Progress) -> None:
-            percentage = 100 * event.done // max(event.total, 1)
-            progress.report(percentage, event.message)
+            progress.report(None, event.message)
 
         return report
 
@@ -502,3 +507,8 @@ def owning_folder(folders: Iterable[FolderIndexer], real_path: Path) -> FolderIn
     of every folder belongs to none)."""
     owners = [f for f in folders if real_path.is_relative_to(f.root)]
     return max(owners, key=lambda f: len(f.root.parts)) if owners else None
+
+
+def _embedded_progress(embedded: int, chunks: int) -> tuple[int, str]:
+    """The embedding bar: the same numbers as nearcode.status, rounded down."""
+    return 100 * embedded // max(chunks, 1), f"{embedded}/{chunks} chunks embedded"

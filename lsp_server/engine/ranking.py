@@ -62,7 +62,9 @@ class Hit:
     chunk: Chunk
     score: float
     duplicate: bool = False
-    match_lines: tuple[int, int] | None = None  # the lines that matched (a split definition)
+    # The whole definition's (start line, start col, end line, end col) when `chunk` is the
+    # part of it that matched.
+    span: tuple[int, int, int, int] | None = None
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .chunker import split_lines
 from .chunks import Chunk
+from .tokens import code_tokens
 
 PREVIEW_CHARS = 160
-EXCERPT_LINES = 3
+CONTEXT_BODY_LINES = 4  # lines of a result's body shown under its signature line
+
+
+@dataclass(frozen=True)
+class ContextLine:
+    """One line of a result's multi-line preview."""
+
+    line: int | None  # 0-based; None for the signature of a later part of a split definition
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "text": self.text}
 
 
 @dataclass(frozen=True)
@@ -29,9 +43,7 @@ class SearchResult:
     duplicate: bool = False  # similar(): the same code, modulo white space
     # For a split definition, the lines (0-based, inclusive) of the part that matched best.
     match_lines: tuple[int, int] | None = None
-    # The definition's first lines, from the preview's line on (not in to_json(): the
-    # editors show the preview; agents get these through the MCP server).
-    excerpt: tuple[str, ...] = ()
+    context: tuple[ContextLine, ...] = ()  # the signature line and the best-matching lines
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -51,6 +63,7 @@ class SearchResult:
             data["duplicate"] = True
         if self.match_lines is not None and self.match_lines != (self.start_line, self.end_line):
             data["match"] = {"startLine": self.match_lines[0], "endLine": self.match_lines[1]}
+        data["context"] = [line.to_json() for line in self.context]
         return data
 
 
@@ -130,43 +143,73 @@ def _past_brackets(text: str, start: int) -> int:
     return len(text)
 
 
-def excerpt_of(
-    text: str, count: int = EXCERPT_LINES, start_col: int = 0, starts_with: str = ""
-) -> tuple[str, ...]:
-    """Up to `count` non-blank lines from the first one that says something (the signature,
-    past decorators and comments), dedented by that line's indentation.
+_NOT_A_HEADER = ("@", "#[", "//", "#", "/*", "*")  # decorators, attributes, comments
+_PROSE = ("markdown", "text")  # where "#" starts a heading and "*" a list item
 
-    `start_col` is the column the text starts at in its file (a method's text starts at its
-    `def`): the first line is indented by that much, like the lines after it. `starts_with`
-    (the preview) picks the first line when it is found, past a doc comment.
-    """
-    lines = [
-        (" " * start_col if number == 0 else "") + line.rstrip()
-        for number, line in enumerate(text.splitlines())
-        if line.strip()
-    ]
-    if not lines:
+
+def _is_header(line: str, prose: bool) -> bool:
+    """Whether a line can name a result: not blank, not a decorator or comment (in code)."""
+    stripped = line.strip()
+    return bool(stripped) and (prose or not stripped.startswith(_NOT_A_HEADER))
+
+
+def _line_score(line: str, terms: Collection[str]) -> int:
+    return sum(1 for token in code_tokens(line) if token in terms)
+
+
+def _focus(lines: list[str], head: int, terms: Collection[str], focus_line: int | None) -> int:
+    """Index of the line to centre the body window on: a named line, else the best match."""
+    if focus_line is not None and head < focus_line < len(lines):
+        return focus_line
+    scores = [_line_score(line, terms) if i > head else 0 for i, line in enumerate(lines)]
+    best = max(range(len(lines)), key=lambda i: scores[i])
+    return best if scores[best] > 0 else head + 1
+
+
+def _dedented(texts: list[str]) -> list[str]:
+    indents = [len(t) - len(t.lstrip()) for t in texts if t.strip()]
+    cut = min(indents, default=0)
+    return [_capped(t[cut:].rstrip()) for t in texts]
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+def context_of(
+    chunk: Chunk,
+    terms: Collection[str] = (),
+    focus_line: int | None = None,
+    body_lines: int = CONTEXT_BODY_LINES,
+) -> tuple[ContextLine, ...]:
+    """A few lines that show what a result is: its signature (or first meaningful) line,
+    then the body lines around the best-matching one (most query terms, or `focus_line`,
+    0-based in the file, e.g. a stack frame's line). Short chunks are shown whole."""
+    # The chunk starts at its first character: put the indentation back for dedenting.
+    lines = split_lines(" " * chunk.start_col + chunk.text)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    prose = chunk.language in _PROSE
+    # The preview's line when it is in the chunk (past a doc comment and a decorator's
+    # arguments), else the first line that is not a decorator or a comment.
+    wanted = preview_of(chunk)[:40].rstrip("…") if chunk.signature else ""
+    head = next((i for i, line in enumerate(lines) if wanted and wanted in line), None)
+    if head is None:
+        head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
+    if head is None:  # a chunk of comments only (a licence header): its first non-blank line
+        head = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if head is None:
         return ()
-    head = starts_with[:40].rstrip("…")
-    first = next((i for i, line in enumerate(lines) if head and head in line), None)
-    if first is None:
-        first = next((i for i, line in enumerate(lines) if not _is_noise(line)), 0)
-    picked = lines[first : first + count]
-    indent = len(picked[0]) - len(picked[0].lstrip())
-    return tuple(_clip(_dedent(line, indent)) for line in picked)
-
-
-def _dedent(line: str, indent: int) -> str:
-    """A line indented less than the first (the rest of a split chunk) is only stripped."""
-    return line[indent:] if not line[:indent].strip() else line.strip()
-
-
-def _is_noise(line: str) -> bool:
-    return line.lstrip().startswith(("@", "#[", "//", "#"))
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
+    relative_focus = None if focus_line is None else focus_line - chunk.start_line
+    centre = _focus(lines, head, set(terms), relative_focus)
+    first = max(head + 1, min(centre - 1, len(lines) - body_lines))
+    body = [i for i in range(first, min(first + body_lines, len(lines))) if lines[i].strip()]
+    picked = [head, *body]
+    texts = _dedented([lines[i] for i in picked])
+    numbered = [ContextLine(chunk.start_line + i, t) for i, t in zip(picked, texts, strict=True)]
+    if chunk.part > 1 and chunk.signature:  # the header lies above this part of the definition
+        return (ContextLine(None, preview_of(chunk)), *numbered)
+    return tuple(numbered)
 
 
 def file_uri(root: Path, relative: str) -> str:

@@ -29,7 +29,7 @@ from .ranking import (
     reciprocal_rank_fusion,
     role_weight,
 )
-from .results import SearchResponse, SearchResult, excerpt_of, file_uri, preview_of
+from .results import SearchResponse, SearchResult, context_of, file_uri, preview_of
 from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
@@ -85,7 +85,8 @@ class Searcher:
             lambda: self._rank(query_terms(query), vector, filters, set(), limit, intent)
         )
         partial = self._partial(vector is not None)
-        return SearchResponse([self._result(h) for h in hits], partial, notices=notices)
+        terms = query_terms(query)
+        return SearchResponse([self._result(h, terms) for h in hits], partial, notices=notices)
 
     def similar(
         self,
@@ -119,7 +120,8 @@ class Searcher:
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
         partial = self._partial(vector is not None)
-        return SearchResponse([self._result(h) for h in hits], partial, notices=notices)
+        terms = query_terms(target.text)
+        return SearchResponse([self._result(h, terms) for h in hits], partial, notices=notices)
 
     def search_text(
         self,
@@ -230,20 +232,16 @@ class Searcher:
         return sorted(dense, key=lambda i: -scores.get(i, cosines[i]))
 
     def _as_unit(self, hit: Hit) -> Hit:
-        """A part of a split definition stands for the whole definition (its best part's
-        lines are kept as the match)."""
+        """A part of a split definition stands for the whole definition: the result's range
+        is the definition's, the part stays as what matched (preview, context, match)."""
         chunk = hit.chunk
-        hit.match_lines = (chunk.start_line, chunk.end_line)
         if chunk.part == 0 or not self.settings.unit_results:
             return hit
         parts = self.store.unit_parts(chunk.path, chunk.unit_start_line, chunk.unit_end_line)
         if parts:
             _, start_line, start_col, _, _ = parts[0]
             end_line, end_col = max((p[3], p[4]) for p in parts)
-            hit.chunk = replace(
-                chunk, start_line=start_line, start_col=start_col, end_line=end_line,
-                end_col=end_col,
-            )
+            hit.span = (start_line, start_col, end_line, end_col)
         return hit
 
     def _dense_or_none(
@@ -366,7 +364,8 @@ class Searcher:
                 continue
             chunk = self._chunk_at(rel, frame.line - 1)
             if chunk is not None:
-                results.append(self._result(Hit(0, chunk, 1.0 - rank * _FRAME_STEP)))
+                hit = Hit(0, chunk, 1.0 - rank * _FRAME_STEP)
+                results.append(self._result(hit, focus_line=frame.line - 1))
         return results
 
     def _resolve_frame_path(self, written: str, paths: list[str]) -> str | None:
@@ -393,24 +392,28 @@ class Searcher:
         ]
         return min(around, key=lambda c: c.end_line - c.start_line) if around else None
 
-    def _result(self, hit: Hit) -> SearchResult:
+    def _result(
+        self, hit: Hit, terms: Sequence[str] = (), focus_line: int | None = None
+    ) -> SearchResult:
         chunk = hit.chunk
-        preview = preview_of(chunk)
+        start_line, start_col, end_line, end_col = hit.span or (
+            chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col
+        )
         return SearchResult(
             path=chunk.path,
             uri=file_uri(self.root, chunk.path),
-            start_line=chunk.start_line,
-            start_col=chunk.start_col,
-            end_line=chunk.end_line,
-            end_col=chunk.end_col,
+            start_line=start_line,
+            start_col=start_col,
+            end_line=end_line,
+            end_col=end_col,
             score=hit.score,
             symbol=chunk.symbol,
             kind=chunk.kind,
             language=chunk.language,
-            preview=preview,
+            preview=preview_of(chunk),
             duplicate=hit.duplicate,
-            match_lines=hit.match_lines,
-            excerpt=excerpt_of(chunk.text, start_col=chunk.start_col, starts_with=preview),
+            match_lines=(chunk.start_line, chunk.end_line) if hit.span else None,
+            context=context_of(chunk, terms, focus_line),
         )
 
 

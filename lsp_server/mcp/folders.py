@@ -54,7 +54,7 @@ class _LoggedProgress:
         self._title = title
         log.info("%s", title)
 
-    def report(self, percentage: int, message: str) -> None:
+    def report(self, percentage: int | None, message: str) -> None:
         pass
 
     def end(self, message: str) -> None:
@@ -64,7 +64,9 @@ class _LoggedProgress:
 class LoggedEvents:
     """What a folder has to say, for a server without a user interface: the log."""
 
-    def begin_progress(self, title: str, message: str) -> _LoggedProgress:
+    def begin_progress(
+        self, title: str, message: str, percentage: int | None = 0
+    ) -> _LoggedProgress:
         return _LoggedProgress(title)
 
     def show_error(self, message: str) -> None:

@@ -288,7 +288,7 @@ def _result_json(result: SearchResult, roots: list[Path]) -> dict[str, Any]:
         "kind": result.kind,
         "language": result.language,
         "score": round(result.score, 4),
-        "lines": list(result.excerpt),
+        "lines": [line.text for line in result.context],
     }
     if result.duplicate:
         item["duplicate"] = True

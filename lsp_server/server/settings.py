@@ -87,6 +87,10 @@ _KEYS = {
 }
 
 
+# Keys of the VS Code extension's `nearcode` section that only the client reads.
+CLIENT_ONLY_KEYS = frozenset({"server", "trace"})
+
+
 def parse_settings(
     raw: Any,
     base: ServerSettings | None = None,
@@ -102,8 +106,9 @@ def parse_settings(
     changes: dict[str, Any] = {}
     problems: list[str] = []
     for key, value in raw.items():
+        if key in CLIENT_ONLY_KEYS:
+            continue  # clients send their whole section: expected, so not worth a log line
         if key not in _KEYS:
-            # Clients send whole sections, with client-only keys (VS Code's "server").
             log.info("ignoring setting %r: not a server setting", key)
             continue
         name, check = _KEYS[key]

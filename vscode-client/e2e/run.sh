@@ -8,7 +8,7 @@
 #   NEARCODE_PYTHON       interpreter with the server installed   (default <repo>/.venv/bin/python)
 #   NEARCODE_E2E_CACHE    where code-server is installed once     (default ~/.cache/nearcode-e2e)
 #   NEARCODE_TEST_OUTPUT  screenshot and logs                     (default <repo>/test-output)
-#   NEARCODE_E2E_TIMEOUT  seconds for the browser test             (default 300)
+#   NEARCODE_E2E_TIMEOUT  seconds for the browser test             (default 600)
 #   NEARCODE_E2E_SETTINGS JSON object merged into the user settings (to try variants,
 #                         e.g. '{"security.workspace.trust.enabled": true}')
 set -euo pipefail
@@ -18,7 +18,7 @@ CLIENT_DIR="$(cd "$HERE/.." && pwd)"
 REPO_DIR="$(cd "$CLIENT_DIR/.." && pwd)"
 NEARCODE_PYTHON="${NEARCODE_PYTHON:-$REPO_DIR/.venv/bin/python}"
 OUTPUT_DIR="${NEARCODE_TEST_OUTPUT:-$REPO_DIR/test-output}"
-TEST_TIMEOUT="${NEARCODE_E2E_TIMEOUT:-300}"
+TEST_TIMEOUT="${NEARCODE_E2E_TIMEOUT:-600}"
 
 log() { printf '[e2e] %s\n' "$*" >&2; }
 
@@ -62,17 +62,24 @@ npm run --silent package >/dev/null
 npm run --silent build:tests
 VSIX="$CLIENT_DIR/nearcode-0.1.0.vsix"
 
-if ! "$NEARCODE_PYTHON" -c 'import lsp_server' 2>/dev/null; then
+EXTENSIONS_DIR="$RUN_DIR/extensions"
+USER_DATA_DIR="$RUN_DIR/user-data"
+WORKSPACE="$RUN_DIR/workspace"
+mkdir -p "$EXTENSIONS_DIR" "$USER_DATA_DIR/User" "$USER_DATA_DIR/Machine" "$RUN_DIR/xdg-config" "$RUN_DIR/xdg-data" "$RUN_DIR/xdg-cache"
+cp -r "$HERE/fixture" "$WORKSPACE"
+
+# The server under test is this checkout's code, whatever $NEARCODE_PYTHON has installed:
+# the extension runs this wrapper, which puts the checkout first on the module path. (Not
+# an exported PYTHONPATH: the test also points the extension at a plain python3, which
+# must not find the package.)
+SERVER_PYTHON="$RUN_DIR/python"
+printf '#!/bin/sh\nPYTHONPATH=%q${PYTHONPATH:+:$PYTHONPATH} exec %q "$@"\n' "$REPO_DIR" "$NEARCODE_PYTHON" >"$SERVER_PYTHON"
+chmod +x "$SERVER_PYTHON"
+if ! "$SERVER_PYTHON" -c 'import lsp_server' 2>/dev/null; then
   # Not fatal here: the test then fails at the step the missing server blocks, and the
   # screenshot shows the extension's own "not installed" notification.
   log "WARNING: $NEARCODE_PYTHON cannot import lsp_server; the search step will fail"
 fi
-
-EXTENSIONS_DIR="$RUN_DIR/extensions"
-USER_DATA_DIR="$RUN_DIR/user-data"
-WORKSPACE="$RUN_DIR/workspace"
-mkdir -p "$EXTENSIONS_DIR" "$USER_DATA_DIR/User" "$RUN_DIR/xdg-config" "$RUN_DIR/xdg-data" "$RUN_DIR/xdg-cache"
-cp -r "$HERE/fixture" "$WORKSPACE"
 
 # code-server writes its config.yaml under XDG_CONFIG_HOME and the nearcode server its
 # index under XDG_CACHE_HOME: both go to the run dir, so runs leave nothing behind.
@@ -82,8 +89,10 @@ log "installing $VSIX"
 "$CODE_SERVER_BIN" --extensions-dir "$EXTENSIONS_DIR" --user-data-dir "$USER_DATA_DIR" \
   --install-extension "$VSIX" >"$RUN_DIR/install.log" 2>&1 || { cat "$RUN_DIR/install.log" >&2; exit 1; }
 
+# The same settings as user settings and as the remote machine's: code-server is a remote
+# window, where machine-scoped settings (nearcode.server.python) come from Machine/settings.json.
 node -e '
-const [file, python, extra] = process.argv.slice(1);
+const [file, machineFile, python, extra] = process.argv.slice(1);
 const settings = {
   "nearcode.server.python": python,
   "security.workspace.trust.enabled": false,
@@ -102,8 +111,10 @@ const settings = {
   "editor.minimap.enabled": false,
   ...JSON.parse(extra || "{}"),
 };
-require("fs").writeFileSync(file, JSON.stringify(settings, null, 2));
-' "$USER_DATA_DIR/User/settings.json" "$NEARCODE_PYTHON" "${NEARCODE_E2E_SETTINGS:-}"
+for (const target of [file, machineFile]) {
+  require("fs").writeFileSync(target, JSON.stringify(settings, null, 2));
+}
+' "$USER_DATA_DIR/User/settings.json" "$USER_DATA_DIR/Machine/settings.json" "$SERVER_PYTHON" "${NEARCODE_E2E_SETTINGS:-}"
 
 PORT="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();})')"
 log "starting code-server on 127.0.0.1:$PORT"
@@ -115,7 +126,12 @@ CODE_SERVER_PID=$!
 
 export NEARCODE_E2E_URL="http://127.0.0.1:$PORT/"
 export NEARCODE_E2E_WORKSPACE="$WORKSPACE"
+# For the test itself: the interpreter (to ask the CLI for the server's own ranking), the
+# remote machine settings file (error cases edit it) and the VS Code logs (the output channel).
+export NEARCODE_E2E_PYTHON="$SERVER_PYTHON"
+export NEARCODE_E2E_SETTINGS_FILE="$USER_DATA_DIR/Machine/settings.json"
+export NEARCODE_E2E_LOGS="$USER_DATA_DIR/logs"
 export NEARCODE_TEST_OUTPUT="$OUTPUT_DIR"
 log "running the browser test (limit ${TEST_TIMEOUT}s)"
 timeout --kill-after=10 "$TEST_TIMEOUT" node --test --test-reporter=spec "$@" out/e2e/vscode.e2e.test.js
-log "screenshot: $OUTPUT_DIR/vscode-e2e.png"
+log "screenshots: $OUTPUT_DIR/vscode-e2e*.png"

@@ -85,6 +85,11 @@ class NearcodeLanguageClient extends LanguageClient {
   onLoggedError: ((message: string) => void) | undefined;
 
   override error(message: string, data?: unknown, _showNotification?: boolean | 'force'): void {
+    // A clean exit (a deliberate stop or restart) is not an error.
+    if (/exited with code 0\b/.test(message)) {
+      this.info(message, data, false);
+      return;
+    }
     super.error(message, data, false);
     const detail = typeof data === 'string' ? data : data === undefined ? '' : errorMessage(data);
     this.onLoggedError?.(detail ? `${message} ${detail}` : message);
@@ -94,7 +99,8 @@ class NearcodeLanguageClient extends LanguageClient {
 export function createClient(options: CreateClientOptions): LanguageClient {
   const { hooks } = options;
   const clientOptions: LanguageClientOptions = {
-    // Open file documents are synced so searches from an unsaved editor see its text.
+    // Open file documents are synced: Find Similar and Search by Selection take the editor's
+    // current text as the query, unsaved edits included (the index holds saved files).
     documentSelector: [{ scheme: 'file' }],
     initializationOptions: options.settings,
     outputChannel: options.output,

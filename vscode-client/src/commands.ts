@@ -1,11 +1,15 @@
 // The extension's commands. Each one builds the server call (protocol.ts), sends it
-// through the ServerManager and shows the reply.
+// through the ServerManager and shows the reply: in the Results view (rank order, with
+// previews) or a Quick Pick that keeps the server's order.
 
 import * as vscode from 'vscode';
+import { formatFilters } from './filters';
+import { runInstall } from './installer';
 import {
   ClientCommand,
+  type ExecuteCommandCall,
+  type SearchOptions,
   type SearchResponse,
-  type SearchResult,
   errorMessage,
   findSimilarCall,
   parseReindexResponse,
@@ -16,16 +20,19 @@ import {
   searchSelectionCall,
   statusCall,
 } from './protocol';
-import { folderName, folderStatusText, oneLine, type SearchKind } from './results';
-import { RESULTS_VIEW_ID, type ResultsTreeProvider, toVscodeRange } from './resultsView';
+import { type SearchKind, type SearchRun, folderName, folderStatusText, oneLine } from './results';
+import type { ResultsController } from './resultsController';
+import type { OpenTarget, ResultNode } from './resultsView';
 import { showResultsPicker, showSemanticSearch } from './searchPicker';
 import { type ServerManager, readServerSettings } from './server';
 import type { StatusBarController } from './statusBar';
 
 export interface CommandContext {
   server: ServerManager;
-  results: ResultsTreeProvider;
+  results: ResultsController;
   statusBar: StatusBarController;
+  extension: vscode.ExtensionContext;
+  output: vscode.OutputChannel;
 }
 
 function isCancellation(error: unknown): boolean {
@@ -42,40 +49,46 @@ async function reportError(error: unknown, server: ServerManager): Promise<void>
   }
 }
 
-/**
- * Records a search in the Results view. `reveal` focuses the view; it is only used when
- * the user asked for the view, since taking focus closes an open QuickPick or peek.
- */
-function addToView(
-  ctx: CommandContext,
-  kind: SearchKind,
-  query: string,
-  response: SearchResponse,
-  reveal = false,
-): void {
-  ctx.results.add({ kind, query, results: response.results, partial: response.partial });
-  if (reveal) {
-    void vscode.commands.executeCommand(`${RESULTS_VIEW_ID}.focus`);
-  }
+function searchOptions(ctx: CommandContext): SearchOptions {
+  return { limit: readServerSettings().resultLimit, filters: ctx.results.filters };
 }
 
 function withWindowProgress<T>(title: string, task: () => Promise<T>): Thenable<T> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, task);
 }
 
-function semanticSearch(ctx: CommandContext): void {
-  showSemanticSearch({
-    search: async (query, token) => {
-      const reply = await ctx.server.execute(searchCall(query, readServerSettings().resultLimit), token);
-      return parseSearchResponse(reply);
-    },
-    sendToView: (query, response) => addToView(ctx, 'search', query, response, true),
-    describeError: errorMessage,
-  });
+function run(
+  ctx: CommandContext,
+  kind: SearchKind,
+  query: string,
+  call: ExecuteCommandCall,
+  response: SearchResponse,
+): SearchRun {
+  return { kind, query, call, filters: ctx.results.filters, results: response.results, partial: response.partial };
 }
 
-function toLocation(result: SearchResult): vscode.Location {
-  return new vscode.Location(vscode.Uri.parse(result.uri), toVscodeRange(result.range));
+function semanticSearch(ctx: CommandContext): void {
+  const calls = new Map<string, ExecuteCommandCall>();
+  showSemanticSearch({
+    search: async (query, token) => {
+      const call = searchCall(query, searchOptions(ctx));
+      calls.set(query, call);
+      return parseSearchResponse(await ctx.server.execute(call, token));
+    },
+    accept: (query, response, result, index) => {
+      const call = calls.get(query) ?? searchCall(query, searchOptions(ctx));
+      const entry = ctx.results.record(run(ctx, 'search', query, call, response), { current: index });
+      void ctx.results.open({ result, position: { entryId: entry.id, index } });
+    },
+    sendToView: (query, response) => {
+      const call = calls.get(query) ?? searchCall(query, searchOptions(ctx));
+      ctx.results.record(run(ctx, 'search', query, call, response), { reveal: true, focus: true });
+    },
+    editFilters: () => ctx.results.editFilters(),
+    filtersText: () => formatFilters(ctx.results.filters),
+    describeError: errorMessage,
+    opener: ctx.results.opener,
+  });
 }
 
 function describeOrigin(editor: vscode.TextEditor): string {
@@ -84,6 +97,7 @@ function describeOrigin(editor: vscode.TextEditor): string {
   return `${name}:${line + 1} — ${oneLine(editor.document.lineAt(line).text, 40)}`;
 }
 
+/** Similar code goes to the Results view: rank order, scores, previews; F4 walks it. */
 async function findSimilarCode(ctx: CommandContext): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
@@ -92,22 +106,13 @@ async function findSimilarCode(ctx: CommandContext): Promise<void> {
   }
   const { selection, document } = editor;
   const at = selection.isEmpty ? selection.active : selection;
-  const reply = await withWindowProgress('Nearcode: finding similar code', () =>
-    ctx.server.execute(findSimilarCall(document.uri.toString(), at)),
-  );
+  const call = findSimilarCall(document.uri.toString(), at, searchOptions(ctx));
+  const reply = await withWindowProgress('Nearcode: finding similar code', () => ctx.server.execute(call));
   const response = parseSearchResponse(reply);
-  addToView(ctx, 'similar', describeOrigin(editor), response);
+  ctx.results.record(run(ctx, 'similar', describeOrigin(editor), call, response), { reveal: true });
   if (response.results.length === 0) {
     void vscode.window.showInformationMessage('Nearcode: no similar code found.');
-    return;
   }
-  await vscode.commands.executeCommand(
-    'editor.action.peekLocations',
-    document.uri,
-    selection.active,
-    response.results.map(toLocation),
-    'peek',
-  );
 }
 
 /** The selected text, or, if nothing is selected, the clipboard when the user agrees. */
@@ -140,13 +145,14 @@ async function searchBySelection(ctx: CommandContext): Promise<void> {
   if (!source) {
     return;
   }
-  const reply = await withWindowProgress('Nearcode: searching by selection', () =>
-    ctx.server.execute(searchSelectionCall(source)),
-  );
+  const call = searchSelectionCall(source, searchOptions(ctx));
+  const reply = await withWindowProgress('Nearcode: searching by selection', () => ctx.server.execute(call));
   const response = parseSearchResponse(reply);
   const label = oneLine(source.text, 60);
-  addToView(ctx, 'selection', label, response);
-  showResultsPicker(`Nearcode: code like "${label}"`, response);
+  const entry = ctx.results.record(run(ctx, 'selection', label, call, response));
+  showResultsPicker(`Nearcode: code like "${label}"`, response, ctx.results.opener, (result, index) => {
+    void ctx.results.open({ result, position: { entryId: entry.id, index } });
+  });
 }
 
 async function reindexWorkspace(ctx: CommandContext): Promise<void> {
@@ -155,7 +161,7 @@ async function reindexWorkspace(ctx: CommandContext): Promise<void> {
   void vscode.window.showInformationMessage(
     started.length > 0 ? `Nearcode: reindexing ${names}.` : 'Nearcode: nothing to reindex.',
   );
-  void ctx.statusBar.poll();
+  ctx.statusBar.pollSoon();
 }
 
 interface StatusItem extends vscode.QuickPickItem {
@@ -167,6 +173,9 @@ async function showStatus(ctx: CommandContext): Promise<void> {
   try {
     const status = parseStatusResponse(await ctx.server.execute(statusCall()));
     items = status.folders.map((folder) => folderStatusText(folder));
+    if (status.model.state === 'exporting' || status.model.state === 'error') {
+      items.unshift({ label: `$(${status.model.state === 'error' ? 'error' : 'sync~spin'}) model`, detail: status.model.message });
+    }
     if (items.length === 0) {
       items.push({ label: 'No workspace folder is indexed', detail: 'Open a folder to index it.' });
     }
@@ -201,8 +210,31 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     [ClientCommand.showLog]: (c) => c.server.showLog(),
     [ClientCommand.clearResults]: (c) => c.results.clear(),
     [ClientCommand.restartServer]: (c) => c.server.restart(),
+    [ClientCommand.nextResult]: (c) => c.results.step(1),
+    [ClientCommand.previousResult]: (c) => c.results.step(-1),
+    [ClientCommand.setFilters]: async (c) => {
+      await c.results.editFilters();
+    },
+    [ClientCommand.clearFilters]: (c) => c.results.setFilters({ include: [], exclude: [], languages: [] }),
+    [ClientCommand.installServer]: (c) => runInstall(c),
   };
-  return Object.entries(commands).map(([id, command]) =>
-    vscode.commands.registerCommand(id, () => runCommand(ctx, command)),
-  );
+  const withNode: Record<string, (ctx: CommandContext, node: ResultNode | undefined) => Promise<void> | void> = {
+    [ClientCommand.refreshSearch]: async (c, node) => {
+      if (node?.type === 'query') {
+        await c.results.refresh(node.entry);
+      }
+    },
+    [ClientCommand.removeSearch]: (c, node) => c.results.removeSearch(node),
+  };
+  return [
+    ...Object.entries(commands).map(([id, command]) =>
+      vscode.commands.registerCommand(id, () => runCommand(ctx, command)),
+    ),
+    ...Object.entries(withNode).map(([id, command]) =>
+      vscode.commands.registerCommand(id, (node?: ResultNode) => runCommand(ctx, (c) => command(c, node))),
+    ),
+    vscode.commands.registerCommand(ClientCommand.openResult, (target: OpenTarget) =>
+      runCommand(ctx, (c) => c.results.open(target)),
+    ),
+  ];
 }

@@ -5,9 +5,7 @@ import * as vscode from 'vscode';
 import { CLIENT_NAME } from './client';
 import { registerCommands } from './commands';
 import { ClientCommand, parseStatusResponse, statusCall } from './protocol';
-import { SearchHistory } from './results';
-import { OPEN_RESULT_COMMAND, RESULTS_VIEW_ID, type ResultNode, ResultsTreeProvider } from './resultsView';
-import { openResult } from './searchPicker';
+import { ResultsController } from './resultsController';
 import { ServerManager } from './server';
 import { StatusBarController } from './statusBar';
 
@@ -33,17 +31,14 @@ export function activate(context: vscode.ExtensionContext): void {
   // One channel for the whole session: the client writes the server's stderr here and
   // keeps it across restarts, so the log of a crash is still there afterwards.
   const output = vscode.window.createOutputChannel(CLIENT_NAME);
-  const results = new ResultsTreeProvider(new SearchHistory());
   const statusBar = createStatusBar(context, () => manager.execute(statusCall()));
   const manager = new ServerManager(output, statusBar);
   server = manager;
+  const results = new ResultsController(manager, statusBar, context.workspaceState);
   context.subscriptions.push(
     output,
     results,
-    vscode.window.createTreeView(RESULTS_VIEW_ID, { treeDataProvider: results, showCollapseAll: true }),
-    ...registerCommands({ server: manager, results, statusBar }),
-    vscode.commands.registerCommand(OPEN_RESULT_COMMAND, openResult),
-    vscode.commands.registerCommand(ClientCommand.removeSearch, (node?: ResultNode) => results.remove(node)),
+    ...registerCommands({ server: manager, results, statusBar, extension: context, output }),
   );
   void manager.start();
 }

@@ -26,6 +26,13 @@ export const ClientCommand = {
   showLog: 'nearcode.showLog',
   clearResults: 'nearcode.clearResults',
   restartServer: 'nearcode.restartServer',
+  nextResult: 'nearcode.nextResult',
+  previousResult: 'nearcode.previousResult',
+  setFilters: 'nearcode.setFilters',
+  clearFilters: 'nearcode.clearFilters',
+  installServer: 'nearcode.installServer',
+  /** Inline action on a search in the Results view: runs it again. */
+  refreshSearch: 'nearcode.refreshSearch',
   /** Internal: removes one search from the Results view (inline action). */
   removeSearch: 'nearcode.removeSearch',
   /** Internal: opens a result from the tree view; hidden from the palette. */
@@ -42,6 +49,13 @@ export interface Range {
   end: Position;
 }
 
+/** One line of a result's multi-line preview. */
+export interface ContextLine {
+  /** 0-based line in the file; null for the signature of a later part of a split definition. */
+  line: number | null;
+  text: string;
+}
+
 export interface SearchResult {
   uri: string;
   /** Workspace-relative path. */
@@ -53,6 +67,8 @@ export interface SearchResult {
   kind: string;
   language: string;
   preview: string;
+  /** The signature line, then the lines that matched best (servers before 0.2: empty). */
+  context: ContextLine[];
 }
 
 export interface SearchResponse {
@@ -61,7 +77,16 @@ export interface SearchResponse {
   partial: boolean;
 }
 
-export type IndexState = 'indexing' | 'embedding' | 'ready' | 'error';
+export type IndexState = 'starting' | 'indexing' | 'embedding' | 'ready' | 'paused' | 'error';
+
+/** What the server's embedding model is doing (nearcode.status modelState). */
+export type ModelState = 'idle' | 'exporting' | 'loading' | 'ready' | 'error';
+
+export interface ModelStatus {
+  state: ModelState;
+  /** E.g. "preparing the model (first run, about 30 s)", or the load error. */
+  message: string;
+}
 
 export interface FolderStatus {
   uri: string;
@@ -77,29 +102,59 @@ export interface FolderStatus {
 
 export interface StatusResponse {
   folders: FolderStatus[];
+  model: ModelStatus;
 }
 
 export interface ReindexResponse {
   started: string[];
 }
 
-export interface SearchArgs {
+/** Result filters every search command accepts (globs on workspace-relative paths). */
+export interface SearchFilters {
+  include: string[];
+  exclude: string[];
+  languages: string[];
+}
+
+export const NO_FILTERS: SearchFilters = { include: [], exclude: [], languages: [] };
+
+export interface SearchArgs extends Partial<SearchFilters> {
   query: string;
   limit?: number;
-  include?: string[];
-  exclude?: string[];
-  languages?: string[];
 }
 
 export interface TextDocumentRef {
   uri: string;
 }
 
-export type FindSimilarArgs =
+export type FindSimilarArgs = (
   | { textDocument: TextDocumentRef; position: Position }
-  | { textDocument: TextDocumentRef; range: Range };
+  | { textDocument: TextDocumentRef; range: Range }
+) &
+  Partial<SearchFilters> & { limit?: number };
 
-export type SearchSelectionArgs = { textDocument: TextDocumentRef; range: Range } | { text: string };
+export type SearchSelectionArgs = ({ textDocument: TextDocumentRef; range: Range } | { text: string }) &
+  Partial<SearchFilters> & { limit?: number };
+
+/** Limit and filters shared by the three searches; empty lists are left out. */
+export interface SearchOptions {
+  limit?: number;
+  filters?: SearchFilters;
+}
+
+function searchOptionArgs(options: SearchOptions): Partial<SearchFilters> & { limit?: number } {
+  const args: Partial<SearchFilters> & { limit?: number } = {};
+  if (options.limit !== undefined && options.limit > 0) {
+    args.limit = Math.floor(options.limit);
+  }
+  const filters = options.filters ?? NO_FILTERS;
+  for (const key of ['include', 'exclude', 'languages'] as const) {
+    if (filters[key].length > 0) {
+      args[key] = [...filters[key]];
+    }
+  }
+  return args;
+}
 
 /** What workspace/executeCommand carries: the command and its single argument object. */
 export interface ExecuteCommandCall {
@@ -107,17 +162,15 @@ export interface ExecuteCommandCall {
   arguments: [object];
 }
 
-export function searchCall(query: string, limit?: number): ExecuteCommandCall {
-  const args: SearchArgs = { query: query.trim() };
-  if (limit !== undefined && limit > 0) {
-    args.limit = Math.floor(limit);
-  }
+export function searchCall(query: string, options: SearchOptions = {}): ExecuteCommandCall {
+  const args: SearchArgs = { query: query.trim(), ...searchOptionArgs(options) };
   return { command: ServerCommand.search, arguments: [args] };
 }
 
-export function findSimilarCall(uri: string, at: Position | Range): ExecuteCommandCall {
+export function findSimilarCall(uri: string, at: Position | Range, options: SearchOptions = {}): ExecuteCommandCall {
   const textDocument = { uri };
-  const args: FindSimilarArgs = isRange(at) ? { textDocument, range: at } : { textDocument, position: at };
+  const where = isRange(at) ? { textDocument, range: at } : { textDocument, position: at };
+  const args: FindSimilarArgs = { ...where, ...searchOptionArgs(options) };
   return { command: ServerCommand.findSimilar, arguments: [args] };
 }
 
@@ -136,11 +189,10 @@ export interface SelectionSource {
  * Sends a reference to the file when the server can read the same text from disk,
  * otherwise (untitled buffer with a pasted stack trace, unsaved edits) the text itself.
  */
-export function searchSelectionCall(source: SelectionSource): ExecuteCommandCall {
+export function searchSelectionCall(source: SelectionSource, options: SearchOptions = {}): ExecuteCommandCall {
   const byReference = source.scheme === 'file' && !source.isDirty && !isEmptyRange(source.range);
-  const args: SearchSelectionArgs = byReference
-    ? { textDocument: { uri: source.uri }, range: source.range }
-    : { text: source.text };
+  const what = byReference ? { textDocument: { uri: source.uri }, range: source.range } : { text: source.text };
+  const args: SearchSelectionArgs = { ...what, ...searchOptionArgs(options) };
   return { command: ServerCommand.searchSelection, arguments: [args] };
 }
 
@@ -193,6 +245,14 @@ export function parseRange(value: unknown): Range | undefined {
   return start && end ? { start, end } : undefined;
 }
 
+function parseContextLine(value: unknown): ContextLine | undefined {
+  if (!isDict(value) || typeof value.text !== 'string') {
+    return undefined;
+  }
+  const line = typeof value.line === 'number' && Number.isInteger(value.line) && value.line >= 0 ? value.line : null;
+  return { line, text: value.text };
+}
+
 export function parseResult(value: unknown): SearchResult | undefined {
   if (!isDict(value) || typeof value.uri !== 'string') {
     return undefined;
@@ -210,6 +270,9 @@ export function parseResult(value: unknown): SearchResult | undefined {
     kind: str(value.kind),
     language: str(value.language),
     preview: str(value.preview),
+    context: Array.isArray(value.context)
+      ? value.context.map(parseContextLine).filter((c): c is ContextLine => c !== undefined)
+      : [],
   };
 }
 
@@ -221,7 +284,8 @@ export function parseSearchResponse(value: unknown): SearchResponse {
   return { results, partial: value.partial === true };
 }
 
-const STATES: readonly IndexState[] = ['indexing', 'embedding', 'ready', 'error'];
+const STATES: readonly IndexState[] = ['starting', 'indexing', 'embedding', 'ready', 'paused', 'error'];
+const MODEL_STATES: readonly ModelState[] = ['idle', 'exporting', 'loading', 'ready', 'error'];
 
 function parseFolderStatus(value: unknown): FolderStatus | undefined {
   if (!isDict(value) || typeof value.uri !== 'string') {
@@ -249,7 +313,19 @@ export function parseStatusResponse(value: unknown): StatusResponse {
     throw new Error('nearcode server sent an unexpected status reply');
   }
   const folders = value.folders.map(parseFolderStatus).filter((f): f is FolderStatus => f !== undefined);
-  return { folders };
+  return { folders, model: parseModelStatus(value) };
+}
+
+/** Servers before modelState only say modelLoaded/modelError: derive the state from those. */
+function parseModelStatus(value: Dict): ModelStatus {
+  const known = MODEL_STATES.find((s) => s === value.modelState);
+  if (known) {
+    return { state: known, message: str(value.modelMessage) };
+  }
+  if (typeof value.modelError === 'string' && value.modelError !== '') {
+    return { state: 'error', message: value.modelError };
+  }
+  return { state: value.modelLoaded === true ? 'ready' : 'loading', message: '' };
 }
 
 export function parseReindexResponse(value: unknown): ReindexResponse {

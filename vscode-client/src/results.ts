@@ -1,7 +1,8 @@
 // Presentation of search results and index status as plain data (labels, grouping,
 // history). Pure, so every string the user sees is unit-tested without VS Code.
 
-import type { FolderStatus, SearchResult } from './protocol';
+import { formatFilters, hasFilters } from './filters';
+import type { ContextLine, ExecuteCommandCall, FolderStatus, SearchFilters, SearchResult } from './protocol';
 
 /** `src/app.py:42`: the line is 1-based for people, the protocol is 0-based. */
 export function formatLocation(result: Pick<SearchResult, 'path' | 'range'>): string {
@@ -65,38 +66,49 @@ export function pickItemText(result: SearchResult): PickItemText {
   };
 }
 
-export interface FileGroup {
-  uri: string;
-  path: string;
-  /** Best score in the file: files are ordered by it. */
-  bestScore: number;
-  matches: SearchResult[];
+/** One row of a result's multi-line preview, ready for a tree item. */
+export interface ContextRow {
+  /** The code, indentation kept (as no-break spaces: tree labels collapse plain spaces). */
+  label: string;
+  /** `:28` (1-based), or `signature` for a header above the result's range. */
+  description: string;
+  /** 0-based line to open, undefined for the signature of a split definition. */
+  line: number | undefined;
 }
 
-/** Groups results by file, keeping the server's order within a file, best file first. */
-export function groupByFile(results: readonly SearchResult[]): FileGroup[] {
-  const groups = new Map<string, FileGroup>();
-  for (const result of results) {
-    let group = groups.get(result.uri);
-    if (!group) {
-      group = { uri: result.uri, path: result.path, bestScore: result.score, matches: [] };
-      groups.set(result.uri, group);
-    }
-    group.bestScore = Math.max(group.bestScore, result.score);
-    group.matches.push(result);
-  }
-  return [...groups.values()].sort((a, b) => b.bestScore - a.bestScore);
+function keepIndent(text: string): string {
+  const indent = /^[ \t]*/.exec(text)?.[0] ?? '';
+  return indent.replace(/\t/g, '    ').replace(/ /g, '\u00a0') + text.slice(indent.length);
+}
+
+/** The result's preview lines; older servers without `context` give the one-line preview. */
+export function contextRows(result: Pick<SearchResult, 'context' | 'preview' | 'range'>): ContextRow[] {
+  const lines: ContextLine[] =
+    result.context.length > 0 ? result.context : result.preview ? [{ line: result.range.start.line, text: result.preview }] : [];
+  return lines.map((c) => ({
+    label: keepIndent(c.text),
+    description: c.line === null ? 'signature' : `:${c.line + 1}`,
+    line: c.line ?? undefined,
+  }));
 }
 
 export type SearchKind = 'search' | 'similar' | 'selection';
 
-export interface SearchEntry {
-  id: number;
+export interface SearchRun {
   kind: SearchKind;
   /** The query text, or a description of the code searched from. */
   query: string;
+  /** The server call that produced the results: refresh sends it again. */
+  call: ExecuteCommandCall;
+  filters: SearchFilters;
   results: SearchResult[];
   partial: boolean;
+}
+
+export interface SearchEntry extends SearchRun {
+  id: number;
+  /** The results were replaced by a re-run (after indexing finished, or on request). */
+  refreshed: boolean;
 }
 
 export function entryLabel(entry: Pick<SearchEntry, 'kind' | 'query'>): string {
@@ -104,10 +116,20 @@ export function entryLabel(entry: Pick<SearchEntry, 'kind' | 'query'>): string {
   return `${prefix}${oneLine(entry.query, 60)}`;
 }
 
-export function entryDescription(entry: Pick<SearchEntry, 'results' | 'partial'>): string {
+export const PARTIAL_NOTE = 'index still building: refreshed when it is done';
+
+export function entryDescription(entry: Pick<SearchEntry, 'results' | 'partial' | 'refreshed' | 'filters'>): string {
   const n = entry.results.length;
-  const count = `${n} result${n === 1 ? '' : 's'}`;
-  return entry.partial ? `${count} (index still building)` : count;
+  const parts = [`${n} result${n === 1 ? '' : 's'}`];
+  if (entry.partial) {
+    parts.push(PARTIAL_NOTE);
+  } else if (entry.refreshed) {
+    parts.push('refreshed');
+  }
+  if (hasFilters(entry.filters)) {
+    parts.push(formatFilters(entry.filters));
+  }
+  return parts.join(' · ');
 }
 
 /** The last searches, newest first, bounded so the view does not grow without end. */
@@ -117,13 +139,27 @@ export class SearchHistory {
 
   constructor(private readonly capacity = 10) {}
 
-  add(entry: Omit<SearchEntry, 'id'>): SearchEntry {
-    const added: SearchEntry = { ...entry, id: this.nextId++ };
+  add(run: SearchRun): SearchEntry {
+    const added: SearchEntry = { ...run, id: this.nextId++, refreshed: false };
     // Re-running the same search replaces the older copy instead of duplicating it.
-    this.entries = this.entries.filter((e) => !(e.kind === entry.kind && e.query === entry.query));
+    this.entries = this.entries.filter((e) => !(e.kind === run.kind && e.query === run.query));
     this.entries.unshift(added);
     this.entries.length = Math.min(this.entries.length, this.capacity);
     return added;
+  }
+
+  /** New results for an entry (a refresh); false when the entry is gone. */
+  replaceResults(id: number, results: SearchResult[], partial: boolean): boolean {
+    const entry = this.get(id);
+    if (!entry) {
+      return false;
+    }
+    Object.assign(entry, { results, partial, refreshed: true });
+    return true;
+  }
+
+  get(id: number): SearchEntry | undefined {
+    return this.entries.find((e) => e.id === id);
   }
 
   remove(id: number): void {
@@ -137,14 +173,46 @@ export class SearchHistory {
   list(): readonly SearchEntry[] {
     return this.entries;
   }
+
+  partialEntries(): SearchEntry[] {
+    return this.entries.filter((e) => e.partial);
+  }
+}
+
+/** Where F4 / Shift+F4 are: a result of one search run. */
+export interface ResultPosition {
+  entryId: number;
+  index: number;
+}
+
+/**
+ * The next (delta 1) or previous (-1) result, wrapping around within the run. Starts in
+ * the newest run when there is no position yet or its run is gone.
+ */
+export function stepResult(
+  entries: readonly Pick<SearchEntry, 'id' | 'results'>[],
+  current: ResultPosition | undefined,
+  delta: 1 | -1,
+): ResultPosition | undefined {
+  const entry = entries.find((e) => e.id === current?.entryId) ?? entries.find((e) => e.results.length > 0);
+  if (!entry || entry.results.length === 0) {
+    return undefined;
+  }
+  const n = entry.results.length;
+  if (!current || current.entryId !== entry.id) {
+    return { entryId: entry.id, index: delta === 1 ? 0 : n - 1 };
+  }
+  return { entryId: entry.id, index: (((current.index + delta) % n) + n) % n };
 }
 
 // ---- Index status
 
 const STATE_ICONS: Readonly<Record<FolderStatus['state'], string>> = {
+  starting: 'sync~spin',
   indexing: 'sync~spin',
   embedding: 'sync~spin',
   ready: 'check',
+  paused: 'debug-pause',
   error: 'error',
 };
 

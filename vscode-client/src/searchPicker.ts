@@ -1,25 +1,28 @@
 // QuickPick UIs: the live "Semantic Search…" picker and a static picker for results
-// of a one-shot search. The search-as-you-type logic lives in search.ts.
+// of a one-shot search. Both keep the server's rank order and preview the highlighted
+// result in the editor as you move through the list (as Go to Symbol does); Escape
+// goes back to where you were. The search-as-you-type logic lives in search.ts.
 
 import * as vscode from 'vscode';
 import type { SearchResponse, SearchResult } from './protocol';
 import { pickItemText } from './results';
-import { toVscodeRange } from './resultsView';
+import type { ResultOpener } from './resultEditor';
 import { DebouncedSearch } from './search';
 
 interface ResultItem extends vscode.QuickPickItem {
   result?: SearchResult;
+  index?: number;
 }
 
 const PARTIAL_NOTE = 'index still building: results may be incomplete';
 
 /**
- * alwaysShow for the live picker: the server already ranked the results, and the
- * QuickPick's own fuzzy filter on the label must not hide results whose symbol does
- * not contain the query text. The static picker lets that filter work.
+ * alwaysShow for the live picker: the server already ranked the results, and the QuickPick's
+ * own fuzzy filter on the label must not hide results whose symbol does not contain the
+ * query text. The static picker lets that filter narrow the list by name.
  */
 function resultItems(results: readonly SearchResult[], alwaysShow: boolean): ResultItem[] {
-  return results.map((result) => ({ ...pickItemText(result), alwaysShow, result }));
+  return results.map((result, index) => ({ ...pickItemText(result), alwaysShow, result, index }));
 }
 
 function messageItem(label: string, detail?: string): ResultItem {
@@ -27,31 +30,72 @@ function messageItem(label: string, detail?: string): ResultItem {
 }
 
 /**
- * Opens a result with its range selected and the cursor at the range's start, so the
- * cursor (and the "Ln" indicator) sits on the symbol's first line, not after its body.
+ * A QuickPick that shows items in the order given. VS Code otherwise moves items whose
+ * label fuzzy-matches the typed text to the top (0.62, 0.51, 0.70, … with the best hit
+ * ninth). `sortByLabel` is settable at run time (VS Code 1.90 and later) although its
+ * typing is still a proposal; without it the list would merely be re-sorted.
  */
-export async function openResult(result: SearchResult): Promise<void> {
-  const range = toVscodeRange(result.range);
-  const editor = await vscode.window.showTextDocument(vscode.Uri.parse(result.uri), { preview: true });
-  editor.selection = new vscode.Selection(range.end, range.start);
-  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+function createOrderedPick(): vscode.QuickPick<ResultItem> {
+  const picker = vscode.window.createQuickPick<ResultItem>();
+  (picker as { sortByLabel?: boolean }).sortByLabel = false;
+  picker.matchOnDescription = false;
+  picker.matchOnDetail = false;
+  return picker;
 }
 
-function acceptSelected(picker: vscode.QuickPick<ResultItem>): boolean {
-  const result = picker.selectedItems[0]?.result ?? picker.activeItems[0]?.result;
-  if (!result) {
+/** Where an accepted result goes: the caller records the run and opens the result. */
+export type AcceptHandler = (result: SearchResult, index: number) => void;
+
+/**
+ * Previews the active item in the editor without taking the focus, and restores the
+ * editor the user came from when the picker closes without a choice.
+ */
+function previewWhileMoving(picker: vscode.QuickPick<ResultItem>, opener: ResultOpener): { accepted(): void } {
+  const before = opener.snapshot();
+  let accepted = false;
+  let previewed = false;
+  picker.onDidChangeActive((items) => {
+    const result = items[0]?.result;
+    if (result && !accepted) {
+      previewed = true;
+      void opener.open(result, { preview: true, preserveFocus: true }).catch(() => undefined);
+    }
+  });
+  picker.onDidHide(() => {
+    if (!accepted && previewed) {
+      void opener.restore(before).catch(() => undefined);
+    }
+  });
+  return {
+    accepted: () => {
+      accepted = true;
+    },
+  };
+}
+
+function acceptActive(picker: vscode.QuickPick<ResultItem>, onAccept: AcceptHandler, preview: { accepted(): void }): boolean {
+  const item = picker.selectedItems[0] ?? picker.activeItems[0];
+  if (!item?.result || item.index === undefined) {
     return false;
   }
+  preview.accepted();
   picker.hide();
-  void openResult(result);
+  onAccept(item.result, item.index);
   return true;
 }
 
 export interface SemanticSearchDeps {
   search(query: string, token: vscode.CancellationToken): Promise<SearchResponse>;
+  /** Enter on a result: the query and reply it came from, and its rank. */
+  accept(query: string, response: SearchResponse, result: SearchResult, index: number): void;
   /** The picker's "show in Results view" button. */
   sendToView(query: string, response: SearchResponse): void;
+  /** The picker's filter button: edits the filters, then the query runs again. */
+  editFilters(): Promise<boolean>;
+  /** Shown in the title, e.g. "src/** lang:python"; empty when there are none. */
+  filtersText(): string;
   describeError(error: unknown): string;
+  opener: ResultOpener;
   initialQuery?: string;
 }
 
@@ -59,17 +103,24 @@ const TITLE = 'Nearcode: Semantic Search';
 
 /** The live picker: results follow the typed query. */
 export function showSemanticSearch(deps: SemanticSearchDeps): void {
-  const picker = vscode.window.createQuickPick<ResultItem>();
+  const picker = createOrderedPick();
   const viewButton: vscode.QuickInputButton = {
     iconPath: new vscode.ThemeIcon('list-tree'),
     tooltip: 'Show these results in the Nearcode Results view',
   };
+  const filterButton: vscode.QuickInputButton = {
+    iconPath: new vscode.ThemeIcon('filter'),
+    tooltip: 'Filter results (include/exclude globs, languages)',
+  };
   let last: { query: string; response: SearchResponse } | undefined;
-  picker.title = TITLE;
+  const title = (partial: boolean): string => {
+    const filters = deps.filtersText();
+    return `${TITLE}${filters ? ` — ${filters}` : ''}${partial ? ` (${PARTIAL_NOTE})` : ''}`;
+  };
+  picker.title = title(false);
   picker.placeholder = 'Describe the code you are looking for, e.g. "retry failed http requests with backoff"';
-  picker.matchOnDescription = false;
-  picker.matchOnDetail = false;
-  picker.buttons = [viewButton];
+  picker.buttons = [filterButton, viewButton];
+  const preview = previewWhileMoving(picker, deps.opener);
 
   const search = new DebouncedSearch<SearchResponse, vscode.CancellationToken>({
     run: deps.search,
@@ -80,11 +131,11 @@ export function showSemanticSearch(deps: SemanticSearchDeps): void {
     onCleared: () => {
       last = undefined;
       picker.items = [];
-      picker.title = TITLE;
+      picker.title = title(false);
     },
     onResults: (query, response) => {
       last = { query, response };
-      picker.title = response.partial ? `${TITLE} (${PARTIAL_NOTE})` : TITLE;
+      picker.title = title(response.partial);
       picker.items = response.results.length > 0 ? resultItems(response.results, true) : [messageItem('No results')];
     },
     onError: (_query, error) => {
@@ -95,14 +146,27 @@ export function showSemanticSearch(deps: SemanticSearchDeps): void {
 
   picker.onDidChangeValue((value) => search.update(value));
   picker.onDidAccept(() => {
-    if (!acceptSelected(picker)) {
+    const reply = last;
+    const accepted = acceptActive(
+      picker,
+      (result, index) => reply && deps.accept(reply.query, reply.response, result, index),
+      preview,
+    );
+    if (!accepted) {
       search.flush(picker.value);
     }
   });
-  picker.onDidTriggerButton((button) => {
+  picker.onDidTriggerButton(async (button) => {
     if (button === viewButton && last) {
+      preview.accepted(); // the view takes over: no jump back
       deps.sendToView(last.query, last.response);
       picker.hide();
+    } else if (button === filterButton) {
+      // The filter box replaces the picker; it reopens with the same text afterwards.
+      const query = picker.value;
+      picker.hide();
+      await deps.editFilters();
+      showSemanticSearch({ ...deps, initialQuery: query });
     }
   });
   picker.onDidHide(() => {
@@ -117,13 +181,18 @@ export function showSemanticSearch(deps: SemanticSearchDeps): void {
 }
 
 /** A static picker over results already fetched (Search by Selection). */
-export function showResultsPicker(title: string, response: SearchResponse): void {
-  const picker = vscode.window.createQuickPick<ResultItem>();
+export function showResultsPicker(
+  title: string,
+  response: SearchResponse,
+  opener: ResultOpener,
+  onAccept: AcceptHandler,
+): void {
+  const picker = createOrderedPick();
   picker.title = response.partial ? `${title} (${PARTIAL_NOTE})` : title;
   picker.placeholder = 'Filter the results by name';
-  picker.matchOnDescription = true;
   picker.items = response.results.length > 0 ? resultItems(response.results, false) : [messageItem('No results')];
-  picker.onDidAccept(() => acceptSelected(picker));
+  const preview = previewWhileMoving(picker, opener);
+  picker.onDidAccept(() => acceptActive(picker, onAccept, preview));
   picker.onDidHide(() => picker.dispose());
   picker.show();
 }

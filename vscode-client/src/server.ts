@@ -1,13 +1,17 @@
 // Server lifecycle: workspace trust, choosing the interpreter, the install check,
-// starting/restarting the LanguageClient and forwarding settings changes.
+// starting/restarting the LanguageClient and forwarding settings changes. Why the server
+// is not running is told apart (no interpreter, no nearcode in it, a crash) and shown in
+// one notification that closes by itself once the server runs.
 
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, type LanguageClient, State } from 'vscode-languageclient/node';
 import { createClient, executeServerCommand } from './client';
-import { type ExecuteCommandCall, errorMessage } from './protocol';
+import { type Problem, type ProblemAction, ProblemNotice } from './notice';
+import { TailBuffer, recordInto } from './outputTail';
+import { ClientCommand, type ExecuteCommandCall, errorMessage } from './protocol';
 import { pythonExtensionInterpreter } from './python';
 import { RestartBudget } from './restartBudget';
-import { checkServerImport } from './serverCheck';
+import { checkServerImport, isNotFoundError } from './serverCheck';
 import {
   type LaunchInput,
   LAUNCH_SETTINGS,
@@ -44,6 +48,15 @@ export function readServerSettings(): ServerSettings {
   });
 }
 
+/** The interpreters worth trying, in order, for a fresh private environment. */
+export async function candidatePythons(log: (line: string) => void): Promise<string[][]> {
+  const input = readLaunchInput();
+  const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const fromExtension = await pythonExtensionInterpreter(resource, log);
+  const python = typeof input.python === 'string' && input.python.trim() !== '' ? [[input.python.trim()]] : [];
+  return [...python, ...(fromExtension ? [fromExtension] : []), ['python3'], ['python']];
+}
+
 async function resolveLaunch(log: (line: string) => void): Promise<ServerLaunch> {
   const input = readLaunchInput();
   const explicit = resolveServerLaunch(input);
@@ -55,24 +68,87 @@ async function resolveLaunch(log: (line: string) => void): Promise<ServerLaunch>
   return resolveServerLaunch({ ...input, pythonExtension: await pythonExtensionInterpreter(resource, log) });
 }
 
+const INSTALL_ACTION: ProblemAction = {
+  title: 'Install nearcode into a private environment',
+  command: ClientCommand.installServer,
+};
+const SETTINGS_ACTION: ProblemAction = {
+  title: 'Open Settings',
+  command: 'workbench.action.openSettings',
+  args: ['nearcode.server'],
+};
+const LOG_ACTION: ProblemAction = { title: 'Show Log', command: ClientCommand.showLog };
+const RESTART_ACTION: ProblemAction = { title: 'Restart Server', command: ClientCommand.restartServer };
+
+/** Which setting chose the program, for messages ("set nearcode.server.python …"). */
+function settingName(launch: ServerLaunch): string {
+  return launch.source === 'nearcode.server.command' ? 'nearcode.server.command' : 'nearcode.server.python';
+}
+
+export function notFoundProblem(launch: ServerLaunch): Problem {
+  const what = launch.python ? 'Python interpreter' : 'server command';
+  const origin = launch.source === 'default' ? 'the default' : launch.source === 'python-extension' ? "the Python extension's choice" : settingName(launch);
+  return {
+    key: `notFound:${describeLaunch(launch)}`,
+    message:
+      `the ${what} "${launch.command}" (${origin}) was not found. ` +
+      `Set ${settingName(launch)} to a Python 3.10+ interpreter that has nearcode, or install it into a private environment.`,
+    actions: [INSTALL_ACTION, SETTINGS_ACTION],
+  };
+}
+
+export function notInstalledProblem(python: readonly string[]): Problem {
+  return {
+    key: `notInstalled:${python.join(' ')}`,
+    message:
+      `the nearcode server is not installed for ${python.join(' ')} (it cannot import lsp_server). ` +
+      `Install it into a private environment, or into that interpreter: ${installCommand(python)} ` +
+      `(the wheel comes from scripts/build-wheel.sh in a nearcode checkout).`,
+    actions: [INSTALL_ACTION, SETTINGS_ACTION, LOG_ACTION],
+  };
+}
+
+export function crashedProblem(launch: ServerLaunch, reason: string, gaveUp: boolean): Problem {
+  const what = gaveUp ? 'the server crashed several times in a few minutes and is not restarted again' : 'the server stopped';
+  return {
+    key: `crashed:${describeLaunch(launch)}:${reason}`,
+    message: `${what}${reason ? `: ${reason}` : ''}. Command: ${describeLaunch(launch)}.`,
+    actions: [LOG_ACTION, RESTART_ACTION, SETTINGS_ACTION],
+  };
+}
+
 export class ServerManager implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly budget = new RestartBudget();
   private starting: Promise<void> | undefined;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Clients whose death was already notified: at most one notification each. */
+  /** Clients whose death was already reported: at most one problem each. */
   private readonly notifiedStopped = new WeakSet<LanguageClient>();
   private untrustedNotified = false;
+  private readonly notice = new ProblemNotice();
+  /** The end of the server's stderr, for the reason of a crash. */
+  private readonly stderrTail = new TailBuffer();
+  private readonly channel: vscode.OutputChannel;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
     private readonly output: vscode.OutputChannel,
     private readonly statusBar: StatusBarController,
   ) {
+    this.channel = recordInto(output, this.stderrTail);
     this.disposables.push(
+      this.notice,
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.start()),
       vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
+      // A save (or a change from outside: git, a generator) re-indexes that file on the
+      // server: show the new counts.
+      vscode.workspace.onDidSaveTextDocument(() => this.statusBar.pollSoon()),
     );
+    const files = vscode.workspace.createFileSystemWatcher('**/*');
+    for (const event of [files.onDidCreate, files.onDidChange, files.onDidDelete]) {
+      this.disposables.push(event(() => this.statusBar.pollSoon()));
+    }
+    this.disposables.push(files);
   }
 
   /** Starts the server unless it is already starting or running. */
@@ -119,7 +195,10 @@ export class ServerManager implements vscode.Disposable {
     if (!vscode.workspace.isTrusted) {
       return 'Nearcode is off in Restricted Mode: trust this workspace to start its server.';
     }
-    return 'The nearcode server is not running (see Nearcode: Show Server Log).';
+    if (this.problem) {
+      return `the server is not running: ${this.problem.message}`;
+    }
+    return 'The nearcode server is not running yet (see Nearcode: Show Server Log).';
   }
 
   showLog(): void {
@@ -129,6 +208,22 @@ export class ServerManager implements vscode.Disposable {
   async dispose(): Promise<void> {
     this.disposables.forEach((d) => d.dispose());
     await this.stop();
+  }
+
+  private problem: Problem | undefined;
+
+  private report(problem: Problem): void {
+    this.problem = problem;
+    this.log(problem.message);
+    this.notice.show(problem);
+  }
+
+  private resolved(): void {
+    if (this.problem) {
+      this.problem = undefined;
+      this.notice.clear();
+      vscode.window.setStatusBarMessage('$(check) Nearcode: the server is running', 5000);
+    }
   }
 
   private async doStart(): Promise<void> {
@@ -145,29 +240,42 @@ export class ServerManager implements vscode.Disposable {
     const launch = await resolveLaunch((line) => this.log(line));
     this.log(`Server command (${launch.source}): ${describeLaunch(launch)}`);
     // A custom nearcode.server.command is trusted as given; its failures show at start.
-    if (launch.python && !(await this.checkInstalled(launch.python))) {
+    if (launch.python && !(await this.checkInstalled(launch))) {
       return;
     }
     await this.launch(launch);
   }
 
-  private async checkInstalled(python: string[]): Promise<boolean> {
+  private async checkInstalled(launch: ServerLaunch): Promise<boolean> {
+    const python = launch.python ?? [];
     const check = await checkServerImport(python);
-    if (check.ok) {
-      return true;
+    switch (check.outcome) {
+      case 'ok':
+        return true;
+      case 'notFound':
+        this.log(`Cannot run ${python.join(' ')}: ${check.detail}`);
+        this.statusBar.setPhase('notFound', notFoundProblem(launch).message);
+        this.report(notFoundProblem(launch));
+        return false;
+      case 'notInstalled':
+        this.log(`The server package cannot be imported by ${python.join(' ')}:\n${check.detail}`);
+        this.statusBar.setPhase('missing', notInstalledProblem(python).message);
+        this.report(notInstalledProblem(python));
+        return false;
+      case 'failed':
+        // Not conclusive (a slow or odd interpreter): try to start it, failures show then.
+        this.log(`Could not check ${python.join(' ')} (${check.detail}); starting it anyway.`);
+        return true;
     }
-    this.log(`The server package cannot be imported by ${python.join(' ')}:\n${check.detail}`);
-    this.statusBar.setPhase('missing', `Install it with: ${installCommand(python)}`);
-    void this.notifyMissing(python);
-    return false;
   }
 
   private async launch(launch: ServerLaunch): Promise<void> {
     let lastError = '';
+    this.stderrTail.clear();
     const client = createClient({
       launch,
       settings: readServerSettings(),
-      output: this.output,
+      output: this.channel,
       budget: this.budget,
       hooks: {
         onProgress: (token, value) => this.statusBar.onProgress(token, value),
@@ -195,6 +303,7 @@ export class ServerManager implements vscode.Disposable {
       return; // a replaced client's late events
     }
     if (state === State.Running) {
+      this.resolved();
       this.statusBar.setPhase('running');
       void this.statusBar.poll();
     } else if (state === State.Starting) {
@@ -209,7 +318,7 @@ export class ServerManager implements vscode.Disposable {
    * The client passes through Stopped on every automatic restart, and a server that
    * dies during initialize can end up stopped without the error handler being asked.
    * So "dead" is decided by the state settling: still Stopped a moment later, and not
-   * stopped by us. One notification per client.
+   * stopped by us. One problem report per client.
    */
   private checkStoppedLater(client: LanguageClient, lastError: () => string, launch: ServerLaunch): void {
     clearTimeout(this.settleTimer);
@@ -218,7 +327,15 @@ export class ServerManager implements vscode.Disposable {
         return;
       }
       this.notifiedStopped.add(client);
-      void this.notifyStopped(launch, lastError());
+      const error = lastError();
+      if (isNotFoundError(error)) {
+        this.statusBar.setPhase('notFound', notFoundProblem(launch).message);
+        this.report(notFoundProblem(launch));
+        return;
+      }
+      const stderr = this.stderrTail.lastLine;
+      const reason = [error.replace(/[.\s]+$/, ''), stderr].filter((s) => s !== '').join(' — ');
+      this.report(crashedProblem(launch, reason, this.budget.recent > this.budget.limit));
     }, STOP_SETTLE_MS);
   }
 
@@ -250,38 +367,6 @@ export class ServerManager implements vscode.Disposable {
           void vscode.commands.executeCommand('workbench.trust.manage');
         }
       });
-    }
-  }
-
-  private async notifyMissing(python: string[]): Promise<void> {
-    const install = installCommand(python);
-    const message =
-      `Nearcode: the language server is not installed for ${python.join(' ')}. ` +
-      `Install it with: ${install} — or set "nearcode.server.python" to an interpreter that has it.`;
-    const choice = await vscode.window.showErrorMessage(message, 'Open Settings', 'Copy Install Command', 'Show Log');
-    if (choice === 'Open Settings') {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'nearcode.server');
-    } else if (choice === 'Copy Install Command') {
-      await vscode.env.clipboard.writeText(install);
-    } else if (choice === 'Show Log') {
-      this.showLog();
-    }
-  }
-
-  private async notifyStopped(launch: ServerLaunch, reason: string): Promise<void> {
-    const crashes = this.budget.recent;
-    const what =
-      crashes > this.budget.limit
-        ? `the server crashed ${crashes} times in a few minutes and is not restarted again`
-        : `the server stopped (${reason.replace(/[.\s]+$/, '')})`;
-    const message = `Nearcode: ${what}. Command: ${describeLaunch(launch)}. The log says why.`;
-    const choice = await vscode.window.showErrorMessage(message, 'Show Log', 'Restart Server', 'Open Settings');
-    if (choice === 'Show Log') {
-      this.showLog();
-    } else if (choice === 'Restart Server') {
-      await this.restart();
-    } else if (choice === 'Open Settings') {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'nearcode.server');
     }
   }
 

@@ -92,8 +92,16 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The wheel scripts/build-wheel.sh writes (nearcode is not on PyPI). */
+export const WHEEL_HINT = 'dist/nearcode-0.1.0-py3-none-any.whl';
+
+/**
+ * Shell commands that install the server into `python` by hand: CPU torch first, then the
+ * wheel built from a checkout with scripts/build-wheel.sh.
+ */
 export function installCommand(python: readonly string[]): string {
-  return [...python, '-m', 'pip', 'install', 'nearcode'].map(shellQuote).join(' ');
+  const pip = [...python, '-m', 'pip', 'install'].map(shellQuote).join(' ');
+  return `${pip} torch==2.13.0 && ${pip} ${WHEEL_HINT}`;
 }
 
 export function describeLaunch(launch: ServerLaunch): string {

@@ -1,15 +1,15 @@
-// The status bar item: indexing progress while the server works ("nearcode 45%"),
-// then the number of indexed chunks. Progress comes from the server's $/progress
-// (fed in by the client middleware) and from polling nearcode.status while any
-// folder is not ready, since embedding may run without a progress token.
+// The status bar item. Its numbers come from nearcode.status, so the percentage is the
+// share of chunks embedded and the count is what is searchable now: the status is
+// fetched when $/progress arrives, after saves, and every second while the index is not
+// settled. $/progress itself is only shown before the first status reply.
 // VS Code objects come in through small interfaces, so this file has no runtime
 // dependency on the `vscode` module and is unit-tested.
 
-import type { FolderStatus, StatusResponse } from './protocol';
+import type { FolderStatus, ModelStatus, StatusResponse } from './protocol';
 import { embeddedPercent, folderName, formatCount } from './results';
 import { type Clock, realClock } from './search';
 
-export type ServerPhase = 'starting' | 'running' | 'stopped' | 'missing' | 'untrusted';
+export type ServerPhase = 'starting' | 'running' | 'stopped' | 'missing' | 'notFound' | 'untrusted' | 'installing';
 
 export interface ProgressState {
   title: string;
@@ -38,23 +38,50 @@ export interface BarState {
 }
 
 const NAME = 'nearcode';
+const BUSY_STATES: ReadonlySet<FolderStatus['state']> = new Set(['starting', 'indexing', 'embedding']);
+/** Before the first chunk is stored the counts mean nothing yet. */
+const SCANNING_STATES: ReadonlySet<FolderStatus['state']> = new Set(['starting', 'indexing']);
 
-function average(values: number[]): number | undefined {
-  return values.length === 0 ? undefined : Math.floor(values.reduce((a, b) => a + b, 0) / values.length);
-}
-
-function busyText(percentage: number | undefined): string {
-  return `$(sync~spin) ${NAME}${percentage === undefined ? '' : ` ${percentage}%`}`;
+function busyText(suffix: string): string {
+  return `$(sync~spin) ${NAME}${suffix ? ` ${suffix}` : ''}`;
 }
 
 function progressView(progress: readonly ProgressState[]): BarView {
-  const pct = average(progress.map((p) => p.percentage).filter((p): p is number => p !== undefined));
+  const percentages = progress.map((p) => p.percentage).filter((p): p is number => p !== undefined);
   const lines = progress.map((p) => (p.message ? `${p.title}: ${p.message}` : p.title));
+  const pct = percentages.length > 0 ? `${Math.min(...percentages)}%` : '';
   return { text: busyText(pct), tooltip: lines.join('\n'), error: false };
 }
 
-function busyFolders(folders: readonly FolderStatus[]): FolderStatus[] {
-  return folders.filter((f) => f.state === 'indexing' || f.state === 'embedding');
+function isBusy(folder: FolderStatus): boolean {
+  return BUSY_STATES.has(folder.state) || folder.pending > 0;
+}
+
+/** True when every folder is searchable with vectors: partial searches can be re-run. */
+export function isSettled(status: StatusResponse | undefined): boolean {
+  if (!status) {
+    return false;
+  }
+  const modelBusy = status.model.state === 'exporting' || status.model.state === 'loading';
+  return !modelBusy && !status.folders.some(isBusy);
+}
+
+function folderLine(folder: FolderStatus): string {
+  const name = folderName(folder.uri);
+  if (SCANNING_STATES.has(folder.state)) {
+    return `${name}: ${folder.state === 'starting' ? 'opening the index' : 'scanning files'}`;
+  }
+  const embedded = `${formatCount(folder.embedded)}/${formatCount(folder.chunks)} chunks embedded`;
+  return `${name}: ${folder.state === 'ready' && folder.pending === 0 ? 'ready' : folder.state}, ${embedded}`;
+}
+
+const MODEL_BUSY: Partial<Record<ModelStatus['state'], string>> = {
+  exporting: 'preparing the model (first run)',
+  loading: 'loading the model',
+};
+
+function sum(folders: readonly FolderStatus[], key: 'chunks' | 'embedded' | 'files'): number {
+  return folders.reduce((total, f) => total + f[key], 0);
 }
 
 function statusView(status: StatusResponse): BarView {
@@ -63,18 +90,30 @@ function statusView(status: StatusResponse): BarView {
     const lines = failed.map((f) => `${folderName(f.uri)}: ${f.message ?? 'indexing failed'}`);
     return { text: `$(error) ${NAME}`, tooltip: lines.join('\n'), error: true };
   }
-  const busy = busyFolders(status.folders);
-  if (busy.length > 0) {
-    const pct = average(busy.map(embeddedPercent).filter((p): p is number => p !== undefined));
-    const lines = busy.map((f) => `${folderName(f.uri)}: ${f.state} (${formatCount(f.files)} files)`);
-    return { text: busyText(pct), tooltip: lines.join('\n'), error: false };
+  const lines = status.folders.map(folderLine);
+  // Until the model is there, the embedded share stands still: say why instead.
+  const modelBusy = MODEL_BUSY[status.model.state];
+  if (modelBusy) {
+    const message = status.model.message || modelBusy;
+    return { text: `$(sync~spin) ${NAME}: ${message}`, tooltip: [message, ...lines].join('\n'), error: false };
   }
-  const chunks = status.folders.reduce((sum, f) => sum + f.chunks, 0);
-  const files = status.folders.reduce((sum, f) => sum + f.files, 0);
+  if (status.folders.some((f) => SCANNING_STATES.has(f.state))) {
+    return { text: busyText('indexing'), tooltip: lines.join('\n'), error: false };
+  }
+  if (!isSettled(status)) {
+    const pct = embeddedPercent({ chunks: sum(status.folders, 'chunks'), embedded: sum(status.folders, 'embedded') });
+    return { text: busyText(pct === undefined ? '' : `${pct}%`), tooltip: lines.join('\n'), error: false };
+  }
+  if (status.folders.length === 0) {
+    return { text: `$(search) ${NAME}`, tooltip: 'No workspace folder to index.', error: false };
+  }
+  const chunks = formatCount(sum(status.folders, 'chunks'));
+  const files = formatCount(sum(status.folders, 'files'));
+  const modelNote = status.model.state === 'error' ? `\nLexical search only: ${status.model.message}` : '';
   return {
-    text: `$(search) ${NAME} ${formatCount(chunks)} chunks`,
-    tooltip: `Index ready: ${formatCount(files)} files, ${formatCount(chunks)} chunks. Click for details.`,
-    error: false,
+    text: `$(search) ${NAME} ${chunks} chunks`,
+    tooltip: `Index ready: ${files} files, ${chunks} chunks. Click for details.${modelNote}`,
+    error: status.model.state === 'error',
   };
 }
 
@@ -82,6 +121,8 @@ const PHASE_VIEWS: Readonly<Record<Exclude<ServerPhase, 'running'>, BarView>> = 
   starting: { text: `$(sync~spin) ${NAME}`, tooltip: 'Starting the nearcode server…', error: false },
   stopped: { text: `$(error) ${NAME}`, tooltip: 'The nearcode server is not running.', error: true },
   missing: { text: `$(warning) ${NAME}`, tooltip: 'The nearcode server is not installed.', error: true },
+  notFound: { text: `$(warning) ${NAME}`, tooltip: 'The Python interpreter for nearcode was not found.', error: true },
+  installing: { text: `$(sync~spin) ${NAME} installing`, tooltip: 'Installing the nearcode server…', error: false },
   untrusted: {
     text: `$(shield) ${NAME}`,
     tooltip: 'Nearcode is off in Restricted Mode: trust this workspace to start it.',
@@ -95,18 +136,15 @@ export function barView(state: BarState): BarView {
     const view = PHASE_VIEWS[state.phase];
     return state.detail ? { ...view, tooltip: `${view.tooltip}\n${state.detail}` } : view;
   }
-  if (state.progress.length > 0) {
-    return progressView(state.progress);
+  if (state.status) {
+    return statusView(state.status);
   }
-  return state.status ? statusView(state.status) : PHASE_VIEWS.starting;
+  return state.progress.length > 0 ? progressView(state.progress) : PHASE_VIEWS.starting;
 }
 
 /** True while the index is not settled, so the status should be polled. */
 export function needsPolling(state: BarState): boolean {
-  if (state.phase !== 'running') {
-    return false;
-  }
-  return state.status === undefined || busyFolders(state.status.folders).length > 0;
+  return state.phase === 'running' && !isSettled(state.status);
 }
 
 /** The parts of vscode.StatusBarItem used here. */
@@ -123,7 +161,10 @@ export interface StatusBarOptions {
   setError(error: boolean): void;
   fetchStatus(): Promise<StatusResponse>;
   clock?: Clock;
+  /** Poll interval while the index is not settled. */
   pollMs?: number;
+  /** Delay of the status fetch after a save or a progress message (coalesces bursts). */
+  soonMs?: number;
 }
 
 export class StatusBarController {
@@ -134,12 +175,18 @@ export class StatusBarController {
   private pollTimer: unknown;
   private fetching = false;
   private disposed = false;
+  private settled = false;
+  /** Polls still owed after a save or progress message, even if the status looks settled. */
+  private followUps = 0;
+  private readonly settledListeners = new Set<() => void>();
   private readonly clock: Clock;
   private readonly pollMs: number;
+  private readonly soonMs: number;
 
   constructor(private readonly options: StatusBarOptions) {
     this.clock = options.clock ?? realClock;
-    this.pollMs = options.pollMs ?? 3000;
+    this.pollMs = options.pollMs ?? 1000;
+    this.soonMs = options.soonMs ?? 300;
     this.render();
     options.item.show();
   }
@@ -151,18 +198,18 @@ export class StatusBarController {
     if (phase !== 'running') {
       this.progress.clear();
       this.status = undefined;
+      this.settled = false;
+      this.followUps = 0;
     }
     this.render();
-    this.schedulePoll();
+    this.schedulePoll(this.pollMs);
   }
 
-  /** One $/progress notification from the server. */
+  /** One $/progress notification from the server: the counts changed, fetch them soon. */
   onProgress(token: string | number, value: ProgressValue): void {
     const key = String(token);
     if (value.kind === 'end') {
       this.progress.delete(key);
-      // The end of indexing is when the chunk count changes: fetch it now.
-      void this.poll();
     } else {
       const previous = this.progress.get(key);
       const title = value.kind === 'begin' ? value.title : (previous?.title ?? 'Indexing');
@@ -173,6 +220,19 @@ export class StatusBarController {
       });
     }
     this.render();
+    this.pollSoon();
+  }
+
+  /**
+   * A file was saved or the server reported progress: it re-indexes within its debounce, so
+   * fetch the counts soon, and once more a poll interval later in case the first fetch
+   * came before the change was applied.
+   */
+  pollSoon(): void {
+    if (this.phase === 'running') {
+      this.followUps = 2;
+      this.schedulePoll(this.soonMs);
+    }
   }
 
   /** Fetches the status now (after a reindex, on click). */
@@ -192,9 +252,21 @@ export class StatusBarController {
       // next poll or progress notification corrects it.
     } finally {
       this.fetching = false;
+      this.followUps = Math.max(0, this.followUps - 1);
     }
     this.render();
-    this.schedulePoll();
+    this.noticeSettled();
+    this.schedulePoll(this.pollMs);
+  }
+
+  /** Called each time the index becomes settled (after being busy or unknown). */
+  onSettled(listener: () => void): { dispose(): void } {
+    this.settledListeners.add(listener);
+    return { dispose: () => this.settledListeners.delete(listener) };
+  }
+
+  get isSettled(): boolean {
+    return this.phase === 'running' && isSettled(this.status);
   }
 
   get state(): BarState {
@@ -203,7 +275,17 @@ export class StatusBarController {
 
   dispose(): void {
     this.disposed = true;
+    this.settledListeners.clear();
     this.cancelPoll();
+  }
+
+  private noticeSettled(): void {
+    const now = this.isSettled;
+    const became = now && !this.settled;
+    this.settled = now;
+    if (became) {
+      this.settledListeners.forEach((listener) => listener());
+    }
   }
 
   private render(): void {
@@ -216,14 +298,15 @@ export class StatusBarController {
     this.options.setError(view.error);
   }
 
-  private schedulePoll(): void {
+  private schedulePoll(ms: number): void {
     this.cancelPoll();
-    if (!this.disposed && needsPolling(this.state)) {
-      this.pollTimer = this.clock.setTimeout(() => {
-        this.pollTimer = undefined;
-        void this.poll();
-      }, this.pollMs);
+    if (this.disposed || (this.followUps === 0 && !needsPolling(this.state))) {
+      return;
     }
+    this.pollTimer = this.clock.setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.poll();
+    }, ms);
   }
 
   private cancelPoll(): void {

@@ -25,12 +25,25 @@ describe('server command arguments', () => {
   });
 
   it('nearcode.search: one argument object with the trimmed query and an integer limit', () => {
-    assert.deepEqual(searchCall('  retry http  ', 20.7), {
+    assert.deepEqual(searchCall('  retry http  ', { limit: 20.7 }), {
       command: 'nearcode.search',
       arguments: [{ query: 'retry http', limit: 20 }],
     });
     assert.deepEqual(searchCall('q'), { command: 'nearcode.search', arguments: [{ query: 'q' }] });
-    assert.deepEqual(searchCall('q', 0).arguments, [{ query: 'q' }]);
+    assert.deepEqual(searchCall('q', { limit: 0 }).arguments, [{ query: 'q' }]);
+  });
+
+  it('sends the include/exclude/language filters with every search, leaving out empty ones', () => {
+    const filters = { include: ['src/**'], exclude: [], languages: ['python'] };
+    assert.deepEqual(searchCall('q', { filters }).arguments, [{ query: 'q', include: ['src/**'], languages: ['python'] }]);
+    const uri = 'file:///w/a.py';
+    assert.deepEqual(findSimilarCall(uri, { line: 1, character: 2 }, { filters, limit: 5 }).arguments, [
+      { textDocument: { uri }, position: { line: 1, character: 2 }, limit: 5, include: ['src/**'], languages: ['python'] },
+    ]);
+    const source = { uri, scheme: 'untitled', isDirty: false, range, text: 'boom' };
+    assert.deepEqual(searchSelectionCall(source, { filters: { ...filters, exclude: ['**/tests/**'] } }).arguments, [
+      { text: 'boom', include: ['src/**'], exclude: ['**/tests/**'], languages: ['python'] },
+    ]);
   });
 
   it('nearcode.findSimilar: position or range', () => {
@@ -71,6 +84,10 @@ describe('reply parsing', () => {
     kind: 'function',
     language: 'python',
     preview: 'def retry_http_request(url, attempts=3):',
+    context: [
+      { line: 3, text: 'def retry_http_request(url, attempts=3):' },
+      { line: 7, text: '    time.sleep(backoff)' },
+    ],
   };
 
   it('keeps well-formed results and drops malformed ones', () => {
@@ -79,6 +96,18 @@ describe('reply parsing', () => {
     assert.equal(reply.results.length, 2);
     assert.deepEqual(reply.results[0], good);
     assert.equal(reply.results[1].score, 0, 'a non-numeric score falls back to 0');
+  });
+
+  it('reads the multi-line context, keeping null lines and dropping malformed ones', () => {
+    const context = [{ line: null, text: 'def f(a):' }, { line: 4, text: 'x' }, { line: 2 }, 'y', { line: -1, text: 'z' }];
+    const reply = parseSearchResponse({ results: [{ ...good, context }] });
+    assert.deepEqual(reply.results[0].context, [
+      { line: null, text: 'def f(a):' },
+      { line: 4, text: 'x' },
+      { line: null, text: 'z' },
+    ]);
+    const { context: _dropped, ...old } = good;
+    assert.deepEqual(parseSearchResponse({ results: [old] }).results[0].context, [], 'older servers send none');
   });
 
   it('rejects a reply without results', () => {
@@ -91,12 +120,25 @@ describe('reply parsing', () => {
       folders: [
         { uri: 'file:///w', files: 3, chunks: 10, embedded: 5, pending: 5, model: 'm', indexPath: '/i', state: 'embedding' },
         { uri: 'file:///v', state: 'weird', message: 'boom' },
+        { uri: 'file:///s', state: 'starting' },
+        { uri: 'file:///p', state: 'paused' },
       ],
+      modelState: 'exporting',
+      modelMessage: 'preparing the model (first run, about 30 s)',
     });
-    assert.equal(status.folders[0].state, 'embedding');
-    assert.equal(status.folders[1].state, 'error');
+    assert.deepEqual(
+      status.folders.map((f) => f.state),
+      ['embedding', 'error', 'starting', 'paused'],
+    );
     assert.equal(status.folders[1].message, 'boom');
     assert.equal(status.folders[1].chunks, 0);
+    assert.deepEqual(status.model, { state: 'exporting', message: 'preparing the model (first run, about 30 s)' });
+  });
+
+  it('derives the model state from older servers (modelLoaded, modelError)', () => {
+    assert.deepEqual(parseStatusResponse({ folders: [], modelLoaded: true }).model, { state: 'ready', message: '' });
+    assert.deepEqual(parseStatusResponse({ folders: [], modelLoaded: false }).model, { state: 'loading', message: '' });
+    assert.deepEqual(parseStatusResponse({ folders: [], modelError: 'no model' }).model, { state: 'error', message: 'no model' });
   });
 
   it('parses reindex replies defensively', () => {

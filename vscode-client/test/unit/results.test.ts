@@ -2,18 +2,34 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FolderStatus, SearchResult } from '../../src/protocol';
 import {
+  type SearchRun,
   SearchHistory,
+  contextRows,
   entryDescription,
   entryLabel,
   folderName,
   folderStatusText,
   formatLocation,
-  groupByFile,
   kindIcon,
   oneLine,
   pickItemText,
   resultTitle,
+  stepResult,
 } from '../../src/results';
+
+const NO_FILTERS = { include: [], exclude: [], languages: [] };
+
+function searchRun(over: Partial<SearchRun> = {}): SearchRun {
+  return {
+    kind: 'search',
+    query: 'q',
+    call: { command: 'nearcode.search', arguments: [{ query: 'q' }] },
+    filters: NO_FILTERS,
+    results: [],
+    partial: false,
+    ...over,
+  };
+}
 
 function result(over: Partial<SearchResult> = {}): SearchResult {
   return {
@@ -25,6 +41,7 @@ function result(over: Partial<SearchResult> = {}): SearchResult {
     kind: 'function',
     language: 'python',
     preview: 'def retry_http_request(url, attempts=3):\n    """Retry."""',
+    context: [],
     ...over,
   };
 }
@@ -54,29 +71,60 @@ describe('result formatting', () => {
     assert.equal(oneLine('abcde', 5), 'abcde');
   });
 
-  it('groups by file, best file first, server order within a file', () => {
-    const groups = groupByFile([
-      result({ uri: 'file:///w/a.py', path: 'a.py', score: 0.5, symbol: 'a1' }),
-      result({ uri: 'file:///w/b.py', path: 'b.py', score: 0.9, symbol: 'b1' }),
-      result({ uri: 'file:///w/a.py', path: 'a.py', score: 0.7, symbol: 'a2' }),
-    ]);
-    assert.deepEqual(
-      groups.map((g) => [g.path, g.bestScore, g.matches.map((m) => m.symbol)]),
-      [
-        ['b.py', 0.9, ['b1']],
-        ['a.py', 0.7, ['a1', 'a2']],
-      ],
+  it('turns the context into preview rows: indentation kept, 1-based lines, the signature marked', () => {
+    const rows = contextRows(
+      result({
+        context: [
+          { line: null, text: 'def fetch(self, url):' },
+          { line: 11, text: 'def retry_http_request(url, attempts=3):' },
+          { line: 17, text: '\tif attempt == attempts - 1:' },
+        ],
+      }),
     );
+    assert.deepEqual(rows, [
+      { label: 'def fetch(self, url):', description: 'signature', line: undefined },
+      { label: 'def retry_http_request(url, attempts=3):', description: ':12', line: 11 },
+      { label: '\u00a0\u00a0\u00a0\u00a0if attempt == attempts - 1:', description: ':18', line: 17 },
+    ]);
+  });
+
+  it('falls back to the one-line preview for servers without context', () => {
+    assert.deepEqual(contextRows(result({ preview: 'def f():' })), [{ label: 'def f():', description: ':12', line: 11 }]);
+    assert.deepEqual(contextRows(result({ preview: '' })), []);
+  });
+});
+
+describe('stepping through results (F4 / Shift+F4)', () => {
+  const entries = [
+    { id: 7, results: [result({ symbol: 'a' }), result({ symbol: 'b' }), result({ symbol: 'c' })] },
+    { id: 3, results: [result()] },
+  ];
+
+  it('starts at the first (F4) or last (Shift+F4) result of the newest run', () => {
+    assert.deepEqual(stepResult(entries, undefined, 1), { entryId: 7, index: 0 });
+    assert.deepEqual(stepResult(entries, undefined, -1), { entryId: 7, index: 2 });
+  });
+
+  it('moves within the current run and wraps around', () => {
+    assert.deepEqual(stepResult(entries, { entryId: 7, index: 1 }, 1), { entryId: 7, index: 2 });
+    assert.deepEqual(stepResult(entries, { entryId: 7, index: 2 }, 1), { entryId: 7, index: 0 });
+    assert.deepEqual(stepResult(entries, { entryId: 7, index: 0 }, -1), { entryId: 7, index: 2 });
+    assert.deepEqual(stepResult(entries, { entryId: 3, index: 0 }, 1), { entryId: 3, index: 0 });
+  });
+
+  it('falls back to the newest run when the current one was removed, and gives up without results', () => {
+    assert.deepEqual(stepResult(entries, { entryId: 99, index: 5 }, 1), { entryId: 7, index: 0 });
+    assert.equal(stepResult([{ id: 1, results: [] }], undefined, 1), undefined);
   });
 });
 
 describe('SearchHistory', () => {
   it('keeps the newest first, bounded, replacing a repeated query', () => {
     const history = new SearchHistory(2);
-    history.add({ kind: 'search', query: 'one', results: [], partial: false });
-    history.add({ kind: 'search', query: 'two', results: [], partial: false });
-    history.add({ kind: 'search', query: 'one', results: [result()], partial: false });
-    history.add({ kind: 'similar', query: 'three', results: [], partial: true });
+    history.add(searchRun({ query: 'one' }));
+    history.add(searchRun({ query: 'two' }));
+    history.add(searchRun({ query: 'one', results: [result()] }));
+    history.add(searchRun({ kind: 'similar', query: 'three', partial: true }));
     assert.deepEqual(
       history.list().map((e) => e.query),
       ['three', 'one'],
@@ -88,11 +136,29 @@ describe('SearchHistory', () => {
     assert.equal(history.list().length, 0);
   });
 
-  it('labels entries by kind and notes partial results', () => {
+  it('replaces the results of a refreshed run and lists the partial ones', () => {
+    const history = new SearchHistory();
+    const partial = history.add(searchRun({ query: 'early', partial: true }));
+    history.add(searchRun({ query: 'later' }));
+    assert.deepEqual(history.partialEntries().map((e) => e.query), ['early']);
+    assert.equal(history.replaceResults(partial.id, [result()], false), true);
+    assert.deepEqual(history.partialEntries(), []);
+    assert.equal(history.get(partial.id)?.refreshed, true);
+    assert.equal(history.replaceResults(12345, [], false), false);
+  });
+
+  it('labels entries by kind and says whether results are partial, refreshed or filtered', () => {
     assert.equal(entryLabel({ kind: 'similar', query: 'a.py:3' }), 'Similar to a.py:3');
     assert.equal(entryLabel({ kind: 'selection', query: 'x' }), 'Selection: x');
-    assert.equal(entryDescription({ results: [result()], partial: false }), '1 result');
-    assert.equal(entryDescription({ results: [], partial: true }), '0 results (index still building)');
+    const base = { results: [result()], partial: false, refreshed: false, filters: NO_FILTERS };
+    assert.equal(entryDescription(base), '1 result');
+    assert.equal(
+      entryDescription({ ...base, results: [], partial: true }),
+      '0 results · index still building: refreshed when it is done',
+    );
+    assert.equal(entryDescription({ ...base, refreshed: true }), '1 result · refreshed');
+    const filters = { include: ['src/**'], exclude: ['**/tests/**'], languages: ['python'] };
+    assert.equal(entryDescription({ ...base, filters }), '1 result · src/** !**/tests/** lang:python');
   });
 });
 

@@ -64,8 +64,12 @@ describe('resolveServerLaunch', () => {
 describe('install hint and checks', () => {
   it('builds the import check and the pip command for the same interpreter', () => {
     assert.deepEqual(importCheckCommand(['/v/bin/python']), { command: '/v/bin/python', args: ['-c', 'import lsp_server'] });
-    assert.equal(installCommand(['/v/bin/python']), '/v/bin/python -m pip install nearcode');
-    assert.equal(installCommand(['/My Envs/python']), "'/My Envs/python' -m pip install nearcode");
+    // nearcode is not on PyPI: CPU torch first, then the wheel scripts/build-wheel.sh builds.
+    assert.equal(
+      installCommand(['/v/bin/python']),
+      '/v/bin/python -m pip install torch==2.13.0 && /v/bin/python -m pip install dist/nearcode-0.1.0-py3-none-any.whl',
+    );
+    assert.match(installCommand(['/My Envs/python']), /^'\/My Envs\/python' -m pip install torch/);
   });
 
   it('quotes for a POSIX shell only when needed', () => {

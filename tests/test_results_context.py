@@ -1,0 +1,90 @@
+"""The multi-line `context` of a search result: signature line, then the lines that matched."""
+
+from __future__ import annotations
+
+from lsp_server.engine.chunks import Chunk
+from lsp_server.engine.results import ContextLine, context_of
+
+
+def _chunk(
+    text: str, start_line: int = 10, start_col: int = 4, language: str = "python", **extra: object
+) -> Chunk:
+    lines = text.split("\n")
+    return Chunk(
+        path="pkg/mod.py",
+        language=language,
+        kind="method",
+        symbol="Client.fetch",
+        start_line=start_line,
+        start_col=start_col,
+        end_line=start_line + len(lines) - 1,
+        end_col=len(lines[-1]),
+        text=text,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+LONG = "\n".join(
+    [
+        "@retry",
+        "    def fetch(self, url: str) -> bytes:",
+        '        """Fetch a url."""',
+        "        session = self.session",
+        "        headers = {}",
+        "        headers['Accept'] = 'text/html'",
+        "        prepared = session.prepare(url, headers)",
+        "        answer = session.send(prepared)",
+        "        if answer.status == 429:",
+        "            time.sleep(backoff_delay(answer))",
+        "        return answer.content",
+    ]
+)
+
+
+def test_long_definition_shows_signature_then_the_best_matching_lines():
+    context = context_of(_chunk(LONG), ["backoff", "delay"])
+    assert context[0] == ContextLine(11, "def fetch(self, url: str) -> bytes:")
+    # The body window is centred on the line with the most query terms (line 19).
+    assert [c.line for c in context[1:]] == [17, 18, 19, 20]
+    assert context[3].text == "        time.sleep(backoff_delay(answer))"
+    assert context[2].text == "    if answer.status == 429:"  # dedented with the signature
+
+
+def test_without_a_match_the_body_starts_under_the_signature():
+    context = context_of(_chunk(LONG), ["nothing", "matches"])
+    assert [c.line for c in context] == [11, 12, 13, 14, 15]
+
+
+def test_a_named_line_wins_over_terms():
+    # A stack frame's line (0-based in the file) is the line to show.
+    context = context_of(_chunk(LONG), ["backoff"], focus_line=14)
+    assert [c.line for c in context[1:]] == [13, 14, 15, 16]
+
+
+def test_short_chunk_is_shown_whole_without_blank_lines():
+    text = "def add(a, b):\n\n    return a + b\n"
+    context = context_of(_chunk(text, start_col=0), ["add"])
+    assert context == (ContextLine(10, "def add(a, b):"), ContextLine(12, "    return a + b"))
+
+
+def test_later_part_of_a_split_definition_carries_its_signature_first():
+    text = "        x = compute()\n        return x"
+    part = _chunk(text, start_col=0, signature="def fetch(self, url)", part=2)
+    context = context_of(part, ["compute"])
+    assert context[0] == ContextLine(None, "def fetch(self, url)")
+    assert context[1] == ContextLine(10, "x = compute()")
+
+
+def test_a_doc_comment_is_not_the_header_in_code_but_a_heading_is_in_markdown():
+    js = "/** Formats a byte count. */\nexport function formatBytes(bytes) {\n  return bytes;\n}"
+    context = context_of(_chunk(js, start_col=0, language="javascript"))
+    assert context[0] == ContextLine(11, "export function formatBytes(bytes) {")
+    doc = "# Install\n\n* run the script\n* restart"
+    assert context_of(_chunk(doc, start_col=0, language="markdown"))[0].text == "# Install"
+    licence = "// Copyright 2024\n// MIT licence"
+    assert context_of(_chunk(licence, start_col=0, language="go"))[0].text == "// Copyright 2024"
+
+
+def test_json_shape():
+    line = context_of(_chunk("def f():\n    pass", start_col=0))[0]
+    assert line.to_json() == {"line": 10, "text": "def f():"}
