@@ -10,10 +10,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .engine.embedder import ModelLoadError
+from .engine.embedder import EncoderUnavailable, ModelLoadError
 from .engine.locations import Manifest, index_dir_for
+from .engine.remote_encoder import destination
 from .engine.results import SearchResponse
-from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
+from .engine.settings import DEFAULT_MAX_FILE_SIZE, PROVIDERS, EmbeddingsProvider, EngineSettings
 from .engine.workspace import IndexError_, Progress, WorkspaceIndex
 
 
@@ -92,6 +93,46 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help="skip files larger than this (default 1 MiB)",
     )
+    _add_provider_options(parser)
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _add_provider_options(parser: argparse.ArgumentParser) -> None:
+    """Where embeddings come from (also NEARCODE_PROVIDER, NEARCODE_EMBEDDINGS_URL...)."""
+    defaults = EmbeddingsProvider()
+    group = parser.add_argument_group("embedding server (sends the code text of every chunk)")
+    group.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default=os.environ.get("NEARCODE_PROVIDER", defaults.provider),
+        help="local (default: the bundled model) or an OpenAI-compatible server",
+    )
+    group.add_argument(
+        "--url", default=os.environ.get("NEARCODE_EMBEDDINGS_URL", ""), help="server base URL"
+    )
+    group.add_argument(
+        "--remote-model",
+        default=os.environ.get("NEARCODE_EMBEDDINGS_MODEL", ""),
+        metavar="NAME",
+        help="model name on the server",
+    )
+    group.add_argument("--dimensions", type=int, default=_env_int("NEARCODE_EMBEDDINGS_DIMENSIONS"))
+    for flag, variable, default in (
+        ("--batch-size", "NEARCODE_EMBEDDINGS_BATCH_SIZE", defaults.batch_size),
+        ("--max-concurrency", "NEARCODE_EMBEDDINGS_MAX_CONCURRENCY", defaults.max_concurrency),
+        ("--timeout-ms", "NEARCODE_EMBEDDINGS_TIMEOUT_MS", defaults.timeout_ms),
+    ):
+        group.add_argument(flag, type=int, default=_env_int(variable) or default, metavar="N")
+    group.add_argument(
+        "--api-key-env",
+        default=os.environ.get("NEARCODE_EMBEDDINGS_API_KEY_ENV", ""),
+        metavar="VAR",
+        help="NAME of the environment variable that holds the API key",
+    )
 
 
 def _add_filter_options(parser: argparse.ArgumentParser) -> None:
@@ -165,7 +206,34 @@ def _settings(args: argparse.Namespace) -> EngineSettings:
         backend=args.backend,
         exclude=tuple(args.exclude),
         max_file_size=args.max_file_size,
+        embeddings=_provider(args),
     )
+
+
+def _provider(args: argparse.Namespace) -> EmbeddingsProvider:
+    from .engine.remote_encoder import config_problem
+
+    provider = EmbeddingsProvider(
+        provider=args.provider,
+        url=args.url,
+        model=args.remote_model,
+        dimensions=args.dimensions or None,
+        batch_size=max(args.batch_size, 1),
+        max_concurrency=max(args.max_concurrency, 1),
+        timeout_ms=max(args.timeout_ms, 1),
+        api_key_env=args.api_key_env,
+    )
+    problem = config_problem(provider) if provider.remote else None
+    if problem is not None:
+        raise UsageError(problem)
+    return provider
+
+
+def _where_embeddings_go(settings: EngineSettings) -> str:
+    target = destination(settings)
+    if target["url"] is None:
+        return f"local ({target['model']}; nothing leaves this machine)"
+    return f"{target['provider']} {target['url']} model {target['model']} (code text is sent there)"
 
 
 def _folder(path: str) -> Path:
@@ -265,13 +333,15 @@ def cmd_similar(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    settings = _settings(args)
     with _open_existing(_folder(args.path), args) as index:
         status = index.status()
     if args.json:
-        print(json.dumps(status.to_json()))
+        print(json.dumps({**status.to_json(), "embeddings": destination(settings)}))
         return 0
     print(
         f"workspace  {status.root}\nindex      {status.index_dir}\n"
+        f"embeddings {_where_embeddings_go(settings)}\n"
         f"model      {status.encoder}\nfiles      {status.files}\n"
         f"chunks     {status.chunks} ({status.embedded} embedded, {status.pending} pending)"
     )
@@ -304,7 +374,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _print_results(response: SearchResponse, as_json: bool) -> None:
-    if response.partial:
+    if response.notice:
+        print(f"nearcode: {response.notice}", file=sys.stderr)
+    elif response.partial:
         print(
             "nearcode: the index is still being built; results may be incomplete", file=sys.stderr
         )
@@ -342,6 +414,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (IndexError_, ModelLoadError, ValueError) as exc:
         print(f"nearcode: {exc}", file=sys.stderr)
+        return 1
+    except EncoderUnavailable as exc:  # index: what is done is kept; run it again to resume
+        print(
+            f"nearcode: {exc}; the index is searchable lexically, run the command again "
+            "when the server is back to finish embedding",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("nearcode: interrupted", file=sys.stderr)

@@ -29,6 +29,14 @@ class ModelLoadError(RuntimeError):
     """The embedding model could not be loaded; lexical search still works."""
 
 
+class EncoderUnavailable(RuntimeError):
+    """The encoder cannot answer right now (an embedding server is unreachable or overloaded).
+
+    Not a ModelLoadError: nothing is wrong with the settings. Searches answer lexically
+    (marked partial) and background embedding tries again later; nothing is lost.
+    """
+
+
 class Encoder(Protocol):
     """What the index needs from an embedding model."""
 
@@ -52,6 +60,14 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Returns float32 unit vectors, one row per text."""
         ...
+
+
+def encode_query(encoder: Encoder, text: str) -> np.ndarray:
+    """One query's vector. An encoder that talks to a server offers `encode_query`, which
+    fails fast (EncoderUnavailable) instead of retrying: a search never waits on a server
+    that is down. Other encoders just encode."""
+    fast = getattr(encoder, "encode_query", None)
+    return fast(text) if fast is not None else encoder.encode([text])[0]
 
 
 def _offline_environment() -> None:
@@ -186,6 +202,10 @@ class SentenceTransformerEncoder(LazyEncoder):
 
 def make_encoder(settings: EngineSettings) -> Encoder:
     """The encoder the settings ask for; one place to add backends."""
+    if settings.embeddings.remote:
+        from .remote_encoder import RemoteEncoder
+
+        return RemoteEncoder(settings.embeddings)
     if settings.backend in ONNX_BACKENDS:
         from .onnx_encoder import OnnxEncoder, onnx_unavailable
 

@@ -48,6 +48,8 @@ class SearchResponse:
     results: list[SearchResult] = field(default_factory=list)
     # True while part of the workspace is not embedded yet (or the model is still loading).
     partial: bool = False
+    # Why the answer is lexical only, when the encoder could not answer (a server down).
+    notice: str = ""
 
 
 def preview_of(text: str) -> str:

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_MAX_FILE_SIZE = 1 << 20  # 1 MiB: larger files are nearly always generated or data
+
+PROVIDER_LOCAL = "local"
+PROVIDER_OPENAI = "openai-compatible"
+PROVIDERS = (PROVIDER_LOCAL, PROVIDER_OPENAI)
+
+
+@dataclass(frozen=True)
+class EmbeddingsProvider:
+    """Where chunk and query vectors come from: the bundled model on this machine (default)
+    or an OpenAI-compatible `POST {url}/embeddings` server (Ollama, TEI, vLLM, infinity...).
+
+    With a server, the text of every chunk and every query is sent to `url`.
+    """
+
+    provider: str = PROVIDER_LOCAL
+    url: str = ""  # base URL, e.g. http://gpu-box:8080/v1 (".../embeddings" is appended)
+    model: str = ""  # the model name the server serves
+    dimensions: int | None = None  # asked of the server (matryoshka models) and checked
+    batch_size: int = 64  # texts per request; halved when the server says it is too many
+    max_concurrency: int = 4  # requests in flight at once
+    timeout_ms: int = 30_000  # per request
+    # The NAME of an environment variable that holds the API key: the key itself never
+    # appears in settings, the index or logs.
+    api_key_env: str = ""
+
+    @property
+    def remote(self) -> bool:
+        return self.provider != PROVIDER_LOCAL
 
 
 @dataclass(frozen=True)
@@ -34,3 +62,5 @@ class EngineSettings:
     # or "torch" (sentence-transformers fp32, also the fallback). Measured in BENCHMARKS.md.
     backend: str = "onnx"
     max_seq_length: int = 256
+    # The bundled model (model/backend above) unless a server is configured here.
+    embeddings: EmbeddingsProvider = field(default_factory=EmbeddingsProvider)

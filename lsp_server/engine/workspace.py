@@ -24,7 +24,7 @@ import numpy as np
 
 from .chunker import chunk_text, slice_lines, split_lines
 from .chunks import Chunk
-from .embedder import Encoder, make_encoder
+from .embedder import Encoder, EncoderUnavailable, ModelLoadError, encode_query, make_encoder
 from .frames import Frame, parse_frames
 from .languages import detect_language
 from .locations import FORMAT_VERSION, Manifest, ensure_private_dir, index_dir_for
@@ -592,6 +592,7 @@ class WorkspaceIndex:
         if missing:
             texts = self._texts_for(rows, set(missing))
             encoded = self.encoder.encode([texts[h] for h in missing])
+            self._check_dimension(encoded.shape[1])
             vectors.update(zip(missing, encoded, strict=True))
         report.encoded += sum(1 for _, h, _ in rows if h in set(missing))
         report.cached += sum(1 for _, h, _ in rows if h not in set(missing))
@@ -603,6 +604,15 @@ class WorkspaceIndex:
                 self._queued_adds.append(
                     (alive, np.stack([vectors[by_id[chunk_id]] for chunk_id in alive]))
                 )
+
+    def _check_dimension(self, found: int) -> None:
+        """Refuses vectors that do not fit the index (a server's model changed under its name)
+        before anything is written."""
+        if self._vectors is not None and found != self._vectors.dim:
+            raise ModelLoadError(
+                f"the encoder returned {found}-dimensional vectors, but this index holds "
+                f"{self._vectors.dim}-dimensional ones: run `nearcode clean` and index again"
+            )
 
     def _texts_for(self, rows: list[tuple[int, str, str]], wanted: set[str]) -> dict[str, str]:
         ids = [chunk_id for chunk_id, embed_hash, _ in rows if embed_hash in wanted]
@@ -630,7 +640,18 @@ class WorkspaceIndex:
         return self.wait_for_encoder or bool(getattr(self.encoder, "loaded", True))
 
     def _query_vector(self, text: str) -> np.ndarray:
-        return self.encoder.encode([text])[0]
+        return encode_query(self.encoder, text)
+
+    def _dense_query(self, vector_of: Callable[[], np.ndarray]) -> tuple[np.ndarray | None, str]:
+        """The query's vector, or None and why not. An encoder that cannot answer right now
+        (an embedding server that is down) makes the search lexical and partial, not an error.
+        """
+        if not self._dense_ready():
+            return None, ""
+        try:
+            return vector_of(), ""
+        except EncoderUnavailable as exc:
+            return None, f"{exc}: lexical results only"
 
     def _rank(
         self,
@@ -676,12 +697,12 @@ class WorkspaceIndex:
     ) -> SearchResponse:
         """Natural-language or code query: dense and BM25 rankings fused."""
         filters = GlobFilter(include, exclude, languages)
-        use_dense = self._dense_ready()
-        vector = self._query_vector(query) if use_dense else None
+        vector, notice = self._dense_query(lambda: self._query_vector(query))
         hits = self._rank(
             query_terms(query), vector, filters, set(), limit, code=looks_like_code(query)
         )
-        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+        results = [self._result(h) for h in hits]
+        return SearchResponse(results, self._partial(vector is not None), notice)
 
     def similar(
         self,
@@ -705,13 +726,13 @@ class WorkspaceIndex:
         target = self._query_chunk(rel, text, (line, character), end)
         filters = GlobFilter(include, exclude, languages)
         own = {c.id for c in self.store.chunks_of_file(rel) if _overlaps(c.chunk, target)}
-        use_dense = self._dense_ready()
-        vector = self._chunk_vector(target) if use_dense else None
+        vector, notice = self._dense_query(lambda: self._chunk_vector(target))
         hits = self._rank(query_terms(target.text), vector, filters, own, limit, code=True)
         wanted = _normalized(target.text)
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
-        return SearchResponse([self._result(h) for h in hits], self._partial(use_dense))
+        results = [self._result(h) for h in hits]
+        return SearchResponse(results, self._partial(vector is not None), notice)
 
     def _read_for_query(self, rel: str) -> str:
         # A symlink out of the workspace is not indexed, so it is not read for a query either.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..engine.embedder import Encoder, ModelLoadError
+from ..engine.embedder import Encoder, EncoderUnavailable, ModelLoadError
 from ..engine.settings import EngineSettings
 from ..engine.workspace import IndexError_, Progress, WorkspaceIndex
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _BACKLOG_ROUND = 32  # chunks per background encoder call (~1 s): keeps the queue responsive
 _SAVE_EVERY_S = 30.0  # persist the HNSW file this often while it changes
 _RESYNC_AFTER_EVENTS = 200  # a burst this large (branch switch) is cheaper as one sync()
+_PAUSED = "paused, retrying: "  # status message while the encoder is unavailable
 
 
 class ProgressHandle(Protocol):
@@ -213,9 +214,11 @@ class FolderIndexer:
             done += round_done
             total = max(done + self.index.status().pending, 1)
             progress.report(100 * done // total, f"{done}/{total} chunks")
-        progress.end("paused" if progress.cancelled.is_set() else "done")
         if progress.cancelled.is_set():
+            progress.end("paused")
             self.status = FolderState("paused", "embedding cancelled by the user")
+        else:  # a server that is down leaves the bar with its reason; the backlog goes on
+            progress.end(self.status.message or "done")
 
     def _embed_backlog(self) -> int:
         """One round of background embedding; returns how many chunks got vectors."""
@@ -227,10 +230,20 @@ class FolderIndexer:
         except ModelLoadError as exc:
             self.status = FolderState("ready", f"lexical search only: {exc}")
             return 0
+        except EncoderUnavailable as exc:
+            # Nothing was written: the chunks stay pending, and the indexer loop calls again
+            # (the encoder itself spaces its tries out while the server is down).
+            if not self.status.message.startswith(_PAUSED):
+                log.warning("%s: embedding paused: %s", self.root.name, exc)
+            self.status = FolderState("embedding", f"{_PAUSED}{exc}")
+            return 0
         except Exception as exc:
             self._fail(f"embedding in {self.root} failed: {exc}")
             return 0
         done = report.encoded + report.cached
+        if done and self.status.message.startswith(_PAUSED):
+            log.info("%s: embedding resumed", self.root.name)
+            self.status = FolderState("embedding")
         if done == 0 and self.status.state == "embedding":
             self.status = FolderState("ready")
         return done
@@ -291,7 +304,7 @@ class FolderIndexer:
                 self.index.embed_pending(path=update.path)
             if update.status == "skipped":
                 log.info("not indexed: %s (%s)", update.path, update.reason)
-        except (IndexError_, ModelLoadError) as exc:
-            log.info("update of %s: %s", path, exc)
+        except (IndexError_, ModelLoadError, EncoderUnavailable) as exc:
+            log.info("update of %s: %s", path, exc)  # still pending: the backlog embeds it
         except Exception:
             log.exception("update of %s failed", path)

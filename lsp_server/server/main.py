@@ -22,14 +22,15 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
-from ..engine.embedder import Encoder, ModelLoadError, make_encoder
+from ..engine.embedder import Encoder, EncoderUnavailable, ModelLoadError, make_encoder
 from ..engine.locations import cache_root, ensure_private_dir
+from ..engine.remote_encoder import ProviderError, destination
 from ..engine.results import SearchResponse, SearchResult
 from ..engine.scanner import SourceError, read_source
 from ..engine.workspace import IndexError_, WorkspaceIndex
 from . import arguments as args_
 from .folders import FolderIndexer
-from .settings import ServerSettings, model_path_problem, parse_settings
+from .settings import ServerSettings, model_path_problem, parse_settings, workspace_url_problem
 
 log = logging.getLogger("lsp_server")
 
@@ -196,6 +197,10 @@ class NearcodeServer(LanguageServer):
         if refused is not None:
             self.show_error(f"nearcode: {refused}; using the default model")
             settings = replace(settings, model=None)
+        refused = workspace_url_problem(settings.embeddings, self._folder_paths())
+        if refused is not None:
+            self.show_error(f"nearcode: {refused}; using the local model")
+            settings = replace(settings, embeddings=ServerSettings().embeddings)
         restart = settings.engine() != self.settings.engine()
         self.settings = settings
         if restart and self.folders:
@@ -229,6 +234,11 @@ class NearcodeServer(LanguageServer):
     def _load_encoder(self, encoder: Encoder) -> None:
         try:
             encoder.load()
+        except EncoderUnavailable as exc:  # not fatal: background embedding keeps trying
+            self.show_info(f"nearcode: {exc}; searches are lexical until it answers")
+        except ProviderError as exc:
+            self.model_error = str(exc)
+            self.show_error(f"nearcode: semantic search is off, lexical search still works. {exc}")
         except ModelLoadError as exc:
             self.model_error = str(exc)
             self.show_error(
@@ -303,6 +313,7 @@ class NearcodeServer(LanguageServer):
         """Runs a search in each open folder and merges the results by score."""
         merged: list[SearchResult] = []
         partial = False
+        notices: list[str] = []
         for folder in folders if folders is not None else list(self.folders.values()):
             index = folder.index
             if index is None or folder.status.state == "error":
@@ -316,8 +327,21 @@ class NearcodeServer(LanguageServer):
                 raise args_.invalid(str(exc)) from exc
             merged.extend(response.results)
             partial = partial or response.partial or folder.status.state != "ready"
+            if response.partial:
+                notices.append(response.notice or self.embeddings_problem(folder.encoder))
         merged.sort(key=lambda r: r.score, reverse=True)
-        return {"results": [r.to_json() for r in merged[:limit]], "partial": partial}
+        answer: dict[str, Any] = {"results": [r.to_json() for r in merged[:limit]]}
+        answer["partial"] = partial
+        notice = next((n for n in notices if n), "")
+        if notice:  # why the answer is lexical only (an embedding server down)
+            answer["notice"] = notice
+        return answer
+
+    @staticmethod
+    def embeddings_problem(encoder: Encoder) -> str:
+        """Why an embedding server is not used right now ('' for local models)."""
+        problem = getattr(encoder, "problem", "")
+        return f"{problem}: lexical results only" if problem else ""
 
     def status_report(self) -> dict[str, Any]:
         folders = []
@@ -339,6 +363,8 @@ class NearcodeServer(LanguageServer):
             "folders": folders,
             "modelLoaded": any(e.loaded for e in self.encoders.values()),
             "modelError": self.model_error,
+            # Where the code text of chunks and queries goes (privacy): always stated.
+            "embeddings": destination(self.settings.engine()),
         }
 
 

@@ -37,7 +37,8 @@ export interface ClientHooks {
 
 export interface CreateClientOptions {
   launch: ServerLaunch;
-  settings: ServerSettings;
+  /** The settings to send, read afresh each time (user and machine values only). */
+  settings: () => ServerSettings;
   output: vscode.OutputChannel;
   budget: RestartBudget;
   hooks: ClientHooks;
@@ -93,12 +94,24 @@ export function createClient(options: CreateClientOptions): LanguageClient {
   const clientOptions: LanguageClientOptions = {
     // Open file documents are synced so searches from an unsaved editor see its text.
     documentSelector: [{ scheme: 'file' }],
-    initializationOptions: options.settings,
+    initializationOptions: options.settings(),
     outputChannel: options.output,
     // Failures are reported by our own notifications; the log is one command away.
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler: errorHandler(options.budget, hooks),
     middleware: {
+      // The server's workspace/configuration pull gets the same filtered settings as
+      // initializationOptions, not VS Code's merged view with the workspace's values.
+      workspace: {
+        configuration(params, token, next) {
+          const others = next(params, token);
+          return Promise.resolve(others).then((values) =>
+            Array.isArray(values)
+              ? params.items.map((item, i) => (item.section === CLIENT_ID ? options.settings() : values[i]))
+              : values,
+          );
+        },
+      },
       // The client shows the progress in the window itself; this taps a copy for the
       // status bar without replacing the client's own handling.
       handleWorkDoneProgress(token, params, next) {

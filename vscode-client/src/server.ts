@@ -12,6 +12,8 @@ import {
   type LaunchInput,
   LAUNCH_SETTINGS,
   type ServerLaunch,
+  EMBEDDINGS_KEYS,
+  type RawEmbeddingsSettings,
   type ServerSettings,
   buildServerSettings,
   describeLaunch,
@@ -35,7 +37,13 @@ function readLaunchInput(): LaunchInput {
 
 export function readServerSettings(): ServerSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
+  // User (machine) values only: where code is sent is not a repository's choice.
+  const embeddings: RawEmbeddingsSettings = {};
+  for (const key of EMBEDDINGS_KEYS) {
+    embeddings[key] = machineValue(config.inspect(`embeddings.${key}`));
+  }
   return buildServerSettings({
+    embeddings,
     model: machineValue(config.inspect<string | null>('model')),
     exclude: config.get('exclude'),
     maxFileSize: config.get('maxFileSize'),
@@ -166,7 +174,7 @@ export class ServerManager implements vscode.Disposable {
     let lastError = '';
     const client = createClient({
       launch,
-      settings: readServerSettings(),
+      settings: readServerSettings,
       output: this.output,
       budget: this.budget,
       hooks: {

@@ -5,7 +5,7 @@
 // VS Code objects come in through small interfaces, so this file has no runtime
 // dependency on the `vscode` module and is unit-tested.
 
-import type { FolderStatus, StatusResponse } from './protocol';
+import type { EmbeddingsTarget, FolderStatus, StatusResponse } from './protocol';
 import { embeddedPercent, folderName, formatCount } from './results';
 import { type Clock, realClock } from './search';
 
@@ -57,7 +57,27 @@ function busyFolders(folders: readonly FolderStatus[]): FolderStatus[] {
   return folders.filter((f) => f.state === 'indexing' || f.state === 'embedding');
 }
 
+/** The tooltip line that says where code text goes to be embedded (privacy: always shown). */
+export function embeddingsLine(target: EmbeddingsTarget | undefined): string | undefined {
+  if (target === undefined) {
+    return undefined;
+  }
+  if (target.url === undefined) {
+    return `Embeddings: local model ${target.model} (nothing leaves this machine)`;
+  }
+  return `Embeddings: ${target.model} at ${target.url} (code text is sent there)`;
+}
+
+function withEmbeddings(view: BarView, status: StatusResponse): BarView {
+  const line = embeddingsLine(status.embeddings);
+  return line ? { ...view, tooltip: `${view.tooltip}\n${line}` } : view;
+}
+
 function statusView(status: StatusResponse): BarView {
+  return withEmbeddings(folderView(status), status);
+}
+
+function folderView(status: StatusResponse): BarView {
   const failed = status.folders.filter((f) => f.state === 'error');
   if (failed.length > 0) {
     const lines = failed.map((f) => `${folderName(f.uri)}: ${f.message ?? 'indexing failed'}`);
@@ -66,7 +86,9 @@ function statusView(status: StatusResponse): BarView {
   const busy = busyFolders(status.folders);
   if (busy.length > 0) {
     const pct = average(busy.map(embeddedPercent).filter((p): p is number => p !== undefined));
-    const lines = busy.map((f) => `${folderName(f.uri)}: ${f.state} (${formatCount(f.files)} files)`);
+    const lines = busy.map(
+      (f) => `${folderName(f.uri)}: ${f.state} (${formatCount(f.files)} files)${f.message ? `: ${f.message}` : ''}`,
+    );
     return { text: busyText(pct), tooltip: lines.join('\n'), error: false };
   }
   const chunks = status.folders.reduce((sum, f) => sum + f.chunks, 0);
@@ -96,7 +118,8 @@ export function barView(state: BarState): BarView {
     return state.detail ? { ...view, tooltip: `${view.tooltip}\n${state.detail}` } : view;
   }
   if (state.progress.length > 0) {
-    return progressView(state.progress);
+    const view = progressView(state.progress);
+    return state.status ? withEmbeddings(view, state.status) : view;
   }
   return state.status ? statusView(state.status) : PHASE_VIEWS.starting;
 }
