@@ -93,6 +93,13 @@ def _speed_parser(sub) -> None:
     remote.add_argument("--remote-concurrency", type=int, default=2, metavar="N")
     remote.add_argument("--remote-api-key-env", default="", metavar="VAR")
     remote.add_argument(
+        "--remote-timeout-ms",
+        type=int,
+        default=120_000,
+        metavar="MS",
+        help="per request (default 120000: a CPU server on a busy machine is slow)",
+    )
+    remote.add_argument(
         "--remote-repeats", type=int, default=3, metavar="N", help="runs of each (median)"
     )
 

@@ -228,9 +228,8 @@ def remote_throughput(
     corpus: Path, settings: EngineSettings, sample: int, work: Path, repeats: int
 ) -> dict:
     """Chunks/s through an embedding server, two ways, alternating `repeats` times:
-    - pipeline: a cold index embedding `sample` chunks (rounded up to whole rounds) through
-      the engine, in the rounds `nearcode index` uses (HTTP client, batching, concurrency,
-      SQLite and HNSW writes);
+    - pipeline: a cold index embedding `sample` chunks through the engine, in the rounds
+      `nearcode index` uses (HTTP client, batching, concurrency, SQLite and HNSW writes);
     - raw: the same texts posted straight at the server in one call of the same client (same
       batch size and concurrency), nothing else: what the server can do for this client.
     """
@@ -249,7 +248,8 @@ def remote_throughput(
         with WorkspaceIndex(corpus, settings, index_dir=copy) as index:
             index.encoder.load()  # the connection check is not part of the throughput
             started = time.monotonic()
-            report = index.embed_pending(max_chunks=sample, round_size=_BULK_EMBED_ROUND)
+            rounds = min(sample, _BULK_EMBED_ROUND)  # as `nearcode index`, within the sample
+            report = index.embed_pending(max_chunks=sample, round_size=rounds)
             pipeline_s = time.monotonic() - started
             if not texts:
                 embedded = sorted(index.store.embedded_ids())
@@ -508,6 +508,7 @@ def _remote_settings(args: argparse.Namespace, url: str, model: str) -> EngineSe
         model=model,
         batch_size=args.remote_batch_size,
         max_concurrency=args.remote_concurrency,
+        timeout_ms=args.remote_timeout_ms,
         api_key_env=args.remote_api_key_env,
     )
     return EngineSettings(model=args.model or None, embeddings=provider)

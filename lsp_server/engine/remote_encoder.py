@@ -158,7 +158,9 @@ class RemoteEncoder(LazyEncoder):
         """Why the server is not answering now, or ''."""
         if self._fatal is not None:
             return str(self._fatal)
-        return self._last_problem if time.monotonic() < self._retry_at else ""
+        if time.monotonic() >= self._retry_at or not self._last_problem:
+            return ""
+        return f"the embedding server at {self.url} is unavailable ({self._last_problem})"
 
     def _load(self) -> None:
         """Checks the server with one tiny request (learns the dimension)."""
@@ -180,20 +182,18 @@ class RemoteEncoder(LazyEncoder):
         pause_cap = _QUERY_PAUSE_S if query else None
         if not texts:
             return np.zeros((0, self._dim or 0), dtype=np.float32)
-        batches = [
-            (start, texts[start : start + self._batch_size])
-            for start in range(0, len(texts), self._batch_size)
-        ]
+        size = self._batch_size
+        batches = [texts[start : start + size] for start in range(0, len(texts), size)]
         abort = threading.Event()
 
         def run(batch: list[str]) -> np.ndarray:
             return self._post_split(batch, attempts, pause_cap, abort)
 
         try:
-            if len(batches) == 1:
-                parts = [run(batches[0][1])]
-            else:
-                parts = self._in_parallel(run, [batch for _, batch in batches], abort)
+            if query:  # on the caller's thread: never queued behind background batches
+                parts = [run(batch) for batch in batches]
+            else:  # the pool bounds all background requests together to max_concurrency
+                parts = self._in_parallel(run, batches, abort)
         except EncoderUnavailable:
             self._gave_up()
             raise
