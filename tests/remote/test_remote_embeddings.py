@@ -338,6 +338,6 @@ def test_bench_measures_pipeline_against_raw_server(
     measured = remote_throughput(workspace, settings, 40, tmp_path / "work", repeats=1)
     assert measured["sample_chunks"] == 40
     assert measured["pipeline_chunks_per_s"] > 0 and measured["raw_server_chunks_per_s"] > 0
-    ratio = measured["pipeline_chunks_per_s"] / measured["raw_server_chunks_per_s"]
-    assert measured["ratio"] == round(ratio, 3)
+    run = measured["runs"][0]
+    assert measured["ratio"] == run["ratio"] > 0
     assert measured["url"] == embedding_server.url and measured["max_concurrency"] == 2
