@@ -27,6 +27,7 @@ from ..engine.locations import cache_root, ensure_private_dir
 from ..engine.remote_encoder import ProviderError, destination
 from ..engine.results import SearchResponse, SearchResult
 from ..engine.scanner import SourceError, read_source
+from ..engine.settings import EmbeddingsProvider
 from ..engine.workspace import IndexError_, WorkspaceIndex
 from . import arguments as args_
 from .folders import FolderIndexer
@@ -151,7 +152,9 @@ class NearcodeServer(LanguageServer):
         super().__init__("nearcode", __version__, protocol_cls=NearcodeProtocol)
         self.settings = ServerSettings()
         self.folders: dict[str, FolderIndexer] = {}
-        self.encoders: dict[str, Encoder] = {}  # by identity: folders share one model
+        # Folders share one encoder per identity and provider settings (a new server URL
+        # keeps the identity, and so the index, but needs a new client).
+        self.encoders: dict[tuple[str, EmbeddingsProvider], Encoder] = {}
         self.model_error: str | None = None
         self.event_loop: asyncio.AbstractEventLoop | None = None
 
@@ -223,13 +226,15 @@ class NearcodeServer(LanguageServer):
 
     def encoder(self) -> Encoder:
         encoder = make_encoder(self.settings.engine())
-        if encoder.identity not in self.encoders:
-            self.encoders[encoder.identity] = encoder
+        key = (encoder.identity, self.settings.embeddings)
+        if key not in self.encoders:
+            self.encoders[key] = encoder
+            self.model_error = None  # the error of the encoder these settings replace
             # Loading takes seconds (torch import): searches answer lexically meanwhile.
             threading.Thread(
                 target=self._load_encoder, args=(encoder,), name="model-loader", daemon=True
             ).start()
-        return self.encoders[encoder.identity]
+        return self.encoders[key]
 
     def _load_encoder(self, encoder: Encoder) -> None:
         try:
