@@ -223,7 +223,10 @@ class FolderIndexer:
     def _embed_backlog(self) -> int:
         """One round of background embedding; returns how many chunks got vectors."""
         assert self.index is not None
-        if self.status.state in ("paused", "error") or self._encoder_failed():
+        failed = self._encoder_failed()
+        if failed and self.status.state == "embedding":  # settled: nothing will embed
+            self.status = FolderState("ready", f"lexical search only: {failed}")
+        if self.status.state in ("paused", "error") or failed:
             return 0
         try:
             report = self.index.embed_pending(max_chunks=_BACKLOG_ROUND)

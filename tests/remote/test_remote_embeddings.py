@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lsprotocol import types
 
 from lsp_server.bench.embedding_server import SERVED_MODEL, InfinityServer
 from lsp_server.engine.embedder import make_encoder
@@ -341,3 +342,35 @@ def test_bench_measures_pipeline_against_raw_server(
     run = measured["runs"][0]
     assert measured["ratio"] == run["ratio"] > 0
     assert measured["url"] == embedding_server.url and measured["max_concurrency"] == 2
+
+
+async def test_language_server_with_a_wrong_key_says_so_once_and_stays_lexical(
+    embedding_server: InfinityServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("NEARCODE_TEST_WRONG_KEY", "not-the-key")
+    workspace = _workspace(tmp_path)
+    embeddings = {
+        "provider": "openai-compatible", "url": embedding_server.url, "model": SERVED_MODEL,
+        "apiKeyEnv": "NEARCODE_TEST_WRONG_KEY",
+    }  # fmt: skip
+    refused = (
+        f"{embedding_server.url} refused the request: HTTP 401 (Unauthorized); check the API "
+        "key in the environment variable NEARCODE_TEST_WRONG_KEY"
+    )
+    async with lsp_session(
+        [workspace], tmp_path / "cache", options={"embeddings": embeddings}
+    ) as client:
+
+        async def settled():
+            status = await command(client, "nearcode.status")
+            folders = status["folders"]
+            return status if folders and folders[0]["state"] == "ready" else None
+
+        status = await wait_for(settled, timeout=60)
+        assert status["modelError"] == refused
+        assert status["folders"][0]["message"] == f"lexical search only: {refused}"
+        found = await command(client, "nearcode.search", {"query": "fetch_with_retry"})
+        assert found["partial"] is True
+        assert (found["results"][0]["path"], found["results"][0]["symbol"]) == RETRY_FUNCTION
+        errors = [m.message for m in client.messages if m.type == types.MessageType.Error]
+    assert errors == [f"nearcode: semantic search is off, lexical search still works. {refused}"]
