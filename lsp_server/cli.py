@@ -16,10 +16,11 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
-from .engine.embedder import ModelLoadError
+from .engine.embedder import EncoderUnavailable, ModelLoadError
 from .engine.errors import EngineError, NotIndexed
 from .engine.locations import (
     CACHE_ENV,
@@ -28,9 +29,17 @@ from .engine.locations import (
     ensure_private_dir,
 )
 from .engine.privacy import enforce_offline_environment
+from .engine.remote_encoder import config_problem, destination
 from .engine.reports import Freshness, Progress
 from .engine.results import SearchResponse
-from .engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings, built_settings
+from .engine.settings import (
+    DEFAULT_MAX_FILE_SIZE,
+    PROVIDER_LOCAL,
+    PROVIDERS,
+    EmbeddingsProvider,
+    EngineSettings,
+    built_settings,
+)
 from .engine.storage import holder_text
 from .engine.validation import (
     InputError,
@@ -128,6 +137,49 @@ def _add_encoder_options(parser: argparse.ArgumentParser, *, reading: bool) -> N
         help="encoder backend (default: "
         + ("the index's" if reading else "onnx")
         + "; see BENCHMARKS.md)",
+    )
+    _add_provider_options(parser)
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _add_provider_options(parser: argparse.ArgumentParser) -> None:
+    """Where embeddings come from (also NEARCODE_PROVIDER, NEARCODE_EMBEDDINGS_URL...).
+
+    Unset, a command uses what the index was built with (a new index: the bundled model).
+    """
+    defaults = EmbeddingsProvider()
+    group = parser.add_argument_group("embedding server (sends the code text of every chunk)")
+    group.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default=os.environ.get("NEARCODE_PROVIDER"),
+        help="local (the bundled model) or an OpenAI-compatible server (default: the index's)",
+    )
+    group.add_argument(
+        "--url", default=os.environ.get("NEARCODE_EMBEDDINGS_URL", ""), help="server base URL"
+    )
+    group.add_argument(
+        "--remote-model",
+        default=os.environ.get("NEARCODE_EMBEDDINGS_MODEL", ""),
+        metavar="NAME",
+        help="model name on the server",
+    )
+    group.add_argument("--dimensions", type=int, default=_env_int("NEARCODE_EMBEDDINGS_DIMENSIONS"))
+    for flag, variable, default in (
+        ("--batch-size", "NEARCODE_EMBEDDINGS_BATCH_SIZE", defaults.batch_size),
+        ("--max-concurrency", "NEARCODE_EMBEDDINGS_MAX_CONCURRENCY", defaults.max_concurrency),
+        ("--timeout-ms", "NEARCODE_EMBEDDINGS_TIMEOUT_MS", defaults.timeout_ms),
+    ):
+        group.add_argument(flag, type=int, default=_env_int(variable) or default, metavar="N")
+    group.add_argument(
+        "--api-key-env",
+        default=os.environ.get("NEARCODE_EMBEDDINGS_API_KEY_ENV", ""),
+        metavar="VAR",
+        help="NAME of the environment variable that holds the API key",
     )
 
 
@@ -233,6 +285,35 @@ def build_parser() -> argparse.ArgumentParser:
 # -- where the index is ---------------------------------------------------------------------------
 
 
+def _provider(args: argparse.Namespace) -> EmbeddingsProvider | None:
+    """The provider the user asked for; None when they did not say (the index's then)."""
+    if args.provider is None:
+        return None
+    if args.provider == PROVIDER_LOCAL:
+        return EmbeddingsProvider()
+    provider = EmbeddingsProvider(
+        provider=args.provider,
+        url=args.url,
+        model=args.remote_model,
+        dimensions=args.dimensions or None,
+        batch_size=max(args.batch_size, 1),
+        max_concurrency=max(args.max_concurrency, 1),
+        timeout_ms=max(args.timeout_ms, 1),
+        api_key_env=args.api_key_env,
+    )
+    problem = config_problem(provider)
+    if problem is not None:
+        raise UsageError(problem)
+    return provider
+
+
+def _where_embeddings_go(settings: EngineSettings) -> str:
+    target = destination(settings)
+    if target["url"] is None:
+        return f"local ({target['model']}; nothing leaves this machine)"
+    return f"{target['provider']} {target['url']} model {target['model']} (code text is sent there)"
+
+
 def _folder(path: str) -> Path:
     try:
         return existing_folder(path)
@@ -248,9 +329,13 @@ def _indexed_root(folder: Path) -> tuple[Path, str]:
     return root, "" if root == folder else folder.relative_to(root).as_posix()
 
 
+def _encoder_settings(root: Path, args: argparse.Namespace) -> EngineSettings:
+    """The encoder asked for on the command line, else the one the index was built with."""
+    return built_settings(root, model_reference(args.model), args.backend, _provider(args))
+
+
 def _open_reader(root: Path, args: argparse.Namespace) -> WorkspaceIndex:
-    settings = built_settings(root, model_reference(args.model), args.backend)
-    return WorkspaceIndex(root, settings, mode="read", refresh=True)
+    return WorkspaceIndex(root, _encoder_settings(root, args), mode="read", refresh=True)
 
 
 def _check_cache_writable() -> None:
@@ -266,13 +351,12 @@ def _check_cache_writable() -> None:
 
 def cmd_index(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
-    settings = EngineSettings(
-        model=model_reference(args.model),
-        backend=args.backend or EngineSettings().backend,
+    root = enclosing_index(folder) or folder
+    settings = replace(
+        _encoder_settings(root, args),
         exclude=globs(args.exclude, "--exclude"),
         max_file_size=max_file_size(args.max_file_size),
     )
-    root = enclosing_index(folder) or folder
     if root != folder:
         print(f"nearcode: {folder} is inside the indexed folder {root}: updating that index",
               file=sys.stderr)
@@ -379,7 +463,8 @@ def cmd_similar(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
     root, _ = _indexed_root(folder)
-    with WorkspaceIndex(root, built_settings(root), mode="read") as index:
+    settings = built_settings(root)
+    with WorkspaceIndex(root, settings, mode="read") as index:
         status = index.status()
         freshness = index.changes()
         reason = index.pending_reason()
@@ -390,6 +475,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         data["updatingPid"] = holder
         data["changedFiles"] = freshness.changed
         data["complete"] = freshness.complete
+        data["embeddings"] = destination(settings)
         print(json.dumps(data))
         return 0
     changed = (
@@ -399,6 +485,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
     print(
         f"workspace  {status.root}\nindex      {status.index_dir}\n"
+        f"embeddings {_where_embeddings_go(settings)}\n"
         f"model      {status.built_with or status.encoder}\n"
         f"files      {status.files} ({changed})\n"
         f"chunks     {status.chunks} ({status.embedded} embedded, {status.pending} pending)"
@@ -544,6 +631,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (EngineError, ModelLoadError) as exc:
         print(f"nearcode: {exc}", file=sys.stderr)
+        return 1
+    except EncoderUnavailable as exc:  # index: what is done is kept; run it again to resume
+        print(
+            f"nearcode: {exc}; the index is searchable lexically, run the command again "
+            "when the server is back to finish embedding",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         print("nearcode: interrupted", file=sys.stderr)

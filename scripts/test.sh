@@ -10,6 +10,9 @@ mkdir -p test-output
 echo "[test] ruff"
 .venv/bin/ruff check lsp_server tests
 
+echo "[test] embedding server environment (tests/remote: infinity-emb, own venv, cached)"
+bash scripts/setup_infinity.sh >/dev/null
+
 echo "[test] pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider --junitxml=test-output/pytest.xml
 

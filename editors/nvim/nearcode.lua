@@ -204,7 +204,9 @@ local function to_quickfix(title)
       })
     end
     vim.fn.setqflist({}, " ", { title = "nearcode: " .. title, items = items })
-    if result.partial then
+    if type(result.notice) == "string" and result.notice ~= "" then
+      notify(result.notice, vim.log.levels.WARN) -- e.g. the embedding server is down
+    elseif result.partial then
       notify("index still building: results may be incomplete", vim.log.levels.WARN)
     end
     if #items == 0 then

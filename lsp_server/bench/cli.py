@@ -127,6 +127,35 @@ def _speed_parser(sub) -> None:
     )
     parser.add_argument("--repeats", type=int, default=50, help="queries per latency figure")
     parser.add_argument("--work", type=Path, help="scratch folder (default: next to --out)")
+    parser.add_argument(
+        "--throughput-only",
+        action="store_true",
+        help="measure only cold sync and embedding throughput (local, and remote if asked)",
+    )
+    remote = parser.add_argument_group("embedding server (chunks/s next to the local encoder)")
+    target = remote.add_mutually_exclusive_group()
+    target.add_argument(
+        "--remote-url", metavar="URL", help="an OpenAI-compatible server to measure"
+    )
+    target.add_argument(
+        "--remote-start",
+        action="store_true",
+        help="start the test server (infinity-emb, bundled weights, CPU) on loopback",
+    )
+    remote.add_argument("--remote-model", metavar="NAME", help="model name on the server")
+    remote.add_argument("--remote-batch-size", type=int, default=64, metavar="N")
+    remote.add_argument("--remote-concurrency", type=int, default=2, metavar="N")
+    remote.add_argument("--remote-api-key-env", default="", metavar="VAR")
+    remote.add_argument(
+        "--remote-timeout-ms",
+        type=int,
+        default=120_000,
+        metavar="MS",
+        help="per request (default 120000: a CPU server on a busy machine is slow)",
+    )
+    remote.add_argument(
+        "--remote-repeats", type=int, default=3, metavar="N", help="runs of each (median)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

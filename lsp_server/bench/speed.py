@@ -31,9 +31,9 @@ import numpy as np
 
 from ..engine.chunks import Chunk
 from ..engine.embedder import Encoder, make_encoder
-from ..engine.indexer import content_hash
+from ..engine.indexer import _BULK_EMBED_ROUND, content_hash
 from ..engine.locations import CACHE_ENV, index_dir_for
-from ..engine.settings import EngineSettings
+from ..engine.settings import PROVIDER_OPENAI, EmbeddingsProvider, EngineSettings
 from ..engine.workspace import WorkspaceIndex
 from .quality import SharedEncoder
 from .report import line_plot, machine, write_json
@@ -227,6 +227,67 @@ def encoder_limit(index: WorkspaceIndex, encoder: BenchEncoder, sample: int) -> 
     }
 
 
+def remote_throughput(
+    corpus: Path, settings: EngineSettings, sample: int, work: Path, repeats: int
+) -> dict:
+    """Chunks/s through an embedding server, two ways, alternating `repeats` times:
+    - pipeline: a cold index embedding `sample` chunks through the engine, in the rounds
+      `nearcode index` uses (HTTP client, batching, concurrency, SQLite and HNSW writes);
+    - raw: the same texts posted straight at the server in one call of the same client (same
+      batch size and concurrency), nothing else: what the server can do for this client.
+    """
+    from ..engine.remote_encoder import RemoteEncoder, public_url
+
+    base = work / "remote-index-base"
+    shutil.rmtree(base, ignore_errors=True)
+    with WorkspaceIndex(corpus, settings, index_dir=base) as index:
+        index.sync()  # once: each run embeds a fresh copy of this lexical-only index
+    runs: list[dict] = []
+    texts: list[str] = []
+    for repeat in range(repeats):
+        copy = work / f"remote-index-{repeat}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(base, copy)
+        with WorkspaceIndex(corpus, settings, index_dir=copy) as index:
+            index.encoder.load()  # the connection check is not part of the throughput
+            started = time.monotonic()
+            rounds = min(sample, _BULK_EMBED_ROUND)  # as `nearcode index`, within the sample
+            report = index.embed_pending(max_chunks=sample, round_size=rounds)
+            pipeline_s = time.monotonic() - started
+            if not texts:
+                embedded = sorted(index.store.embedded_ids())
+                stored = index.store.chunks_by_id(embedded)
+                texts = [index.embed_text(stored[i].chunk) for i in embedded if i in stored]
+        raw = RemoteEncoder(settings.embeddings)
+        raw.load()
+        started = time.monotonic()
+        raw.encode(texts)
+        raw_s = time.monotonic() - started
+        pipeline_rate = report.encoded / max(pipeline_s, 1e-9)
+        raw_rate = len(texts) / max(raw_s, 1e-9)
+        runs.append(
+            {
+                "pipeline_chunks_per_s": round(pipeline_rate, 1),
+                "raw_server_chunks_per_s": round(raw_rate, 1),
+                "ratio": round(pipeline_rate / raw_rate, 3),
+            }
+        )
+        shutil.rmtree(copy, ignore_errors=True)
+    provider = settings.embeddings
+    return {
+        "url": public_url(provider.url),
+        "model": provider.model,
+        "batch_size": provider.batch_size,
+        "max_concurrency": provider.max_concurrency,
+        "sample_chunks": len(texts),
+        "pipeline_chunks_per_s": statistics.median(r["pipeline_chunks_per_s"] for r in runs),
+        "raw_server_chunks_per_s": statistics.median(r["raw_server_chunks_per_s"] for r in runs),
+        # Each run pairs the two side by side: the median of the paired ratios.
+        "ratio": statistics.median(r["ratio"] for r in runs),
+        "runs": runs,
+    }
+
+
 def warm_resync(index: WorkspaceIndex, repeats: int = 5) -> dict:
     runs = [index.sync().seconds for _ in range(repeats)]
     files = index.status().files
@@ -387,6 +448,8 @@ def run_speed(args: argparse.Namespace) -> int:
     work = (args.work or args.out.parent / "speed-work").resolve()
     os.environ.setdefault(CACHE_ENV, str(work / "cache"))
     corpus = corpus_folder(args, work)
+    if args.throughput_only:
+        return run_throughput(args, corpus, work)
     settings = EngineSettings(model=args.model or None)
     encoder = BenchEncoder(make_encoder(settings))
     started = time.monotonic()
@@ -412,10 +475,72 @@ def run_speed(args: argparse.Namespace) -> int:
     # Scales take long on a busy machine: keep what is measured so far.
     write_json(args.out.with_suffix(".partial.json"), results)
     _measure_scales(index, args, work, results, log)
+    return _finish(args, results)
+
+
+def _finish(args: argparse.Namespace, results: dict) -> int:
     results["load_average_end"] = os.getloadavg()
     results["targets"] = targets(results)
     write_speed(args.out, results)
     return 0
+
+
+def run_throughput(args: argparse.Namespace, corpus: Path, work: Path) -> int:
+    """Cold sync and embedding throughput only: the local encoder, then the server if asked."""
+    log = _logger()
+    settings = EngineSettings(model=args.model or None)
+    encoder = BenchEncoder(make_encoder(settings))
+    encoder.load()
+    encoder.inner.encode(["warm up"])
+    results: dict = {"machine": machine(), "corpus": str(corpus)}
+    results["load_average_start"] = os.getloadavg()
+    index_dir = work / "local-index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    with WorkspaceIndex(corpus, settings, encoder=encoder, index_dir=index_dir) as index:
+        log(f"cold sync of {corpus}")
+        results["cold_sync_s"] = round(index.sync().seconds, 2)
+        results["corpus_chunks"] = index.store.counts()[1]
+        log(f"local encoder on {args.embed_sample} chunks")
+        results["encoder_limit"] = encoder_limit(index, encoder, args.embed_sample)
+    _measure_remote(args, corpus, work, results, log)
+    return _finish(args, results)
+
+
+def _remote_settings(args: argparse.Namespace, url: str, model: str) -> EngineSettings:
+    provider = EmbeddingsProvider(
+        provider=PROVIDER_OPENAI,
+        url=url,
+        model=model,
+        batch_size=args.remote_batch_size,
+        max_concurrency=args.remote_concurrency,
+        timeout_ms=args.remote_timeout_ms,
+        api_key_env=args.remote_api_key_env,
+    )
+    return EngineSettings(model=args.model or None, embeddings=provider)
+
+
+def _measure_remote(
+    args: argparse.Namespace, corpus: Path, work: Path, results: dict, log: Callable[[str], None]
+) -> None:
+    """The same sample through an embedding server (--remote-url, or --remote-start)."""
+    if not (args.remote_url or args.remote_start):
+        return
+    sample = args.embed_sample or results["corpus_chunks"]
+    if args.remote_url:
+        if not args.remote_model:
+            raise ValueError("--remote-url needs --remote-model (the model name on the server)")
+        settings = _remote_settings(args, args.remote_url, args.remote_model)
+        log(f"embedding server {args.remote_url}: {sample} chunks")
+        results["remote"] = remote_throughput(corpus, settings, sample, work, args.remote_repeats)
+        return
+    from .embedding_server import SERVED_MODEL, InfinityServer, infinity_environment
+
+    log("starting the test embedding server (infinity-emb on loopback)")
+    with InfinityServer(infinity_environment(), log_file=work / "infinity.log") as server:
+        settings = _remote_settings(args, server.url, SERVED_MODEL)
+        log(f"embedding server {server.url}: {sample} chunks")
+        results["remote"] = remote_throughput(corpus, settings, sample, work, args.remote_repeats)
+        results["remote"]["server"] = "infinity-emb 0.0.78, torch CPU, started by the bench"
 
 
 def _logger() -> Callable[[str], None]:
@@ -455,6 +580,7 @@ def _measure_main(
         f"measured over {sample} chunks" + (" (extrapolated)" if sample < chunks else "")
     )
     results["encoder_limit"] = limit
+    _measure_remote(args, index.root, work, results, log)
     log("filling the remaining vectors with random unit vectors")
     encoder.synthetic = True
     index.embed_pending()
@@ -523,9 +649,15 @@ def targets(results: dict) -> list[dict]:
         op = "<" if below else ">="
         found.append({"target": f"{name} {op} {limit:g}", "value": value, "met": met})
 
-    add("cold index / raw encoder throughput", results["encoder_limit"]["ratio"], 0.9, False)
-    add("warm re-sync s per 5,000 files", results["warm_resync"]["per_5000_files_s"], 2.0)
-    add("save-to-searchable p95 ms", results["save_to_searchable"]["p95_ms"], 300)
+    if "ratio" in results["encoder_limit"]:
+        add("cold index / raw encoder throughput", results["encoder_limit"]["ratio"], 0.9, False)
+    if "remote" in results:
+        ratio = results["remote"]["ratio"]
+        add("remote pipeline / raw server throughput", ratio, 0.9, False)
+    if "warm_resync" in results:
+        add("warm re-sync s per 5,000 files", results["warm_resync"]["per_5000_files_s"], 2.0)
+    if "save_to_searchable" in results:
+        add("save-to-searchable p95 ms", results["save_to_searchable"]["p95_ms"], 300)
     big = _scale(results, 100_000)
     if big:
         add("search p95 ms at 100k chunks", big["search"]["p95_ms"], 50)
@@ -538,12 +670,37 @@ def targets(results: dict) -> list[dict]:
     return found
 
 
+def throughput_table(results: dict) -> list[str]:
+    """Embedding chunks/s: the local encoder and the server, side by side (one run)."""
+    local = results["encoder_limit"]
+    lines = [
+        "| encoder | raw chunks/s | nearcode pipeline chunks/s | pipeline / raw |",
+        "|---|---:|---:|---:|",
+        f"| local ({local['sample_chunks']} chunks) | {local['raw_encode_chunks_per_s']} "
+        f"| {local['engine_embed_chunks_per_s']} "
+        f"| {local['engine_embed_chunks_per_s'] / local['raw_encode_chunks_per_s']:.3f} |",
+    ]
+    remote = results.get("remote")
+    if remote:
+        lines.append(
+            f"| {remote['url']} {remote['model']} (batch {remote['batch_size']}, "
+            f"concurrency {remote['max_concurrency']}, {remote['sample_chunks']} chunks) "
+            f"| {remote['raw_server_chunks_per_s']} | {remote['pipeline_chunks_per_s']} "
+            f"| {remote['ratio']} |"
+        )
+    return lines
+
+
 def speed_tables(results: dict) -> str:
     lines = ["| target | measured | met |", "|---|---:|:---:|"]
     for item in results["targets"]:
         lines.append(
             f"| {item['target']} | {item['value']} | {'met' if item['met'] else 'MISSED'} |"
         )
+    if "raw_encode_chunks_per_s" in results["encoder_limit"]:
+        lines += ["", *throughput_table(results)]
+    if not results.get("scales"):
+        return "\n".join(lines)
     lines += [
         "",
         "| chunks | sync s | index s (extrapolated) | search p50/p95 ms | no-embedding p50/p95 ms "

@@ -31,6 +31,14 @@ class ModelLoadError(RuntimeError):
     """The embedding model could not be loaded; lexical search still works."""
 
 
+class EncoderUnavailable(RuntimeError):
+    """The encoder cannot answer right now (an embedding server is unreachable or overloaded).
+
+    Not a ModelLoadError: nothing is wrong with the settings. Searches answer lexically
+    (marked partial) and background embedding tries again later; nothing is lost.
+    """
+
+
 class Encoder(Protocol):
     """What the index needs from an embedding model."""
 
@@ -54,6 +62,14 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Returns float32 unit vectors, one row per text."""
         ...
+
+
+def encode_query(encoder: Encoder, text: str) -> np.ndarray:
+    """One query's vector. An encoder that talks to a server offers `encode_query`, which
+    fails fast (EncoderUnavailable) instead of retrying: a search never waits on a server
+    that is down. Other encoders just encode."""
+    fast = getattr(encoder, "encode_query", None)
+    return fast(text) if fast is not None else encoder.encode([text])[0]
 
 
 def bundled_model_path() -> Path:
@@ -181,6 +197,10 @@ class SentenceTransformerEncoder(LazyEncoder):
 
 def make_encoder(settings: EngineSettings) -> Encoder:
     """The encoder the settings ask for; one place to add backends."""
+    if settings.embeddings.remote:
+        from .remote_encoder import RemoteEncoder
+
+        return RemoteEncoder(settings.embeddings)
     if settings.backend in ONNX_BACKENDS:
         from .onnx_encoder import OnnxEncoder, onnx_unavailable
 
@@ -211,10 +231,12 @@ class EncoderPool:
 
     def __init__(
         self,
-        on_error: Callable[[ModelLoadError], None] = lambda exc: None,
+        on_error: Callable[[Exception], None] = lambda exc: None,
         on_state: Callable[[str, str], None] = lambda state, message: None,
     ) -> None:
-        self._encoders: dict[str, Encoder] = {}
+        # By identity and provider settings: a new server URL keeps the identity (and so the
+        # index) but needs a new client.
+        self._encoders: dict[tuple, Encoder] = {}
         self._loaded: dict[str, threading.Event] = {}
         self._on_error = on_error
         self._on_state = on_state
@@ -229,14 +251,16 @@ class EncoderPool:
         """The encoder for these settings, loading in the background (raises ModelLoadError
         for settings no encoder can serve)."""
         encoder = make_encoder(settings)
+        key = (encoder.identity, settings.embeddings)
         with self._lock:
-            if encoder.identity not in self._encoders:
-                self._encoders[encoder.identity] = encoder
+            if key not in self._encoders:
+                self._encoders[key] = encoder
+                self.error = None  # the failure of the encoder these settings replace
                 done = self._loaded[encoder.identity] = threading.Event()
                 threading.Thread(
                     target=self._load, args=(encoder, done), name="model-loader", daemon=True
                 ).start()
-            return self._encoders[encoder.identity]
+            return self._encoders[key]
 
     def _load(self, encoder: Encoder, done: threading.Event) -> None:
         note = getattr(encoder, "preparation_note", lambda: None)()
@@ -246,6 +270,9 @@ class EncoderPool:
             self._set_state("loading", "")
         try:
             encoder.load()
+        except EncoderUnavailable as exc:  # a server that is down: not an error of settings
+            self._set_state("loading", str(exc))
+            self._on_error(exc)
         except ModelLoadError as exc:
             self.error = str(exc)
             self._set_state("error", str(exc))

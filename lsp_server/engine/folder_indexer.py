@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .embedder import Encoder, ModelLoadError
+from .embedder import Encoder, EncoderUnavailable, ModelLoadError
 from .errors import DamagedIndex
 from .reports import Freshness
 from .results import SearchResponse, SearchResult
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 _BACKLOG_ROUND = 32  # chunks per background encoder call (~1 s): keeps the queue responsive
 _SAVE_EVERY_S = 30.0  # persist the HNSW file this often while it changes
 _RESYNC_AFTER_EVENTS = 200  # a burst this large (branch switch) is cheaper as one sync()
+_PAUSED = "paused, retrying: "  # status message while the encoder is unavailable
 _TAKE_OVER_EVERY_S = 2.0  # a read-only folder tries the writer lock this often (one flock)
 OPEN_WAIT_S = 5.0  # a search sent right after start waits this long for the index to open
 _OWNER_CATCH_UP_S = 1.0  # refresh(): how long a reader waits for the owner to apply changes
@@ -295,7 +296,7 @@ class FolderIndexer:
         try:
             with self._work:  # reopens the database: not under a refresh()
                 taken = self.index.try_take_over()
-        except (EngineError, ModelLoadError) as exc:
+        except (EngineError, ModelLoadError, EncoderUnavailable) as exc:
             self._cannot_own = True
             log.warning("cannot take over the index of %s: %s", self.root, exc)
             return False
@@ -375,14 +376,19 @@ class FolderIndexer:
                 break
             status = self.index.status()
             progress.report(*_embedded_progress(status.embedded, status.chunks))
-        progress.end("paused" if progress.cancelled.is_set() else "done")
         if progress.cancelled.is_set():
+            progress.end("paused")
             self.status = FolderState("paused", "embedding cancelled by the user")
+        else:  # a server that is down leaves the bar with its reason; the backlog goes on
+            progress.end(self.status.message or "done")
 
     def _embed_backlog(self) -> int:
         """One round of background embedding; returns how many chunks got vectors."""
         assert self.index is not None
-        if self.status.state in ("paused", "error") or self._encoder_failed():
+        failed = self._encoder_failed()
+        if failed and self.status.state == "embedding":  # settled: nothing will embed
+            self.status = FolderState("ready", f"lexical search only: {failed}")
+        if self.status.state in ("paused", "error") or failed:
             return 0
         try:
             # Checked first with an indexed EXISTS: embed_pending() counts every chunk, and an
@@ -395,9 +401,19 @@ class FolderIndexer:
         except ModelLoadError as exc:
             self.status = FolderState("ready", f"lexical search only: {exc}")
             return 0
+        except EncoderUnavailable as exc:
+            # Nothing was written: the chunks stay pending, and the indexer loop calls again
+            # (the encoder itself spaces its tries out while the server is down).
+            if not self.status.message.startswith(_PAUSED):
+                log.warning("%s: embedding paused: %s", self.root.name, exc)
+            self.status = FolderState("embedding", f"{_PAUSED}{exc}")
+            return 0
         except Exception as exc:
             self._fail(f"embedding in {self.root} failed: {exc}")
             return 0
+        if done and self.status.message.startswith(_PAUSED):
+            log.info("%s: embedding resumed", self.root.name)
+            self.status = FolderState("embedding")
         if done == 0 and self.status.state == "embedding":
             self.status = FolderState("ready")
         return done
@@ -481,6 +497,7 @@ def search_folders(
     """
     merged: list[SearchResult] = []
     partial = stale = False
+    notices: list[str] = []
     for folder in folders:
         # Opening takes well under a second: a search sent right after start waits for it
         # rather than answering "nothing" (callers run this off their event loop).
@@ -498,8 +515,12 @@ def search_folders(
         merged.extend(response.results)
         partial = partial or response.partial or folder.status.state != "ready"
         stale = stale or response.stale
+        notices += response.notices
+        problem = getattr(folder.encoder, "problem", "")  # an embedding server not used now
+        if response.partial and problem and not response.notices:
+            notices.append(f"{problem}: lexical results only")
     merged.sort(key=lambda r: r.score, reverse=True)
-    return SearchResponse(merged[:limit], partial, stale)
+    return SearchResponse(merged[:limit], partial, stale, notices=list(dict.fromkeys(notices)))
 
 
 def owning_folder(folders: Iterable[FolderIndexer], real_path: Path) -> FolderIndexer | None:

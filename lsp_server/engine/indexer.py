@@ -20,7 +20,7 @@ import numpy as np
 
 from .chunker import chunk_text
 from .chunks import Chunk
-from .embedder import Encoder
+from .embedder import Encoder, ModelLoadError
 from .reports import EmbedReport, FileUpdate, Progress, ProgressFn, SyncReport
 from .scanner import ScannedFile, Scanner, SkippedFile, SourceError, read_source
 from .settings import EngineSettings
@@ -401,12 +401,23 @@ class Indexer:
                 return
             part = missing[start : start + _COMMIT_CHUNKS]
             encoded = self.encoder.encode([texts[h] for h in part])
+            self._check_dimension(encoded.shape[1])
             self._commit_vectors(model, dict(zip(part, encoded, strict=True)), ids_by_hash)
             report.encoded += sum(len(ids_by_hash[h]) for h in part)
             if progress:
                 done = report.encoded + report.cached
                 shown = max(total, done)
                 progress(Progress("embed", done, shown, f"{done}/{shown} chunks"))
+
+    def _check_dimension(self, found: int) -> None:
+        """Refuses vectors that do not fit the index (a server's model changed under its
+        name) before anything is written."""
+        dim = self._known_dim()
+        if dim is not None and found != dim:
+            raise ModelLoadError(
+                f"the encoder returned {found}-dimensional vectors, but this index holds "
+                f"{dim}-dimensional ones: run `nearcode clean` and index again"
+            )
 
     def _commit_vectors(
         self,

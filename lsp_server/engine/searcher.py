@@ -15,7 +15,7 @@ import numpy as np
 
 from .chunker import chunk_text, slice_lines, split_lines
 from .chunks import Chunk
-from .embedder import Encoder, ModelLoadError
+from .embedder import Encoder, EncoderUnavailable, ModelLoadError, encode_query
 from .errors import DamagedIndex, QueryError
 from .frames import Frame, parse_frames
 from .indexer import content_hash, embed_text
@@ -253,6 +253,9 @@ class Searcher:
             return None
         try:
             return embed()
+        except EncoderUnavailable as exc:  # an embedding server that is down: try again later
+            notices.append(f"{exc}: lexical results only")
+            return None
         except ModelLoadError as exc:
             notices.append(f"searched by words only: {exc}")
             return None
@@ -262,7 +265,7 @@ class Searcher:
         return not used_dense or self._guarded(self.store.has_pending)
 
     def _query_vector(self, text: str) -> np.ndarray:
-        return self.encoder.encode([text])[0]
+        return encode_query(self.encoder, text)
 
     def _chunk_vector(self, chunk: Chunk) -> np.ndarray:
         text = embed_text(chunk, self.settings)

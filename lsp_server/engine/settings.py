@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .locations import Manifest, index_dir_for
 
 DEFAULT_MAX_FILE_SIZE = 1 << 20  # 1 MiB: larger files are nearly always generated or data
+
+PROVIDER_LOCAL = "local"
+PROVIDER_OPENAI = "openai-compatible"
+PROVIDERS = (PROVIDER_LOCAL, PROVIDER_OPENAI)
+
+
+@dataclass(frozen=True)
+class EmbeddingsProvider:
+    """Where chunk and query vectors come from: the bundled model on this machine (default)
+    or an OpenAI-compatible `POST {url}/embeddings` server (Ollama, TEI, vLLM, infinity...).
+
+    With a server, the text of every chunk and every query is sent to `url`.
+    """
+
+    provider: str = PROVIDER_LOCAL
+    url: str = ""  # base URL, e.g. http://gpu-box:8080/v1 (".../embeddings" is appended)
+    model: str = ""  # the model name the server serves
+    dimensions: int | None = None  # asked of the server (matryoshka models) and checked
+    batch_size: int = 64  # texts per request; halved when the server says it is too many
+    max_concurrency: int = 4  # requests in flight at once
+    timeout_ms: int = 30_000  # per request
+    # The NAME of an environment variable that holds the API key: the key itself never
+    # appears in settings, the index or logs.
+    api_key_env: str = ""
+
+    @property
+    def remote(self) -> bool:
+        return self.provider != PROVIDER_LOCAL
 
 
 @dataclass(frozen=True)
@@ -57,16 +85,34 @@ class EngineSettings:
     )
     code_answers_code: bool = True
 
+    # The bundled model (model/backend above) unless a server is configured here.
+    embeddings: EmbeddingsProvider = field(default_factory=EmbeddingsProvider)
+
 
 def built_settings(
-    root: Path, model: str | None = None, backend: str | None = None
+    root: Path,
+    model: str | None = None,
+    backend: str | None = None,
+    embeddings: EmbeddingsProvider | None = None,
 ) -> EngineSettings:
     """The encoder settings the index of `root` was built with, unless the caller asks for
-    another model or backend: a reader (or a second server) then queries with the same
-    vectors, and an owner does not re-embed the index for a setting nobody chose."""
+    another model, backend or provider: a reader (or a second server) then queries with the
+    same vectors, and an owner does not re-embed the index for a setting nobody chose."""
     manifest = Manifest.read(index_dir_for(root))
     built = manifest.encoder_settings if manifest is not None else {}
     return EngineSettings(
         model=model or built.get("model") or None,
         backend=backend or built.get("backend") or EngineSettings().backend,
+        embeddings=embeddings or _provider_of(built.get("embeddings")),
     )
+
+
+def _provider_of(stored: object) -> EmbeddingsProvider:
+    """The provider recorded in a manifest (its known fields); local when there is none."""
+    if not isinstance(stored, dict):
+        return EmbeddingsProvider()
+    known = {f.name for f in fields(EmbeddingsProvider)}
+    try:
+        return EmbeddingsProvider(**{k: v for k, v in stored.items() if k in known})
+    except TypeError:
+        return EmbeddingsProvider()

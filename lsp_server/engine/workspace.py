@@ -19,6 +19,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from .chunks import Chunk
@@ -195,7 +196,12 @@ class WorkspaceIndex:
             self.notices.append(f"{bad} damaged cached vectors were dropped and will be embedded")
 
     def _write_manifest(self) -> None:
-        settings = {"model": self.settings.model, "backend": self.settings.backend}
+        settings = {
+            "model": self.settings.model,
+            "backend": self.settings.backend,
+            # Where vectors come from (a server: its URL and the NAME of its key variable).
+            "embeddings": asdict(self.settings.embeddings),
+        }
         manifest = Manifest(
             workspace=str(self.root),
             encoder=self.encoder.identity,

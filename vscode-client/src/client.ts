@@ -38,7 +38,8 @@ export interface ClientHooks {
 
 export interface CreateClientOptions {
   launch: ServerLaunch;
-  settings: ServerSettings;
+  /** The settings to send, read afresh each time (user and machine values only). */
+  settings: () => ServerSettings;
   output: vscode.OutputChannel;
   budget: RestartBudget;
   hooks: ClientHooks;
@@ -102,12 +103,24 @@ export function createClient(options: CreateClientOptions): LanguageClient {
     // Open file documents are synced: Find Similar and Search by Selection take the editor's
     // current text as the query, unsaved edits included (the index holds saved files).
     documentSelector: [{ scheme: 'file' }],
-    initializationOptions: options.settings,
+    initializationOptions: options.settings(),
     outputChannel: options.output,
     // Failures are reported by our own notifications; the log is one command away.
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler: errorHandler(options.budget, hooks),
     middleware: {
+      // The server's workspace/configuration pull gets the same filtered settings as
+      // initializationOptions, not VS Code's merged view with the workspace's values.
+      workspace: {
+        configuration(params, token, next) {
+          const others = next(params, token);
+          return Promise.resolve(others).then((values) =>
+            Array.isArray(values)
+              ? params.items.map((item, i) => (item.section === CLIENT_ID ? options.settings() : values[i]))
+              : values,
+          );
+        },
+      },
       // The client shows the progress in the window itself; this taps a copy for the
       // status bar without replacing the client's own handling.
       handleWorkDoneProgress(token, params, next) {

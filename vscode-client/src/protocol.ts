@@ -100,9 +100,18 @@ export interface FolderStatus {
   message?: string;
 }
 
+/** Where chunk and query text is embedded: the bundled local model, or a server. */
+export interface EmbeddingsTarget {
+  provider: string;
+  /** The server's base URL (credentials stripped); absent for the local model. */
+  url?: string;
+  model: string;
+}
+
 export interface StatusResponse {
   folders: FolderStatus[];
   model: ModelStatus;
+  embeddings?: EmbeddingsTarget;
 }
 
 export interface ReindexResponse {
@@ -313,7 +322,12 @@ export function parseStatusResponse(value: unknown): StatusResponse {
     throw new Error('nearcode server sent an unexpected status reply');
   }
   const folders = value.folders.map(parseFolderStatus).filter((f): f is FolderStatus => f !== undefined);
-  return { folders, model: parseModelStatus(value) };
+  const reply: StatusResponse = { folders, model: parseModelStatus(value) };
+  const embeddings = parseEmbeddingsTarget(value.embeddings);
+  if (embeddings) {
+    reply.embeddings = embeddings;
+  }
+  return reply;
 }
 
 /** Servers before modelState only say modelLoaded/modelError: derive the state from those. */
@@ -326,6 +340,17 @@ function parseModelStatus(value: Dict): ModelStatus {
     return { state: 'error', message: value.modelError };
   }
   return { state: value.modelLoaded === true ? 'ready' : 'loading', message: '' };
+}
+
+function parseEmbeddingsTarget(value: unknown): EmbeddingsTarget | undefined {
+  if (!isDict(value) || typeof value.provider !== 'string') {
+    return undefined;
+  }
+  const target: EmbeddingsTarget = { provider: value.provider, model: str(value.model) };
+  if (typeof value.url === 'string' && value.url !== '') {
+    target.url = value.url;
+  }
+  return target;
 }
 
 export function parseReindexResponse(value: unknown): ReindexResponse {

@@ -16,6 +16,8 @@ import {
   type LaunchInput,
   LAUNCH_SETTINGS,
   type ServerLaunch,
+  EMBEDDINGS_KEYS,
+  type RawEmbeddingsSettings,
   type ServerSettings,
   buildServerSettings,
   describeLaunch,
@@ -39,7 +41,13 @@ function readLaunchInput(): LaunchInput {
 
 export function readServerSettings(): ServerSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
+  // User (machine) values only: where code is sent is not a repository's choice.
+  const embeddings: RawEmbeddingsSettings = {};
+  for (const key of EMBEDDINGS_KEYS) {
+    embeddings[key] = machineValue(config.inspect(`embeddings.${key}`));
+  }
   return buildServerSettings({
+    embeddings,
     model: machineValue(config.inspect<string | null>('model')),
     exclude: config.get('exclude'),
     maxFileSize: config.get('maxFileSize'),
@@ -274,7 +282,7 @@ export class ServerManager implements vscode.Disposable {
     this.stderrTail.clear();
     const client = createClient({
       launch,
-      settings: readServerSettings(),
+      settings: readServerSettings,
       output: this.channel,
       budget: this.budget,
       hooks: {

@@ -108,6 +108,33 @@ export function describeLaunch(launch: ServerLaunch): string {
   return [launch.command, ...launch.args].map(shellQuote).join(' ');
 }
 
+/**
+ * Where embeddings are computed (the server's `embeddings` object). Every field is
+ * machine-scoped: a repository must not choose where its readers' code is sent.
+ */
+export interface EmbeddingsSettings {
+  provider: 'local' | 'openai-compatible';
+  url: string;
+  model: string;
+  dimensions: number | null;
+  batchSize: number;
+  maxConcurrency: number;
+  timeoutMs: number;
+  /** The NAME of an environment variable holding the API key, never the key. */
+  apiKeyEnv: string;
+}
+
+export const DEFAULT_EMBEDDINGS: EmbeddingsSettings = {
+  provider: 'local',
+  url: '',
+  model: '',
+  dimensions: null,
+  batchSize: 64,
+  maxConcurrency: 4,
+  timeoutMs: 30000,
+  apiKeyEnv: '',
+};
+
 /** The settings object the server receives (initializationOptions and didChangeConfiguration). */
 export interface ServerSettings {
   model: string | null;
@@ -115,6 +142,7 @@ export interface ServerSettings {
   maxFileSize: number;
   resultLimit: number;
   workspaceSymbols: boolean;
+  embeddings: EmbeddingsSettings;
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -123,7 +151,11 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   maxFileSize: 1024 * 1024,
   resultLimit: 50,
   workspaceSymbols: true,
+  embeddings: DEFAULT_EMBEDDINGS,
 };
+
+/** Raw `nearcode.embeddings.*` values, each already reduced to its machine (user) value. */
+export type RawEmbeddingsSettings = { [K in keyof EmbeddingsSettings]?: unknown };
 
 export interface RawServerSettings {
   model?: unknown;
@@ -131,10 +163,39 @@ export interface RawServerSettings {
   maxFileSize?: unknown;
   resultLimit?: unknown;
   workspaceSymbols?: unknown;
+  embeddings?: RawEmbeddingsSettings;
 }
+
+/** Names of the `nearcode.embeddings.*` settings, for reading them one by one. */
+export const EMBEDDINGS_KEYS = Object.keys(DEFAULT_EMBEDDINGS) as (keyof EmbeddingsSettings)[];
 
 function positiveInt(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+}
+
+/**
+ * Sanitises the embeddings settings. A remote provider without a usable URL or model falls
+ * back to the local model whole, so a half-filled form never sends code anywhere.
+ */
+export function buildEmbeddingsSettings(raw: RawEmbeddingsSettings = {}): EmbeddingsSettings {
+  const d = DEFAULT_EMBEDDINGS;
+  const url = nonEmptyString(raw.url) ?? '';
+  const model = nonEmptyString(raw.model) ?? '';
+  if (raw.provider !== 'openai-compatible' || !/^https?:\/\/./.test(url) || model === '') {
+    return d;
+  }
+  const dimensions = positiveInt(raw.dimensions, 0);
+  const keyName = nonEmptyString(raw.apiKeyEnv) ?? '';
+  return {
+    provider: 'openai-compatible',
+    url,
+    model,
+    dimensions: dimensions > 0 ? dimensions : null,
+    batchSize: positiveInt(raw.batchSize, d.batchSize),
+    maxConcurrency: positiveInt(raw.maxConcurrency, d.maxConcurrency),
+    timeoutMs: positiveInt(raw.timeoutMs, d.timeoutMs),
+    apiKeyEnv: /^[A-Za-z_][A-Za-z0-9_]*$/.test(keyName) ? keyName : '',
+  };
 }
 
 /** Sanitises hand-edited settings.json values so the server never sees the wrong types. */
@@ -149,6 +210,7 @@ export function buildServerSettings(raw: RawServerSettings): ServerSettings {
     maxFileSize: positiveInt(raw.maxFileSize, d.maxFileSize),
     resultLimit: positiveInt(raw.resultLimit, d.resultLimit),
     workspaceSymbols: typeof raw.workspaceSymbols === 'boolean' ? raw.workspaceSymbols : d.workspaceSymbols,
+    embeddings: buildEmbeddingsSettings(raw.embeddings),
   };
 }
 

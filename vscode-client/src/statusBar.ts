@@ -5,7 +5,7 @@
 // VS Code objects come in through small interfaces, so this file has no runtime
 // dependency on the `vscode` module and is unit-tested.
 
-import type { FolderStatus, ModelStatus, StatusResponse } from './protocol';
+import type { EmbeddingsTarget, FolderStatus, ModelStatus, StatusResponse } from './protocol';
 import { embeddedPercent, folderName, formatCount } from './results';
 import { type Clock, realClock } from './search';
 
@@ -72,7 +72,9 @@ function folderLine(folder: FolderStatus): string {
     return `${name}: ${folder.state === 'starting' ? 'opening the index' : 'scanning files'}`;
   }
   const embedded = `${formatCount(folder.embedded)}/${formatCount(folder.chunks)} chunks embedded`;
-  return `${name}: ${folder.state === 'ready' && folder.pending === 0 ? 'ready' : folder.state}, ${embedded}`;
+  const state = folder.state === 'ready' && folder.pending === 0 ? 'ready' : folder.state;
+  // The folder's message says why it waits (an embedding server that is down, say).
+  return `${name}: ${state}, ${embedded}${folder.message ? `: ${folder.message}` : ''}`;
 }
 
 const MODEL_BUSY: Partial<Record<ModelStatus['state'], string>> = {
@@ -84,7 +86,27 @@ function sum(folders: readonly FolderStatus[], key: 'chunks' | 'embedded' | 'fil
   return folders.reduce((total, f) => total + f[key], 0);
 }
 
+/** The tooltip line that says where code text goes to be embedded (privacy: always shown). */
+export function embeddingsLine(target: EmbeddingsTarget | undefined): string | undefined {
+  if (target === undefined) {
+    return undefined;
+  }
+  if (target.url === undefined) {
+    return `Embeddings: local model ${target.model} (nothing leaves this machine)`;
+  }
+  return `Embeddings: ${target.model} at ${target.url} (code text is sent there)`;
+}
+
+function withEmbeddings(view: BarView, status: StatusResponse): BarView {
+  const line = embeddingsLine(status.embeddings);
+  return line ? { ...view, tooltip: `${view.tooltip}\n${line}` } : view;
+}
+
 function statusView(status: StatusResponse): BarView {
+  return withEmbeddings(folderView(status), status);
+}
+
+function folderView(status: StatusResponse): BarView {
   const failed = status.folders.filter((f) => f.state === 'error');
   if (failed.length > 0) {
     const lines = failed.map((f) => `${folderName(f.uri)}: ${f.message ?? 'indexing failed'}`);

@@ -141,6 +141,17 @@ describe('reply parsing', () => {
     assert.deepEqual(parseStatusResponse({ folders: [], modelError: 'no model' }).model, { state: 'error', message: 'no model' });
   });
 
+  it('parses where embeddings go, with or without a server URL', () => {
+    const remote = parseStatusResponse({
+      folders: [],
+      embeddings: { provider: 'openai-compatible', url: 'http://gpu:8080/v1', model: 'bge-m3' },
+    });
+    assert.deepEqual(remote.embeddings, { provider: 'openai-compatible', url: 'http://gpu:8080/v1', model: 'bge-m3' });
+    const local = parseStatusResponse({ folders: [], embeddings: { provider: 'local', url: null, model: 'm' } });
+    assert.deepEqual(local.embeddings, { provider: 'local', model: 'm' });
+    assert.equal(parseStatusResponse({ folders: [], embeddings: 'x' }).embeddings, undefined);
+  });
+
   it('parses reindex replies defensively', () => {
     assert.deepEqual(parseReindexResponse({ started: ['file:///w', 3] }), { started: ['file:///w'] });
     assert.deepEqual(parseReindexResponse(undefined), { started: [] });

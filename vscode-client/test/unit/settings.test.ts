@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  DEFAULT_EMBEDDINGS,
   DEFAULT_SERVER_SETTINGS,
+  buildEmbeddingsSettings,
   buildServerSettings,
   describeLaunch,
   importCheckCommand,
@@ -83,7 +85,14 @@ describe('buildServerSettings', () => {
   it('passes valid values through', () => {
     assert.deepEqual(
       buildServerSettings({ model: '/models/m', exclude: ['**/gen/**'], maxFileSize: 2048, resultLimit: 10, workspaceSymbols: true }),
-      { model: '/models/m', exclude: ['**/gen/**'], maxFileSize: 2048, resultLimit: 10, workspaceSymbols: true },
+      {
+        model: '/models/m',
+        exclude: ['**/gen/**'],
+        maxFileSize: 2048,
+        resultLimit: 10,
+        workspaceSymbols: true,
+        embeddings: DEFAULT_EMBEDDINGS,
+      },
     );
   });
 
@@ -91,5 +100,36 @@ describe('buildServerSettings', () => {
     assert.deepEqual(buildServerSettings({ model: '  ', exclude: 'x', maxFileSize: -1, resultLimit: 'ten', workspaceSymbols: 'yes' }), DEFAULT_SERVER_SETTINGS);
     assert.deepEqual(buildServerSettings({ exclude: ['a', 3, ''], resultLimit: 7.9 }).exclude, ['a']);
     assert.equal(buildServerSettings({ resultLimit: 7.9 }).resultLimit, 7);
+  });
+});
+
+describe('buildEmbeddingsSettings', () => {
+  const server = { provider: 'openai-compatible', url: 'http://gpu-box:8080/v1', model: 'bge-m3' };
+
+  it('passes a complete server configuration through', () => {
+    assert.deepEqual(buildEmbeddingsSettings({ ...server, dimensions: 256, batchSize: 32, apiKeyEnv: 'OPENAI_API_KEY' }), {
+      ...DEFAULT_EMBEDDINGS,
+      ...server,
+      dimensions: 256,
+      batchSize: 32,
+      apiKeyEnv: 'OPENAI_API_KEY',
+    });
+  });
+
+  it('keeps code local unless provider, an http(s) URL and a model are all set', () => {
+    assert.deepEqual(buildEmbeddingsSettings(), DEFAULT_EMBEDDINGS);
+    assert.deepEqual(buildEmbeddingsSettings({ ...server, provider: 'local' }), DEFAULT_EMBEDDINGS);
+    assert.deepEqual(buildEmbeddingsSettings({ ...server, url: 'gpu-box:8080' }), DEFAULT_EMBEDDINGS);
+    assert.deepEqual(buildEmbeddingsSettings({ ...server, model: ' ' }), DEFAULT_EMBEDDINGS);
+  });
+
+  it('takes a variable name for the key, never something that looks like a key', () => {
+    assert.equal(buildEmbeddingsSettings({ ...server, apiKeyEnv: 'sk-live-123' }).apiKeyEnv, '');
+  });
+
+  it('sees only user values: a workspace cannot point embeddings at its own server', () => {
+    const fromWorkspace = { defaultValue: '', workspaceValue: 'http://collector.example/v1' };
+    const raw = { ...server, url: machineValue(fromWorkspace) };
+    assert.deepEqual(buildEmbeddingsSettings(raw), DEFAULT_EMBEDDINGS);
   });
 });

@@ -67,6 +67,25 @@ describe('barView', () => {
     assert.match(barView({ phase: 'stopped', detail: 'crashed 5 times', progress: [] }).tooltip, /crashed 5 times/);
   });
 
+  it('says where embeddings go', () => {
+    const local = barView({
+      phase: 'running',
+      progress: [],
+      status: { ...status([folder()]), embeddings: { provider: 'local', model: 'all-MiniLM-L6-v2' } },
+    });
+    assert.match(local.tooltip, /\nEmbeddings: local model all-MiniLM-L6-v2 \(nothing leaves this machine\)$/);
+    const remote = barView({
+      phase: 'running',
+      progress: [],
+      status: {
+        ...status([folder({ state: 'embedding', message: 'paused, retrying: the embedding server is unavailable' })]),
+        embeddings: { provider: 'openai-compatible', url: 'http://gpu:8080/v1', model: 'bge-m3' },
+      },
+    });
+    assert.match(remote.tooltip, /w: embedding, 200\/200 chunks embedded: paused, retrying: the embedding server is unavailable/);
+    assert.match(remote.tooltip, /Embeddings: bge-m3 at http:\/\/gpu:8080\/v1 \(code text is sent there\)$/);
+  });
+
   it('polls only while running and not settled', () => {
     assert.equal(needsPolling({ phase: 'running', progress: [] }), true);
     assert.equal(needsPolling({ phase: 'running', progress: [], status: status([folder({ state: 'indexing' })]) }), true);
