@@ -1671,3 +1671,33 @@ def test_random_input_keeps_invariants(
 def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
     chunks = chunk_text(path, text, language)
     assert [c.kind for c in chunks] == [kind]
+
+
+def test_typescript_overloads_are_one_unit_with_their_implementation():
+    text = (
+        "/** Converts a thing. */\n"
+        "export function convert(a: string): string;\n"
+        "export function convert(a: number): number;\n"
+        "\n"
+        "/** The implementation. */\n"
+        "export function convert(a: any): any {\n"
+        "  return a;\n"
+        "}\n"
+        "export function other(): void;\n"
+        "\n"
+        "\n"
+        "export function unrelated(): void {}\n"
+        "class Pipe {\n"
+        "  /** Chains operators. */\n"
+        "  pipe(): Pipe;\n"
+        "  pipe(op: number): Pipe;\n"
+        "  pipe(...ops: any[]): Pipe {\n"
+        "    return this;\n"
+        "  }\n"
+        "}\n"
+    )
+    chunks = {c.symbol: c for c in chunk_text("a.ts", text, "typescript") if c.symbol}
+    assert (chunks["convert"].start_line, chunks["convert"].end_line) == (0, 7)
+    assert (chunks["unrelated"].start_line, chunks["unrelated"].end_line) == (11, 11)
+    assert (chunks["Pipe.pipe"].start_line, chunks["Pipe.pipe"].end_line) == (13, 18)
+    assert chunks["Pipe.pipe"].text.startswith("/** Chains operators. */")

@@ -55,6 +55,8 @@ class Pipeline:
 def _label(value: object) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, tuple):  # a table of (name, weight) pairs
+        return ",".join(f"{k}:{_label(v)}" for k, v in value) or "none"
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -98,6 +100,20 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("part_pooling", ("best", "mean")),
     Ablation("role_priors", (True, False)),
     Ablation("code_answers_code", (True, False)),
+    Ablation("fusion", ("rrf", "convex")),
+    Ablation("kind_weights", ((("imports", 0.3),), ())),
+    *(
+        Pipeline(f"hybrid/fusion=convex/prose_lexical_weight={w:g}", {
+            "fusion": "convex", "prose_lexical_weight": w
+        })
+        for w in (0.2, 0.3, 0.5, 1.0)
+    ),
+    *(
+        Pipeline(f"hybrid/fusion=convex/lexical_weight={w:g}", {
+            "fusion": "convex", "lexical_weight": w
+        })
+        for w in (0.5, 1.0)
+    ),
 )
 
 

@@ -430,7 +430,7 @@ def _extent_node(node: Node, spec: LanguageSpec) -> Node:
     return node
 
 
-def _leading_start(node: Node, data: bytes, spec: LanguageSpec) -> int:
+def _leading_start(node: Node, data: bytes, spec: LanguageSpec, name: str = "") -> int:
     """Start of the comments, decorators and attributes above ``node`` that belong to it.
 
     They touch it; or one gap of blank lines separates them from it: a doc comment (`/**`,
@@ -463,7 +463,36 @@ def _leading_start(node: Node, data: bytes, spec: LanguageSpec) -> int:
     licence = _top_comments(attached)
     if licence and _licence_header(licence, data):
         del attached[len(attached) - len(licence) :]
-    return attached[-1].start_byte if attached else node.start_byte
+    first = attached[-1] if attached else node
+    top = _topmost_overload(first, name, spec)
+    # Overloads above: the unit starts with them, and with the doc comment above them.
+    return first.start_byte if top is first else _leading_start(top, data, spec)
+
+
+def _topmost_overload(first: Node, name: str, spec: LanguageSpec) -> Node:
+    """The first of the bodyless signatures of the same name right above a definition
+    (TypeScript overloads, with the comments between them); `first` when there are none."""
+    earliest = first
+    row = first.start_point.row
+    sib = first.prev_named_sibling
+    while spec.overloads and name and sib is not None and row - _last_row(sib) - 1 <= 1:
+        if _overload_name(sib, spec) == name:
+            earliest = sib
+        elif sib.type not in COMMENTS:
+            break
+        row = sib.start_point.row
+        sib = sib.prev_named_sibling
+    return earliest
+
+
+def _overload_name(node: Node, spec: LanguageSpec) -> str | None:
+    """The name of an overload signature (bare, or exported), None for other nodes."""
+    if node.type == "export_statement":
+        declaration = node.child_by_field_name("declaration")
+        node = declaration if declaration is not None else node
+    if node.type not in spec.overloads:
+        return None
+    return _text(node.child_by_field_name("name"))
 
 
 def _trails_code(comment: Node, data: bytes) -> bool:
@@ -573,7 +602,7 @@ def _describe(node: Node, data: bytes, spec: LanguageSpec) -> _Def | None:
         return None  # a declaration (abstract, interface or prototype), not a definition
     outer = _extent_node(node, spec)
     return _Def(
-        start=_leading_start(outer, data, spec),
+        start=_leading_start(outer, data, spec, name),
         end=_trailing_end(outer, data),
         node_end=node.end_byte,
         kind=kind,

@@ -39,6 +39,9 @@ class LanguageSpec:
     # A line that imports, includes or declares the module: a block of nothing else is an
     # `imports` chunk (found by name, never an answer to "find similar code").
     import_line: re.Pattern[str] | None = None
+    # Bodyless signatures (TypeScript overloads) that belong to the definition after them of
+    # the same name: one unit with it, as its documentation is.
+    overloads: frozenset[str] = frozenset()
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -126,6 +129,7 @@ SPECS: dict[str, LanguageSpec] = {
         wrappers=_JS_WRAPPERS | {"ambient_declaration"},
         leading=COMMENTS | {"decorator"},
         doc_comments=_SLASH_STAR_DOC,
+        overloads=frozenset({"function_signature", "method_signature"}),
         import_line=_JS_IMPORTS,
     ),
     "go": LanguageSpec(

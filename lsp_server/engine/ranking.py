@@ -31,6 +31,28 @@ def reciprocal_rank_fusion(
     return [(chunk_id, score / best if best else 0.0) for chunk_id, score in ordered]
 
 
+def convex_fusion(
+    rankings: Sequence[tuple[dict[Hashable, float], float]],
+) -> list[tuple[Hashable, float]]:
+    """Fuses scored rankings by a weighted sum of their scores, each divided by its best.
+
+    Unlike RRF this keeps how sure each ranking is: a BM25 ranking whose top match stands far
+    above the rest (a rare identifier matched) outweighs one where many documents score
+    alike. Scores below zero count as zero; 1.0 means "first in every ranking".
+    """
+    fused: dict[Hashable, float] = {}
+    total = 0.0
+    for scores, weight in rankings:
+        top = max(scores.values(), default=0.0)
+        if top <= 0 or weight <= 0:
+            continue
+        total += weight
+        for key, score in scores.items():
+            fused[key] = fused.get(key, 0.0) + weight * max(score, 0.0) / top
+    ordered = sorted(fused.items(), key=lambda item: item[1], reverse=True)
+    return [(key, score / total if total else 0.0) for key, score in ordered]
+
+
 class GlobFilter:
     """Include/exclude path globs (gitignore syntax) and a language set."""
 
@@ -126,16 +148,22 @@ class Intent:
 
 
 def role_weight(
-    path: str, chunk: Chunk, intent: Intent, weights: dict[str, float], code_only: bool
+    path: str,
+    chunk: Chunk,
+    intent: Intent,
+    weights: dict[str, float],
+    code_only: bool,
+    kind_weights: dict[str, float] | None = None,
 ) -> float | None:
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
     role = cached_file_role(path)
     prose = role in _PROSE_ROLES or chunk.language in _PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
         return None
+    kind = (kind_weights or {}).get(chunk.kind, 1.0)
     if intent.placed or role in intent.asked_roles:
-        return 1.0
-    return weights.get(role, 1.0)
+        return kind
+    return weights.get(role, 1.0) * kind
 
 
 @lru_cache(maxsize=65536)

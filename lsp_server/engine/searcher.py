@@ -25,6 +25,7 @@ from .ranking import (
     GlobFilter,
     Hit,
     Intent,
+    convex_fusion,
     merge_overlapping,
     reciprocal_rank_fusion,
     role_weight,
@@ -172,25 +173,29 @@ class Searcher:
         """Fused dense and lexical rankings, one entry per definition, weighted by intent."""
         settings = self.settings
         pool = settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
-        lexical = [i for i, _ in self.store.lexical_search(terms, pool) if i not in exclude_ids]
+        bm25 = {
+            i: s for i, s in self.store.lexical_search(terms, pool) if i not in exclude_ids
+        }
         cosines: dict[int, float] = {}
         vectors = self.storage.vectors
         if vector is not None and vectors is not None:
             cosines = {i: c for i, c in vectors.query(vector, pool) if i not in exclude_ids}
-        dense = list(cosines)
-        stored = self.store.chunks_by_id(list(dict.fromkeys(dense + lexical)))
-        dense = [i for i in dense if i in stored]
-        lexical = [i for i in lexical if i in stored]
+        stored = self.store.chunks_by_id(list(dict.fromkeys([*cosines, *bm25])))
+        cosines = {i: c for i, c in cosines.items() if i in stored}
+        bm25 = {i: s for i, s in bm25.items() if i in stored}
         keys = {i: _unit_key(stored[i], settings.unit_results) for i in stored}
         if vector is not None and settings.unit_results and settings.part_pooling == "mean":
-            dense = self._pooled(dense, stored, cosines, vector)
-        dense_units, dense_best = _collapse(dense, keys)
-        lexical_units, lexical_best = _collapse(lexical, keys)
+            cosines = self._pooled(cosines, stored, vector)
+        dense_units, dense_best = _collapse(cosines, keys)
+        lexical_units, lexical_best = _collapse(bm25, keys)
         weight = settings.lexical_weight if intent.code else settings.prose_lexical_weight
-        fused = reciprocal_rank_fusion(
-            [(dense_units, settings.dense_weight), (lexical_units, weight)], settings.rrf_k
-        )
+        rankings = [(dense_units, settings.dense_weight), (lexical_units, weight)]
+        if settings.fusion == "convex":
+            fused = convex_fusion(rankings)
+        else:
+            fused = reciprocal_rank_fusion([(list(r), w) for r, w in rankings], settings.rrf_k)
         role_weights = dict(settings.role_weights)
+        kind_weights = dict(settings.kind_weights)
         hits: list[Hit] = []
         for key, score in fused:
             best = dense_best.get(key, lexical_best.get(key))
@@ -200,7 +205,12 @@ class Searcher:
             factor = 1.0
             if settings.role_priors:
                 found = role_weight(
-                    item.path, item.chunk, intent, role_weights, settings.code_answers_code
+                    item.path,
+                    item.chunk,
+                    intent,
+                    role_weights,
+                    settings.code_answers_code,
+                    kind_weights,
                 )
                 if found is None:
                     continue
@@ -210,17 +220,13 @@ class Searcher:
         return [self._as_unit(hit) for hit in merge_overlapping(hits)[:limit]]
 
     def _pooled(
-        self,
-        dense: list[int],
-        stored: dict[int, StoredChunk],
-        cosines: dict[int, float],
-        vector: np.ndarray,
-    ) -> list[int]:
-        """The dense ranking with each split definition scored by the mean of its parts'
-        vectors (Split-Encode-Aggregate pooling); whole definitions keep their own vector."""
+        self, cosines: dict[int, float], stored: dict[int, StoredChunk], vector: np.ndarray
+    ) -> dict[int, float]:
+        """Dense scores with each split definition scored by the mean of its parts' vectors
+        (Split-Encode-Aggregate pooling); whole definitions keep their own cosine."""
         model, dim = self.encoder.identity, len(vector)
-        scores: dict[int, float] = {}
-        for chunk_id in dense:
+        scores = dict(cosines)
+        for chunk_id in cosines:
             chunk = stored[chunk_id].chunk
             if chunk.part == 0:
                 continue
@@ -229,7 +235,7 @@ class Searcher:
             if matrices:
                 mean = np.concatenate(matrices).mean(axis=0)
                 scores[chunk_id] = float(mean @ vector / max(np.linalg.norm(mean), 1e-12))
-        return sorted(dense, key=lambda i: -scores.get(i, cosines[i]))
+        return scores
 
     def _as_unit(self, hit: Hit) -> Hit:
         """A part of a split definition stands for the whole definition: the result's range
@@ -428,13 +434,19 @@ def _unit_key(item: StoredChunk, units: bool) -> object:
     return item.id
 
 
-def _collapse(ids: list[int], keys: dict[int, object]) -> tuple[list, dict]:
-    """A ranking of chunks as a ranking of units (each at its best part's rank), and the
-    best part of each unit."""
+def _collapse(
+    scores: dict[int, float], keys: dict[int, object]
+) -> tuple[dict[object, float], dict[object, int]]:
+    """Chunk scores as unit scores, best first (a unit scores as its best part), and the best
+    part of each unit."""
     best: dict[object, int] = {}
-    for chunk_id in ids:
-        best.setdefault(keys[chunk_id], chunk_id)
-    return list(best), best
+    units: dict[object, float] = {}
+    for chunk_id in sorted(scores, key=lambda i: -scores[i]):
+        key = keys[chunk_id]
+        if key not in best:
+            best[key] = chunk_id
+            units[key] = scores[chunk_id]
+    return units, best
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:

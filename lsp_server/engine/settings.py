@@ -56,6 +56,9 @@ class EngineSettings:
     prose_lexical_weight: float = 0.1  # for natural-language queries
     # k=10 beat k=60 on all three quality sets (cosqa, leetcode, requests: BENCHMARKS.md).
     rrf_k: int = 10
+    # How the rankings are fused: "rrf" (reciprocal ranks) or "convex" (a weighted sum of
+    # scores normalised by each ranking's best, so a sure lexical match can outweigh).
+    fusion: str = "rrf"
     # Candidates taken from each ranking before fusion (benchmarks rank deeper, e.g. 1000).
     candidates: int = 100
     # 16 measured faster than 32 with ONNX Runtime here, at about 2/3 of the peak memory.
@@ -83,6 +86,9 @@ class EngineSettings:
         ("vendored", 0.5),
         ("config", 0.8),
     )
+    # ... and ranks blocks of imports below code that does something (they name modules, the
+    # words of most questions, and answer none).
+    kind_weights: tuple[tuple[str, float], ...] = (("imports", 0.3),)
     code_answers_code: bool = True
 
     # The bundled model (model/backend above) unless a server is configured here.
