@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,22 @@ def test_speed_measurements_on_a_tiny_folder(workspace: Path, encoder, tmp_path:
         "peak RSS MB at 100k chunks (model included)",
     }
     assert "MISSED" in speed_tables(results) or "met" in speed_tables(results)
+
+
+def test_a_baseline_revision_runs_its_own_engine_under_this_benchmark(tmp_path):
+    from lsp_server.bench.baseline import PACKAGE, engine_tree, merge
+
+    tree = engine_tree("HEAD", tmp_path / "pkg")
+    engine = tree / "lsp_server" / "engine" / "workspace.py"
+    committed = subprocess.run(
+        ["git", "-C", str(PACKAGE.parent), "show", "HEAD:lsp_server/engine/workspace.py"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert engine.read_text() == committed  # the revision's engine...
+    bench = tree / "lsp_server" / "bench" / "baseline.py"
+    assert bench.read_text() == (PACKAGE / "bench" / "baseline.py").read_text()  # ...our bench
+    sets = {"s": {"pipelines": {"hybrid": {"mrr": 0.5}}}}
+    merge(sets, {"s": {"pipelines": {"hybrid": {"mrr": 0.4}}}, "other": {}}, "today")
+    assert sets == {"s": {"pipelines": {"hybrid": {"mrr": 0.5}, "today/hybrid": {"mrr": 0.4}}}}
+    with pytest.raises(ValueError, match="cannot read revision"):
+        engine_tree("no-such-revision-xyz", tmp_path / "bad")
