@@ -372,7 +372,7 @@ def test_an_idle_folder_runs_no_query_proportional_to_the_index(tmp_path, monkey
         (tmp_path / f"mod_{i}.py").write_text(f"def handler_{i}(x):\n    return x + {i}\n")
 
     class Events:
-        def begin_progress(self, title, message):
+        def begin_progress(self, title, message, percentage=0):
             return NullProgress()
 
         def show_error(self, message):
