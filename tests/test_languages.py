@@ -148,6 +148,9 @@ def test_every_grammar_language_is_detectable() -> None:
 
 
 ROLE_CASES = [
+    ("typings/index.d.ts", "declarations"),
+    ("src/stubs/os.pyi", "declarations"),
+    ("proto/api_pb2.pyi", "generated"),
     # code
     ("src/app.py", "code"),
     ("lib/router/index.js", "code"),

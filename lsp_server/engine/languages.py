@@ -191,6 +191,7 @@ FILE_ROLES = (
     "generated",
     "vendored",
     "config",
+    "declarations",
 )
 _PROSE_LANGUAGES = frozenset({"text", "markdown"})  # and files of no known language
 
@@ -281,6 +282,9 @@ _ROLE_RULES: tuple[_RoleRule, ...] = (
         ),
     ),
     _RoleRule("docs", folders=frozenset({"doc", "docs", "documentation"})),
+    # Type declarations beside an implementation (TypeScript .d.ts, Python stubs): they often
+    # repeat its documentation, and the implementation is what a question is after.
+    _RoleRule("declarations", names=_names(r".+\.d\.[cm]?ts", r".+\.pyi")),
     _RoleRule(
         "config",
         folders=frozenset({".github", ".circleci", ".gitlab", ".vscode", ".devcontainer"}),

@@ -85,6 +85,7 @@ class EngineSettings:
         ("generated", 0.5),
         ("vendored", 0.5),
         ("config", 0.8),
+        ("declarations", 0.5),
     )
     # ... and ranks blocks of imports below code that does something (they name modules, the
     # words of most questions, and answer none).
