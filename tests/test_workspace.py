@@ -303,3 +303,22 @@ def test_a_reader_catches_up_with_the_owners_new_vectors(workspace, encoder):
             assert reader.catch_up() == 0  # nothing new: nothing added
         finally:
             reader.close()
+
+
+def test_a_new_chunker_rechunks_every_file_and_reuses_vectors(workspace, encoder, monkeypatch):
+    from lsp_server.engine import workspace as workspace_module
+
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        chunks = index.status().chunks
+    calls = encoder.calls
+    monkeypatch.setattr(workspace_module, "CHUNKER_VERSION", 999)
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert any("chunker changed" in n for n in index.notices)
+        report, embedded = index.index()
+        assert report.changed == report.files  # every file read and chunked again...
+        assert report.chunks_added == report.chunks_removed == 0  # ...to the same chunks here
+        assert index.status().chunks == chunks and embedded.encoded == 0
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert index.notices == []  # once
+    assert encoder.calls == calls  # nothing embedded again

@@ -43,6 +43,9 @@ from lsp_server.engine.language_specs import (
 )
 from lsp_server.engine.languages import GRAMMAR_MODULES
 
+# Bump when the same file would be cut into other chunks: an index made by another version
+# re-chunks every file on its next sync (vectors of unchanged chunk texts stay cached).
+CHUNKER_VERSION = 2
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.

@@ -69,6 +69,7 @@ class Manifest:
     format: int = FORMAT_VERSION
     generation: str = ""
     encoder_settings: dict = field(default_factory=dict)
+    chunker: int = 0  # the chunker's version: a new one re-chunks every file (see chunker.py)
 
     def write(self, folder: Path) -> None:
         """Atomically (a reader never sees half a manifest), readable by the user alone."""
@@ -92,6 +93,7 @@ class Manifest:
                 format=int(data["format"]),
                 generation=str(data.get("generation", "")),
                 encoder_settings=settings if isinstance(settings, dict) else {},
+                chunker=int(data.get("chunker", 0)),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

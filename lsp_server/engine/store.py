@@ -336,6 +336,12 @@ class Store:
         conn.execute("DELETE FROM files WHERE id = ?", (file_id,))
         return removed
 
+    def forget_file_states(self) -> None:
+        """Makes the next sync read and re-chunk every file (chunks unchanged in text keep
+        their vectors)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE files SET hash = '', size = -1")
+
     def set_priority(self, paths: Iterable[str], priority: int) -> None:
         with self.transaction() as conn:
             conn.executemany(

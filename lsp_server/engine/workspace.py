@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from .chunker import CHUNKER_VERSION
 from .chunks import Chunk
 from .embedder import Encoder, ModelLoadError, make_encoder
 from .errors import EngineError, NotIndexed, ReadOnlyIndex
@@ -136,6 +137,7 @@ class WorkspaceIndex:
                 else:
                     self.storage.new_generation()
             self._repair_vector_cache()
+            self._rechunk_if_needed(manifest)
             self._write_manifest()
         except (StoreError, sqlite3.Error, OSError) as exc:
             raise EngineError(f"cannot open the index in {self.index_dir}: {_reason(exc)}") from exc
@@ -186,6 +188,14 @@ class WorkspaceIndex:
         )
         log.warning("%s", self.notices[-1])
 
+    def _rechunk_if_needed(self, manifest: Manifest | None) -> None:
+        if manifest is not None and manifest.chunker != CHUNKER_VERSION and self.store.counts()[0]:
+            self.store.forget_file_states()
+            self.notices.append(
+                "the chunker changed: every file will be chunked again on the next update "
+                "(vectors of unchanged code are reused)"
+            )
+
     def _repair_vector_cache(self) -> None:
         dim = self.store.get_meta("dim")
         if dim is None:
@@ -208,6 +218,7 @@ class WorkspaceIndex:
             format=FORMAT_VERSION,
             generation=self.storage.generation,
             encoder_settings=settings,
+            chunker=CHUNKER_VERSION,
         )
         self.storage.write_manifest(manifest)
 
