@@ -335,16 +335,17 @@ def test_beir_pipeline_names_are_unchanged_and_ablations_extend() -> None:
     names = [p.name for p in pipelines(defaults)]
     # The names BEIR results were published under come first, unchanged; the engine's later
     # settings add ablations after them.
-    assert names[:11] == [
+    assert names[:12] == [
         "bm25",
         "dense",
         "hybrid",
         "hybrid/candidates=100",
         "hybrid/lexical_weight=1",
         "hybrid/lexical_weight=3",
+        "hybrid/prose_lexical_weight=0.1",
         "hybrid/prose_lexical_weight=0.3",
+        "hybrid/prose_lexical_weight=0.5",
         "hybrid/prose_lexical_weight=1",
-        "hybrid/rrf_k=60",
         "dense/context_header=off",
         "hybrid/context_header=off",
     ]
@@ -354,8 +355,8 @@ def test_beir_pipeline_names_are_unchanged_and_ablations_extend() -> None:
     added = extra.expand(defaults)
     assert [p.name for p in added] == ["bm25/rrf_k=30", "hybrid/rrf_k=30"]
     assert added[0].overrides == {"dense_weight": 0.0, "rrf_k": 30}
-    assert "hybrid/unit_results=off" in names and "hybrid/fusion=convex" in names
-    assert [p.name for p in select(pipelines(defaults), ["*context_header*"])] == names[9:11]
+    assert "hybrid/unit_results=off" in names and "hybrid/fusion=rrf" in names
+    assert [p.name for p in select(pipelines(defaults), ["*context_header*"])] == names[10:12]
     with pytest.raises(ValueError, match="no pipeline matches"):
         select(pipelines(defaults), ["nothing"])
 

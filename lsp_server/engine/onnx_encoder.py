@@ -364,7 +364,7 @@ class OnnxEncoder(LazyEncoder):
     def preparation_note(self) -> str | None:
         if self.loaded or _cached(export_dir(self._source)):
             return None
-        return f"first run: a one-time export to ONNX, about {EXPORT_SECONDS_ESTIMATE} s"
+        return f"first run, about {EXPORT_SECONDS_ESTIMATE} s"  # a one-time export to ONNX
 
     def _load(self) -> None:
         enforce_offline_environment()

@@ -48,17 +48,18 @@ class EngineSettings:
     chunk_chars: int = 1200
     # Prefix each embedded chunk with path, container and signature (measured in BENCHMARKS.md).
     context_header: bool = True
-    # Reciprocal rank fusion: weight of each ranking and the rank offset k. Code queries
-    # (similar code, selections, identifiers) and prose questions weigh BM25 differently:
-    # shared identifiers say much about code-to-code likeness, little about a question.
+    # Fusion of the dense and lexical (BM25) rankings. "convex": a weighted sum of the scores,
+    # each divided by its ranking's best, so a lexical match that stands far above the rest
+    # (a rare identifier) counts, and a diffuse one (common words) barely moves the order;
+    # "rrf": reciprocal rank fusion, which keeps ranks only (the fusion before 0.2). Code
+    # queries (similar code, selections, identifiers) and questions in words weigh BM25
+    # differently: shared identifiers say much about code-to-code likeness, little about a
+    # question. Measured on whole real trees, CoSQA and leetcode: BENCHMARKS.md.
+    fusion: str = "convex"
     dense_weight: float = 1.0
     lexical_weight: float = 2.0  # for code queries
-    prose_lexical_weight: float = 0.1  # for natural-language queries
-    # k=10 beat k=60 on all three quality sets (cosqa, leetcode, requests: BENCHMARKS.md).
-    rrf_k: int = 10
-    # How the rankings are fused: "rrf" (reciprocal ranks) or "convex" (a weighted sum of
-    # scores normalised by each ranking's best, so a sure lexical match can outweigh).
-    fusion: str = "rrf"
+    prose_lexical_weight: float = 0.2  # for natural-language queries
+    rrf_k: int = 10  # the rank offset of "rrf" (k=10 beat 60 in the BEIR runs)
     # Candidates taken from each ranking before fusion (benchmarks rank deeper, e.g. 1000).
     candidates: int = 100
     # 16 measured faster than 32 with ONNX Runtime here, at about 2/3 of the peak memory.
