@@ -140,3 +140,73 @@ def test_filters_and_json_shape(index):
     start, end = result["range"]["start"]["line"], result["range"]["end"]["line"]
     assert result["context"] and all(start <= c["line"] <= end for c in result["context"])
     assert Path(result["uri"].removeprefix("file://")).name == "config.go"
+
+
+LONG_BODY = "\n".join(
+    f"    step_{i} = compute_{i}(records, threshold={i})  # stage {i} of the pipeline"
+    for i in range(60)
+)
+
+
+@pytest.fixture(scope="module")
+def real_tree(tmp_path_factory, real_encoder):
+    """A small tree as real ones are: a README and a changelog that name the code, tests
+    beside it, blocks of imports, and a definition long enough to be split in parts."""
+    root = tmp_path_factory.mktemp("real-tree")
+    (root / "pkg").mkdir()
+    (root / "tests").mkdir()
+    (root / "pkg" / "retry.py").write_text(
+        "import random\nimport time\nimport urllib.request\n\n\n"
+        "def fetch_with_backoff(url, attempts=5):\n"
+        "    delay = 0.5\n"
+        "    for attempt in range(attempts):\n"
+        "        try:\n"
+        "            return urllib.request.urlopen(url).read()\n"
+        "        except OSError:\n"
+        "            time.sleep(delay + random.random())\n"
+        "            delay *= 2\n"
+        "    raise TimeoutError(url)\n"
+    )
+    (root / "pkg" / "pipeline.py").write_text(
+        "import os\nimport sys\n\n\ndef run_stages(records):\n"
+        + LONG_BODY
+        + "\n    return step_59\n"
+    )
+    (root / "tests" / "test_retry.py").write_text(
+        "from pkg.retry import fetch_with_backoff\n\n\n"
+        "def test_fetch_with_backoff_retries_failed_requests(monkeypatch):\n"
+        "    calls = []\n"
+        "    monkeypatch.setattr('time.sleep', calls.append)\n"
+        "    assert fetch_with_backoff('http://x', attempts=1) is None or calls == []\n"
+    )
+    (root / "README.md").write_text(
+        "# pkg\n\nRetry failed HTTP requests with exponential backoff: `fetch_with_backoff`.\n"
+    )
+    (root / "CHANGELOG.md").write_text(
+        "## 1.2\n\n- fetch_with_backoff now retries failed HTTP requests with backoff.\n"
+    )
+    index_dir = tmp_path_factory.mktemp("real-tree-index")
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=index_dir) as built:
+        built.index()
+        yield built
+
+
+def test_a_question_gets_the_implementation_before_tests_docs_and_changelog(real_tree):
+    results = real_tree.search("where do we retry failed HTTP requests with backoff?").results
+    assert (results[0].path, results[0].symbol) == ("pkg/retry.py", "fetch_with_backoff")
+    asked = real_tree.search("test for retrying failed HTTP requests").results
+    assert asked[0].path == "tests/test_retry.py"  # a question about tests gets the test
+
+
+def test_find_similar_never_returns_prose_or_imports_and_each_definition_once(real_tree):
+    response = real_tree.similar("pkg/retry.py", 6, 4, limit=50)
+    assert response.results
+    for result in response.results:
+        assert result.language not in ("markdown", "text"), result
+        assert result.kind != "imports", result
+    search = real_tree.search("stages of the records pipeline", limit=50).results
+    units = [(r.path, r.start_line, r.end_line) for r in search]
+    assert len(units) == len(set(units))
+    split = [r for r in search if r.symbol == "run_stages"]
+    assert len(split) == 1  # one result for the whole split definition...
+    assert split[0].start_line == 4 and split[0].end_line >= 64  # ...with its whole range
