@@ -226,6 +226,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
             meta = getattr(data, "meta", {})
             details[result.name] |= {"files": result.files, "role": meta.get("role", "")}
             details[result.name] |= {"language": meta.get("language", "")}
+    write_json(args.out, {"sets": sets})  # kept even if the baseline run fails
     if args.baseline_rev:
         from .baseline import merge, run_baseline
 
@@ -233,7 +234,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         baseline = run_baseline(args.baseline_rev, argv, work / "baseline", args.baseline_cache)
         merge(sets, baseline, "today")
         details["baseline"] = {"revision": args.baseline_rev}
-    write_json(args.out, {"sets": sets})
+        write_json(args.out, {"sets": sets})
     table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
     notes = [

@@ -50,7 +50,8 @@ class Pipeline:
     code_mode: str | None = None  # None: the run's mode for code-to-code queries
 
     def expand(self, defaults: EngineSettings) -> list[Pipeline]:
-        return [self]
+        known = all(hasattr(defaults, k) for k in (*self.overrides, *self.index_overrides))
+        return [self] if known else []  # a baseline revision's engine may lack a setting
 
 
 def _label(value: object) -> str:
@@ -75,6 +76,8 @@ class Ablation:
     reindex: bool = False
 
     def expand(self, defaults: EngineSettings) -> list[Pipeline]:
+        if not hasattr(defaults, self.setting):
+            return []  # an engine without this setting (a baseline revision's)
         found = []
         for base in self.bases:
             for value in self.values:
