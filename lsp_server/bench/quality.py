@@ -55,6 +55,8 @@ class Pipeline:
 
 
 def _label(value: object) -> str:
+    if value is None:
+        return "off"
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, tuple):  # a table of (name, weight) pairs
@@ -98,6 +100,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("candidates", (100,)),  # what the editor literally ranks (benchmarks: 1000)
     Ablation("lexical_weight", (1.0, 3.0)),
     Ablation("prose_lexical_weight", (0.1, 0.3, 0.5, 1.0)),
+    Ablation("named_lexical_weight", (None, 0.5, 1.0, 2.0)),
     Ablation("context_header", (True, False), bases=("dense", "hybrid"), reindex=True),
     Ablation("unit_results", (True, False)),
     Ablation("part_pooling", ("best", "mean")),

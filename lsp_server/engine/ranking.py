@@ -128,6 +128,11 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
     "example": re.compile(r"\b(?:examples?|samples?|demos?)\b", re.I),
     "config": re.compile(r"\b(?:config(?:uration)?|settings|yaml|toml|json)\b", re.I),
 }
+# Tokens shaped like identifiers rather than words: camelCase, PascalCase with an inner
+# capital, snake_case, dotted names, calls.
+_IDENTIFIER = re.compile(
+    r"(?<![\w.])(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|[A-Za-z_]\w+\.[A-Za-z_]\w+|\w+\(\))"
+)
 # What code and selection queries never get back: prose, and blocks of imports.
 _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
 _PROSE_LANGUAGES = frozenset({"markdown", "text"})
@@ -140,11 +145,13 @@ class Intent:
     code: bool  # code, a selection, a stack trace: answers must be code
     asked_roles: frozenset[str] = frozenset()  # roles the query names ("test for ...")
     placed: bool = False  # the user said where to look (include globs): no role priors
+    names_identifier: bool = False  # words around at least one identifier-shaped token
 
     @staticmethod
     def of(query: str, code: bool, include: Sequence[str] = ()) -> Intent:
         asked = frozenset(role for role, words in _ROLE_WORDS.items() if words.search(query))
-        return Intent(code, asked, bool(include))
+        named = not code and _IDENTIFIER.search(query) is not None
+        return Intent(code, asked, bool(include), named)
 
 
 def role_weight(

@@ -188,7 +188,7 @@ class Searcher:
             cosines = self._pooled(cosines, stored, vector)
         dense_units, dense_best = _collapse(cosines, keys)
         lexical_units, lexical_best = _collapse(bm25, keys)
-        weight = settings.lexical_weight if intent.code else settings.prose_lexical_weight
+        weight = _lexical_weight(settings, intent)
         rankings = [(dense_units, settings.dense_weight), (lexical_units, weight)]
         if settings.fusion == "convex":
             fused = convex_fusion(rankings)
@@ -496,3 +496,12 @@ def _slice_chunk(
         end_col=len(picked[-1]),
         text="\n".join(picked),
     )
+
+
+def _lexical_weight(settings: EngineSettings, intent: Intent) -> float:
+    """BM25's weight in the fusion: code queries, questions naming an identifier, the rest."""
+    if intent.code:
+        return settings.lexical_weight
+    if intent.names_identifier and settings.named_lexical_weight is not None:
+        return settings.named_lexical_weight
+    return settings.prose_lexical_weight

@@ -59,6 +59,10 @@ class EngineSettings:
     dense_weight: float = 1.0
     lexical_weight: float = 2.0  # for code queries
     prose_lexical_weight: float = 0.2  # for natural-language queries
+    # For a question that names an identifier ("where is parseArgs called", Go's
+    # "NewRouter returns ..."): the name is an exact-match signal that BM25 weighs and the
+    # model blurs. None: the prose weight. 1.0 against 0.5/2 on the tuning sets (BENCHMARKS.md).
+    named_lexical_weight: float | None = 1.0
     rrf_k: int = 10  # the rank offset of "rrf" (k=10 beat 60 in the BEIR runs)
     # Candidates taken from each ranking before fusion (benchmarks rank deeper, e.g. 1000).
     candidates: int = 100

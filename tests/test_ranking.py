@@ -1,0 +1,53 @@
+"""How a query's wording sets BM25's weight in the fusion (engine.ranking, engine.searcher)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from lsp_server.engine.ranking import Intent
+from lsp_server.engine.searcher import _lexical_weight
+from lsp_server.engine.settings import EngineSettings
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "NewRouter returns a new Mux object",  # Go: the doc starts with the name
+        "where is parse_args called",
+        "FileServer sets up a http.FileServer handler",
+        "override configureHelp() to change the help",
+        "what calls getActiveHelpConfig",
+    ],
+)
+def test_a_question_that_names_an_identifier_is_told_apart(query):
+    assert Intent.of(query, code=False).names_identifier
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "where do we retry failed HTTP requests",
+        "Create a new Iterator adaptor",
+        "python convert a list to a string",
+        "Return the e.g. first item",
+        "version 2.0 changes",
+    ],
+)
+def test_plain_words_are_not_identifiers(query):
+    assert not Intent.of(query, code=False).names_identifier
+
+
+def test_code_queries_keep_their_own_weight():
+    settings = replace(EngineSettings(), lexical_weight=2.0, named_lexical_weight=0.7)
+    assert _lexical_weight(settings, Intent.of("def parse_args(argv):", code=True)) == 2.0
+    assert not Intent.of("def parse_args(argv):", code=True).names_identifier
+
+
+def test_the_weight_follows_the_question():
+    settings = replace(EngineSettings(), prose_lexical_weight=0.2, named_lexical_weight=0.9)
+    assert _lexical_weight(settings, Intent.of("NewRouter returns a Mux", code=False)) == 0.9
+    assert _lexical_weight(settings, Intent.of("retry failed requests", code=False)) == 0.2
+    unset = replace(settings, named_lexical_weight=None)
+    assert _lexical_weight(unset, Intent.of("NewRouter returns a Mux", code=False)) == 0.2
