@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import pytest
@@ -359,6 +360,23 @@ def test_beir_pipeline_names_are_unchanged_and_ablations_extend() -> None:
     assert [p.name for p in select(pipelines(defaults), ["*context_header*"])] == names[10:12]
     with pytest.raises(ValueError, match="no pipeline matches"):
         select(pipelines(defaults), ["nothing"])
+
+
+def test_dense_is_dense_for_every_kind_of_query() -> None:
+    """No lexical weight of any query kind leaks into the dense pipeline; an engine without
+    one of those weights (a baseline revision's) still gets the pipeline."""
+    dense = next(p for p in pipelines(EngineSettings()) if p.name == "dense")
+    settings = replace(EngineSettings(), **dense.overrides)
+    weights = [f.name for f in fields(EngineSettings) if f.name.endswith("lexical_weight")]
+    assert weights and all(getattr(settings, name) in (0.0, None) for name in weights)
+
+    @dataclass(frozen=True)
+    class OlderSettings:
+        lexical_weight: float = 2.0
+        prose_lexical_weight: float = 0.1
+
+    older = next(p for p in pipelines(OlderSettings()) if p.name == "dense")  # type: ignore[arg-type]
+    assert older.overrides == {"lexical_weight": 0.0, "prose_lexical_weight": 0.0}
 
 
 def test_project_list_builds_each_set_once(tmp_path: Path) -> None:

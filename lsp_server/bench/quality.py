@@ -36,9 +36,15 @@ CODE_MODES = ("similar", "selection", "text")
 # The single rankings and the shipped fusion; ablations are applied on top of one of them.
 BASES: dict[str, dict] = {
     "bm25": {"dense_weight": 0.0},
-    "dense": {"lexical_weight": 0.0, "prose_lexical_weight": 0.0},
+    "dense": {"lexical_weight": 0.0, "prose_lexical_weight": 0.0, "named_lexical_weight": 0.0},
     "hybrid": {},
 }
+
+
+def _base(name: str, defaults: EngineSettings) -> dict:
+    """A base pipeline's overrides that the engine has (a baseline revision's may lack some
+    weights: it then has no such ranking to switch off)."""
+    return {k: v for k, v in BASES[name].items() if hasattr(defaults, k)}
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,9 @@ class Ablation:
                 name = f"{base}/{self.setting}={_label(value)}"
                 change = {self.setting: value}
                 if self.reindex:
-                    found.append(Pipeline(name, dict(BASES[base]), change))
+                    found.append(Pipeline(name, _base(base, defaults), change))
                 else:
-                    found.append(Pipeline(name, {**BASES[base], **change}))
+                    found.append(Pipeline(name, {**_base(base, defaults), **change}))
         return found
 
 
@@ -100,8 +106,8 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("candidates", (100,)),  # what the editor literally ranks (benchmarks: 1000)
     Ablation("lexical_weight", (1.0, 3.0)),
     Ablation("prose_lexical_weight", (0.1, 0.3, 0.5, 1.0)),
-    Ablation("named_lexical_weight", (None, 0.5, 1.0, 2.0)),
     Ablation("context_header", (True, False), bases=("dense", "hybrid"), reindex=True),
+    Ablation("named_lexical_weight", (None, 0.5, 1.0, 2.0)),
     Ablation("unit_results", (True, False)),
     Ablation("part_pooling", ("best", "mean")),
     Ablation("role_priors", (True, False)),
@@ -126,7 +132,7 @@ def pipelines(defaults: EngineSettings, code_mode: str | None = None) -> list[Pi
 
     With a code_mode (sets of code-to-code queries), the other ways of asking are added too.
     """
-    found = [Pipeline(name, dict(overrides)) for name, overrides in BASES.items()]
+    found = [Pipeline(name, _base(name, defaults)) for name in BASES]
     for entry in ABLATIONS:
         found += entry.expand(defaults)
     for mode in CODE_MODES if code_mode else ():
