@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .beir import BeirSet, Query
+from .docrules import MIN_QUERY_WORDS  # CodeSearchNet drops docstrings shorter than this
 from .sources import download_sdist
 
 _SKIP_DIRS = {".git", ".tox", ".venv", "venv", "node_modules", "build", "dist", "__pycache__"}
-_MIN_QUERY_WORDS = 3  # CodeSearchNet drops docstrings shorter than this
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def build_from_folder(folder: Path, name: str) -> BeirSet:
                 doc_id = f"{function.id}#{suffix}"
                 suffix += 1
             corpus[doc_id] = function.code
-            if len(function.summary.split()) >= _MIN_QUERY_WORDS:
+            if len(function.summary.split()) >= MIN_QUERY_WORDS:
                 queries.append(Query(f"q:{doc_id}", function.summary))
                 qrels[f"q:{doc_id}"] = {doc_id: 1}
     if not queries:

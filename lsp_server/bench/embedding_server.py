@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from ..engine.embedder import bundled_model_path
+from ..engine.privacy import DEFAULT_ENVIRONMENT, OFFLINE_ENVIRONMENT
 
 SETUP_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "setup_infinity.sh"
 SERVED_MODEL = "all-minilm-l6-v2"
@@ -94,17 +95,11 @@ class InfinityServer:
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
-        # No network: the weights are local, and telemetry is off.
-        env.update(
-            HF_HUB_OFFLINE="1",
-            TRANSFORMERS_OFFLINE="1",
-            HF_HUB_DISABLE_TELEMETRY="1",
-            HF_DATASETS_OFFLINE="1",
-            DO_NOT_TRACK="1",
-            INFINITY_ANONYMOUS_USAGE_STATS="0",
-            OMP_WAIT_POLICY="PASSIVE",
-            TOKENIZERS_PARALLELISM="false",
-        )
+        # No network: the weights are local, and telemetry is off (nearcode's own switches,
+        # and infinity's).
+        env.update(OFFLINE_ENVIRONMENT)
+        env.update(DEFAULT_ENVIRONMENT)
+        env["INFINITY_ANONYMOUS_USAGE_STATS"] = "0"
         env.pop("PYTHONPATH", None)  # nearcode's packages must not shadow infinity's pins
         return env
 

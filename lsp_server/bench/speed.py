@@ -136,7 +136,7 @@ def corpus_folder(args: argparse.Namespace, work: Path) -> Path:
     """--corpus as given, else the pinned sdist, downloaded once into the work folder."""
     if args.corpus is not None:
         return args.corpus.resolve()
-    from .buildset import download_sdist
+    from .sources import download_sdist
 
     target = work / "sdist" / args.from_pypi.replace("==", "-")
     done = target / ".unpacked"
@@ -206,14 +206,19 @@ def _moved(chunk: Chunk, path: str) -> Chunk:
 # -- measurements on the real corpus -----------------------------------------------------------
 
 
+def _embedded_texts(index: WorkspaceIndex) -> list[str]:
+    """The texts the engine embedded (with their context headers), in chunk id order."""
+    embedded = sorted(index.store.embedded_ids())
+    stored = index.store.chunks_by_id(embedded)
+    return [index.embed_text(stored[i].chunk) for i in embedded if i in stored]
+
+
 def encoder_limit(index: WorkspaceIndex, encoder: BenchEncoder, sample: int) -> dict:
     """Cold embedding through the engine vs raw encode() of exactly the same texts."""
     started = time.monotonic()
     report = index.embed_pending(max_chunks=sample)
     engine_seconds = time.monotonic() - started
-    embedded = sorted(index.store.embedded_ids())
-    stored = index.store.chunks_by_id(embedded)
-    texts = [index.embed_text(stored[i].chunk) for i in embedded if i in stored]
+    texts = _embedded_texts(index)
     started = time.monotonic()
     for start in range(0, len(texts), _EMBED_ROUND):
         encoder.inner.encode(texts[start : start + _EMBED_ROUND])
@@ -255,9 +260,7 @@ def remote_throughput(
             report = index.embed_pending(max_chunks=sample, round_size=rounds)
             pipeline_s = time.monotonic() - started
             if not texts:
-                embedded = sorted(index.store.embedded_ids())
-                stored = index.store.chunks_by_id(embedded)
-                texts = [index.embed_text(stored[i].chunk) for i in embedded if i in stored]
+                texts = _embedded_texts(index)
         raw = RemoteEncoder(settings.embeddings)
         raw.load()
         started = time.monotonic()

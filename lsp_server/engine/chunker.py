@@ -999,8 +999,9 @@ def _make(
         signature=signature,
         container=container,
         part=part,
-        unit_start_line=unit[0] if unit else sl,
-        unit_end_line=unit[1] if unit else el,
+        # Whole definitions leave the unit at -1: Chunk makes it the chunk's own lines.
+        unit_start_line=unit[0] if unit else -1,
+        unit_end_line=unit[1] if unit else -1,
     )
 
 

@@ -193,7 +193,7 @@ FILE_ROLES = (
     "config",
     "declarations",
 )
-_PROSE_LANGUAGES = frozenset({"text", "markdown"})  # and files of no known language
+PROSE_LANGUAGES = frozenset({"text", "markdown"})  # and files of no known language
 
 
 @dataclass(frozen=True)
@@ -302,7 +302,7 @@ _ROLE_RULES: tuple[_RoleRule, ...] = (
         ),
     ),
     _RoleRule("docs", names=re.compile(r"(?i:readme|authors|contributors)(?:\..*)?")),
-    _RoleRule("docs", languages=_PROSE_LANGUAGES),
+    _RoleRule("docs", languages=PROSE_LANGUAGES),
 )
 
 
@@ -316,7 +316,7 @@ def file_role(path: str) -> str:
     name = parts[-1]
     folders = {p.lower() for p in parts[:-1]}
     language = detect_language(path)
-    prose = language is None or language in _PROSE_LANGUAGES
+    prose = language is None or language in PROSE_LANGUAGES
     for rule in _ROLE_RULES:
         if rule.prose_only and not prose:
             continue

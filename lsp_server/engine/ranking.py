@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .chunks import Chunk
-from .languages import file_role
+from .languages import PROSE_LANGUAGES, file_role
 from .validation import compile_globs, globs
 from .validation import languages as languages_of
 
@@ -135,7 +135,6 @@ _IDENTIFIER = re.compile(
 )
 # What code and selection queries never get back: prose, and blocks of imports.
 _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
-_PROSE_LANGUAGES = frozenset({"markdown", "text"})
 
 
 @dataclass(frozen=True)
@@ -164,7 +163,7 @@ def role_weight(
 ) -> float | None:
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
     role = cached_file_role(path)
-    prose = role in _PROSE_ROLES or chunk.language in _PROSE_LANGUAGES
+    prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
         return None
     kind = (kind_weights or {}).get(chunk.kind, 1.0)

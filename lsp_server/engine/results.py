@@ -10,6 +10,7 @@ from typing import Any
 
 from .chunker import split_lines
 from .chunks import Chunk
+from .languages import PROSE_LANGUAGES
 from .tokens import code_tokens
 
 PREVIEW_CHARS = 160
@@ -97,7 +98,7 @@ def preview_of(chunk: Chunk) -> str:
         line = _first_content_line(_without_annotations(chunk.text))
     else:
         line = _first_content_line(chunk.text)
-    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
+    return _capped(line)
 
 
 _SPANS_OF_LINES = frozenset({"block", "window"})  # chunk kinds that are not definitions
@@ -144,7 +145,6 @@ def _past_brackets(text: str, start: int) -> int:
 
 
 _NOT_A_HEADER = ("@", "#[", "//", "#", "/*", "*")  # decorators, attributes, comments
-_PROSE = ("markdown", "text")  # where "#" starts a heading and "*" a list item
 
 
 def _is_header(line: str, prose: bool) -> bool:
@@ -189,10 +189,11 @@ def context_of(
     lines = split_lines(" " * chunk.start_col + chunk.text)
     while lines and not lines[-1].strip():
         lines.pop()
-    prose = chunk.language in _PROSE
+    prose = chunk.language in PROSE_LANGUAGES  # "#" starts a heading, "*" a list item
     # The preview's line when it is in the chunk (past a doc comment and a decorator's
     # arguments), else the first line that is not a decorator or a comment.
-    wanted = preview_of(chunk)[:40].rstrip("…") if chunk.signature else ""
+    preview = preview_of(chunk) if chunk.signature else ""
+    wanted = preview[:40].rstrip("…")
     head = next((i for i, line in enumerate(lines) if wanted and wanted in line), None)
     if head is None:
         head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
@@ -208,7 +209,7 @@ def context_of(
     texts = _dedented([lines[i] for i in picked])
     numbered = [ContextLine(chunk.start_line + i, t) for i, t in zip(picked, texts, strict=True)]
     if chunk.part > 1 and chunk.signature:  # the header lies above this part of the definition
-        return (ContextLine(None, preview_of(chunk)), *numbered)
+        return (ContextLine(None, preview), *numbered)
     return tuple(numbered)
 
 

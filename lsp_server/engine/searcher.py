@@ -82,11 +82,9 @@ class Searcher:
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._query_vector(query), notices)
         intent = Intent.of(query, looks_like_code(query) if code is None else code, include)
-        hits = self._guarded(
-            lambda: self._rank(query_terms(query), vector, filters, set(), limit, intent)
-        )
-        partial = self._partial(vector is not None)
         terms = query_terms(query)
+        hits = self._guarded(lambda: self._rank(terms, vector, filters, set(), limit, intent))
+        partial = self._partial(vector is not None)
         return SearchResponse([self._result(h, terms) for h in hits], partial, notices=notices)
 
     def similar(
@@ -114,14 +112,12 @@ class Searcher:
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._parts_vector(parts), notices)
         intent = Intent.of("", True, include)
-        hits = self._guarded(
-            lambda: self._rank(query_terms(target.text), vector, filters, own, limit, intent)
-        )
+        terms = query_terms(target.text)
+        hits = self._guarded(lambda: self._rank(terms, vector, filters, own, limit, intent))
         wanted = _normalized(target.text)
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
         partial = self._partial(vector is not None)
-        terms = query_terms(target.text)
         return SearchResponse([self._result(h, terms) for h in hits], partial, notices=notices)
 
     def search_text(
@@ -304,10 +300,9 @@ class Searcher:
         A part of a split definition means the whole definition: its vector is the mean of
         the parts' vectors (cached, so no model call), its text all of the parts'.
         """
-        target = self._query_chunk(rel, text, start, end)
+        target, chunks = self._query_chunks(rel, text, start, end)
         if target.part == 0 or not self.settings.unit_results:
             return target, [target]
-        chunks = chunk_text(rel, text, target.language, max_chars=self.settings.chunk_chars)
         unit = (target.unit_start_line, target.unit_end_line)
         parts = [c for c in chunks if (c.unit_start_line, c.unit_end_line) == unit]
         lines = split_lines(text)
@@ -330,6 +325,13 @@ class Searcher:
     def _query_chunk(
         self, rel: str, text: str, start: tuple[int, int], end: tuple[int, int] | None
     ) -> Chunk:
+        return self._query_chunks(rel, text, start, end)[0]
+
+    def _query_chunks(
+        self, rel: str, text: str, start: tuple[int, int], end: tuple[int, int] | None
+    ) -> tuple[Chunk, list[Chunk]]:
+        """The chunk a position (or a selection) means, and the file's chunks (none for a
+        selection), so that the parts of a split definition need no second parse."""
         lines = split_lines(text)
         if start[0] < 0 or start[0] >= max(len(lines), 1) or start[1] < 0:
             raise QueryError(
@@ -339,7 +341,7 @@ class Searcher:
             )
         language = detect_language(rel) or "text"
         if end is not None and end != start:
-            return _slice_chunk(rel, language, lines, start, end)
+            return _slice_chunk(rel, language, lines, start, end), []
         chunks = chunk_text(rel, text, language, max_chars=self.settings.chunk_chars)
         # On a line's indentation the code of that line is meant, not the gap before it.
         column = max(start[1], len(lines[start[0]]) - len(lines[start[0]].lstrip()))
@@ -348,7 +350,9 @@ class Searcher:
         if not around:
             raise QueryError(f"no code at {rel}:{start[0] + 1}")
         target = min(around, key=lambda c: c.end_line - c.start_line)
-        return _with_members(target, chunks, lines) if target.kind == "class" else target
+        if target.kind == "class":
+            target = _with_members(target, chunks, lines)
+        return target, chunks
 
     def _own_chunks(self, rel: str, target: Chunk, text_hash: str) -> set[int]:
         """The query's own chunks: where it is now and, when the file changed since it was
