@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .chunker import CHUNKER_VERSION
 from .chunks import Chunk
-from .embedder import Encoder, ModelLoadError, make_encoder
+from .embedder import Encoder, EncoderUnavailable, ModelLoadError, make_encoder
 from .errors import EngineError, NotIndexed, ReadOnlyIndex
 from .indexer import _BULK_EMBED_ROUND, PRIORITY_OPEN, Indexer, embed_text
 from .locations import FORMAT_VERSION, Manifest, index_dir_for
@@ -509,7 +509,9 @@ class WorkspaceIndex:
             try:
                 embedded = self.indexer.embed_pending(max_chunks=embed_limit)
                 unembedded = max(0, report.chunks_added - embedded.encoded - embedded.cached)
-            except ModelLoadError as exc:
+            except (ModelLoadError, EncoderUnavailable) as exc:
+                # The files are re-indexed: the search answers (lexically for what is new),
+                # and the chunks stay pending for the next sync.
                 log.info("refresh: %s", exc)
                 unembedded = report.chunks_added
         self.save()

@@ -269,6 +269,31 @@ def _error_of(settings: EngineSettings) -> str:
     return str(caught.value)
 
 
+def test_a_file_changed_while_the_server_is_down_is_still_searched(
+    embedding_server: InfinityServer, tmp_path: Path
+):
+    """A search refreshes files changed on disk; with the server down it answers from
+    BM25 (partial) and leaves the new chunks pending, instead of failing."""
+    workspace = _workspace(tmp_path)
+    with WorkspaceIndex(workspace, remote_settings(embedding_server.url)) as index:
+        index.index()
+    (workspace / "textutil" / "ledger.py").write_text(
+        "def reconcile_ledger_entries(entries):\n    return sorted(entries)\n"
+    )
+    gone = InfinityServer(embedding_server.venv)  # a free port that nobody serves
+    with WorkspaceIndex(workspace, remote_settings(gone.url)) as index:
+        fresh = index.refresh()
+        response = index.search("reconcile_ledger_entries")
+        pending = index.status().pending
+    assert (fresh.applied, fresh.unembedded) == (True, 1)
+    assert response.partial is True
+    assert (response.results[0].path, response.results[0].symbol) == (
+        "textutil/ledger.py",
+        "reconcile_ledger_entries",
+    )
+    assert pending == 1
+
+
 def test_wrong_key_missing_key_wrong_url_and_bad_dimensions_say_what_to_fix(
     embedding_server: InfinityServer, monkeypatch: pytest.MonkeyPatch
 ):
