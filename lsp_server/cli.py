@@ -29,7 +29,7 @@ from .engine.locations import (
     ensure_private_dir,
 )
 from .engine.privacy import enforce_offline_environment
-from .engine.remote_encoder import config_problem, destination
+from .engine.remote_encoder import destination
 from .engine.reports import Freshness, Progress
 from .engine.results import SearchResponse
 from .engine.settings import (
@@ -44,6 +44,7 @@ from .engine.storage import holder_text
 from .engine.validation import (
     InputError,
     SearchFilters,
+    embeddings_provider,
     existing_folder,
     globs,
     max_file_size,
@@ -291,20 +292,21 @@ def _provider(args: argparse.Namespace) -> EmbeddingsProvider | None:
         return None
     if args.provider == PROVIDER_LOCAL:
         return EmbeddingsProvider()
-    provider = EmbeddingsProvider(
-        provider=args.provider,
-        url=args.url,
-        model=args.remote_model,
-        dimensions=args.dimensions or None,
-        batch_size=max(args.batch_size, 1),
-        max_concurrency=max(args.max_concurrency, 1),
-        timeout_ms=max(args.timeout_ms, 1),
-        api_key_env=args.api_key_env,
-    )
-    problem = config_problem(provider)
-    if problem is not None:
-        raise UsageError(problem)
-    return provider
+    # The same checks as the editors' "embeddings" setting (engine.validation).
+    options = {
+        "provider": args.provider,
+        "url": args.url,
+        "model": args.remote_model,
+        "dimensions": args.dimensions,
+        "batchSize": args.batch_size,
+        "maxConcurrency": args.max_concurrency,
+        "timeoutMs": args.timeout_ms,
+        "apiKeyEnv": args.api_key_env,
+    }
+    try:
+        return embeddings_provider(options)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _where_embeddings_go(settings: EngineSettings) -> str:

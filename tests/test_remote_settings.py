@@ -5,8 +5,12 @@ No server is needed here; tests/remote/ talks to a real one."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 from lsp_server.engine.remote_encoder import destination, endpoint_of, public_url
@@ -53,6 +57,34 @@ def test_the_api_key_setting_takes_a_variable_name_not_a_key():
         "nearcode setting 'embeddings': apiKeyEnv: expected the NAME of an environment "
         "variable, e.g. OPENAI_API_KEY; using the local model"
     ]
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        (["--api-key-env", "sk-live-123"], "apiKeyEnv: expected the NAME of an environment"),
+        (["--timeout-ms", "0"], "timeoutMs: expected a whole number from 100 to 600000"),
+        (["--dimensions", "-3"], "dimensions: expected a whole number from 1 to 65536"),
+    ],
+)
+def test_the_command_line_checks_provider_options_as_the_settings_do(tmp_path, option, words):
+    """The same checks as the editors' setting: a key pasted where its variable's name goes
+    is refused in one line, never stored in the index's manifest nor shown."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "a.py").write_text("def f():\n    return 1\n")
+    cache = tmp_path / "cache"
+    done = subprocess.run(
+        [sys.executable, "-m", "lsp_server", "index", str(workspace), "--provider",
+         "openai-compatible", "--url", "http://127.0.0.1:9/v1", "--remote-model", "m", *option],
+        env={**os.environ, "NEARCODE_CACHE_DIR": str(cache)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    said = done.stderr.strip()
+    assert said.startswith("nearcode: ") and words in said and "\n" not in said, said
+    assert "sk-live-123" not in done.stderr
+    assert not any(cache.rglob("manifest.json"))
 
 
 def test_urls_are_shown_without_credentials():

@@ -13,10 +13,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
 from .languages import LANGUAGE_ALIASES, LANGUAGE_FAMILIES, known_languages
+from .remote_encoder import config_problem
+from .settings import PROVIDERS, EmbeddingsProvider
 
 MAX_LIMIT = 500
 MAX_GLOBS = 100
@@ -287,3 +290,82 @@ def existing_folder(value: str | os.PathLike[str]) -> Path:
     if not folder.is_dir():
         raise InputError(f"not a folder: {value}")
     return folder.resolve()
+
+
+# -- settings objects: the editors' settings and the CLI's options share these -----------------
+
+
+def optional_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InputError("expected a string")
+    return value
+
+
+def int_range(low: int, high: int):
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InputError(f"expected a whole number from {low} to {high}")
+        return value
+
+    return check
+
+
+def choice(*allowed: str):
+    def check(value: Any) -> str:
+        if value not in allowed:
+            raise InputError(f"expected one of {', '.join(allowed)}")
+        return value
+
+    return check
+
+
+def _api_key_env(value: Any) -> str:
+    # A name, never the key itself: keys do not belong in (shared, synced) settings files.
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not value.replace("_", "A").isalnum() or value[0].isdigit():
+        raise InputError("expected the NAME of an environment variable, e.g. OPENAI_API_KEY")
+    return value
+
+
+def _optional_int_range(low: int, high: int):
+    whole = int_range(low, high)
+    return lambda value: None if value in (None, 0) else whole(value)
+
+
+# camelCase key inside "embeddings" -> (EmbeddingsProvider field, check)
+_EMBEDDINGS_KEYS = {
+    "provider": ("provider", choice(*PROVIDERS)),
+    "url": ("url", lambda value: optional_text(value) or ""),
+    "model": ("model", lambda value: optional_text(value) or ""),
+    "dimensions": ("dimensions", _optional_int_range(1, 65_536)),
+    "batchSize": ("batch_size", int_range(1, 2048)),
+    "maxConcurrency": ("max_concurrency", int_range(1, 64)),
+    "timeoutMs": ("timeout_ms", int_range(100, 600_000)),
+    "apiKeyEnv": ("api_key_env", _api_key_env),
+}
+
+
+def embeddings_provider(value: Any) -> EmbeddingsProvider:
+    """The "embeddings" settings (camelCase keys, as the editors and the CLI give them).
+    Any bad part rejects the whole: a half-understood remote configuration must not send code
+    anywhere by mistake."""
+    if not isinstance(value, dict):
+        raise InputError("expected an object like {provider, url, model}")
+    changes: dict[str, Any] = {}
+    for key, raw in value.items():
+        if key not in _EMBEDDINGS_KEYS:
+            raise InputError(f"unknown key {key!r} (known: {', '.join(_EMBEDDINGS_KEYS)})")
+        name, check = _EMBEDDINGS_KEYS[key]
+        try:
+            changes[name] = check(raw)
+        except ValueError as exc:
+            raise InputError(f"{key}: {exc}") from None
+    provider = EmbeddingsProvider(**changes)
+    if provider.remote:
+        problem = config_problem(provider)
+        if problem is not None:
+            raise InputError(problem)
+    return provider

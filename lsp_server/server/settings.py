@@ -13,13 +13,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..engine.remote_encoder import config_problem
-from ..engine.settings import (
-    DEFAULT_MAX_FILE_SIZE,
-    PROVIDERS,
-    EmbeddingsProvider,
-    EngineSettings,
-)
+from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EmbeddingsProvider, EngineSettings
+from ..engine.validation import choice, embeddings_provider, int_range, optional_text
 
 log = logging.getLogger(__name__)
 
@@ -46,36 +41,10 @@ class ServerSettings:
 
 
 # camelCase key -> (field, check returning the parsed value or raising ValueError)
-def _optional_str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError("expected a string")
-    return value
-
-
 def _globs(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError("expected a list of glob strings")
     return tuple(value)
-
-
-def _int_range(low: int, high: int):
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"expected a whole number from {low} to {high}")
-        return value
-
-    return check
-
-
-def _choice(*allowed: str):
-    def check(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}")
-        return value
-
-    return check
 
 
 def _bool(value: Any) -> bool:
@@ -84,64 +53,16 @@ def _bool(value: Any) -> bool:
     return value
 
 
-def _api_key_env(value: Any) -> str:
-    # A name, never the key itself: keys do not belong in (shared, synced) settings files.
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str) or not value.replace("_", "A").isalnum() or value[0].isdigit():
-        raise ValueError("expected the NAME of an environment variable, e.g. OPENAI_API_KEY")
-    return value
-
-
-def _optional_int_range(low: int, high: int):
-    whole = _int_range(low, high)
-    return lambda value: None if value in (None, 0) else whole(value)
-
-
-# camelCase key inside "embeddings" -> (EmbeddingsProvider field, check)
-_EMBEDDINGS_KEYS = {
-    "provider": ("provider", _choice(*PROVIDERS)),
-    "url": ("url", lambda value: _optional_str(value) or ""),
-    "model": ("model", lambda value: _optional_str(value) or ""),
-    "dimensions": ("dimensions", _optional_int_range(1, 65_536)),
-    "batchSize": ("batch_size", _int_range(1, 2048)),
-    "maxConcurrency": ("max_concurrency", _int_range(1, 64)),
-    "timeoutMs": ("timeout_ms", _int_range(100, 600_000)),
-    "apiKeyEnv": ("api_key_env", _api_key_env),
-}
-
-
-def _embeddings(value: Any) -> EmbeddingsProvider:
-    """The "embeddings" object. Any bad part rejects the whole: a half-understood remote
-    configuration falls back to the local model, so code goes nowhere by mistake."""
-    if not isinstance(value, dict):
-        raise ValueError("expected an object like {provider, url, model}")
-    changes: dict[str, Any] = {}
-    for key, raw in value.items():
-        if key not in _EMBEDDINGS_KEYS:
-            raise ValueError(f"unknown key {key!r} (known: {', '.join(_EMBEDDINGS_KEYS)})")
-        name, check = _EMBEDDINGS_KEYS[key]
-        try:
-            changes[name] = check(raw)
-        except ValueError as exc:
-            raise ValueError(f"{key}: {exc}") from None
-    provider = EmbeddingsProvider(**changes)
-    if provider.remote:
-        problem = config_problem(provider)
-        if problem is not None:
-            raise ValueError(problem)
-    return provider
-
 
 _KEYS = {
-    "model": ("model", _optional_str),
-    "backend": ("backend", _choice("onnx", "onnx-int8", "torch")),
+    "model": ("model", optional_text),
+    "backend": ("backend", choice("onnx", "onnx-int8", "torch")),
     "exclude": ("exclude", _globs),
-    "maxFileSize": ("max_file_size", _int_range(1024, 1 << 30)),
-    "resultLimit": ("result_limit", _int_range(1, 500)),
+    "maxFileSize": ("max_file_size", int_range(1024, 1 << 30)),
+    "resultLimit": ("result_limit", int_range(1, 500)),
     "workspaceSymbols": ("workspace_symbols", _bool),
-    "debounceMs": ("debounce_ms", _int_range(0, 10_000)),
-    "embeddings": ("embeddings", _embeddings),
+    "debounceMs": ("debounce_ms", int_range(0, 10_000)),
+    "embeddings": ("embeddings", embeddings_provider),
 }
 
 
