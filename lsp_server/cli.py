@@ -537,6 +537,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         args.backend or None,
         globs(args.exclude, "--exclude"),
         max_file_size(args.max_file_size),
+        _provider(args),
     )
     _check_cache_writable()
     return run_mcp_server(roots, options, args.log_level)

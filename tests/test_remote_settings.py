@@ -134,3 +134,21 @@ async def test_server_refuses_a_workspace_url_and_says_where_embeddings_go(tmp_p
     assert status["embeddings"]["url"] is None
     assert any("set by the workspace" in e and "using the local model" in e for e in errors)
     assert json.dumps(status).count("collector.example") == 0
+
+
+def test_the_mcp_server_uses_the_provider_it_was_given(tmp_path: Path):
+    """`nearcode mcp --provider ...` builds its folders with that provider, not the local
+    model (nobody listens at the URL: only the settings are looked at)."""
+    from lsp_server.mcp.folders import FolderOptions, McpFolders
+
+    remote = EmbeddingsProvider(provider="openai-compatible", url="http://127.0.0.1:9/v", model="m")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "a.py").write_text("def f():\n    return 1\n")
+    served = McpFolders(FolderOptions(embeddings=remote))
+    try:
+        served.set_roots([workspace])
+        (folder,) = served.current()
+        assert folder.settings.embeddings == remote
+    finally:
+        served.stop_all()

@@ -20,7 +20,7 @@ from ..engine.embedder import EncoderPool, ModelLoadError
 from ..engine.folder_indexer import FolderIndexer, owning_folder, search_folders
 from ..engine.reports import Freshness
 from ..engine.results import SearchResponse
-from ..engine.settings import DEFAULT_MAX_FILE_SIZE, built_settings
+from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EmbeddingsProvider, built_settings
 from ..engine.validation import InputError
 from ..engine.workspace import WorkspaceIndex
 
@@ -44,6 +44,7 @@ class FolderOptions:
     backend: str | None = None
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    embeddings: EmbeddingsProvider | None = None  # None: each index's own provider
 
 
 class _LoggedProgress:
@@ -122,7 +123,7 @@ class McpFolders:
 
     def _start(self, root: Path) -> FolderIndexer | None:
         settings = replace(
-            built_settings(root, self.options.model, self.options.backend),
+            built_settings(root, self.options.model, self.options.backend, self.options.embeddings),
             exclude=self.options.exclude,
             max_file_size=self.options.max_file_size,
         )
