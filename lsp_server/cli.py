@@ -44,6 +44,7 @@ from .engine.storage import holder_text
 from .engine.validation import (
     InputError,
     SearchFilters,
+    adapter_setting,
     embeddings_provider,
     existing_folder,
     globs,
@@ -138,6 +139,15 @@ def _add_encoder_options(parser: argparse.ArgumentParser, *, reading: bool) -> N
         help="encoder backend (default: "
         + ("the index's" if reading else "onnx")
         + "; see BENCHMARKS.md)",
+    )
+    parser.add_argument(
+        "--adapter",
+        default=os.environ.get("NEARCODE_ADAPTER"),
+        metavar="default|none|FILE",
+        help="code adaptation of the bundled model: the shipped one (default), none, or a "
+        ".npz from `nearcode train` (default: "
+        + ("the index's" if reading else "default")
+        + ")",
     )
     _add_provider_options(parser)
 
@@ -280,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     # No option prefix: every argument, --help included, goes through to lsp_server.bench.
     bench = sub.add_parser("bench", help="quality and speed benchmarks", prefix_chars="\0")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)  # parsed by lsp_server.bench
+
+    train = sub.add_parser(
+        "train", help="mine training pairs and train an adapter of the model", prefix_chars="\0"
+    )
+    train.add_argument("train_args", nargs=argparse.REMAINDER)  # parsed by lsp_server.train
     return parser
 
 
@@ -333,7 +348,13 @@ def _indexed_root(folder: Path) -> tuple[Path, str]:
 
 def _encoder_settings(root: Path, args: argparse.Namespace) -> EngineSettings:
     """The encoder asked for on the command line, else the one the index was built with."""
-    return built_settings(root, model_reference(args.model), args.backend, _provider(args))
+    return built_settings(
+        root,
+        model_reference(args.model),
+        args.backend,
+        _provider(args),
+        adapter_setting(args.adapter) if args.adapter else None,
+    )
 
 
 def _open_reader(root: Path, args: argparse.Namespace) -> WorkspaceIndex:
@@ -535,6 +556,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     options = FolderOptions(
         args.model or None,
         args.backend or None,
+        adapter_setting(args.adapter) if args.adapter else None,
         globs(args.exclude, "--exclude"),
         max_file_size(args.max_file_size),
         _provider(args),
@@ -547,6 +569,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from .bench.cli import main as bench_main
 
     return bench_main(args.bench_args)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train.cli import main as train_main
+
+    return train_main(args.train_args)
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -606,6 +634,7 @@ COMMANDS = {
     "serve": cmd_serve,
     "mcp": cmd_mcp,
     "bench": cmd_bench,
+    "train": cmd_train,
 }
 
 

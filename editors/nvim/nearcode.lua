@@ -19,7 +19,8 @@ local defaults = {
   -- nil: every filetype. nearcode indexes the whole folder anyway; attaching tells it which
   -- files are open (indexed first) and gives it their current text for the query commands.
   filetypes = nil,
-  -- Sent as initializationOptions: model, exclude, maxFileSize, resultLimit, workspaceSymbols.
+  -- Sent as initializationOptions: model, adapter, exclude, maxFileSize, resultLimit,
+  -- workspaceSymbols.
   settings = {},
   -- Use the 0.10 code path (vim.lsp.start from an autocmd) even on 0.11+.
   legacy_start = false,

@@ -17,6 +17,16 @@ from .report import machine, quality_plot, quality_table, summary_table, write_j
 DEFAULT_RESULTS = Path("bench-results")
 
 
+def _adapter(value: str) -> str:
+    # Imported here: a baseline revision's engine (bench/baseline.py) may predate adapters.
+    from ..engine.validation import InputError, adapter_setting
+
+    try:
+        return adapter_setting(value)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _quality_parser(sub) -> None:
     parser = sub.add_parser("quality", help="retrieval quality on BEIR-layout sets")
     parser.add_argument("--data", action="append", required=True, type=Path, metavar="DIR")
@@ -50,6 +60,15 @@ def _quality_parser(sub) -> None:
         default=[],
         metavar="GLOB",
         help="score only the pipelines matching these patterns (e.g. 'hybrid*'); default: all",
+    )
+    parser.add_argument(
+        "--adapter",
+        action="append",
+        default=[],
+        type=_adapter,
+        metavar="none|FILE",
+        help="also score dense and hybrid with this adapter setting (none: the bare model; "
+        "FILE: a .npz from `nearcode train`), as pipelines '<base>/adapter=NAME'; repeatable",
     )
     parser.add_argument(
         "--baseline-rev",
@@ -164,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     _quality_parser(sub)
     _build_set_parser(sub)
     _speed_parser(sub)
+    _adapter_speed_parser(sub)
     return parser
 
 
@@ -209,6 +229,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         code_mode=args.code_mode,
         progress=ProgressBar(),
         patterns=[p for arg in args.pipelines for p in arg.split(",") if p],
+        adapters=args.adapter,
     )
     sets: dict[str, dict] = {}
     details: dict[str, dict] = {}
@@ -268,6 +289,29 @@ def _baseline_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+def _adapter_speed_parser(sub) -> None:
+    parser = sub.add_parser(
+        "adapter-speed", help="indexing throughput and query latency with and without an adapter"
+    )
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("--adapter", default="default", metavar="default|FILE")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sample", type=int, default=256, help="chunks per throughput round")
+    parser.add_argument("--out", type=Path)
+
+
+def cmd_adapter_speed(args: argparse.Namespace) -> int:
+    import json
+
+    from .adapter_speed import measure
+
+    result = measure(args.workspace.resolve(), args.adapter, args.rounds, args.sample)
+    print(json.dumps(result, indent=2))
+    if args.out:
+        write_json(args.out, result)
+    return 0
+
+
 def cmd_build_set(args: argparse.Namespace) -> int:
     if args.in_place:
         return _build_in_place(args)
@@ -313,7 +357,12 @@ def cmd_speed(args: argparse.Namespace) -> int:
     return run_speed(args)
 
 
-COMMANDS = {"quality": cmd_quality, "build-set": cmd_build_set, "speed": cmd_speed}
+COMMANDS = {
+    "quality": cmd_quality,
+    "build-set": cmd_build_set,
+    "speed": cmd_speed,
+    "adapter-speed": cmd_adapter_speed,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,6 +67,8 @@ def _label(value: object) -> str:
         return "on" if value else "off"
     if isinstance(value, tuple):  # a table of (name, weight) pairs
         return ",".join(f"{k}:{_label(v)}" for k, v in value) or "none"
+    if isinstance(value, str) and "/" in value:  # a file (an adapter): its name
+        return Path(value).stem
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -127,13 +129,46 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
 )
 
 
-def pipelines(defaults: EngineSettings, code_mode: str | None = None) -> list[Pipeline]:
-    """bm25, dense, hybrid (the shipped defaults), then every entry of ABLATIONS.
+def adapter_pipelines(defaults: EngineSettings, adapters: Sequence[str]) -> list[Pipeline]:
+    """dense and hybrid with each other adapter setting ("none", the shipped one, a file).
+
+    The index is the one of the document encoder the setting gives: a query-side adapter
+    queries the bare model's index (its own when the shipped adapter is LoRA), a LoRA one
+    gets an index of its own.
+    """
+    if not adapters or not hasattr(defaults, "adapter"):
+        return []  # none asked for, or an engine from before adapters (a baseline's)
+    # Imported here: a baseline revision's engine (bench/baseline.py) may predate adapters.
+    from ..engine.adapter import LORA_KIND, load_adapter
+
+    shipped = make_encoder(defaults).identity
+    found = []
+    for adapter in adapters:
+        if adapter == defaults.adapter:
+            continue
+        loaded = load_adapter(adapter)
+        documents = adapter if loaded is None or loaded.kind == LORA_KIND else "none"
+        ranking = {"adapter": adapter}
+        if make_encoder(replace(defaults, adapter=documents)).identity == shipped:
+            index = {}
+        else:
+            index, ranking = {"adapter": documents}, ({} if documents == adapter else ranking)
+        for base in ("dense", "hybrid"):
+            name = f"{base}/adapter={_label(adapter)}"
+            found.append(Pipeline(name, {**_base(base, defaults), **ranking}, index))
+    return found
+
+
+def pipelines(
+    defaults: EngineSettings, code_mode: str | None = None, adapters: Sequence[str] = ()
+) -> list[Pipeline]:
+    """bm25, dense, hybrid (the shipped defaults), then every entry of ABLATIONS, then the
+    adapters asked for (bench quality --adapter).
 
     With a code_mode (sets of code-to-code queries), the other ways of asking are added too.
     """
     found = [Pipeline(name, _base(name, defaults)) for name in BASES]
-    for entry in ABLATIONS:
+    for entry in (*ABLATIONS, *adapter_pipelines(defaults, adapters)):
         found += entry.expand(defaults)
     for mode in CODE_MODES if code_mode else ():
         if mode != code_mode:
@@ -330,14 +365,24 @@ class QualityRun:
         encoder: Encoder | None = None,
         log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
         patterns: Sequence[str] = (),
+        adapters: Sequence[str] = (),
     ) -> None:
         self.work = work
         self.settings = replace(settings, candidates=max(settings.candidates, MAX_RANK))
         self.code_mode = code_mode
         self.progress = progress
         self.encoder = SharedEncoder(encoder or make_encoder(settings))
+        # One per document encoder (adapter settings may change it), by identity.
+        self._encoders: dict[str, SharedEncoder] = {self.encoder.identity: self.encoder}
         self.log = log
         self.patterns = tuple(patterns)
+        self.adapters = tuple(adapters)
+
+    def _encoder_for(self, settings: EngineSettings) -> SharedEncoder:
+        if settings.adapter == self.settings.adapter:
+            return self.encoder  # also when the caller gave the encoder
+        encoder = make_encoder(settings)  # cheap: the model loads on first use
+        return self._encoders.setdefault(encoder.identity, SharedEncoder(encoder))
 
     def _index_dir(self, folder: Path, index_name: str, index_overrides: dict) -> Path | None:
         parts = [index_name] if index_name else []
@@ -350,7 +395,8 @@ class QualityRun:
     def _open(self, task: _Task, index_overrides: dict, **overrides) -> WorkspaceIndex:
         settings = replace(self.settings, **{**index_overrides, **overrides})
         index_dir = self._index_dir(task.folder, task.index_name, index_overrides)
-        return WorkspaceIndex(task.folder, settings, encoder=self.encoder, index_dir=index_dir)
+        encoder = self._encoder_for(settings)
+        return WorkspaceIndex(task.folder, settings, encoder=encoder, index_dir=index_dir)
 
     def run(self, data: BeirSet | TreeSet) -> SetResult:
         if isinstance(data, TreeSet):
@@ -385,7 +431,8 @@ class QualityRun:
         return result
 
     def _measure(self, task: _Task) -> SetResult:
-        chosen = select(pipelines(self.settings, task.code_mode or None), self.patterns)
+        found = pipelines(self.settings, task.code_mode or None, self.adapters)
+        chosen = select(found, self.patterns)
         variants: dict[str, dict] = {}
         for pipeline in chosen:
             variants.setdefault(_key(pipeline.index_overrides), pipeline.index_overrides)

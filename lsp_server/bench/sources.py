@@ -22,7 +22,15 @@ from ..engine.locations import cache_root
 
 SOURCE_KINDS = ("folder", "pypi", "npm", "deb")
 # Binary packages that ship sources, and where inside them: Go and Rust libraries.
-_DEB_SOURCE_ROOTS = {"golang-": "usr/share/gocode/src", "librust-": "usr/share/cargo/registry"}
+# Binary packages that carry their sources, and where: Go and Rust "-dev" packages, Ruby and
+# PHP libraries (`nearcode train` mines those). Other packages: the source package.
+_DEB_SOURCE_ROOTS = {
+    "golang-": ("usr/share/gocode/src",),
+    "librust-": ("usr/share/cargo/registry",),
+    "ruby-": ("usr/share/rubygems-integration/all/gems", "usr/lib/ruby/vendor_ruby"),
+    "php-": ("usr/share/php",),
+}
+_DEB_DEV_ONLY = ("golang-", "librust-")  # their other binary packages hold no sources
 _APT_LISTS_MAX_AGE_S = 24 * 3600
 
 
@@ -182,16 +190,17 @@ def download_deb(spec: str, into: Path) -> Fetched:
     apt.ready()
     package = spec.split("=", 1)[0]
     roots = [p for prefix, p in _DEB_SOURCE_ROOTS.items() if package.startswith(prefix)]
-    inside = roots[0] if roots and package.endswith("-dev") else ""
+    carries = package.endswith("-dev") or not package.startswith(_DEB_DEV_ONLY)
+    inside = roots[0] if roots and carries else ()
     if inside:
         apt.get(["download", spec], into / "deb", f"apt-get download {spec}")
         debs = sorted((into / "deb").glob("*.deb"))
         if not debs:
             raise ValueError(f"apt-get download {spec} produced no package")
         _run(["dpkg-deb", "-x", str(debs[0]), str(into / "root")], f"dpkg-deb -x {debs[0].name}")
-        root = into / "root" / inside
-        if not root.is_dir():
-            raise ValueError(f"{debs[0].name} has no sources under /{inside}")
+        root = next((into / "root" / p for p in inside if (into / "root" / p).is_dir()), None)
+        if root is None:
+            raise ValueError(f"{debs[0].name} has no sources under /{' or /'.join(inside)}")
         version = _run(["dpkg-deb", "-f", str(debs[0]), "Version"], "dpkg-deb -f").strip()
         return Fetched(_descend(root), version)
     apt.get(["source", "--download-only", spec], into / "dsc", f"apt-get source {spec}")

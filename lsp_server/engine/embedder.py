@@ -150,10 +150,12 @@ class SentenceTransformerEncoder(LazyEncoder):
         self,
         model: str | None = None,
         *,
+        label: str | None = None,  # for the identity; default: the model's own label
         batch_size: int = 32,
         max_seq_length: int = MAX_SEQ_LENGTH,
     ) -> None:
-        self._source, label = resolve_model(model)
+        self._source, own_label = resolve_model(model)
+        label = label or own_label
         super().__init__(f"{label}|sentence-transformers-torch-fp32|max{max_seq_length}")
         self._batch_size = batch_size
         self._max_seq_length = max_seq_length
@@ -195,21 +197,39 @@ class SentenceTransformerEncoder(LazyEncoder):
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+def _model_with_adapter(settings: EngineSettings) -> tuple[str | None, str | None]:
+    """(model to load, its label): a LoRA adapter setting means a merged copy of the model,
+    whose label names the adapter (so an index built without it is re-embedded)."""
+    from .adapter import lora_model, query_adapter
+
+    source, label = resolve_model(settings.model)
+    # A query adapter that does not fit the model is refused here, with the model settings,
+    # not at the first search.
+    query_adapter(settings.adapter, label)
+    if Path(source).is_dir():
+        merged = lora_model(settings.adapter, Path(source), label)
+        if merged is not None:
+            return str(merged[0]), merged[1]
+    return settings.model, None
+
+
 def make_encoder(settings: EngineSettings) -> Encoder:
     """The encoder the settings ask for; one place to add backends."""
     if settings.embeddings.remote:
         from .remote_encoder import RemoteEncoder
 
         return RemoteEncoder(settings.embeddings)
+    model, label = _model_with_adapter(settings)
     if settings.backend in ONNX_BACKENDS:
         from .onnx_encoder import OnnxEncoder, onnx_unavailable
 
         # Checked here, cheaply, because identity (and so the index) must be settled before
         # the model loads; a failed export is remembered and the next call lands here too.
-        reason = onnx_unavailable(settings.model)
+        reason = onnx_unavailable(model)
         if reason is None:
             return OnnxEncoder(
-                settings.model,
+                model,
+                label=label,
                 quantized=settings.backend == "onnx-int8",
                 max_seq_length=settings.max_seq_length,
                 batch_size=settings.batch_size,
@@ -221,7 +241,10 @@ def make_encoder(settings: EngineSettings) -> Encoder:
         known = ", ".join(["torch", *ONNX_BACKENDS])
         raise ModelLoadError(f"unknown encoder backend {settings.backend!r} (known: {known})")
     return SentenceTransformerEncoder(
-        settings.model, batch_size=settings.batch_size, max_seq_length=settings.max_seq_length
+        model,
+        label=label,
+        batch_size=settings.batch_size,
+        max_seq_length=settings.max_seq_length,
     )
 
 

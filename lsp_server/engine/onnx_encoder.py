@@ -347,11 +347,13 @@ class OnnxEncoder(LazyEncoder):
         self,
         model: str | None = None,
         *,
+        label: str | None = None,  # for the identity; default: the model's own label
         quantized: bool = True,
         max_seq_length: int = MAX_SEQ_LENGTH,
         batch_size: int = 32,
     ) -> None:
-        self._source, label = _source_folder(model)
+        self._source, own_label = _source_folder(model)
+        label = label or own_label
         self._quantized = quantized
         self._max_seq_length = max_seq_length
         self._batch_size = max(1, batch_size)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .adapter import query_adapter
 from .chunker import chunk_text, slice_lines, split_lines
 from .chunks import Chunk
 from .embedder import Encoder, EncoderUnavailable, ModelLoadError, encode_query
@@ -55,6 +56,8 @@ class Searcher:
         self.storage = storage
         self.encoder = encoder
         self._dense_ready = dense_ready
+        # A query-linear adapter maps query vectors only (None for LoRA: in the encoder).
+        self.query_adapter = query_adapter(settings.adapter, encoder.identity)
 
     @property
     def store(self) -> Store:
@@ -80,8 +83,10 @@ class Searcher:
         """
         filters = GlobFilter(include, exclude, languages)
         notices: list[str] = []
-        vector = self._dense_or_none(lambda: self._query_vector(query), notices)
-        intent = Intent.of(query, looks_like_code(query) if code is None else code, include)
+        code = looks_like_code(query) if code is None else code
+        kind = "code" if code else "prose"
+        vector = self._dense_or_none(lambda: self._query_vector(query, kind), notices)
+        intent = Intent.of(query, code, include)
         terms = query_terms(query)
         hits = self._guarded(lambda: self._rank(terms, vector, filters, set(), limit, intent))
         partial = self._partial(vector is not None)
@@ -266,14 +271,19 @@ class Searcher:
         # On the query path: an indexed EXISTS, not the full count status() makes.
         return not used_dense or self._guarded(self.store.has_pending)
 
-    def _query_vector(self, text: str) -> np.ndarray:
-        return encode_query(self.encoder, text)
+    def _query_vector(self, text: str, kind: str) -> np.ndarray:
+        return self._adapted(encode_query(self.encoder, text), kind)
+
+    def _adapted(self, vector: np.ndarray, kind: str) -> np.ndarray:
+        """A query vector after the query adapter's matrix for its kind ("prose"/"code")."""
+        return vector if self.query_adapter is None else self.query_adapter.apply(vector, kind)
 
     def _chunk_vector(self, chunk: Chunk) -> np.ndarray:
+        """A chunk's document-side vector: its cached one, else embedded now."""
         text = embed_text(chunk, self.settings)
         dim = self.storage.vectors.dim if self.storage.vectors is not None else None
         cached = self.store.cached_vectors(self.encoder.identity, [content_hash(text)], dim)
-        return next(iter(cached.values())) if cached else self._query_vector(text)
+        return next(iter(cached.values())) if cached else encode_query(self.encoder, text)
 
     # -- the code under the cursor -------------------------------------------------------------
 
@@ -317,10 +327,12 @@ class Searcher:
         return whole, parts
 
     def _parts_vector(self, parts: list[Chunk]) -> np.ndarray:
+        """The query vector of a definition (the mean of its parts' vectors)."""
         if len(parts) == 1:
-            return self._chunk_vector(parts[0])
+            return self._adapted(self._chunk_vector(parts[0]), "code")
         mean = np.mean([self._chunk_vector(part) for part in parts], axis=0)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+        mean = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+        return self._adapted(mean, "code")
 
     def _query_chunk(
         self, rel: str, text: str, start: tuple[int, int], end: tuple[int, int] | None

@@ -73,6 +73,10 @@ class EngineSettings:
     # or "torch" (sentence-transformers fp32, also the fallback). Measured in BENCHMARKS.md.
     backend: str = "onnx"
     max_seq_length: int = 256
+    # The code adaptation of the bundled model (engine/adapter.py): "default" (the file shipped
+    # in the package), "none", or the path of a file written by `nearcode train`. A LoRA
+    # adapter changes document vectors (re-embedding); a query-linear one changes queries only.
+    adapter: str = "default"
     # One result per definition: the parts of a split definition are ranked as one unit, by
     # their best part ("best") or by the mean of their vectors ("mean", an ablation).
     unit_results: bool = True
@@ -106,16 +110,20 @@ def built_settings(
     model: str | None = None,
     backend: str | None = None,
     embeddings: EmbeddingsProvider | None = None,
+    adapter: str | None = None,
 ) -> EngineSettings:
     """The encoder settings the index of `root` was built with, unless the caller asks for
     another model, backend or provider: a reader (or a second server) then queries with the
     same vectors, and an owner does not re-embed the index for a setting nobody chose."""
     manifest = Manifest.read(index_dir_for(root))
     built = manifest.encoder_settings if manifest is not None else {}
+    # An index from before adapters existed was built without one.
+    built_adapter = built.get("adapter", "none") if built else EngineSettings().adapter
     return EngineSettings(
         model=model or built.get("model") or None,
         backend=backend or built.get("backend") or EngineSettings().backend,
         embeddings=embeddings or _provider_of(built.get("embeddings")),
+        adapter=adapter or str(built_adapter),
     )
 
 

@@ -272,6 +272,20 @@ def model_reference(value: str | None) -> str | None:
     return value
 
 
+def adapter_setting(value: object) -> str:
+    """"default" (the adapter shipped in the package), "none", or an adapter file that exists."""
+    if value is None or value == "":
+        return "default"
+    if not isinstance(value, str):
+        raise InputError('expected "default", "none" or the path of an adapter file')
+    if value not in ("default", "none") and not Path(value).expanduser().is_file():
+        raise InputError(
+            f"no adapter file at {value} (give a .npz written by `nearcode train`, "
+            '"default" or "none")'
+        )
+    return value if value in ("default", "none") else str(Path(value).expanduser().resolve())
+
+
 def tcp_address(value: str) -> tuple[str, int]:
     """`HOST:PORT` or `:PORT` (loopback) for `serve --tcp`."""
     host, sep, port_text = value.rpartition(":")

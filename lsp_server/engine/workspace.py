@@ -209,6 +209,7 @@ class WorkspaceIndex:
         settings = {
             "model": self.settings.model,
             "backend": self.settings.backend,
+            "adapter": self.settings.adapter,
             # Where vectors come from (a server: its URL and the NAME of its key variable).
             "embeddings": asdict(self.settings.embeddings),
         }

@@ -42,6 +42,7 @@ class FolderOptions:
 
     model: str | None = None
     backend: str | None = None
+    adapter: str | None = None
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     embeddings: EmbeddingsProvider | None = None  # None: each index's own provider
@@ -123,7 +124,13 @@ class McpFolders:
 
     def _start(self, root: Path) -> FolderIndexer | None:
         settings = replace(
-            built_settings(root, self.options.model, self.options.backend, self.options.embeddings),
+            built_settings(
+                root,
+                self.options.model,
+                self.options.backend,
+                self.options.embeddings,
+                self.options.adapter,
+            ),
             exclude=self.options.exclude,
             max_file_size=self.options.max_file_size,
         )

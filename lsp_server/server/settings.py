@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EmbeddingsProvider, EngineSettings
-from ..engine.validation import choice, embeddings_provider, int_range, optional_text
+from ..engine.validation import (
+    adapter_setting,
+    choice,
+    embeddings_provider,
+    int_range,
+    optional_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +29,7 @@ log = logging.getLogger(__name__)
 class ServerSettings:
     model: str | None = None
     backend: str = "onnx"
+    adapter: str = "default"
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     result_limit: int = 20
@@ -34,6 +41,7 @@ class ServerSettings:
         return EngineSettings(
             model=self.model,
             backend=self.backend,
+            adapter=self.adapter,
             exclude=self.exclude,
             max_file_size=self.max_file_size,
             embeddings=self.embeddings,
@@ -57,6 +65,7 @@ def _bool(value: Any) -> bool:
 _KEYS = {
     "model": ("model", optional_text),
     "backend": ("backend", choice("onnx", "onnx-int8", "torch")),
+    "adapter": ("adapter", adapter_setting),
     "exclude": ("exclude", _globs),
     "maxFileSize": ("max_file_size", int_range(1024, 1 << 30)),
     "resultLimit": ("result_limit", int_range(1, 500)),

@@ -49,6 +49,7 @@ export function readServerSettings(): ServerSettings {
   return buildServerSettings({
     embeddings,
     model: machineValue(config.inspect<string | null>('model')),
+    adapter: machineValue(config.inspect<string>('adapter')),
     exclude: config.get('exclude'),
     maxFileSize: config.get('maxFileSize'),
     resultLimit: config.get('resultLimit'),

@@ -138,6 +138,7 @@ export const DEFAULT_EMBEDDINGS: EmbeddingsSettings = {
 /** The settings object the server receives (initializationOptions and didChangeConfiguration). */
 export interface ServerSettings {
   model: string | null;
+  adapter: string;
   exclude: string[];
   maxFileSize: number;
   resultLimit: number;
@@ -147,6 +148,7 @@ export interface ServerSettings {
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   model: null,
+  adapter: 'default',
   exclude: [],
   maxFileSize: 1024 * 1024,
   resultLimit: 50,
@@ -159,6 +161,7 @@ export type RawEmbeddingsSettings = { [K in keyof EmbeddingsSettings]?: unknown 
 
 export interface RawServerSettings {
   model?: unknown;
+  adapter?: unknown;
   exclude?: unknown;
   maxFileSize?: unknown;
   resultLimit?: unknown;
@@ -206,6 +209,7 @@ export function buildServerSettings(raw: RawServerSettings): ServerSettings {
     : d.exclude;
   return {
     model: nonEmptyString(raw.model) ?? null,
+    adapter: nonEmptyString(raw.adapter) ?? d.adapter,
     exclude,
     maxFileSize: positiveInt(raw.maxFileSize, d.maxFileSize),
     resultLimit: positiveInt(raw.resultLimit, d.resultLimit),

@@ -84,9 +84,10 @@ describe('install hint and checks', () => {
 describe('buildServerSettings', () => {
   it('passes valid values through', () => {
     assert.deepEqual(
-      buildServerSettings({ model: '/models/m', exclude: ['**/gen/**'], maxFileSize: 2048, resultLimit: 10, workspaceSymbols: true }),
+      buildServerSettings({ model: '/models/m', adapter: 'none', exclude: ['**/gen/**'], maxFileSize: 2048, resultLimit: 10, workspaceSymbols: true }),
       {
         model: '/models/m',
+        adapter: 'none',
         exclude: ['**/gen/**'],
         maxFileSize: 2048,
         resultLimit: 10,
@@ -97,7 +98,7 @@ describe('buildServerSettings', () => {
   });
 
   it('maps empty model to null and repairs wrong types', () => {
-    assert.deepEqual(buildServerSettings({ model: '  ', exclude: 'x', maxFileSize: -1, resultLimit: 'ten', workspaceSymbols: 'yes' }), DEFAULT_SERVER_SETTINGS);
+    assert.deepEqual(buildServerSettings({ model: '  ', adapter: ' ', exclude: 'x', maxFileSize: -1, resultLimit: 'ten', workspaceSymbols: 'yes' }), DEFAULT_SERVER_SETTINGS);
     assert.deepEqual(buildServerSettings({ exclude: ['a', 3, ''], resultLimit: 7.9 }).exclude, ['a']);
     assert.equal(buildServerSettings({ resultLimit: 7.9 }).resultLimit, 7);
   });
