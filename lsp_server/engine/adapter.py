@@ -220,16 +220,38 @@ def query_adapter(setting: str | None, encoder_identity: str) -> Adapter | None:
 # -- document side (LoRA) ---------------------------------------------------------------------
 
 
-def lora_model(setting: str | None, source: Path, label: str) -> tuple[Path, str] | None:
-    """(merged model folder, its label) when the setting names a LoRA adapter for the model
-    at ``source`` (labelled ``label``); None otherwise. The folder is written once."""
+@dataclass(frozen=True)
+class MergedModel:
+    """A model folder with a LoRA adapter merged into its weights, written on first load (in
+    the model cache, once): its identity is known before, so an index can be checked against
+    it without writing anything, and a process that cannot write the cache (a reader of
+    someone else's index) gets a ModelLoadError at load time, and searches by words."""
+
+    base: Path
+    adapter: Adapter
+    folder: Path
+    label: str
+
+    def prepare(self) -> None:
+        if (self.folder / _WEIGHTS).is_file():
+            return
+        try:
+            _write_merged(self.base, self.adapter, self.folder)
+        except OSError as exc:
+            raise AdapterError(
+                f"cannot write the model with adapter {self.adapter.identity} into "
+                f"{self.folder.parent}: {exc.strerror or exc}"
+            ) from exc
+
+
+def lora_model(setting: str | None, source: Path, label: str) -> MergedModel | None:
+    """The merged model when the setting names a LoRA adapter for the model at ``source``
+    (labelled ``label``); None otherwise."""
     adapter = _usable(setting, label, LORA_KIND)
     if adapter is None:
         return None
     target = model_cache_root() / f"{source.name[:40]}-{adapter.name}-{adapter.digest}"
-    if not (target / _WEIGHTS).is_file():
-        _write_merged(source, adapter, target)
-    return target, f"{label}+{adapter.identity}"
+    return MergedModel(source, adapter, target, f"{label}+{adapter.identity}")
 
 
 def _write_merged(source: Path, adapter: Adapter, target: Path) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 from .privacy import enforce_offline_environment
 
 if TYPE_CHECKING:
+    from .adapter import MergedModel
     from .settings import EngineSettings
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,9 @@ class LazyEncoder:
     A subclass sets `_dim` in `_load()` (which raises ModelLoadError on failure).
     """
 
-    def __init__(self, identity: str) -> None:
+    def __init__(self, identity: str, prepare: Callable[[], None] | None = None) -> None:
         self._identity = identity
+        self._prepare = prepare  # writes what the model needs on disk first (a merged LoRA)
         self._dim: int | None = None
         self._ready = False
         self._lock = threading.Lock()
@@ -132,6 +134,8 @@ class LazyEncoder:
     def load(self) -> None:
         with self._lock:
             if not self._ready:
+                if self._prepare is not None:
+                    self._prepare()
                 self._load()
                 self._ready = True
 
@@ -151,12 +155,15 @@ class SentenceTransformerEncoder(LazyEncoder):
         model: str | None = None,
         *,
         label: str | None = None,  # for the identity; default: the model's own label
+        source: Path | None = None,  # the folder to load instead (the merged model)
+        prepare: Callable[[], None] | None = None,  # writes `source` on first load
         batch_size: int = 32,
         max_seq_length: int = MAX_SEQ_LENGTH,
     ) -> None:
         self._source, own_label = resolve_model(model)
+        self._source = str(source) if source is not None else self._source
         label = label or own_label
-        super().__init__(f"{label}|sentence-transformers-torch-fp32|max{max_seq_length}")
+        super().__init__(f"{label}|sentence-transformers-torch-fp32|max{max_seq_length}", prepare)
         self._batch_size = batch_size
         self._max_seq_length = max_seq_length
         self._model: Any = None
@@ -197,20 +204,16 @@ class SentenceTransformerEncoder(LazyEncoder):
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def _model_with_adapter(settings: EngineSettings) -> tuple[str | None, str | None]:
-    """(model to load, its label): a LoRA adapter setting means a merged copy of the model,
-    whose label names the adapter (so an index built without it is re-embedded)."""
+def _merged_model(settings: EngineSettings) -> MergedModel | None:
+    """The model with the LoRA adapter the settings name merged in (None: the model as it
+    is); its label names the adapter, so an index built without it is re-embedded."""
     from .adapter import lora_model, query_adapter
 
     source, label = resolve_model(settings.model)
     # A query adapter that does not fit the model is refused here, with the model settings,
     # not at the first search.
     query_adapter(settings.adapter, label)
-    if Path(source).is_dir():
-        merged = lora_model(settings.adapter, Path(source), label)
-        if merged is not None:
-            return str(merged[0]), merged[1]
-    return settings.model, None
+    return lora_model(settings.adapter, Path(source), label) if Path(source).is_dir() else None
 
 
 def make_encoder(settings: EngineSettings) -> Encoder:
@@ -219,20 +222,25 @@ def make_encoder(settings: EngineSettings) -> Encoder:
         from .remote_encoder import RemoteEncoder
 
         return RemoteEncoder(settings.embeddings)
-    model, label = _model_with_adapter(settings)
+    merged = _merged_model(settings)
+    weights = {
+        "label": merged.label if merged else None,
+        "source": merged.folder if merged else None,
+        "prepare": merged.prepare if merged else None,
+    }
     if settings.backend in ONNX_BACKENDS:
         from .onnx_encoder import OnnxEncoder, onnx_unavailable
 
         # Checked here, cheaply, because identity (and so the index) must be settled before
         # the model loads; a failed export is remembered and the next call lands here too.
-        reason = onnx_unavailable(model)
+        reason = onnx_unavailable(settings.model, weights["source"])
         if reason is None:
             return OnnxEncoder(
-                model,
-                label=label,
+                settings.model,
                 quantized=settings.backend == "onnx-int8",
                 max_seq_length=settings.max_seq_length,
                 batch_size=settings.batch_size,
+                **weights,
             )
         if reason not in _warned:
             _warned.add(reason)
@@ -241,10 +249,10 @@ def make_encoder(settings: EngineSettings) -> Encoder:
         known = ", ".join(["torch", *ONNX_BACKENDS])
         raise ModelLoadError(f"unknown encoder backend {settings.backend!r} (known: {known})")
     return SentenceTransformerEncoder(
-        model,
-        label=label,
+        settings.model,
         batch_size=settings.batch_size,
         max_seq_length=settings.max_seq_length,
+        **weights,
     )
 
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -149,12 +149,15 @@ def _missing_modules(names: Sequence[str]) -> list[str]:
     return [name for name in names if importlib.util.find_spec(name) is None]
 
 
-def onnx_unavailable(model: str | None) -> str | None:
-    """Why the ONNX backend cannot serve this model, or None; cheap (no heavy imports)."""
+def onnx_unavailable(model: str | None, source: Path | None = None) -> str | None:
+    """Why the ONNX backend cannot serve this model, or None; cheap (no heavy imports).
+
+    `source`: the folder that will be exported instead (the model with a LoRA adapter merged
+    in, written on first load), whose failed export is remembered like any other."""
     try:
-        source, _ = _source_folder(model)
-        _check_pooling(source)
-        folder = export_dir(source)
+        own, _ = _source_folder(model)
+        _check_pooling(own)
+        folder = export_dir(source or own)
     except (ModelLoadError, OSError, ValueError, KeyError) as exc:
         return str(exc)
     if str(folder) in _failures:
@@ -348,17 +351,20 @@ class OnnxEncoder(LazyEncoder):
         model: str | None = None,
         *,
         label: str | None = None,  # for the identity; default: the model's own label
+        source: Path | None = None,  # the folder to export instead (the merged model)
+        prepare: Callable[[], None] | None = None,  # writes `source` on first load
         quantized: bool = True,
         max_seq_length: int = MAX_SEQ_LENGTH,
         batch_size: int = 32,
     ) -> None:
         self._source, own_label = _source_folder(model)
+        self._source = source if source is not None else self._source
         label = label or own_label
         self._quantized = quantized
         self._max_seq_length = max_seq_length
         self._batch_size = max(1, batch_size)
         precision = "int8" if quantized else "fp32"
-        super().__init__(f"{label}|onnx-{precision}|max{max_seq_length}")
+        super().__init__(f"{label}|onnx-{precision}|max{max_seq_length}", prepare)
         self._session: Any = None
         self._tokenizer: Any = None
         self._inputs: list[str] = []

@@ -90,8 +90,10 @@ def _all_embedded(index: WorkspaceIndex) -> None:
 
 def test_vectors_match_the_local_encoder(embedding_server: InfinityServer, workspace: Path):
     remote = make_encoder(remote_settings(embedding_server.url))
-    local = make_encoder(EngineSettings())
-    with WorkspaceIndex(workspace, EngineSettings(), encoder=local) as index:
+    # The server serves the bundled weights as they are: the local model without the adapter.
+    bare = EngineSettings(adapter="none")
+    local = make_encoder(bare)
+    with WorkspaceIndex(workspace, bare, encoder=local) as index:
         index.sync()
         texts = [index.embed_text(c.chunk) for p in index.store.file_paths() for c in
                  index.store.chunks_of_file(p)]  # fmt: skip
