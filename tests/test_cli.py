@@ -290,7 +290,9 @@ def big_tree(root: Path, files: int = 60) -> Path:
 
 
 def test_ctrl_c_keeps_what_was_embedded_and_later_answers_say_how_to_finish(tmp_path):
-    workspace, cache = big_tree(tmp_path / "ws"), tmp_path / "cache"
+    # 7,200 chunks: embedding takes far longer than the interrupt takes to arrive, even on
+    # a fast machine with the model already exported.
+    workspace, cache = big_tree(tmp_path / "ws", files=600), tmp_path / "cache"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEARCODE_CACHE_DIR": str(cache)}
     proc = subprocess.Popen(
         [*NEARCODE, "index", str(workspace)], env=env, stderr=subprocess.PIPE, text=True
