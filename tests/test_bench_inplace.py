@@ -379,6 +379,20 @@ def test_dense_is_dense_for_every_kind_of_query() -> None:
     assert older.overrides == {"lexical_weight": 0.0, "prose_lexical_weight": 0.0}
 
 
+def test_a_baseline_engine_without_adapters_keeps_its_one_encoder(tmp_path: Path, encoder) -> None:
+    """bench/baseline.py runs this benchmark over an older engine, whose settings may lack
+    fields this one has (the adapter): every index of that run uses the encoder it was given."""
+
+    @dataclass(frozen=True)
+    class OlderSettings:
+        candidates: int = 100
+
+    run = QualityRun(tmp_path / "work", OlderSettings(), encoder=encoder)  # type: ignore[arg-type]
+    assert run._encoder_for(OlderSettings()) is run.encoder
+    names = [p.name for p in pipelines(OlderSettings(), adapters=["none"])]  # type: ignore[arg-type]
+    assert "hybrid" in names and not any("adapter=" in name for name in names)
+
+
 def test_project_list_builds_each_set_once(tmp_path: Path) -> None:
     source = make_tree(tmp_path / "src")
     questions = tmp_path / "q.jsonl"

@@ -379,7 +379,8 @@ class QualityRun:
         self.adapters = tuple(adapters)
 
     def _encoder_for(self, settings: EngineSettings) -> SharedEncoder:
-        if settings.adapter == self.settings.adapter:
+        # getattr: a baseline revision's engine (bench/baseline.py) may predate adapters.
+        if getattr(settings, "adapter", None) == getattr(self.settings, "adapter", None):
             return self.encoder  # also when the caller gave the encoder
         encoder = make_encoder(settings)  # cheap: the model loads on first use
         return self._encoders.setdefault(encoder.identity, SharedEncoder(encoder))
