@@ -290,13 +290,14 @@ def big_tree(root: Path, files: int = 60) -> Path:
 
 
 def test_ctrl_c_keeps_what_was_embedded_and_later_answers_say_how_to_finish(tmp_path):
-    # 7,200 chunks: embedding takes far longer than the interrupt takes to arrive, even on
-    # a fast machine with the model already exported.
-    workspace, cache = big_tree(tmp_path / "ws", files=600), tmp_path / "cache"
+    workspace, cache = big_tree(tmp_path / "ws"), tmp_path / "cache"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NEARCODE_CACHE_DIR": str(cache)}
     proc = subprocess.Popen(
-        [*NEARCODE, "index", str(workspace)], env=env, stderr=subprocess.PIPE, text=True
-    )
+        [*NEARCODE, "index", str(workspace)], env=env, stderr=subprocess.PIPE, text=True,
+        # A runner started in the background (nohup, `cmd &`) ignores SIGINT, and children
+        # inherit that: give the command the default handling a terminal's Ctrl-C meets.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     assert proc.stderr is not None
     lines = []
     for line in proc.stderr:  # wait until embedding has committed some work
