@@ -140,6 +140,7 @@ def adapter_pipelines(defaults: EngineSettings, adapters: Sequence[str]) -> list
         return []  # none asked for, or an engine from before adapters (a baseline's)
     # Imported here: a baseline revision's engine (bench/baseline.py) may predate adapters.
     from ..engine.adapter import LORA_KIND, load_adapter
+    from ..engine.settings import NO_ADAPTER
 
     shipped = make_encoder(defaults).identity
     found = []
@@ -147,7 +148,7 @@ def adapter_pipelines(defaults: EngineSettings, adapters: Sequence[str]) -> list
         if adapter == defaults.adapter:
             continue
         loaded = load_adapter(adapter)
-        documents = adapter if loaded is None or loaded.kind == LORA_KIND else "none"
+        documents = adapter if loaded is None or loaded.kind == LORA_KIND else NO_ADAPTER
         ranking = {"adapter": adapter}
         if make_encoder(replace(defaults, adapter=documents)).identity == shipped:
             index = {}

@@ -33,11 +33,10 @@ import numpy as np
 
 from .embedder import ModelLoadError
 from .locations import ensure_private_dir, model_cache_root
+from .settings import DEFAULT_ADAPTER, NO_ADAPTER
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ADAPTER = "default"  # the adapter shipped in the package, for the bundled model
-NO_ADAPTER = "none"
 SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "models" / "adapter-v1.npz"
 FORMAT = 1
 QUERY_KIND, LORA_KIND = "query-linear", "lora"
@@ -139,7 +138,7 @@ def _read(path: Path, stamp: tuple[int, int]) -> Adapter:
     del stamp  # part of the cache key only
     try:
         data = path.read_bytes()
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             meta = json.loads(str(archive["meta"]))
             arrays = {k: archive[k].astype(np.float32) for k in archive.files if k != "meta"}
     except (OSError, ValueError, KeyError) as exc:

@@ -328,9 +328,8 @@ class Searcher:
 
     def _parts_vector(self, parts: list[Chunk]) -> np.ndarray:
         """The query vector of a definition (the mean of its parts' vectors)."""
-        if len(parts) == 1:
-            return self._adapted(self._chunk_vector(parts[0]), "code")
-        mean = np.mean([self._chunk_vector(part) for part in parts], axis=0)
+        vectors = [self._chunk_vector(part) for part in parts]
+        mean = vectors[0] if len(vectors) == 1 else np.mean(vectors, axis=0)
         mean = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
         return self._adapted(mean, "code")
 

@@ -9,6 +9,10 @@ from .locations import Manifest, index_dir_for
 
 DEFAULT_MAX_FILE_SIZE = 1 << 20  # 1 MiB: larger files are nearly always generated or data
 
+# The `adapter` setting's words besides a file path (engine/adapter.py).
+DEFAULT_ADAPTER = "default"  # the adapter shipped in the package, for the bundled model
+NO_ADAPTER = "none"
+
 PROVIDER_LOCAL = "local"
 PROVIDER_OPENAI = "openai-compatible"
 PROVIDERS = (PROVIDER_LOCAL, PROVIDER_OPENAI)
@@ -76,7 +80,7 @@ class EngineSettings:
     # The code adaptation of the bundled model (engine/adapter.py): "default" (the file shipped
     # in the package), "none", or the path of a file written by `nearcode train`. A LoRA
     # adapter changes document vectors (re-embedding); a query-linear one changes queries only.
-    adapter: str = "default"
+    adapter: str = DEFAULT_ADAPTER
     # One result per definition: the parts of a split definition are ranked as one unit, by
     # their best part ("best") or by the mean of their vectors ("mean", an ablation).
     unit_results: bool = True
@@ -118,7 +122,7 @@ def built_settings(
     manifest = Manifest.read(index_dir_for(root))
     built = manifest.encoder_settings if manifest is not None else {}
     # An index from before adapters existed was built without one.
-    built_adapter = built.get("adapter", "none") if built else EngineSettings().adapter
+    built_adapter = built.get("adapter", NO_ADAPTER) if built else DEFAULT_ADAPTER
     return EngineSettings(
         model=model or built.get("model") or None,
         backend=backend or built.get("backend") or EngineSettings().backend,

@@ -19,7 +19,7 @@ import pathspec
 
 from .languages import LANGUAGE_ALIASES, LANGUAGE_FAMILIES, known_languages
 from .remote_encoder import config_problem
-from .settings import PROVIDERS, EmbeddingsProvider
+from .settings import DEFAULT_ADAPTER, NO_ADAPTER, PROVIDERS, EmbeddingsProvider
 
 MAX_LIMIT = 500
 MAX_GLOBS = 100
@@ -274,16 +274,17 @@ def model_reference(value: str | None) -> str | None:
 
 def adapter_setting(value: object) -> str:
     """"default" (the adapter shipped in the package), "none", or an adapter file that exists."""
+    words = (DEFAULT_ADAPTER, NO_ADAPTER)
     if value is None or value == "":
-        return "default"
+        return DEFAULT_ADAPTER
     if not isinstance(value, str):
         raise InputError('expected "default", "none" or the path of an adapter file')
-    if value not in ("default", "none") and not Path(value).expanduser().is_file():
+    if value not in words and not Path(value).expanduser().is_file():
         raise InputError(
             f"no adapter file at {value} (give a .npz written by `nearcode train`, "
             '"default" or "none")'
         )
-    return value if value in ("default", "none") else str(Path(value).expanduser().resolve())
+    return value if value in words else str(Path(value).expanduser().resolve())
 
 
 def tcp_address(value: str) -> tuple[str, int]:
