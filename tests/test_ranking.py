@@ -9,6 +9,7 @@ import pytest
 from lsp_server.engine.ranking import Intent
 from lsp_server.engine.searcher import _lexical_weight
 from lsp_server.engine.settings import EngineSettings
+from lsp_server.engine.tokens import looks_like_code
 
 
 @pytest.mark.parametrize(
@@ -51,3 +52,34 @@ def test_the_weight_follows_the_question():
     assert _lexical_weight(settings, Intent.of("retry failed requests", code=False)) == 0.2
     unset = replace(settings, named_lexical_weight=None)
     assert _lexical_weight(unset, Intent.of("NewRouter returns a Mux", code=False)) == 0.2
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Proxy `Router#use()` to add middleware to the app router.",
+        "Return an iterator that groups the items in tuples of a specific size (up to 12).",
+        "selectEncoder returns the encoder, the name of the encoder, and a closer function.",
+        "This function combines :func:`echo` and :func:`style` into one call.",
+        "Multiply two small integers (with carry) (and return the overflow contribution).",
+    ],
+)
+def test_a_sentence_with_brackets_or_inline_code_is_a_question(query):
+    assert not looks_like_code(query)
+    assert looks_like_code(query, sentences=False)  # what the marks alone would say
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "return self._cache.get(key, default)",
+        "if err != nil { return err }",
+        "const rows = await fetchRows(cursor, query)",
+        "public static void main(String[] args)",
+        "ValueError: invalid literal for int() with base 10: 'abc'",
+        "parse_args",
+        "def fetch(url):\n    return get(url)",
+    ],
+)
+def test_code_stays_code(query):
+    assert looks_like_code(query)

@@ -88,3 +88,19 @@ def test_a_doc_comment_is_not_the_header_in_code_but_a_heading_is_in_markdown():
 def test_json_shape():
     line = context_of(_chunk("def f():\n    pass", start_col=0))[0]
     assert line.to_json() == {"line": 10, "text": "def f():"}
+
+
+def test_results_without_context_rank_the_same(tmp_path, open_index):
+    # Benchmarks read only locations (EngineSettings.result_context=False); the order must
+    # not depend on it.
+    (tmp_path / "client.py").write_text(
+        "def fetch(url):\n    session = open_session()\n    return session.get(url)\n\n\n"
+        "def backoff_delay(answer):\n    wait = answer.retry_after\n    return min(wait, 60)\n"
+    )
+    shown = open_index(tmp_path)
+    shown.index()
+    with_context = shown.search("retry after delay", limit=5).results
+    bare = open_index(tmp_path, result_context=False).search("retry after delay", limit=5).results
+    assert with_context and with_context[0].symbol == "backoff_delay"
+    assert any(r.context for r in with_context) and not any(r.context for r in bare)
+    assert [(r.path, r.start_line) for r in bare] == [(r.path, r.start_line) for r in with_context]

@@ -107,6 +107,24 @@ def test_mining_a_local_package(tmp_path: Path) -> None:
     assert howto.query == "Fetching rows from a table" and "fetch_rows(cursor" in howto.code
 
 
+def test_batches_of_one_package_and_no_false_negatives() -> None:
+    from lsp_server.train.lora import LoraConfig, _batches, _same_answer_mask
+
+    groups = ["a"] * 5 + ["b"] * 5 + ["c"] * 6
+    config = LoraConfig(batch_size=4, group_batches=True)
+    batches = _batches(len(groups), config, np.random.default_rng(0), groups)
+    assert sorted(i for batch in batches for i in batch) == list(range(16))
+    mixed = [batch for batch in batches if len({groups[i] for i in batch}) > 1]
+    assert len(mixed) <= 2  # only where one package's pairs run out mid-batch
+    plain = _batches(len(groups), LoraConfig(batch_size=4), np.random.default_rng(0), groups)
+    assert sorted(i for batch in plain for i in batch) == list(range(16))
+    rows = [("q1", "d1"), ("q1", "d2"), ("q3", "d1"), ("q4", "d4")]
+    mask = _same_answer_mask(rows, "cpu").tolist()
+    assert mask[0] == [False, True, True, False]  # same query, same document: not negatives
+    assert mask[3] == [False, False, False, False]
+    assert not any(mask[i][i] for i in range(4))
+
+
 def test_benchmark_code_and_projects_are_never_mined(tmp_path: Path) -> None:
     tree = _package(tmp_path / "pkg")
     # A benchmark set holding the sync function (with its docstring, as CoSQA has them).
@@ -228,3 +246,4 @@ def test_train_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
     status = train_main(["adapter", "--from-folder", str(tmp_path / "nope"), "--out", "x.npz"])
     assert status == 1
     assert "no such folder" in capsys.readouterr().err
+

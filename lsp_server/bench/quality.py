@@ -115,6 +115,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("role_priors", (True, False)),
     Ablation("kind_weights", ((("imports", 0.3),), ())),
     Ablation("code_answers_code", (True, False)),
+    Ablation("sentences_are_prose", (True, False)),
     # The fusion of earlier releases (reciprocal ranks, BM25 weight 0.1 for questions), and
     # reciprocal ranks at other weights.
     Pipeline("hybrid/fusion=rrf", {"fusion": "rrf", "prose_lexical_weight": 0.1}),
@@ -370,6 +371,8 @@ class QualityRun:
     ) -> None:
         self.work = work
         self.settings = replace(settings, candidates=max(settings.candidates, MAX_RANK))
+        if hasattr(settings, "result_context"):  # a baseline revision's engine may lack it
+            self.settings = replace(self.settings, result_context=False)
         self.code_mode = code_mode
         self.progress = progress
         self.encoder = SharedEncoder(encoder or make_encoder(settings))

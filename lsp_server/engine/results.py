@@ -154,13 +154,20 @@ def _is_header(line: str, prose: bool) -> bool:
 
 
 def _line_score(line: str, terms: Collection[str]) -> int:
+    lowered = line.lower()
+    if not any(term in lowered for term in terms):  # a term is a word of the line's tokens
+        return 0
     return sum(1 for token in code_tokens(line) if token in terms)
 
 
-def _focus(lines: list[str], head: int, terms: Collection[str], focus_line: int | None) -> int:
+def _focus(
+    lines: list[str], head: int, terms: Collection[str], focus_line: int | None, window: int
+) -> int:
     """Index of the line to centre the body window on: a named line, else the best match."""
     if focus_line is not None and head < focus_line < len(lines):
         return focus_line
+    if len(lines) <= head + 1 + window:
+        return head + 1  # the window holds every line after the head: nothing to choose
     scores = [_line_score(line, terms) if i > head else 0 for i, line in enumerate(lines)]
     best = max(range(len(lines)), key=lambda i: scores[i])
     return best if scores[best] > 0 else head + 1
@@ -202,7 +209,7 @@ def context_of(
     if head is None:
         return ()
     relative_focus = None if focus_line is None else focus_line - chunk.start_line
-    centre = _focus(lines, head, set(terms), relative_focus)
+    centre = _focus(lines, head, set(terms), relative_focus, body_lines)
     first = max(head + 1, min(centre - 1, len(lines) - body_lines))
     body = [i for i in range(first, min(first + body_lines, len(lines))) if lines[i].strip()]
     picked = [head, *body]

@@ -83,7 +83,8 @@ class Searcher:
         """
         filters = GlobFilter(include, exclude, languages)
         notices: list[str] = []
-        code = looks_like_code(query) if code is None else code
+        if code is None:
+            code = looks_like_code(query, self.settings.sentences_are_prose)
         kind = "code" if code else "prose"
         vector = self._dense_or_none(lambda: self._query_vector(query, kind), notices)
         intent = Intent.of(query, code, include)
@@ -437,7 +438,7 @@ class Searcher:
             preview=preview_of(chunk),
             duplicate=hit.duplicate,
             match_lines=(chunk.start_line, chunk.end_line) if hit.span else None,
-            context=context_of(chunk, terms, focus_line),
+            context=context_of(chunk, terms, focus_line) if self.settings.result_context else (),
         )
 
 

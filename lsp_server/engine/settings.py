@@ -67,9 +67,15 @@ class EngineSettings:
     # "NewRouter returns ..."): the name is an exact-match signal that BM25 weighs and the
     # model blurs. None: the prose weight. 1.0 against 0.5/2 on the tuning sets (BENCHMARKS.md).
     named_lexical_weight: float | None = 1.0
+    # A typed query that reads as a sentence is a question even when it holds brackets or
+    # inline code ("Proxy `Router#use()` to add middleware"): prose weights, not code's.
+    sentences_are_prose: bool = True
     rrf_k: int = 10  # the rank offset of "rrf" (k=10 beat 60 in the BEIR runs)
     # Candidates taken from each ranking before fusion (benchmarks rank deeper, e.g. 1000).
     candidates: int = 100
+    # Results carry context lines (what the editor shows); benchmarks read only locations and
+    # leave them out: most of a 1,000-result query's time went into them.
+    result_context: bool = True
     # 16 measured faster than 32 with ONNX Runtime here, at about 2/3 of the peak memory.
     batch_size: int = 16
     # Encoder backend: "onnx" (ONNX Runtime fp32, exported once from the bundled weights:

@@ -66,9 +66,37 @@ _CODE_MARKS = re.compile(
 )
 
 
-def looks_like_code(query: str) -> bool:
-    """True for code, stack traces and bare identifiers; False for questions in words."""
+# Inline code in prose (`Router#use()`, :func:`echo`): named code, not code to match.
+_INLINE_CODE = re.compile(r"(?::\w+:)?`+[^`]*`+")
+# A word of prose: letters, lower case after the first, maybe in brackets or before a comma.
+_PROSE_WORD = re.compile(r"\(?[A-Za-z][a-z]*(?:'[a-z]+)?\)?[,.;:!?]?")
+# Keywords that read as English but mark a line of code.
+_CODE_WORDS = frozenset(
+    {
+        "def", "class", "function", "func", "fn", "return", "import", "const", "let", "var",
+        "elif", "none", "null", "nil", "self", "this", "void", "lambda", "impl", "pub",
+        "struct", "async", "await", "yield",
+    }
+)  # fmt: skip
+
+
+def reads_as_sentence(text: str) -> bool:
+    """Mostly words of prose (two thirds, at least four), inline code aside: "Proxy
+    `Router#use()` to add middleware", "Return an iterator of tuples (up to 12)"."""
+    words = _INLINE_CODE.sub(" ", text).split()
+    prose = [
+        w for w in words
+        if _PROSE_WORD.fullmatch(w) and w.lower().strip("(),.;:!?") not in _CODE_WORDS
+    ]  # fmt: skip
+    return len(prose) >= 4 and 3 * len(prose) >= 2 * len(words)
+
+
+def looks_like_code(query: str, sentences: bool = True) -> bool:
+    """True for code, stack traces and bare identifiers; False for questions in words
+    (with `sentences`, also those that name code or hold brackets)."""
     text = query.strip()
     if "\n" in text or " " not in text:
         return True
+    if sentences and reads_as_sentence(text):
+        return False
     return len(_CODE_MARKS.findall(text)) >= 2

@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave out the pairs of one package in six, as the linear adapter does",
     )
     lora.add_argument("--batch-size", type=int, default=32, help="pairs per step")
+    lora.add_argument(
+        "--group-batches",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="fill each batch from one package (harder in-batch negatives)",
+    )
     lora.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     lora.add_argument("--seed", type=int, default=1, help="sampling and initialisation seed")
     return parser

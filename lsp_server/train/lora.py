@@ -34,6 +34,9 @@ class LoraConfig:
     max_query_tokens: int = 64
     max_code_tokens: int = 128
     seed: int = 0
+    # Batches of one package each: its other definitions share its words and style, harder
+    # in-batch negatives than another language's code.
+    group_batches: bool = False
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -90,15 +93,48 @@ def _embed(model, tokenizer, texts: Sequence[str], max_tokens: int, device: str)
     return torch.nn.functional.normalize(pooled, dim=1)
 
 
+def _batches(
+    count: int, config: LoraConfig, generator: np.random.Generator, groups: Sequence[str]
+) -> list[list[int]]:
+    """One epoch's batches of pair indices: shuffled, or (group_batches) cut from each group's
+    shuffled pairs, the batches then shuffled."""
+    order = [int(i) for i in generator.permutation(count)]
+    size = config.batch_size
+    if not config.group_batches or not groups:
+        return [order[start : start + size] for start in range(0, count, size)]
+    by_group: dict[str, list[int]] = {}
+    for index in order:
+        by_group.setdefault(groups[index], []).append(index)
+    flat = [i for group in sorted(by_group) for i in by_group[group]]
+    cut = [flat[start : start + size] for start in range(0, count, size)]
+    return [cut[i] for i in generator.permutation(len(cut))]
+
+
+def _same_answer_mask(rows: Sequence[tuple[str, str]], device: str):
+    """Off-diagonal pairs of a batch that share their query or their document: the other is
+    a right answer too (a doc and its question for one function), not a negative."""
+    import torch
+
+    queries = [q for q, _ in rows]
+    docs = [d for _, d in rows]
+    mask = [
+        [i != j and (queries[i] == queries[j] or docs[i] == docs[j]) for j in range(len(rows))]
+        for i in range(len(rows))
+    ]
+    return torch.tensor(mask, dtype=torch.bool, device=device)
+
+
 def train_lora(
     source: Path,
     pairs: Sequence[tuple[str, str]],
     config: LoraConfig = LoraConfig(),
     device: str | None = None,
     log: Callable[[str], None] = print,
+    groups: Sequence[str] = (),
 ) -> dict[str, np.ndarray]:
     """Trains LoRA on (query, document) texts; returns the low-rank factors by weight name
-    ("<weight>.down", "<weight>.up"), as engine.adapter merges them."""
+    ("<weight>.down", "<weight>.up"), as engine.adapter merges them. `groups` names each
+    pair's package (for group_batches)."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -123,9 +159,8 @@ def train_lora(
     steps = math.ceil(len(pairs) / config.batch_size) * config.epochs
     started, step = time.monotonic(), 0
     for _epoch in range(config.epochs):
-        order = generator.permutation(len(pairs))
-        for start in range(0, len(pairs), config.batch_size):
-            rows = [pairs[i] for i in order[start : start + config.batch_size]]
+        for batch in _batches(len(pairs), config, generator, groups):
+            rows = [pairs[i] for i in batch]
             if len(rows) < 2:
                 continue
             queries = _embed(
@@ -133,6 +168,8 @@ def train_lora(
             )
             docs = _embed(model, tokenizer, [d for _, d in rows], config.max_code_tokens, device)
             logits = queries @ docs.T / config.temperature
+            if config.group_batches:  # one package's batch often holds a doc and its question
+                logits = logits.masked_fill(_same_answer_mask(rows, device), float("-inf"))
             loss = torch.nn.functional.cross_entropy(logits, torch.arange(len(rows), device=device))
             optimiser.zero_grad()
             loss.backward()
@@ -147,3 +184,4 @@ def train_lora(
             updates[f"{name}.weight.down"] = module.down.detach().cpu().numpy()
             updates[f"{name}.weight.up"] = module.up.detach().cpu().numpy()
     return updates
+

@@ -258,10 +258,16 @@ def train_lora_model(args: argparse.Namespace, log: Log = _log) -> int:
     texts = [(chosen[i].query, document_text(chosen[i].code, chosen[i].language)) for i in order]
     settings = EngineSettings(adapter="none")
     source, _ = resolve_model(settings.model)
-    config = LoraConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    config = LoraConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        group_batches=args.group_batches,
+    )
     device = args.device or pick_device()
     started = time.monotonic()
-    updates = train_lora(Path(source), texts, config, device, log)
+    groups = [_project(chosen[i]) for i in order]
+    updates = train_lora(Path(source), texts, config, device, log, groups)
     seconds = round(time.monotonic() - started, 1)
     report = {
         "kind": "LoRA, merged into the encoder's weights before the ONNX export",
