@@ -184,4 +184,3 @@ def train_lora(
             updates[f"{name}.weight.down"] = module.down.detach().cpu().numpy()
             updates[f"{name}.weight.up"] = module.up.detach().cpu().numpy()
     return updates
-
