@@ -242,6 +242,42 @@ def test_train_a_tiny_adapter_end_to_end(tmp_path: Path) -> None:
     assert scores["dense/adapter=adapter"]["mrr"] > scores["dense/adapter=none"]["mrr"] + 0.2
 
 
+def test_train_a_tiny_lora_grouped_and_scaled(tmp_path: Path) -> None:
+    """`train lora` end to end on a local folder: batches of one package but for the
+    relations asked to mix, and --update-scale saving that share of the learnt update."""
+    documented, _ = _odd_folders(tmp_path / "src")
+    common = [
+        "lora", "--from-folder", str(documented), "--cache", str(tmp_path / "cache"),
+        "--batch-size", "4", "--device", "cpu", "--group-batches",
+        "--ungrouped-relation", "question",
+    ]  # fmt: skip
+    whole, part = tmp_path / "whole.npz", tmp_path / "part.npz"
+    assert train_main([*common, "--update-scale", "1", "--out", str(whole)]) == 0
+    assert train_main([*common, "--update-scale", "0.5", "--out", str(part)]) == 0
+    report = json.loads(part.with_suffix(".json").read_text())
+    assert report["update_scale"] == 0.5 and report["ungrouped_relations"] == ["question"]
+    assert report["config"]["group_batches"] is True
+    trained, scaled = load_adapter(str(whole)), load_adapter(str(part))
+    assert trained is not None and scaled is not None and trained.identity != scaled.identity
+    ups = [key for key in trained.arrays if key.endswith(".up")]
+    assert ups and all(np.abs(trained.arrays[key]).max() > 0 for key in ups)  # it learnt
+    for key, value in trained.arrays.items():  # the same run, its update halved
+        np.testing.assert_array_equal(scaled.arrays[key], value * 0.5 if key in ups else value)
+
+
+def test_train_lora_refuses_unknown_relations_and_scales(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = ["lora", "--from-folder", str(tmp_path), "--out", str(tmp_path / "x.npz")]
+    assert train_main([*folder, "--ungrouped-relation", "questions"]) == 1
+    assert "unknown relations ['questions']: use doc, question, documented" in (
+        capsys.readouterr().err
+    )
+    assert train_main([*folder, "--update-scale", "1.5"]) == 1
+    assert "--update-scale must be in (0, 1], not 1.5" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_train_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status = train_main(["adapter", "--from-folder", str(tmp_path / "nope"), "--out", "x.npz"])
     assert status == 1

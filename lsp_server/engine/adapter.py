@@ -37,7 +37,7 @@ from .settings import DEFAULT_ADAPTER, NO_ADAPTER
 
 log = logging.getLogger(__name__)
 
-SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "models" / "adapter-v1.npz"
+SHIPPED_ADAPTER = Path(__file__).resolve().parent.parent / "models" / "adapter-v2.npz"
 FORMAT = 1
 QUERY_KIND, LORA_KIND = "query-linear", "lora"
 QUERY_KINDS = ("prose", "code")  # the query kinds a query adapter may hold a matrix for

@@ -98,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     lora.add_argument(
         "--max-pairs",
         type=int,
-        default=2000,
+        default=8000,
         metavar="N",
-        help="a seeded sample of this many pairs (default 2000: more lost web-style questions)",
+        help="a seeded sample of this many pairs (default 8000)",
     )
     lora.add_argument("--epochs", type=int, default=1, help="passes over the sample")
     lora.add_argument(
@@ -119,8 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
     lora.add_argument(
         "--group-batches",
         action=argparse.BooleanOptionalAction,
-        default=False,
-        help="fill each batch from one package (harder in-batch negatives)",
+        default=True,
+        help="fill each batch from one package: harder in-batch negatives (default on)",
+    )
+    lora.add_argument(
+        "--ungrouped-relation",
+        action="append",
+        default=[],
+        metavar="RELATION",
+        help="with --group-batches: batch this relation's pairs across packages (repeatable)",
+    )
+    lora.add_argument(
+        "--update-scale",
+        type=float,
+        default=0.6,
+        metavar="S",
+        help="save S times the learnt update, 0 < S <= 1: the model between the bare and the "
+        "trained one, which keeps more of the bare model's web-style questions (default 0.6)",
     )
     lora.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     lora.add_argument("--seed", type=int, default=1, help="sampling and initialisation seed")

@@ -93,6 +93,15 @@ def _embed(model, tokenizer, texts: Sequence[str], max_tokens: int, device: str)
     return torch.nn.functional.normalize(pooled, dim=1)
 
 
+def scaled_updates(updates: dict[str, np.ndarray], scale: float) -> dict[str, np.ndarray]:
+    """The low-rank updates times `scale` (each W + scale * dW): between 0 and 1 the merged
+    model lies on the line from the bare model to the trained one (WiSE-FT, Wortsman et al.
+    2022), which keeps more of what the bare model did well on text unlike the pairs."""
+    return {
+        name: value * scale if name.endswith(".up") else value for name, value in updates.items()
+    }
+
+
 def _batches(
     count: int, config: LoraConfig, generator: np.random.Generator, groups: Sequence[str]
 ) -> list[list[int]]:

@@ -20,7 +20,16 @@ from ..engine.embedder import DEFAULT_MODEL_ALIAS, Encoder, make_encoder, resolv
 from ..engine.settings import EngineSettings
 from .embeddings import VectorCache, embed
 from .linear import LinearConfig, fit_linear
-from .pairs import BenchmarkFilter, Pair, counts, document_text, mine, write_pairs
+from .pairs import (
+    CODE_RELATIONS,
+    PROSE_RELATIONS,
+    BenchmarkFilter,
+    Pair,
+    counts,
+    document_text,
+    mine,
+    write_pairs,
+)
 from .sources import (
     Source,
     SourceError,
@@ -32,7 +41,7 @@ from .sources import (
 
 ADAPTER_NAME = "query-adapter"
 LORA_NAME = "encoder-lora"
-ADAPTER_VERSION = "1"
+ADAPTER_VERSION = "2"
 # What each matrix of the adapter learns from (relations of lsp_server.train.pairs), and how:
 # chosen on held-out packages and cosqa-dev (lsp_server/train/README.md has the runs).
 KIND_RELATIONS = {
@@ -247,8 +256,14 @@ def _write_adapter(
 
 
 def train_lora_model(args: argparse.Namespace, log: Log = _log) -> int:
-    from .lora import TARGETS, LoraConfig, pick_device, train_lora
+    from .lora import TARGETS, LoraConfig, pick_device, scaled_updates, train_lora
 
+    relations = PROSE_RELATIONS + CODE_RELATIONS
+    ungrouped = set(args.ungrouped_relation)
+    if unknown := ungrouped - set(relations):
+        raise TrainingError(f"unknown relations {sorted(unknown)}: use {', '.join(relations)}")
+    if not 0 < args.update_scale <= 1:
+        raise TrainingError(f"--update-scale must be in (0, 1], not {args.update_scale}")
     pairs, info = mine_pairs(args, log)
     # LoRA has no validation step of its own (the benchmarks are its validation), so the
     # held-out packages of the linear adapter are trained on unless asked otherwise.
@@ -266,8 +281,11 @@ def train_lora_model(args: argparse.Namespace, log: Log = _log) -> int:
     )
     device = args.device or pick_device()
     started = time.monotonic()
-    groups = [_project(chosen[i]) for i in order]
+    # Relations left out of grouping share batches across packages, as web questions meet
+    # many projects' code.
+    groups = ["" if chosen[i].relation in ungrouped else _project(chosen[i]) for i in order]
     updates = train_lora(Path(source), texts, config, device, log, groups)
+    updates = scaled_updates(updates, args.update_scale)
     seconds = round(time.monotonic() - started, 1)
     report = {
         "kind": "LoRA, merged into the encoder's weights before the ONNX export",
@@ -276,6 +294,8 @@ def train_lora_model(args: argparse.Namespace, log: Log = _log) -> int:
         "trained_pairs": len(texts),
         "trained_per_relation": dict(Counter(chosen[i].relation for i in order)),
         "config": config.to_json(),
+        "ungrouped_relations": sorted(ungrouped),
+        "update_scale": args.update_scale,
         "train_seconds": seconds,
     }
     meta = {"rank": config.rank, "alpha": config.alpha, "targets": list(TARGETS)}
