@@ -365,7 +365,6 @@ class Indexer:
             if report.cancelled:
                 break
         report.seconds = time.monotonic() - started
-        self.session_encoded += report.encoded
         return report
 
     def _pending_count(self, path: str | None) -> int:
@@ -402,8 +401,12 @@ class Indexer:
             part = missing[start : start + _COMMIT_CHUNKS]
             encoded = self.encoder.encode([texts[h] for h in part])
             self._check_dimension(encoded.shape[1])
+            count = sum(len(ids_by_hash[h]) for h in part)
+            # Counted before the commit: a status read once the last vector is stored (nothing
+            # pending) must not see the session's count still behind.
+            self.session_encoded += count
             self._commit_vectors(model, dict(zip(part, encoded, strict=True)), ids_by_hash)
-            report.encoded += sum(len(ids_by_hash[h]) for h in part)
+            report.encoded += count
             if progress:
                 done = report.encoded + report.cached
                 shown = max(total, done)
