@@ -322,3 +322,21 @@ def test_a_new_chunker_rechunks_every_file_and_reuses_vectors(workspace, encoder
     with WorkspaceIndex(workspace, encoder=encoder) as index:
         assert index.notices == []  # once
     assert encoder.calls == calls  # nothing embedded again
+
+
+def test_the_session_count_is_never_behind_the_stored_vectors(workspace, encoder, monkeypatch):
+    """A status read as a slice of vectors lands (nothing pending: "ready") must not see
+    encodedThisSession behind what is stored."""
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        indexer = index.indexer
+        commit = indexer._commit_vectors
+        seen: list[tuple[int, int]] = []
+
+        def commit_and_look(*args, **kwargs):
+            commit(*args, **kwargs)
+            seen.append((indexer.session_encoded, index.store.counts()[2]))
+
+        monkeypatch.setattr(indexer, "_commit_vectors", commit_and_look)
+        index.index()
+    assert seen and seen[-1][1] > 0
+    assert all(count >= embedded for count, embedded in seen), seen
