@@ -20,13 +20,15 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: the sidecar names the index generation it belongs to
+FORMAT = 3  # 2: the sidecar names the index generation; 3: equal vectors held once (copies)
 _M = 16
 _EF_CONSTRUCTION = 200
 _EF_SEARCH = 128
 _INITIAL_CAPACITY = 1024
 # Rebuild when this share of the graph is deleted elements (they still cost search time).
 _MAX_DELETED_SHARE = 0.3
+# Cosine distance at or below which two vectors are one (a copy): equal texts embed equal.
+_EQUAL_DISTANCE = 1e-6
 
 
 def _file_digest(path: Path) -> str:
@@ -97,11 +99,17 @@ def _valid_sidecar(meta: object) -> bool:
     if not all(type(meta.get(key)) is int for key in numbers):
         return False
     deleted = meta.get("deleted", [])
+    copies = meta.get("copies", [])
     return (
         isinstance(meta.get("digest"), str)
         and isinstance(meta.get("generation"), str)
         and isinstance(deleted, list)
         and all(type(label) is int for label in deleted)
+        and isinstance(copies, list)
+        and all(
+            isinstance(pair, list) and len(pair) == 2 and all(type(x) is int for x in pair)
+            for pair in copies
+        )
     )
 
 
@@ -111,6 +119,12 @@ class VectorIndex:
     `generation` names the database the vectors belong to: a file saved for another
     generation (an index deleted and built again while an old process still ran) is never
     loaded.
+
+    A vector equal to one already in the graph is not added again: its label is kept as a
+    copy of that one (its representative) and returned beside it. Many equal vectors in an
+    HNSW graph (890 files of `class Solution(object):`, copied helpers, vendored files) link
+    mostly to each other, and a search that enters them cannot get out: it found 2 to 96 of
+    the 1,000 neighbours asked for, and missed the nearest.
     """
 
     def __init__(self, path: Path, dim: int, generation: str = "") -> None:
@@ -120,7 +134,9 @@ class VectorIndex:
         self.generation = generation
         self._lock = threading.RLock()
         self._deleted: set[int] = set()
-        self._labels: set[int] = set()
+        self._labels: set[int] = set()  # in the graph (live or marked deleted)
+        self._copies: dict[int, int] = {}  # label -> the graph label holding its vector
+        self._members: dict[int, set[int]] = {}  # graph label -> its copies
         self._index = self._new_index(_INITIAL_CAPACITY)
         self.dirty = False
 
@@ -134,11 +150,17 @@ class VectorIndex:
     # -- state ---------------------------------------------------------------------------------
 
     def __len__(self) -> int:
+        return self._in_graph() + len(self._copies)
+
+    def _in_graph(self) -> int:
         return len(self._labels) - len(self._deleted)
 
     def live_labels(self) -> set[int]:
         with self._lock:
-            return self._labels - self._deleted
+            return (self._labels - self._deleted) | set(self._copies)
+
+    def _is_live(self, label: int) -> bool:
+        return label in self._copies or (label in self._labels and label not in self._deleted)
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -168,8 +190,17 @@ class VectorIndex:
             self._index = index
             self._labels = {int(x) for x in index.get_ids_list()}
             self._deleted = {int(x) for x in meta.get("deleted", [])} & self._labels
+            self._copies, self._members = {}, {}
+            for copy, holder in meta.get("copies", []):
+                # A copy of a vector no longer in the graph is left out: reconcile re-adds it.
+                if holder in self._labels and holder not in self._deleted:
+                    self._link(copy, holder)
             self.dirty = False
         return None
+
+    def _link(self, copy: int, holder: int) -> None:
+        self._copies[copy] = holder
+        self._members.setdefault(holder, set()).add(copy)
 
     def reconcile(
         self,
@@ -204,22 +235,21 @@ class VectorIndex:
         mismatches = 0
         for ids, expected in vectors_for(picked):
             with self._lock:
-                stored = np.asarray(self._index.get_items(ids), dtype=np.float32)
+                holders = [self._copies.get(label, label) for label in ids]
+                stored = np.asarray(self._index.get_items(holders), dtype=np.float32)
             cosine = np.sum(_unit(expected) * _unit(stored), axis=1)
             mismatches += int(np.sum(cosine < 0.999))
         return mismatches
 
     def rebuild(self, batches: Iterable[tuple[list[int], np.ndarray]], total: int) -> None:
-        index = self._new_index(max(_INITIAL_CAPACITY, int(total * 1.25)))
-        labels: set[int] = set()
+        # Built apart and swapped in whole: queries meanwhile see the old graph.
+        fresh = VectorIndex(self.path, self.dim, self.generation)
+        fresh._index = self._new_index(max(_INITIAL_CAPACITY, int(total * 1.25)))
         for ids, vectors in batches:
-            if ids:
-                index.add_items(vectors, ids)
-                labels.update(ids)
+            fresh.add(ids, vectors)
         with self._lock:
-            self._index = index
-            self._labels = labels
-            self._deleted = set()
+            self._index, self._labels, self._deleted = fresh._index, fresh._labels, set()
+            self._copies, self._members = fresh._copies, fresh._members
             self.dirty = True
 
     def needs_compaction(self) -> bool:
@@ -230,47 +260,111 @@ class VectorIndex:
     def add(self, ids: list[int], vectors: np.ndarray) -> None:
         if not ids:
             return
+        vectors = np.asarray(vectors, dtype=np.float32)
         with self._lock:
-            revived = [i for i in ids if i in self._deleted]
-            for label in revived:  # ids are never reused, but be safe after a partial crash
+            # A label added again takes its new vector (ids are never reused, but be safe
+            # after a partial crash).
+            self.remove([label for label in ids if self._is_live(label)])
+            holders = self._equal_in_graph(vectors)
+            first_of: dict[bytes, int] = {}  # equal vectors within this batch
+            graph_ids: list[int] = []
+            graph_rows: list[int] = []
+            for row, label in enumerate(ids):
+                key = vectors[row].tobytes()
+                holder = holders[row] if holders[row] is not None else first_of.get(key)
+                if holder is not None:
+                    self._link(label, holder)
+                    continue
+                first_of[key] = label
+                graph_ids.append(label)
+                graph_rows.append(row)
+            if graph_ids:
+                self._into_graph(graph_ids, vectors[graph_rows])
+            self.dirty = True
+
+    def _equal_in_graph(self, vectors: np.ndarray) -> list[int | None]:
+        """For each vector, the live graph label holding an equal one, else None."""
+        if self._in_graph() == 0:
+            return [None] * len(vectors)
+        try:
+            labels, distances = self._index.knn_query(vectors, k=1)
+        except RuntimeError:  # nothing reachable: add them all
+            return [None] * len(vectors)
+        return [
+            int(label) if distance <= _EQUAL_DISTANCE else None
+            for label, distance in zip(labels[:, 0], distances[:, 0], strict=True)
+        ]
+
+    def _into_graph(self, ids: list[int], vectors: np.ndarray) -> None:
+        for label in ids:
+            if label in self._deleted:
                 self._index.unmark_deleted(label)
                 self._deleted.discard(label)
-            # Counting, not a set union: a union copies every label on each (small) add.
-            needed = len(self._labels) + sum(1 for label in ids if label not in self._labels)
-            capacity = self._index.get_max_elements()
-            if needed > capacity:
-                self._index.resize_index(max(needed, capacity * 2))
-            self._index.add_items(vectors, ids)
-            self._labels.update(ids)
-            self.dirty = True
+        # Counting, not a set union: a union copies every label on each (small) add.
+        needed = len(self._labels) + sum(1 for label in ids if label not in self._labels)
+        capacity = self._index.get_max_elements()
+        if needed > capacity:
+            self._index.resize_index(max(needed, capacity * 2))
+        self._index.add_items(vectors, ids)
+        self._labels.update(ids)
 
     def remove(self, ids: Iterable[int]) -> None:
         with self._lock:
             for label in ids:
-                if label in self._labels and label not in self._deleted:
+                if label in self._copies:
+                    holder = self._copies.pop(label)
+                    self._members[holder].discard(label)
+                    if not self._members[holder]:
+                        del self._members[holder]
+                    self.dirty = True
+                elif label in self._labels and label not in self._deleted:
+                    copies = self._members.pop(label, set())
+                    vector = self._index.get_items([label]) if copies else None
                     self._index.mark_deleted(label)
                     self._deleted.add(label)
                     self.dirty = True
+                    if copies:  # one copy takes the vector's place in the graph
+                        heir = min(copies)
+                        for copy in copies:
+                            del self._copies[copy]
+                        self._into_graph([heir], np.asarray(vector, dtype=np.float32))
+                        for copy in copies - {heir}:
+                            self._link(copy, heir)
 
     # -- queries -------------------------------------------------------------------------------
 
     def query(
         self, vector: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None
     ) -> list[tuple[int, float]]:
-        """(label, cosine similarity) of the k nearest live vectors, best first."""
+        """(label, cosine similarity) of the k nearest distinct live vectors, best first,
+        each followed by the labels that hold a copy of it."""
         with self._lock:
-            available = len(self)
-            k = min(k, available)
+            k = min(k, self._in_graph())
             if k <= 0:
                 return []
-            self._index.set_ef(max(_EF_SEARCH, k))
-            try:
-                labels, distances = self._index.knn_query(
-                    vector.reshape(1, -1), k=k, filter=allowed
-                )
-            except RuntimeError:
-                # A filter or heavy deletion can leave fewer than k reachable neighbours.
-                return self.query(vector, k // 2, allowed) if k > 1 else []
+            found = self._nearest(vector, k, self._graph_filter(allowed))
+            return [
+                (label, cosine)
+                for holder, cosine in found
+                for label in (holder, *sorted(self._members.get(holder, ())))
+                if allowed is None or allowed(label)
+            ]
+
+    def _graph_filter(self, allowed: Callable[[int], bool] | None):
+        if allowed is None:
+            return None
+        members = self._members
+        return lambda label: allowed(label) or any(allowed(c) for c in members.get(label, ()))
+
+    def _nearest(self, vector: np.ndarray, k: int, graph_filter) -> list[tuple[int, float]]:
+        self._index.set_ef(max(_EF_SEARCH, k))
+        try:
+            labels, distances = self._index.knn_query(
+                vector.reshape(1, -1), k=k, filter=graph_filter
+            )
+        except RuntimeError:
+            # A filter or heavy deletion can leave fewer than k reachable neighbours.
+            return self._nearest(vector, k // 2, graph_filter) if k > 1 else []
         return [
             (int(label), 1.0 - float(dist))
             for label, dist in zip(labels[0], distances[0], strict=True)
@@ -291,6 +385,7 @@ class VectorIndex:
                 "size": self.path.stat().st_size,
                 "digest": _file_digest(self.path),
                 "deleted": sorted(self._deleted),
+                "copies": sorted([copy, holder] for copy, holder in self._copies.items()),
                 "generation": self.generation,
             }
             write_atomically(self.sidecar, lambda tmp: tmp.write_text(json.dumps(meta)))
