@@ -198,6 +198,41 @@ def test_a_question_gets_the_implementation_before_tests_docs_and_changelog(real
     assert asked[0].path == "tests/test_retry.py"  # a question about tests gets the test
 
 
+def test_find_similar_never_returns_a_bare_class_header(tmp_path, real_encoder):
+    # Solutions to two problems, as a competitive-programming repository holds them: each
+    # class header is chunked apart from its methods, and every header reads the same.
+    root = tmp_path / "tree"
+    root.mkdir()
+    solutions = {
+        "two_sum.py": "    def twoSum(self, nums, target):\n        seen = {}\n"
+        "        for i, n in enumerate(nums):\n            if target - n in seen:\n"
+        "                return [seen[target - n], i]\n            seen[n] = i\n",
+        "two_sum_2.py": "    def twoSum(self, nums, target):\n"
+        "        order = sorted(range(len(nums)), key=nums.__getitem__)\n"
+        "        lo, hi = 0, len(nums) - 1\n        while lo < hi:\n"
+        "            total = nums[order[lo]] + nums[order[hi]]\n"
+        "            if total == target:\n                return [order[lo], order[hi]]\n"
+        "            lo, hi = (lo + 1, hi) if total < target else (lo, hi - 1)\n",
+        "reverse.py": "    def reverseList(self, head):\n        prev = None\n"
+        "        while head:\n            head.next, prev, head = prev, head, head.next\n"
+        "        return prev\n",
+    }
+    for name, body in solutions.items():
+        (root / name).write_text(f"class Solution(object):\n{body}")
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        headers = [c for c in built.store.chunks_of_file("reverse.py") if c.chunk.kind == "class"]
+        assert headers and headers[0].chunk.text == "class Solution(object):"  # chunked apart
+        lines = (root / "two_sum.py").read_text().splitlines()
+        for response in (
+            built.similar("two_sum.py", 1, 8, limit=50),
+            built.similar("two_sum.py", 0, 0, end=(len(lines) - 1, len(lines[-1])), limit=50),
+        ):
+            found = [(r.path, r.kind, r.start_line, r.end_line) for r in response.results]
+            assert found[0] == ("two_sum_2.py", "method", 1, 8), found
+            assert not [r for r in found if r[1] == "class" and r[2] == r[3]], found
+
+
 def test_find_similar_never_returns_prose_or_imports_and_each_definition_once(real_tree):
     response = real_tree.similar("pkg/retry.py", 6, 4, limit=50)
     assert response.results

@@ -109,6 +109,9 @@ class EngineSettings:
     # ... and ranks blocks of imports below code that does something (they name modules, the
     # words of most questions, and answer none).
     kind_weights: tuple[tuple[str, float], ...] = (("imports", 0.3),)
+    # Code and selection queries get code only: no prose, no import blocks, no bare header of
+    # a definition chunked apart from its members (`class Solution(object):`, alike in
+    # every file, so it ties with all the others).
     code_answers_code: bool = True
 
     # The bundled model (model/backend above) unless a server is configured here.
