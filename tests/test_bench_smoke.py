@@ -11,7 +11,7 @@ import pytest
 from lsp_server.bench.beir import BeirSet, Query, load_set, subsample, write_set
 from lsp_server.bench.buildset import build_from_folder, first_sentence
 from lsp_server.bench.cli import main as bench_main
-from lsp_server.bench.metrics import METRICS, ndcg_at, reciprocal_rank
+from lsp_server.bench.metrics import METRICS, ndcg_at, paired_interval, reciprocal_rank
 from lsp_server.bench.speed import (
     BenchEncoder,
     add_synthetic_rows,
@@ -74,6 +74,19 @@ def test_metrics_follow_the_conventions() -> None:
     assert 0 < ndcg_at(["b", "a"], {"a": 1}, 10) < 1
 
 
+def test_paired_interval_holds_the_difference_only_when_it_is_beyond_chance() -> None:
+    assert paired_interval([0.5] * 40, [0.5] * 40) == (0.0, 0.0)
+    assert paired_interval([0.2] * 40, [0.7] * 40) == pytest.approx((0.5, 0.5))
+    # One query of forty better by 1: a difference of 0.025, which chance explains.
+    low, high = paired_interval([0.0] * 40, [1.0] + [0.0] * 39)
+    assert low == 0.0 and high > 0.0
+    # Thirty of forty better by 0.5: well beyond chance.
+    low, high = paired_interval([0.0] * 40, [0.5] * 30 + [0.0] * 10)
+    assert 0.2 < low < 0.375 < high < 0.5
+    with pytest.raises(ValueError):
+        paired_interval([0.1], [0.1, 0.2])
+
+
 def test_beir_round_trip_and_subsample_keeps_relevant(tmp_path: Path) -> None:
     write_set(tmp_path / "tiny", tiny_set())
     loaded = load_set(tmp_path / "tiny")
@@ -99,8 +112,17 @@ def test_quality_with_the_real_model(tmp_path: Path) -> None:
         assert all(0.0 <= value <= 1.0 for value in scores.values())
     # Twenty distinct functions: the shipped pipeline must find nearly everything first.
     assert entry["pipelines"]["hybrid"]["mrr"] >= 0.8
-    # One row per pipeline, plus the set's row in the bm25/dense/hybrid summary.
-    assert out.with_suffix(".md").read_text().count("| tiny |") == len(entry["pipelines"]) + 1
+    # One row per pipeline, the set's row in the bm25/dense/hybrid summary, and one row per
+    # pipeline other than hybrid in the table of differences from it.
+    report = out.with_suffix(".md").read_text()
+    assert report.count("| tiny |") == 2 * len(entry["pipelines"])
+    ranks = json.loads((out.parent / "quality.per-query.json").read_text())["mrr"]["tiny"]
+    assert set(ranks) == set(entry["pipelines"])
+    for pipeline, values in ranks.items():  # each query's reciprocal rank, in query order
+        assert len(values) == 6
+        assert sum(values) / 6 == pytest.approx(entry["pipelines"][pipeline]["mrr"], abs=1e-4)
+    bm25 = sum(ranks["bm25"]) / 6 - sum(ranks["hybrid"]) / 6
+    assert f"| tiny | bm25 | {bm25:+.4f} | [" in report
 
 
 def test_build_set_removes_docstrings(tmp_path: Path) -> None:

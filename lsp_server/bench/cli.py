@@ -12,7 +12,14 @@ from pathlib import Path
 from ..engine.settings import EngineSettings
 from .inplace import DEFAULT_SAMPLE
 from .projects import DEFAULT_PROJECTS
-from .report import machine, quality_plot, quality_table, summary_table, write_json
+from .report import (
+    difference_table,
+    machine,
+    quality_plot,
+    quality_table,
+    summary_table,
+    write_json,
+)
 
 DEFAULT_RESULTS = Path("bench-results")
 
@@ -233,10 +240,12 @@ def cmd_quality(args: argparse.Namespace) -> int:
     )
     sets: dict[str, dict] = {}
     details: dict[str, dict] = {}
+    per_query: dict[str, dict[str, list[float]]] = {}
     for folder in set_folders(args.data):
         data = load_any(folder, args.max_queries, args.max_corpus, args.seed)
         result = runner.run(data)
         sets[result.name] = result.to_json()
+        per_query[result.name] = result.per_query
         details[result.name] = {
             "chunks": result.chunks,
             "index_seconds": result.index_seconds,
@@ -248,6 +257,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
             details[result.name] |= {"files": result.files, "role": meta.get("role", "")}
             details[result.name] |= {"language": meta.get("language", "")}
     write_json(args.out, {"sets": sets})  # kept even if the baseline run fails
+    # Beside the results, not in them: the results file keeps the shape tools know.
+    write_json(per_query_path(args.out), {"mrr": per_query})
     if args.baseline_rev:
         from .baseline import merge, run_baseline
 
@@ -258,6 +269,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         write_json(args.out, {"sets": sets})
     table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
+    table += "\n\n" + difference_table(per_query)
     notes = [
         f"machine: {machine()}",
         f"model: {runner.encoder.identity}",
@@ -271,6 +283,11 @@ def cmd_quality(args: argparse.Namespace) -> int:
     quality_plot(args.out.with_suffix(".png"), sets)
     print("\n".join(notes), file=sys.stderr)
     return 0
+
+
+def per_query_path(out: Path) -> Path:
+    """Where a quality run writes each query's reciprocal rank per pipeline."""
+    return out.with_name(out.stem + ".per-query.json")
 
 
 def _baseline_argv(args: argparse.Namespace) -> list[str]:

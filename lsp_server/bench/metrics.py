@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Mapping, Sequence
 
 MAX_RANK = 1000
@@ -42,3 +43,22 @@ def mean_scores(per_query: Sequence[dict[str, float]]) -> dict[str, float]:
     if not per_query:
         return dict.fromkeys(METRICS, 0.0)
     return {m: round(sum(q[m] for q in per_query) / len(per_query), 4) for m in METRICS}
+
+
+def paired_interval(
+    ours: Sequence[float], theirs: Sequence[float], rounds: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95% interval of mean(theirs - ours), by resampling the queries (paired bootstrap).
+
+    Two pipelines scored on the same queries differ by chance alone when the interval holds
+    0: on a set of 30 questions a difference of 0.02 MRR usually does.
+    """
+    if len(ours) != len(theirs):
+        raise ValueError("paired scores need the same queries")
+    diffs = [b - a for a, b in zip(ours, theirs, strict=True)]
+    if not diffs:
+        return 0.0, 0.0
+    draw = random.Random(seed)
+    count = len(diffs)
+    means = sorted(sum(draw.choices(diffs, k=count)) / count for _ in range(rounds))
+    return means[int(0.025 * rounds)], means[int(0.975 * rounds) - 1]

@@ -332,6 +332,8 @@ class SetResult:
     query_seconds: float = 0.0
     code_mode: str = ""
     layout: str = "beir"
+    # Each pipeline's reciprocal rank per query, in query order (for paired intervals).
+    per_query: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = {"corpus": self.corpus, "queries": self.queries, "pipelines": self.pipelines}
@@ -453,21 +455,24 @@ class QualityRun:
             result.index_seconds = round(time.monotonic() - started, 1)
             started = time.monotonic()
             for pipeline in chosen:
-                result.pipelines[pipeline.name] = self._score(task, pipeline)
+                scores, ranks = self._score(task, pipeline)
+                result.pipelines[pipeline.name] = scores
+                result.per_query[pipeline.name] = ranks
             result.query_seconds = round(time.monotonic() - started, 1)
             return result
         finally:
             for writer in writers.values():
                 writer.close()
 
-    def _score(self, task: _Task, pipeline: Pipeline) -> dict[str, float]:
+    def _score(self, task: _Task, pipeline: Pipeline) -> tuple[dict[str, float], list[float]]:
+        """Mean scores, and the reciprocal rank of each query."""
         # Read-only: the writer of this index dir is still open, holding its lock.
         mode = pipeline.code_mode or self.code_mode
         with self._open(task, pipeline.index_overrides, **pipeline.overrides) as index:
             per_query = [score_query(*task.judge(index, query, mode)) for query in task.queries]
         scores = mean_scores(per_query)
         self.log(f"{task.name}: {pipeline.name:<32} MRR {scores['mrr']:.4f}")
-        return scores
+        return scores, [round(q["mrr"], 6) for q in per_query]
 
 
 def _key(index_overrides: dict) -> str:

@@ -8,7 +8,7 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
-from .metrics import METRICS
+from .metrics import METRICS, paired_interval
 
 
 def machine() -> str:
@@ -60,6 +60,29 @@ def summary_table(sets: dict[str, dict]) -> str:
             scores.append(None if now is None or then is None else now - then)
         values = " | ".join("—" if v is None else f"{v:.4f}" for v in scores)
         lines.append(f"| {name} | {entry['queries']} | {values} |")
+    return "\n".join(lines)
+
+
+def difference_table(per_query: dict[str, dict[str, list[float]]], shipped: str = "hybrid") -> str:
+    """Markdown: each pipeline's MRR minus the shipped one's, per set, with its paired 95%
+    interval; "yes" where the interval leaves out 0 (a difference beyond chance)."""
+    lines = [
+        f"| set | pipeline | MRR - {shipped} | 95% interval | beyond chance |",
+        "|---|---|---:|---|---|",
+    ]
+    for name, ranks in per_query.items():
+        ours = ranks.get(shipped)
+        if ours is None:
+            continue
+        for pipeline, theirs in ranks.items():
+            if pipeline == shipped or not theirs:
+                continue
+            low, high = paired_interval(ours, theirs)
+            mean = (sum(theirs) - sum(ours)) / len(ours)
+            beyond = "yes" if low > 0 or high < 0 else "no"
+            lines.append(
+                f"| {name} | {pipeline} | {mean:+.4f} | [{low:+.4f}, {high:+.4f}] | {beyond} |"
+            )
     return "\n".join(lines)
 
 
