@@ -29,6 +29,9 @@ _INITIAL_CAPACITY = 1024
 _MAX_DELETED_SHARE = 0.3
 # Cosine distance at or below which two vectors are one (a copy): equal texts embed equal.
 _EQUAL_DISTANCE = 1e-6
+# Search breadth when looking for an equal vector: an equal one is the nearest, found early.
+# A miss costs only a vector held twice, as before copies existed.
+_EF_EQUAL = 32
 
 
 def _file_digest(path: Path) -> str:
@@ -286,6 +289,7 @@ class VectorIndex:
         """For each vector, the live graph label holding an equal one, else None."""
         if self._in_graph() == 0:
             return [None] * len(vectors)
+        self._index.set_ef(_EF_EQUAL)  # one neighbour wanted (a query may have left ef at 1,000)
         try:
             labels, distances = self._index.knn_query(vectors, k=1)
         except RuntimeError:  # nothing reachable: add them all
