@@ -278,6 +278,19 @@ class _NoProgress:
         pass
 
 
+def started_folder(root: Path, events: Events, debounce_s: float) -> FolderIndexer:
+    """A folder indexer on the stub encoder, started and ready (its first index built)."""
+    folder = FolderIndexer(
+        "file://ws", root, EngineSettings(), StubEncoder(), events, debounce_s=debounce_s
+    )
+    folder.start()
+    assert folder.ready.wait(10)
+    deadline = time.monotonic() + 30
+    while folder.status.state != "ready" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return folder
+
+
 def test_a_full_disk_when_saving_vectors_does_not_stop_updates(tmp_path, monkeypatch):
     root = make_tree(tmp_path / "ws", files=10)
 
@@ -287,15 +300,8 @@ def test_a_full_disk_when_saving_vectors_does_not_stop_updates(tmp_path, monkeyp
     monkeypatch.setattr(vectors_module.VectorIndex, "save", disk_full)
     monkeypatch.setattr(folders_module, "_SAVE_EVERY_S", 0.0)  # save on every loop
     events = Events()
-    folder = FolderIndexer(
-        "file://ws", root, EngineSettings(), StubEncoder(), events, debounce_s=0.05
-    )
-    folder.start()
+    folder = started_folder(root, events, debounce_s=0.05)
     try:
-        assert folder.ready.wait(10)
-        deadline = time.monotonic() + 20
-        while folder.status.state != "ready" and time.monotonic() < deadline:
-            time.sleep(0.05)
         time.sleep(1.5)  # a few failed saves
         target = root / "pkg0" / "mod0.py"
         target.write_text("def brand_new_name():\n    return 1\n")

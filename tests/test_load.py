@@ -19,6 +19,7 @@ from lsp_server.engine.workspace import WorkspaceIndex
 
 from .lsp_helpers import command, lsp_session, saved
 from .stub_encoder import STUB_SERVER, StubEncoder
+from .test_faults import Events, started_folder
 
 pytestmark = pytest.mark.slow
 
@@ -166,3 +167,22 @@ async def test_a_burst_of_1000_saves_is_coalesced(tmp_path):
         assert work <= len(targets) + 3, f"{work} updates for {len(targets)} files: {after}"
         found = await command(client, "nearcode.search", {"query": "burst_19"})
         assert found["results"] and found["results"][0]["symbol"] == "burst_19", (before, after)
+
+
+def test_files_saved_in_turn_are_updated_once_each(tmp_path):
+    """A burst settles as a whole: each file's own saves here are further apart than the
+    debounce (five files saved in turn, 60 ms apart), the burst's saves are not."""
+    root = make_tree(tmp_path / "ws", files=10)
+    targets = sorted(root.rglob("*.py"))[:5]
+    folder = started_folder(root, Events(), debounce_s=0.2)
+    try:
+        before = folder.counters["updates"]
+        for round_number in range(3):
+            for target in targets:
+                target.write_text(target.read_text() + f"\n# save {round_number}\n")
+                folder.file_changed(str(target))
+                time.sleep(0.06)
+        time.sleep(1.5)
+        assert folder.counters["updates"] - before == len(targets)
+    finally:
+        folder.stop()

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 _BACKLOG_ROUND = 32  # chunks per background encoder call (~1 s): keeps the queue responsive
 _SAVE_EVERY_S = 30.0  # persist the HNSW file this often while it changes
+_MAX_DEFER_S = 2.0  # the longest a change waits for its burst to end
 _RESYNC_AFTER_EVENTS = 200  # a burst this large (branch switch) is cheaper as one sync()
 _PAUSED = "paused, retrying: "  # status message while the encoder is unavailable
 _TAKE_OVER_EVERY_S = 2.0  # a read-only folder tries the writer lock this often (one flock)
@@ -88,7 +89,8 @@ class FolderIndexer:
         self._wake = threading.Event()
         self._reindex = threading.Event()
         self._reopen = threading.Event()
-        self._changes: dict[str, float] = {}  # path -> time of the last event
+        self._changes: dict[str, float] = {}  # path -> time of its first event not yet applied
+        self._last_change = 0.0  # time of the newest event, for any path
         self._priorities: set[str] = set()  # files opened in the editor
         self._changes_lock = threading.Lock()
         self._changed = threading.Event()
@@ -137,9 +139,12 @@ class FolderIndexer:
         self._wake.set()
 
     def file_changed(self, path: str) -> None:
-        """A save or an outside change: coalesced per path, applied after the debounce."""
+        """A save or an outside change: coalesced per path, applied once the burst it belongs
+        to has been quiet for the debounce."""
         with self._changes_lock:
-            self._changes[path] = time.monotonic()
+            now = time.monotonic()
+            self._changes.setdefault(path, now)
+            self._last_change = now
             if len(self._changes) > _RESYNC_AFTER_EVENTS:
                 self._changes.clear()
                 self._resync = True
@@ -450,11 +455,18 @@ class FolderIndexer:
                 log.info("not prioritised: %s", exc)
 
     def _take_settled_changes(self) -> tuple[list[str], bool]:
-        """Changes whose last event is older than the debounce (a burst becomes one update)."""
+        """Changes of a burst that has ended: no event for any path within the debounce.
+
+        Settling the whole burst, not each path, is what coalesces "save all", a formatter or
+        a script saving many files in turn: a path's own saves may be further apart than the
+        debounce while the burst goes on. A path waits at most _MAX_DEFER_S, so files
+        written without pause (a generator, a log) cannot hold back the others for ever.
+        """
         time.sleep(min(self.debounce_s / 3, 0.01))
         now = time.monotonic()
         with self._changes_lock:
-            settled = [p for p, at in self._changes.items() if now - at >= self.debounce_s]
+            quiet = now - self._last_change >= self.debounce_s
+            settled = [p for p, at in self._changes.items() if quiet or now - at >= _MAX_DEFER_S]
             for path in settled:
                 del self._changes[path]
             resync, self._resync = self._resync, False
