@@ -133,7 +133,8 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
 _IDENTIFIER = re.compile(
     r"(?<![\w.])(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|[A-Za-z_]\w+\.[A-Za-z_]\w+|\w+\(\))"
 )
-# What code and selection queries never get back: prose, blocks of imports, and bare headers.
+# File roles that hold prose. Code and selection queries never get prose back, nor blocks of
+# imports or bare definition headers (role_weight).
 _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
 
 
@@ -164,8 +165,8 @@ def role_weight(
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
     role = cached_file_role(path)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
-    not_code = prose or chunk.kind == "imports" or is_bare_header(chunk)
-    if intent.code and code_only and not_code:
+    # Bare headers too (checked for code queries only: this runs for every candidate).
+    if intent.code and code_only and (prose or chunk.kind == "imports" or is_bare_header(chunk)):
         return None
     kind = (kind_weights or {}).get(chunk.kind, 1.0)
     if intent.placed or role in intent.asked_roles:

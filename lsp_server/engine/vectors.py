@@ -337,38 +337,26 @@ class VectorIndex:
 
     # -- queries -------------------------------------------------------------------------------
 
-    def query(
-        self, vector: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None
-    ) -> list[tuple[int, float]]:
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(label, cosine similarity) of the k nearest distinct live vectors, best first,
         each followed by the labels that hold a copy of it."""
         with self._lock:
             k = min(k, self._in_graph())
             if k <= 0:
                 return []
-            found = self._nearest(vector, k, self._graph_filter(allowed))
             return [
                 (label, cosine)
-                for holder, cosine in found
+                for holder, cosine in self._nearest(vector, k)
                 for label in (holder, *sorted(self._members.get(holder, ())))
-                if allowed is None or allowed(label)
             ]
 
-    def _graph_filter(self, allowed: Callable[[int], bool] | None):
-        if allowed is None:
-            return None
-        members = self._members
-        return lambda label: allowed(label) or any(allowed(c) for c in members.get(label, ()))
-
-    def _nearest(self, vector: np.ndarray, k: int, graph_filter) -> list[tuple[int, float]]:
+    def _nearest(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         self._index.set_ef(max(_EF_SEARCH, k))
         try:
-            labels, distances = self._index.knn_query(
-                vector.reshape(1, -1), k=k, filter=graph_filter
-            )
+            labels, distances = self._index.knn_query(vector.reshape(1, -1), k=k)
         except RuntimeError:
-            # A filter or heavy deletion can leave fewer than k reachable neighbours.
-            return self._nearest(vector, k // 2, graph_filter) if k > 1 else []
+            # Heavy deletion can leave fewer than k reachable neighbours.
+            return self._nearest(vector, k // 2) if k > 1 else []
         return [
             (int(label), 1.0 - float(dist))
             for label, dist in zip(labels[0], distances[0], strict=True)
