@@ -245,3 +245,81 @@ def test_find_similar_never_returns_prose_or_imports_and_each_definition_once(re
     split = [r for r in search if r.symbol == "run_stages"]
     assert len(split) == 1  # one result for the whole split definition...
     assert split[0].start_line == 4 and split[0].end_line >= 64  # ...with its whole range
+
+
+_LONG_PARSER = """\
+    def read_rows(self, path, delimiter=","):
+        rows = []
+        with open(path, newline="") as handle:
+            header = None
+            for number, line in enumerate(handle):
+                line = line.rstrip()
+                if not line or line.startswith("#"):
+                    continue
+                fields = [field.strip() for field in line.split(delimiter)]
+                if header is None:
+                    header = fields
+                    continue
+                if len(fields) != len(header):
+                    raise ValueError(f"line {number}: {len(fields)} fields, {len(header)} wanted")
+                record = {}
+                for name, value in zip(header, fields):
+                    if value.isdigit():
+                        value = int(value)
+                    elif value.replace(".", "", 1).isdigit():
+                        value = float(value)
+                    elif value.lower() in ("true", "false"):
+                        value = value.lower() == "true"
+                    record[name] = value
+                rows.append(record)
+        return rows
+
+    def reverse_list(self, head):
+        previous = None
+        while head:
+            head.next, previous, head = previous, head, head.next
+        return previous
+"""
+_NEIGHBOURS = {
+    "csv_reader.py": "def load_table(filename, sep=';'):\n    table = []\n"
+    "    with open(filename) as f:\n        names = f.readline().strip().split(sep)\n"
+    "        for raw in f:\n            values = raw.strip().split(sep)\n"
+    "            table.append(dict(zip(names, values)))\n    return table\n",
+    "ini_parser.py": "def parse_ini(path):\n    sections, current = {}, None\n"
+    "    with open(path) as fh:\n        for line in fh:\n            line = line.strip()\n"
+    "            if not line or line.startswith(';'):\n                continue\n"
+    "            if line.startswith('['):\n"
+    "                current = sections.setdefault(line[1:-1], {})\n            else:\n"
+    "                key, _, value = line.partition('=')\n"
+    "                current[key.strip()] = value.strip()\n    return sections\n",
+    "config_values.py": "def coerce(value):\n    if value.isdigit():\n"
+    "        return int(value)\n"
+    "    if value.lower() in ('yes', 'true'):\n        return True\n    try:\n"
+    "        return float(value)\n    except ValueError:\n        return value\n",
+    "linked.py": "def invert(node):\n    last = None\n    while node is not None:\n"
+    "        following = node.next\n        node.next = last\n        last = node\n"
+    "        node = following\n    return last\n",
+}
+
+
+def test_a_long_selection_finds_code_like_each_of_its_definitions(tmp_path, real_encoder):
+    # The class's first method fills the model's 256 tokens: its text alone as the query
+    # ranked the linked-list code last, below every parser.
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "tools.py").write_text("class Tools:\n" + _LONG_PARSER)
+    for name, text in _NEIGHBOURS.items():
+        (root / name).write_text(text)
+    dense_only = EngineSettings(lexical_weight=0.0)
+    with WorkspaceIndex(
+        root, settings=dense_only, encoder=real_encoder, index_dir=tmp_path / "index"
+    ) as built:
+        built.index()
+        lines = (root / "tools.py").read_text().splitlines()
+        for response in (
+            built.similar("tools.py", 0, 0, end=(len(lines) - 1, len(lines[-1]))),
+            built.similar("tools.py", 0, 0),  # the cursor on the class: the whole class
+        ):
+            found = [r.path for r in response.results]
+            assert "linked.py" in found[:3], found
+            assert found.index("linked.py") < found.index("config_values.py"), found

@@ -340,3 +340,24 @@ def test_the_session_count_is_never_behind_the_stored_vectors(workspace, encoder
         index.index()
     assert seen and seen[-1][1] > 0
     assert all(count >= embedded for count, embedded in seen), seen
+
+
+def test_a_selection_of_indexed_code_needs_no_model_call(tmp_path, open_index, encoder):
+    """A selection's vector is pooled from its definitions' cached vectors; in an edited
+    buffer whose definitions are all new, the selected text is embedded once, not each."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    functions = [f"def step_{n}(items):\n    return [x + {n} for x in items]\n" for n in range(12)]
+    text = "\n\n".join(functions)
+    (root / "steps.py").write_text(text)
+    (root / "other.py").write_text("def step_other(items):\n    return list(items)\n")
+    index = open_index(root)
+    index.index()
+    end = (len(text.splitlines()) - 1, len(text.splitlines()[-1]))
+    before = encoder.texts[:]
+    assert index.similar("steps.py", 0, 0, end=end).results
+    assert encoder.texts == before  # every definition's vector was cached
+    edited = text.replace("x + ", "x * ")
+    assert index.similar("steps.py", 0, 0, end=end, source=edited).results
+    new = encoder.texts[len(before) :]
+    assert len(new) == 1 and "x * 11" in new[0], new

@@ -112,6 +112,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("named_lexical_weight", (None, 0.5, 1.0, 2.0)),
     Ablation("unit_results", (True, False)),
     Ablation("part_pooling", ("best", "mean")),
+    Ablation("query_pooling", (True, False)),
     Ablation("role_priors", (True, False)),
     Ablation("kind_weights", ((("imports", 0.3),), ())),
     Ablation("code_answers_code", (True, False)),

@@ -27,6 +27,7 @@ from .ranking import (
     Hit,
     Intent,
     convex_fusion,
+    is_bare_header,
     merge_overlapping,
     reciprocal_rank_fusion,
     role_weight,
@@ -38,6 +39,8 @@ from .storage import IndexStorage
 from .store import Store, StoredChunk
 from .tokens import looks_like_code, query_terms
 
+_MAX_POOLED = 64  # definitions of a selection whose vectors make its query vector
+_MAX_EMBEDDED_PARTS = 8  # model calls a query may make for parts not indexed as they are
 _TEXT_AFTER_FRAMES = 0.9  # search_text(): score factor for results that no frame named
 _FRAME_STEP = 0.005  # score step between frames, so 20 frames stay above any text result
 
@@ -116,7 +119,7 @@ class Searcher:
         filters = GlobFilter(include, exclude, languages)
         own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
         notices: list[str] = []
-        vector = self._dense_or_none(lambda: self._parts_vector(parts), notices)
+        vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
         intent = Intent.of("", True, include)
         terms = query_terms(target.text)
         hits = self._guarded(lambda: self._rank(terms, vector, filters, own, limit, intent))
@@ -159,8 +162,7 @@ class Searcher:
             return work()
         except sqlite3.DatabaseError as exc:
             raise DamagedIndex(
-                f"the index database failed ({exc}); run `nearcode index {self.root}` to "
-                "repair it"
+                f"the index database failed ({exc}); run `nearcode index {self.root}` to repair it"
             ) from exc
 
     def _rank(
@@ -175,9 +177,7 @@ class Searcher:
         """Fused dense and lexical rankings, one entry per definition, weighted by intent."""
         settings = self.settings
         pool = settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
-        bm25 = {
-            i: s for i, s in self.store.lexical_search(terms, pool) if i not in exclude_ids
-        }
+        bm25 = {i: s for i, s in self.store.lexical_search(terms, pool) if i not in exclude_ids}
         cosines: dict[int, float] = {}
         vectors = self.storage.vectors
         if vector is not None and vectors is not None:
@@ -279,12 +279,11 @@ class Searcher:
         """A query vector after the query adapter's matrix for its kind ("prose"/"code")."""
         return vector if self.query_adapter is None else self.query_adapter.apply(vector, kind)
 
-    def _chunk_vector(self, chunk: Chunk) -> np.ndarray:
-        """A chunk's document-side vector: its cached one, else embedded now."""
-        text = embed_text(chunk, self.settings)
+    def _cached_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Document-side vectors already computed for these texts, by text hash."""
         dim = self.storage.vectors.dim if self.storage.vectors is not None else None
-        cached = self.store.cached_vectors(self.encoder.identity, [content_hash(text)], dim)
-        return next(iter(cached.values())) if cached else encode_query(self.encoder, text)
+        hashes = [content_hash(text) for text in texts]
+        return self.store.cached_vectors(self.encoder.identity, hashes, dim)
 
     # -- the code under the cursor -------------------------------------------------------------
 
@@ -309,27 +308,54 @@ class Searcher:
         """The code a find-similar query means, and the chunks its vector is pooled from.
 
         A part of a split definition means the whole definition: its vector is the mean of
-        the parts' vectors (cached, so no model call), its text all of the parts'.
+        the parts' vectors (cached, so no model call), its text all of the parts'. A
+        selection or a class that holds several definitions is pooled the same way from
+        them (the model would see only its first 256 tokens).
         """
+        selection = end is not None and end != start
         target, chunks = self._query_chunks(rel, text, start, end)
+        if self.settings.query_pooling and (selection or target.kind == "class"):
+            held = _definitions_within(target, chunks or self._file_chunks(rel, text))
+            if len(held) > 1:
+                return target, held
         if target.part == 0 or not self.settings.unit_results:
             return target, [target]
         unit = (target.unit_start_line, target.unit_end_line)
         parts = [c for c in chunks if (c.unit_start_line, c.unit_end_line) == unit]
         lines = split_lines(text)
         whole = _slice_chunk(
-            rel, target.language, lines, (parts[0].start_line, parts[0].start_col),
+            rel,
+            target.language,
+            lines,
+            (parts[0].start_line, parts[0].start_col),
             (parts[-1].end_line, parts[-1].end_col),
         )
         whole = replace(
-            whole, kind=target.kind, symbol=target.symbol, container=target.container,
+            whole,
+            kind=target.kind,
+            symbol=target.symbol,
+            container=target.container,
             signature=target.signature,
         )
         return whole, parts
 
-    def _parts_vector(self, parts: list[Chunk]) -> np.ndarray:
-        """The query vector of a definition (the mean of its parts' vectors)."""
-        vectors = [self._chunk_vector(part) for part in parts]
+    def _parts_vector(self, parts: list[Chunk], whole: Chunk) -> np.ndarray:
+        """The query vector of a definition (the mean of its parts' vectors), or of the
+        definitions a selection holds (the first _MAX_POOLED: enough to say what it is).
+
+        Parts are usually indexed, their vectors cached; an edited buffer's are embedded
+        now, and when too many are new the whole text is embedded once instead.
+        """
+        texts = [embed_text(part, self.settings) for part in parts[:_MAX_POOLED]]
+        cached = self._cached_vectors(texts)
+        if sum(content_hash(t) not in cached for t in texts) > _MAX_EMBEDDED_PARTS:
+            texts = [embed_text(whole, self.settings)]
+            cached = self._cached_vectors(texts)
+        vectors = [cached.get(content_hash(t)) for t in texts]
+        vectors = [
+            v if v is not None else encode_query(self.encoder, t)
+            for v, t in zip(vectors, texts, strict=True)
+        ]
         mean = vectors[0] if len(vectors) == 1 else np.mean(vectors, axis=0)
         mean = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
         return self._adapted(mean, "code")
@@ -354,7 +380,7 @@ class Searcher:
         language = detect_language(rel) or "text"
         if end is not None and end != start:
             return _slice_chunk(rel, language, lines, start, end), []
-        chunks = chunk_text(rel, text, language, max_chars=self.settings.chunk_chars)
+        chunks = self._file_chunks(rel, text)
         # On a line's indentation the code of that line is meant, not the gap before it.
         column = max(start[1], len(lines[start[0]]) - len(lines[start[0]].lstrip()))
         at = (start[0], min(column, len(lines[start[0]])))
@@ -365,6 +391,10 @@ class Searcher:
         if target.kind == "class":
             target = _with_members(target, chunks, lines)
         return target, chunks
+
+    def _file_chunks(self, rel: str, text: str) -> list[Chunk]:
+        language = detect_language(rel) or "text"
+        return chunk_text(rel, text, language, max_chars=self.settings.chunk_chars)
 
     def _own_chunks(self, rel: str, target: Chunk, text_hash: str) -> set[int]:
         """The query's own chunks: where it is now and, when the file changed since it was
@@ -422,7 +452,10 @@ class Searcher:
     ) -> SearchResult:
         chunk = hit.chunk
         start_line, start_col, end_line, end_col = hit.span or (
-            chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col
+            chunk.start_line,
+            chunk.start_col,
+            chunk.end_line,
+            chunk.end_col,
         )
         return SearchResult(
             path=chunk.path,
@@ -471,6 +504,20 @@ def _overlaps(a: Chunk, b: Chunk) -> bool:
 
 def _normalized(text: str) -> str:
     return " ".join(text.split())
+
+
+def _definitions_within(target: Chunk, chunks: list[Chunk]) -> list[Chunk]:
+    """The chunks of code that a selection or class holds whole: what its vector is pooled
+    from. Blocks of imports and bare headers are left out, as they are from the answers."""
+    first, last = (target.start_line, target.start_col), (target.end_line, target.end_col)
+    return [
+        c
+        for c in chunks
+        if first <= (c.start_line, c.start_col)
+        and (c.end_line, c.end_col) <= last
+        and c.kind != "imports"
+        and not is_bare_header(c)
+    ]
 
 
 def _with_members(target: Chunk, chunks: list[Chunk], lines: list[str]) -> Chunk:

@@ -91,6 +91,10 @@ class EngineSettings:
     # their best part ("best") or by the mean of their vectors ("mean", an ablation).
     unit_results: bool = True
     part_pooling: str = "best"
+    # A selection or a class that holds several definitions is queried by the mean of their
+    # vectors (as indexed, so cached) rather than by its text, of which the model sees only
+    # the first max_seq_length tokens.
+    query_pooling: bool = True
     # Intent priors (ranking.py): a question in words ranks implementation code before tests,
     # docs, changelogs and licences (unless it asks for them or names paths); code and
     # selection queries answer with code only (no prose, no import blocks).
