@@ -46,6 +46,13 @@ def test_code_queries_keep_their_own_weight():
     assert not Intent.of("def parse_args(argv):", code=True).names_identifier
 
 
+def test_find_similar_has_a_weight_of_its_own():
+    settings = replace(EngineSettings(), lexical_weight=2.0, similar_lexical_weight=0.5)
+    assert _lexical_weight(settings, Intent.similar_to_code()) == 0.5
+    assert Intent.similar_to_code(["src/**"]).placed
+    assert _lexical_weight(settings, Intent.of("raise ValueError(", code=True)) == 2.0
+
+
 def test_the_weight_follows_the_question():
     settings = replace(EngineSettings(), prose_lexical_weight=0.2, named_lexical_weight=0.9)
     assert _lexical_weight(settings, Intent.of("NewRouter returns a Mux", code=False)) == 0.9

@@ -36,7 +36,12 @@ CODE_MODES = ("similar", "selection", "text")
 # The single rankings and the shipped fusion; ablations are applied on top of one of them.
 BASES: dict[str, dict] = {
     "bm25": {"dense_weight": 0.0},
-    "dense": {"lexical_weight": 0.0, "prose_lexical_weight": 0.0, "named_lexical_weight": 0.0},
+    "dense": {
+        "lexical_weight": 0.0,
+        "prose_lexical_weight": 0.0,
+        "named_lexical_weight": 0.0,
+        "similar_lexical_weight": 0.0,
+    },
     "hybrid": {},
 }
 
@@ -116,6 +121,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("role_priors", (True, False)),
     Ablation("kind_weights", ((("imports", 0.3),), ())),
     Ablation("code_answers_code", (True, False)),
+    Ablation("similar_lexical_weight", (0.25, 1.0, 2.0)),
     Ablation("sentences_are_prose", (True, False)),
     # The fusion of earlier releases (reciprocal ranks, BM25 weight 0.1 for questions), and
     # reciprocal ranks at other weights.

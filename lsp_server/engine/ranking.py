@@ -146,12 +146,17 @@ class Intent:
     asked_roles: frozenset[str] = frozenset()  # roles the query names ("test for ...")
     placed: bool = False  # the user said where to look (include globs): no role priors
     names_identifier: bool = False  # words around at least one identifier-shaped token
+    finds_similar: bool = False  # the query is the workspace's own code (find similar)
 
     @staticmethod
     def of(query: str, code: bool, include: Sequence[str] = ()) -> Intent:
         asked = frozenset(role for role, words in _ROLE_WORDS.items() if words.search(query))
         named = not code and _IDENTIFIER.search(query) is not None
         return Intent(code, asked, bool(include), named)
+
+    @staticmethod
+    def similar_to_code(include: Sequence[str] = ()) -> Intent:
+        return Intent(True, placed=bool(include), finds_similar=True)
 
 
 def role_weight(

@@ -120,7 +120,7 @@ class Searcher:
         own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
-        intent = Intent.of("", True, include)
+        intent = Intent.similar_to_code(include)
         terms = query_terms(target.text)
         hits = self._guarded(lambda: self._rank(terms, vector, filters, own, limit, intent))
         wanted = _normalized(target.text)
@@ -562,7 +562,10 @@ def _slice_chunk(
 
 
 def _lexical_weight(settings: EngineSettings, intent: Intent) -> float:
-    """BM25's weight in the fusion: code queries, questions naming an identifier, the rest."""
+    """BM25's weight in the fusion: find similar, other code queries, questions naming an
+    identifier, the rest."""
+    if intent.finds_similar:
+        return settings.similar_lexical_weight
     if intent.code:
         return settings.lexical_weight
     if intent.names_identifier and settings.named_lexical_weight is not None:
