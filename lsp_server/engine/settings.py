@@ -64,8 +64,8 @@ class EngineSettings:
     lexical_weight: float = 2.0  # for code queries: selections searched, code typed
     # For find similar (a definition or a range of the workspace's code as the query): the
     # adapted model ranks other code well by itself, and BM25 mostly adds shared helper and
-    # method names. 0.5 was best of 0-3 on both halves of leetcode's problems, for the
-    # shipped and the bare model (BENCHMARKS.md).
+    # method names. Of 0-3, 0.5 was best on half of leetcode's problems for the shipped and
+    # the bare model, and within 0.002 of the best on the other half (BENCHMARKS.md).
     similar_lexical_weight: float = 0.5
     prose_lexical_weight: float = 0.2  # for natural-language queries
     # For a question that names an identifier ("where is parseArgs called", Go's
