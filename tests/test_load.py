@@ -192,3 +192,27 @@ def test_files_saved_in_turn_are_updated_once_each(tmp_path):
         assert folder.counters["updates"] - before == len(targets)
     finally:
         folder.stop()
+
+
+def test_a_file_written_without_pause_does_not_hold_back_a_save(tmp_path):
+    """Saves settle as a burst, but a burst that never ends (a generator rewriting a file
+    every 50 ms) lets a saved file wait at most 2 s, not until it stops."""
+    root = make_tree(tmp_path / "ws", files=10)
+    noisy, saved_file = sorted(root.rglob("*.py"))[:2]
+    folder = started_folder(root, Events(), debounce_s=0.3)
+    try:
+        assert folder.index is not None
+        saved_file.write_text("def freshly_saved_name():\n    return 1\n")
+        folder.file_changed(str(saved_file))
+        started = time.monotonic()
+        found_after = None
+        while time.monotonic() - started < 5.0:
+            noisy.write_text(noisy.read_text() + "\n# tick\n")
+            folder.file_changed(str(noisy))
+            top = folder.index.search("freshly saved name").results
+            if found_after is None and top and top[0].symbol == "freshly_saved_name":
+                found_after = time.monotonic() - started
+            time.sleep(0.05)
+        assert found_after is not None and found_after < 3.5, found_after
+    finally:
+        folder.stop()
