@@ -279,10 +279,9 @@ class Searcher:
         """A query vector after the query adapter's matrix for its kind ("prose"/"code")."""
         return vector if self.query_adapter is None else self.query_adapter.apply(vector, kind)
 
-    def _cached_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Document-side vectors already computed for these texts, by text hash."""
+    def _cached_vectors(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Document-side vectors already computed for these text hashes."""
         dim = self.storage.vectors.dim if self.storage.vectors is not None else None
-        hashes = [content_hash(text) for text in texts]
         return self.store.cached_vectors(self.encoder.identity, hashes, dim)
 
     # -- the code under the cursor -------------------------------------------------------------
@@ -347,14 +346,15 @@ class Searcher:
         now, and when too many are new the whole text is embedded once instead.
         """
         texts = [embed_text(part, self.settings) for part in parts[:_MAX_POOLED]]
-        cached = self._cached_vectors(texts)
-        if sum(content_hash(t) not in cached for t in texts) > _MAX_EMBEDDED_PARTS:
+        hashes = [content_hash(text) for text in texts]
+        cached = self._cached_vectors(hashes)
+        if sum(digest not in cached for digest in hashes) > _MAX_EMBEDDED_PARTS:
             texts = [embed_text(whole, self.settings)]
-            cached = self._cached_vectors(texts)
-        vectors = [cached.get(content_hash(t)) for t in texts]
+            hashes = [content_hash(texts[0])]
+            cached = self._cached_vectors(hashes)
         vectors = [
-            v if v is not None else encode_query(self.encoder, t)
-            for v, t in zip(vectors, texts, strict=True)
+            cached[digest] if digest in cached else encode_query(self.encoder, text)
+            for digest, text in zip(hashes, texts, strict=True)
         ]
         mean = vectors[0] if len(vectors) == 1 else np.mean(vectors, axis=0)
         mean = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
