@@ -86,7 +86,10 @@ def download_sdist(requirement: str, into: Path) -> Path:
     """pip-downloads a source distribution and unpacks it; returns the unpacked folder."""
     if "==" not in requirement:
         raise ValueError(f"pin the version: NAME==VERSION, got {requirement!r}")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+    # Only this package as source: ":all:" would also build its build requirements from
+    # source to read its metadata (pyyaml's needs Cython, many minutes of compiling).
+    name = requirement.split("==", 1)[0].strip()
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name]
     _run([*command, requirement, "-d", str(into)], f"pip download {requirement}")
     archives = [p for p in into.iterdir() if p.suffix in (".gz", ".zip", ".bz2", ".tgz")]
     if not archives:
