@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..engine.settings import EngineSettings
 from .inplace import DEFAULT_SAMPLE
-from .projects import DEFAULT_PROJECTS
+from .projects import DEFAULT_PROJECTS, QUERY_SOURCES
 from .report import (
     difference_table,
     machine,
@@ -120,6 +120,13 @@ def _build_set_parser(sub) -> None:
         action="store_true",
         help="copy the whole tree, remove the docs of --sample definitions there, "
         "and ask their first sentences",
+    )
+    parser.add_argument(
+        "--queries",
+        choices=QUERY_SOURCES,
+        default="docs",
+        help="with --in-place: ask the first sentences of --sample removed docs (docs), or "
+        "--sample of the tree's error messages as selections, the tree untouched (errors)",
     )
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N")
     parser.add_argument("--seed", type=int, default=0)
@@ -334,6 +341,8 @@ def cmd_build_set(args: argparse.Namespace) -> int:
         return _build_in_place(args)
     if args.from_npm or args.from_deb or args.projects or args.questions:
         raise ValueError("--from-npm, --from-deb, --projects and --questions need --in-place")
+    if args.queries != "docs":
+        raise ValueError("--queries errors needs --in-place (the whole tree is the corpus)")
     from .buildset import build_from_folder, build_from_pypi
 
     if args.from_folder is not None:
@@ -363,6 +372,7 @@ def _build_in_place(args: argparse.Namespace) -> int:
         seed=args.seed,
         questions=args.questions,
         extra={},
+        queries=args.queries,
     )
     print(line)
     return 0

@@ -293,18 +293,26 @@ def _readable(data: bytes) -> bool:
     return not _LONE_CR.search(data)
 
 
-def scan_documented(tree: Path) -> tuple[list[Documented], Counter]:
-    """Documented definitions of every file the engine would index; counts per language."""
-    found: list[Documented] = []
-    files: Counter = Counter()
+def source_files(tree: Path, files: Counter) -> Iterator[tuple[ScannedFile, bytes]]:
+    """Every file the engine would index with its bytes (links and files that are not UTF-8
+    left out), counted per language into `files`."""
     for item in Scanner(tree).scan():
         if not isinstance(item, ScannedFile):
             continue
         files[item.language] += 1
-        if item.language not in RULES or item.abs_path.is_symlink():
+        if item.abs_path.is_symlink():
             continue
         data = item.abs_path.read_bytes()
         if _readable(data):
+            yield item, data
+
+
+def scan_documented(tree: Path) -> tuple[list[Documented], Counter]:
+    """Documented definitions of every file the engine would index; counts per language."""
+    found: list[Documented] = []
+    files: Counter = Counter()
+    for item, data in source_files(tree, files):
+        if item.language in RULES:
             found += documented_in(data, item.language, item.path)
     return found, files
 
@@ -353,24 +361,30 @@ class BuiltSet:
     meta: dict
 
 
-def build_in_place(
-    source: Path, out: Path, *, sample: int = DEFAULT_SAMPLE, seed: int = 0, meta: dict
-) -> BuiltSet:
-    """Copies `source` to OUT/tree, removes the sampled docs there, writes the questions."""
+def copy_into_set(source: Path, out: Path) -> Path:
+    """OUT emptied (only when it is a set folder already) with a copy of `source` in it;
+    returns the copy."""
     if out.exists():
         if any(out.iterdir()) and not (out / METADATA).is_file():
             raise ValueError(f"{out} exists and is not a set folder: choose another --out")
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    tree = out / TREE
-    copy_tree(source, tree)
-    found, files = scan_documented(tree)
-    candidates = eligible(found)
-    if not candidates:
-        raise ValueError(f"no documented definitions to sample under {source}")
-    chosen = random.Random(seed).sample(candidates, min(sample, len(candidates)))
-    questions = remove_docs(tree, chosen)
-    languages = Counter(d.language for d in chosen)
+    copy_tree(source, out / TREE)
+    return out / TREE
+
+
+def write_set(
+    out: Path,
+    questions: list[Question],
+    meta: dict,
+    *,
+    files: Counter,
+    seed: int,
+    sample: int,
+    **counts: int,
+) -> dict:
+    """The questions and set.json (what was built, from what, and the counts) into OUT."""
+    languages = Counter(str(q.extra.get("language")) for q in questions)
     meta = {
         **meta,
         "layout": "in-place",
@@ -381,13 +395,36 @@ def build_in_place(
         "counts": {
             "files": sum(files.values()),
             "files_per_language": dict(files.most_common()),
-            "documented_definitions": len(found),
-            "with_query": sum(1 for d in found if d.query),
-            "eligible": len(candidates),
+            **counts,
             "questions": len(questions),
             "questions_per_language": dict(languages.most_common()),
         },
     }
     write_questions(out / QUESTIONS, questions)
     (out / METADATA).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
+
+
+def build_in_place(
+    source: Path, out: Path, *, sample: int = DEFAULT_SAMPLE, seed: int = 0, meta: dict
+) -> BuiltSet:
+    """Copies `source` to OUT/tree, removes the sampled docs there, writes the questions."""
+    tree = copy_into_set(source, out)
+    found, files = scan_documented(tree)
+    candidates = eligible(found)
+    if not candidates:
+        raise ValueError(f"no documented definitions to sample under {source}")
+    chosen = random.Random(seed).sample(candidates, min(sample, len(candidates)))
+    questions = remove_docs(tree, chosen)
+    meta = write_set(
+        out,
+        questions,
+        meta,
+        files=files,
+        seed=seed,
+        sample=sample,
+        documented_definitions=len(found),
+        with_query=sum(1 for d in found if d.query),
+        eligible=len(candidates),
+    )
     return BuiltSet(len(questions), meta)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errorsets import build_error_set
 from .inplace import DEFAULT_SAMPLE, build_in_place
 from .sources import Fetched, Source, copy_tree, fetch
 from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write_questions
@@ -17,6 +18,8 @@ from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write
 DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 BUILDER_VERSION = 1  # bump when a rebuild would give other questions for the same source
 ROLES = ("tune", "report")
+# What a built set asks: the first sentences of removed docs, or the tree's error messages.
+QUERY_SOURCES = ("docs", "errors")
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Project:
     sample: int = DEFAULT_SAMPLE
     seed: int = 0
     questions: Path | None = None  # hand-written questions instead of removed docs
+    queries: str = "docs"  # one of QUERY_SOURCES
 
 
 def load_projects(path: Path) -> list[Project]:
@@ -40,6 +44,8 @@ def load_projects(path: Path) -> list[Project]:
         if row.get("role") not in ROLES:
             raise ValueError(f"{path}: {row.get('name')}: role must be one of {ROLES}")
         source = Source(row["source"], row["spec"])
+        if row.get("queries", "docs") not in QUERY_SOURCES:
+            raise ValueError(f"{path}: {row.get('name')}: queries must be one of {QUERY_SOURCES}")
         projects.append(
             Project(
                 row.get("name") or source.name,
@@ -49,6 +55,7 @@ def load_projects(path: Path) -> list[Project]:
                 int(row.get("sample", data.get("sample", DEFAULT_SAMPLE))),
                 int(row.get("seed", data.get("seed", 0))),
                 path.parent / row["questions"] if row.get("questions") else None,
+                row.get("queries", "docs"),
             )
         )
     if not projects:
@@ -66,7 +73,14 @@ def _meta(source: Source, fetched: Fetched, **extra) -> dict:
 
 
 def build_source(
-    source: Source, out: Path, *, sample: int, seed: int, questions: Path | None, extra: dict
+    source: Source,
+    out: Path,
+    *,
+    sample: int,
+    seed: int,
+    questions: Path | None,
+    extra: dict,
+    queries: str = "docs",
 ) -> str:
     """Builds one set; returns a line saying what was written."""
     with tempfile.TemporaryDirectory(prefix="nearcode-bench-") as tmp:
@@ -74,6 +88,9 @@ def build_source(
         meta = _meta(source, fetched, name=out.resolve().name, **extra)
         if questions is not None:
             return _hand_written(source, fetched, out, questions, meta)
+        if queries == "errors":
+            asked = build_error_set(fetched.tree, out, sample=sample, seed=seed, meta=meta)
+            return f"wrote {out}: {asked} error messages, asked as selections"
         built = build_in_place(fetched.tree, out, sample=sample, seed=seed, meta=meta)
     counts = built.meta["counts"]
     return (
@@ -110,6 +127,7 @@ def _up_to_date(project: Project, out: Path) -> bool:
         same = same and meta.get("questions_mtime") == stamp
     else:
         same = same and (meta.get("sample"), meta.get("seed")) == (project.sample, project.seed)
+        same = same and meta.get("queries", "docs") == project.queries
     return same and (out / QUESTIONS).is_file()
 
 
@@ -134,6 +152,7 @@ def build_projects(
                 seed=project.seed,
                 questions=project.questions,
                 extra=extra,
+                queries=project.queries,
             )
         except (ValueError, OSError) as exc:
             failures += 1

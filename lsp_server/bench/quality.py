@@ -29,7 +29,7 @@ from ..engine.settings import EngineSettings
 from ..engine.workspace import ProgressFn, WorkspaceIndex
 from .beir import BeirSet, Query
 from .metrics import MAX_RANK, mean_scores, score_query
-from .treeset import Question, Target, TreeSet
+from .treeset import ASK_SELECTION, Question, Target, TreeSet
 
 CODE_MODES = ("similar", "selection", "text")
 
@@ -433,7 +433,10 @@ class QualityRun:
     def _run_tree(self, data: TreeSet) -> SetResult:
         def judge(index: WorkspaceIndex, question: object, mode: str):
             assert isinstance(question, Question)
-            response = index.search(question.query, limit=MAX_RANK)
+            if question.ask == ASK_SELECTION:
+                response = index.search_text(question.query, limit=MAX_RANK)
+            else:
+                response = index.search(question.query, limit=MAX_RANK)
             return ranked_targets(response, question.targets), relevant_targets(question)
 
         # A private index dir: a tree may be the user's own repository, whose editor index

@@ -20,6 +20,10 @@ from pathlib import Path
 QUESTIONS = "questions.jsonl"
 METADATA = "set.json"
 TREE = "tree"
+# How a question is put to the engine: typed into the search box (`search`), or selected in
+# an editor and searched as a snippet (`selection`: Search by Selection, e.g. an error).
+ASK_SEARCH, ASK_SELECTION = "search", "selection"
+ASKS = (ASK_SEARCH, ASK_SELECTION)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,10 @@ class Question:
     query: str
     targets: tuple[Target, ...]
     extra: dict = field(default_factory=dict, compare=False)  # symbol, language, removed lines
+
+    @property
+    def ask(self) -> str:
+        return str(self.extra.get("ask", ASK_SEARCH))
 
     def to_json(self) -> dict:
         targets = [{"path": t.path, "start": t.start, "end": t.end} for t in self.targets]
@@ -85,6 +93,8 @@ def read_questions(path: Path, tree: Path | None = None) -> list[Question]:
                 raise ValueError(f"{where}: a question needs at least one target")
             for target in targets if tree is not None else ():
                 _check_target(tree, target, where, line_counts)
+            if row.get("ask", ASK_SEARCH) not in ASKS:
+                raise ValueError(f"{where}: ask is one of {', '.join(ASKS)}")
             extra = {k: v for k, v in row.items() if k not in ("id", "query", "targets")}
             questions.append(Question(str(row.get("id", number)), row["query"], targets, extra))
     if not questions:

@@ -1,0 +1,186 @@
+"""Error-message sets: a tree's raise sites, asked as Search by Selection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lsp_server.bench.cli import main as bench_main
+from lsp_server.bench.errorsets import build_error_set, error_sites
+from lsp_server.bench.projects import build_projects
+from lsp_server.bench.quality import QualityRun
+from lsp_server.bench.treeset import load_tree_set, read_questions
+from lsp_server.engine.settings import EngineSettings
+
+# A function long enough that its raise is a small part of it (12 statements first).
+PYTHON = (
+    "import re\n\n\ndef parse_scheme(url):\n"
+    + "".join(f"    step_{n} = prepare_{n}(url, option_{n})\n" for n in range(12))
+    + """    match = re.match(r"([a-z]+)://", url)
+    if match is None:
+        raise errors.InvalidURL(f"unknown scheme {url!r} in this request")
+    return match.group(1)
+
+
+def chain(commands):
+    if len(commands) > 3:
+        raise RuntimeError("Multi commands in chain mode cannot have"
+                           " optional arguments.")
+    raise KeyError(commands)  # no literal message: not asked
+"""
+)
+
+JAVASCRIPT = """function use(fn) {
+  if (typeof fn !== 'function') {
+    throw new TypeError('Router.use() requires a middleware function but got a ' + gettype(fn))
+  }
+  throw new Error(`Unexpected ${fn} for event passed to hook`)
+}
+"""
+
+GO = (
+    'func find(name string) error {\n\treturn fmt.Errorf("unknown command %q for %q", name, x)\n}\n'
+)
+RUST = """fn index(v: &Value) {
+    panic!("cannot access key {:?} in JSON {}", k, v);
+    v.expect("number value was not emitted");
+}
+"""
+JAVA = """class Conn {
+  void run() {
+    throw new IllegalArgumentException("URL not set. Make sure " + name + " is set first");
+  }
+}
+"""
+
+
+def test_each_language_asks_the_message_as_it_is_shown() -> None:
+    """The error's name as the runtime prints it, then the message, its holes filled with
+    values drawn per site (a pasted message carries values the code does not hold)."""
+    found = [
+        *error_sites(PYTHON, "python", "a.py"),
+        *error_sites(JAVASCRIPT, "javascript", "a.js"),
+        *error_sites(GO, "go", "a.go"),
+        *error_sites(RUST, "rust", "a.rs"),
+        *error_sites(JAVA, "java", "A.java"),
+    ]
+    assert [(site.path, site.query, site.rows) for site in found] == [
+        ("a.py", "InvalidURL: unknown scheme 'utf-8' in this request",
+         (18, 18)),
+        ("a.py", "RuntimeError: Multi commands in chain mode cannot have optional arguments.",
+         (24, 25)),
+        ("a.js", "TypeError: Router.use() requires a middleware function but got a 'utf-8'",
+         (2, 2)),
+        ("a.js", "Error: Unexpected 0 for event passed to hook", (4, 4)),
+        ("a.go", "unknown command 'user_id' for 3.5", (1, 1)),
+        ("a.rs", "cannot access key <Response [404]> in JSON 'GET'", (1, 1)),
+        ("a.rs", "number value was not emitted", (2, 2)),
+        ("A.java", "IllegalArgumentException: URL not set. Make sure None is set first",
+         (2, 2)),
+    ]  # fmt: skip
+
+
+def test_a_message_of_few_words_is_not_asked() -> None:
+    assert error_sites('raise ValueError("bad %s" % x)\n', "python", "a.py") == []
+    assert error_sites("throw new Error(`${a}: ${b}`)\n", "javascript", "a.js") == []
+
+
+def make_tree(root: Path) -> Path:
+    files = {
+        "pkg/urls.py": PYTHON,
+        "pkg/more.py": 'def other():\n    raise RuntimeError("Multi commands in chain mode '
+        'cannot have optional arguments.")\n',
+        "tests/test_urls.py": 'def test_x():\n    raise ValueError("a test raises this here")\n',
+        # The message quoted in prose: a selection of code wants the code that raises it.
+        "docs/errors.md": "# Errors\n\n"
+        + "InvalidURL: unknown scheme value in this request.\n" * 3,
+        "web/use.js": JAVASCRIPT,
+        "pkg/words.py": 'def split_words(text):\n    """Split the text into lowercase words."""\n'
+        "    return text.lower().split()\n",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return root
+
+
+def test_a_built_set_keeps_the_tree_and_targets_every_site(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    asked = build_error_set(source, tmp_path / "set", sample=10, meta={})
+    data = load_tree_set(tmp_path / "set")
+    assert asked == len(data.questions) == 4  # tests are not asked
+    by_query = {q.query: q for q in data.questions}
+    chain = by_query["RuntimeError: Multi commands in chain mode cannot have optional arguments."]
+    assert [(t.path, t.start, t.end) for t in chain.targets] == [
+        ("pkg/more.py", 2, 2),
+        ("pkg/urls.py", 25, 26),
+    ]
+    assert {q.ask for q in data.questions} == {"selection"}
+    for rel in ("pkg/urls.py", "docs/errors.md", "tests/test_urls.py"):
+        assert (data.tree / rel).read_text() == (source / rel).read_text()
+
+
+def test_selection_questions_go_through_search_by_selection(tmp_path: Path, encoder) -> None:
+    """The same message asked both ways: typed, the docs page that quotes it word for word
+    ranks first; selected, prose is never an answer, so the raising function is first."""
+    tree = make_tree(tmp_path / "repo")
+    target = {"path": "pkg/urls.py", "start": 19, "end": 19}
+    query = "InvalidURL: unknown scheme value in this request"
+    rows = [
+        {"id": "typed", "query": query, "targets": [target]},
+        {"id": "selected", "query": query, "targets": [target], "ask": "selection"},
+    ]
+    folder = tmp_path / "asked"
+    folder.mkdir()
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "set.json").write_text(json.dumps({"tree": str(tree)}))
+    run = QualityRun(tmp_path / "work", EngineSettings(), encoder=encoder, patterns=["bm25"])
+    typed, selected = run.run(load_tree_set(folder)).per_query["bm25"]
+    assert selected == 1.0
+    assert typed == 0.5
+
+
+def test_an_unknown_way_of_asking_is_refused(tmp_path: Path) -> None:
+    row = {"query": "q", "ask": "shout", "targets": [{"path": "a.py", "start": 1, "end": 1}]}
+    (tmp_path / "q.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(ValueError, match="q.jsonl:1: ask is one of search, selection"):
+        read_questions(tmp_path / "q.jsonl")
+
+
+def test_cli_builds_an_error_set_and_scores_it_with_the_real_model(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    build = ["build-set", "--in-place", "--queries", "errors", "--from-folder", str(source)]
+    assert bench_main([*build, "--out", str(tmp_path / "sets" / "errors")]) == 0
+    out = tmp_path / "quality.json"
+    quality = ["quality", "--data", str(tmp_path / "sets"), "--pipelines", "hybrid"]
+    assert bench_main([*quality, "--out", str(out)]) == 0
+    entry = json.loads(out.read_text())["sets"]["errors"]
+    assert entry["queries"] == 4
+    # Four distinct messages, each raised in code whose words it repeats: all found first.
+    assert entry["pipelines"]["hybrid"]["mrr"] == 1.0
+    assert bench_main(["build-set", "--queries", "errors", "--from-folder", str(source),
+                       "--out", str(tmp_path / "x")]) == 1  # fmt: skip
+
+
+def test_a_project_list_builds_error_sets_beside_doc_sets(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    row = {"source": "folder", "spec": str(source), "language": "python", "role": "tune"}
+    listed = {"projects": [{**row, "name": "docs"}, {**row, "name": "errs", "queries": "errors"}]}
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    said: list[str] = []
+    assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
+    errors = load_tree_set(tmp_path / "sets" / "errs")
+    assert errors.meta["queries"] == "errors" and {q.ask for q in errors.questions} == {"selection"}
+    assert {q.ask for q in load_tree_set(tmp_path / "sets" / "docs").questions} == {"search"}
+    assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
+    assert said[-1] == f"{tmp_path / 'sets' / 'errs'}: up to date"
+    listed["projects"][1]["queries"] = "docs"  # the same source asked another way: rebuilt
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
+    assert said[-1].startswith(f"wrote {tmp_path / 'sets' / 'errs'}")
+    listed["projects"][1]["queries"] = "stack traces"
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    with pytest.raises(ValueError, match="errs: queries must be one of"):
+        build_projects(tmp_path / "projects.json", tmp_path / "sets")
