@@ -87,6 +87,11 @@ def test_a_message_of_few_words_is_not_asked() -> None:
     assert error_sites("throw new Error(`${a}: ${b}`)\n", "javascript", "a.js") == []
 
 
+def test_a_percent_sign_in_the_text_is_not_a_placeholder() -> None:
+    (site,) = error_sites('raise ValueError("100% sure that %s broke" % x)\n', "python", "a.py")
+    assert site.query == "ValueError: 100% sure that 'user_id' broke"
+
+
 def make_tree(root: Path) -> Path:
     files = {
         "pkg/urls.py": PYTHON,

@@ -4,7 +4,7 @@
 that question from a whole, untouched tree: for each `raise`/`throw`/`panic!`/`errors.New`
 site whose message is a string literal, the query is the message as a user would see it
 (the exception's name and the message with its placeholders filled, e.g.
-`ValueError: unknown scheme 'value'`), and the target is the raising statement: a result
+`ValueError: unknown scheme 'config.yaml'`), and the target is the raising statement: a result
 holding it is a hit. A message raised from several places has them all as targets.
 
 What each language's raise sites look like is data (`ERROR_RULES`); the scan is one regex
@@ -62,11 +62,12 @@ class ErrorRule:
     shows_name: bool = True
 
 
-_PY_HOLES = re.compile(r"\{[^{}]*\}|%[-#0 +]*\d*(?:\.\d+)?[sdrfgixo]")
+# Formatting flags without the space flag: "100% sure" is text, not a hole.
+_PY_HOLES = re.compile(r"\{[^{}]*\}|%[-#0+]*\d*(?:\.\d+)?[sdrfgixo]")
 _JS_HOLES = re.compile(r"\$\{[^}]*\}")
-_GO_HOLES = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[vsdqwxXTtfegpc]")
+_GO_HOLES = re.compile(r"%[-#0+]*\d*(?:\.\d+)?[vsdqwxXTtfegpc]")
 _RUST_HOLES = re.compile(r"\{[^{}]*\}")
-_JAVA_HOLES = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdfxcbn]|\{\}")
+_JAVA_HOLES = re.compile(r"%[-#0+]*\d*(?:\.\d+)?[sdfxcbn]|\{\}")
 
 _THROW_NEW = re.compile(r"\bthrow\s+new\s+(?P<name>[A-Z]\w*)\s*\(\s*")
 ERROR_RULES: dict[str, ErrorRule] = {
