@@ -257,7 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index_options(index)
 
     search = sub.add_parser("search", help="search an indexed folder")
-    search.add_argument("args", nargs="+", metavar="[PATH] QUERY")
+    search.add_argument("args", nargs="+", metavar="[PATH] QUERY", help="QUERY - reads stdin")
+    search.add_argument(
+        "--selection",
+        action="store_true",
+        help="QUERY is pasted text (code, an error message, a stack trace), searched as the "
+        "editor's Search by Selection: the places a trace names first, only code answers",
+    )
     _add_encoder_options(search, reading=True)
     _add_filter_options(search)
 
@@ -441,6 +447,8 @@ def _filters(args: argparse.Namespace, subfolder: str = "") -> SearchFilters:
 
 def cmd_search(args: argparse.Namespace) -> int:
     path, query = _split_search_args(args.args)
+    if query == "-":  # a stack trace piped in: `pbpaste | nearcode search --selection -`
+        query = sys.stdin.read()
     if not query.strip():
         raise UsageError("the query is empty")
     folder = _folder(path)
@@ -449,7 +457,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     notices = [f"using the index of {root} (results limited to {subfolder}/)"] if subfolder else []
     with _open_reader(root, args) as index:
         freshness = index.refresh()
-        response = index.search(query, **_filters(args, subfolder).as_kwargs())
+        ask = index.search_text if args.selection else index.search
+        response = ask(query, **_filters(args, subfolder).as_kwargs())
         _print_results(response, args.json, notices + _answer_notices(index, response, freshness))
     return 0
 

@@ -32,7 +32,12 @@ NEARCODE = [sys.executable, "-m", "lsp_server"]
 
 
 def nearcode(
-    *args: str, cache: Path, cwd: Path | None = None, env: dict | None = None, timeout=180
+    *args: str,
+    cache: Path,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    timeout=180,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     full_env = {
         **os.environ,
@@ -50,6 +55,7 @@ def nearcode(
         capture_output=True,
         text=True,
         timeout=timeout,
+        input=stdin,
     )
 
 
@@ -317,6 +323,23 @@ def test_ctrl_c_keeps_what_was_embedded_and_later_answers_say_how_to_finish(tmp_
 
 
 # -- 7. the smaller things -----------------------------------------------------------------------
+
+
+def test_a_piped_stack_trace_is_searched_as_a_selection(indexed):
+    """`--selection -` reads pasted text from stdin and searches it as the editor's Search
+    by Selection does: the place the trace names comes first. Its words alone point at
+    fetchJson, so a search that ignored the frame would rank another function first."""
+    workspace, cache = indexed
+    trace = "TypeError: Cannot read properties of undefined\n    at /srv/app/web/api.js:25:36\n"
+    asked = ("search", str(workspace), "-", "--json")
+    done = nearcode(*asked, "--selection", cache=cache, stdin=trace)
+    assert done.returncode == 0, done.stderr
+    first = json.loads(done.stdout)["results"][0]
+    assert (first["path"], first["symbol"]) == ("web/api.js", "EventBus.subscribe")
+    assert first["range"]["start"]["line"] <= 24 <= first["range"]["end"]["line"]
+    typed = nearcode(*asked, cache=cache, stdin=trace)
+    assert json.loads(typed.stdout)["results"][0]["symbol"] == "fetchJson"
+    one_line_error(nearcode(*asked, "--selection", cache=cache, stdin="  \n"), 2, "empty")
 
 
 def test_similar_on_an_indented_def_line_without_a_column(indexed):
