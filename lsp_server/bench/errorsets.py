@@ -17,6 +17,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from ..engine.languages import file_role
@@ -60,6 +61,17 @@ class ErrorRule:
     placeholders: re.Pattern[str]
     prefixes: str = ""
     shows_name: bool = True
+
+    @cached_property
+    def literal(self) -> re.Pattern[str]:
+        """The message's first literal, with its prefix letters (group 1: the quoted part)."""
+        prefix = f"[{self.prefixes}]{{0,2}}" if self.prefixes else ""
+        return re.compile(f"{prefix}({_STRING})")
+
+    @cached_property
+    def holes(self) -> re.Pattern[str]:
+        """Placeholders, and the `{}` that stands for a `+` operand (see _message)."""
+        return re.compile(f"{self.placeholders.pattern}|\\{{\\}}")
 
 
 # Formatting flags without the space flag: "100% sure" is text, not a hole.
@@ -116,19 +128,17 @@ def _message(
 ) -> tuple[str, str, int] | None:
     """The message's literal text, as shown (holes filled with values) and as written, and
     where it ends."""
-    first = re.compile(f"[{rule.prefixes}]{{0,2}}({_STRING})" if rule.prefixes else _STRING)
-    found = first.match(text, start)
+    found = rule.literal.match(text, start)
     if found is None:
         return None
-    literals = [_unquote(found.group(found.lastindex or 0))]
+    literals = [_unquote(found.group(1))]
     end = found.end()
     while joined := _JOINED.match(text, end):
         literal = joined.group("literal") or joined.group("adjacent")
         literals.append(_unquote(literal) if literal else "{}")
         end = joined.end()
     written = "".join(literals)
-    holes = re.compile(f"{rule.placeholders.pattern}|\\{{\\}}")
-    shown = holes.sub(lambda _: values.choice(_VALUES), written)
+    shown = rule.holes.sub(lambda _: values.choice(_VALUES), written)
     return " ".join(shown.split()), written, end
 
 
@@ -148,8 +158,7 @@ def error_sites(text: str, language: str, path: str) -> list[ErrorSite]:
         if message is None:
             continue
         shown, written, end = message
-        literal_only = rule.placeholders.sub(" ", written).replace("{}", " ")
-        if _words(literal_only) < _MIN_WORDS:
+        if _words(rule.holes.sub(" ", written)) < _MIN_WORDS:
             continue
         name = match.groupdict().get("name")
         query = f"{name.rsplit('.', 1)[-1]}: {shown}" if rule.shows_name and name else shown
@@ -162,8 +171,8 @@ def scan_errors(tree: Path) -> tuple[list[ErrorSite], Counter]:
     """Raise sites of every file the engine would index, in implementation code only."""
     found: list[ErrorSite] = []
     files: Counter = Counter()
-    for item, data in source_files(tree, files):
-        if item.language not in ERROR_RULES or NOT_SAMPLED.search(item.path):
+    for item, data in source_files(tree, files, set(ERROR_RULES)):
+        if NOT_SAMPLED.search(item.path):
             continue
         if file_role(item.path) == "code":  # the engine's judgement: not examples, generated
             found += error_sites(data.decode("utf-8"), item.language, item.path)

@@ -293,14 +293,17 @@ def _readable(data: bytes) -> bool:
     return not _LONE_CR.search(data)
 
 
-def source_files(tree: Path, files: Counter) -> Iterator[tuple[ScannedFile, bytes]]:
-    """Every file the engine would index with its bytes (links and files that are not UTF-8
-    left out), counted per language into `files`."""
+def source_files(
+    tree: Path, files: Counter, languages: set[str]
+) -> Iterator[tuple[ScannedFile, bytes]]:
+    """The files in `languages` that the engine would index, with their bytes (links and
+    files that are not UTF-8 left out); every indexed file is counted per language into
+    `files`, the others are not read."""
     for item in Scanner(tree).scan():
         if not isinstance(item, ScannedFile):
             continue
         files[item.language] += 1
-        if item.abs_path.is_symlink():
+        if item.language not in languages or item.abs_path.is_symlink():
             continue
         data = item.abs_path.read_bytes()
         if _readable(data):
@@ -311,9 +314,8 @@ def scan_documented(tree: Path) -> tuple[list[Documented], Counter]:
     """Documented definitions of every file the engine would index; counts per language."""
     found: list[Documented] = []
     files: Counter = Counter()
-    for item, data in source_files(tree, files):
-        if item.language in RULES:
-            found += documented_in(data, item.language, item.path)
+    for item, data in source_files(tree, files, set(RULES)):
+        found += documented_in(data, item.language, item.path)
     return found, files
 
 
