@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from lsp_server.engine.ranking import Intent
-from lsp_server.engine.searcher import _lexical_weight
+from lsp_server.engine.searcher import _lexical_weight, _phrases
 from lsp_server.engine.settings import EngineSettings
-from lsp_server.engine.tokens import looks_like_code
+from lsp_server.engine.tokens import MAX_QUERY_PHRASES, index_text, looks_like_code, query_phrases
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,41 @@ def test_a_sentence_with_brackets_or_inline_code_is_a_question(query):
 )
 def test_code_stays_code(query):
     assert looks_like_code(query)
+
+
+def test_a_code_query_is_also_matched_by_its_word_pairs():
+    # Pairs in the query's order, each with a word that means something ("on a" and one-letter
+    # words make none), as BM25 phrases: the message's words in sequence, not scattered.
+    assert query_phrases("Called Execute() on a nil Command") == [
+        "called execute",
+        "execute on",
+        "nil command",
+    ]
+    assert query_phrases("it is in the 42 x y") == []
+    # Read from the token stream the index stores, so a pair is adjacent on both sides.
+    pairs = query_phrases("parseArgs(argv) failed")
+    assert all(pair in index_text("parseArgs(argv) failed") for pair in pairs)
+    assert "parse args" in pairs and "argv failed" in pairs
+    long_snippet = " ".join(f"word{i}x" for i in range(100))
+    assert len(query_phrases(long_snippet)) == MAX_QUERY_PHRASES
+
+
+def test_word_pairs_are_matched_for_code_from_the_workspace_or_a_terminal_only():
+    message = "Called Execute() on a nil Command"
+    shipped = EngineSettings()
+    assert _phrases(shipped, message, Intent.of(message, code=True, selected=True)) == [
+        "called execute",
+        "execute on",
+        "nil command",
+    ]
+    assert _phrases(shipped, "def run(a, b): pass", Intent.similar_to_code())
+    # Typed queries are not: doc-like questions judged code ("Return `(key, value)` items
+    # of headers.") lost a little with them.
+    assert _phrases(shipped, message, Intent.of(message, code=True)) == []
+    assert _phrases(shipped, "retry failed requests", Intent.of("retry", code=False)) == []
+    everything = replace(shipped, lexical_phrases="all")
+    assert _phrases(everything, "retry failed requests", Intent.of("retry", code=False))
+    only_selections = replace(shipped, lexical_phrases="selections")
+    assert _phrases(only_selections, "def run(a, b): pass", Intent.similar_to_code()) == []
+    pasted = Intent.of(message, code=True, selected=True)
+    assert _phrases(replace(shipped, lexical_phrases="none"), message, pasted) == []

@@ -323,3 +323,80 @@ def test_a_long_selection_finds_code_like_each_of_its_definitions(tmp_path, real
             found = [r.path for r in response.results]
             assert "linked.py" in found[:3], found
             assert found.index("linked.py") < found.index("config_values.py"), found
+
+
+# The raise site is a small part of a long method, beside methods named after the words of
+# its message (cobra's "Called Execute() on a nil Command" ranked third like this).
+_COMMANDS_GO = """package cli
+
+// Execute runs the root command with the process arguments.
+func (c *Command) Execute() error {
+	_, err := c.ExecuteC()
+	return err
+}
+
+// ExecuteContext runs the command with a context that its Run functions can read.
+func (c *Command) ExecuteContext(ctx context.Context) error {
+	c.ctx = ctx
+	return c.Execute()
+}
+
+// ExecuteC runs the command and returns the command that ran.
+func (c *Command) ExecuteC() (cmd *Command, err error) {
+	if c.HasParent() {
+		return c.Root().ExecuteC()
+	}
+	args := c.args
+	if args == nil {
+		args = os.Args[1:]
+	}
+	cmd, flags, err := c.Find(args)
+	if err != nil {
+		return c, err
+	}
+	cmd.commandCalledAs.called = true
+	if cmd.commandCalledAs.name == "" {
+		cmd.commandCalledAs.name = cmd.Name()
+	}
+	err = cmd.execute(flags)
+	return cmd, err
+}
+
+func (c *Command) execute(a []string) (err error) {
+	if c == nil {
+		return fmt.Errorf("Called Execute() on a nil Command")
+	}
+	if len(c.Deprecated) > 0 {
+		c.Printf("Command %q is deprecated, %s\\n", c.Name(), c.Deprecated)
+	}
+	c.InitDefaultHelpFlag()
+	err = c.ParseFlags(a)
+	if err != nil {
+		return c.FlagErrorFunc()(c, err)
+	}
+	if c.Runnable() {
+		c.preRun()
+		c.Run(c, a)
+	}
+	return nil
+}
+"""
+
+
+def test_a_pasted_error_message_finds_the_code_that_raises_it(tmp_path, real_encoder):
+    """BM25 also matches a selection's adjacent words as phrases: the message's words in
+    their order find the literal, where its words one by one favour the methods named
+    after them."""
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "command.go").write_text(_COMMANDS_GO)
+    firsts = {}
+    for phrases in ("none", EngineSettings().lexical_phrases):
+        settings = EngineSettings(lexical_phrases=phrases)
+        index_dir = tmp_path / f"index-{phrases}"
+        with WorkspaceIndex(root, settings, encoder=real_encoder, index_dir=index_dir) as built:
+            built.index()
+            results = built.search_text("Called Execute() on a nil Command").results
+            firsts[phrases] = [(r.symbol, r.start_line) for r in results[:2]]
+    assert firsts.pop("none")[0] == ("Command.ExecuteC", 14)  # what the words alone gave
+    assert list(firsts.values()) == [[("Command.execute", 35), ("Command.ExecuteC", 14)]]

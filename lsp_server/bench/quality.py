@@ -123,6 +123,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("code_answers_code", (True, False)),
     Ablation("similar_lexical_weight", (0.25, 1.0, 2.0)),
     Ablation("sentences_are_prose", (True, False)),
+    Ablation("lexical_phrases", ("none", "selections", "code", "all"), bases=("bm25", "hybrid")),
     # The fusion of earlier releases (reciprocal ranks, BM25 weight 0.1 for questions), and
     # reciprocal ranks at other weights.
     Pipeline("hybrid/fusion=rrf", {"fusion": "rrf", "prose_lexical_weight": 0.1}),

@@ -147,12 +147,15 @@ class Intent:
     placed: bool = False  # the user said where to look (include globs): no role priors
     names_identifier: bool = False  # words around at least one identifier-shaped token
     finds_similar: bool = False  # the query is the workspace's own code (find similar)
+    selected: bool = False  # selected or pasted text (Search by Selection), not typed
 
     @staticmethod
-    def of(query: str, code: bool, include: Sequence[str] = ()) -> Intent:
+    def of(
+        query: str, code: bool, include: Sequence[str] = (), *, selected: bool = False
+    ) -> Intent:
         asked = frozenset(role for role, words in _ROLE_WORDS.items() if words.search(query))
         named = not code and _IDENTIFIER.search(query) is not None
-        return Intent(code, asked, bool(include), named)
+        return Intent(code or selected, asked, bool(include), named, selected=selected)
 
     @staticmethod
     def similar_to_code(include: Sequence[str] = ()) -> Intent:

@@ -37,7 +37,7 @@ from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
 from .store import Store, StoredChunk
-from .tokens import looks_like_code, query_terms
+from .tokens import looks_like_code, query_phrases, query_terms
 
 _MAX_POOLED = 64  # definitions of a selection whose vectors make its query vector
 _MAX_EMBEDDED_PARTS = 8  # model calls a query may make for parts not indexed as they are
@@ -77,22 +77,24 @@ class Searcher:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         languages: Sequence[str] = (),
-        code: bool | None = None,
+        selected: bool = False,
     ) -> SearchResponse:
         """Natural-language or code query: dense and BM25 rankings fused.
 
-        `code` says whether the query is code (a selection is); by default it is judged from
-        the text.
+        `selected`: the query is text the user selected or pasted (Search by Selection), code
+        by definition; a typed query is judged from its text.
         """
         filters = GlobFilter(include, exclude, languages)
         notices: list[str] = []
-        if code is None:
-            code = looks_like_code(query, self.settings.sentences_are_prose)
+        code = selected or looks_like_code(query, self.settings.sentences_are_prose)
         kind = "code" if code else "prose"
         vector = self._dense_or_none(lambda: self._query_vector(query, kind), notices)
-        intent = Intent.of(query, code, include)
+        intent = Intent.of(query, code, include, selected=selected)
         terms = query_terms(query)
-        hits = self._guarded(lambda: self._rank(terms, vector, filters, set(), limit, intent))
+        phrases = _phrases(self.settings, query, intent)
+        hits = self._guarded(
+            lambda: self._rank(terms, vector, filters, set(), limit, intent, phrases)
+        )
         partial = self._partial(vector is not None)
         return SearchResponse([self._result(h, terms) for h in hits], partial, notices=notices)
 
@@ -122,7 +124,10 @@ class Searcher:
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
         intent = Intent.similar_to_code(include)
         terms = query_terms(target.text)
-        hits = self._guarded(lambda: self._rank(terms, vector, filters, own, limit, intent))
+        phrases = _phrases(self.settings, target.text, intent)
+        hits = self._guarded(
+            lambda: self._rank(terms, vector, filters, own, limit, intent, phrases)
+        )
         wanted = _normalized(target.text)
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
@@ -141,7 +146,12 @@ class Searcher:
         """A selected snippet as the query; stack-trace frames in it are ranked first."""
         located = self._guarded(lambda: self._frame_hits(parse_frames(snippet)))
         response = self.search(
-            snippet, limit=limit, include=include, exclude=exclude, languages=languages, code=True
+            snippet,
+            limit=limit,
+            include=include,
+            exclude=exclude,
+            languages=languages,
+            selected=True,
         )
         seen = {(r.path, r.start_line) for r in located}
         # Named locations are certain; similar text ranks below them, here and when the
@@ -173,11 +183,15 @@ class Searcher:
         exclude_ids: set[int],
         limit: int,
         intent: Intent,
+        phrases: Sequence[str] = (),
     ) -> list[Hit]:
         """Fused dense and lexical rankings, one entry per definition, weighted by intent."""
         settings = self.settings
         pool = settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
-        bm25 = {i: s for i, s in self.store.lexical_search(terms, pool) if i not in exclude_ids}
+        lexical_terms = [*terms, *phrases]
+        bm25 = {
+            i: s for i, s in self.store.lexical_search(lexical_terms, pool) if i not in exclude_ids
+        }
         cosines: dict[int, float] = {}
         vectors = self.storage.vectors
         if vector is not None and vectors is not None:
@@ -571,3 +585,13 @@ def _lexical_weight(settings: EngineSettings, intent: Intent) -> float:
     if intent.names_identifier and settings.named_lexical_weight is not None:
         return settings.named_lexical_weight
     return settings.prose_lexical_weight
+
+
+def _phrases(settings: EngineSettings, text: str, intent: Intent) -> list[str]:
+    """The word pairs BM25 also matches as phrases, for the queries the settings name."""
+    matched = {
+        "all": True,
+        "code": intent.selected or intent.finds_similar,
+        "selections": intent.selected,
+    }
+    return query_phrases(text) if matched.get(settings.lexical_phrases, False) else []

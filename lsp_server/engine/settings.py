@@ -122,6 +122,13 @@ class EngineSettings:
     # a definition chunked apart from its members (`class Solution(object):`, alike in
     # every file, so it ties with all the others).
     code_answers_code: bool = True
+    # BM25 also matches the query's adjacent word pairs as phrases ("invalid argument"), for
+    # "code" from the workspace or a terminal (Search by Selection: snippets, error messages,
+    # stack traces; and find similar), "selections" only, "all" (typed queries too) or
+    # "none". A pasted message's words are common one by one and rare in their order, and
+    # code like other code shares sequences, not only words; typed questions lost a little
+    # (measured in BENCHMARKS.md).
+    lexical_phrases: str = "code"
 
     # The bundled model (model/backend above) unless a server is configured here.
     embeddings: EmbeddingsProvider = field(default_factory=EmbeddingsProvider)

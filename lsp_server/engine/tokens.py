@@ -21,6 +21,7 @@ STOPWORDS = frozenset(
 )
 
 MAX_QUERY_TERMS = 64
+MAX_QUERY_PHRASES = 32
 
 
 def identifier_words(identifier: str) -> list[str]:
@@ -52,6 +53,31 @@ def query_terms(text: str) -> list[str]:
             if len(seen) >= MAX_QUERY_TERMS:
                 break
     return list(seen)
+
+
+def query_phrases(text: str) -> list[str]:
+    """Adjacent word pairs of a code query, matched as FTS5 phrases ("invalid argument").
+
+    Terms alone lose word order: a pasted message shares its common words with much of the
+    code, and the literal that raises it is found by its words in sequence. Pairs are read
+    from the same token stream the index is built from, so adjacency means the same on
+    both sides; a pair of stopwords, or with a one-letter word, says nothing.
+    """
+    seen: dict[str, None] = {}
+    previous = ""
+    for token in code_tokens(text):
+        if _phrase_pair(previous, token):
+            seen.setdefault(f"{previous} {token}")
+            if len(seen) >= MAX_QUERY_PHRASES:
+                break
+        previous = token
+    return list(seen)
+
+
+def _phrase_pair(first: str, second: str) -> bool:
+    words = (first, second)
+    meaningful = any(word not in STOPWORDS for word in words)
+    return meaningful and all(len(word) > 1 and not word.isdigit() for word in words)
 
 
 def fts_match_expression(terms: Iterable[str]) -> str:

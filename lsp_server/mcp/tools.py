@@ -216,9 +216,10 @@ def find_similar_code(folders: Folders, arguments: dict[str, Any]) -> ToolAnswer
         if "path" in args or "line" in args:
             raise InputError("give either 'path' and 'line', or 'code', not both")
         code = validation.query_text(args["code"], "'code'")
+        # A snippet the agent holds is asked as the editors' Search by Selection asks one.
         response, notices = folders.answer(
             folders.current(),
-            lambda index: index.search(code, **filters.as_kwargs()),
+            lambda index: index.search_text(code, **filters.as_kwargs()),
             filters.limit,
         )
         return _results_answer(response, notices, folders)
