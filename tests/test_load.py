@@ -3,6 +3,10 @@
 The real server runs with tests/stub_encoder.py's encoder paced at NEARCODE_STUB_DELAY_MS per
 chunk (the real model would take minutes for this tree on CI's two cores); everything else
 (scanning, chunking, SQLite, HNSW, threads, the LSP loop) is the product's own code.
+
+Latency under this load is printed, not bounded: timings belong to benchmarks (CI's shared
+cores make any bound flaky). `python -m lsp_server.bench.lsp_latency` measures searches during
+a real first index. Here a search that takes ANSWER_S fails: the server hung.
 """
 
 from __future__ import annotations
@@ -148,7 +152,6 @@ async def test_searches_and_saves_during_the_first_index_lose_nothing(tmp_path, 
             file=sys.stderr,
         )
     assert len(latencies) == SEARCHES_PER_S * LOAD_S
-    assert p95 < 2.0, f"p95 {p95:.2f} s"
     assert rss < 1024, f"peak RSS {rss:.0f} MiB"
 
 

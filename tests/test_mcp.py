@@ -100,6 +100,12 @@ def _top(answer: dict[str, Any]) -> tuple[str, str]:
 
 
 async def test_each_tool_answers_with_the_expected_definition_first(workspace):
+    # A page that quotes an error message: a typed question may get it back, a pasted
+    # snippet (a selection) only code.
+    (workspace / "docs").mkdir()
+    (workspace / "docs" / "errors.md").write_text(
+        "# Errors\n\n" + "Error: request failed with status 404 from the API.\n" * 3
+    )
     async with mcp_client(REAL_MCP_SERVER, [workspace]) as session:
         listed = {tool.name: tool for tool in (await session.list_tools()).tools}
         assert set(listed) == {
@@ -120,7 +126,7 @@ async def test_each_tool_answers_with_the_expected_definition_first(workspace):
         folder = status["folders"][0]
         assert (folder["root"], folder["files"], folder["owner"]) == (
             str(workspace),
-            9,
+            10,
             "this MCP server",
         )
         assert not folder["partial"] and not folder["stale"] and not folder["readOnly"]
@@ -158,6 +164,12 @@ async def test_each_tool_answers_with_the_expected_definition_first(workspace):
             "web/api.js",
             "debounce",
         )
+        message = "Error: request failed with status 404"
+        typed = await call(session, "search_code", {"query": message})
+        pasted = await call(session, "find_similar_code", {"code": message})
+        assert any(r["path"] == "docs/errors.md" for r in typed["results"])
+        assert _top(pasted) == ("web/api.js", "fetchJson")
+        assert not any(r["path"].endswith(".md") for r in pasted["results"])
 
         # A traceback: the innermost frame's definition first, then the caller.
         frames = await call(session, "search_by_error", {"text": TRACEBACK})
@@ -188,7 +200,7 @@ async def test_each_tool_answers_with_the_expected_definition_first(workspace):
         gone = await call(session, "search_code", {"query": "edit distance between two strings"})
         assert all(r["symbol"] != "levenshtein_distance" for r in gone["results"])
         after = (await call(session, "index_status", {}))["folders"][0]
-        assert (after["files"], after["pending"], after["stale"]) == (10, 0, False)
+        assert (after["files"], after["pending"], after["stale"]) == (11, 0, False)
 
 
 # -- bad input ------------------------------------------------------------------------------------

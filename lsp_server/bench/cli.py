@@ -125,8 +125,10 @@ def _build_set_parser(sub) -> None:
         "--queries",
         choices=QUERY_SOURCES,
         default="docs",
-        help="with --in-place: ask the first sentences of --sample removed docs (docs), or "
-        "--sample of the tree's error messages as selections, the tree untouched (errors)",
+        help="with --in-place: ask the first sentences of --sample removed docs (docs); "
+        "--sample of the tree's error messages as selections (errors); or Find Similar on "
+        "--sample definitions that share their name with others, the others to be found "
+        "(similar). errors and similar leave the tree untouched",
     )
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N")
     parser.add_argument("--seed", type=int, default=0)
@@ -342,7 +344,9 @@ def cmd_build_set(args: argparse.Namespace) -> int:
     if args.from_npm or args.from_deb or args.projects or args.questions:
         raise ValueError("--from-npm, --from-deb, --projects and --questions need --in-place")
     if args.queries != "docs":
-        raise ValueError("--queries errors needs --in-place (the whole tree is the corpus)")
+        raise ValueError(
+            f"--queries {args.queries} needs --in-place (the whole tree is the corpus)"
+        )
     from .buildset import build_from_folder, build_from_pypi
 
     if args.from_folder is not None:

@@ -1,6 +1,8 @@
 """Latency as the editor sees it: save-to-searchable and search round trips through LSP.
 
-Drives the real server over stdio on a real package folder (indexed first), then
+Drives the real server over stdio on a real package folder:
+- while the first index is built (a fresh NEARCODE_CACHE_DIR), times nearcode.search round
+  trips, five a second: the editor answers while it indexes;
 - saves a ~300-line file 20 times, each time with one function changed to carry a new,
   unique name, and times didSave -> a search whose top result is that function
   (lexically searchable) -> the file's chunks embedded (semantically searchable);
@@ -64,8 +66,13 @@ def _search(client: StdioClient, query: str) -> dict[str, Any]:
     )
 
 
-def _wait_ready(client: StdioClient, timeout: float) -> dict[str, Any]:
+def _wait_ready(
+    client: StdioClient, timeout: float, searched: list[float]
+) -> dict[str, Any]:
+    """Polls until every folder is indexed, searching between polls; `searched` gets the
+    round trips of the searches made before then (none when the index was already built)."""
     deadline = time.monotonic() + timeout
+    run = 0
     while time.monotonic() < deadline:
         status = _status(client)
         folders = status["folders"]
@@ -75,7 +82,11 @@ def _wait_ready(client: StdioClient, timeout: float) -> dict[str, Any]:
             and all(f["state"] == "ready" and f.get("pending") == 0 for f in folders)
         ):
             return status
-        time.sleep(0.5)
+        started = time.monotonic()
+        _search(client, QUERIES[run % len(QUERIES)])
+        searched.append(time.monotonic() - started)
+        run += 1
+        time.sleep(0.2)
     raise TimeoutError(f"index not ready after {timeout} s")
 
 
@@ -116,7 +127,10 @@ def measure(
             },
         )
         client.notify("initialized", {})
-        status = _wait_ready(client, ready_timeout)["folders"][0]
+        started = time.monotonic()
+        during_index: list[float] = []
+        status = _wait_ready(client, ready_timeout, during_index)["folders"][0]
+        ready_s = time.monotonic() - started
         path, function = pick_file(folder)
         original = path.read_text()
         timings = [_time_one_save(client, path, original, function, run) for run in range(saves)]
@@ -132,6 +146,8 @@ def measure(
         "folder": str(folder),
         "files": status["files"],
         "chunks": status["chunks"],
+        "ready_s": round(ready_s, 1),
+        "search_during_first_index": _summary(during_index) if during_index else None,
         "file": str(path.relative_to(folder)),
         "file_lines": original.count("\n"),
         "save_to_lexical": _summary([t[0] for t in timings]),

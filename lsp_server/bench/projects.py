@@ -12,14 +12,16 @@ from pathlib import Path
 
 from .errorsets import build_error_set
 from .inplace import DEFAULT_SAMPLE, build_in_place
+from .similarsets import build_similar_set
 from .sources import Fetched, Source, copy_tree, fetch
 from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write_questions
 
 DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 BUILDER_VERSION = 1  # bump when a rebuild would give other questions for the same source
 ROLES = ("tune", "report")
-# What a built set asks: the first sentences of removed docs, or the tree's error messages.
-QUERY_SOURCES = ("docs", "errors")
+# What a built set asks: the first sentences of removed docs, the tree's error messages, or
+# Find Similar on definitions that share a name with others (their other implementations).
+QUERY_SOURCES = ("docs", "errors", "similar")
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,9 @@ def build_source(
         if queries == "errors":
             asked = build_error_set(fetched.tree, out, sample=sample, seed=seed, meta=meta)
             return f"wrote {out}: {asked} error messages, asked as selections"
+        if queries == "similar":
+            asked = build_similar_set(fetched.tree, out, sample=sample, seed=seed, meta=meta)
+            return f"wrote {out}: {asked} definitions, asked as Find Similar"
         built = build_in_place(fetched.tree, out, sample=sample, seed=seed, meta=meta)
     counts = built.meta["counts"]
     return (

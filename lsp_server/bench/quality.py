@@ -29,7 +29,7 @@ from ..engine.settings import EngineSettings
 from ..engine.workspace import ProgressFn, WorkspaceIndex
 from .beir import BeirSet, Query
 from .metrics import MAX_RANK, mean_scores, score_query
-from .treeset import ASK_SELECTION, Question, Target, TreeSet
+from .treeset import ASK_SELECTION, ASK_SIMILAR, Question, Target, TreeSet
 
 CODE_MODES = ("similar", "selection", "text")
 
@@ -436,6 +436,9 @@ class QualityRun:
             assert isinstance(question, Question)
             if question.ask == ASK_SELECTION:
                 response = index.search_text(question.query, limit=MAX_RANK)
+            elif question.ask == ASK_SIMILAR:
+                at = question.at  # 1-based; the engine's lines are 0-based, as LSP's
+                response = index.similar(data.tree / at.path, at.start - 1, limit=MAX_RANK)
             else:
                 response = index.search(question.query, limit=MAX_RANK)
             return ranked_targets(response, question.targets), relevant_targets(question)

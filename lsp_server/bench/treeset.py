@@ -3,7 +3,10 @@
 Layout of a set folder (written by `nearcode bench build-set --in-place`, or by hand):
 
     SET/questions.jsonl   {"query": "...", "targets": [{"path": "a.py", "start": 3, "end": 9}]}
-                          one question a line; lines 1-based and inclusive; "id" optional
+                          one question a line; lines 1-based and inclusive; "id" optional;
+                          "ask": "selection" asks the query as a selected snippet, and
+                          "ask": "similar" with "at": {"path": "b.py", "line": 12} asks
+                          Find Similar at that line (the query is then only its label)
     SET/tree/             the tree to index (or set.json names it: {"tree": "/path/to/repo"})
     SET/set.json          optional metadata: source, version, language, counts, role
 
@@ -20,10 +23,11 @@ from pathlib import Path
 QUESTIONS = "questions.jsonl"
 METADATA = "set.json"
 TREE = "tree"
-# How a question is put to the engine: typed into the search box (`search`), or selected in
-# an editor and searched as a snippet (`selection`: Search by Selection, e.g. an error).
-ASK_SEARCH, ASK_SELECTION = "search", "selection"
-ASKS = (ASK_SEARCH, ASK_SELECTION)
+# How a question is put to the engine: typed into the search box (`search`), selected in an
+# editor and searched as a snippet (`selection`: Search by Selection, e.g. an error), or Find
+# Similar with the cursor on a line of the tree (`similar`).
+ASK_SEARCH, ASK_SELECTION, ASK_SIMILAR = "search", "selection", "similar"
+ASKS = (ASK_SEARCH, ASK_SELECTION, ASK_SIMILAR)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class Question:
     @property
     def ask(self) -> str:
         return str(self.extra.get("ask", ASK_SEARCH))
+
+    @property
+    def at(self) -> Target:
+        """Where a `similar` question puts the cursor (start = end = the line)."""
+        return _at(self.extra.get("at"), self.id)
 
     def to_json(self) -> dict:
         targets = [{"path": t.path, "start": t.start, "end": t.end} for t in self.targets]
@@ -95,11 +104,21 @@ def read_questions(path: Path, tree: Path | None = None) -> list[Question]:
                 _check_target(tree, target, where, line_counts)
             if row.get("ask", ASK_SEARCH) not in ASKS:
                 raise ValueError(f"{where}: ask is one of {', '.join(ASKS)}")
+            if row.get("ask") == ASK_SIMILAR:
+                place = _at(row.get("at"), where)
+                if tree is not None:
+                    _check_target(tree, place, where, line_counts)
             extra = {k: v for k, v in row.items() if k not in ("id", "query", "targets")}
             questions.append(Question(str(row.get("id", number)), row["query"], targets, extra))
     if not questions:
         raise ValueError(f"{path} holds no questions")
     return questions
+
+
+def _at(row: object, where: str) -> Target:
+    if not isinstance(row, dict) or not {"path", "line"} <= set(row):
+        raise ValueError(f'{where}: ask "similar" needs "at": {{"path": ..., "line": L}}')
+    return _target({"path": row["path"], "start": row["line"], "end": row["line"]}, where)
 
 
 def _check_target(tree: Path, target: Target, where: str, counts: dict[str, int]) -> None:
