@@ -20,8 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine.chunker import chunk_text
-from ..engine.chunks import Chunk
+from ..engine.chunker import chunk_text, split_lines
 from ..engine.languages import file_role
 from ..engine.tokens import code_tokens
 from .docrules import NOT_SAMPLED, RULES
@@ -42,9 +41,14 @@ class Definition:
     language: str
     symbol: str
     rows: tuple[int, int]  # 0-based, inclusive: the whole definition with its doc
-    first_line: str  # its first line, shown as the question's text
     signature: str
-    text: str
+    body: str  # the whole definition without whitespace: tells copies apart
+
+    @property
+    def first_line(self) -> str:
+        """The signature's first line, shown as the question's text."""
+        lines = self.signature.strip().splitlines()
+        return lines[0].strip() if lines else self.symbol
 
     @property
     def name(self) -> str:
@@ -68,6 +72,7 @@ def definitions_in(text: str, language: str, path: str) -> list[Definition]:
     """Whole functions and methods of one file (parts of a split one counted once), as the
     engine chunks them."""
     found = []
+    lines = split_lines(text)
     for chunk in chunk_text(path, text, language):
         if chunk.kind not in _DEFINITIONS or chunk.part > 1 or not chunk.symbol:
             continue
@@ -75,15 +80,9 @@ def definitions_in(text: str, language: str, path: str) -> list[Definition]:
         if rows[1] - rows[0] + 1 < _MIN_LINES:
             continue
         signature = chunk.signature or chunk.text.splitlines()[0]
-        found.append(
-            Definition(path, language, chunk.symbol, rows, _first_line(chunk), signature, text)
-        )
+        body = _SPACE.sub("", "".join(lines[rows[0] : rows[1] + 1]))
+        found.append(Definition(path, language, chunk.symbol, rows, signature, body))
     return found
-
-
-def _first_line(chunk: Chunk) -> str:
-    line = (chunk.signature or chunk.text).strip().splitlines()
-    return line[0].strip() if line else chunk.symbol
 
 
 def scan_definitions(tree: Path) -> tuple[list[Definition], Counter]:
@@ -97,11 +96,6 @@ def scan_definitions(tree: Path) -> tuple[list[Definition], Counter]:
     return found, files
 
 
-def _body(definition: Definition) -> str:
-    lines = definition.text.splitlines()[definition.rows[0] : definition.rows[1] + 1]
-    return _SPACE.sub("", "".join(lines))
-
-
 def sharing_groups(definitions: list[Definition]) -> list[list[Definition]]:
     """Definitions that share a name, two to five to a name, not all of the same text."""
     by_name: dict[str, list[Definition]] = defaultdict(list)
@@ -111,7 +105,7 @@ def sharing_groups(definitions: list[Definition]) -> list[list[Definition]]:
     return [
         group
         for name, group in sorted(by_name.items())
-        if 2 <= len(group) <= _MAX_SHARING and len({_body(d) for d in group}) > 1
+        if 2 <= len(group) <= _MAX_SHARING and len({d.body for d in group}) > 1
     ]
 
 
