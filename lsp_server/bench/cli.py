@@ -89,6 +89,32 @@ def _quality_parser(sub) -> None:
         metavar="DIR",
         help="NEARCODE_CACHE_DIR of the baseline's engine (reuse its indexes between runs)",
     )
+    parser.add_argument(
+        "--capture",
+        type=Path,
+        metavar="DIR",
+        help="also write the shipped hybrid's fusion inputs per query (every candidate's "
+        "dense and BM25 score and prior), a DIR/<set>.jsonl.gz per set, for `bench replay`",
+    )
+
+
+def _replay_parser(sub) -> None:
+    parser = sub.add_parser(
+        "replay",
+        help="score other fusions offline on the traces of `bench quality --capture`",
+    )
+    parser.add_argument("captures", nargs="+", type=Path, metavar="CAPTURE")
+    parser.add_argument(
+        "--try",
+        dest="fusions",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a fusion: a normalization (max, zscore[:DEPTH], minmax[:DEPTH]) and weights, "
+        "e.g. 'zscore:50 prose=0.2 named=0.5' (BM25's weight per query kind: prose, named, "
+        "code, similar; dense=W); repeatable",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / "replay.json")
 
 
 def _build_set_parser(sub) -> None:
@@ -200,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     _build_set_parser(sub)
     _speed_parser(sub)
     _adapter_speed_parser(sub)
+    _replay_parser(sub)
     return parser
 
 
@@ -246,6 +273,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         progress=ProgressBar(),
         patterns=[p for arg in args.pipelines for p in arg.split(",") if p],
         adapters=args.adapter,
+        capture=args.capture,
     )
     sets: dict[str, dict] = {}
     details: dict[str, dict] = {}
@@ -292,6 +320,52 @@ def cmd_quality(args: argparse.Namespace) -> int:
     quality_plot(args.out.with_suffix(".png"), sets)
     print("\n".join(notes), file=sys.stderr)
     return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .replay import (
+        BM25_ALONE,
+        DENSE_ALONE,
+        SHIPPED,
+        load_captures,
+        parse_fusion,
+        replay_ranks,
+        unreproduced,
+    )
+
+    fusions = [SHIPPED, BM25_ALONE, DENSE_ALONE, *map(parse_fusion, args.fusions)]
+    per_query: dict[str, dict[str, list[float]]] = {}
+    for captured in load_captures(args.captures):
+        missed = unreproduced(captured)
+        if missed:  # e.g. stack-trace frames, ranked above the fusion: said, not hidden
+            print(
+                f"{captured.name}: {missed} of {len(captured.queries)} queries replay to "
+                "another rank than the engine gave",
+                file=sys.stderr,
+            )
+        per_query[captured.name] = {f.label: replay_ranks(captured, f) for f in fusions}
+    sets = {
+        name: {label: round(sum(ranks) / max(len(ranks), 1), 4) for label, ranks in runs.items()}
+        for name, runs in per_query.items()
+    }
+    table = replay_table(sets) + "\n\n" + difference_table(per_query, SHIPPED.label)
+    write_json(args.out, {"sets": sets})
+    write_json(per_query_path(args.out), {"mrr": per_query})
+    args.out.with_suffix(".md").write_text(table + "\n")
+    print(table)
+    return 0
+
+
+def replay_table(sets: dict[str, dict[str, float]]) -> str:
+    """Markdown: MRR per set and fusion, with the sets where a fusion is below a ranking
+    alone (bm25 or dense) counted at the foot."""
+    labels = list(next(iter(sets.values()), {}))
+    lines = ["| set | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for name, scores in sets.items():
+        lines.append(f"| {name} | " + " | ".join(f"{scores[x]:.4f}" for x in labels) + " |")
+    below = [sum(s[x] < max(s["bm25"], s["dense"]) for s in sets.values()) for x in labels]
+    lines.append("| sets below bm25 or dense alone | " + " | ".join(map(str, below)) + " |")
+    return "\n".join(lines)
 
 
 def per_query_path(out: Path) -> Path:
@@ -393,6 +467,7 @@ COMMANDS = {
     "build-set": cmd_build_set,
     "speed": cmd_speed,
     "adapter-speed": cmd_adapter_speed,
+    "replay": cmd_replay,
 }
 
 

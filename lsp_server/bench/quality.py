@@ -11,19 +11,22 @@ header) get an index of their own.
 from __future__ import annotations
 
 import fnmatch
+import gzip
 import hashlib
+import json
 import re
 import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..engine.embedder import Encoder, make_encoder
 from ..engine.locations import index_dir_for
+from ..engine.ranking import RankTrace
 from ..engine.results import SearchResponse
 from ..engine.settings import EngineSettings
 from ..engine.workspace import ProgressFn, WorkspaceIndex
@@ -311,17 +314,24 @@ def ranked_targets(response: SearchResponse, targets: Sequence[Target]) -> list[
     for result in response.results:
         if result.score <= 0:
             continue
-        first = result.start_line + 1  # 1-based, inclusive, like the targets
-        ends_at_line_start = result.end_col == 0 and result.end_line > result.start_line
-        last = result.end_line if ends_at_line_start else result.end_line + 1
-        key = next(
-            (f"t{i}" for i, t in enumerate(targets) if t.overlaps(result.path, first, last)),
-            f"{result.path}:{first}-{last}",
-        )
+        key = target_key(result.path, result.start_line, result.end_line, result.end_col, targets)
         if key not in seen:
             seen.add(key)
             ranked.append(key)
     return ranked
+
+
+def target_key(
+    path: str, start_line: int, end_line: int, end_col: int, targets: Sequence[Target]
+) -> str:
+    """A result's key (0-based lines, as results): "t<i>" when it overlaps target i."""
+    first = start_line + 1  # 1-based, inclusive, like the targets
+    ends_at_line_start = end_col == 0 and end_line > start_line
+    last = end_line if ends_at_line_start else end_line + 1
+    return next(
+        (f"t{i}" for i, t in enumerate(targets) if t.overlaps(path, first, last)),
+        f"{path}:{first}-{last}",
+    )
 
 
 def relevant_targets(question: Question) -> dict[str, int]:
@@ -362,6 +372,10 @@ class _Task:
     queries: list
     judge: Judge
     code_mode: str = ""
+    # What a capture keeps to judge a query again offline (bench/replay.py), and the set's
+    # own part of it (BEIR: which file holds which document).
+    truth: Callable[[object], dict] = lambda query: {}
+    header: dict = field(default_factory=dict)
 
 
 class QualityRun:
@@ -378,8 +392,11 @@ class QualityRun:
         log: Callable[[str], None] = lambda line: print(line, file=sys.stderr),
         patterns: Sequence[str] = (),
         adapters: Sequence[str] = (),
+        capture: Path | None = None,
     ) -> None:
         self.work = work
+        # Where the shipped hybrid's rank traces go, a file per set (bench/replay.py).
+        self.capture = capture
         self.settings = replace(settings, candidates=max(settings.candidates, MAX_RANK))
         if hasattr(settings, "result_context"):  # a baseline revision's engine may lack it
             self.settings = replace(self.settings, result_context=False)
@@ -425,8 +442,12 @@ class QualityRun:
             response = ask(index, query, paths.get(query.self_id or ""), mode)
             return ranked_docs(response, ids, query.self_id), data.qrels[query.id]
 
+        def truth(query: object) -> dict:
+            assert isinstance(query, Query)
+            return {"relevant": data.qrels[query.id], "self": query.self_id}
+
         code_mode = self.code_mode if any(q.self_id for q in data.queries) else ""
-        task = _Task(data.name, folder, "", data.queries, judge, code_mode)
+        task = _Task(data.name, folder, "", data.queries, judge, code_mode, truth, {"docs": ids})
         result = self._measure(task)
         result.corpus = len(data.corpus)
         return result
@@ -445,7 +466,12 @@ class QualityRun:
 
         # A private index dir: a tree may be the user's own repository, whose editor index
         # must not be touched (nor its writer lock taken).
-        task = _Task(data.name, data.tree, "bench", data.questions, judge)
+        def truth(question: object) -> dict:
+            assert isinstance(question, Question)
+            targets = [[t.path, t.start, t.end] for t in question.targets]
+            return {"relevant": relevant_targets(question), "targets": targets}
+
+        task = _Task(data.name, data.tree, "bench", data.questions, judge, truth=truth)
         result = self._measure(task)
         result.layout = "in-place"
         result.corpus = result.chunks
@@ -479,11 +505,25 @@ class QualityRun:
                 writer.close()
 
     def _score(self, task: _Task, pipeline: Pipeline) -> tuple[dict[str, float], list[float]]:
-        """Mean scores, and the reciprocal rank of each query."""
+        """Mean scores, and the reciprocal rank of each query (captured for the shipped
+        hybrid when the run has a capture folder)."""
+        rows: list[dict] = []
         # Read-only: the writer of this index dir is still open, holding its lock.
         mode = pipeline.code_mode or self.code_mode
+        captured = self.capture is not None and pipeline.name == CAPTURED_PIPELINE
+        traces: list[RankTrace] = []
         with self._open(task, pipeline.index_overrides, **pipeline.overrides) as index:
-            per_query = [score_query(*task.judge(index, query, mode)) for query in task.queries]
+            if captured:
+                index.searcher.rank_observer = traces.append
+            per_query = []
+            for query in task.queries:
+                traces.clear()
+                per_query.append(score_query(*task.judge(index, query, mode)))
+                if captured:
+                    rows.append(_capture_row(task, query, traces, per_query[-1]["mrr"]))
+        if captured:
+            assert self.capture is not None
+            write_capture(self.capture, task.name, task.header, rows)
         scores = mean_scores(per_query)
         self.log(f"{task.name}: {pipeline.name:<32} MRR {scores['mrr']:.4f}")
         return scores, [round(q["mrr"], 6) for q in per_query]
@@ -491,3 +531,31 @@ class QualityRun:
 
 def _key(index_overrides: dict) -> str:
     return ",".join(f"{k}={_label(v)}" for k, v in sorted(index_overrides.items()))
+
+
+CAPTURED_PIPELINE = "hybrid"
+
+
+def _capture_row(task: _Task, query: object, traces: list[RankTrace], rank: float) -> dict:
+    """One query of a capture: how to judge it, its fusion inputs, the engine's rank."""
+    # search_text() ranks once; a query that made no ranking (an error) has no trace.
+    trace = traces[-1] if traces else None
+    row = task.truth(query) | {"rr": rank}
+    if trace is not None:
+        row |= {
+            "kind": trace.kind,
+            "weights": [trace.dense_weight, trace.lexical_weight],
+            "units": [astuple(unit) for unit in trace.units],
+        }
+    return row
+
+
+def write_capture(folder: Path, name: str, header: dict, rows: list[dict]) -> Path:
+    """`<folder>/<set>.jsonl.gz`: a header line, then one line per query."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write(json.dumps({"set": name, "version": 1} | header) + "\n")
+        for row in rows:
+            out.write(json.dumps(row) + "\n")
+    return path

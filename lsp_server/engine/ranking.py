@@ -88,6 +88,37 @@ class Hit:
     # part of it that matched.
     span: tuple[int, int, int, int] | None = None
 
+    @property
+    def extent(self) -> tuple[int, int, int, int]:
+        """Where a result for this hit points: the whole definition, else the chunk."""
+        chunk = self.chunk
+        return self.span or (chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col)
+
+
+@dataclass(frozen=True)
+class RankedUnit:
+    """One unit of a query's candidate pool as the fusion saw it (a rank trace's row)."""
+
+    path: str
+    # Where a result for it would point (0-based, as results): the whole definition.
+    start_line: int
+    end_line: int
+    end_col: int
+    dense: float | None  # cosine of its best part; None when outside the dense pool
+    lexical: float | None  # BM25 score of its best part; None when outside the BM25 pool
+    factor: float | None  # the intent prior it was multiplied by; None: not an answer
+
+
+@dataclass(frozen=True)
+class RankTrace:
+    """A query's fusion inputs: the kind that chose BM25's weight, both weights and every
+    candidate unit in fused order, so fusions can be compared offline (bench replay)."""
+
+    kind: str  # "prose", "named", "code" or "similar"
+    dense_weight: float
+    lexical_weight: float
+    units: list[RankedUnit]
+
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:
     return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line

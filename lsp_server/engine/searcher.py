@@ -26,6 +26,8 @@ from .ranking import (
     GlobFilter,
     Hit,
     Intent,
+    RankedUnit,
+    RankTrace,
     convex_fusion,
     is_bare_header,
     merge_overlapping,
@@ -61,6 +63,10 @@ class Searcher:
         self._dense_ready = dense_ready
         # A query-linear adapter maps query vectors only (None for LoRA: in the encoder).
         self.query_adapter = query_adapter(settings.adapter, encoder.identity)
+        self._role_weights = dict(settings.role_weights)
+        self._kind_weights = dict(settings.kind_weights)
+        # Called with each query's fusion inputs when set (benchmarks); costs nothing unset.
+        self.rank_observer: Callable[[RankTrace], None] | None = None
 
     @property
     def store(self) -> Store:
@@ -210,30 +216,47 @@ class Searcher:
             fused = convex_fusion(rankings)
         else:
             fused = reciprocal_rank_fusion([(list(r), w) for r, w in rankings], settings.rrf_k)
-        role_weights = dict(settings.role_weights)
-        kind_weights = dict(settings.kind_weights)
         hits: list[Hit] = []
+        traced: list[RankedUnit] = []
         for key, score in fused:
             best = dense_best.get(key, lexical_best.get(key))
-            item = stored[best]
-            if not filters.accepts(item.path, item.chunk.language):
-                continue
-            factor = 1.0
-            if settings.role_priors:
-                found = role_weight(
-                    item.path,
-                    item.chunk,
-                    intent,
-                    role_weights,
-                    settings.code_answers_code,
-                    kind_weights,
-                )
-                if found is None:
-                    continue
-                factor = found
-            hits.append(Hit(best, item.chunk, score * factor))
+            factor = self._prior(stored[best], filters, intent)
+            if self.rank_observer is not None:
+                scores = (dense_units.get(key), lexical_units.get(key))
+                traced.append(self._traced(best, stored[best], scores, factor))
+            if factor is not None:
+                hits.append(Hit(best, stored[best].chunk, score * factor))
+        if self.rank_observer is not None:
+            kind = _query_kind(settings, intent)
+            self.rank_observer(RankTrace(kind, settings.dense_weight, weight, traced))
         hits.sort(key=lambda hit: -hit.score)
         return [self._as_unit(hit) for hit in merge_overlapping(hits)[:limit]]
+
+    def _prior(self, item: StoredChunk, filters: GlobFilter, intent: Intent) -> float | None:
+        """The factor a candidate's fused score is multiplied by; None leaves it out."""
+        if not filters.accepts(item.path, item.chunk.language):
+            return None
+        if not self.settings.role_priors:
+            return 1.0
+        return role_weight(
+            item.path,
+            item.chunk,
+            intent,
+            self._role_weights,
+            self.settings.code_answers_code,
+            self._kind_weights,
+        )
+
+    def _traced(
+        self,
+        chunk_id: int,
+        item: StoredChunk,
+        scores: tuple[float | None, float | None],
+        factor: float | None,
+    ) -> RankedUnit:
+        """A rank trace's row: the unit where its result would point, and its scores."""
+        start, _, end, end_col = self._as_unit(Hit(chunk_id, item.chunk, 0.0)).extent
+        return RankedUnit(item.path, start, end, end_col, *scores, factor)
 
     def _pooled(
         self, cosines: dict[int, float], stored: dict[int, StoredChunk], vector: np.ndarray
@@ -465,12 +488,7 @@ class Searcher:
         self, hit: Hit, terms: Sequence[str] = (), focus_line: int | None = None
     ) -> SearchResult:
         chunk = hit.chunk
-        start_line, start_col, end_line, end_col = hit.span or (
-            chunk.start_line,
-            chunk.start_col,
-            chunk.end_line,
-            chunk.end_col,
-        )
+        start_line, start_col, end_line, end_col = hit.extent
         return SearchResult(
             path=chunk.path,
             uri=file_uri(self.root, chunk.path),
@@ -575,16 +593,28 @@ def _slice_chunk(
     )
 
 
-def _lexical_weight(settings: EngineSettings, intent: Intent) -> float:
-    """BM25's weight in the fusion: find similar, other code queries, questions naming an
-    identifier, the rest."""
+def _query_kind(settings: EngineSettings, intent: Intent) -> str:
+    """What BM25's weight depends on: find similar, other code queries, questions naming an
+    identifier (when that weight is set), the rest."""
     if intent.finds_similar:
-        return settings.similar_lexical_weight
+        return "similar"
     if intent.code:
-        return settings.lexical_weight
+        return "code"
     if intent.names_identifier and settings.named_lexical_weight is not None:
-        return settings.named_lexical_weight
-    return settings.prose_lexical_weight
+        return "named"
+    return "prose"
+
+
+def _lexical_weight(settings: EngineSettings, intent: Intent) -> float:
+    """BM25's weight in the fusion for the query's kind."""
+    weights = {
+        "similar": settings.similar_lexical_weight,
+        "code": settings.lexical_weight,
+        "named": settings.named_lexical_weight,
+        "prose": settings.prose_lexical_weight,
+    }
+    weight = weights[_query_kind(settings, intent)]
+    return settings.prose_lexical_weight if weight is None else weight
 
 
 def _phrases(settings: EngineSettings, text: str, intent: Intent) -> list[str]:

@@ -1,0 +1,239 @@
+"""`nearcode bench replay`: other fusions scored offline on a quality run's captured traces.
+
+`bench quality --capture DIR` keeps, for every query of the shipped hybrid, each candidate
+unit's dense and BM25 score, its intent prior and where it points (engine/ranking.py,
+`RankTrace`). Replaying a fusion over them ranks every query again in milliseconds, with
+the engine's own fusion code for the shipped normalization: the shipped fusion replayed
+must give the engine's reciprocal ranks (checked for every query, and said when not), and
+weights, normalizations and per-kind settings can then be compared on many sets in seconds
+instead of a run each.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..engine.ranking import convex_fusion
+from .metrics import MAX_RANK, reciprocal_rank
+from .treeset import Target
+
+NORMALIZATIONS = ("max", "zscore", "minmax")
+KINDS = ("prose", "named", "code", "similar")
+DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax)
+_REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
+
+
+@dataclass
+class CapturedQuery:
+    kind: str
+    weights: tuple[float, float]  # dense, BM25 as the engine used them
+    relevant: dict[str, int]
+    keys: list[str | None]  # each unit's judged key (None: not counted, e.g. the query)
+    dense: np.ndarray  # NaN where a unit is outside that ranking's pool
+    lexical: np.ndarray
+    factors: np.ndarray  # NaN: not an answer for this query (dropped)
+    engine_rr: float
+
+
+@dataclass
+class CapturedSet:
+    name: str
+    queries: list[CapturedQuery] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """A fusion to replay: how each ranking's scores are scaled and BM25's weight per kind
+    (kinds not named keep the captured weight)."""
+
+    label: str
+    normalization: str = "max"
+    depth: int = DEFAULT_DEPTH
+    lexical: dict[str, float] = field(default_factory=dict)
+    dense: float | None = None
+
+    def weights(self, query: CapturedQuery) -> tuple[float, float]:
+        dense = query.weights[0] if self.dense is None else self.dense
+        return dense, self.lexical.get(query.kind, query.weights[1])
+
+
+SHIPPED = Fusion("shipped")
+DENSE_ALONE = Fusion("dense", lexical=dict.fromkeys(KINDS, 0.0))
+BM25_ALONE = Fusion("bm25", dense=0.0)
+
+
+def parse_fusion(spec: str) -> Fusion:
+    """'zscore:50 prose=0.2 named=0.5 dense=1': a normalization (max, zscore[:DEPTH],
+    minmax[:DEPTH]; default max) and weights (BM25's per query kind, or the dense one)."""
+    normalization, depth = "max", DEFAULT_DEPTH
+    lexical: dict[str, float] = {}
+    dense: float | None = None
+    for word in spec.split():
+        name, _, value = word.partition("=")
+        if not value:
+            normalization, _, given = name.partition(":")
+            if normalization not in NORMALIZATIONS:
+                raise ValueError(
+                    f"{spec!r}: normalization {normalization!r} is not one of "
+                    f"{', '.join(NORMALIZATIONS)}"
+                )
+            depth = int(_number(spec, given, int)) if given else DEFAULT_DEPTH
+            if depth < 1:
+                raise ValueError(f"{spec!r}: the depth of {normalization} must be 1 or more")
+        elif name == "dense":
+            dense = _number(spec, value, float)
+        elif name in KINDS:
+            lexical[name] = _number(spec, value, float)
+        else:
+            raise ValueError(
+                f"{spec!r}: {name!r} is not dense or a query kind ({', '.join(KINDS)})"
+            )
+    return Fusion(spec, normalization, depth, lexical, dense)
+
+
+def _number(spec: str, text: str, kind: Callable[[str], float]) -> float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ValueError(f"{spec!r}: {text!r} is not a number") from None
+    if value < 0:
+        raise ValueError(f"{spec!r}: {text} is negative")
+    return value
+
+
+# -- reading captures ---------------------------------------------------------------------
+
+
+def load_capture(path: Path) -> CapturedSet:
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        header = json.loads(next(lines))
+        captured = CapturedSet(header["set"])
+        docs: dict[str, str] | None = header.get("docs")
+        for line in lines:
+            row = json.loads(line)
+            if "units" in row:
+                captured.queries.append(_query(row, docs))
+    return captured
+
+
+def load_captures(paths: Sequence[Path]) -> list[CapturedSet]:
+    """Capture files, or folders of them (in name order)."""
+    files: list[Path] = []
+    for path in paths:
+        found = sorted(path.glob("*.jsonl.gz")) if path.is_dir() else [path]
+        if not found:
+            raise ValueError(f"{path}: no capture (*.jsonl.gz) there")
+        files += found
+    return [load_capture(file) for file in files]
+
+
+def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
+    units = row["units"]
+    return CapturedQuery(
+        kind=row["kind"],
+        weights=(row["weights"][0], row["weights"][1]),
+        relevant=row["relevant"],
+        keys=[_key(unit, row, docs) for unit in units],
+        dense=np.array([np.nan if u[4] is None else u[4] for u in units], dtype=float),
+        lexical=np.array([np.nan if u[5] is None else u[5] for u in units], dtype=float),
+        factors=np.array([np.nan if u[6] is None else u[6] for u in units], dtype=float),
+        engine_rr=row["rr"],
+    )
+
+
+def _key(unit: list, row: dict, docs: dict[str, str] | None) -> str | None:
+    """The key the quality run would judge a result for this unit by."""
+    # Imported here: quality.py imports the engine's indexer, which replay does not need.
+    from .quality import target_key
+
+    path, start_line, end_line, end_col = unit[:4]
+    if docs is None:
+        targets = [Target(*target) for target in row["targets"]]
+        return target_key(path, start_line, end_line, end_col, targets)
+    doc = docs.get(path)
+    return None if doc is None or doc == row.get("self") else doc
+
+
+# -- replaying -----------------------------------------------------------------------------
+
+
+def scaled(scores: np.ndarray, normalization: str, depth: int) -> np.ndarray:
+    """A ranking's scores on a common scale (NaN, outside its pool, becomes 0).
+
+    zscore: (score - mean) / deviation of its top `depth` scores, below the mean 0; a
+    ranking whose best stands far above the rest then counts for more. minmax: the best is
+    1, the depth-th best 0. Both look at the top `depth` only, so the editor's 100
+    candidates and a benchmark's 1,000 scale alike.
+    """
+    present = np.sort(scores[~np.isnan(scores)])[::-1]
+    out = np.zeros_like(scores)
+    if not len(present):
+        return out
+    top = present[:depth]
+    if normalization == "zscore":
+        spread = float(top.std()) or 1.0
+        values = (scores - float(top.mean())) / spread
+    else:  # minmax
+        floor = float(top[-1])
+        values = (scores - floor) / (float(top[0]) - floor or 1.0)
+    return np.where(np.isnan(values), 0.0, np.maximum(values, 0.0))
+
+
+def fused(query: CapturedQuery, fusion: Fusion) -> np.ndarray:
+    """Each unit's fused score before its prior, as `fusion` scores it."""
+    dense_weight, lexical_weight = fusion.weights(query)
+    if fusion.normalization == "max":
+        return _convex(query, dense_weight, lexical_weight)
+    return dense_weight * scaled(query.dense, fusion.normalization, fusion.depth) + (
+        lexical_weight * scaled(query.lexical, fusion.normalization, fusion.depth)
+    )
+
+
+def _convex(query: CapturedQuery, dense_weight: float, lexical_weight: float) -> np.ndarray:
+    # The engine's own function, so the shipped fusion replays to the same floats.
+    rankings = [
+        ({i: float(s) for i, s in enumerate(scores) if not np.isnan(s)}, weight)
+        for scores, weight in ((query.dense, dense_weight), (query.lexical, lexical_weight))
+    ]
+    out = np.zeros(len(query.keys))
+    for index, score in convex_fusion(rankings):
+        out[int(index)] = score  # type: ignore[call-overload]
+    return out
+
+
+def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
+    """The reciprocal rank the engine would give with `fusion`: priors applied, units left
+    out as it leaves them out, each judged key counted once, zero scores dropped (as the
+    quality run drops them)."""
+    scores = fused(query, fusion) * query.factors
+    order = np.argsort(-np.nan_to_num(scores, nan=-1.0), kind="stable")
+    ranked: list[str] = []
+    seen: set[str] = set()
+    for i in order:
+        key = query.keys[i]
+        if not scores[i] > 0 or key is None or key in seen:
+            continue
+        seen.add(key)
+        ranked.append(key)
+        if len(ranked) >= MAX_RANK:
+            break
+    return reciprocal_rank(ranked, query.relevant)
+
+
+def replay_ranks(captured: CapturedSet, fusion: Fusion) -> list[float]:
+    return [replayed_rank(query, fusion) for query in captured.queries]
+
+
+def unreproduced(captured: CapturedSet) -> int:
+    """Queries whose shipped fusion, replayed, does not give the engine's rank."""
+    ranks = replay_ranks(captured, SHIPPED)
+    return sum(
+        abs(ours - query.engine_rr) > _REPRODUCED
+        for ours, query in zip(ranks, captured.queries, strict=True)
+    )

@@ -1,0 +1,149 @@
+"""Rank traces captured by a quality run, and fusions replayed offline over them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lsp_server.bench.beir import BeirSet, Query, load_set, write_set
+from lsp_server.bench.cli import main as bench_main
+from lsp_server.bench.inplace import build_in_place
+from lsp_server.bench.quality import QualityRun
+from lsp_server.bench.replay import (
+    DENSE_ALONE,
+    SHIPPED,
+    load_capture,
+    parse_fusion,
+    replay_ranks,
+    scaled,
+    unreproduced,
+)
+from lsp_server.bench.treeset import load_tree_set
+from lsp_server.engine.settings import EngineSettings
+
+from .test_bench_inplace import EXPECTED, make_tree
+
+
+def _tree_set(tmp_path: Path) -> Path:
+    out = tmp_path / "sets" / "demo"
+    build_in_place(make_tree(tmp_path / "src"), out, sample=100, meta={"source": "test"})
+    return out
+
+
+def _capture(tmp_path: Path, encoder, data, **run) -> tuple[dict, Path]:
+    capture = tmp_path / "capture"
+    patterns = ["bm25", "dense", "hybrid"]
+    quality = QualityRun(
+        tmp_path / "work", EngineSettings(), encoder=encoder, patterns=patterns, capture=capture
+    )
+    for name, value in run.items():
+        setattr(quality, name, value)
+    result = quality.run(data)
+    return result.per_query, capture / f"{data.name}.jsonl.gz"
+
+
+def test_shipped_fusion_replays_to_the_engines_ranks(tmp_path: Path, encoder) -> None:
+    data = load_tree_set(_tree_set(tmp_path))
+    engine, path = _capture(tmp_path, encoder, data)
+    captured = load_capture(path)
+    assert captured.name == "demo" and len(captured.queries) == len(EXPECTED)
+    assert unreproduced(captured) == 0
+    assert replay_ranks(captured, SHIPPED) == pytest.approx(engine["hybrid"], abs=1e-6)
+    # Alone, dense ties break by the hybrid's order: the same ranks on this small tree.
+    assert replay_ranks(captured, DENSE_ALONE) == pytest.approx(engine["dense"], abs=1e-6)
+
+
+def test_a_trace_says_the_query_kind_weights_and_where_candidates_point(
+    tmp_path: Path, encoder
+) -> None:
+    data = load_tree_set(_tree_set(tmp_path))
+    _, path = _capture(tmp_path, encoder, data)
+    with gzip.open(path, "rt") as rows:
+        header, *queries = [json.loads(line) for line in rows]
+    assert header == {"set": "demo", "version": 1}
+    settings = EngineSettings()
+    by_query = dict(zip([q.query for q in data.questions], queries, strict=True))
+    prose = by_query["Split the text into lowercase words."]
+    assert prose["kind"] == "prose"
+    assert prose["weights"] == [settings.dense_weight, settings.prose_lexical_weight]
+    assert prose["relevant"] == {"t0": 1}
+    # The answer's unit points at the whole definition (decorator to last line, 0-based).
+    core = [u for u in prose["units"] if u[0] == "pkg/core.py"]
+    tree_lines = (data.tree / "pkg/core.py").read_text().splitlines()
+    decorator = tree_lines.index("@functools.cache")
+    assert any(u[1] == decorator and u[4] is not None and u[5] is not None for u in core)
+    # The README repeats the sentence: a question may get it back, below code (factor < 1).
+    readme = [u for u in prose["units"] if u[0] == "README.md"]
+    assert readme and all(0 < u[6] < 1 for u in readme)
+    named = by_query["Reverse returns the string with its runes in reverse order."]
+    assert named["kind"] == "prose"  # "Reverse" alone is a word, not an identifier's shape
+
+
+def test_beir_captures_leave_the_query_document_out(tmp_path: Path, encoder) -> None:
+    corpus = {
+        "a": "def add_numbers(a, b):\n    return a + b",
+        "b": "def sum_two(x, y):\n    return x + y",
+        "c": "def read_config(path):\n    return open(path).read()",
+    }
+    queries = [Query("q1", "add two numbers"), Query("q2", corpus["a"], self_id="a")]
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1}}
+    write_set(tmp_path / "tiny", BeirSet("tiny", corpus, queries, qrels))
+    data = load_set(tmp_path / "tiny")
+    engine, path = _capture(tmp_path, encoder, data, code_mode="selection")
+    captured = load_capture(path)
+    assert [q.kind for q in captured.queries] == ["prose", "similar"]
+    assert all("a" not in q.keys for q in captured.queries[1:])  # the query's own document
+    assert replay_ranks(captured, SHIPPED) == pytest.approx(engine["hybrid"], abs=1e-6)
+
+
+def test_scales_look_at_the_top_of_a_ranking_only() -> None:
+    scores = np.array([3.0, 2.0, 1.0, np.nan])
+    assert scaled(scores, "minmax", 3).tolist() == [1.0, 0.5, 0.0, 0.0]
+    assert scaled(scores, "minmax", 2).tolist() == [1.0, 0.0, 0.0, 0.0]
+    deviation = math.sqrt(2 / 3)  # of 3, 2, 1 around 2
+    assert scaled(scores, "zscore", 3) == pytest.approx([1 / deviation, 0.0, 0.0, 0.0])
+    assert scaled(np.array([np.nan, np.nan]), "zscore", 5).tolist() == [0.0, 0.0]
+
+
+def test_fusion_specs_parse_or_say_what_is_wrong() -> None:
+    fusion = parse_fusion("zscore:20 prose=0.5 named=1 dense=2")
+    assert (fusion.normalization, fusion.depth, fusion.dense) == ("zscore", 20, 2.0)
+    assert fusion.lexical == {"prose": 0.5, "named": 1.0}
+    assert parse_fusion("prose=0.1").normalization == "max"
+    for spec, said in [
+        ("l2", "normalization 'l2' is not one of max, zscore, minmax"),
+        ("minmax:0", "the depth of minmax must be 1 or more"),
+        ("prose=x", "'x' is not a number"),
+        ("named=-1", "-1 is negative"),
+        ("loud=1", "'loud' is not dense or a query kind (prose, named, code, similar)"),
+    ]:
+        with pytest.raises(ValueError, match=said.replace("(", r"\(").replace(")", r"\)")):
+            parse_fusion(spec)
+
+
+def test_cli_replays_a_capture_beside_the_engines_figures(tmp_path: Path) -> None:
+    sets = _tree_set(tmp_path).parent
+    out = tmp_path / "results" / "quality.json"
+    capture = tmp_path / "capture"
+    run = ["quality", "--data", str(sets), "--pipelines", "hybrid", "--out", str(out)]
+    assert bench_main([*run, "--capture", str(capture)]) == 0
+    engine = json.loads(out.read_text())["sets"]["demo"]["pipelines"]["hybrid"]["mrr"]
+    replayed = tmp_path / "results" / "replay.json"
+    spec = "zscore:20 prose=0.5"
+    assert bench_main(["replay", str(capture), "--try", spec, "--out", str(replayed)]) == 0
+    figures = json.loads(replayed.read_text())["sets"]["demo"]
+    assert list(figures) == ["shipped", "bm25", "dense", spec]
+    assert figures["shipped"] == engine
+    table = replayed.with_suffix(".md").read_text()
+    assert f"| demo | {engine:.4f} |" in table
+    assert "| sets below bm25 or dense alone |" in table
+
+
+def test_cli_replay_without_a_capture_says_so(tmp_path: Path, capsys) -> None:
+    assert bench_main(["replay", str(tmp_path), "--out", str(tmp_path / "r.json")]) == 1
+    assert f"{tmp_path}: no capture (*.jsonl.gz) there" in capsys.readouterr().err
