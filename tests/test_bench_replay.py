@@ -35,14 +35,16 @@ def _tree_set(tmp_path: Path) -> Path:
     return out
 
 
-def _capture(tmp_path: Path, encoder, data, **run) -> tuple[dict, Path]:
+def _capture(tmp_path: Path, encoder, data, code_mode: str = "similar") -> tuple[dict, Path]:
     capture = tmp_path / "capture"
-    patterns = ["bm25", "dense", "hybrid"]
     quality = QualityRun(
-        tmp_path / "work", EngineSettings(), encoder=encoder, patterns=patterns, capture=capture
+        tmp_path / "work",
+        EngineSettings(),
+        code_mode=code_mode,
+        encoder=encoder,
+        patterns=["bm25", "dense", "hybrid"],
+        capture=capture,
     )
-    for name, value in run.items():
-        setattr(quality, name, value)
     result = quality.run(data)
     return result.per_query, capture / f"{data.name}.jsonl.gz"
 
@@ -147,3 +149,20 @@ def test_cli_replays_a_capture_beside_the_engines_figures(tmp_path: Path) -> Non
 def test_cli_replay_without_a_capture_says_so(tmp_path: Path, capsys) -> None:
     assert bench_main(["replay", str(tmp_path), "--out", str(tmp_path / "r.json")]) == 1
     assert f"{tmp_path}: no capture (*.jsonl.gz) there" in capsys.readouterr().err
+
+
+def test_a_capture_needs_the_hybrid_and_says_so(tmp_path: Path, encoder) -> None:
+    data = load_tree_set(_tree_set(tmp_path))
+    said: list[str] = []
+    capture = tmp_path / "capture"
+    quality = QualityRun(
+        tmp_path / "work",
+        EngineSettings(),
+        encoder=encoder,
+        patterns=["dense"],
+        capture=capture,
+        log=said.append,
+    )
+    quality.run(data)
+    assert "demo: nothing captured: hybrid is not scored" in said
+    assert not capture.exists()

@@ -480,6 +480,8 @@ class QualityRun:
     def _measure(self, task: _Task) -> SetResult:
         found = pipelines(self.settings, task.code_mode or None, self.adapters)
         chosen = select(found, self.patterns)
+        if self.capture is not None and CAPTURED_PIPELINE not in {p.name for p in chosen}:
+            self.log(f"{task.name}: nothing captured: {CAPTURED_PIPELINE} is not scored")
         variants: dict[str, dict] = {}
         for pipeline in chosen:
             variants.setdefault(_key(pipeline.index_overrides), pipeline.index_overrides)
