@@ -13,8 +13,9 @@ import pytest
 from lsp_server.bench.beir import BeirSet, Query, load_set, write_set
 from lsp_server.bench.cli import main as bench_main
 from lsp_server.bench.inplace import build_in_place
-from lsp_server.bench.quality import QualityRun
+from lsp_server.bench.quality import QualityRun, write_capture
 from lsp_server.bench.replay import (
+    CAPTURE_VERSION,
     DENSE_ALONE,
     SHIPPED,
     load_capture,
@@ -67,7 +68,7 @@ def test_a_trace_says_the_query_kind_weights_and_where_candidates_point(
     _, path = _capture(tmp_path, encoder, data)
     with gzip.open(path, "rt") as rows:
         header, *queries = [json.loads(line) for line in rows]
-    assert header == {"set": "demo", "version": 1}
+    assert header == {"set": "demo", "version": CAPTURE_VERSION}
     settings = EngineSettings()
     by_query = dict(zip([q.query for q in data.questions], queries, strict=True))
     prose = by_query["Split the text into lowercase words."]
@@ -99,7 +100,10 @@ def test_beir_captures_leave_the_query_document_out(tmp_path: Path, encoder) -> 
     engine, path = _capture(tmp_path, encoder, data, code_mode="selection")
     captured = load_capture(path)
     assert [q.kind for q in captured.queries] == ["prose", "similar"]
-    assert all("a" not in q.keys for q in captured.queries[1:])  # the query's own document
+    # Document "a" answers the question; asked with "a" selected, it is never counted.
+    file_of_a = next(u[0] for u in captured.queries[0].units if u[0].startswith("corpus/a-"))
+    assert captured.queries[0].judge(file_of_a, 0, 1, 0) == "a"
+    assert captured.queries[1].judge(file_of_a, 0, 1, 0) is None
     assert replay_ranks(captured, SHIPPED) == pytest.approx(engine["hybrid"], abs=1e-6)
 
 
@@ -166,3 +170,27 @@ def test_a_capture_needs_the_hybrid_and_says_so(tmp_path: Path, encoder) -> None
     quality.run(data)
     assert "demo: nothing captured: hybrid is not scored" in said
     assert not capture.exists()
+
+
+def test_overlapping_windows_count_once_as_the_engine_merges_them(tmp_path: Path) -> None:
+    def unit(path: str, lines: tuple[int, int], dense: float, part: int = 0) -> list:
+        start, end = lines
+        return [path, start, end, 9, dense, None, 1.0, part, [start, 0, end, 9]]
+
+    row = {
+        "relevant": {"t0": 1},
+        "targets": [["pkg/a.py", 1, 6]],
+        "rr": 0.5,
+        "kind": "prose",
+        "weights": [1.0, 0.2],
+        # Two windows of one README that share lines 9-10, then the answer.
+        "units": [
+            unit("README.md", (0, 10), 0.9),
+            unit("README.md", (9, 20), 0.85),
+            unit("pkg/a.py", (0, 5), 0.8),
+        ],
+    }
+    path = write_capture(tmp_path, "windows", {}, [row])
+    captured = load_capture(path)
+    assert replay_ranks(captured, SHIPPED) == [0.5]  # not 1/3: the windows are one result
+    assert unreproduced(captured) == 0

@@ -32,6 +32,7 @@ from ..engine.settings import EngineSettings
 from ..engine.workspace import ProgressFn, WorkspaceIndex
 from .beir import BeirSet, Query
 from .metrics import MAX_RANK, mean_scores, score_query
+from .replay import CAPTURE_VERSION
 from .treeset import ASK_SELECTION, ASK_SIMILAR, Question, Target, TreeSet
 
 CODE_MODES = ("similar", "selection", "text")
@@ -557,7 +558,7 @@ def write_capture(folder: Path, name: str, header: dict, rows: list[dict]) -> Pa
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as out:
-        out.write(json.dumps({"set": name, "version": 1} | header) + "\n")
+        out.write(json.dumps({"set": name, "version": CAPTURE_VERSION} | header) + "\n")
         for row in rows:
             out.write(json.dumps(row) + "\n")
     return path

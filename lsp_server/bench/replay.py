@@ -1,12 +1,12 @@
 """`nearcode bench replay`: other fusions scored offline on a quality run's captured traces.
 
-`bench quality --capture DIR` keeps, for every query of the shipped hybrid, each candidate
+`bench quality --capture` keeps, for every query of the shipped hybrid, each candidate
 unit's dense and BM25 score, its intent prior and where it points (engine/ranking.py,
-`RankTrace`). Replaying a fusion over them ranks every query again in milliseconds, with
-the engine's own fusion code for the shipped normalization: the shipped fusion replayed
-must give the engine's reciprocal ranks (checked for every query, and said when not), and
-weights, normalizations and per-kind settings can then be compared on many sets in seconds
-instead of a run each.
+`RankTrace`). Replaying a fusion ranks every query again without an index or the model
+(tens of milliseconds a query, most of it the engine's own merging), with the engine's own
+fusion and merging code: the shipped fusion replayed must give the engine's reciprocal
+ranks (checked for every query, and said when not), and weights, normalizations and
+per-kind settings can then be compared on many sets at once.
 """
 
 from __future__ import annotations
@@ -14,18 +14,20 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from ..engine.ranking import convex_fusion
+from ..engine.chunks import Chunk
+from ..engine.ranking import Hit, convex_fusion, merge_overlapping
 from .metrics import MAX_RANK, reciprocal_rank
 from .treeset import Target
 
 NORMALIZATIONS = ("max", "zscore", "minmax")
 KINDS = ("prose", "named", "code", "similar")
 DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax)
+CAPTURE_VERSION = 2  # 2: each unit also carries its best part's own span (for merging)
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 
@@ -34,7 +36,8 @@ class CapturedQuery:
     kind: str
     weights: tuple[float, float]  # dense, BM25 as the engine used them
     relevant: dict[str, int]
-    keys: list[str | None]  # each unit's judged key (None: not counted, e.g. the query)
+    units: list[list]  # RankedUnit rows, in the shipped fusion's order
+    judge: Callable[[str, int, int, int], str | None]  # a result's key (None: not counted)
     dense: np.ndarray  # NaN where a unit is outside that ranking's pool
     lexical: np.ndarray
     factors: np.ndarray  # NaN: not an answer for this query (dropped)
@@ -113,6 +116,11 @@ def _number(spec: str, text: str, kind: Callable[[str], float]) -> float:
 def load_capture(path: Path) -> CapturedSet:
     with gzip.open(path, "rt", encoding="utf-8") as lines:
         header = json.loads(next(lines))
+        if header.get("version") != CAPTURE_VERSION:
+            raise ValueError(
+                f"{path}: a capture of version {header.get('version')}; this replay reads "
+                f"version {CAPTURE_VERSION}: capture again with `bench quality --capture`"
+            )
         captured = CapturedSet(header["set"])
         docs: dict[str, str] | None = header.get("docs")
         for line in lines:
@@ -139,7 +147,8 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
         kind=row["kind"],
         weights=(row["weights"][0], row["weights"][1]),
         relevant=row["relevant"],
-        keys=[_key(unit, row, docs) for unit in units],
+        units=units,
+        judge=_judge(row, docs),
         dense=np.array([np.nan if u[4] is None else u[4] for u in units], dtype=float),
         lexical=np.array([np.nan if u[5] is None else u[5] for u in units], dtype=float),
         factors=np.array([np.nan if u[6] is None else u[6] for u in units], dtype=float),
@@ -147,17 +156,22 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
     )
 
 
-def _key(unit: list, row: dict, docs: dict[str, str] | None) -> str | None:
-    """The key the quality run would judge a result for this unit by."""
+def _judge(row: dict, docs: dict[str, str] | None) -> Callable[[str, int, int, int], str | None]:
+    """The key the quality run would judge a result (path, start line, end line, end col)
+    of this query by: its target or range, or its BEIR document (not the query's own)."""
     # Imported here: quality.py imports the engine's indexer, which replay does not need.
     from .quality import target_key
 
-    path, start_line, end_line, end_col = unit[:4]
     if docs is None:
         targets = [Target(*target) for target in row["targets"]]
-        return target_key(path, start_line, end_line, end_col, targets)
-    doc = docs.get(path)
-    return None if doc is None or doc == row.get("self") else doc
+        return lambda path, start, end, end_col: target_key(path, start, end, end_col, targets)
+    own = row.get("self")
+
+    def document(path: str, start: int, end: int, end_col: int) -> str | None:
+        doc = docs.get(path)
+        return None if doc is None or doc == own else doc
+
+    return document
 
 
 # -- replaying -----------------------------------------------------------------------------
@@ -201,29 +215,52 @@ def _convex(query: CapturedQuery, dense_weight: float, lexical_weight: float) ->
         ({i: float(s) for i, s in enumerate(scores) if not np.isnan(s)}, weight)
         for scores, weight in ((query.dense, dense_weight), (query.lexical, lexical_weight))
     ]
-    out = np.zeros(len(query.keys))
+    out = np.zeros(len(query.units))
     for index, score in convex_fusion(rankings):
         out[int(index)] = score  # type: ignore[call-overload]
     return out
 
 
 def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
-    """The reciprocal rank the engine would give with `fusion`: priors applied, units left
-    out as it leaves them out, each judged key counted once, zero scores dropped (as the
-    quality run drops them)."""
+    """The reciprocal rank the engine would give with `fusion`: priors applied, units that
+    are no answer left out, overlapping hits merged by the engine's own `merge_overlapping`
+    and cut to the first 1000, then judged as the quality run judges (each key once, zero
+    scores dropped)."""
     scores = fused(query, fusion) * query.factors
-    order = np.argsort(-np.nan_to_num(scores, nan=-1.0), kind="stable")
+    answers = [i for i in range(len(scores)) if not np.isnan(scores[i])]
+    hits = [_hit(i, query.units[i], float(scores[i])) for i in answers]
+    hits.sort(key=lambda hit: -hit.score)  # stable: ties keep the fused order, as the engine
+    # A part's result spans its whole definition; which one is read after merging.
+    ends = {(u[0], u[1], u[2]): u[3] for u in query.units}
     ranked: list[str] = []
     seen: set[str] = set()
-    for i in order:
-        key = query.keys[i]
-        if not scores[i] > 0 or key is None or key in seen:
-            continue
-        seen.add(key)
-        ranked.append(key)
-        if len(ranked) >= MAX_RANK:
-            break
+    for hit in merge_overlapping(hits)[:MAX_RANK]:
+        key = query.judge(hit.chunk.path, *_extent(hit, ends))
+        if hit.score > 0 and key is not None and key not in seen:
+            seen.add(key)
+            ranked.append(key)
     return reciprocal_rank(ranked, query.relevant)
+
+
+def _hit(index: int, unit: list, score: float) -> Hit:
+    """A captured unit as the engine's hit: its best part's own span, before widening."""
+    path, unit_start, unit_end = unit[0], unit[1], unit[2]
+    start_line, start_col, end_line, end_col = unit[8]
+    chunk = Chunk(path, "", "", "", start_line, start_col, end_line, end_col, "", part=unit[7])
+    if chunk.part:
+        chunk = replace(chunk, unit_start_line=unit_start, unit_end_line=unit_end)
+    return Hit(index, chunk, score)
+
+
+def _extent(hit: Hit, ends: dict[tuple[str, int, int], int]) -> tuple[int, int, int]:
+    """Where the result points (start line, end line, end col): a part widens to its whole
+    definition, as the engine's results do; anything else keeps its (merged) span."""
+    chunk = hit.chunk
+    if chunk.part:
+        unit = (chunk.path, chunk.unit_start_line, chunk.unit_end_line)
+        return unit[1], unit[2], ends[unit]
+    start_line, _, end_line, end_col = hit.extent
+    return start_line, end_line, end_col
 
 
 def replay_ranks(captured: CapturedSet, fusion: Fusion) -> list[float]:

@@ -107,6 +107,10 @@ class RankedUnit:
     dense: float | None  # cosine of its best part; None when outside the dense pool
     lexical: float | None  # BM25 score of its best part; None when outside the BM25 pool
     factor: float | None  # the intent prior it was multiplied by; None: not an answer
+    # The best part's own span (start line, start col, end line, end col) and part number:
+    # what `merge_overlapping` compares before a result widens to its definition.
+    part: int = 0
+    chunk: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 @dataclass(frozen=True)

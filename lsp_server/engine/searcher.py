@@ -255,8 +255,10 @@ class Searcher:
         factor: float | None,
     ) -> RankedUnit:
         """A rank trace's row: the unit where its result would point, and its scores."""
-        start, _, end, end_col = self._as_unit(Hit(chunk_id, item.chunk, 0.0)).extent
-        return RankedUnit(item.path, start, end, end_col, *scores, factor)
+        chunk = item.chunk
+        start, _, end, end_col = self._as_unit(Hit(chunk_id, chunk, 0.0)).extent
+        own = (chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col)
+        return RankedUnit(item.path, start, end, end_col, *scores, factor, chunk.part, own)
 
     def _pooled(
         self, cosines: dict[int, float], stored: dict[int, StoredChunk], vector: np.ndarray
