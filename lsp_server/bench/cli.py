@@ -17,6 +17,7 @@ from .report import (
     machine,
     quality_plot,
     quality_table,
+    replay_table,
     summary_table,
     write_json,
 )
@@ -336,14 +337,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     fusions = [SHIPPED, BM25_ALONE, DENSE_ALONE, *map(parse_fusion, args.fusions)]
     per_query: dict[str, dict[str, list[float]]] = {}
     for captured in load_captures(args.captures):
-        missed = unreproduced(captured)
+        runs = {f.label: replay_ranks(captured, f) for f in fusions}
+        missed = unreproduced(captured, runs[SHIPPED.label])
         if missed:  # e.g. stack-trace frames, ranked above the fusion: said, not hidden
             print(
                 f"{captured.name}: {missed} of {len(captured.queries)} queries replay to "
                 "another rank than the engine gave",
                 file=sys.stderr,
             )
-        per_query[captured.name] = {f.label: replay_ranks(captured, f) for f in fusions}
+        per_query[captured.name] = runs
     sets = {
         name: {label: round(sum(ranks) / max(len(ranks), 1), 4) for label, ranks in runs.items()}
         for name, runs in per_query.items()
@@ -354,18 +356,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     args.out.with_suffix(".md").write_text(table + "\n")
     print(table)
     return 0
-
-
-def replay_table(sets: dict[str, dict[str, float]]) -> str:
-    """Markdown: MRR per set and fusion, with the sets where a fusion is below a ranking
-    alone (bm25 or dense) counted at the foot."""
-    labels = list(next(iter(sets.values()), {}))
-    lines = ["| set | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
-    for name, scores in sets.items():
-        lines.append(f"| {name} | " + " | ".join(f"{scores[x]:.4f}" for x in labels) + " |")
-    below = [sum(s[x] < max(s["bm25"], s["dense"]) for s in sets.values()) for x in labels]
-    lines.append("| sets below bm25 or dense alone | " + " | ".join(map(str, below)) + " |")
-    return "\n".join(lines)
 
 
 def per_query_path(out: Path) -> Path:

@@ -241,9 +241,15 @@ class SharedEncoder:
 CORPUS_FOLDER = "corpus"
 
 
+def file_safe(name: str) -> str:
+    """A set's or document's name as a file name: anything but letters, digits, _ . -
+    becomes _."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
 def doc_filename(doc_id: str, text: str) -> str:
     """A readable, collision-free file name; the extension tells the scanner the language."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", doc_id)[:60]
+    safe = file_safe(doc_id)[:60]
     digest = hashlib.blake2b(doc_id.encode(), digest_size=4).hexdigest()
     return f"{CORPUS_FOLDER}/{safe}-{digest}{_extension(text)}"
 
@@ -434,7 +440,7 @@ class QualityRun:
     def run(self, data: BeirSet | TreeSet) -> SetResult:
         if isinstance(data, TreeSet):
             return self._run_tree(data)
-        folder = self.work / re.sub(r"[^A-Za-z0-9_.-]", "_", data.name)
+        folder = self.work / file_safe(data.name)
         ids = materialise(data, folder)
         paths = {doc: path for path, doc in ids.items()}
 
@@ -556,7 +562,7 @@ def _capture_row(task: _Task, query: object, traces: list[RankTrace], rank: floa
 def write_capture(folder: Path, name: str, header: dict, rows: list[dict]) -> Path:
     """`<folder>/<set>.jsonl.gz`: a header line, then one line per query."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.jsonl.gz"
+    path = folder / f"{file_safe(name)}.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as out:
         out.write(json.dumps({"set": name, "version": CAPTURE_VERSION} | header) + "\n")
         for row in rows:

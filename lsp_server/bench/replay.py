@@ -212,7 +212,7 @@ def fused(query: CapturedQuery, fusion: Fusion) -> np.ndarray:
 def _convex(query: CapturedQuery, dense_weight: float, lexical_weight: float) -> np.ndarray:
     # The engine's own function, so the shipped fusion replays to the same floats.
     rankings = [
-        ({i: float(s) for i, s in enumerate(scores) if not np.isnan(s)}, weight)
+        (_present(scores), weight)
         for scores, weight in ((query.dense, dense_weight), (query.lexical, lexical_weight))
     ]
     out = np.zeros(len(query.units))
@@ -221,14 +221,19 @@ def _convex(query: CapturedQuery, dense_weight: float, lexical_weight: float) ->
     return out
 
 
+def _present(scores: np.ndarray) -> dict[int, float]:
+    """Unit index -> score for the units in a ranking's pool (not NaN)."""
+    indexes = np.flatnonzero(~np.isnan(scores))
+    return dict(zip(indexes.tolist(), scores[indexes].tolist(), strict=True))
+
+
 def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
     """The reciprocal rank the engine would give with `fusion`: priors applied, units that
     are no answer left out, overlapping hits merged by the engine's own `merge_overlapping`
     and cut to the first 1000, then judged as the quality run judges (each key once, zero
     scores dropped)."""
     scores = fused(query, fusion) * query.factors
-    answers = [i for i in range(len(scores)) if not np.isnan(scores[i])]
-    hits = [_hit(i, query.units[i], float(scores[i])) for i in answers]
+    hits = [_hit(i, query.units[i], score) for i, score in _present(scores).items()]
     hits.sort(key=lambda hit: -hit.score)  # stable: ties keep the fused order, as the engine
     # A part's result spans its whole definition; which one is read after merging.
     ends = {(u[0], u[1], u[2]): u[3] for u in query.units}
@@ -267,9 +272,10 @@ def replay_ranks(captured: CapturedSet, fusion: Fusion) -> list[float]:
     return [replayed_rank(query, fusion) for query in captured.queries]
 
 
-def unreproduced(captured: CapturedSet) -> int:
-    """Queries whose shipped fusion, replayed, does not give the engine's rank."""
-    ranks = replay_ranks(captured, SHIPPED)
+def unreproduced(captured: CapturedSet, shipped: Sequence[float] | None = None) -> int:
+    """Queries whose shipped fusion, replayed, does not give the engine's rank (`shipped`:
+    those replayed ranks, when the caller has them)."""
+    ranks = replay_ranks(captured, SHIPPED) if shipped is None else shipped
     return sum(
         abs(ours - query.engine_rr) > _REPRODUCED
         for ours, query in zip(ranks, captured.queries, strict=True)

@@ -86,6 +86,18 @@ def difference_table(per_query: dict[str, dict[str, list[float]]], shipped: str 
     return "\n".join(lines)
 
 
+def replay_table(sets: dict[str, dict[str, float]]) -> str:
+    """Markdown: MRR per set and fusion, with the sets where a fusion is below a ranking
+    alone (bm25 or dense) counted at the foot."""
+    labels = list(next(iter(sets.values()), {}))
+    lines = ["| set | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+    for name, scores in sets.items():
+        lines.append(f"| {name} | " + " | ".join(f"{scores[x]:.4f}" for x in labels) + " |")
+    below = [sum(s[x] < max(s["bm25"], s["dense"]) for s in sets.values()) for x in labels]
+    lines.append("| sets below bm25 or dense alone | " + " | ".join(map(str, below)) + " |")
+    return "\n".join(lines)
+
+
 def _pyplot():
     try:
         import matplotlib
