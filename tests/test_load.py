@@ -6,7 +6,10 @@ chunk (the real model would take minutes for this tree on CI's two cores); every
 
 Latency under this load is printed, not bounded: timings belong to benchmarks (CI's shared
 cores make any bound flaky). `python -m lsp_server.bench.lsp_latency` measures searches during
-a real first index. Here a search that takes ANSWER_S fails: the server hung.
+a real first index. Here a search that takes ANSWER_S fails: the server hung. The searches
+come from SEARCHERS clients that each wait for their answer before asking again (as editors
+do), so a slow machine asks fewer questions instead of queueing them: a fixed rate above what
+two loaded cores answer made latency the length of the queue (p95 7 s of the 10 allowed).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ pytestmark = pytest.mark.slow
 
 FILES = 500  # x 4 functions + a docstring block: ~2,500 chunks
 DELAY_MS = "8"  # ~20 s of embedding, so the load lands on the initial build
-SEARCHES_PER_S = 50
+SEARCHERS = 8  # searches in flight at once
 LOAD_S = 30
 ANSWER_S = 10.0
 
@@ -100,6 +103,7 @@ async def test_searches_and_saves_during_the_first_index_lose_nothing(tmp_path, 
     rng = random.Random(11)
     files = sorted(root.rglob("*.py"))
     latencies: list[float] = []
+    partial_answers = 0
     async with lsp_session([root], cache, server_command=STUB_SERVER, env=env) as client:
         pid = client._server.pid
 
@@ -110,6 +114,8 @@ async def test_searches_and_saves_during_the_first_index_lose_nothing(tmp_path, 
             )
             assert isinstance(found["results"], list)
             latencies.append(time.monotonic() - started)
+            nonlocal partial_answers
+            partial_answers += bool(found["partial"])
 
         async def saver() -> int:
             count = 0
@@ -124,14 +130,17 @@ async def test_searches_and_saves_during_the_first_index_lose_nothing(tmp_path, 
                 await asyncio.sleep(0.2)
             return count
 
+        async def searcher(first: int) -> int:
+            count = 0
+            end = time.monotonic() + LOAD_S
+            while time.monotonic() < end:
+                await one_search(f"parse invoice {(first + count * SEARCHERS) % 97} retry request")
+                count += 1
+            return count
+
         saves = asyncio.create_task(saver())
-        searches = []
-        for n in range(SEARCHES_PER_S * LOAD_S):  # a bounded count, paced at ~50/s
-            query = f"parse invoice {n % 97} retry request"
-            searches.append(asyncio.create_task(one_search(query)))
-            await asyncio.sleep(1 / SEARCHES_PER_S)
+        asked = await asyncio.gather(*(searcher(first) for first in range(SEARCHERS)))
         saves_done = await saves
-        await asyncio.gather(*searches)
         status = await wait_idle(client)
         rss = peak_rss_mib(pid)
     index_dir = Path(status["indexPath"])
@@ -148,10 +157,12 @@ async def test_searches_and_saves_during_the_first_index_lose_nothing(tmp_path, 
             f"\n[load] {len(files)} files, {status['chunks']} chunks; {len(latencies)} searches, "
             f"p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
             f"max {latencies[-1] * 1000:.0f} ms; {saves_done} saves, {status['updates']} "
-            f"updates; peak RSS {rss:.0f} MiB",
+            f"updates; {partial_answers} answers partial; peak RSS {rss:.0f} MiB",
             file=sys.stderr,
         )
-    assert len(latencies) == SEARCHES_PER_S * LOAD_S
+    assert len(latencies) == sum(asked)
+    # Answered while the first index was being built, not held until it was done.
+    assert partial_answers > 0, f"all {len(latencies)} searches waited for the index"
     assert rss < 1024, f"peak RSS {rss:.0f} MiB"
 
 
@@ -160,7 +171,9 @@ async def test_a_burst_of_1000_saves_is_coalesced(tmp_path):
     targets = sorted(root.rglob("*.py"))[:20]
     # The burst is sent at once, but a loaded 2-core machine can stall the server's reading
     # of it for longer than the default 50 ms (CI: 28 updates for 20 files): what is tested
-    # is that a burst is coalesced, not how short the debounce can be.
+    # is that a burst is coalesced, not how short the debounce can be. A path also waits at
+    # most 2 s for its burst to end (folder_indexer._MAX_DEFER_S), so a burst read over more
+    # than that updates each file twice (CI once: 40 for 20); 1,000 saves, 2 updates a file.
     options = {"debounceMs": 500}
     async with lsp_session(
         [root], tmp_path / "cache", options=options, server_command=STUB_SERVER
@@ -173,7 +186,7 @@ async def test_a_burst_of_1000_saves_is_coalesced(tmp_path):
             client.text_document_did_save(saved(target.as_uri()))
         after = await wait_idle(client, timeout=60)
         work = after["updates"] - before["updates"]
-        assert work <= len(targets) + 3, f"{work} updates for {len(targets)} files: {after}"
+        assert work <= 2 * len(targets), f"{work} updates for {len(targets)} files: {after}"
         found = await command(client, "nearcode.search", {"query": "burst_19"})
         assert found["results"] and found["results"][0]["symbol"] == "burst_19", (before, after)
 
