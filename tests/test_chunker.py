@@ -147,7 +147,8 @@ if __name__ == "__main__":
 def test_python_definitions() -> None:
     chunks = chunk(PYTHON, "python", "pkg/parser.py")
     assert rows(chunks) == [
-        ("block", "", "", 0, 4),
+        ("imports", "", "", 0, 2),  # the docstring goes with the imports after it
+        ("block", "", "", 4, 4),
         ("class", "Parser", "", 7, 12),
         ("method", "Parser.parse", "Parser", 14, 19),
         ("block", "", "Parser", 21, 21),
@@ -184,8 +185,8 @@ def test_python_texts_and_signatures() -> None:
     assert build.signature == 'def build(a: int, b: int) -> "Parser":'
 
     assert by_symbol(chunks, "main").signature == "def main(argv: list[str] | None = None) -> int:"
-    module_header = '"""Module docstring."""\nimport os\nfrom typing import Any\n\nLIMIT = 10'
-    assert chunks[0].text == module_header
+    module_header = '"""Module docstring."""\nimport os\nfrom typing import Any'
+    assert [c.text for c in chunks[:2]] == [module_header, "LIMIT = 10"]
     assert chunks[-1].text == 'if __name__ == "__main__":\n    main()'
     assert all(c.signature == "" for c in chunks if c.kind == "block")
 
@@ -1671,6 +1672,44 @@ def test_random_input_keeps_invariants(
 def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
     chunks = chunk_text(path, text, language)
     assert [c.kind for c in chunks] == [kind]
+
+
+@pytest.mark.parametrize(
+    ("language", "path", "head", "tail"),
+    [
+        ("python", "a.py", '"""Transports."""\nimport os\nfrom .models import (\n    Request,\n)\n',
+         "LIMITS = {\n    'read': 5,\n}\n"),
+        ("javascript", "a.js",
+         "var a = require('a');\nvar b = require('b');\nvar c = require('c');\n",
+         "var app = a();\napp.use(b);\n"),
+        ("go", "a.go", 'package a\n\nimport (\n\t"fmt"\n\t"os"\n)\n',
+         'var Debug = os.Getenv("D")\n'),
+    ],
+)
+def test_a_run_of_imports_is_apart_from_the_code_after_it(language, path, head, tail):
+    # A window mixing the two was a `block`: "find similar" answered with the imports.
+    chunks = chunk_text(path, head + "\n" + tail, language)
+    assert [(c.kind, c.text) for c in chunks] == [
+        ("imports", head.strip()),
+        ("block", tail.strip()),
+    ]
+
+
+def test_blocks_start_on_a_statement() -> None:
+    # 10 constants, then a call over 15 lines: a 20-line window cut the call in two and the
+    # second window's preview read `    "key_12": 12,`.
+    call = "ITEMS = dict(\n" + "".join(f'    key_{i}={i},\n' for i in range(13)) + ")\n"
+    text = "".join(f"C_{i} = {i}\n" for i in range(10)) + call + "DONE = True\n"
+    chunks = chunk_text("a.py", text, "python", window_lines=20)
+    assert [(c.start_line, c.end_line) for c in chunks] == [(0, 9), (10, 25)]
+    assert chunks[1].text.startswith("ITEMS = dict(")
+    # A statement longer than a window is still cut at the window's length.
+    long_call = "ITEMS = dict(\n" + "".join(f"    key_{i}={i},\n" for i in range(30)) + ")\n"
+    assert [c.start_line for c in chunk_text("b.py", long_call, "python", window_lines=20)] == [
+        0,
+        20,
+    ]
+    check_invariants(text, chunks)
 
 
 def test_typescript_overloads_are_one_unit_with_their_implementation():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,7 +45,7 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 
 # Bump when the same file would be cut into other chunks: an index made by another version
 # re-chunks every file on its next sync (vectors of unchanged chunk texts stay cached).
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3  # 3: code between definitions is cut between statements
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -184,9 +184,19 @@ def _byte_to_char(data: bytes, offsets: set[int]) -> dict[int, int]:
 
 
 def _pack(
-    text: str, segs: list[tuple[int, int]], max_chars: int, max_lines: int, overlap: int
+    text: str,
+    segs: list[tuple[int, int]],
+    max_chars: int,
+    max_lines: int,
+    overlap: int,
+    breaks: list[int] | None = None,
 ) -> Iterator[tuple[int, int]]:
-    """Yield trimmed (start, end) char spans of consecutive segments, skipping blank ones."""
+    """Yield trimmed (start, end) char spans of consecutive segments, skipping blank ones.
+
+    ``breaks``: sorted indexes of the segments a statement starts on. A window that must end
+    before its limit then ends before the last of them it holds, so that the next window
+    starts on a statement rather than inside one; without one it ends at the limit.
+    """
     i, n = 0, len(segs)
     while i < n:
         while i < n and _blank(text, segs[i]):
@@ -196,12 +206,21 @@ def _pack(
         j, start = i, segs[i][0]
         while j + 1 < n and j + 1 - i < max_lines and segs[j + 1][1] - start <= max_chars:
             j += 1
+        if breaks and j + 1 < n and not _holds(breaks, j + 1):
+            last = bisect_right(breaks, j) - 1
+            if last >= 0 and breaks[last] > i:
+                j = breaks[last] - 1
         span = _trim(text, start, segs[j][1])
         if span is not None:
             yield span
         if j == n - 1:
             return
         i = max(i + 1, j + 1 - overlap)
+
+
+def _holds(ordered: list[int], value: int) -> bool:
+    at = bisect_left(ordered, value)
+    return at < len(ordered) and ordered[at] == value
 
 
 def _blank(text: str, seg: tuple[int, int]) -> bool:
@@ -811,10 +830,12 @@ def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -
     if tree.root_node.has_error:
         defs = _recover(defs, tree.root_node, grammar, data, spec)
     spans = _def_spans(defs, data)
+    statement_bytes = _statement_starts(tree.root_node, defs, data)
     if len(data) == len(lines.text):
         to_char: dict[int, int] | None = None  # ASCII: byte and char offsets agree
     else:
-        to_char = _byte_to_char(data, {o for s, e, _ in spans for o in (s, e)} | _class_ends(defs))
+        offsets = {o for s, e, _ in spans for o in (s, e)} | _class_ends(defs)
+        to_char = _byte_to_char(data, offsets | set(statement_bytes))
 
     def conv(b: int) -> int:
         return b if to_char is None else to_char[b]
@@ -823,14 +844,38 @@ def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -
     classes = _Containers(
         [(conv(d.start), conv(d.end), d.symbol) for d in defs if d.kind == "class"]
     )
+    statements = [conv(b) for b in statement_bytes]
     pos = 0
     for start, end, d in spans:
         s, e = conv(start), conv(end)
-        chunks.extend(_blocks(lines, opts, pos, s, classes, spec))
+        chunks.extend(_blocks(lines, opts, pos, s, classes, spec, statements))
         chunks.extend(_definition_chunks(lines, opts, s, e, d))
         pos = max(pos, e)
-    chunks.extend(_blocks(lines, opts, pos, len(lines.text), classes, spec))
+    chunks.extend(_blocks(lines, opts, pos, len(lines.text), classes, spec, statements))
     return chunks
+
+
+def _statement_starts(root: Node, defs: list[_Def], data: bytes) -> list[int]:
+    """Byte offsets of the statements that begin a line: the file's own, and those inside
+    whatever holds definitions (class bodies, object literals, namespaces). The code between
+    definitions is cut there, never inside a statement (`from x import (` and its names)."""
+    inner = sorted(d.node_start for d in defs)
+    starts: list[int] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node.named_children:
+            if _begins_line(data, child.start_byte):
+                starts.append(child.start_byte)
+            first = bisect_right(inner, child.start_byte)
+            if first < len(inner) and inner[first] < child.end_byte:
+                stack.append(child)  # holds a definition: its statements count too
+    return sorted(set(starts))
+
+
+def _begins_line(data: bytes, offset: int) -> bool:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return not data[line_start:offset].strip()
 
 
 def _class_ends(defs: list[_Def]) -> set[int]:
@@ -868,22 +913,90 @@ def _definition_chunks(lines: _Lines, opts: _Opts, start: int, end: int, d: _Def
 
 
 def _blocks(
-    lines: _Lines, opts: _Opts, start: int, end: int, classes: _Containers, spec: LanguageSpec
+    lines: _Lines,
+    opts: _Opts,
+    start: int,
+    end: int,
+    classes: _Containers,
+    spec: LanguageSpec,
+    statements: list[int],
 ) -> list[Chunk]:
     """Code between definitions, in windows that do not overlap.
 
-    A window of comments alone is left out when it is a licence header or a banner (a
-    few words: `# ----- Helpers -----`, `/** Module exports. */`): not code, it would only
-    compete with the code around it.
+    Windows start on statements (``statements``: their char offsets) and a run of imports
+    is a window of its own, apart from the code around it, so that it is an `imports`
+    chunk. A window of comments alone is left out when it is a licence header or a banner
+    (a few words: `# ----- Helpers -----`, `/** Module exports. */`): not code, it would
+    only compete with the code around it.
     """
     if start >= end or lines.text[start:end].isspace():
         return []
-    segs = lines.segments(start, end, opts.max_chars)
-    return [
-        _make(lines, opts, s, e, _block_kind(lines.text[s:e], spec), "", "", classes.of(s, e), 0)
-        for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, 0)
-        if not _banner_or_licence(lines.text, s, e, spec)
-    ]
+    chunks: list[Chunk] = []
+    for run_start, run_end in _import_runs(lines, start, end, statements, spec):
+        segs = lines.segments(run_start, run_end, opts.max_chars)
+        breaks = _segments_starting(segs, statements, run_start, run_end)
+        for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, 0, breaks):
+            if not _banner_or_licence(lines.text, s, e, spec):
+                kind = _block_kind(lines.text[s:e], spec)
+                chunks.append(_make(lines, opts, s, e, kind, "", "", classes.of(s, e), 0))
+    return chunks
+
+
+def _import_runs(
+    lines: _Lines, start: int, end: int, statements: list[int], spec: LanguageSpec
+) -> list[tuple[int, int]]:
+    """[start, end) cut around its runs of imports of _MIN_IMPORT_LINES lines or more (fewer
+    stay with the code around them: `import os` above `DEBUG = ...` is one block). Comments
+    and docstrings go with the statements after them (a module's docstring with its
+    imports)."""
+    if spec.import_line is None:
+        return [(start, end)]
+    runs: list[tuple[str, int]] = []  # (kind, start offset)
+    pending = -1  # where the comments before the next statement began
+    for offset in statements[bisect_left(statements, start) : bisect_left(statements, end)]:
+        kind = _statement_kind(lines, offset, spec)
+        if kind == "neutral":
+            pending = offset if pending < 0 else pending
+            continue
+        if not runs or kind != runs[-1][0]:
+            runs.append((kind, start if not runs else (pending if pending >= 0 else offset)))
+        pending = -1
+    if not runs:
+        return [(start, end)]
+    ends = [run_start for _, run_start in runs[1:]] + [end]
+    bounds = [start]
+    for (kind, run_start), run_end in zip(runs, ends, strict=True):
+        trimmed = _trim(lines.text, run_start, run_end) or (run_start, run_start + 1)
+        span = lines.line_of(trimmed[1] - 1) - lines.line_of(trimmed[0]) + 1
+        if kind == "import" and span >= _MIN_IMPORT_LINES and run_start > start:
+            bounds.append(run_start)  # the imports begin a window...
+        if kind == "import" and span >= _MIN_IMPORT_LINES and run_end < end:
+            bounds.append(run_end)  # ...and the code after them another
+    bounds.append(end)
+    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
+
+
+def _statement_kind(lines: _Lines, offset: int, spec: LanguageSpec) -> str:
+    """`import`, `neutral` (a comment, a docstring) or `code`, by a statement's first line."""
+    line = lines.line_of(offset)
+    head = lines.text[offset : lines.ends[line]].strip()
+    if head.startswith(spec.comment_openers) or head[:1] in ("'", '"', "*"):
+        return "neutral"
+    assert spec.import_line is not None
+    return "import" if spec.import_line.match(head) else "code"
+
+
+def _segments_starting(
+    segs: list[tuple[int, int]], statements: list[int], start: int, end: int
+) -> list[int]:
+    """Sorted indexes of the segments that statements in [start, end) start on."""
+    seg_starts = [s for s, _ in segs]
+    first, last = bisect_left(statements, start), bisect_left(statements, end)
+    found = {bisect_right(seg_starts, offset) - 1 for offset in statements[first:last]}
+    return sorted(index for index in found if index > 0)
+
+
+_MIN_IMPORT_LINES = 3  # a run of imports this long is a window of its own
 
 
 _DOCSTRING_HEAD = re.compile(r'\s*[rRbBuU]?("""|\'\'\')(?:.|\n)*?\1', re.MULTILINE)
