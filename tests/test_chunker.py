@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lsp_server.engine import chunker
-from lsp_server.engine.chunker import chunk_text
+from lsp_server.engine.chunker import chunk_text, is_commentary
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.results import preview_of
 
@@ -147,8 +147,7 @@ if __name__ == "__main__":
 def test_python_definitions() -> None:
     chunks = chunk(PYTHON, "python", "pkg/parser.py")
     assert rows(chunks) == [
-        ("imports", "", "", 0, 2),  # the docstring goes with the imports after it
-        ("block", "", "", 4, 4),
+        ("block", "", "", 0, 4),  # two imports stay with the code around them
         ("class", "Parser", "", 7, 12),
         ("method", "Parser.parse", "Parser", 14, 19),
         ("block", "", "Parser", 21, 21),
@@ -185,8 +184,8 @@ def test_python_texts_and_signatures() -> None:
     assert build.signature == 'def build(a: int, b: int) -> "Parser":'
 
     assert by_symbol(chunks, "main").signature == "def main(argv: list[str] | None = None) -> int:"
-    module_header = '"""Module docstring."""\nimport os\nfrom typing import Any'
-    assert [c.text for c in chunks[:2]] == [module_header, "LIMIT = 10"]
+    module_header = '"""Module docstring."""\nimport os\nfrom typing import Any\n\nLIMIT = 10'
+    assert chunks[0].text == module_header
     assert chunks[-1].text == 'if __name__ == "__main__":\n    main()'
     assert all(c.signature == "" for c in chunks if c.kind == "block")
 
@@ -1652,7 +1651,7 @@ def test_random_input_keeps_invariants(
 @pytest.mark.parametrize(
     ("language", "path", "text", "kind"),
     [
-        ("python", "a.py", '"""Doc."""\n\nimport os\nfrom x import (\n    a,\n)\n', "imports"),
+        ("python", "a.py", 'import os\nfrom x import (\n    a,\n)\n', "imports"),
         ("python", "a.py", "import os\n\nDEBUG = os.environ.get('DEBUG')\n", "block"),
         ("javascript", "a.js", "'use strict';\nvar a = require('a');\nvar b = require('b')('x');\n",
          "imports"),
@@ -1677,7 +1676,7 @@ def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
 @pytest.mark.parametrize(
     ("language", "path", "head", "tail"),
     [
-        ("python", "a.py", '"""Transports."""\nimport os\nfrom .models import (\n    Request,\n)\n',
+        ("python", "a.py", 'import os\nfrom .models import (\n    Request,\n)\n',
          "LIMITS = {\n    'read': 5,\n}\n"),
         ("javascript", "a.js",
          "var a = require('a');\nvar b = require('b');\nvar c = require('c');\n",
@@ -1693,6 +1692,23 @@ def test_a_run_of_imports_is_apart_from_the_code_after_it(language, path, head, 
         ("imports", head.strip()),
         ("block", tail.strip()),
     ]
+
+
+def test_a_module_docstring_stays_apart_from_the_imports_after_it() -> None:
+    # With them it was an `imports` chunk, which a question in words weighs at a third: the
+    # module's own description ranked below its code. Alone it is prose (is_commentary),
+    # which code queries leave out.
+    text = '"""Custom transports, with defaults."""\n\nimport os\nimport ssl\nimport sys\n'
+    chunks = chunk_text("t.py", text + "\nLIMIT = 10\n", "python")
+    assert [(c.kind, c.start_line, c.end_line) for c in chunks] == [
+        ("block", 0, 0),
+        ("imports", 2, 4),
+        ("block", 6, 6),
+    ]
+    assert is_commentary(chunks[0].text, "python")
+    assert not is_commentary(chunks[2].text, "python")
+    assert is_commentary("// Licensed to you.\n/* Helpers\n * for tests. */", "javascript")
+    assert not is_commentary("/* why */ run();", "javascript")
 
 
 def test_blocks_start_on_a_statement() -> None:

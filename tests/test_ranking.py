@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from lsp_server.engine.ranking import Intent
+from lsp_server.engine.chunks import Chunk
+from lsp_server.engine.ranking import Intent, role_weight
 from lsp_server.engine.searcher import _lexical_weight, _phrases
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.tokens import MAX_QUERY_PHRASES, index_text, looks_like_code, query_phrases
@@ -128,3 +129,13 @@ def test_word_pairs_are_matched_for_code_from_the_workspace_or_a_terminal_only()
     assert _phrases(only_selections, "def run(a, b): pass", Intent.similar_to_code()) == []
     pasted = Intent.of(message, code=True, selected=True)
     assert _phrases(replace(shipped, lexical_phrases="none"), message, pasted) == []
+
+
+def test_code_queries_leave_out_a_docstring_alone():
+    # A module's docstring is a block of its own (chunker): prose, though in a .py file.
+    docstring = Chunk("pkg/transports.py", "python", "block", "", 0, 0, 0, 30, '"""Transports."""')
+    code = replace(docstring, text="LIMIT = 10")
+    similar, question = Intent.similar_to_code(), Intent.of("custom transports", code=False)
+    assert role_weight(docstring.path, docstring, similar, {}, code_only=True) is None
+    assert role_weight(code.path, code, similar, {}, code_only=True) == 1.0
+    assert role_weight(docstring.path, docstring, question, {}, code_only=True) == 1.0

@@ -45,7 +45,7 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 
 # Bump when the same file would be cut into other chunks: an index made by another version
 # re-chunks every file on its next sync (vectors of unchanged chunk texts stay cached).
-CHUNKER_VERSION = 3  # 3: code between definitions is cut between statements
+CHUNKER_VERSION = 4  # 3, 4: code between definitions cut between statements, imports apart
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -947,8 +947,8 @@ def _import_runs(
 ) -> list[tuple[int, int]]:
     """[start, end) cut around its runs of imports of _MIN_IMPORT_LINES lines or more (fewer
     stay with the code around them: `import os` above `DEBUG = ...` is one block). Comments
-    and docstrings go with the statements after them (a module's docstring with its
-    imports)."""
+    go with the statements after them, but what opens the stretch (a module's docstring,
+    its header comment) stays apart from the imports: it says what the module is for."""
     if spec.import_line is None:
         return [(start, end)]
     runs: list[tuple[str, int]] = []  # (kind, start offset)
@@ -958,6 +958,9 @@ def _import_runs(
         if kind == "neutral":
             pending = offset if pending < 0 else pending
             continue
+        if not runs and pending >= 0 and kind == "import":
+            runs.append(("neutral", start))
+            pending = -1
         if not runs or kind != runs[-1][0]:
             runs.append((kind, start if not runs else (pending if pending >= 0 else offset)))
         pending = -1
@@ -1038,6 +1041,17 @@ def _banner_or_licence(text: str, start: int, end: int, spec: LanguageSpec) -> b
         return True
     opens_file = FILE_PREAMBLE.match(text).end() >= start
     return opens_file and LICENCE_PHRASE.search(comment) is not None
+
+
+def is_commentary(text: str, language: str) -> bool:
+    """Text that is comments or a docstring alone: prose in a code file (a module's
+    docstring), no answer to "find similar code"."""
+    spec = SPECS.get(language)
+    if spec is None:
+        return False
+    head = _DOCSTRING_HEAD.match(text)
+    rest = (text[head.end() :] if head else text).strip()
+    return not rest or _comments_only(rest, spec)
 
 
 def _comments_only(text: str, spec: LanguageSpec) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from .chunker import is_commentary
 from .chunks import Chunk
 from .languages import PROSE_LANGUAGES, file_role
 from .validation import compile_globs, globs
@@ -208,13 +209,20 @@ def role_weight(
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
     role = cached_file_role(path)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
-    # Bare headers too (checked for code queries only: this runs for every candidate).
-    if intent.code and code_only and (prose or chunk.kind == "imports" or is_bare_header(chunk)):
+    # Bare headers and docstrings alone too (checked for code queries only: this runs for
+    # every candidate).
+    if intent.code and code_only and (prose or chunk.kind == "imports" or _not_code(chunk)):
         return None
     kind = (kind_weights or {}).get(chunk.kind, 1.0)
     if intent.placed or role in intent.asked_roles:
         return kind
     return weights.get(role, 1.0) * kind
+
+
+def _not_code(chunk: Chunk) -> bool:
+    return is_bare_header(chunk) or (
+        chunk.kind == "block" and is_commentary(chunk.text, chunk.language)
+    )
 
 
 def is_bare_header(chunk: Chunk) -> bool:
