@@ -147,7 +147,8 @@ if __name__ == "__main__":
 def test_python_definitions() -> None:
     chunks = chunk(PYTHON, "python", "pkg/parser.py")
     assert rows(chunks) == [
-        ("block", "", "", 0, 4),  # two imports stay with the code around them
+        ("imports", "", "", 0, 2),  # the docstring goes with the imports after it
+        ("block", "", "", 4, 4),
         ("class", "Parser", "", 7, 12),
         ("method", "Parser.parse", "Parser", 14, 19),
         ("block", "", "Parser", 21, 21),
@@ -184,8 +185,8 @@ def test_python_texts_and_signatures() -> None:
     assert build.signature == 'def build(a: int, b: int) -> "Parser":'
 
     assert by_symbol(chunks, "main").signature == "def main(argv: list[str] | None = None) -> int:"
-    module_header = '"""Module docstring."""\nimport os\nfrom typing import Any\n\nLIMIT = 10'
-    assert chunks[0].text == module_header
+    module_header = '"""Module docstring."""\nimport os\nfrom typing import Any'
+    assert [c.text for c in chunks[:2]] == [module_header, "LIMIT = 10"]
     assert chunks[-1].text == 'if __name__ == "__main__":\n    main()'
     assert all(c.signature == "" for c in chunks if c.kind == "block")
 
@@ -1651,7 +1652,7 @@ def test_random_input_keeps_invariants(
 @pytest.mark.parametrize(
     ("language", "path", "text", "kind"),
     [
-        ("python", "a.py", 'import os\nfrom x import (\n    a,\n)\n', "imports"),
+        ("python", "a.py", '"""Doc."""\n\nimport os\nfrom x import (\n    a,\n)\n', "imports"),
         ("python", "a.py", "import os\n\nDEBUG = os.environ.get('DEBUG')\n", "block"),
         ("javascript", "a.js", "'use strict';\nvar a = require('a');\nvar b = require('b')('x');\n",
          "imports"),
@@ -1676,7 +1677,7 @@ def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
 @pytest.mark.parametrize(
     ("language", "path", "head", "tail"),
     [
-        ("python", "a.py", 'import os\nfrom .models import (\n    Request,\n)\n',
+        ("python", "a.py", '"""Transports."""\nimport os\nfrom .models import (\n    Request,\n)\n',
          "LIMITS = {\n    'read': 5,\n}\n"),
         ("javascript", "a.js",
          "var a = require('a');\nvar b = require('b');\nvar c = require('c');\n",
@@ -1694,19 +1695,14 @@ def test_a_run_of_imports_is_apart_from_the_code_after_it(language, path, head, 
     ]
 
 
-def test_a_module_docstring_stays_apart_from_the_imports_after_it() -> None:
-    # With them it was an `imports` chunk, which a question in words weighs at a third: the
-    # module's own description ranked below its code. Alone it is prose (is_commentary),
-    # which code queries leave out.
-    text = '"""Custom transports, with defaults."""\n\nimport os\nimport ssl\nimport sys\n'
-    chunks = chunk_text("t.py", text + "\nLIMIT = 10\n", "python")
-    assert [(c.kind, c.start_line, c.end_line) for c in chunks] == [
-        ("block", 0, 0),
-        ("imports", 2, 4),
-        ("block", 6, 6),
-    ]
+def test_a_docstring_or_comments_alone_are_commentary() -> None:
+    # A module's docstring right above its first definition is a block of its own: prose,
+    # which code queries leave out (engine.ranking).
+    text = '"""Custom transports, with defaults."""\n\n\ndef send(request):\n    return request\n'
+    chunks = chunk_text("t.py", text, "python")
+    assert [(c.kind, c.start_line) for c in chunks] == [("block", 0), ("function", 3)]
     assert is_commentary(chunks[0].text, "python")
-    assert not is_commentary(chunks[2].text, "python")
+    assert not is_commentary("LIMIT = 10", "python")
     assert is_commentary("// Licensed to you.\n/* Helpers\n * for tests. */", "javascript")
     assert not is_commentary("/* why */ run();", "javascript")
 

@@ -45,7 +45,7 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 
 # Bump when the same file would be cut into other chunks: an index made by another version
 # re-chunks every file on its next sync (vectors of unchanged chunk texts stay cached).
-CHUNKER_VERSION = 4  # 3, 4: code between definitions cut between statements, imports apart
+CHUNKER_VERSION = 5  # 5: code between definitions cut between statements, imports apart
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -947,8 +947,9 @@ def _import_runs(
 ) -> list[tuple[int, int]]:
     """[start, end) cut around its runs of imports of _MIN_IMPORT_LINES lines or more (fewer
     stay with the code around them: `import os` above `DEBUG = ...` is one block). Comments
-    go with the statements after them, but what opens the stretch (a module's docstring,
-    its header comment) stays apart from the imports: it says what the module is for."""
+    and docstrings go with the statements after them (a module's docstring with its imports:
+    apart, a Go package comment or a Rust `//!` outranked the definitions that questions
+    ask for; measured in BENCHMARKS.md)."""
     if spec.import_line is None:
         return [(start, end)]
     runs: list[tuple[str, int]] = []  # (kind, start offset)
@@ -958,9 +959,6 @@ def _import_runs(
         if kind == "neutral":
             pending = offset if pending < 0 else pending
             continue
-        if not runs and pending >= 0 and kind == "import":
-            runs.append(("neutral", start))
-            pending = -1
         if not runs or kind != runs[-1][0]:
             runs.append((kind, start if not runs else (pending if pending >= 0 else offset)))
         pending = -1
@@ -1045,7 +1043,7 @@ def _banner_or_licence(text: str, start: int, end: int, spec: LanguageSpec) -> b
 
 def is_commentary(text: str, language: str) -> bool:
     """Text that is comments or a docstring alone: prose in a code file (a module's
-    docstring), no answer to "find similar code"."""
+    docstring before its definitions), no answer to "find similar code"."""
     spec = SPECS.get(language)
     if spec is None:
         return False
