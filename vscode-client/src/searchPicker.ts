@@ -121,6 +121,13 @@ export function showSemanticSearch(deps: SemanticSearchDeps): void {
   picker.placeholder = 'Describe the code you are looking for, e.g. "retry failed http requests with backoff"';
   picker.buttons = [filterButton, viewButton];
   const preview = previewWhileMoving(picker, deps.opener);
+  let viewWanted = false; // the Results view button waits for the current text's results
+  const toView = (query: string, response: SearchResponse): void => {
+    viewWanted = false;
+    preview.accepted(); // the view takes over: no jump back
+    deps.sendToView(query, response);
+    picker.hide();
+  };
 
   const search = new DebouncedSearch<SearchResponse, vscode.CancellationToken>({
     run: deps.search,
@@ -135,6 +142,10 @@ export function showSemanticSearch(deps: SemanticSearchDeps): void {
     },
     onResults: (query, response) => {
       last = { query, response };
+      if (viewWanted && query === picker.value) {
+        toView(query, response);
+        return;
+      }
       picker.title = title(response.partial);
       picker.items = response.results.length > 0 ? resultItems(response.results, true) : [messageItem('No results')];
     },
@@ -157,10 +168,15 @@ export function showSemanticSearch(deps: SemanticSearchDeps): void {
     }
   });
   picker.onDidTriggerButton(async (button) => {
-    if (button === viewButton && last) {
-      preview.accepted(); // the view takes over: no jump back
-      deps.sendToView(last.query, last.response);
-      picker.hide();
+    if (button === viewButton) {
+      if (last && last.query === picker.value) {
+        toView(last.query, last.response);
+      } else if (picker.value.trim() !== '') {
+        // The list still shows an earlier text's results (its search is debounced or in
+        // flight): the view gets the text in the box, once its results are in.
+        viewWanted = true;
+        search.flush(picker.value);
+      }
     } else if (button === filterButton) {
       // The filter box replaces the picker; it reopens with the same text afterwards.
       const query = picker.value;
