@@ -967,12 +967,12 @@ def _import_runs(
     ends = [run_start for _, run_start in runs[1:]] + [end]
     bounds = [start]
     for (kind, run_start), run_end in zip(runs, ends, strict=True):
+        if kind != "import":
+            continue
         trimmed = _trim(lines.text, run_start, run_end) or (run_start, run_start + 1)
-        span = lines.line_of(trimmed[1] - 1) - lines.line_of(trimmed[0]) + 1
-        if kind == "import" and span >= _MIN_IMPORT_LINES and run_start > start:
-            bounds.append(run_start)  # the imports begin a window...
-        if kind == "import" and span >= _MIN_IMPORT_LINES and run_end < end:
-            bounds.append(run_end)  # ...and the code after them another
+        if lines.line_of(trimmed[1] - 1) - lines.line_of(trimmed[0]) + 1 >= _MIN_IMPORT_LINES:
+            # The imports begin a window, and the code after them another.
+            bounds.extend(b for b in (run_start, run_end) if start < b < end)
     bounds.append(end)
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
 
