@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lsp_server.engine import chunker
-from lsp_server.engine.chunker import chunk_text, is_commentary
+from lsp_server.engine.chunker import chunk_text, is_commentary, is_name_list
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.results import preview_of
 
@@ -1752,3 +1752,11 @@ def test_typescript_overloads_are_one_unit_with_their_implementation():
     assert (chunks["unrelated"].start_line, chunks["unrelated"].end_line) == (11, 11)
     assert (chunks["Pipe.pipe"].start_line, chunks["Pipe.pipe"].end_line) == (13, 18)
     assert chunks["Pipe.pipe"].text.startswith("/** Chains operators. */")
+
+
+def test_an_export_list_is_a_name_list_and_code_is_not():
+    assert is_name_list('__all__ = [\n    "Client",\n    "get",  # the shortcut\n]\n')
+    assert is_name_list('    "post",\n    "put",\n]')  # the tail of one, past a window
+    assert not is_name_list('CODES = ["a", compute("b")]')
+    assert not is_name_list('return "done"')
+    assert not is_name_list("")

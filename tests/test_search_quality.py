@@ -247,6 +247,55 @@ def test_find_similar_never_returns_prose_or_imports_and_each_definition_once(re
     assert split[0].start_line == 4 and split[0].end_line >= 64  # ...with its whole range
 
 
+_STREAMS = {
+    "streams.py": "class FileStream:\n"
+    "    def __init__(self, path):\n        self.handle = open(path, 'rb')\n\n"
+    "    def read_chunks(self, size=4096):\n        while True:\n"
+    "            block = self.handle.read(size)\n            if not block:\n"
+    "                break\n            yield block\n\n"
+    "    def close(self):\n        self.handle.close()\n",
+    "sockets.py": "class SocketStream:\n"
+    "    def __init__(self, sock):\n        self.sock = sock\n\n"
+    "    def read_chunks(self, size=4096):\n        while True:\n"
+    "            data = self.sock.recv(size)\n            if not data:\n"
+    "                break\n            yield data\n\n"
+    "    def close(self):\n        self.sock.close()\n",
+    "geometry.py": "class Rectangle:\n"
+    "    def __init__(self, width, height):\n        self.width, self.height = width, height\n\n"
+    "    def area(self):\n        return self.width * self.height\n\n"
+    "    def scaled(self, factor):\n"
+    "        return Rectangle(self.width * factor, self.height * factor)\n",
+    # An export list longer than a window: its tail is a block of quoted names.
+    "__init__.py": "__all__ = [\n"
+    + "".join(f'    "FileStream{i}",\n    "SocketStream{i}",\n' for i in range(40))
+    + "]\n",
+}
+
+
+def test_find_similar_on_a_class_answers_with_whole_classes_once(tmp_path, real_encoder):
+    root = tmp_path / "tree"
+    root.mkdir()
+    for name, text in _STREAMS.items():
+        (root / name).write_text(text)
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        results = built.similar("streams.py", 0, 0, limit=20).results
+        found = [(r.path, r.kind, r.symbol, r.start_line, r.end_line) for r in results]
+        # The other stream class first, as one result: its header to its last line.
+        assert found[0] == ("sockets.py", "class", "SocketStream", 0, 12), found
+        assert results[0].preview == "class SocketStream:"
+        # No class is listed twice (once per method that matched), no export list at all.
+        assert len({(r.path, r.symbol) for r in results}) == len(results), found
+        assert all(r.kind == "class" for r in results), found
+        # A method under the cursor still gets methods.
+        method = built.similar("streams.py", 4, 4, limit=5).results
+        assert (method[0].path, method[0].kind, method[0].symbol) == (
+            "sockets.py",
+            "method",
+            "SocketStream.read_chunks",
+        )
+
+
 _LONG_PARSER = """\
     def read_rows(self, path, delimiter=","):
         rows = []

@@ -1052,6 +1052,19 @@ def is_commentary(text: str, language: str) -> bool:
     return not rest or _comments_only(rest, spec)
 
 
+# One line of a list of quoted names: `"post",`, its brackets, `__all__ = [`, a comment.
+_NAME_LIST_LINE = re.compile(
+    r"""(?:["'][\w.$-]*["'],?|[\])}][,;]?|__all__\s*\+?=\s*[\[(])?\s*(?:#.*)?"""
+)
+
+
+def is_name_list(text: str) -> bool:
+    """Quoted names and nothing else: an export list (`__all__ = [...]`, or the part of one
+    past a window's length, previewed `"post",`), no answer to "find similar code"."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(_NAME_LIST_LINE.fullmatch(line) for line in lines)
+
+
 def _comments_only(text: str, spec: LanguageSpec) -> bool:
     """True when every line of ``text`` is (part of) a comment, by the language's markers."""
     opener, closer = spec.block_comment

@@ -7,7 +7,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .chunker import is_commentary
+from .chunker import is_commentary, is_name_list
 from .chunks import Chunk
 from .languages import PROSE_LANGUAGES, file_role
 from .validation import compile_globs, globs
@@ -184,6 +184,7 @@ class Intent:
     names_identifier: bool = False  # words around at least one identifier-shaped token
     finds_similar: bool = False  # the query is the workspace's own code (find similar)
     selected: bool = False  # selected or pasted text (Search by Selection), not typed
+    classes: bool = False  # find similar on a class: members answer as their class
 
     @staticmethod
     def of(
@@ -194,8 +195,8 @@ class Intent:
         return Intent(code or selected, asked, bool(include), named, selected=selected)
 
     @staticmethod
-    def similar_to_code(include: Sequence[str] = ()) -> Intent:
-        return Intent(True, placed=bool(include), finds_similar=True)
+    def similar_to_code(include: Sequence[str] = (), *, classes: bool = False) -> Intent:
+        return Intent(True, placed=bool(include), finds_similar=True, classes=classes)
 
 
 def role_weight(
@@ -221,7 +222,8 @@ def role_weight(
 
 def _not_code(chunk: Chunk) -> bool:
     return is_bare_header(chunk) or (
-        chunk.kind == "block" and is_commentary(chunk.text, chunk.language)
+        chunk.kind == "block"
+        and (is_commentary(chunk.text, chunk.language) or is_name_list(chunk.text))
     )
 
 

@@ -128,7 +128,7 @@ class Searcher:
         own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
-        intent = Intent.similar_to_code(include)
+        intent = Intent.similar_to_code(include, classes=target.kind == "class")
         terms = query_terms(target.text)
         phrases = _phrases(self.settings, target.text, intent)
         hits = self._guarded(
@@ -230,7 +230,9 @@ class Searcher:
             kind = _query_kind(settings, intent)
             self.rank_observer(RankTrace(kind, settings.dense_weight, weight, traced))
         hits.sort(key=lambda hit: -hit.score)
-        return [self._as_unit(hit) for hit in merge_overlapping(hits)[:limit]]
+        merged = merge_overlapping(hits)
+        units = self._as_classes(merged, limit) if intent.classes else merged[:limit]
+        return [self._as_unit(hit) for hit in units]
 
     def _prior(self, item: StoredChunk, filters: GlobFilter, intent: Intent) -> float | None:
         """The factor a candidate's fused score is multiplied by; None leaves it out."""
@@ -282,14 +284,40 @@ class Searcher:
         """A part of a split definition stands for the whole definition: the result's range
         is the definition's, the part stays as what matched (preview, context, match)."""
         chunk = hit.chunk
-        if chunk.part == 0 or not self.settings.unit_results:
-            return hit
+        if chunk.part == 0 or not self.settings.unit_results or hit.span is not None:
+            return hit  # whole already (a class stands for its members: _as_classes)
         parts = self.store.unit_parts(chunk.path, chunk.unit_start_line, chunk.unit_end_line)
         if parts:
             _, start_line, start_col, _, _ = parts[0]
             end_line, end_col = max((p[3], p[4]) for p in parts)
             hit.span = (start_line, start_col, end_line, end_col)
         return hit
+
+    def _as_classes(self, hits: list[Hit], limit: int) -> list[Hit]:
+        """Find Similar on a class answers with classes: a member that matched stands for its
+        class (one result per class, scored by its best member, ranged over the whole class
+        and previewed by its header). Members whose class is not in their file (Go methods,
+        Rust impls elsewhere) and definitions outside classes stay as they are."""
+        files: dict[str, list[StoredChunk]] = {}
+        seen: set[tuple[str, str]] = set()
+        kept: list[Hit] = []
+        for hit in hits:
+            chunk = hit.chunk
+            owner = chunk.symbol if chunk.kind == "class" else chunk.container
+            if owner and chunk.path not in files:
+                files[chunk.path] = self.store.chunks_of_file(chunk.path)
+            header = _class_header(files.get(chunk.path, []), owner) if owner else None
+            if header is not None:
+                if (chunk.path, owner) in seen:
+                    continue
+                seen.add((chunk.path, owner))
+                members = [item.chunk for item in files[chunk.path]]
+                hit = Hit(header.id, header.chunk, hit.score, hit.duplicate)
+                hit.span = _class_span(header.chunk, members)
+            kept.append(hit)
+            if len(kept) == limit:
+                break
+        return kept
 
     def _dense_or_none(
         self, embed: Callable[[], np.ndarray], notices: list[str]
@@ -554,18 +582,34 @@ def _definitions_within(target: Chunk, chunks: list[Chunk]) -> list[Chunk]:
     ]
 
 
+def _is_member(chunk: Chunk, class_symbol: str) -> bool:
+    """Whether a chunk is defined in the class (or in a class nested in it)."""
+    return chunk.container == class_symbol or chunk.container.startswith(class_symbol + ".")
+
+
+def _class_header(items: list[StoredChunk], symbol: str) -> StoredChunk | None:
+    """The header chunk of the class of that name in a file's chunks, if it is there."""
+    return next((i for i in items if i.chunk.kind == "class" and i.chunk.symbol == symbol), None)
+
+
+def _class_span(header: Chunk, chunks: list[Chunk]) -> tuple[int, int, int, int]:
+    """A class's whole range: its header to the end of its last member."""
+    members = [c for c in chunks if _is_member(c, header.symbol)]
+    end = max((c.end_line, c.end_col) for c in [header, *members])
+    return (header.start_line, header.start_col, *end)
+
+
 def _with_members(target: Chunk, chunks: list[Chunk], lines: list[str]) -> Chunk:
     """A class as a query means the whole class, not only its header and fields."""
-    members = [
-        c
-        for c in chunks
-        if c.container == target.symbol or c.container.startswith(target.symbol + ".")
-    ]
-    if not members:
+    if not any(_is_member(c, target.symbol) for c in chunks):
         return target
-    end = max((c.end_line, c.end_col) for c in [target, *members])
+    _, _, end_line, end_col = _class_span(target, chunks)
     whole = _slice_chunk(
-        target.path, target.language, lines, (target.start_line, target.start_col), end
+        target.path,
+        target.language,
+        lines,
+        (target.start_line, target.start_col),
+        (end_line, end_col),
     )
     return replace(
         whole,
