@@ -296,6 +296,37 @@ def test_find_similar_on_a_class_answers_with_whole_classes_once(tmp_path, real_
         )
 
 
+def _go_pool(name: str, helper: str) -> str:
+    return (
+        f"package work\n\ntype {name} struct {{\n\tjobs chan func()\n\tsize int\n}}\n\n"
+        f"func {helper}() int {{\n\treturn 4\n}}\n\n"
+        f"func (p *{name}) Submit(job func()) {{\n\tp.jobs <- job\n}}\n\n"
+        f"func (p *{name}) Run() {{\n\tfor i := 0; i < p.size; i++ {{\n\t\tgo func() {{\n"
+        "\t\t\tfor job := range p.jobs {\n\t\t\t\tjob()\n\t\t\t}\n\t\t}()\n\t}\n}\n"
+    )
+
+
+def test_find_similar_on_a_go_type_points_at_the_type_not_at_code_between(
+    tmp_path, real_encoder
+):
+    # Go methods sit beside the type, with other functions between them: a result for the
+    # type is the type's own lines, not a range over `defaultSize`.
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "pool.go").write_text(_go_pool("WorkerPool", "defaultSize"))
+    (root / "queue.go").write_text(_go_pool("TaskQueue", "queueLength"))
+    (root / "rect.go").write_text(
+        "package work\n\ntype Rect struct {\n\tw, h float64\n}\n\n"
+        "func (r Rect) Area() float64 {\n\treturn r.w * r.h\n}\n"
+    )
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        results = built.similar("pool.go", 2, 5, limit=10).results
+        found = [(r.path, r.kind, r.symbol, r.start_line, r.end_line) for r in results]
+        assert found[0] == ("queue.go", "class", "TaskQueue", 2, 5), found
+        assert [r.symbol for r in results].count("TaskQueue") == 1, found
+
+
 _LONG_PARSER = """\
     def read_rows(self, path, delimiter=","):
         rows = []

@@ -313,7 +313,7 @@ class Searcher:
                 seen.add((chunk.path, owner))
                 members = [item.chunk for item in files[chunk.path]]
                 hit = Hit(header.id, header.chunk, hit.score, hit.duplicate)
-                hit.span = _class_span(header.chunk, members)
+                hit.span = _class_result_span(header.chunk, members)
             kept.append(hit)
             if len(kept) == limit:
                 break
@@ -597,6 +597,24 @@ def _class_span(header: Chunk, chunks: list[Chunk]) -> tuple[int, int, int, int]
     members = [c for c in chunks if _is_member(c, header.symbol)]
     end = max((c.end_line, c.end_col) for c in [header, *members])
     return (header.start_line, header.start_col, *end)
+
+
+def _class_result_span(header: Chunk, chunks: list[Chunk]) -> tuple[int, int, int, int]:
+    """Where a class result points: the whole class, or its header's own lines when other
+    top-level code lies between it and its members (Go methods, Rust impls): a range over
+    other definitions would say they belong to the class."""
+    span = _class_span(header, chunks)
+    first, last = span[:2], span[2:]
+    scattered = any(
+        not c.container
+        and c.symbol != header.symbol
+        and first <= (c.start_line, c.start_col)
+        and (c.end_line, c.end_col) <= last
+        for c in chunks
+    )
+    if scattered:
+        return (header.start_line, header.start_col, header.end_line, header.end_col)
+    return span
 
 
 def _with_members(target: Chunk, chunks: list[Chunk], lines: list[str]) -> Chunk:
