@@ -284,6 +284,9 @@ def test_find_similar_on_a_class_answers_with_whole_classes_once(tmp_path, real_
         # The other stream class first, as one result: its header to its last line.
         assert found[0] == ("sockets.py", "class", "SocketStream", 0, 12), found
         assert results[0].preview == "class SocketStream:"
+        # ...and says which member matched (`match` in the JSON): a method, not the header.
+        assert results[0].match_lines is not None and results[0].match_lines[0] >= 1, found
+        assert results[0].match_lines[1] <= 12
         # No class is listed twice (once per method that matched), no export list at all.
         assert len({(r.path, r.symbol) for r in results}) == len(results), found
         assert all(r.kind == "class" for r in results), found

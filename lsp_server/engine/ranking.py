@@ -88,6 +88,9 @@ class Hit:
     # The whole definition's (start line, start col, end line, end col) when `chunk` is the
     # part of it that matched.
     span: tuple[int, int, int, int] | None = None
+    # The lines that matched, when not `chunk`'s: a class result shows its header and
+    # matched by one of its members.
+    matched: tuple[int, int] | None = None
 
     @property
     def extent(self) -> tuple[int, int, int, int]:

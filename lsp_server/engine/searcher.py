@@ -312,8 +312,9 @@ class Searcher:
                     continue
                 seen.add((chunk.path, owner))
                 members = [item.chunk for item in files[chunk.path]]
-                hit = Hit(header.id, header.chunk, hit.score, hit.duplicate)
-                hit.span = _class_result_span(header.chunk, members)
+                span = _class_result_span(header.chunk, members)
+                matched = (chunk.start_line, chunk.end_line)
+                hit = Hit(header.id, header.chunk, hit.score, hit.duplicate, span, matched)
             kept.append(hit)
             if len(kept) == limit:
                 break
@@ -532,7 +533,7 @@ class Searcher:
             language=chunk.language,
             preview=preview_of(chunk),
             duplicate=hit.duplicate,
-            match_lines=(chunk.start_line, chunk.end_line) if hit.span else None,
+            match_lines=hit.matched or ((chunk.start_line, chunk.end_line) if hit.span else None),
             context=context_of(chunk, terms, focus_line) if self.settings.result_context else (),
         )
 
