@@ -298,21 +298,21 @@ class Searcher:
         class (one result per class, scored by its best member, ranged over the whole class
         and previewed by its header). Members whose class is not in their file (Go methods,
         Rust impls elsewhere) and definitions outside classes stay as they are."""
-        files: dict[str, list[StoredChunk]] = {}
+        files: dict[str, tuple[dict[str, StoredChunk], list[Chunk]]] = {}
         seen: set[tuple[str, str]] = set()
         kept: list[Hit] = []
         for hit in hits:
             chunk = hit.chunk
             owner = chunk.symbol if chunk.kind == "class" else chunk.container
             if owner and chunk.path not in files:
-                files[chunk.path] = self.store.chunks_of_file(chunk.path)
-            header = _class_header(files.get(chunk.path, []), owner) if owner else None
+                files[chunk.path] = _classes_of(self.store.chunks_of_file(chunk.path))
+            headers, chunks = files.get(chunk.path, ({}, []))
+            header = headers.get(owner) if owner else None
             if header is not None:
                 if (chunk.path, owner) in seen:
                     continue
                 seen.add((chunk.path, owner))
-                members = [item.chunk for item in files[chunk.path]]
-                span = _class_result_span(header.chunk, members)
+                span = _class_result_span(header.chunk, chunks)
                 matched = (chunk.start_line, chunk.end_line)
                 hit = Hit(header.id, header.chunk, hit.score, hit.duplicate, span, matched)
             kept.append(hit)
@@ -588,9 +588,13 @@ def _is_member(chunk: Chunk, class_symbol: str) -> bool:
     return chunk.container == class_symbol or chunk.container.startswith(class_symbol + ".")
 
 
-def _class_header(items: list[StoredChunk], symbol: str) -> StoredChunk | None:
-    """The header chunk of the class of that name in a file's chunks, if it is there."""
-    return next((i for i in items if i.chunk.kind == "class" and i.chunk.symbol == symbol), None)
+def _classes_of(items: list[StoredChunk]) -> tuple[dict[str, StoredChunk], list[Chunk]]:
+    """A file's class headers by name (the first part of a split one) and its chunks."""
+    headers: dict[str, StoredChunk] = {}
+    for item in items:
+        if item.chunk.kind == "class":
+            headers.setdefault(item.chunk.symbol, item)
+    return headers, [item.chunk for item in items]
 
 
 def _class_span(header: Chunk, chunks: list[Chunk]) -> tuple[int, int, int, int]:
