@@ -126,7 +126,7 @@ def test_fusion_specs_parse_or_say_what_is_wrong() -> None:
         ("minmax:0", "the depth of minmax must be 1 or more"),
         ("prose=x", "'x' is not a number"),
         ("named=-1", "-1 is negative"),
-        ("loud=1", "'loud' is not dense or a query kind (prose, named, code, similar)"),
+        ("loud=1", "'loud' is not dense or a query kind (prose, named, code, similar, class)"),
     ]:
         with pytest.raises(ValueError, match=said.replace("(", r"\(").replace(")", r"\)")):
             parse_fusion(spec)

@@ -10,7 +10,7 @@ import pytest
 from lsp_server.bench.cli import main as bench_main
 from lsp_server.bench.quality import QualityRun
 from lsp_server.bench.similarsets import build_similar_set
-from lsp_server.bench.treeset import load_tree_set, read_questions
+from lsp_server.bench.treeset import TreeSet, load_tree_set, read_questions
 from lsp_server.engine.settings import EngineSettings
 
 CLIENT = '''class Client:
@@ -99,6 +99,14 @@ def make_tree(root: Path) -> Path:
     return root
 
 
+def asked_with_targets(data: TreeSet) -> dict:
+    """(symbol, path, line) of each question -> its targets as (path, start, end)."""
+    return {
+        (q.extra["symbol"], q.at.path, q.at.start): [(t.path, t.start, t.end) for t in q.targets]
+        for q in data.questions
+    }
+
+
 def test_definitions_that_share_a_name_and_signature_ask_for_each_other(tmp_path: Path) -> None:
     """The sync and async `send` find each other, Go's two WriteHeader too; the property
     `request` and the function `request(method, url, ...)` share a name, not a signature;
@@ -107,11 +115,7 @@ def test_definitions_that_share_a_name_and_signature_ask_for_each_other(tmp_path
     asked = build_similar_set(source, tmp_path / "set", sample=50, meta={})
     data = load_tree_set(tmp_path / "set")
     assert asked == len(data.questions) == 4
-    found = {
-        (q.extra["symbol"], q.at.path, q.at.start): [(t.path, t.start, t.end) for t in q.targets]
-        for q in data.questions
-    }
-    assert found == {
+    assert asked_with_targets(data) == {
         ("Client.send", "pkg/client.py", 2): [("pkg/client.py", 22, 26)],
         ("AsyncClient.send", "pkg/client.py", 22): [("pkg/client.py", 2, 7)],
         ("basicWriter.WriteHeader", "web/writer.go", 3): [("web/writer.go", 11, 16)],

@@ -54,6 +54,12 @@ def test_find_similar_has_a_weight_of_its_own():
     assert _lexical_weight(settings, Intent.of("raise ValueError(", code=True)) == 2.0
 
 
+def test_find_similar_on_a_class_has_a_weight_of_its_own():
+    settings = replace(EngineSettings(), similar_lexical_weight=0.5, class_lexical_weight=3.0)
+    assert _lexical_weight(settings, Intent.similar_to_code(classes=True)) == 3.0
+    assert _lexical_weight(settings, Intent.similar_to_code(classes=False)) == 0.5
+
+
 def test_the_weight_follows_the_question():
     settings = replace(EngineSettings(), prose_lexical_weight=0.2, named_lexical_weight=0.9)
     assert _lexical_weight(settings, Intent.of("NewRouter returns a Mux", code=False)) == 0.9

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -299,6 +300,44 @@ def test_find_similar_on_a_class_answers_with_whole_classes_once(tmp_path, real_
         )
 
 
+_COPY_FILE = (
+    "def copy_file(path, out):\n    stream = FileStream(path)\n"
+    "    for block in stream.read_chunks(size=4096):\n        out.write(block)\n"
+    "    stream.close()\n"
+)
+
+
+def test_find_similar_on_a_class_ranks_classes_before_the_code_that_uses_it(
+    tmp_path, real_encoder
+):
+    # A function that uses the class shares its words and often its vector; asked about a
+    # class, the user wants classes of its kind, then other classes, and such code after
+    # them (not dropped: a tree may hold no other class).
+    root = tmp_path / "tree"
+    root.mkdir()
+    for name in ("streams.py", "sockets.py", "geometry.py"):
+        (root / name).write_text(_STREAMS[name])
+    (root / "copying.py").write_text(_COPY_FILE)
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        results = built.similar("streams.py", 0, 0, limit=20).results
+        found = [(r.path, r.kind, r.symbol) for r in results]
+        assert found == [
+            ("sockets.py", "class", "SocketStream"),
+            ("geometry.py", "class", "Rectangle"),
+            ("copying.py", "function", "copy_file"),
+        ], found
+        assert results[1].score > results[2].score  # in score order, as the server merges
+        # Every definition answering as itself (the ablation) puts the user of the class
+        # above the unrelated class: what the prior changes.
+        members = replace(EngineSettings(), class_results=False)
+        with WorkspaceIndex(
+            root, members, encoder=real_encoder, index_dir=tmp_path / "index", mode="read"
+        ) as plain:
+            paths = [r.path for r in plain.similar("streams.py", 0, 0, limit=20).results]
+        assert paths.index("copying.py") < paths.index("geometry.py"), paths
+
+
 def _go_pool(name: str, helper: str) -> str:
     return (
         f"package work\n\ntype {name} struct {{\n\tjobs chan func()\n\tsize int\n}}\n\n"
@@ -393,7 +432,7 @@ def test_a_long_selection_finds_code_like_each_of_its_definitions(tmp_path, real
     (root / "tools.py").write_text("class Tools:\n" + _LONG_PARSER)
     for name, text in _NEIGHBOURS.items():
         (root / name).write_text(text)
-    dense_only = EngineSettings(lexical_weight=0.0)
+    dense_only = EngineSettings(lexical_weight=0.0, class_lexical_weight=0.0)
     with WorkspaceIndex(
         root, settings=dense_only, encoder=real_encoder, index_dir=tmp_path / "index"
     ) as built:

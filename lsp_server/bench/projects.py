@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .classsets import build_class_set
 from .errorsets import build_error_set
 from .inplace import DEFAULT_SAMPLE, build_in_place
 from .similarsets import build_similar_set
@@ -20,8 +21,9 @@ DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 BUILDER_VERSION = 1  # bump when a rebuild would give other questions for the same source
 ROLES = ("tune", "report")
 # What a built set asks: the first sentences of removed docs, the tree's error messages, or
-# Find Similar on definitions that share a name with others (their other implementations).
-QUERY_SOURCES = ("docs", "errors", "similar")
+# Find Similar on definitions that share a name with others (their other implementations),
+# or on classes that share a direct supertype with others (their siblings).
+QUERY_SOURCES = ("docs", "errors", "similar", "classes")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ def build_source(
         if queries == "similar":
             asked = build_similar_set(fetched.tree, out, sample=sample, seed=seed, meta=meta)
             return f"wrote {out}: {asked} definitions, asked as Find Similar"
+        if queries == "classes":
+            asked = build_class_set(fetched.tree, out, sample=sample, seed=seed, meta=meta)
+            return f"wrote {out}: {asked} classes, asked as Find Similar"
         built = build_in_place(fetched.tree, out, sample=sample, seed=seed, meta=meta)
     counts = built.meta["counts"]
     return (

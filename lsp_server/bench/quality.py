@@ -45,6 +45,7 @@ BASES: dict[str, dict] = {
         "prose_lexical_weight": 0.0,
         "named_lexical_weight": 0.0,
         "similar_lexical_weight": 0.0,
+        "class_lexical_weight": 0.0,
     },
     "hybrid": {},
 }
@@ -122,10 +123,13 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("unit_results", (True, False)),
     Ablation("part_pooling", ("best", "mean")),
     Ablation("query_pooling", (True, False)),
+    Ablation("class_results", (True, False)),
+    Ablation("outside_class_weight", (0.0, 0.25, 0.5, 1.0)),
     Ablation("role_priors", (True, False)),
     Ablation("kind_weights", ((("imports", 0.3),), ())),
     Ablation("code_answers_code", (True, False)),
     Ablation("similar_lexical_weight", (0.25, 1.0, 2.0)),
+    Ablation("class_lexical_weight", (0.5, 1.0, 2.0, 4.0)),
     Ablation("sentences_are_prose", (True, False)),
     Ablation("lexical_phrases", ("none", "selections", "code", "all"), bases=("bm25", "hybrid")),
     # The fusion of earlier releases (reciprocal ranks, BM25 weight 0.1 for questions), and

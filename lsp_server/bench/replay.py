@@ -25,7 +25,7 @@ from .metrics import MAX_RANK, reciprocal_rank
 from .treeset import Target
 
 NORMALIZATIONS = ("max", "zscore", "minmax")
-KINDS = ("prose", "named", "code", "similar")
+KINDS = ("prose", "named", "code", "similar", "class")
 DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax)
 CAPTURE_VERSION = 2  # 2: each unit also carries its best part's own span (for merging)
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,14 +86,23 @@ def definitions_in(text: str, language: str, path: str) -> list[Definition]:
     return found
 
 
+def implementation_sources(
+    tree: Path, files: Counter, languages: set[str]
+) -> Iterator[tuple[str, str, str]]:
+    """(path, language, text) of the files the engine would index in `languages`, in
+    implementation code only: file role `code`, nothing under test, example or vendored
+    folders. Every indexed file is counted per language into `files`."""
+    for item, data in source_files(tree, files, languages):
+        if not NOT_SAMPLED.search(item.path) and file_role(item.path) == "code":
+            yield item.path, item.language, data.decode("utf-8")
+
+
 def scan_definitions(tree: Path) -> tuple[list[Definition], Counter]:
     """Definitions of every file the engine would index, in implementation code only."""
     found: list[Definition] = []
     files: Counter = Counter()
-    for item, data in source_files(tree, files, set(RULES)):
-        if NOT_SAMPLED.search(item.path) or file_role(item.path) != "code":
-            continue
-        found += definitions_in(data.decode("utf-8"), item.language, item.path)
+    for path, language, text in implementation_sources(tree, files, set(RULES)):
+        found += definitions_in(text, language, path)
     return found, files
 
 
@@ -127,16 +137,30 @@ def similar_questions(
     chosen = random.Random(seed).sample(eligible, min(sample, len(eligible)))
     questions = []
     for definition, others in sorted(chosen, key=lambda pair: (pair[0].path, pair[0].rows)):
-        targets = tuple(Target(d.path, d.rows[0] + 1, d.rows[1] + 1) for d in others)
-        where = f"{definition.path}:{definition.rows[0] + 1}"
-        extra = {
-            "ask": ASK_SIMILAR,
-            "at": {"path": definition.path, "line": definition.rows[0] + 1},
-            "symbol": definition.symbol,
-            "language": definition.language,
-        }
-        questions.append(Question(where, definition.first_line, targets, extra))
+        question = find_similar_question(
+            (definition.path, definition.rows),
+            definition.first_line,
+            [(d.path, d.rows) for d in others],
+            symbol=definition.symbol,
+            language=definition.language,
+        )
+        questions.append(question)
     return questions
+
+
+def find_similar_question(
+    place: tuple[str, tuple[int, int]],
+    label: str,
+    others: list[tuple[str, tuple[int, int]]],
+    **extra: object,
+) -> Question:
+    """Find Similar asked at the first line of a place (path, 0-based rows), the others'
+    lines the targets; `label` is the question's text."""
+    path, rows = place
+    line = rows[0] + 1
+    targets = tuple(Target(where, first + 1, last + 1) for where, (first, last) in others)
+    fields = {"ask": ASK_SIMILAR, "at": {"path": path, "line": line}, **extra}
+    return Question(f"{path}:{line}", label, targets, fields)
 
 
 def build_similar_set(

@@ -122,7 +122,7 @@ class RankTrace:
     """A query's fusion inputs: the kind that chose BM25's weight, both weights and every
     candidate unit in fused order, so fusions can be compared offline (bench replay)."""
 
-    kind: str  # "prose", "named", "code" or "similar"
+    kind: str  # "prose", "named", "code", "similar" or "class"
     dense_weight: float
     lexical_weight: float
     units: list[RankedUnit]

@@ -128,7 +128,8 @@ class Searcher:
         own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
-        intent = Intent.similar_to_code(include, classes=target.kind == "class")
+        classes = self.settings.class_results and target.kind == "class"
+        intent = Intent.similar_to_code(include, classes=classes)
         terms = query_terms(target.text)
         phrases = _phrases(self.settings, target.text, intent)
         hits = self._guarded(
@@ -238,16 +239,25 @@ class Searcher:
         """The factor a candidate's fused score is multiplied by; None leaves it out."""
         if not filters.accepts(item.path, item.chunk.language):
             return None
-        if not self.settings.role_priors:
-            return 1.0
-        return role_weight(
-            item.path,
-            item.chunk,
-            intent,
-            self._role_weights,
-            self.settings.code_answers_code,
-            self._kind_weights,
+        factor = (
+            role_weight(
+                item.path,
+                item.chunk,
+                intent,
+                self._role_weights,
+                self.settings.code_answers_code,
+                self._kind_weights,
+            )
+            if self.settings.role_priors
+            else 1.0
         )
+        if factor is not None and intent.classes and _outside_classes(item.chunk):
+            # Find Similar on a class: functions and module code that use a class are more
+            # often found than classes like it; ranked after them, not dropped (a tree may
+            # hold no other class).
+            factor *= self.settings.outside_class_weight
+            return factor or None
+        return factor
 
     def _traced(
         self,
@@ -297,7 +307,8 @@ class Searcher:
         """Find Similar on a class answers with classes: a member that matched stands for its
         class (one result per class, scored by its best member, ranged over the whole class
         and previewed by its header). Members whose class is not in their file (Go methods,
-        Rust impls elsewhere) and definitions outside classes stay as they are."""
+        Rust impls elsewhere) and code outside classes stay as they are (the latter ranked
+        down by `_prior`)."""
         files: dict[str, tuple[dict[str, StoredChunk], list[Chunk]]] = {}
         seen: set[tuple[str, str]] = set()
         kept: list[Hit] = []
@@ -583,6 +594,11 @@ def _definitions_within(target: Chunk, chunks: list[Chunk]) -> list[Chunk]:
     ]
 
 
+def _outside_classes(chunk: Chunk) -> bool:
+    """Code that is neither a class nor in one: a function, a module's statements."""
+    return not chunk.container and chunk.kind != "class"
+
+
 def _is_member(chunk: Chunk, class_symbol: str) -> bool:
     """Whether a chunk is defined in the class (or in a class nested in it)."""
     return chunk.container == class_symbol or chunk.container.startswith(class_symbol + ".")
@@ -663,10 +679,10 @@ def _slice_chunk(
 
 
 def _query_kind(settings: EngineSettings, intent: Intent) -> str:
-    """What BM25's weight depends on: find similar, other code queries, questions naming an
-    identifier (when that weight is set), the rest."""
+    """What BM25's weight depends on: find similar (on a class, or on other code), other
+    code queries, questions naming an identifier (when that weight is set), the rest."""
     if intent.finds_similar:
-        return "similar"
+        return "class" if intent.classes else "similar"
     if intent.code:
         return "code"
     if intent.names_identifier and settings.named_lexical_weight is not None:
@@ -678,6 +694,7 @@ def _lexical_weight(settings: EngineSettings, intent: Intent) -> float:
     """BM25's weight in the fusion for the query's kind."""
     weights = {
         "similar": settings.similar_lexical_weight,
+        "class": settings.class_lexical_weight,
         "code": settings.lexical_weight,
         "named": settings.named_lexical_weight,
         "prose": settings.prose_lexical_weight,

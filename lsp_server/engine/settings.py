@@ -67,6 +67,11 @@ class EngineSettings:
     # method names. Of 0-3, 0.5 was best on half of leetcode's problems for the shipped and
     # the bare model, and within 0.002 of the best on the other half (BENCHMARKS.md).
     similar_lexical_weight: float = 0.5
+    # For find similar on a class: the query is the whole class (its members pooled), and
+    # classes of one kind override the same methods, so the names BM25 matches count for
+    # more than between two definitions. Of 0.5-4, 1 was best on leetcode (its questions
+    # are classes) and within 0.007 of the best (2) on the class sets (BENCHMARKS.md).
+    class_lexical_weight: float = 1.0
     prose_lexical_weight: float = 0.2  # for natural-language queries
     # For a question that names an identifier ("where is parseArgs called", Go's
     # "NewRouter returns ..."): the name is an exact-match signal that BM25 weighs and the
@@ -100,6 +105,13 @@ class EngineSettings:
     # vectors (as indexed, so cached) rather than by its text, of which the model sees only
     # the first max_seq_length tokens.
     query_pooling: bool = True
+    # Find Similar on a class answers with classes: a member that matched stands for its
+    # class, listed once (False: every definition answers as itself, an ablation).
+    # BENCHMARKS.md, class sets.
+    class_results: bool = True
+    # With class results, code outside classes (functions, module code: more often users of
+    # a class than classes like it) has its score multiplied by this; 0 leaves it out.
+    outside_class_weight: float = 0.25
     # Intent priors (ranking.py): a question in words ranks implementation code before tests,
     # docs, changelogs and licences (unless it asks for them or names paths); code and
     # selection queries answer with code only (no prose, no import blocks).

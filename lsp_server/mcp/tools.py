@@ -412,8 +412,8 @@ TOOLS: tuple[ToolSpec, ...] = (
             "find the copies that need the same change, or to find an existing helper before "
             "writing a new one; grep cannot, because copies differ in names and details. Give "
             "`path` and `line` (the function, method or class at that line of a file in the "
-            "indexed folders; it is not returned itself; a class is answered with whole "
-            "classes), or a `code` snippet."
+            "indexed folders; it is not returned itself; a class is answered with other "
+            "classes first, each whole), or a `code` snippet."
         ),
         input_schema=_input_schema(
             {

@@ -1,0 +1,192 @@
+"""Class sets: Find Similar asked on a class, its siblings (the same direct supertype) to find.
+
+With the cursor on a class, what a user wants first is the other classes of its kind: the
+other transports of a `BaseTransport`, the other `Node`s of a parser. The truth needs no
+labelling where the language writes the kind down in the class's header: Python's bases,
+and the `extends`/`implements` clauses of Java, TypeScript and JavaScript. Classes that
+share a direct supertype with two to eight classes in all (a supertype that more share,
+like `Exception` in a large tree, says little) are asked as Find Similar on their header
+line; the other classes of that supertype are the targets, each the whole class (header to
+last member), as the engine ranges a class result.
+
+Go and Rust write no supertype in a type's header (a Go type satisfies an interface
+implicitly; a Rust `impl Trait for Type` stands apart from the type), so they have no class
+sets.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..engine.chunker import chunk_text
+from .inplace import DEFAULT_SAMPLE, copy_into_set, write_set
+from .similarsets import find_similar_question, implementation_sources
+from .treeset import Question
+
+_MIN_SHARING, _MAX_SHARING = 2, 8
+_MIN_LINES = 4  # a class of fewer lines (a marker, an empty subclass) has little to be like
+
+
+@dataclass(frozen=True)
+class SupertypeRule:
+    """Where a language's class header names its direct supertypes."""
+
+    clauses: re.Pattern  # each match's groups hold comma-separated supertypes
+    type_arguments: re.Pattern  # removed first, innermost out: `Base[T]`, `Tag<T>`
+    ignored: frozenset[str]  # supertypes every class has, or that say nothing of its kind
+
+
+_ANGLE_ARGUMENTS = re.compile(r"<[^<>]*>")
+_EXTENDS_IMPLEMENTS = re.compile(
+    r"\bextends\s+(.+?)(?=\s+implements\b|\s*\{|$)|\bimplements\s+(.+?)(?=\s*\{|$)"
+)
+RULES: dict[str, SupertypeRule] = {
+    "python": SupertypeRule(
+        re.compile(r"^class\s+\w+\s*\((.*)\)\s*:?\s*$"),
+        re.compile(r"\[[^\[\]]*\]"),
+        frozenset({"object", "Generic", "typing.Generic"}),
+    ),
+    "java": SupertypeRule(
+        _EXTENDS_IMPLEMENTS, _ANGLE_ARGUMENTS, frozenset({"Object", "Serializable", "Cloneable"})
+    ),
+    "typescript": SupertypeRule(_EXTENDS_IMPLEMENTS, _ANGLE_ARGUMENTS, frozenset()),
+    "javascript": SupertypeRule(_EXTENDS_IMPLEMENTS, _ANGLE_ARGUMENTS, frozenset()),
+}
+
+
+def supertypes(signature: str, language: str) -> frozenset[str]:
+    """The direct supertypes a class header names, type arguments and keywords aside:
+    `class A(Base[T], metaclass=M):` -> {Base}; `class S<T> extends Tag<T> implements
+    Cloneable, Comparable<S>` -> {Tag, Comparable}."""
+    rule = RULES.get(language)
+    if rule is None:
+        return frozenset()
+    text, previous = signature.strip(), None
+    while text != previous:
+        previous, text = text, rule.type_arguments.sub("", text)
+    found = set()
+    for match in rule.clauses.finditer(text):
+        for clause in filter(None, match.groups()):
+            for name in clause.split(","):
+                name = name.strip()
+                if re.fullmatch(r"[\w$.]+", name) and name not in rule.ignored:
+                    found.add(name)
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class ClassDefinition:
+    path: str
+    language: str
+    symbol: str
+    rows: tuple[int, int]  # 0-based, inclusive: header to the end of its last member
+    header: str  # the header's first line, shown as the question's text
+    bases: frozenset[str]
+
+
+def classes_in(text: str, language: str, path: str) -> list[ClassDefinition]:
+    """The classes of one file that name a supertype, each ranged header to last member."""
+    chunks = chunk_text(path, text, language)
+    found = []
+    for header in chunks:
+        if header.kind != "class" or header.part > 1:
+            continue
+        bases = supertypes(header.signature, language)
+        members = [
+            c
+            for c in chunks
+            if c.container == header.symbol or c.container.startswith(header.symbol + ".")
+        ]
+        end = max([header.end_line, *(c.end_line for c in members)])
+        if not bases or not members or end - header.start_line + 1 < _MIN_LINES:
+            continue
+        first_line = text.splitlines()[header.start_line].strip()
+        rows = (header.start_line, end)
+        found.append(ClassDefinition(path, language, header.symbol, rows, first_line, bases))
+    return found
+
+
+def scan_classes(tree: Path) -> tuple[list[ClassDefinition], Counter]:
+    """Classes of every file the engine would index, in implementation code only."""
+    found: list[ClassDefinition] = []
+    files: Counter = Counter()
+    for path, language, text in implementation_sources(tree, files, set(RULES)):
+        found += classes_in(text, language, path)
+    return found, files
+
+
+def sibling_groups(classes: list[ClassDefinition]) -> dict[str, list[ClassDefinition]]:
+    """Classes by a direct supertype that two to eight of them share."""
+    by_base: dict[str, list[ClassDefinition]] = defaultdict(list)
+    for definition in classes:
+        for base in definition.bases:
+            by_base[base].append(definition)
+    return {
+        base: group
+        for base, group in sorted(by_base.items())
+        if _MIN_SHARING <= len(group) <= _MAX_SHARING
+    }
+
+
+def askable(
+    groups: dict[str, list[ClassDefinition]],
+) -> list[tuple[ClassDefinition, list[ClassDefinition]]]:
+    """Each class of a group with its siblings from every group it is in."""
+    siblings: dict[ClassDefinition, dict[ClassDefinition, None]] = defaultdict(dict)
+    for group in groups.values():
+        for definition in group:
+            for other in group:
+                if other != definition:
+                    siblings[definition][other] = None
+    return [(definition, list(others)) for definition, others in siblings.items()]
+
+
+def class_questions(
+    eligible: list[tuple[ClassDefinition, list[ClassDefinition]]], sample: int, seed: int
+) -> list[Question]:
+    """A seeded sample of the eligible classes, each asked once, its siblings the targets."""
+    ordered = sorted(eligible, key=lambda pair: (pair[0].path, pair[0].rows))
+    chosen = random.Random(seed).sample(ordered, min(sample, len(ordered)))
+    questions = []
+    for definition, others in sorted(chosen, key=lambda pair: (pair[0].path, pair[0].rows)):
+        question = find_similar_question(
+            (definition.path, definition.rows),
+            definition.header,
+            [(d.path, d.rows) for d in others],
+            symbol=definition.symbol,
+            language=definition.language,
+            bases=sorted(definition.bases),
+        )
+        questions.append(question)
+    return questions
+
+
+def build_class_set(
+    source: Path, out: Path, *, sample: int = DEFAULT_SAMPLE, seed: int = 0, meta: dict
+) -> int:
+    """Copies `source` to OUT/tree unchanged and writes its class questions."""
+    classes, files = scan_classes(copy_into_set(source, out))
+    groups = sibling_groups(classes)
+    eligible = askable(groups)
+    questions = class_questions(eligible, sample, seed)
+    if not questions:
+        raise ValueError(
+            f"no classes under {source} share a direct supertype with 1-{_MAX_SHARING - 1} "
+            f"others (class sets read {', '.join(sorted(RULES))})"
+        )
+    write_set(
+        out,
+        questions,
+        {**meta, "queries": "classes"},
+        files=files,
+        seed=seed,
+        sample=sample,
+        classes=len(classes),
+        sibling_groups=len(groups),
+        eligible=len(eligible),
+    )
+    return len(questions)
