@@ -485,6 +485,23 @@ def test_rust_definitions() -> None:
     )
 
 
+def test_a_rust_impl_for_a_reference_is_named_by_its_type() -> None:
+    # serde_json writes `impl<'de, 'a, R: Read<'de>> de::Deserializer<'de> for &'a mut
+    # Deserializer<R>`: its methods are Deserializer's, not "'a mut Deserializer"'s.
+    source = (
+        "impl<'de, 'a, R: Read<'de>> de::Deserializer<'de> for &'a mut Deserializer<R> {\n"
+        "    fn deserialize_any(self) -> Result<()> {\n        Ok(())\n    }\n}\n"
+        "impl<'a> Formatter for &'a mut [u8] {\n    fn flush(&self) {}\n}\n"
+    )
+    chunks = chunk(source, "rust", "src/de.rs")
+    assert [(c.kind, c.symbol, c.container) for c in chunks if c.kind != "block"] == [
+        ("class", "Deserializer", ""),
+        ("method", "Deserializer.deserialize_any", "Deserializer"),
+        ("class", "u8", ""),
+        ("method", "u8.flush", "u8"),
+    ]
+
+
 JAVA = """\
 package app;
 

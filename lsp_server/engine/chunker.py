@@ -45,7 +45,9 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 
 # Bump when the same file would be cut into other chunks: an index made by another version
 # re-chunks every file on its next sync (vectors of unchanged chunk texts stay cached).
-CHUNKER_VERSION = 5  # 5: code between definitions cut between statements, imports apart
+# 5: code between definitions cut between statements, imports apart; 6: a Rust impl for a
+# reference type is named by the type (`&'a mut Deserializer<R>` -> Deserializer)
+CHUNKER_VERSION = 6
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -276,9 +278,15 @@ def _strip_templates(name: str) -> str:
     return name
 
 
+_IDENTIFIERS = re.compile(r"(?<!['\w])[A-Za-z_]\w*")  # a lifetime ('a) is none
+
+
 def _last_path(name: str) -> str:
-    """`crate::a::Foo<T>` -> `Foo` (for Rust impl targets)."""
-    return _strip_templates(name).rsplit("::", 1)[-1].strip("&* ")
+    """`crate::a::Foo<T>` -> `Foo`, `&'a mut de::Deserializer<R>` -> `Deserializer` (for Rust
+    impl targets: the type's own name, not its reference's lifetime and `mut`)."""
+    last = _strip_templates(name).rsplit("::", 1)[-1]
+    words = _IDENTIFIERS.findall(last)
+    return words[-1] if words else last.strip("&* ")
 
 
 def _c_name(node: Node) -> tuple[str, str]:
