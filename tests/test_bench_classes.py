@@ -68,6 +68,52 @@ public class TextNode extends Node {
 }
 """
 
+# Rust names a type's kind apart from it: the two readers implement `Read`, one in another
+# file; `Debug` says nothing of a kind, and an impl is not a type to ask.
+READERS = """/// Reads from a slice.
+pub struct SliceRead<'a> {
+    slice: &'a [u8],
+    index: usize,
+}
+
+impl<'a> SliceRead<'a> {
+    pub fn new(slice: &'a [u8]) -> Self {
+        SliceRead { slice, index: 0 }
+    }
+}
+
+impl<'a> private::Sealed for SliceRead<'a> {}
+
+impl<'a> fmt::Debug for SliceRead<'a> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("SliceRead")
+    }
+}
+
+pub struct IoRead<R> {
+    inner: R,
+}
+
+impl<R: io::Read> IoRead<R> {
+    pub fn new(inner: R) -> Self {
+        IoRead { inner }
+    }
+}
+"""
+
+READ_IMPLS = """impl<'de, 'a> Read<'de> for SliceRead<'a> {
+    fn next(&mut self) -> Option<u8> {
+        None
+    }
+}
+
+impl<'de, R: io::Read> crate::read::Read<'de> for IoRead<R> {
+    fn next(&mut self) -> Option<u8> {
+        None
+    }
+}
+"""
+
 TEST = """class FakeStream(Base):
     def read(self, size):
         return b"x" * size
@@ -78,6 +124,8 @@ def make_tree(root: Path) -> Path:
     files = {
         "pkg/streams.py": STREAMS,
         "src/Nodes.java": NODES,
+        "src/read.rs": READERS,
+        "src/impls.rs": READ_IMPLS,
         "tests/test_streams.py": TEST,
     }
     for rel, text in files.items():
@@ -108,24 +156,29 @@ def test_supertypes_are_read_from_headers_type_arguments_and_keywords_aside() ->
 
 
 def test_classes_that_share_a_supertype_ask_for_each_other(tmp_path: Path) -> None:
-    """The two streams of `Base` find each other, Java's two `Node`s too, each target the
-    whole class; a marker class without members, a class without a base, a generic box and
-    a test's fake are not asked, and the tree is copied unchanged."""
+    """The two streams of `Base` find each other, Java's two `Node`s and Rust's two
+    `Read`ers too, each target the whole class (a Rust type: its own lines); a marker class
+    without members, a class without a base, a generic box, a trait implemented once and a
+    test's fake are not asked, and the tree is copied unchanged."""
     source = make_tree(tmp_path / "src")
     asked = build_class_set(source, tmp_path / "set", sample=50, meta={})
     data = load_tree_set(tmp_path / "set")
-    assert asked == len(data.questions) == 4
+    assert asked == len(data.questions) == 6
     assert asked_with_targets(data) == {
         ("ByteStream", "pkg/streams.py", 4): [("pkg/streams.py", 11, 18)],
         ("FileStream", "pkg/streams.py", 11): [("pkg/streams.py", 4, 8)],
         ("Element", "src/Nodes.java", 7): [("src/Nodes.java", 15, 21)],
         ("TextNode", "src/Nodes.java", 15): [("src/Nodes.java", 7, 13)],
+        ("SliceRead", "src/read.rs", 1): [("src/read.rs", 21, 23)],
+        ("IoRead", "src/read.rs", 21): [("src/read.rs", 1, 5)],
     }
     by_symbol = {q.extra["symbol"]: q for q in data.questions}
     assert by_symbol["FileStream"].query == "class FileStream(Base):"
     assert by_symbol["Element"].extra["bases"] == ["Comparable", "Node"]
+    assert by_symbol["SliceRead"].query == "pub struct SliceRead<'a>"
+    assert by_symbol["SliceRead"].extra["bases"] == ["Read", "Sealed"]
     assert {q.ask for q in data.questions} == {"similar"}
-    assert data.meta["queries"] == "classes" and data.meta["counts"]["eligible"] == 4
+    assert data.meta["queries"] == "classes" and data.meta["counts"]["eligible"] == 6
     for rel in ("pkg/streams.py", "tests/test_streams.py"):
         assert (data.tree / rel).read_text() == (source / rel).read_text()
 
@@ -143,7 +196,7 @@ def test_cli_builds_a_class_set_and_scores_whole_classes_with_the_real_model(
     quality = ["quality", "--data", str(tmp_path / "sets"), "--pipelines", pipelines]
     assert bench_main([*quality, "--out", str(out)]) == 0
     entry = json.loads(out.read_text())["sets"]["classes"]
-    assert entry["queries"] == 4
+    assert entry["queries"] == 6
     scores = {name: p["mrr"] for name, p in entry["pipelines"].items()}
     assert scores["hybrid"] == 1.0
     assert set(scores) == {"hybrid", "hybrid/class_results=off"}

@@ -369,6 +369,40 @@ def test_find_similar_on_a_go_type_points_at_the_type_not_at_code_between(
         assert [r.symbol for r in results].count("TaskQueue") == 1, found
 
 
+_RUST_READERS = {
+    "src/read.rs": "pub struct SliceRead<'a> {\n    slice: &'a [u8],\n    index: usize,\n}\n\n"
+    "impl<'a> SliceRead<'a> {\n    pub fn new(slice: &'a [u8]) -> Self {\n"
+    "        SliceRead { slice, index: 0 }\n    }\n}\n\n"
+    "pub struct IoRead<R> {\n    inner: R,\n    buffered: Vec<u8>,\n}\n\n"
+    "impl<R: io::Read> IoRead<R> {\n    pub fn new(inner: R) -> Self {\n"
+    "        IoRead { inner, buffered: Vec::new() }\n    }\n}\n",
+    "src/impls.rs": "impl<'de, 'a> Read<'de> for SliceRead<'a> {\n"
+    "    fn next(&mut self) -> Option<u8> {\n        let byte = self.slice.get(self.index);\n"
+    "        self.index += 1;\n        byte.copied()\n    }\n}\n\n"
+    "impl<'de, R: io::Read> Read<'de> for IoRead<R> {\n"
+    "    fn next(&mut self) -> Option<u8> {\n        let mut byte = [0u8];\n"
+    "        self.inner.read_exact(&mut byte).ok()?;\n        Some(byte[0])\n    }\n}\n",
+}
+
+
+def test_find_similar_on_a_rust_type_skips_its_own_impls_and_lists_a_type_once(
+    tmp_path, real_encoder
+):
+    # Rust writes a type's trait impls anywhere in the crate: SliceRead's `impl Read` in
+    # impls.rs is SliceRead itself (it was the first answer), and IoRead, defined in read.rs
+    # with its `impl Read` in impls.rs, is one answer, not two.
+    root = tmp_path / "tree"
+    for rel, text in _RUST_READERS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        results = built.similar("src/read.rs", 0, 0, limit=10).results
+        found = [(r.path, r.symbol) for r in results]
+        assert found == [("src/read.rs", "IoRead")], found
+        assert results[0].preview == "pub struct IoRead<R>"
+
+
 _LONG_PARSER = """\
     def read_rows(self, path, delimiter=","):
         rows = []

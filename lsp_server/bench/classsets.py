@@ -9,9 +9,11 @@ like `Exception` in a large tree, says little) are asked as Find Similar on thei
 line; the other classes of that supertype are the targets, each the whole class (header to
 last member), as the engine ranges a class result.
 
-Go and Rust write no supertype in a type's header (a Go type satisfies an interface
-implicitly; a Rust `impl Trait for Type` stands apart from the type), so they have no class
-sets.
+Rust writes a type's kind apart from it, as `impl Trait for Type`: those impls, anywhere in
+the tree, give the supertypes of the type of that name (when the tree defines one type of
+it), and a Rust target is the type's own lines (struct or enum), where a class result for
+it points when other code lies between it and its impls. Go types satisfy interfaces
+implicitly, with no name for it to group by: Go has no class sets.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..engine.chunker import chunk_text
@@ -84,39 +86,83 @@ class ClassDefinition:
     language: str
     symbol: str
     rows: tuple[int, int]  # 0-based, inclusive: header to the end of its last member
-    header: str  # the header's first line, shown as the question's text
+    header: str  # its signature (`class A(Base):`), shown as the question's text
     bases: frozenset[str]
 
 
+# `impl<T: Bound> path::Trait<X> for Type<T>` once type arguments are removed; a negative
+# impl (`impl !Send for T`) says what the type is not.
+_TRAIT_IMPL = re.compile(r"^(?:unsafe\s+)?impl\s+(?P<trait>[\w:]+)\s+for\s")
+_RUST_TYPE = re.compile(r"^(?:pub(?:\([^)]*\))?\s+)?(?:struct|enum|union)\b")
+# Traits most types implement, or that convert between types: they say nothing of a kind.
+_RUST_IGNORED = frozenset({
+    "Debug", "Clone", "Copy", "Default", "PartialEq", "Eq", "Hash", "PartialOrd", "Ord",
+    "Send", "Sync", "Drop", "From", "Into", "TryFrom", "AsRef", "AsMut", "Borrow",
+    "BorrowMut", "Deref", "DerefMut",
+})  # fmt: skip
+
+
 def classes_in(text: str, language: str, path: str) -> list[ClassDefinition]:
-    """The classes of one file that name a supertype, each ranged header to last member."""
+    """The classes of one file, each ranged header to last member (a Rust type: its own
+    lines), with the supertypes its header names (none for Rust: see `trait_impls_in`)."""
     chunks = chunk_text(path, text, language)
     found = []
     for header in chunks:
         if header.kind != "class" or header.part > 1:
             continue
-        bases = supertypes(header.signature, language)
+        if language == "rust" and not _RUST_TYPE.match(header.signature):
+            continue  # an impl or a trait: not a type
         members = [
             c
             for c in chunks
             if c.container == header.symbol or c.container.startswith(header.symbol + ".")
         ]
         end = max([header.end_line, *(c.end_line for c in members)])
-        if not bases or not members or end - header.start_line + 1 < _MIN_LINES:
+        if not members or end - header.start_line + 1 < _MIN_LINES:
             continue
-        first_line = text.splitlines()[header.start_line].strip()
-        rows = (header.start_line, end)
-        found.append(ClassDefinition(path, language, header.symbol, rows, first_line, bases))
+        rows = (header.start_line, header.end_line if language == "rust" else end)
+        bases = supertypes(header.signature, language)
+        label = header.signature or header.symbol
+        found.append(ClassDefinition(path, language, header.symbol, rows, label, bases))
+    return found
+
+
+def trait_impls_in(text: str, path: str) -> list[tuple[str, str]]:
+    """(type, trait) for each `impl Trait for Type` of a Rust file, the trait by its last
+    name (`fmt::Display` -> Display), common traits aside."""
+    found = []
+    for chunk in chunk_text(path, text, "rust"):
+        if chunk.kind != "class":
+            continue
+        header, previous = chunk.signature, None
+        while header != previous:
+            previous, header = header, _ANGLE_ARGUMENTS.sub("", header)
+        matched = _TRAIT_IMPL.match(header)
+        trait = matched["trait"].rsplit("::", 1)[-1] if matched else ""
+        if trait and trait not in _RUST_IGNORED:
+            found.append((chunk.symbol, trait))
     return found
 
 
 def scan_classes(tree: Path) -> tuple[list[ClassDefinition], Counter]:
-    """Classes of every file the engine would index, in implementation code only."""
+    """Classes of every file the engine would index, in implementation code only, that
+    name a supertype (a Rust type: that a trait is implemented for)."""
     found: list[ClassDefinition] = []
+    traits: dict[str, set[str]] = defaultdict(set)
     files: Counter = Counter()
-    for path, language, text in implementation_sources(tree, files, set(RULES)):
+    for path, language, text in implementation_sources(tree, files, {*RULES, "rust"}):
         found += classes_in(text, language, path)
-    return found, files
+        if language == "rust":
+            for type_name, trait in trait_impls_in(text, path):
+                traits[type_name].add(trait)
+    rust_names = Counter(c.symbol for c in found if c.language == "rust")
+    found = [
+        replace(c, bases=frozenset(traits[c.symbol]))
+        if c.language == "rust" and rust_names[c.symbol] == 1
+        else c
+        for c in found
+    ]
+    return [c for c in found if c.bases], files
 
 
 def sibling_groups(classes: list[ClassDefinition]) -> dict[str, list[ClassDefinition]]:
@@ -176,7 +222,7 @@ def build_class_set(
     if not questions:
         raise ValueError(
             f"no classes under {source} share a direct supertype with 1-{_MAX_SHARING - 1} "
-            f"others (class sets read {', '.join(sorted(RULES))})"
+            f"others (class sets read {', '.join(sorted({*RULES, 'rust'}))})"
         )
     write_set(
         out,

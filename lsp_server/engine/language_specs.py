@@ -42,6 +42,10 @@ class LanguageSpec:
     # Bodyless signatures (TypeScript overloads) that belong to the definition after them of
     # the same name: one unit with it, as its documentation is.
     overloads: frozenset[str] = frozenset()
+    # Where a type's methods may be written apart from it, so that a same-named type's code
+    # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
+    # its folder), "crate" (Rust: an `impl` anywhere).
+    open_types: str = ""
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -137,6 +141,7 @@ SPECS: dict[str, LanguageSpec] = {
         classes=frozenset({"type_spec", "type_alias"}),
         wrappers=frozenset({"type_declaration"}),
         import_line=_import_lines(r"package\b", r"import\b"),
+        open_types="package",
     ),
     "rust": LanguageSpec(
         query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
@@ -148,6 +153,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(
             r"(?:pub(?:\([\w:]+\))?\s+)?use\b", r"extern\s+crate\b", r"(?:pub\s+)?mod\s+\w+\s*;"
         ),
+        open_types="crate",
     ),
     "java": LanguageSpec(
         query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)

@@ -6,6 +6,7 @@ apply after fusion, over a deeper pool when they are active.
 
 from __future__ import annotations
 
+import posixpath
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -20,6 +21,7 @@ from .embedder import Encoder, EncoderUnavailable, ModelLoadError, encode_query
 from .errors import DamagedIndex, QueryError
 from .frames import Frame, parse_frames
 from .indexer import content_hash, embed_text
+from .language_specs import SPECS
 from .languages import detect_language
 from .paths import PathError, workspace_relative
 from .ranking import (
@@ -130,10 +132,11 @@ class Searcher:
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
         classes = self.settings.class_results and target.kind == "class"
         intent = Intent.similar_to_code(include, classes=classes)
+        asked = _type_key(target, target.symbol) if classes else None
         terms = query_terms(target.text)
         phrases = _phrases(self.settings, target.text, intent)
         hits = self._guarded(
-            lambda: self._rank(terms, vector, filters, own, limit, intent, phrases)
+            lambda: self._rank(terms, vector, filters, own, limit, intent, phrases, asked)
         )
         wanted = _normalized(target.text)
         for hit in hits:
@@ -191,8 +194,10 @@ class Searcher:
         limit: int,
         intent: Intent,
         phrases: Sequence[str] = (),
+        asked: tuple[str, ...] | None = None,
     ) -> list[Hit]:
-        """Fused dense and lexical rankings, one entry per definition, weighted by intent."""
+        """Fused dense and lexical rankings, one entry per definition, weighted by intent
+        (`asked`: the class asked about, see `_type_key`, whose code is not an answer)."""
         settings = self.settings
         pool = settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
         lexical_terms = [*terms, *phrases]
@@ -232,7 +237,7 @@ class Searcher:
             self.rank_observer(RankTrace(kind, settings.dense_weight, weight, traced))
         hits.sort(key=lambda hit: -hit.score)
         merged = merge_overlapping(hits)
-        units = self._as_classes(merged, limit) if intent.classes else merged[:limit]
+        units = self._as_classes(merged, limit, asked) if intent.classes else merged[:limit]
         return [self._as_unit(hit) for hit in units]
 
     def _prior(self, item: StoredChunk, filters: GlobFilter, intent: Intent) -> float | None:
@@ -303,26 +308,34 @@ class Searcher:
             hit.span = (start_line, start_col, end_line, end_col)
         return hit
 
-    def _as_classes(self, hits: list[Hit], limit: int) -> list[Hit]:
+    def _as_classes(
+        self, hits: list[Hit], limit: int, asked: tuple[str, ...] | None
+    ) -> list[Hit]:
         """Find Similar on a class answers with classes: a member that matched stands for its
         class (one result per class, scored by its best member, ranged over the whole class
         and previewed by its header). Members whose class is not in their file (Go methods,
         Rust impls elsewhere) and code outside classes stay as they are (the latter ranked
-        down by `_prior`)."""
+        down by `_prior`). A Go or Rust type is listed once however many files hold its
+        methods, and the asked type's code in other files is no answer, as its own lines
+        are not."""
         files: dict[str, tuple[dict[str, StoredChunk], list[Chunk]]] = {}
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, ...]] = set()
         kept: list[Hit] = []
         for hit in hits:
             chunk = hit.chunk
             owner = chunk.symbol if chunk.kind == "class" else chunk.container
+            key = _type_key(chunk, owner) if owner else None
+            if key is not None and key == asked:
+                continue
             if owner and chunk.path not in files:
                 files[chunk.path] = _classes_of(self.store.chunks_of_file(chunk.path))
             headers, chunks = files.get(chunk.path, ({}, []))
             header = headers.get(owner) if owner else None
-            if header is not None:
-                if (chunk.path, owner) in seen:
+            if key is not None and (header is not None or _open_type(chunk.language)):
+                if key in seen:
                     continue
-                seen.add((chunk.path, owner))
+                seen.add(key)
+            if header is not None:
                 span = _class_result_span(header.chunk, chunks)
                 matched = (chunk.start_line, chunk.end_line)
                 hit = Hit(header.id, header.chunk, hit.score, hit.duplicate, span, matched)
@@ -592,6 +605,23 @@ def _definitions_within(target: Chunk, chunks: list[Chunk]) -> list[Chunk]:
         and c.kind != "imports"
         and not is_bare_header(c)
     ]
+
+
+def _open_type(language: str) -> str:
+    """Where the language writes a type's methods apart from it (LanguageSpec.open_types)."""
+    spec = SPECS.get(language)
+    return spec.open_types if spec is not None else ""
+
+
+def _type_key(chunk: Chunk, owner: str) -> tuple[str, ...]:
+    """What names one class: its file and name, or where a language writes a type's methods
+    apart from it, its package's folder (Go) or only its name (Rust) and its name."""
+    scope = _open_type(chunk.language)
+    if scope == "crate":
+        return (chunk.language, owner)
+    if scope == "package":
+        return (chunk.language, posixpath.dirname(chunk.path), owner)
+    return (chunk.path, owner)
 
 
 def _outside_classes(chunk: Chunk) -> bool:
