@@ -369,6 +369,49 @@ def test_find_similar_on_a_go_type_points_at_the_type_not_at_code_between(
         assert [r.symbol for r in results].count("TaskQueue") == 1, found
 
 
+_TOKENS = """\
+class Token:
+    def reset(self):
+        self.name = None
+        self.attributes = {}
+        return self
+
+    class StartTag:
+        def reset(self):
+            self.name = None
+            self.attributes = {}
+            self.self_closing = False
+            return self
+
+        def normal_name(self):
+            return self.name.lower()
+
+    class EndTag:
+        def reset(self):
+            self.name = None
+            self.attributes = {}
+            return self
+
+        def normal_name(self):
+            return self.name.lower()
+"""
+
+
+def test_find_similar_on_an_inner_class_never_answers_with_its_outer_class(
+    tmp_path, real_encoder
+):
+    # jsoup's Token.StartTag got `Token` (lines 8-500, itself inside) among its answers: the
+    # outer class's own `reset` matched, and its range holds the question.
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "token.py").write_text(_TOKENS)
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        results = built.similar("token.py", 6, 4, limit=10).results
+        found = [(r.symbol, r.start_line, r.end_line) for r in results]
+        assert found == [("Token.EndTag", 16, 23)], found
+
+
 _RUST_READERS = {
     "src/read.rs": "pub struct SliceRead<'a> {\n    slice: &'a [u8],\n    index: usize,\n}\n\n"
     "impl<'a> SliceRead<'a> {\n    pub fn new(slice: &'a [u8]) -> Self {\n"

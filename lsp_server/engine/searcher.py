@@ -132,7 +132,7 @@ class Searcher:
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
         classes = self.settings.class_results and target.kind == "class"
         intent = Intent.similar_to_code(include, classes=classes)
-        asked = _type_key(target, target.symbol) if classes else None
+        asked = target if classes else None
         terms = query_terms(target.text)
         phrases = _phrases(self.settings, target.text, intent)
         hits = self._guarded(
@@ -194,10 +194,10 @@ class Searcher:
         limit: int,
         intent: Intent,
         phrases: Sequence[str] = (),
-        asked: tuple[str, ...] | None = None,
+        asked: Chunk | None = None,
     ) -> list[Hit]:
         """Fused dense and lexical rankings, one entry per definition, weighted by intent
-        (`asked`: the class asked about, see `_type_key`, whose code is not an answer)."""
+        (`asked`: the class asked about, which no class result may be or hold)."""
         settings = self.settings
         pool = settings.candidates * (4 if filters.active else 1) + len(exclude_ids)
         lexical_terms = [*terms, *phrases]
@@ -308,16 +308,15 @@ class Searcher:
             hit.span = (start_line, start_col, end_line, end_col)
         return hit
 
-    def _as_classes(
-        self, hits: list[Hit], limit: int, asked: tuple[str, ...] | None
-    ) -> list[Hit]:
+    def _as_classes(self, hits: list[Hit], limit: int, asked: Chunk | None) -> list[Hit]:
         """Find Similar on a class answers with classes: a member that matched stands for its
         class (one result per class, scored by its best member, ranged over the whole class
         and previewed by its header). Members whose class is not in their file (Go methods,
         Rust impls elsewhere) and code outside classes stay as they are (the latter ranked
         down by `_prior`). A Go or Rust type is listed once however many files hold its
         methods, and the asked type's code in other files is no answer, as its own lines
-        are not."""
+        are not; nor is a class that holds the asked one (its outer class)."""
+        asked_key = _type_key(asked, asked.symbol) if asked is not None else None
         files: dict[str, tuple[dict[str, StoredChunk], list[Chunk]]] = {}
         seen: set[tuple[str, ...]] = set()
         kept: list[Hit] = []
@@ -325,7 +324,7 @@ class Searcher:
             chunk = hit.chunk
             owner = chunk.symbol if chunk.kind == "class" else chunk.container
             key = _type_key(chunk, owner) if owner else None
-            if key is not None and key == asked:
+            if key is not None and key == asked_key:
                 continue
             if owner and chunk.path not in files:
                 files[chunk.path] = _classes_of(self.store.chunks_of_file(chunk.path))
@@ -337,6 +336,8 @@ class Searcher:
                 seen.add(key)
             if header is not None:
                 span = _class_result_span(header.chunk, chunks)
+                if asked is not None and _holds(chunk.path, span, asked):
+                    continue
                 matched = (chunk.start_line, chunk.end_line)
                 hit = Hit(header.id, header.chunk, hit.score, hit.duplicate, span, matched)
             kept.append(hit)
@@ -622,6 +623,11 @@ def _type_key(chunk: Chunk, owner: str) -> tuple[str, ...]:
     if scope == "package":
         return (chunk.language, posixpath.dirname(chunk.path), owner)
     return (chunk.path, owner)
+
+
+def _holds(path: str, span: tuple[int, int, int, int], inner: Chunk) -> bool:
+    """Whether a span of `path` holds the chunk's lines (an outer class, its inner one)."""
+    return path == inner.path and span[0] <= inner.start_line and inner.end_line <= span[2]
 
 
 def _outside_classes(chunk: Chunk) -> bool:
