@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..engine.chunker import chunk_text
+from ..engine.chunks import Chunk
 from .inplace import DEFAULT_SAMPLE, copy_into_set, write_set
 from .similarsets import find_similar_question, implementation_sources
 from .treeset import Question
@@ -67,9 +68,7 @@ def supertypes(signature: str, language: str) -> frozenset[str]:
     rule = RULES.get(language)
     if rule is None:
         return frozenset()
-    text, previous = signature.strip(), None
-    while text != previous:
-        previous, text = text, rule.type_arguments.sub("", text)
+    text = _without(rule.type_arguments, signature.strip())
     found = set()
     for match in rule.clauses.finditer(text):
         for clause in filter(None, match.groups()):
@@ -102,42 +101,43 @@ _RUST_IGNORED = frozenset({
 })  # fmt: skip
 
 
-def classes_in(text: str, language: str, path: str) -> list[ClassDefinition]:
-    """The classes of one file, each ranged header to last member (a Rust type: its own
-    lines), with the supertypes its header names (none for Rust: see `trait_impls_in`)."""
-    chunks = chunk_text(path, text, language)
+def _without(arguments: re.Pattern, text: str) -> str:
+    """The text with its type arguments removed, innermost out (`A<B<C>>` -> `A`)."""
+    previous = None
+    while text != previous:
+        previous, text = text, arguments.sub("", text)
+    return text
+
+
+def classes_in(chunks: list[Chunk], language: str) -> list[ClassDefinition]:
+    """The classes among one file's chunks, each ranged header to last member (a Rust type:
+    its own lines), with the supertypes its header names (none for Rust: see
+    `trait_impls_in`)."""
     found = []
     for header in chunks:
         if header.kind != "class" or header.part > 1:
             continue
         if language == "rust" and not _RUST_TYPE.match(header.signature):
             continue  # an impl or a trait: not a type
-        members = [
-            c
-            for c in chunks
-            if c.container == header.symbol or c.container.startswith(header.symbol + ".")
-        ]
+        members = [c for c in chunks if c.is_member_of(header.symbol)]
         end = max([header.end_line, *(c.end_line for c in members)])
         if not members or end - header.start_line + 1 < _MIN_LINES:
             continue
         rows = (header.start_line, header.end_line if language == "rust" else end)
         bases = supertypes(header.signature, language)
         label = header.signature or header.symbol
-        found.append(ClassDefinition(path, language, header.symbol, rows, label, bases))
+        found.append(ClassDefinition(header.path, language, header.symbol, rows, label, bases))
     return found
 
 
-def trait_impls_in(text: str, path: str) -> list[tuple[str, str]]:
-    """(type, trait) for each `impl Trait for Type` of a Rust file, the trait by its last
-    name (`fmt::Display` -> Display), common traits aside."""
+def trait_impls_in(chunks: list[Chunk]) -> list[tuple[str, str]]:
+    """(type, trait) for each `impl Trait for Type` among a Rust file's chunks, the trait by
+    its last name (`fmt::Display` -> Display), common traits aside."""
     found = []
-    for chunk in chunk_text(path, text, "rust"):
+    for chunk in chunks:
         if chunk.kind != "class":
             continue
-        header, previous = chunk.signature, None
-        while header != previous:
-            previous, header = header, _ANGLE_ARGUMENTS.sub("", header)
-        matched = _TRAIT_IMPL.match(header)
+        matched = _TRAIT_IMPL.match(_without(_ANGLE_ARGUMENTS, chunk.signature))
         trait = matched["trait"].rsplit("::", 1)[-1] if matched else ""
         if trait and trait not in _RUST_IGNORED:
             found.append((chunk.symbol, trait))
@@ -151,9 +151,10 @@ def scan_classes(tree: Path) -> tuple[list[ClassDefinition], Counter]:
     traits: dict[str, set[str]] = defaultdict(set)
     files: Counter = Counter()
     for path, language, text in implementation_sources(tree, files, {*RULES, "rust"}):
-        found += classes_in(text, language, path)
+        chunks = chunk_text(path, text, language)
+        found += classes_in(chunks, language)
         if language == "rust":
-            for type_name, trait in trait_impls_in(text, path):
+            for type_name, trait in trait_impls_in(chunks):
                 traits[type_name].add(trait)
     rust_names = Counter(c.symbol for c in found if c.language == "rust")
     found = [

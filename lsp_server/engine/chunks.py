@@ -34,3 +34,8 @@ class Chunk:
         if self.unit_start_line < 0 or self.unit_end_line < 0:
             object.__setattr__(self, "unit_start_line", self.start_line)
             object.__setattr__(self, "unit_end_line", self.end_line)
+
+    def is_member_of(self, class_symbol: str) -> bool:
+        """Whether it is defined in the class (or in a class nested in it)."""
+        container = self.container
+        return container == class_symbol or container.startswith(class_symbol + ".")

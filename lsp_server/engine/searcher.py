@@ -635,11 +635,6 @@ def _outside_classes(chunk: Chunk) -> bool:
     return not chunk.container and chunk.kind != "class"
 
 
-def _is_member(chunk: Chunk, class_symbol: str) -> bool:
-    """Whether a chunk is defined in the class (or in a class nested in it)."""
-    return chunk.container == class_symbol or chunk.container.startswith(class_symbol + ".")
-
-
 def _classes_of(items: list[StoredChunk]) -> tuple[dict[str, StoredChunk], list[Chunk]]:
     """A file's class headers by name (the first part of a split one) and its chunks."""
     headers: dict[str, StoredChunk] = {}
@@ -651,7 +646,7 @@ def _classes_of(items: list[StoredChunk]) -> tuple[dict[str, StoredChunk], list[
 
 def _class_span(header: Chunk, chunks: list[Chunk]) -> tuple[int, int, int, int]:
     """A class's whole range: its header to the end of its last member."""
-    members = [c for c in chunks if _is_member(c, header.symbol)]
+    members = [c for c in chunks if c.is_member_of(header.symbol)]
     end = max((c.end_line, c.end_col) for c in [header, *members])
     return (header.start_line, header.start_col, *end)
 
@@ -676,7 +671,7 @@ def _class_result_span(header: Chunk, chunks: list[Chunk]) -> tuple[int, int, in
 
 def _with_members(target: Chunk, chunks: list[Chunk], lines: list[str]) -> Chunk:
     """A class as a query means the whole class, not only its header and fields."""
-    if not any(_is_member(c, target.symbol) for c in chunks):
+    if not any(c.is_member_of(target.symbol) for c in chunks):
         return target
     _, _, end_line, end_col = _class_span(target, chunks)
     whole = _slice_chunk(
