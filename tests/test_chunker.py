@@ -1771,6 +1771,80 @@ def test_typescript_overloads_are_one_unit_with_their_implementation():
     assert chunks["Pipe.pipe"].text.startswith("/** Chains operators. */")
 
 
+def test_python_overload_stubs_are_one_unit_with_their_implementation():
+    # click types `Context.invoke` and `get_default` with `@t.overload` stubs: one result,
+    # not three, and its signature is the implementation's.
+    text = (
+        "import typing as t\n"
+        "\n"
+        "class Context:\n"
+        "    @t.overload\n"
+        "    def get_default(self, call: 'Literal[True]' = True) -> int: ...\n"
+        "\n"
+        "    @typing.overload\n"
+        "    def get_default(self, call: bool = ...) -> object: ...\n"
+        "\n"
+        "    def get_default(self, call: bool = True) -> object:\n"
+        "        return self.default() if call else self.default\n"
+        "\n"
+        "    @overload\n"
+        "    def only_typed(self) -> int: ...\n"
+        "\n"
+        "    def other(self) -> None:\n"
+        "        pass\n"
+    )
+    chunks = chunk(text, "python", "core.py")
+    defined = [(c.symbol, c.start_line, c.end_line) for c in chunks if c.kind == "method"]
+    # A stub with no definition of its name after it (a Protocol, a .pyi) stays on its own.
+    assert defined == [
+        ("Context.get_default", 3, 10),
+        ("Context.only_typed", 12, 13),
+        ("Context.other", 15, 16),
+    ]
+    unit = next(c for c in chunks if c.symbol == "Context.get_default")
+    assert unit.signature == "def get_default(self, call: bool = True) -> object:"
+
+
+def test_signatures_leave_comments_out() -> None:
+    # A comment on a parameter or the one that opens a Python body lies inside the header's
+    # text range; previews showed it (`... -> t.Any: # If we're a non boolean flag ...`).
+    python = (
+        "def get_default(\n"
+        "    self, ctx, call=True  # noqa: B902\n"
+        ") -> object:\n"
+        "    # If we're a non boolean flag our default is more complex\n"
+        "    return None\n"
+    )
+    javascript = (
+        "function startAction(name, canRunAsDerivation, // true for autoAction\n"
+        "    scope, /* the this */ args) {\n"
+        "  return name;\n"
+        "}\n"
+    )
+    (py,) = [c for c in chunk(python, "python") if c.symbol]
+    (js,) = [c for c in chunk(javascript, "javascript") if c.symbol]
+    assert py.signature == "def get_default(self, ctx, call=True) -> object:"
+    assert js.signature == "function startAction(name, canRunAsDerivation, scope, args)"
+    assert preview_of(py) == py.signature
+
+
+def test_rust_macro_rules_are_named_definitions() -> None:
+    text = (
+        "/// Fails when the depth limit is reached.\n"
+        "macro_rules! check_recursion {\n"
+        "    ($this:ident $($body:tt)*) => {\n"
+        "        $this.remaining_depth -= 1;\n"
+        "    };\n"
+        "}\n"
+        "\n"
+        "fn parse() {}\n"
+    )
+    chunks = chunk(text, "rust", "src/de.rs")
+    macro, function = ("function", "check_recursion", "", 0, 5), ("function", "parse", "", 7, 7)
+    assert rows(chunks) == [macro, function]
+    assert chunks[0].signature == "macro_rules! check_recursion"
+
+
 def test_an_export_list_is_a_name_list_and_code_is_not():
     assert is_name_list('__all__ = [\n    "Client",\n    "get",  # the shortcut\n]\n')
     assert is_name_list('    "post",\n    "put",\n]')  # the tail of one, past a window

@@ -180,6 +180,10 @@ ROLE_CASES = [
     ("docs/guide.rst", "docs"),
     ("docs/conf.py", "docs"),
     ("notes.txt", "docs"),
+    ("src/main/java/org/jsoup/select/package-info.java", "docs"),  # a package's Javadoc alone
+    ("middleware/doc.go", "docs"),  # Go's package comment
+    ("src/main/java/org/jsoup/select/Selector.java", "code"),
+    ("docgen.go", "code"),
     # changelogs
     ("CHANGELOG.md", "changelog"),
     ("HISTORY.md", "changelog"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -322,6 +323,37 @@ def test_a_new_chunker_rechunks_every_file_and_reuses_vectors(workspace, encoder
     with WorkspaceIndex(workspace, encoder=encoder) as index:
         assert index.notices == []  # once
     assert encoder.calls == calls  # nothing embedded again
+
+
+def test_a_new_chunker_rewrites_what_unchanged_chunks_show(workspace, encoder, monkeypatch):
+    # A chunker that only changes a signature (chunker 7 left comments out of them) keeps
+    # every vector, and the index must show its signatures, not the old ones.
+    from lsp_server.engine import indexer as indexer_module
+    from lsp_server.engine import workspace as workspace_module
+
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        stored = index.store.chunks_of_file("textutil/strings.py")
+        before = {s.chunk.symbol: s.chunk.signature for s in stored if s.chunk.signature}
+    assert len(before) >= 3
+    real_chunk_text = indexer_module.chunk_text
+
+    def renamed_signatures(*args, **kwargs):
+        chunks = real_chunk_text(*args, **kwargs)
+        return [replace(c, signature=f"NEW {c.signature}" if c.signature else "") for c in chunks]
+
+    monkeypatch.setattr(indexer_module, "chunk_text", renamed_signatures)
+    monkeypatch.setattr(workspace_module, "CHUNKER_VERSION", 999)
+    calls = encoder.calls
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        stored = index.store.chunks_of_file("textutil/strings.py")
+        after = {s.chunk.symbol: s.chunk.signature for s in stored if s.chunk.symbol in before}
+        assert encoder.calls == calls  # the same embedded texts: no vector made again
+        shown = index.search("turn a title into a slug, edit distance of strings").results
+    assert after == {symbol: f"NEW {signature}" for symbol, signature in before.items()}
+    previews = [r.preview for r in shown if r.path == "textutil/strings.py" and r.symbol]
+    assert previews and all(preview.startswith("NEW def ") for preview in previews)
 
 
 def test_the_session_count_is_never_behind_the_stored_vectors(workspace, encoder, monkeypatch):

@@ -46,8 +46,10 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # Bump when the same file would be cut into other chunks: an index made by another version
 # re-chunks every file on its next sync (vectors of unchanged chunk texts stay cached).
 # 5: code between definitions cut between statements, imports apart; 6: a Rust impl for a
-# reference type is named by the type (`&'a mut Deserializer<R>` -> Deserializer)
-CHUNKER_VERSION = 6
+# reference type is named by the type (`&'a mut Deserializer<R>` -> Deserializer); 7: Python
+# `@overload` stubs are one unit with their definition, Rust `macro_rules!` are definitions,
+# signatures leave comments out
+CHUNKER_VERSION = 7
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -505,7 +507,8 @@ def _topmost_overload(first: Node, name: str, spec: LanguageSpec) -> Node:
     earliest = first
     row = first.start_point.row
     sib = first.prev_named_sibling
-    while spec.overloads and name and sib is not None and row - _last_row(sib) - 1 <= 1:
+    has_overloads = spec.overloads or spec.overload_decorator
+    while has_overloads and name and sib is not None and row - _last_row(sib) - 1 <= 1:
         if _overload_name(sib, spec) == name:
             earliest = sib
         elif sib.type not in COMMENTS:
@@ -516,13 +519,40 @@ def _topmost_overload(first: Node, name: str, spec: LanguageSpec) -> Node:
 
 
 def _overload_name(node: Node, spec: LanguageSpec) -> str | None:
-    """The name of an overload signature (bare, or exported), None for other nodes."""
+    """The name of an overload signature (bare, exported, or a stub marked by the language's
+    overload decorator), None for other nodes."""
+    if spec.overload_decorator and node.type in spec.wrappers:
+        marked = any(_decorator_name(c) == spec.overload_decorator for c in node.children)
+        inner = node.child_by_field_name("definition")
+        return _text(inner.child_by_field_name("name")) if marked and inner is not None else None
     if node.type == "export_statement":
         declaration = node.child_by_field_name("declaration")
         node = declaration if declaration is not None else node
     if node.type not in spec.overloads:
         return None
     return _text(node.child_by_field_name("name"))
+
+
+def _decorator_name(node: Node) -> str:
+    """`overload` for `@overload`, `@typing.overload` and `@t.overload`; "" for non-decorators."""
+    if node.type != "decorator":
+        return ""
+    return _text(node).lstrip("@").split("(", 1)[0].strip().rsplit(".", 1)[-1]
+
+
+def _is_overload_stub(outer: Node, name: str, spec: LanguageSpec) -> bool:
+    """A stub marked by the overload decorator with the definition it types below it (the
+    stubs and comments between skipped): it is a part of that definition's unit. Stubs with
+    no definition after them (a `.pyi` file, a Protocol) stay definitions of their own."""
+    if not spec.overload_decorator or _overload_name(outer, spec) != name:
+        return False
+    sib = outer.next_named_sibling
+    while sib is not None and (sib.type in COMMENTS or _overload_name(sib, spec) == name):
+        sib = sib.next_named_sibling
+    if sib is None:
+        return False
+    definition = sib.child_by_field_name("definition") if sib.type in spec.wrappers else sib
+    return definition is not None and _name(definition)[0] == name
 
 
 def _trails_code(comment: Node, data: bytes) -> bool:
@@ -611,15 +641,45 @@ def _signature(core: Node, outer: Node, data: bytes) -> str:
     body = _body(core)
     stop = min(start + _SIGNATURE_SCAN_BYTES, core.end_byte)
     if body is not None and start < body.start_byte:
-        raw = data[start : min(body.start_byte, stop)].decode("utf-8", "replace")
+        raw = _without_comments(core, data, start, min(body.start_byte, stop))
     else:
         # No body node (Go types, TS type aliases): the first line, up to an opening brace.
-        raw = data[start:stop].decode("utf-8", "replace").split("\n", 1)[0].split("{", 1)[0]
+        raw = _without_comments(core, data, start, stop).split("\n", 1)[0].split("{", 1)[0]
     # One line; drop the space that line breaks leave inside brackets: `f( a, b, )` -> `f(a, b)`.
     sig = _BRACKET_SPACE.sub(r"\1", _CLOSE_SPACE.sub(r"\1", " ".join(raw.split())))
     if len(sig) > MAX_SIGNATURE_CHARS:
         sig = sig[: MAX_SIGNATURE_CHARS - 3].rstrip() + "..."
     return sig
+
+
+def _without_comments(node: Node, data: bytes, start: int, stop: int) -> str:
+    """The text of ``data[start:stop]`` with the comments in it left out: a comment on a
+    parameter (`canRunAsDerivation, // true for autoAction`) or the one that opens a Python
+    body (it lies before the body's node) is no part of the header a reader scans."""
+    kept: list[bytes] = []
+    cursor = start
+    for comment in _comments_within(node, start, stop):
+        kept.append(data[cursor : comment.start_byte])
+        cursor = comment.end_byte
+    kept.append(data[cursor:stop])
+    return b" ".join(kept).decode("utf-8", "replace")
+
+
+def _comments_within(node: Node, start: int, stop: int) -> list[Node]:
+    """Comment nodes under ``node`` that lie wholly in [start, stop), in order."""
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for child in reversed(current.children):
+            if child.end_byte <= start or child.start_byte >= stop:
+                continue
+            if child.type in COMMENTS:
+                if child.start_byte >= start and child.end_byte <= stop:
+                    found.append(child)
+            elif child.child_count:
+                stack.append(child)
+    return sorted(found, key=lambda n: n.start_byte)
 
 
 def _describe(node: Node, data: bytes, spec: LanguageSpec) -> _Def | None:
@@ -628,9 +688,16 @@ def _describe(node: Node, data: bytes, spec: LanguageSpec) -> _Def | None:
     name = " ".join(name.split())
     if not name:
         return None  # anonymous, or a broken node from error recovery
-    if kind == "function" and not spec.bodyless_ok and _body(node) is None:
+    if (
+        kind == "function"
+        and not spec.bodyless_ok
+        and node.type not in spec.bodyless
+        and _body(node) is None
+    ):
         return None  # a declaration (abstract, interface or prototype), not a definition
     outer = _extent_node(node, spec)
+    if _is_overload_stub(outer, name, spec):
+        return None  # its unit is the definition it types (see _topmost_overload)
     return _Def(
         start=_leading_start(outer, data, spec, name),
         end=_trailing_end(outer, data),

@@ -264,7 +264,7 @@ class Indexer:
             embed_hash = content_hash(embed_text(chunk, self.settings))
             reusable = old.get(embed_hash)
             if reusable:
-                self.store.move_chunk(conn, reusable.pop(0), chunk)
+                self.store.update_chunk(conn, reusable.pop(0), chunk)
             else:
                 new_rows.append((chunk, embed_hash))
         removed = [chunk_id for ids in old.values() for chunk_id in ids]

@@ -35,6 +35,9 @@ class LanguageSpec:
     line_comments: tuple[str, ...] = ("//",)  # how a comment line starts
     block_comment: tuple[str, str] = ("/*", "*/")  # ("", "") where the language has none
     bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
+    # Captured node types that define something though no body field (Rust's `macro_rules!`:
+    # its rules follow the name).
+    bodyless: frozenset[str] = frozenset()
     fragment_function: str = ""  # grammar for re-parsing a fragment, when the file's won't do
     # A line that imports, includes or declares the module: a block of nothing else is an
     # `imports` chunk (found by name, never an answer to "find similar code").
@@ -42,6 +45,9 @@ class LanguageSpec:
     # Bodyless signatures (TypeScript overloads) that belong to the definition after them of
     # the same name: one unit with it, as its documentation is.
     overloads: frozenset[str] = frozenset()
+    # A decorator that marks a typed stub of a definition (Python's `@typing.overload`): the
+    # stubs right above the definition of the same name are one unit with it, as above.
+    overload_decorator: str = ""
     # Where a type's methods may be written apart from it, so that a same-named type's code
     # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
     # its folder), "crate" (Rust: an `impl` anywhere).
@@ -115,6 +121,7 @@ SPECS: dict[str, LanguageSpec] = {
         query="[(function_definition) (class_definition)] @def",
         classes=frozenset({"class_definition"}),
         wrappers=frozenset({"decorated_definition"}),
+        overload_decorator="overload",
         import_line=_import_lines(r"import\b", r"from\s+[\w.]+\s+import\b", r"__all__\s*="),
         line_comments=("#",),
         block_comment=("", ""),
@@ -145,8 +152,9 @@ SPECS: dict[str, LanguageSpec] = {
     ),
     "rust": LanguageSpec(
         query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
-                  (impl_item)] @def""",
+                  (impl_item) (macro_definition)] @def""",
         classes=frozenset({"struct_item", "enum_item", "union_item", "trait_item", "impl_item"}),
+        bodyless=frozenset({"macro_definition"}),
         leading=COMMENTS | {"attribute_item"},
         doc_comments=("///", "/**"),
         module_comments=("//!", "/*!"),

@@ -302,6 +302,9 @@ _ROLE_RULES: tuple[_RoleRule, ...] = (
         ),
     ),
     _RoleRule("docs", names=re.compile(r"(?i:readme|authors|contributors)(?:\..*)?")),
+    # Files that hold a package's documentation alone, by convention: Java's package-info.java
+    # (a Javadoc block over `package x;`), Go's doc.go (the package comment).
+    _RoleRule("docs", names=_names(r"package-info\.java", r"doc\.go")),
     _RoleRule("docs", languages=PROSE_LANGUAGES),
 )
 

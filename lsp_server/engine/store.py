@@ -395,11 +395,14 @@ class Store:
         )
         return chunk_id
 
-    def move_chunk(self, conn: sqlite3.Connection, chunk_id: int, chunk: Chunk) -> None:
-        """An unchanged chunk whose position moved (lines added above it)."""
+    def update_chunk(self, conn: sqlite3.Connection, chunk_id: int, chunk: Chunk) -> None:
+        """A chunk whose embedded text is unchanged (its vector stays): its position may have
+        moved (lines added above it), and what the embedded text does not hold may differ
+        (a new chunker's signature, container or part number): all of it is rewritten."""
         conn.execute(
             """UPDATE chunks SET start_line = ?, start_col = ?, end_line = ?, end_col = ?,
-                 unit_start_line = ?, unit_end_line = ? WHERE id = ?""",
+                 unit_start_line = ?, unit_end_line = ?, signature = ?, container = ?, part = ?
+               WHERE id = ?""",
             (
                 chunk.start_line,
                 chunk.start_col,
@@ -407,6 +410,9 @@ class Store:
                 chunk.end_col,
                 chunk.unit_start_line,
                 chunk.unit_end_line,
+                chunk.signature,
+                chunk.container,
+                chunk.part,
                 chunk_id,
             ),
         )
