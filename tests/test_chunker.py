@@ -1803,6 +1803,20 @@ def test_python_overload_stubs_are_one_unit_with_their_implementation():
     ]
     unit = next(c for c in chunks if c.symbol == "Context.get_default")
     assert unit.signature == "def get_default(self, call: bool = True) -> object:"
+    # Top-level stubs stand two blank lines apart (PEP 8); further apart, they stay apart.
+    top_level = (
+        "from typing import overload\n\n\n"
+        "@overload\ndef echo(x: int) -> int: ...\n\n\n"
+        "def echo(x):\n    return x\n\n\n\n"
+        "@overload\ndef lone(x: int) -> int: ...\n\n\n\n"
+        "def lone(x):\n    return x\n"
+    )
+    assert rows(chunk(top_level, "python", "m.py")) == [
+        ("imports", "", "", 0, 0),
+        ("function", "echo", "", 3, 8),
+        ("function", "lone", "", 12, 13),
+        ("function", "lone", "", 17, 18),
+    ]
 
 
 def test_signatures_leave_comments_out() -> None:

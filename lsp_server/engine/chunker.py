@@ -48,8 +48,8 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # 5: code between definitions cut between statements, imports apart; 6: a Rust impl for a
 # reference type is named by the type (`&'a mut Deserializer<R>` -> Deserializer); 7: Python
 # `@overload` stubs are one unit with their definition, Rust `macro_rules!` are definitions,
-# signatures leave comments out
-CHUNKER_VERSION = 7
+# signatures leave comments out; 8: top-level `@overload` stubs two blank lines apart too
+CHUNKER_VERSION = 8
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -501,6 +501,11 @@ def _leading_start(node: Node, data: bytes, spec: LanguageSpec, name: str = "") 
     return first.start_byte if top is first else _leading_start(top, data, spec)
 
 
+# Blank lines that may stand between overloads and the definition they type (PEP 8 puts two
+# between top-level functions, `@overload` stubs included).
+_OVERLOAD_GAP = 2
+
+
 def _topmost_overload(first: Node, name: str, spec: LanguageSpec) -> Node:
     """The first of the bodyless signatures of the same name right above a definition
     (TypeScript overloads, with the comments between them); `first` when there are none."""
@@ -508,7 +513,7 @@ def _topmost_overload(first: Node, name: str, spec: LanguageSpec) -> Node:
     row = first.start_point.row
     sib = first.prev_named_sibling
     has_overloads = spec.overloads or spec.overload_decorator
-    while has_overloads and name and sib is not None and row - _last_row(sib) - 1 <= 1:
+    while has_overloads and name and sib is not None and row - _last_row(sib) - 1 <= _OVERLOAD_GAP:
         if _overload_name(sib, spec) == name:
             earliest = sib
         elif sib.type not in COMMENTS:
@@ -546,10 +551,12 @@ def _is_overload_stub(outer: Node, name: str, spec: LanguageSpec) -> bool:
     no definition after them (a `.pyi` file, a Protocol) stay definitions of their own."""
     if not spec.overload_decorator or _overload_name(outer, spec) != name:
         return False
-    sib = outer.next_named_sibling
+    above, sib = outer, outer.next_named_sibling
     while sib is not None and (sib.type in COMMENTS or _overload_name(sib, spec) == name):
-        sib = sib.next_named_sibling
-    if sib is None:
+        if sib.start_point.row - _last_row(above) - 1 > _OVERLOAD_GAP:
+            return False
+        above, sib = sib, sib.next_named_sibling
+    if sib is None or sib.start_point.row - _last_row(above) - 1 > _OVERLOAD_GAP:
         return False
     definition = sib.child_by_field_name("definition") if sib.type in spec.wrappers else sib
     return definition is not None and _name(definition)[0] == name
