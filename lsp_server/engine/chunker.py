@@ -546,20 +546,20 @@ def _decorator_name(node: Node) -> str:
 
 
 def _is_overload_stub(outer: Node, name: str, spec: LanguageSpec) -> bool:
-    """A stub marked by the overload decorator with the definition it types below it (the
-    stubs and comments between skipped): it is a part of that definition's unit. Stubs with
-    no definition after them (a `.pyi` file, a Protocol) stay definitions of their own."""
+    """A stub marked by the overload decorator that the definition below it takes into its
+    unit (`_topmost_overload` from there reaches it). Stubs with no definition after them
+    (a `.pyi` file, a Protocol) stay definitions of their own."""
     if not spec.overload_decorator or _overload_name(outer, spec) != name:
         return False
-    above, sib = outer, outer.next_named_sibling
+    sib = outer.next_named_sibling
     while sib is not None and (sib.type in COMMENTS or _overload_name(sib, spec) == name):
-        if sib.start_point.row - _last_row(above) - 1 > _OVERLOAD_GAP:
-            return False
-        above, sib = sib, sib.next_named_sibling
-    if sib is None or sib.start_point.row - _last_row(above) - 1 > _OVERLOAD_GAP:
+        sib = sib.next_named_sibling
+    if sib is None:
         return False
     definition = sib.child_by_field_name("definition") if sib.type in spec.wrappers else sib
-    return definition is not None and _name(definition)[0] == name
+    if definition is None or _name(definition)[0] != name:
+        return False
+    return _topmost_overload(sib, name, spec).start_byte <= outer.start_byte
 
 
 def _trails_code(comment: Node, data: bytes) -> bool:
