@@ -156,7 +156,7 @@ def test_python_definitions() -> None:
         ("class", "Parser.Options", "Parser", 30, 31),
         ("method", "Parser.Options.validate", "Parser.Options", 33, 34),
         ("function", "main", "", 37, 38),
-        ("block", "", "", 41, 42),
+        ("script", "__main__", "", 41, 42),
     ]
     assert {c.path for c in chunks} == {"pkg/parser.py"}
     assert {c.language for c in chunks} == {"python"}
@@ -272,7 +272,7 @@ def test_javascript_definitions() -> None:
         ("method", "Store.find", "Store", 18, 22),
         ("method", "Store.size", "Store", 24, 26),
         ("block", "", "Store", 27, 27),
-        ("function", "default", "", 29, 31),
+        ("function", "store", "", 29, 31),
     ]
     read = by_symbol(chunks, "read")
     assert read.text.startswith("/** Reads a file. */\nexport function read(path) {")
@@ -286,7 +286,60 @@ def test_javascript_definitions() -> None:
     assert by_symbol(chunks, "Store").text == "export class Store extends Base {\n  items = [];"
     assert "const match" in by_symbol(chunks, "Store.find").text
     assert by_symbol(chunks, "Store.size").signature == "static get size()"
-    assert by_symbol(chunks, "default").signature == "export default function ()"
+    # An anonymous default export is named as its importers name it: by its module.
+    assert by_symbol(chunks, "store").signature == "export default function ()"
+
+
+def test_javascript_functions_behind_a_guard_are_definitions() -> None:
+    # axios 1.7: `export default isHttpAdapterSupported && function httpAdapter(config) {`
+    # heads a 525-line adapter; unseen, its body was 20 nameless blocks.
+    text = (
+        "const supported = typeof process !== 'undefined';\n"
+        "\n"
+        "/** Sends the request. */\n"
+        "export default supported && function httpAdapter(config) {\n"
+        "  const lookup = (host) => host;\n"
+        "  return lookup(config.host);\n"
+        "}\n"
+        "\n"
+        "const later = window.requestIdleCallback || (function (cb) {\n"
+        "  return setTimeout(cb, 1);\n"
+        "});\n"
+        "module.exports.polyfill = ok && ((x) => {\n"
+        "  return x;\n"
+        "});\n"
+        "const plain = ok && other;\n"
+    )
+    chunks = chunk(text, "javascript", "lib/adapters/http.js")
+    assert rows(chunks) == [
+        ("block", "", "", 0, 0),
+        ("function", "httpAdapter", "", 2, 6),
+        ("function", "later", "", 8, 10),
+        ("function", "polyfill", "", 11, 13),
+        ("block", "", "", 14, 14),
+    ]
+    adapter = by_symbol(chunks, "httpAdapter")
+    assert adapter.text.startswith("/** Sends the request. */\nexport default supported && ")
+    assert adapter.signature == "export default supported && function httpAdapter(config)"
+    assert "const lookup" in adapter.text  # nested, so part of it
+    assert by_symbol(chunks, "later").signature == (
+        "const later = window.requestIdleCallback || (function (cb)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "name"),
+    [
+        ("lib/adapters/xhr.js", "export default ok && function (c) {\n  return c;\n}\n", "xhr"),
+        ("src/helpers/parseHeaders.ts", "export default (raw: string) => raw;\n", "parseHeaders"),
+        ("lib/cancel/index.js", "export default class {\n  run() {}\n}\n", "cancel"),
+        ("dist/lib.cjs", "exports.default = function () {\n  return 1;\n};\n", "lib"),
+    ],
+)
+def test_anonymous_default_exports_are_named_by_their_module(path, text, name) -> None:
+    language = "typescript" if path.endswith(".ts") else "javascript"
+    chunks = chunk(text, language, path)
+    assert [c.symbol for c in chunks if c.kind in ("function", "class")] == [name]
 
 
 TYPESCRIPT = """\
@@ -1769,6 +1822,33 @@ def test_typescript_overloads_are_one_unit_with_their_implementation():
     assert (chunks["unrelated"].start_line, chunks["unrelated"].end_line) == (11, 11)
     assert (chunks["Pipe.pipe"].start_line, chunks["Pipe.pipe"].end_line) == (13, 18)
     assert chunks["Pipe.pipe"].text.startswith("/** Chains operators. */")
+
+
+def test_a_python_main_guard_is_one_script_unit() -> None:
+    # rich 13.9 ends 46 modules with a demo under `if __name__ == "__main__":`; as blocks they
+    # answered questions about the library (2nd for "parse console markup").
+    text = (
+        "def render(markup):\n"
+        "    return markup\n"
+        "\n"
+        "\n"
+        "if __name__ == '__main__':  # pragma: no cover\n"
+        "    def demo():\n"
+        "        return render('[b]x')\n"
+        "\n"
+        + "".join(f"    print(demo(), {i})\n" for i in range(100))
+        + "\n"
+        "if __name__ != '__main__':\n"
+        "    LOADED = True\n"
+    )
+    chunks = chunk(text, "python", "rich/markup.py")
+    script = [c for c in chunks if c.kind == "script"]
+    assert {c.symbol for c in script} == {"__main__"}
+    assert [c.part for c in script] == [1, 2]  # long: one unit in parts, demo() inside it
+    assert all(c.signature == "if __name__ == '__main__':" for c in script)
+    assert (script[0].unit_start_line, script[0].unit_end_line) == (4, 107)
+    assert not any(c.symbol.endswith("demo") for c in chunks)
+    assert rows(chunks)[-1] == ("block", "", "", 109, 110)  # another condition: plain code
 
 
 def test_python_overload_stubs_are_one_unit_with_their_implementation():

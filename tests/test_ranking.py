@@ -145,3 +145,16 @@ def test_code_queries_leave_out_a_docstring_alone():
     assert role_weight(docstring.path, docstring, similar, {}, code_only=True) is None
     assert role_weight(code.path, code, similar, {}, code_only=True) == 1.0
     assert role_weight(docstring.path, docstring, question, {}, code_only=True) == 1.0
+
+
+def test_a_script_entry_point_ranks_as_an_example_unless_examples_are_asked_for():
+    demo = Chunk("rich/markup.py", "python", "script", "__main__", 0, 0, 9, 0, "if __name__ ...")
+    shipped = EngineSettings()
+    weights, kinds = dict(shipped.role_weights), dict(shipped.kind_weights)
+    library = Intent.of("parse console markup", code=False)
+    asked = Intent.of("example of console markup", code=False)
+    assert role_weight(demo.path, demo, library, weights, True, kinds) == kinds["script"] < 1
+    assert role_weight(demo.path, demo, asked, weights, True, kinds) == 1.0
+    # Still code: Find Similar may answer with it.
+    similar = Intent.similar_to_code()
+    assert role_weight(demo.path, demo, similar, weights, True, kinds) == kinds["script"]

@@ -126,7 +126,10 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("class_results", (True, False)),
     Ablation("outside_class_weight", (0.0, 0.25, 0.5, 1.0)),
     Ablation("role_priors", (True, False)),
-    Ablation("kind_weights", ((("imports", 0.3),), ())),
+    Ablation(
+        "kind_weights",
+        (*((("imports", 0.3), ("script", w)) for w in (1.0, 0.8, 0.5)), (("imports", 0.3),), ()),
+    ),
     Ablation("code_answers_code", (True, False)),
     Ablation("similar_lexical_weight", (0.25, 1.0, 2.0)),
     Ablation("class_lexical_weight", (0.5, 1.0, 2.0, 4.0)),

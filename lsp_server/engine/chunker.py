@@ -28,12 +28,14 @@ from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.language_specs import (
     COMMENTS,
     CPP_HINT,
+    DEFAULT_EXPORT,
     DEFAULT_EXPORTS,
     DOC_COMMENT_GAP,
     FILE_PREAMBLE,
     JS_DEFINE_CALLEE,
     JS_EXPORT_OBJECTS,
     JS_FUNCTION_VALUES,
+    JS_GUARDS,
     JS_OBJECT_MEMBERS,
     LICENCE_PHRASE,
     SHARED_WRAPPERS,
@@ -48,8 +50,11 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # 5: code between definitions cut between statements, imports apart; 6: a Rust impl for a
 # reference type is named by the type (`&'a mut Deserializer<R>` -> Deserializer); 7: Python
 # `@overload` stubs are one unit with their definition, Rust `macro_rules!` are definitions,
-# signatures leave comments out; 8: top-level `@overload` stubs two blank lines apart too
-CHUNKER_VERSION = 8
+# signatures leave comments out; 8: top-level `@overload` stubs two blank lines apart too;
+# 9: JavaScript functions behind a guard (`export default ok && function () {}`) are
+# definitions, anonymous default exports are named by their module, Python's
+# `if __name__ == "__main__":` is one unit (kind "script")
+CHUNKER_VERSION = 9
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -311,16 +316,21 @@ def _go_receiver(node: Node) -> str:
     return ""
 
 
-def _name(node: Node) -> tuple[str, str]:
-    """(name, scope) of a captured definition; name is "" when it has none."""
+def _name(node: Node, module: str = "") -> tuple[str, str]:
+    """(name, scope) of a captured definition; name is "" when it has none.
+
+    ``module`` names a JavaScript module's anonymous default export (``module_name``).
+    """
     t = node.type
+    if t in JS_FUNCTION_VALUES and node.parent is not None and node.parent.type in JS_GUARDS:
+        return _guarded_name(node, module)
     if t == "variable_declarator":
         return _text(node.child_by_field_name("name")), ""
     if t in ("field_definition", "public_field_definition"):
         prop = node.child_by_field_name("property") or node.child_by_field_name("name")
         return _text(prop), ""
     if t == "assignment_expression":
-        return _assigned_name(node)
+        return _default_export_named(_assigned_name(node), module)
     if t == "call_expression":
         return _defined_property(node)
     if t in JS_OBJECT_MEMBERS and node.parent is not None and node.parent.type == "object":
@@ -328,7 +338,7 @@ def _name(node: Node) -> tuple[str, str]:
     if t == "impl_item":
         return _last_path(_text(node.child_by_field_name("type"))), ""
     if t in DEFAULT_EXPORTS and node.parent is not None and node.parent.type == "export_statement":
-        return _text(node.child_by_field_name("name")) or "default", ""
+        return _text(node.child_by_field_name("name")) or module or DEFAULT_EXPORT, ""
     if t == "method_declaration" and node.child_by_field_name("receiver") is not None:
         return _text(node.child_by_field_name("name")), _go_receiver(node)
     name = node.child_by_field_name("name")
@@ -347,9 +357,40 @@ def _name(node: Node) -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _assigned_name(node: Node) -> tuple[str, str]:
+def module_name(path: str) -> str:
+    """What a module's default export is imported as by convention: its file's name
+    (`lib/helpers/parseHeaders.js` -> parseHeaders), or its folder's for an `index` file."""
+    parts = path.replace("\\", "/").split("/")
+    stem = parts[-1].split(".", 1)[0]
+    return parts[-2] if stem == "index" and len(parts) > 1 else stem
+
+
+def _default_export_named(named: tuple[str, str], module: str) -> tuple[str, str]:
+    """`exports.default = function () {}` is the module's default export, named by it."""
+    name, scope = named
+    return (module or name, scope) if name == DEFAULT_EXPORT and not scope else named
+
+
+def _guarded_name(function: Node, module: str) -> tuple[str, str]:
+    """A function that a condition guards (`export default isSupported && function () {}`,
+    `const f = a || (() => {})`) is named as it would be without the guard."""
+    holder = function.parent
+    while holder is not None and holder.type in JS_GUARDS:
+        holder = holder.parent
+    if holder is None:
+        return "", ""
+    if holder.type == "variable_declarator":
+        return _text(holder.child_by_field_name("name")), ""
+    if holder.type == "assignment_expression":
+        return _default_export_named(_assigned_name(holder, function), module)
+    if holder.type == "export_statement":
+        return _text(function.child_by_field_name("name")) or module or DEFAULT_EXPORT, ""
+    return "", ""
+
+
+def _assigned_name(node: Node, function: Node | None = None) -> tuple[str, str]:
     """`a.b = c.d = function () {}` is named by its outermost target, `var x = a = f` by x."""
-    function = node.child_by_field_name("right")
+    function = function or node.child_by_field_name("right")
     while (parent := node.parent) is not None and parent.type == "assignment_expression":
         node = parent
     if parent is not None and parent.type == "variable_declarator":
@@ -689,9 +730,12 @@ def _comments_within(node: Node, start: int, stop: int) -> list[Node]:
     return sorted(found, key=lambda n: n.start_byte)
 
 
-def _describe(node: Node, data: bytes, spec: LanguageSpec) -> _Def | None:
-    kind = "class" if node.type in spec.classes else "function"
-    name, scope = _name(node)
+def _describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> _Def | None:
+    if node.type in spec.scripts:
+        kind, (name, scope) = "script", (spec.script_name, "")
+    else:
+        kind = "class" if node.type in spec.classes else "function"
+        name, scope = _name(node, module)
     name = " ".join(name.split())
     if not name:
         return None  # anonymous, or a broken node from error recovery
@@ -720,11 +764,17 @@ def _describe(node: Node, data: bytes, spec: LanguageSpec) -> _Def | None:
 
 
 def _find_definitions(
-    root: Node, query: Query, data: bytes, spec: LanguageSpec, parent: _Def | None = None
+    root: Node,
+    query: Query,
+    data: bytes,
+    spec: LanguageSpec,
+    module: str,
+    parent: _Def | None = None,
 ) -> list[_Def]:
     """Definitions that get their own chunk, with symbol/container/kind resolved.
 
-    ``parent`` is the class a re-parsed fragment of the file lies in, if any.
+    ``module`` is the file's ``module_name``; ``parent`` is the class a re-parsed fragment of
+    the file lies in, if any.
     """
     nodes = {(n.start_byte, -n.end_byte, n.type): n for n in _captures(query, root)}
     found: list[_Def] = []
@@ -735,7 +785,7 @@ def _find_definitions(
             stack.pop()
         if stack and stack[-1].kind != "class":
             continue  # nested in a function: stays part of it
-        d = _describe(node, data, spec)
+        d = _describe(node, data, spec, module)
         if d is None:
             continue
         _resolve(d, stack[-1] if stack else None)
@@ -778,7 +828,7 @@ def _restart_line(indent: int) -> re.Pattern[bytes]:
 
 
 def _recover(
-    defs: list[_Def], root: Node, grammar: _Grammar, data: bytes, spec: LanguageSpec
+    defs: list[_Def], root: Node, grammar: _Grammar, data: bytes, spec: LanguageSpec, module: str
 ) -> list[_Def]:
     """Find definitions that a syntax error hid, by parsing parts of the file again.
 
@@ -802,7 +852,7 @@ def _recover(
         defs = [d for d in defs if not region.replaces(d)]
         span = Range(_point(data, region.start), _point(data, end), region.start, end)
         sub = Parser(grammar.fragment_lang, included_ranges=[span]).parse(data).root_node
-        found = _find_definitions(sub, grammar.fragment_query, data, spec, region.parent)
+        found = _find_definitions(sub, grammar.fragment_query, data, spec, module, region.parent)
         defs.extend(found)
         source = (region.start, end)
         todo.extend(_error_regions(sub, data, source) + _broken_regions(found, data, source))
@@ -839,7 +889,8 @@ def _broken_regions(defs: list[_Def], data: bytes, source: tuple[int, int] | Non
 
 
 def _captures(query: Query, root: Node) -> list[Node]:
-    return [n for nodes in QueryCursor(query).captures(root).values() for n in nodes]
+    """The `@def` nodes (other captures only test a pattern's predicates)."""
+    return QueryCursor(query).captures(root).get("def", [])
 
 
 def _resolve(d: _Def, parent: _Def | None) -> None:
@@ -908,9 +959,10 @@ def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -
     data = lines.text.encode("utf-8", "surrogatepass")
     tree = _parser(syntax, grammar.lang).parse(data)
     spec = SPECS[syntax]
-    defs = _find_definitions(tree.root_node, grammar.query, data, spec)
+    module = module_name(opts.path)
+    defs = _find_definitions(tree.root_node, grammar.query, data, spec, module)
     if tree.root_node.has_error:
-        defs = _recover(defs, tree.root_node, grammar, data, spec)
+        defs = _recover(defs, tree.root_node, grammar, data, spec, module)
     spans = _def_spans(defs, data)
     statement_bytes = _statement_starts(tree.root_node, defs, data)
     if len(data) == len(lines.text):

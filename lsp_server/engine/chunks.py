@@ -15,7 +15,7 @@ class Chunk:
 
     path: str  # workspace-relative, '/'-separated
     language: str  # e.g. "python", "typescript", "tsx", "markdown", "text"
-    kind: str  # "function" | "method" | "class" | "block" | "window"
+    kind: str  # "function" | "method" | "class" | "script" | "block" | "imports" | "window"
     symbol: str  # qualified name ("Parser.parse"), "" for windows and blocks
     start_line: int
     start_col: int

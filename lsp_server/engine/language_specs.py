@@ -48,6 +48,11 @@ class LanguageSpec:
     # A decorator that marks a typed stub of a definition (Python's `@typing.overload`): the
     # stubs right above the definition of the same name are one unit with it, as above.
     overload_decorator: str = ""
+    # Captured node types that are a script's entry point (Python's module-level
+    # `if __name__ == "__main__":`): one unit of kind "script", named ``script_name``, apart
+    # from the library code around it (demos, command lines), whose intent prior it gets.
+    scripts: frozenset[str] = frozenset()
+    script_name: str = ""
     # Where a type's methods may be written apart from it, so that a same-named type's code
     # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
     # its folder), "crate" (Rust: an `impl` anywhere).
@@ -74,6 +79,19 @@ _JS_QUERY = """
                           [(arrow_function) (function_expression) (object)] .)) @def)
 """
 
+# A function behind a guard (`export default isSupported && function adapter() {}`,
+# `x.f = a || (() => {})`), as the value of an export, a declaration or an assignment.
+_JS_FUNCTION = "[(arrow_function) (function_expression)]"
+_JS_QUERY += "".join(
+    f"({holder} {field}: (binary_expression right: {value}))\n"
+    for holder, field in (
+        ("export_statement", "value"),
+        ("variable_declarator", "value"),
+        ("assignment_expression", "right"),
+    )
+    for value in (f"{_JS_FUNCTION} @def", f"(parenthesized_expression {_JS_FUNCTION} @def)")
+)
+
 _TS_QUERY = (
     _JS_QUERY
     + """
@@ -91,7 +109,8 @@ _TS_CLASSES = _JS_CLASSES | {
     "type_alias_declaration",
 }
 # `a.b = c.d = function () {}` and `var x = module.exports = function () {}` are one definition:
-# the chained assignments and the statement around them belong to it.
+# the chained assignments and the statement around them belong to it, as does the guard of
+# `export default isSupported && function adapter() {}` (JS_GUARDS).
 _JS_WRAPPERS = frozenset(
     {
         "export_statement",
@@ -100,6 +119,8 @@ _JS_WRAPPERS = frozenset(
         "variable_declarator",
         "assignment_expression",
         "expression_statement",
+        "binary_expression",
+        "parenthesized_expression",
     }
 )
 
@@ -118,8 +139,13 @@ _C_IMPORTS = _import_lines(r"#\s*include\b", r"#\s*pragma\s+once\b", r"using\s+n
 
 SPECS: dict[str, LanguageSpec] = {
     "python": LanguageSpec(
-        query="[(function_definition) (class_definition)] @def",
+        query="""[(function_definition) (class_definition)] @def
+                 (module (if_statement condition: (comparison_operator
+                    . (identifier) @_name . "==" . (string (string_content) @_main) .)) @def
+                  (#eq? @_name "__name__") (#eq? @_main "__main__"))""",
         classes=frozenset({"class_definition"}),
+        scripts=frozenset({"if_statement"}),
+        script_name="__main__",
         wrappers=frozenset({"decorated_definition"}),
         overload_decorator="overload",
         import_line=_import_lines(r"import\b", r"from\s+[\w.]+\s+import\b", r"__all__\s*="),
@@ -248,8 +274,10 @@ SPECS["tsx"] = SPECS["typescript"]
 SHARED_WRAPPERS = frozenset({"lexical_declaration", "variable_declaration", "type_declaration"})
 # Children of a definition that come before its header and are left out of the signature.
 SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
-# Anonymous definitions named "default" when they are a module's default export.
+# Anonymous definitions that are a module's default export (`export default () => {}`,
+# `exports.default = function () {}`) are named by the module (``default_export_name``).
 DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})
+DEFAULT_EXPORT = "default"
 
 # A comment that holds one of these is a licence header when it opens the file (after
 # FILE_PREAMBLE at most): it is never taken as the documentation of the definition below it.
@@ -274,6 +302,9 @@ JS_OBJECT_MEMBERS = frozenset({"method_definition", "pair"})
 JS_FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "generator_function", "method_definition"}
 )
+# What may stand between a function and the statement it is the value of, when a condition
+# guards it: `export default isSupported && function adapter() {}`, `const f = a || (() => {})`.
+JS_GUARDS = frozenset({"binary_expression", "parenthesized_expression"})
 
 # C++ in a `.h` file (detected as C): the C grammar would read it as a string of errors.
 CPP_HINT = re.compile(

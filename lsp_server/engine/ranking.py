@@ -172,6 +172,10 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
 _IDENTIFIER = re.compile(
     r"(?<![\w.])(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|[A-Za-z_]\w+\.[A-Za-z_]\w+|\w+\(\))"
 )
+# Chunk kinds that stand for a file role: a script's entry point (Python's
+# `if __name__ == "__main__":`) is mostly a demo or a command line, an example of the code's
+# use, so asking for examples lifts its kind weight too.
+_KIND_ROLES = {"script": "example"}
 # File roles that hold prose. Code and selection queries never get prose back, nor blocks of
 # imports or bare definition headers (role_weight).
 _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
@@ -218,6 +222,8 @@ def role_weight(
     if intent.code and code_only and (prose or chunk.kind == "imports" or _not_code(chunk)):
         return None
     kind = (kind_weights or {}).get(chunk.kind, 1.0)
+    if _KIND_ROLES.get(chunk.kind) in intent.asked_roles:
+        kind = 1.0
     if intent.placed or role in intent.asked_roles:
         return kind
     return weights.get(role, 1.0) * kind

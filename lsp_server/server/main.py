@@ -52,6 +52,7 @@ _SYMBOL_KINDS = {
     "method": types.SymbolKind.Method,
     "class": types.SymbolKind.Class,
     "block": types.SymbolKind.Namespace,
+    "script": types.SymbolKind.Module,  # `if __name__ == "__main__":`
     "window": types.SymbolKind.File,
 }
 

@@ -40,6 +40,7 @@ const KIND_ICONS: Readonly<Record<string, string>> = {
   impl: 'symbol-class',
   text: 'symbol-text',
   block: 'symbol-text',
+  script: 'symbol-module', // Python's `if __name__ == "__main__":`, named __main__
 };
 
 /** Codicon id for a server chunk kind; unknown kinds get a neutral icon. */

@@ -63,6 +63,7 @@ describe('result formatting', () => {
     assert.equal(resultTitle(result({ symbol: '' })), 'retry.py:12');
     assert.equal(pickItemText(result({ kind: 'Paragraph' })).label.startsWith('$(symbol-misc)'), true);
     assert.equal(kindIcon('Class'), 'symbol-class');
+    assert.equal(kindIcon('script'), 'symbol-module');
   });
 
   it('oneLine collapses whitespace and truncates with an ellipsis', () => {
