@@ -129,6 +129,42 @@ def test_traceback_selection_ranks_the_named_frame_first(index):
     assert (results[1].path, results[1].symbol) == ("app/main.py", "main")
 
 
+def test_a_pasted_message_lands_on_the_part_of_a_long_function_that_raises_it(
+    tmp_path, real_encoder
+):
+    # axios's 525-line HTTP adapter: "maxContentLength size of 2000 exceeded" named the
+    # adapter first but showed and landed on the part the model liked best, 200 lines above
+    # the `reject(...)` that says it.
+    limits = "".join(  # what the model matches a size error with: limits, sizes, lengths
+        f"    if len(body_{i}) > config.max_body_length:\n"
+        f"        log.warning('request body {i} is larger than the size limit')\n"
+        for i in range(12)
+    )
+    steps = "".join(
+        f"    part_{i} = decode_chunk(stream, {i})\n    buffer.append(part_{i})\n"
+        for i in range(40)
+    )
+    raising = (
+        "    if total > config.max_content_length:\n"
+        "        raise ResponseTooLarge('maxContentLength size of %d exceeded' % total)\n"
+    )
+    text = "def read_response(stream, config):\n    buffer = []\n" + limits + steps + raising
+    text += "    return b''.join(buffer)\n"
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "adapter.py").write_text(text)
+    (root / "other.py").write_text("def helper(x):\n    return x + 1\n")
+    raise_line = text.splitlines().index(raising.splitlines()[1])
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        pasted = "ResponseTooLarge: maxContentLength size of 2000 exceeded"
+        top = built.search_text(pasted).results[0]
+    assert (top.symbol, top.start_line) == ("read_response", 0)  # the whole function...
+    assert top.match_lines is not None
+    assert top.match_lines[0] <= raise_line <= top.match_lines[1]  # ...shown where it raises
+    assert raise_line in [line.line for line in top.context]
+
+
 def test_filters_and_json_shape(index):
     response = index.search("parse", languages=["go"], limit=3)
     assert response.results and all(r.language == "go" for r in response.results)

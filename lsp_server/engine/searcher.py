@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -218,14 +219,15 @@ class Searcher:
         lexical_units, lexical_best = _collapse(bm25, keys)
         weight = _lexical_weight(settings, intent)
         rankings = [(dense_units, settings.dense_weight), (lexical_units, weight)]
-        if settings.fusion == "convex":
-            fused = convex_fusion(rankings)
-        else:
-            fused = reciprocal_rank_fusion([(list(r), w) for r, w in rankings], settings.rrf_k)
+        fused = _fuse(settings, rankings)
+        # The part a result shows and lands on: the one that scores best under the same
+        # fusion (a pasted message's own lines, not the part the model liked best).
+        part_scores = dict(_fuse(settings, [(cosines, settings.dense_weight), (bm25, weight)]))
+        best_part = _collapse(part_scores, keys)[1]
         hits: list[Hit] = []
         traced: list[RankedUnit] = []
         for key, score in fused:
-            best = dense_best.get(key, lexical_best.get(key))
+            best = best_part.get(key) or dense_best.get(key, lexical_best.get(key))
             factor = self._prior(stored[best], filters, intent)
             if self.rank_observer is not None:
                 scores = (dense_units.get(key), lexical_units.get(key))
@@ -569,6 +571,15 @@ def _unit_key(item: StoredChunk, units: bool) -> object:
     if units and chunk.part:
         return (item.path, chunk.unit_start_line, chunk.unit_end_line)
     return item.id
+
+
+def _fuse(
+    settings: EngineSettings, rankings: Sequence[tuple[dict[Any, float], float]]
+) -> list[tuple[Any, float]]:
+    """The engine's fusion of weighted rankings, best first."""
+    if settings.fusion == "convex":
+        return convex_fusion(rankings)
+    return reciprocal_rank_fusion([(list(r), w) for r, w in rankings], settings.rrf_k)
 
 
 def _collapse(
