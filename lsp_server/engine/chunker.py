@@ -319,7 +319,7 @@ def _go_receiver(node: Node) -> str:
 def _name(node: Node, module: str = "") -> tuple[str, str]:
     """(name, scope) of a captured definition; name is "" when it has none.
 
-    ``module`` names a JavaScript module's anonymous default export (``module_name``).
+    ``module`` names a JavaScript module's anonymous default export (``_module_name``).
     """
     t = node.type
     if t in JS_FUNCTION_VALUES and node.parent is not None and node.parent.type in JS_GUARDS:
@@ -357,7 +357,7 @@ def _name(node: Node, module: str = "") -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def module_name(path: str) -> str:
+def _module_name(path: str) -> str:
     """What a module's default export is imported as by convention: its file's name
     (`lib/helpers/parseHeaders.js` -> parseHeaders), or its folder's for an `index` file."""
     parts = path.replace("\\", "/").split("/")
@@ -773,7 +773,7 @@ def _find_definitions(
 ) -> list[_Def]:
     """Definitions that get their own chunk, with symbol/container/kind resolved.
 
-    ``module`` is the file's ``module_name``; ``parent`` is the class a re-parsed fragment of
+    ``module`` is the file's ``_module_name``; ``parent`` is the class a re-parsed fragment of
     the file lies in, if any.
     """
     nodes = {(n.start_byte, -n.end_byte, n.type): n for n in _captures(query, root)}
@@ -959,7 +959,7 @@ def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -
     data = lines.text.encode("utf-8", "surrogatepass")
     tree = _parser(syntax, grammar.lang).parse(data)
     spec = SPECS[syntax]
-    module = module_name(opts.path)
+    module = _module_name(opts.path)
     defs = _find_definitions(tree.root_node, grammar.query, data, spec, module)
     if tree.root_node.has_error:
         defs = _recover(defs, tree.root_node, grammar, data, spec, module)

@@ -227,7 +227,7 @@ class Searcher:
         hits: list[Hit] = []
         traced: list[RankedUnit] = []
         for key, score in fused:
-            best = best_part.get(key) or dense_best.get(key, lexical_best.get(key))
+            best = best_part.get(key, dense_best.get(key, lexical_best.get(key)))
             factor = self._prior(stored[best], filters, intent)
             if self.rank_observer is not None:
                 scores = (dense_units.get(key), lexical_units.get(key))

@@ -128,8 +128,8 @@ class EngineSettings:
         ("declarations", 0.5),
     )
     # ... and ranks blocks of imports below code that does something (they name modules, the
-    # words of most questions, and answer none), and a script's entry point (Python's
-    # `if __name__ == "__main__":`, mostly a demo or a command line) as an example is ranked,
+    # words of most questions, and answer none); a script's entry point (Python's
+    # `if __name__ == "__main__":`, mostly a demo or a command line) ranks as examples do,
     # unless the query asks for examples (BENCHMARKS.md, rich).
     kind_weights: tuple[tuple[str, float], ...] = (("imports", 0.3), ("script", 0.8))
     # Code and selection queries get code only: no prose, no import blocks, no bare header of
