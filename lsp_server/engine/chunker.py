@@ -1175,6 +1175,43 @@ def _banner_or_licence(text: str, start: int, end: int, spec: LanguageSpec) -> b
     return opens_file and LICENCE_PHRASE.search(comment) is not None
 
 
+def past_boilerplate_comments(text: str, language: str) -> str:
+    """``text`` from its first line past the comments that open it when they say nothing of
+    the code below: a licence, a tool directive or a banner of a few words (`/*** parser
+    ***/`, `// eslint-disable-next-line`, `* Copyright (c) 2009 ...`). Comments that do say
+    something (documentation among them), a docstring, and text of comments alone are kept."""
+    spec = SPECS.get(language)
+    if spec is None:
+        return text
+    lines = text.splitlines(keepends=True)
+    start = 0  # the first line of the comment group being read
+    for index in range(len(lines) + 1):
+        line = lines[index].strip() if index < len(lines) else ""
+        group = "".join(lines[start:index])
+        if index < len(lines) and line and _comments_only(group + line, spec):
+            continue  # the group goes on
+        if group.strip() and not _says_nothing(group, spec):
+            return "".join(lines[start:])  # a comment worth showing
+        if index < len(lines) and line:
+            return "".join(lines[index:])  # code
+        start = index + 1  # a blank line ends a group of boilerplate
+    return text
+
+
+def _says_nothing(comment: str, spec: LanguageSpec) -> bool:
+    """A licence, or a few words that are not documentation (`/** Module dependencies. */`,
+    a package's one-line Javadoc and `//! The DFA engine.` say something; `/*** parser ***/`
+    does not)."""
+    if LICENCE_PHRASE.search(comment) is not None:
+        return True
+    head = comment.lstrip()
+    documents = any(
+        head.startswith(prefix) and head[len(prefix) : len(prefix) + 1] in ("", " ", "\n")
+        for prefix in (*spec.doc_comments, *spec.module_comments)
+    )
+    return not documents and len(_WORD.findall(comment)) < BANNER_WORDS
+
+
 def is_commentary(text: str, language: str) -> bool:
     """Text that is comments or a docstring alone: prose in a code file (a module's
     docstring before its definitions), no answer to "find similar code"."""

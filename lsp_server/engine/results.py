@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .chunker import split_lines
+from .chunker import past_boilerplate_comments, split_lines
 from .chunks import Chunk
 from .languages import PROSE_LANGUAGES
 from .tokens import code_tokens
@@ -90,18 +90,20 @@ def preview_of(chunk: Chunk) -> str:
     """The line a result list shows for a chunk.
 
     A definition shows its signature (on every part of a split one too) without decorators,
-    annotations or attributes; other chunks show their first line with content.
+    annotations or attributes; other chunks show their first line with content, past the
+    comments that open them when those say nothing of the code (a licence, a banner, a
+    tool directive).
     """
     if chunk.signature:
         line = _without_annotations(chunk.signature)
     elif chunk.kind not in _SPANS_OF_LINES:  # a definition without a header line
         line = _first_content_line(_without_annotations(chunk.text))
     else:
-        line = _first_content_line(chunk.text)
+        line = _first_code_line(past_boilerplate_comments(chunk.text, chunk.language))
     return _capped(line)
 
 
-_SPANS_OF_LINES = frozenset({"block", "window"})  # chunk kinds that are not definitions
+_SPANS_OF_LINES = frozenset({"block", "imports", "window"})  # chunk kinds, not definitions
 # Lines with no word, or only these words, are structure, not content: `)`, `"""`, `/**`,
 # `}`, `} else {`, `end`, `try:`.
 _STRUCTURE_ONLY = re.compile(
@@ -110,6 +112,15 @@ _STRUCTURE_ONLY = re.compile(
 # A decorator or annotation (`@name`, its arguments follow) or a Rust/PHP attribute (`#[`).
 _ANNOTATION = re.compile(r"@[\w.$]+|#!?(?=\[)")
 _OPENING, _CLOSING = "([{", ")]}"
+
+
+def _first_code_line(text: str) -> str:
+    """The first line with content past the attributes and annotations that open ``text``
+    (`#[cfg(test)]`, `@NonnullByDefault`), unless only a comment follows them."""
+    code = _without_annotations(text)
+    if not code or code.startswith(_NOT_A_HEADER):
+        code = text
+    return _first_content_line(code)
 
 
 def _first_content_line(text: str) -> str:
