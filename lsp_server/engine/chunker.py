@@ -338,7 +338,7 @@ def _name(node: Node, module: str = "") -> tuple[str, str]:
     if t == "impl_item":
         return _last_path(_text(node.child_by_field_name("type"))), ""
     if t in DEFAULT_EXPORTS and node.parent is not None and node.parent.type == "export_statement":
-        return _text(node.child_by_field_name("name")) or module or DEFAULT_EXPORT, ""
+        return _export_name(node, module)
     if t == "method_declaration" and node.child_by_field_name("receiver") is not None:
         return _text(node.child_by_field_name("name")), _go_receiver(node)
     name = node.child_by_field_name("name")
@@ -360,9 +360,9 @@ def _name(node: Node, module: str = "") -> tuple[str, str]:
 def _module_name(path: str) -> str:
     """What a module's default export is imported as by convention: its file's name
     (`lib/helpers/parseHeaders.js` -> parseHeaders), or its folder's for an `index` file."""
-    parts = path.replace("\\", "/").split("/")
-    stem = parts[-1].split(".", 1)[0]
-    return parts[-2] if stem == "index" and len(parts) > 1 else stem
+    folder, _, file = path.rpartition("/")  # chunk paths are '/'-separated
+    stem = file.split(".", 1)[0]
+    return folder.rpartition("/")[2] if stem == "index" and folder else stem
 
 
 def _default_export_named(named: tuple[str, str], module: str) -> tuple[str, str]:
@@ -384,8 +384,14 @@ def _guarded_name(function: Node, module: str) -> tuple[str, str]:
     if holder.type == "assignment_expression":
         return _default_export_named(_assigned_name(holder, function), module)
     if holder.type == "export_statement":
-        return _text(function.child_by_field_name("name")) or module or DEFAULT_EXPORT, ""
+        return _export_name(function, module)
     return "", ""
+
+
+def _export_name(value: Node, module: str) -> tuple[str, str]:
+    """A module's default export is named by itself (`function httpAdapter`), else by the
+    module (``_module_name``)."""
+    return _text(value.child_by_field_name("name")) or module or DEFAULT_EXPORT, ""
 
 
 def _assigned_name(node: Node, function: Node | None = None) -> tuple[str, str]:
@@ -1183,17 +1189,16 @@ def past_boilerplate_comments(text: str, language: str) -> str:
     spec = SPECS.get(language)
     if spec is None:
         return text
-    lines = text.splitlines(keepends=True)
+    lines = [*_comment_lines(text, spec), ("", False)]  # a sentinel ends the last group
     start = 0  # the first line of the comment group being read
-    for index in range(len(lines) + 1):
-        line = lines[index].strip() if index < len(lines) else ""
-        group = "".join(lines[start:index])
-        if index < len(lines) and line and _comments_only(group + line, spec):
+    for index, (raw, comment) in enumerate(lines):
+        if comment and raw.strip():
             continue  # the group goes on
+        group = "".join(line for line, _ in lines[start:index])
         if group.strip() and not _says_nothing(group, spec):
-            return "".join(lines[start:])  # a comment worth showing
-        if index < len(lines) and line:
-            return "".join(lines[index:])  # code
+            return "".join(line for line, _ in lines[start:])  # a comment worth showing
+        if raw.strip():
+            return "".join(line for line, _ in lines[index:])  # code
         start = index + 1  # a blank line ends a group of boilerplate
     return text
 
@@ -1238,18 +1243,22 @@ def is_name_list(text: str) -> bool:
 
 def _comments_only(text: str, spec: LanguageSpec) -> bool:
     """True when every line of ``text`` is (part of) a comment, by the language's markers."""
+    return all(comment for _, comment in _comment_lines(text, spec))
+
+
+def _comment_lines(text: str, spec: LanguageSpec) -> Iterator[tuple[str, bool]]:
+    """Each line of ``text`` (with its line end) and whether it is blank or (part of) a
+    comment, by the language's markers; read in one pass, block comments across lines."""
     opener, closer = spec.block_comment
     inside = False
-    for raw in text.splitlines():
+    for raw in text.splitlines(keepends=True):
         line = raw.strip()
         if inside or (opener and line.startswith(opener)):
-            head, found, after = line[len(opener) if not inside else 0 :].partition(closer)
+            _, found, after = line[len(opener) if not inside else 0 :].partition(closer)
             inside = not found
-            if found and after.strip():
-                return False  # `/* why */ code();`
-        elif line and not line.startswith(spec.line_comments):
-            return False
-    return True
+            yield raw, not (found and after.strip())  # `/* why */ code();` is code
+        else:
+            yield raw, not line or line.startswith(spec.line_comments)
 
 
 class _Containers:

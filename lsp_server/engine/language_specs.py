@@ -275,7 +275,7 @@ SHARED_WRAPPERS = frozenset({"lexical_declaration", "variable_declaration", "typ
 # Children of a definition that come before its header and are left out of the signature.
 SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
 # Anonymous definitions that are a module's default export (`export default () => {}`,
-# `exports.default = function () {}`) are named by the module (``default_export_name``).
+# `exports.default = function () {}`) are named by the module (chunker's ``_module_name``).
 DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})
 DEFAULT_EXPORT = "default"
 

@@ -215,19 +215,20 @@ class Searcher:
         keys = {i: _unit_key(stored[i], settings.unit_results) for i in stored}
         if vector is not None and settings.unit_results and settings.part_pooling == "mean":
             cosines = self._pooled(cosines, stored, vector)
-        dense_units, dense_best = _collapse(cosines, keys)
-        lexical_units, lexical_best = _collapse(bm25, keys)
+        dense_units = _collapse(cosines, keys)[0]
+        lexical_units = _collapse(bm25, keys)[0]
         weight = _lexical_weight(settings, intent)
         rankings = [(dense_units, settings.dense_weight), (lexical_units, weight)]
         fused = _fuse(settings, rankings)
         # The part a result shows and lands on: the one that scores best under the same
-        # fusion (a pasted message's own lines, not the part the model liked best).
+        # fusion (a pasted message's own lines, not the part the model liked best). Every
+        # fused unit has one: a unit's best score in a ranking is its best part's.
         part_scores = dict(_fuse(settings, [(cosines, settings.dense_weight), (bm25, weight)]))
         best_part = _collapse(part_scores, keys)[1]
         hits: list[Hit] = []
         traced: list[RankedUnit] = []
         for key, score in fused:
-            best = best_part.get(key, dense_best.get(key, lexical_best.get(key)))
+            best = best_part[key]
             factor = self._prior(stored[best], filters, intent)
             if self.rank_observer is not None:
                 scores = (dense_units.get(key), lexical_units.get(key))
