@@ -342,6 +342,77 @@ def test_anonymous_default_exports_are_named_by_their_module(path, text, name) -
     assert [c.symbol for c in chunks if c.kind in ("function", "class")] == [name]
 
 
+def test_javascript_tests_are_units_named_by_their_titles() -> None:
+    # @tanstack/query-core's tests were nameless blocks, and every `queryFn: () =>` inside them
+    # a function of its own.
+    text = (
+        "import { describe, it, test } from 'vitest'\n"
+        "\n"
+        "describe('query', () => {\n"
+        "  let client\n"
+        "  beforeEach(() => {\n"
+        "    client = createClient()\n"
+        "  })\n"
+        "\n"
+        "  it('retries after focus regain', async () => {\n"
+        "    await client.fetchQuery({ queryFn: () => 'data' })\n"
+        "  })\n"
+        "\n"
+        "  describe.each([1, 2])('with %i observers', (count) => {\n"
+        "    test(`counts ${count}`, function (done) {\n"
+        "      done()\n"
+        "    }, 5000)\n"
+        "  })\n"
+        "})\n"
+        "\n"
+        "app.get('/users', (req, res) => {\n"
+        "  res.send([])\n"
+        "})\n"
+    )
+    chunks = chunk(text, "typescript", "src/__tests__/query.test.tsx")
+    assert rows(chunks) == [
+        ("imports", "", "", 0, 0),
+        ("class", "query", "", 2, 6),
+        ("method", "query.retries after focus regain", "query", 8, 10),
+        ("class", "query.with %i observers", "query", 12, 12),
+        ("method", "query.with %i observers.counts ${count}", "query.with %i observers", 13, 15),
+        ("block", "", "", 16, 21),  # `app.get('/users', fn)`: a title and a function, no test
+    ]
+    test = by_symbol(chunks, "query.retries after focus regain")
+    assert test.signature == "it('retries after focus regain', async () =>"
+    assert "queryFn" in test.text  # the function inside is part of the test
+    suite = by_symbol(chunks, "query")
+    assert suite.signature == "describe('query', () =>"
+    assert "beforeEach" in suite.text  # the hooks head the suite, as fields head a class
+
+    # Mocha, as express writes it: a suite titled by the member it tests.
+    mocha = (
+        "describe('req', function(){\n"
+        "  describe('.stale', function(){\n"
+        "    it('should return false when fresh', function(done){\n"
+        "      done()\n"
+        "    })\n"
+        "  })\n"
+        "})\n"
+    )
+    symbols = [c.symbol for c in chunk(mocha, "javascript", "test/req.stale.js") if c.symbol]
+    assert symbols == ["req", "req.stale", "req.stale.should return false when fresh"]
+
+    # Playwright: `test.describe` is a suite, though `test` alone is a test.
+    playwright = (
+        "test.describe.serial('login', () => {\n"
+        "  test('shows an error', async ({ page }) => {\n"
+        "    await page.goto('/')\n"
+        "  })\n"
+        "})\n"
+    )
+    chunks = chunk(playwright, "typescript", "e2e/login.spec.ts")
+    assert [(c.kind, c.symbol) for c in chunks if c.symbol] == [
+        ("class", "login"),
+        ("method", "login.shows an error"),
+    ]
+
+
 TYPESCRIPT = """\
 export interface Options {
   depth: number;

@@ -53,8 +53,9 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # signatures leave comments out; 8: top-level `@overload` stubs two blank lines apart too;
 # 9: JavaScript functions behind a guard (`export default ok && function () {}`) are
 # definitions, anonymous default exports are named by their module, Python's
-# `if __name__ == "__main__":` is one unit (kind "script")
-CHUNKER_VERSION = 9
+# `if __name__ == "__main__":` is one unit (kind "script"); 10: JavaScript/TypeScript test
+# calls are units named by their title (`describe` a class, `it`/`test` its methods)
+CHUNKER_VERSION = 10
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -472,6 +473,40 @@ def _defined_property(call: Node) -> tuple[str, str]:
     return _member_name(f"{_text(target)}.{_text(prop)[1:-1]}")
 
 
+def _callee_names(call: Node) -> list[str]:
+    """The names a call's callee is made of, first name first: `describe.each(rows)(...)` is
+    [describe, each], `test.describe.serial(...)` [test, describe, serial]."""
+    names: list[str] = []
+    callee = call.child_by_field_name("function")
+    while callee is not None and callee.type in ("member_expression", "call_expression"):
+        if callee.type == "member_expression":
+            names.append(_text(callee.child_by_field_name("property")))
+            callee = callee.child_by_field_name("object")
+        else:
+            callee = callee.child_by_field_name("function")
+    if callee is None or callee.type != "identifier":
+        return []
+    return [_text(callee), *reversed(names)]
+
+
+def _test_call(node: Node, spec: LanguageSpec) -> str:
+    """What a call defines (LanguageSpec.test_suites / test_cases): "suite" for
+    `describe('parser', () => {})` and Playwright's `test.describe`, "test" for
+    `it('parses', () => {})`, else ""."""
+    if node.type != "call_expression" or not spec.test_cases:
+        return ""
+    names = _callee_names(node)
+    if not names or names[0] not in spec.test_suites | spec.test_cases:
+        return ""
+    return "suite" if not spec.test_suites.isdisjoint(names) else "test"
+
+
+def _test_title(call: Node) -> str:
+    """A test's title, as its runner reports it: the first argument without its quotes."""
+    arguments = _define_arguments(call)
+    return _text(arguments[0])[1:-1] if arguments else ""
+
+
 def _is_function_member(node: Node) -> bool:
     if node.type == "pair":
         value = node.child_by_field_name("value")
@@ -485,9 +520,12 @@ def _is_function_member(node: Node) -> bool:
 
 
 def _body(node: Node) -> Node | None:
-    if node.type == "call_expression":  # a property definition: the function's body, or the
-        value = _define_arguments(node)[-1]  # object of accessors
-        return value if value.type == "object" else value.child_by_field_name("body")
+    if node.type == "call_expression":  # a property definition or a test: the function's body,
+        arguments = _define_arguments(node)  # or the object of a property's accessors
+        functions = [a for a in arguments if a.type in JS_FUNCTION_VALUES]
+        if functions:  # `it('waits', function (done) {}, 5000)`: the function, not the timeout
+            return functions[-1].child_by_field_name("body")
+        return arguments[-1] if arguments and arguments[-1].type == "object" else None
     body = node.child_by_field_name("body")
     if body is None:
         for name in ("value", "right"):  # `f = () => {}`: the body is the function's
@@ -737,8 +775,11 @@ def _comments_within(node: Node, start: int, stop: int) -> list[Node]:
 
 
 def _describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> _Def | None:
+    test = _test_call(node, spec)
     if node.type in spec.scripts:
         kind, (name, scope) = "script", (spec.script_name, "")
+    elif test:
+        kind, (name, scope) = ("class" if test == "suite" else "function"), (_test_title(node), "")
     else:
         kind = "class" if node.type in spec.classes else "function"
         name, scope = _name(node, module)
@@ -909,7 +950,10 @@ def _resolve(d: _Def, parent: _Def | None) -> None:
         d.container = d.scope
     if d.kind == "function" and d.container:
         d.kind = "method"
-    d.symbol = f"{d.container}.{d.name}" if d.container else d.name
+    # A test suite titled by the member it tests (`describe('.stale')` in `describe('req')`)
+    # reads `req.stale`, not `req..stale`.
+    joint = "" if d.name.startswith(".") else "."
+    d.symbol = f"{d.container}{joint}{d.name}" if d.container else d.name
 
 
 # ---------------------------------------------------------------------------------------------

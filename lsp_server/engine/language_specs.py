@@ -53,6 +53,12 @@ class LanguageSpec:
     # from the library code around it (demos, command lines), whose intent prior it gets.
     scripts: frozenset[str] = frozenset()
     script_name: str = ""
+    # Test framework calls, by their callee's first name, that define a suite of tests
+    # (`describe('parser', () => {})`) or one test (`it('parses flags', () => {})`), each
+    # named by its title. A suite is class-like: its tests are its members, as a Python test
+    # class's methods are. Other calls that pass a title and a function stay code.
+    test_suites: frozenset[str] = frozenset()
+    test_cases: frozenset[str] = frozenset()
     # Where a type's methods may be written apart from it, so that a same-named type's code
     # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
     # its folder), "crate" (Rust: an `impl` anywhere).
@@ -91,6 +97,19 @@ _JS_QUERY += "".join(
     )
     for value in (f"{_JS_FUNCTION} @def", f"(parenthesized_expression {_JS_FUNCTION} @def)")
 )
+
+# A test framework call (`it('parses', () => {})`, `describe.each(rows)('adds %i', fn)`,
+# `it('waits', function (done) {}, 5000)`): a title first, a function after it. Which callees
+# are tests is decided by name (LanguageSpec.test_suites / test_cases).
+_JS_QUERY += """
+(expression_statement
+  (call_expression
+    arguments: (arguments . [(string) (template_string)]
+                            [(arrow_function) (function_expression)])) @def)
+"""
+# Jest, Vitest, Mocha (BDD and TDD), Jasmine, AVA, node:test; `f`/`x` focus and skip.
+_JS_TEST_SUITES = frozenset({"describe", "context", "suite", "fdescribe", "xdescribe"})
+_JS_TEST_CASES = frozenset({"it", "test", "specify", "bench", "fit", "xit", "xtest"})
 
 _TS_QUERY = (
     _JS_QUERY
@@ -159,6 +178,8 @@ SPECS: dict[str, LanguageSpec] = {
         leading=COMMENTS | {"decorator"},
         doc_comments=_SLASH_STAR_DOC,
         import_line=_JS_IMPORTS,
+        test_suites=_JS_TEST_SUITES,
+        test_cases=_JS_TEST_CASES,
     ),
     "typescript": LanguageSpec(
         query=_TS_QUERY,
@@ -168,6 +189,8 @@ SPECS: dict[str, LanguageSpec] = {
         doc_comments=_SLASH_STAR_DOC,
         overloads=frozenset({"function_signature", "method_signature"}),
         import_line=_JS_IMPORTS,
+        test_suites=_JS_TEST_SUITES,
+        test_cases=_JS_TEST_CASES,
     ),
     "go": LanguageSpec(
         query="[(function_declaration) (method_declaration) (type_spec) (type_alias)] @def",
