@@ -365,8 +365,8 @@ def test_javascript_tests_are_units_named_by_their_titles() -> None:
         "  })\n"
         "})\n"
         "\n"
-        "app.get('/users', (req, res) => {\n"
-        "  res.send([])\n"
+        "emitter.on('data', (chunk) => {\n"
+        "  chunks.push(chunk)\n"
         "})\n"
     )
     chunks = chunk(text, "typescript", "src/__tests__/query.test.tsx")
@@ -376,7 +376,7 @@ def test_javascript_tests_are_units_named_by_their_titles() -> None:
         ("method", "query.retries after focus regain", "query", 8, 10),
         ("class", "query.with %i observers", "query", 12, 12),
         ("method", "query.with %i observers.counts ${count}", "query.with %i observers", 13, 15),
-        ("block", "", "", 16, 21),  # `app.get('/users', fn)`: a title and a function, no test
+        ("block", "", "", 16, 21),  # `emitter.on('data', fn)`: a title and a function, no test
     ]
     test = by_symbol(chunks, "query.retries after focus regain")
     assert test.signature == "it('retries after focus regain', async () =>"
@@ -411,6 +411,38 @@ def test_javascript_tests_are_units_named_by_their_titles() -> None:
         ("class", "login"),
         ("method", "login.shows an error"),
     ]
+
+
+def test_javascript_routes_are_units_named_by_method_and_path() -> None:
+    # express's examples: every handler of `app.get('/', …)`, `app.post('/login', …)` was
+    # packed into nameless blocks with its neighbours.
+    text = (
+        "app.get('/', function(req, res){\n"
+        "  res.redirect('/login');\n"
+        "});\n"
+        "\n"
+        "app.get('/restricted', restrict, function(req, res){\n"
+        "  res.send('Wahoo!');\n"
+        "});\n"
+        "\n"
+        "router.del('/user/:id', async (req, res) => {\n"
+        "  await users.remove(req.params.id);\n"
+        "});\n"
+        "\n"
+        "cache.get('key', function (err, value) {\n"
+        "  use(value);\n"
+        "});\n"
+        "get('/x', function () {});\n"
+    )
+    chunks = chunk(text, "javascript", "server.js")
+    assert rows(chunks) == [
+        ("function", "GET /", "", 0, 2),
+        ("function", "GET /restricted", "", 4, 6),
+        ("function", "DELETE /user/:id", "", 8, 10),
+        ("block", "", "", 12, 15),  # no path, no object: not a route
+    ]
+    route = by_symbol(chunks, "GET /restricted")
+    assert route.signature == "app.get('/restricted', restrict, function(req, res)"
 
 
 TYPESCRIPT = """\

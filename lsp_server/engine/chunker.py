@@ -54,8 +54,9 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # 9: JavaScript functions behind a guard (`export default ok && function () {}`) are
 # definitions, anonymous default exports are named by their module, Python's
 # `if __name__ == "__main__":` is one unit (kind "script"); 10: JavaScript/TypeScript test
-# calls are units named by their title (`describe` a class, `it`/`test` its methods)
-CHUNKER_VERSION = 10
+# calls are units named by their title (`describe` a class, `it`/`test` its methods); 11:
+# JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`)
+CHUNKER_VERSION = 11
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -489,20 +490,27 @@ def _callee_names(call: Node) -> list[str]:
     return [_text(callee), *reversed(names)]
 
 
-def _test_call(node: Node, spec: LanguageSpec) -> str:
-    """What a call defines (LanguageSpec.test_suites / test_cases): "suite" for
-    `describe('parser', () => {})` and Playwright's `test.describe`, "test" for
-    `it('parses', () => {})`, else ""."""
-    if node.type != "call_expression" or not spec.test_cases:
-        return ""
+def _called_unit(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
+    """(kind, name) of a call that defines a unit, else None: a test suite (class) or a test
+    (function) named by its title (LanguageSpec.test_suites / test_cases), a web route
+    (function) named by its method and path (LanguageSpec.route_methods)."""
+    if node.type != "call_expression" or not (spec.test_cases or spec.route_methods):
+        return None
     names = _callee_names(node)
-    if not names or names[0] not in spec.test_suites | spec.test_cases:
-        return ""
-    return "suite" if not spec.test_suites.isdisjoint(names) else "test"
+    title = _test_title(node)
+    if not names or not title:
+        return None
+    if names[0] in spec.test_suites | spec.test_cases:
+        # Playwright's `test.describe` is a suite though `test` alone is a test.
+        return ("class" if not spec.test_suites.isdisjoint(names) else "function"), title
+    if len(names) > 1 and names[-1] in spec.route_methods and (title[0] == "/" or title == "*"):
+        method = "DELETE" if names[-1] == "del" else names[-1].upper()
+        return "function", f"{method} {title}"
+    return None
 
 
 def _test_title(call: Node) -> str:
-    """A test's title, as its runner reports it: the first argument without its quotes."""
+    """A test's title or a route's path: the first argument without its quotes."""
     arguments = _define_arguments(call)
     return _text(arguments[0])[1:-1] if arguments else ""
 
@@ -775,11 +783,11 @@ def _comments_within(node: Node, start: int, stop: int) -> list[Node]:
 
 
 def _describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> _Def | None:
-    test = _test_call(node, spec)
+    called = _called_unit(node, spec)
     if node.type in spec.scripts:
         kind, (name, scope) = "script", (spec.script_name, "")
-    elif test:
-        kind, (name, scope) = ("class" if test == "suite" else "function"), (_test_title(node), "")
+    elif called is not None:
+        kind, (name, scope) = called[0], (called[1], "")
     else:
         kind = "class" if node.type in spec.classes else "function"
         name, scope = _name(node, module)

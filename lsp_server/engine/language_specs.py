@@ -59,6 +59,10 @@ class LanguageSpec:
     # class's methods are. Other calls that pass a title and a function stay code.
     test_suites: frozenset[str] = frozenset()
     test_cases: frozenset[str] = frozenset()
+    # Methods that register a web route with a path and a handler
+    # (`app.get('/users/:id', (req, res) => {})`): one unit named as the framework lists it,
+    # `GET /users/:id`. The path must start with "/" (or be "*"): `cache.get(key, fn)` stays code.
+    route_methods: frozenset[str] = frozenset()
     # Where a type's methods may be written apart from it, so that a same-named type's code
     # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
     # its folder), "crate" (Rust: an `impl` anywhere).
@@ -99,8 +103,9 @@ _JS_QUERY += "".join(
 )
 
 # A test framework call (`it('parses', () => {})`, `describe.each(rows)('adds %i', fn)`,
-# `it('waits', function (done) {}, 5000)`): a title first, a function after it. Which callees
-# are tests is decided by name (LanguageSpec.test_suites / test_cases).
+# `it('waits', function (done) {}, 5000)`) or a route (`app.get('/users', auth, (req, res) =>
+# {})`): a title first, a function after it. Which callees are tests or routes is decided by
+# name (LanguageSpec.test_suites / test_cases / route_methods).
 _JS_QUERY += """
 (expression_statement
   (call_expression
@@ -110,6 +115,10 @@ _JS_QUERY += """
 # Jest, Vitest, Mocha (BDD and TDD), Jasmine, AVA, node:test; `f`/`x` focus and skip.
 _JS_TEST_SUITES = frozenset({"describe", "context", "suite", "fdescribe", "xdescribe"})
 _JS_TEST_CASES = frozenset({"it", "test", "specify", "bench", "fit", "xit", "xtest"})
+# Express, Koa Router, Fastify, Hono (the same pattern catches their handlers).
+_JS_ROUTE_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "del", "head", "options", "all"}
+)
 
 _TS_QUERY = (
     _JS_QUERY
@@ -180,6 +189,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_JS_IMPORTS,
         test_suites=_JS_TEST_SUITES,
         test_cases=_JS_TEST_CASES,
+        route_methods=_JS_ROUTE_METHODS,
     ),
     "typescript": LanguageSpec(
         query=_TS_QUERY,
@@ -191,6 +201,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_JS_IMPORTS,
         test_suites=_JS_TEST_SUITES,
         test_cases=_JS_TEST_CASES,
+        route_methods=_JS_ROUTE_METHODS,
     ),
     "go": LanguageSpec(
         query="[(function_declaration) (method_declaration) (type_spec) (type_alias)] @def",
