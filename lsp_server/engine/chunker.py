@@ -497,7 +497,7 @@ def _called_unit(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     if node.type != "call_expression" or not (spec.test_cases or spec.route_methods):
         return None
     names = _callee_names(node)
-    title = _test_title(node)
+    title = _call_title(node)
     if not names or not title:
         return None
     if names[0] in spec.test_suites | spec.test_cases:
@@ -509,10 +509,13 @@ def _called_unit(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     return None
 
 
-def _test_title(call: Node) -> str:
-    """A test's title or a route's path: the first argument without its quotes."""
+def _call_title(call: Node) -> str:
+    """A test's title or a route's path: the first argument without its quotes, when it is a
+    string."""
     arguments = _define_arguments(call)
-    return _text(arguments[0])[1:-1] if arguments else ""
+    if not arguments or arguments[0].type not in ("string", "template_string"):
+        return ""
+    return _text(arguments[0])[1:-1]
 
 
 def _is_function_member(node: Node) -> bool:
@@ -528,8 +531,8 @@ def _is_function_member(node: Node) -> bool:
 
 
 def _body(node: Node) -> Node | None:
-    if node.type == "call_expression":  # a property definition or a test: the function's body,
-        arguments = _define_arguments(node)  # or the object of a property's accessors
+    if node.type == "call_expression":  # a property definition, a test or a route: the
+        arguments = _define_arguments(node)  # function's body, or the object of accessors
         functions = [a for a in arguments if a.type in JS_FUNCTION_VALUES]
         if functions:  # `it('waits', function (done) {}, 5000)`: the function, not the timeout
             return functions[-1].child_by_field_name("body")
