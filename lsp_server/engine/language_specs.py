@@ -56,7 +56,7 @@ class LanguageSpec:
     # Test framework calls, by their callee's first name, that define a suite of tests
     # (`describe('parser', () => {})`) or one test (`it('parses flags', () => {})`), each
     # named by its title. A suite is class-like: its tests are its members, as a Python test
-    # class's methods are. Other calls that pass a title and a function stay code.
+    # class's methods are. Other calls with a title and a function stay code, routes aside.
     test_suites: frozenset[str] = frozenset()
     test_cases: frozenset[str] = frozenset()
     # Methods that register a web route with a path and a handler
