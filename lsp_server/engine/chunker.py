@@ -435,8 +435,16 @@ def _object_owner(target: str) -> str:
 
 def _key(member: Node) -> str:
     key = member.child_by_field_name("key" if member.type == "pair" else "name")
-    text = _text(key)
-    return text[1:-1] if key is not None and key.type == "string" else text
+    value = _string_value(key)
+    return _text(key) if value is None else value
+
+
+def _string_value(node: Node | None) -> str | None:
+    """A string literal's text without its quotes (`'fresh'` -> fresh); None for anything
+    else."""
+    if node is None or node.type not in ("string", "template_string"):
+        return None
+    return _text(node)[1:-1]
 
 
 def _object_member_name(member: Node) -> tuple[str, str]:
@@ -454,7 +462,7 @@ def _object_member_name(member: Node) -> tuple[str, str]:
     return _key(member), ".".join(p for p in reversed(path) if p)
 
 
-def _define_arguments(call: Node) -> list[Node]:
+def _call_arguments(call: Node) -> list[Node]:
     arguments = call.child_by_field_name("arguments")
     if arguments is None:
         return []
@@ -465,13 +473,13 @@ def _defined_property(call: Node) -> tuple[str, str]:
     """`defineGetter(req, 'fresh', function () {})` and
     `Object.defineProperty(obj, 'name', { get() {} })` define `req.fresh` and `obj.name`."""
     callee = _text(call.child_by_field_name("function")).rsplit(".", 1)[-1]
-    arguments = _define_arguments(call)
+    arguments = _call_arguments(call)
     if not JS_DEFINE_CALLEE.fullmatch(callee) or len(arguments) != 3:
         return "", ""
     target, prop, value = arguments
     if value.type == "object" and not any(_is_function_member(c) for c in value.named_children):
         return "", ""  # a plain value (`{ value: true }`), not code
-    return _member_name(f"{_text(target)}.{_text(prop)[1:-1]}")
+    return _member_name(f"{_text(target)}.{_string_value(prop) or ''}")
 
 
 def _callee_names(call: Node) -> list[str]:
@@ -512,10 +520,8 @@ def _called_unit(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
 def _call_title(call: Node) -> str:
     """A test's title or a route's path: the first argument without its quotes, when it is a
     string."""
-    arguments = _define_arguments(call)
-    if not arguments or arguments[0].type not in ("string", "template_string"):
-        return ""
-    return _text(arguments[0])[1:-1]
+    arguments = _call_arguments(call)
+    return (_string_value(arguments[0]) if arguments else None) or ""
 
 
 def _is_function_member(node: Node) -> bool:
@@ -532,7 +538,7 @@ def _is_function_member(node: Node) -> bool:
 
 def _body(node: Node) -> Node | None:
     if node.type == "call_expression":  # a property definition, a test or a route: the
-        arguments = _define_arguments(node)  # function's body, or the object of accessors
+        arguments = _call_arguments(node)  # function's body, or the object of accessors
         functions = [a for a in arguments if a.type in JS_FUNCTION_VALUES]
         if functions:  # `it('waits', function (done) {}, 5000)`: the function, not the timeout
             return functions[-1].child_by_field_name("body")
