@@ -153,6 +153,38 @@ def test_damaged_vector_file_is_rebuilt_from_sqlite(workspace, encoder, damage):
     assert encoder.calls == calls + 1  # rebuilt from stored vectors, not re-embedded
 
 
+def test_killed_right_after_the_first_vectors_commit_the_index_loads_them(
+    workspace, encoder, monkeypatch, tmp_path
+):
+    # The first batch of vectors commits, then the process dies before the vector file is
+    # made (a kill -9 test found it: the dimension was written after the vectors, so the
+    # reopened index knew vectors it could not load).
+    from lsp_server.engine.indexer import Indexer
+
+    class Killed(BaseException):
+        pass
+
+    def killed(self, dim):
+        raise Killed
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Indexer, "_ensure_vectors", killed)
+        index = WorkspaceIndex(workspace, encoder=encoder)
+        with pytest.raises(Killed):
+            index.index()
+        assert index.store.embedded_ids()  # committed
+        index.storage.close()  # the process is gone: its lock with it, nothing saved
+    with WorkspaceIndex(workspace, encoder=encoder) as reopened:
+        assert reopened.check_consistency() == []
+        assert reopened._vectors is not None and reopened._vectors.live_labels()
+        reopened.index()
+        assert reopened.check_consistency() == []
+        found = [r.to_json() for r in reopened.search("levenshtein edit distance").results]
+    with WorkspaceIndex(workspace, encoder=encoder, index_dir=tmp_path / "clean") as clean:
+        clean.index()
+        assert [r.to_json() for r in clean.search("levenshtein edit distance").results] == found
+
+
 def test_stale_vector_file_is_reconciled(workspace, encoder):
     """A crash after SQLite committed but before the HNSW save loses nothing."""
     with WorkspaceIndex(workspace, encoder=encoder) as index:
@@ -354,6 +386,54 @@ def test_a_new_chunker_rewrites_what_unchanged_chunks_show(workspace, encoder, m
     assert after == {symbol: f"NEW {signature}" for symbol, signature in before.items()}
     previews = [r.preview for r in shown if r.path == "textutil/strings.py" and r.symbol]
     assert previews and all(preview.startswith("NEW def ") for preview in previews)
+
+
+def test_a_new_chunker_renames_unchanged_chunks_in_the_lexical_index_too(
+    workspace, encoder, monkeypatch
+):
+    # Without the context header the embedded text is the code alone, so a chunker that only
+    # names (chunker 12 named the code between definitions) or moves a chunk into another
+    # container keeps its vector: its name, kind and container, and the words BM25 finds it
+    # by, must be the new chunker's.
+    from lsp_server.engine import indexer as indexer_module
+    from lsp_server.engine import workspace as workspace_module
+
+    settings = EngineSettings(context_header=False)
+    with WorkspaceIndex(workspace, settings, encoder=encoder) as index:
+        index.index()
+        [before] = _chunks_at(index, "http/client.py", 7)
+    assert (before.chunk.kind, before.chunk.symbol) == ("block", "DEFAULT_TIMEOUT")
+    real_chunk_text = indexer_module.chunk_text
+
+    def renamed(*args, **kwargs):
+        return [
+            replace(c, symbol="RenamedZebraSetting", kind="window", container="Quokka")
+            if c.symbol == "DEFAULT_TIMEOUT"
+            else c
+            for c in real_chunk_text(*args, **kwargs)
+        ]
+
+    monkeypatch.setattr(indexer_module, "chunk_text", renamed)
+    monkeypatch.setattr(workspace_module, "CHUNKER_VERSION", 999)
+    calls = encoder.calls
+    with WorkspaceIndex(workspace, settings, encoder=encoder) as index:
+        index.index()
+        assert encoder.calls == calls  # the same embedded text: no vector made again
+        [after] = _chunks_at(index, "http/client.py", 7)
+        assert after.id == before.id  # the row was kept, and rewritten
+        chunk = after.chunk
+        assert (chunk.kind, chunk.symbol, chunk.container) == (
+            "window",
+            "RenamedZebraSetting",
+            "Quokka",
+        )
+        # Found by its new name and container, words that are in no file.
+        assert [i for i, _ in index.store.lexical_search(["zebra", "quokka"], 5)] == [after.id]
+        assert index.store.lexical_healthy()
+
+
+def _chunks_at(index: WorkspaceIndex, path: str, line: int) -> list:
+    return [c for c in index.store.chunks_of_file(path) if c.chunk.start_line == line]
 
 
 def test_the_session_count_is_never_behind_the_stored_vectors(workspace, encoder, monkeypatch):

@@ -120,6 +120,11 @@ class Indexer:
             try:
                 with self.store.transaction() as conn:
                     yield conn
+                    if self._queued_adds and self.store.get_meta("dim") is None:
+                        # With the first vectors, not after them: killed in between, the
+                        # index would hold vectors that no one loads (no dimension known).
+                        dim = self._queued_adds[0][1].shape[1]
+                        self.store.set_meta(conn, "dim", str(dim))
                 vectors = self.storage.vectors
                 if self._queued_removes and vectors is not None:
                     vectors.remove(self._queued_removes)

@@ -105,6 +105,9 @@ def _fts_row(chunk_id: int, container: str, symbol: str, text: str, path: str) -
     return (chunk_id, index_text(f"{container} {symbol}"), index_text(text), index_text(path))
 
 
+_FTS_INSERT = "INSERT INTO chunks_fts(rowid, symbol, body, path) VALUES (?, ?, ?, ?)"
+
+
 class StoreError(RuntimeError):
     """The SQLite file is unusable (corrupt, not a database, unwritable)."""
 
@@ -234,10 +237,7 @@ class Store:
                 """SELECT c.id, c.container, c.symbol, c.text, f.path
                    FROM chunks c JOIN files f ON f.id = c.file_id"""
             )
-            conn.executemany(
-                "INSERT INTO chunks_fts(rowid, symbol, body, path) VALUES (?, ?, ?, ?)",
-                (_fts_row(*row) for row in rows),
-            )
+            conn.executemany(_FTS_INSERT, (_fts_row(*row) for row in rows))
 
     def copy_embeddings_from(self, other: Path) -> int:
         """Carries the vector cache over from another (older or damaged) database file.
@@ -390,18 +390,22 @@ class Store:
         )
         chunk_id = int(cur.lastrowid or 0)
         conn.execute(
-            "INSERT INTO chunks_fts(rowid, symbol, body, path) VALUES (?, ?, ?, ?)",
-            _fts_row(chunk_id, chunk.container, chunk.symbol, chunk.text, chunk.path),
+            _FTS_INSERT, _fts_row(chunk_id, chunk.container, chunk.symbol, chunk.text, chunk.path)
         )
         return chunk_id
 
     def update_chunk(self, conn: sqlite3.Connection, chunk_id: int, chunk: Chunk) -> None:
         """A chunk whose embedded text is unchanged (its vector stays): its position may have
         moved (lines added above it), and what the embedded text does not hold may differ
-        (a new chunker's signature, container or part number): all of it is rewritten."""
+        (a new chunker's name, kind, signature, container or part number): all of it is
+        rewritten, and the lexical index's row too when the name or container changed."""
+        named = conn.execute(
+            "SELECT symbol, container FROM chunks WHERE id = ?", (chunk_id,)
+        ).fetchone()
         conn.execute(
             """UPDATE chunks SET start_line = ?, start_col = ?, end_line = ?, end_col = ?,
-                 unit_start_line = ?, unit_end_line = ?, signature = ?, container = ?, part = ?
+                 unit_start_line = ?, unit_end_line = ?, signature = ?, container = ?, part = ?,
+                 symbol = ?, kind = ?, language = ?
                WHERE id = ?""",
             (
                 chunk.start_line,
@@ -413,9 +417,18 @@ class Store:
                 chunk.signature,
                 chunk.container,
                 chunk.part,
+                chunk.symbol,
+                chunk.kind,
+                chunk.language,
                 chunk_id,
             ),
         )
+        if named is not None and tuple(named) != (chunk.symbol, chunk.container):
+            conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
+            conn.execute(
+                _FTS_INSERT,
+                _fts_row(chunk_id, chunk.container, chunk.symbol, chunk.text, chunk.path),
+            )
 
     def delete_chunks(self, conn: sqlite3.Connection, chunk_ids: Sequence[int]) -> None:
         conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in chunk_ids])
