@@ -148,10 +148,10 @@ def test_python_definitions() -> None:
     chunks = chunk(PYTHON, "python", "pkg/parser.py")
     assert rows(chunks) == [
         ("imports", "", "", 0, 2),  # the docstring goes with the imports after it
-        ("block", "", "", 4, 4),
+        ("block", "LIMIT", "", 4, 4),
         ("class", "Parser", "", 7, 12),
         ("method", "Parser.parse", "Parser", 14, 19),
-        ("block", "", "Parser", 21, 21),
+        ("block", "cache", "Parser", 21, 21),
         ("method", "Parser.build", "Parser", 23, 28),
         ("class", "Parser.Options", "Parser", 30, 31),
         ("method", "Parser.Options.validate", "Parser.Options", 33, 34),
@@ -264,7 +264,7 @@ def test_javascript_definitions() -> None:
         ("imports", "", "", 0, 0),
         ("function", "read", "", 2, 5),
         ("function", "double", "", 7, 7),
-        ("block", "", "", 8, 8),
+        ("block", "a", "", 8, 8),
         ("function", "triple", "", 8, 8),
         ("method", "Widget.render", "Widget", 10, 12),
         ("class", "Store", "", 14, 15),
@@ -312,11 +312,11 @@ def test_javascript_functions_behind_a_guard_are_definitions() -> None:
     )
     chunks = chunk(text, "javascript", "lib/adapters/http.js")
     assert rows(chunks) == [
-        ("block", "", "", 0, 0),
+        ("block", "supported", "", 0, 0),
         ("function", "httpAdapter", "", 2, 6),
         ("function", "later", "", 8, 10),
         ("function", "polyfill", "", 11, 13),
-        ("block", "", "", 14, 14),
+        ("block", "plain", "", 14, 14),
     ]
     adapter = by_symbol(chunks, "httpAdapter")
     assert adapter.text.startswith("/** Sends the request. */\nexport default supported && ")
@@ -482,7 +482,7 @@ def test_typescript_definitions() -> None:
     assert rows(chunks) == [
         ("class", "Options", "", 0, 3),
         ("class", "Point", "", 5, 5),
-        ("block", "", "", 6, 6),
+        ("block", "Alias", "", 6, 6),
         ("class", "Color", "", 8, 8),
         ("class", "AppComponent", "", 10, 12),
         ("method", "AppComponent.constructor", "AppComponent", 14, 14),
@@ -957,13 +957,118 @@ def test_definition_just_under_limit_is_not_split() -> None:
     assert [p.part for p in parts] == [1, 2]
 
 
+# Code between definitions is named by what it declares: (language, path, source, the
+# names of its blocks in order). Locals of a function the block holds whole, `require`s and
+# imports name nothing.
+DECLARED_NAMES = [
+    (
+        "python",
+        "httpx/_config.py",
+        "import os\n\nDEFAULT_TIMEOUT = Timeout(5.0)\nLOW, HIGH = 1, 2\n\n"
+        "def f():\n    local = 1\n\nlog = logging.getLogger(__name__)\n",
+        ["DEFAULT_TIMEOUT, LOW, HIGH", "log"],
+    ),
+    (
+        "python",
+        "httpx/_compat.py",
+        "try:\n    import ssl\n    HAS_SSL = True\nexcept ImportError:\n    HAS_SSL = False\n"
+        "if sys.platform == 'win32':\n    SEP = '\\\\'\n\n\ndef f():\n    pass\n",
+        ["HAS_SSL, SEP"],
+    ),
+    (
+        "javascript",
+        "lib/defaults.js",
+        "const fs = require('fs');\nconst PORT = 8080, HOST = 'localhost';\n"
+        "process.on('exit', () => { const code = 1; });\nexports.VERSION = '1.0';\n"
+        "function f() { const inner = 1; }\nmodule.exports.TIMEOUT = 5;\nexports.f = f;\n",
+        ["PORT, HOST, VERSION", "TIMEOUT"],  # `exports.f = f` only exports f
+    ),
+    (
+        "javascript",
+        "umd.js",
+        "(function (root) {\n  var VERSION = '2';\n  function helper() {}\n"
+        "  root.v = VERSION;\n})(this);\n",
+        ["VERSION", ""],
+    ),
+    (
+        "typescript",
+        "src/types.ts",
+        "export type Mode = 'a' | 'b';\nexport const DEFAULT_MODE: Mode = 'a';\n",
+        ["Mode, DEFAULT_MODE"],
+    ),
+    (
+        "go",
+        "mux.go",
+        'package mux\n\nvar (\n\tErrMethodMismatch = errors.New("method is not allowed")\n'
+        '\tErrNotFound = errors.New("no matching route was found")\n)\n\n'
+        "const (\n\tregexpTypePath regexpType = iota\n\tregexpTypeHost\n)\n\n"
+        "func f() { var local = 1; _ = local }\n",
+        ["ErrMethodMismatch, ErrNotFound, regexpTypePath, regexpTypeHost"],
+    ),
+    (
+        "rust",
+        "src/error.rs",
+        "use std::fmt;\n\npub type Result<T> = result::Result<T, Error>;\n"
+        "static COUNT: u8 = 0;\nconst MAX: usize = 10;\n\nfn f() { const LOCAL: u8 = 1; }\n",
+        ["Result, COUNT, MAX"],
+    ),
+    (
+        "java",
+        "A.java",
+        "class A {\n  void m() { int local = 1; }\n  private static final int LIMIT = 3, "
+        "MIN = 1;\n  void n() {}\n}\n",
+        ["LIMIT, MIN", ""],
+    ),
+    (
+        "c",
+        "hashtable.c",
+        "#include <stdlib.h>\n#define INITIAL_SIZE 8\n#define hash_str(s) jenkins(s)\n"
+        "static const char *names[] = {0};\ntypedef int seed_t;\n"
+        "int f(void) { int local = 1; return local; }\n",
+        ["INITIAL_SIZE, hash_str, names, seed_t"],
+    ),
+    ("ruby", "lib/a.rb", "VERSION = '1'\nTIMEOUT = 5\nclass A\nend\n", ["VERSION, TIMEOUT"]),
+]
+
+
+@pytest.mark.parametrize(("language", "path", "text", "names"), DECLARED_NAMES)
+def test_code_between_definitions_is_named_by_what_it_declares(
+    language: str, path: str, text: str, names: list[str]
+) -> None:
+    chunks = chunk(text, language, path)
+    assert [c.symbol for c in chunks if c.kind == "block"] == names
+    assert all(c.symbol == "" for c in chunks if c.kind == "imports")
+
+
+def test_a_block_that_declares_many_names_shows_the_first_five() -> None:
+    text = "".join(f"K{i} = {i}\n" for i in range(7))
+    [block] = chunk(text, "python")
+    assert block.symbol == "K0, K1, K2, K3, K4, …"
+
+
+def test_imports_are_never_named_by_what_they_import() -> None:
+    text = "const a = require('a');\nconst b = require('b');\nconst c = require('c');\n"
+    [imports] = chunk(text, "javascript")
+    assert (imports.kind, imports.symbol) == ("imports", "")
+
+
+def test_declared_names_keep_their_offsets_past_non_ascii_text() -> None:
+    text = "# ✓ 日本語\nNAÏVE = 'é'\n\n\ndef f():\n    pass\n\nLATER = 1\n"
+    chunks = chunk(text, "python")
+    assert [(c.kind, c.symbol) for c in chunks] == [
+        ("block", "NAÏVE"),
+        ("function", "f"),
+        ("block", "LATER"),
+    ]
+
+
 def test_top_level_blocks_are_windows_of_lines() -> None:
     text = "".join(f"CONSTANT_{i} = {i}\n" for i in range(100)) + "\ndef f():\n    pass\n"
     chunks = chunk(text, "python", window_lines=40)
     assert rows(chunks) == [
-        ("block", "", "", 0, 39),
-        ("block", "", "", 40, 79),
-        ("block", "", "", 80, 99),
+        ("block", "CONSTANT_0, CONSTANT_1, CONSTANT_2, CONSTANT_3, CONSTANT_4, …", "", 0, 39),
+        ("block", "CONSTANT_40, CONSTANT_41, CONSTANT_42, CONSTANT_43, CONSTANT_44, …", "", 40, 79),
+        ("block", "CONSTANT_80, CONSTANT_81, CONSTANT_82, CONSTANT_83, CONSTANT_84, …", "", 80, 99),
         ("function", "f", "", 101, 102),
     ]
 
@@ -971,7 +1076,7 @@ def test_top_level_blocks_are_windows_of_lines() -> None:
 def test_blocks_skip_blank_lines_and_respect_max_chars() -> None:
     text = "\n\n\nx = 1\n\n\n\ny = 2\n" + "z = '" + "a" * 300 + "'\n"
     chunks = chunk(text, "python", max_chars=100)
-    assert rows(chunks)[0] == ("block", "", "", 3, 7)
+    assert rows(chunks)[0] == ("block", "x, y", "", 3, 7)
     assert all(len(c.text) <= 100 for c in chunks)
     assert [c.start_line for c in chunks] == [3, 8, 8, 8, 8]  # the long line is hard-cut
 
@@ -1323,7 +1428,7 @@ def test_object_literal_members_are_named_by_their_object() -> None:
         "exports.tools = { make() {} };\n"
     )
     chunks = chunk(text, "javascript")
-    assert [(c.kind, c.symbol, c.container) for c in chunks if c.symbol] == [
+    assert [(c.kind, c.symbol, c.container) for c in chunks if c.kind != "block"] == [
         ("method", "api.run", "api"),
         ("method", "api.size", "api"),
         ("method", "api.stop", "api"),
@@ -1352,7 +1457,7 @@ def test_typescript_object_members_and_exports() -> None:
         "module.exports.load = async (url: string): Promise<void> => {};\n"
     )
     chunks = chunk(text, "typescript")
-    assert [(c.kind, c.symbol) for c in chunks if c.symbol] == [
+    assert [(c.kind, c.symbol) for c in chunks if c.kind != "block"] == [
         ("method", "handlers.onClick"),
         ("function", "load"),
     ]
@@ -1701,7 +1806,7 @@ def test_columns_count_code_points() -> None:
 def test_non_ascii_python_offsets() -> None:
     text = "# Ünïcödé header ✓\nNAME = 'naïve'\n\n\ndef grüß(x):\n    return '日本語'\n"
     chunks = chunk(text, "python")
-    assert rows(chunks) == [("block", "", "", 0, 1), ("function", "grüß", "", 4, 5)]
+    assert rows(chunks) == [("block", "NAME", "", 0, 1), ("function", "grüß", "", 4, 5)]
     assert chunks[1].text == "def grüß(x):\n    return '日本語'"
     assert chunks[1].end_col == 16
 
@@ -1971,7 +2076,7 @@ def test_a_python_main_guard_is_one_script_unit() -> None:
     assert all(c.signature == "if __name__ == '__main__':" for c in script)
     assert (script[0].unit_start_line, script[0].unit_end_line) == (4, 107)
     assert not any(c.symbol.endswith("demo") for c in chunks)
-    assert rows(chunks)[-1] == ("block", "", "", 109, 110)  # another condition: plain code
+    assert rows(chunks)[-1] == ("block", "LOADED", "", 109, 110)  # another condition: plain code
 
 
 def test_python_overload_stubs_are_one_unit_with_their_implementation():

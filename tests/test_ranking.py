@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from lsp_server.engine.chunks import Chunk
-from lsp_server.engine.ranking import Intent, role_weight
+from lsp_server.engine.ranking import Intent, is_named, role_weight
 from lsp_server.engine.searcher import _lexical_weight, _phrases
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.tokens import MAX_QUERY_PHRASES, index_text, looks_like_code, query_phrases
@@ -158,3 +158,36 @@ def test_a_script_entry_point_ranks_as_an_example_unless_examples_are_asked_for(
     # Still code: Find Similar may answer with it.
     similar = Intent.similar_to_code()
     assert role_weight(demo.path, demo, similar, weights, True, kinds) == kinds["script"]
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("DEFAULT_LIMITS", "DEFAULT_LIMITS"),
+        ("  resolve_redirects ", "resolve_redirects"),
+        ("Client.send", "Client.send"),
+        ("Error::new", "Error.new"),
+        ("Router#use", "Router.use"),
+        ("$http", "$http"),
+        ("where is DEFAULT_LIMITS set", ""),  # a question that names it: not a bare name
+        ("send()", ""),
+        ("a.b(c)", ""),
+    ],
+)
+def test_a_typed_bare_identifier_is_a_name_asked_for(query, name):
+    assert Intent.of(query, looks_like_code(query)).name == name
+    assert Intent.of(query, True, selected=True).name == ""  # a selection is code, not a name
+
+
+def test_what_a_name_asks_for():
+    def made(kind: str, symbol: str) -> Chunk:
+        return Chunk("a.py", "python", kind, symbol, 0, 0, 1, 0, "x = 1")
+
+    assert is_named(made("function", "send"), "send")
+    assert is_named(made("method", "Client.send"), "send")  # a member of that name
+    assert is_named(made("method", "Client.send"), "Client.send")
+    assert not is_named(made("method", "Client.resend"), "send")
+    assert not is_named(made("method", "Client.send"), "lient.send")
+    assert is_named(made("block", "DEFAULT_TIMEOUT, DEFAULT_LIMITS"), "DEFAULT_LIMITS")
+    assert not is_named(made("block", "DEFAULT_TIMEOUT, DEFAULT_LIMITS"), "DEFAULT")
+    assert not is_named(made("block", ""), "")

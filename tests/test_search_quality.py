@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -635,3 +637,84 @@ def test_a_pasted_error_message_finds_the_code_that_raises_it(tmp_path, real_enc
             firsts[phrases] = [(r.symbol, r.start_line) for r in results[:2]]
     assert firsts.pop("none")[0] == ("Command.ExecuteC", 14)  # what the words alone gave
     assert list(firsts.values()) == [[("Command.execute", 35), ("Command.ExecuteC", 14)]]
+
+
+@contextmanager
+def indexed_tree(root: Path, encoder: Encoder, files: dict[str, str]) -> Iterator[WorkspaceIndex]:
+    """The files written under root, indexed with the real model."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    index_dir = root.parent / f"{root.name}-index"
+    with WorkspaceIndex(root, encoder=encoder, index_dir=index_dir) as built:
+        built.index()
+        yield built
+
+
+CLIENT_WITH_CONSTANTS = (
+    "import random\nimport time\nimport urllib.request\n\n"
+    "DEFAULT_RETRY_ATTEMPTS = 5\nBACKOFF_FACTOR = 0.5\n\n\n"
+    "def fetch(url, attempts=DEFAULT_RETRY_ATTEMPTS):\n"
+    "    # try DEFAULT_RETRY_ATTEMPTS times, sleeping BACKOFF_FACTOR * 2 ** attempt\n"
+    "    for attempt in range(attempts or DEFAULT_RETRY_ATTEMPTS):\n"
+    "        time.sleep(BACKOFF_FACTOR * 2 ** attempt)\n"
+    "    return url\n"
+)
+TEST_OF_CONSTANTS = (
+    "from pkg.client import DEFAULT_RETRY_ATTEMPTS, fetch\n\n\n"
+    "def test_fetch_retries_default_retry_attempts_times():\n"
+    "    assert DEFAULT_RETRY_ATTEMPTS == 5\n"
+    "    assert fetch('x', attempts=DEFAULT_RETRY_ATTEMPTS) == 'x'\n"
+)
+
+
+POLICY = (
+    "import random\n\n\nclass RetryPolicy:\n"
+    "    def __init__(self, attempts: int = 5) -> None:\n        self.attempts = attempts\n\n"
+    "    def delay(self, attempt: int) -> float:\n"
+    "        return 0.5 * 2**attempt + random.random()\n"
+)
+CLIENT_OF_POLICY = (
+    "from pkg.policy import RetryPolicy\n\n\n"
+    "def fetch(url, policy: RetryPolicy | None = None):\n"
+    "    policy = policy or RetryPolicy()\n    for attempt in range(policy.attempts):\n"
+    "        time.sleep(policy.delay(attempt))\n    return url\n"
+)
+
+
+
+
+@pytest.mark.parametrize(
+    ("files", "queries", "expected"),
+    [
+        # A module constant, the function that uses it and a test that names it: the name
+        # (or its words) answers with its declaration, named as the block that declares it.
+        (
+            {"pkg/client.py": CLIENT_WITH_CONSTANTS, "tests/test_client.py": TEST_OF_CONSTANTS},
+            ("DEFAULT_RETRY_ATTEMPTS", "default retry attempts"),
+            ("pkg/client.py", "block", "DEFAULT_RETRY_ATTEMPTS, BACKOFF_FACTOR", 4,
+             "DEFAULT_RETRY_ATTEMPTS = 5"),
+        ),
+        # A class whose members are chunked apart from its header, which code queries
+        # otherwise leave out (a bare header says nothing): typed alone, its name asks for it.
+        (
+            {"pkg/policy.py": POLICY, "pkg/client.py": CLIENT_OF_POLICY},
+            ("RetryPolicy",),
+            ("pkg/policy.py", "class", "RetryPolicy", 3, "class RetryPolicy:"),
+        ),
+        # A member by its own name.
+        (
+            {"pkg/policy.py": POLICY, "pkg/client.py": CLIENT_OF_POLICY},
+            ("delay",),
+            ("pkg/policy.py", "method", "RetryPolicy.delay", 7,
+             "def delay(self, attempt: int) -> float:"),
+        ),
+    ],
+    ids=["constant", "class", "member"],
+)  # fmt: skip
+def test_a_name_lands_on_what_is_named_so(tmp_path, real_encoder, files, queries, expected):
+    with indexed_tree(tmp_path / "ws", real_encoder, files) as built:
+        for query in queries:
+            first = built.search(query).results[0]
+            shown = (first.path, first.kind, first.symbol, first.start_line, first.preview)
+            assert shown == expected, query

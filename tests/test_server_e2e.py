@@ -117,6 +117,16 @@ async def test_two_folders_three_searches_and_fresh_updates(folders, tmp_path):
         )
         assert symbols and symbols[0].name == "levenshtein_distance"
         assert symbols[0].location.uri == (project / "textutil" / "strings.py").as_uri()
+        # A constant by its name: the statement that declares it, named by it.
+        constants = await client.workspace_symbol_async(
+            types.WorkspaceSymbolParams(query="DEFAULT_TIMEOUT")
+        )
+        assert (constants[0].name, constants[0].kind) == (
+            "DEFAULT_TIMEOUT",
+            types.SymbolKind.Variable,
+        )
+        assert constants[0].location.uri == (project / "http" / "client.py").as_uri()
+        assert constants[0].location.range.start.line == 7
 
         # Edit on disk + didSave: the next search sees the new function.
         strings = project / "textutil" / "strings.py"

@@ -120,6 +120,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("prose_lexical_weight", (0.1, 0.3, 0.5, 1.0)),
     Ablation("context_header", (True, False), bases=("dense", "hybrid"), reindex=True),
     Ablation("named_lexical_weight", (None, 0.5, 1.0, 2.0)),
+    Ablation("exact_names", (True, False)),
     Ablation("unit_results", (True, False)),
     Ablation("part_pooling", ("best", "mean")),
     Ablation("query_pooling", (True, False)),

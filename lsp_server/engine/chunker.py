@@ -38,6 +38,7 @@ from lsp_server.engine.language_specs import (
     JS_GUARDS,
     JS_OBJECT_MEMBERS,
     LICENCE_PHRASE,
+    LOCAL_SCOPES,
     SHARED_WRAPPERS,
     SIGNATURE_SKIP,
     SPECS,
@@ -55,8 +56,10 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # definitions, anonymous default exports are named by their module, Python's
 # `if __name__ == "__main__":` is one unit (kind "script"); 10: JavaScript/TypeScript test
 # calls are units named by their title (`describe` a class, `it`/`test` its methods); 11:
-# JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`)
-CHUNKER_VERSION = 11
+# JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`);
+# 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`)
+CHUNKER_VERSION = 12
+MAX_BLOCK_NAMES = 5  # a block that declares more is named by its first five and "…"
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -73,6 +76,7 @@ class _Grammar:
     query: Query
     fragment_lang: Language
     fragment_query: Query
+    declarations: Query | None  # LanguageSpec.declarations, on the file's grammar
 
 
 _lock = threading.Lock()
@@ -94,10 +98,11 @@ def _load_grammar(language: str) -> _Grammar | None:
         lang = Language(getattr(module, func)())
         spec = SPECS[language]
         query = Query(lang, spec.query)
+        declarations = Query(lang, spec.declarations) if spec.declarations else None
         if not spec.fragment_function:
-            return _Grammar(lang, query, lang, query)
+            return _Grammar(lang, query, lang, query, declarations)
         fragment = Language(getattr(module, spec.fragment_function)())
-        return _Grammar(lang, query, fragment, Query(fragment, spec.query))
+        return _Grammar(lang, query, fragment, Query(fragment, spec.query), declarations)
     except Exception:  # a missing or ABI-incompatible wheel: fall back to line windows
         return None
 
@@ -1032,10 +1037,12 @@ def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -
         defs = _recover(defs, tree.root_node, grammar, data, spec, module)
     spans = _def_spans(defs, data)
     statement_bytes = _statement_starts(tree.root_node, defs, data)
+    declared_bytes = _declared_names(tree.root_node, grammar.declarations)
     if len(data) == len(lines.text):
         to_char: dict[int, int] | None = None  # ASCII: byte and char offsets agree
     else:
         offsets = {o for s, e, _ in spans for o in (s, e)} | _class_ends(defs)
+        offsets |= {o for at, scope, _ in declared_bytes for o in (at, scope) if o >= 0}
         to_char = _byte_to_char(data, offsets | set(statement_bytes))
 
     def conv(b: int) -> int:
@@ -1046,14 +1053,69 @@ def _syntax_chunks(lines: _Lines, opts: _Opts, syntax: str, grammar: _Grammar) -
         [(conv(d.start), conv(d.end), d.symbol) for d in defs if d.kind == "class"]
     )
     statements = [conv(b) for b in statement_bytes]
+    declared = _Declared(
+        [(conv(at), conv(scope) if scope >= 0 else -1, name) for at, scope, name in declared_bytes]
+    )
     pos = 0
     for start, end, d in spans:
         s, e = conv(start), conv(end)
-        chunks.extend(_blocks(lines, opts, pos, s, classes, spec, statements))
+        chunks.extend(_blocks(lines, opts, pos, s, classes, spec, statements, declared))
         chunks.extend(_definition_chunks(lines, opts, s, e, d))
         pos = max(pos, e)
-    chunks.extend(_blocks(lines, opts, pos, len(lines.text), classes, spec, statements))
+    chunks.extend(
+        _blocks(lines, opts, pos, len(lines.text), classes, spec, statements, declared)
+    )
     return chunks
+
+
+def _declared_names(root: Node, query: Query | None) -> list[tuple[int, int, str]]:
+    """(offset, scope, name) of each name a statement declares, by offset; the scope is
+    where the function that holds the name starts (-1 at the top level). A block that holds
+    the start of that function holds its locals, which name nothing (`process.on('exit', ()
+    => { const code })`); a function invoked where it is written (`(function () { var
+    VERSION = ... })()`, a library wrapped whole) holds the module's names, and is no scope."""
+    if query is None:
+        return []
+    found = []
+    for node in QueryCursor(query).captures(root).get("name", []):
+        scope = node.parent
+        while scope is not None and (scope.type not in LOCAL_SCOPES or _invoked_at_once(scope)):
+            scope = scope.parent
+        found.append((node.start_byte, scope.start_byte if scope else -1, _text(node)))
+    return sorted(found)
+
+
+def _invoked_at_once(function: Node) -> bool:
+    """`(function () {...})();` as a statement of its own: the wrapper of a whole module. An
+    IIFE whose value is kept (`var x = (function () { var _ref })()`) is a closure, whose
+    names are its own."""
+    callee = function
+    if callee.parent is not None and callee.parent.type == "parenthesized_expression":
+        callee = callee.parent
+    call = callee.parent
+    return (
+        call is not None
+        and call.type == "call_expression"
+        and call.child_by_field_name("function") == callee
+        and call.parent is not None
+        and call.parent.type == "expression_statement"
+    )
+
+
+class _Declared:
+    """The declared names of a file, looked up by the span of a block."""
+
+    def __init__(self, names: list[tuple[int, int, str]]) -> None:
+        self._names = names
+        self._offsets = [at for at, _, _ in names]
+
+    def symbol(self, start: int, end: int) -> str:
+        """The block's name: the names declared in [start, end) but in functions that start
+        in it, in order, at most MAX_BLOCK_NAMES of them ("A, B, C, D, E, …")."""
+        first, last = bisect_left(self._offsets, start), bisect_left(self._offsets, end)
+        names = dict.fromkeys(n for _, scope, n in self._names[first:last] if scope < start)
+        shown = list(names)[:MAX_BLOCK_NAMES]
+        return ", ".join(shown + ["…"] * (len(names) > MAX_BLOCK_NAMES))
 
 
 def _statement_starts(root: Node, defs: list[_Def], data: bytes) -> list[int]:
@@ -1121,8 +1183,10 @@ def _blocks(
     classes: _Containers,
     spec: LanguageSpec,
     statements: list[int],
+    declared: _Declared,
 ) -> list[Chunk]:
-    """Code between definitions, in windows that do not overlap.
+    """Code between definitions, in windows that do not overlap, each named by the names
+    its statements declare (imports are found by what they import, and are left unnamed).
 
     Windows start on statements (``statements``: their char offsets) and a run of imports
     is a window of its own, apart from the code around it, so that it is an `imports`
@@ -1139,7 +1203,8 @@ def _blocks(
         for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, 0, breaks):
             if not _banner_or_licence(lines.text, s, e, spec):
                 kind = _block_kind(lines.text[s:e], spec)
-                chunks.append(_make(lines, opts, s, e, kind, "", "", classes.of(s, e), 0))
+                name = declared.symbol(s, e) if kind == "block" else ""
+                chunks.append(_make(lines, opts, s, e, kind, name, "", classes.of(s, e), 0))
     return chunks
 
 

@@ -67,6 +67,10 @@ class LanguageSpec:
     # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
     # its folder), "crate" (Rust: an `impl` anywhere).
     open_types: str = ""
+    # A tree-sitter query whose `@name` captures are names that statements declare (module
+    # constants and variables, type aliases, fields, `#define`s): the code between
+    # definitions is named by those it declares, so `DEFAULT_TIMEOUT` finds its block by name.
+    declarations: str = ""
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -163,6 +167,28 @@ _JS_IMPORTS = _import_lines(
     r"require\(",
     r"['\"]use strict['\"]",
 )
+# Names declared by statements (LanguageSpec.declarations); `exports.x = value` declares x,
+# where `exports.Command = Command` only exports what its definition declares.
+_JS_DECLARATIONS = """
+((variable_declarator name: (identifier) @name value: (_)? @_value)
+ (#not-match? @_value "^require[(]"))
+((expression_statement (assignment_expression
+   left: (member_expression object: [(identifier) (member_expression)] @_owner
+                            property: (property_identifier) @name)
+   right: (_) @_value))
+ (#match? @_owner "^(module[.])?exports$")
+ (#not-match? @_value "^[A-Za-z_$][A-Za-z0-9_$]*$"))
+"""
+_C_DECLARATIONS = """
+[(preproc_def name: (identifier) @name) (preproc_function_def name: (identifier) @name)]
+(type_definition declarator: (type_identifier) @name)
+(translation_unit (declaration declarator: (identifier) @name))
+(translation_unit (declaration declarator: (init_declarator declarator: [
+  (identifier) @name
+  (array_declarator declarator: (identifier) @name)
+  (pointer_declarator declarator: (identifier) @name)
+  (pointer_declarator declarator: (array_declarator declarator: (identifier) @name))])))
+"""
 _C_IMPORTS = _import_lines(r"#\s*include\b", r"#\s*pragma\s+once\b", r"using\s+namespace\b")
 
 SPECS: dict[str, LanguageSpec] = {
@@ -179,6 +205,8 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(r"import\b", r"from\s+[\w.]+\s+import\b", r"__all__\s*="),
         line_comments=("#",),
         block_comment=("", ""),
+        declarations="""(expression_statement (assignment left: (identifier) @name))
+            (expression_statement (assignment left: (pattern_list (identifier) @name)))""",
     ),
     "javascript": LanguageSpec(
         query=_JS_QUERY + "(field_definition value: [(arrow_function) (function_expression)]) @def",
@@ -190,6 +218,7 @@ SPECS: dict[str, LanguageSpec] = {
         test_suites=_JS_TEST_SUITES,
         test_cases=_JS_TEST_CASES,
         route_methods=_JS_ROUTE_METHODS,
+        declarations=_JS_DECLARATIONS + "(field_definition property: (property_identifier) @name)",
     ),
     "typescript": LanguageSpec(
         query=_TS_QUERY,
@@ -202,6 +231,9 @@ SPECS: dict[str, LanguageSpec] = {
         test_suites=_JS_TEST_SUITES,
         test_cases=_JS_TEST_CASES,
         route_methods=_JS_ROUTE_METHODS,
+        declarations=_JS_DECLARATIONS
+        + """(type_alias_declaration name: (type_identifier) @name)
+             (public_field_definition name: (property_identifier) @name)""",
     ),
     "go": LanguageSpec(
         query="[(function_declaration) (method_declaration) (type_spec) (type_alias)] @def",
@@ -209,6 +241,7 @@ SPECS: dict[str, LanguageSpec] = {
         wrappers=frozenset({"type_declaration"}),
         import_line=_import_lines(r"package\b", r"import\b"),
         open_types="package",
+        declarations="(const_spec name: (identifier) @name) (var_spec name: (identifier) @name)",
     ),
     "rust": LanguageSpec(
         query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
@@ -222,6 +255,9 @@ SPECS: dict[str, LanguageSpec] = {
             r"(?:pub(?:\([\w:]+\))?\s+)?use\b", r"extern\s+crate\b", r"(?:pub\s+)?mod\s+\w+\s*;"
         ),
         open_types="crate",
+        declarations="""[(const_item name: (identifier) @name)
+                         (static_item name: (identifier) @name)
+                         (type_item name: (type_identifier) @name)]""",
     ),
     "java": LanguageSpec(
         query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)
@@ -238,6 +274,8 @@ SPECS: dict[str, LanguageSpec] = {
         ),
         doc_comments=_SLASH_STAR_DOC,
         import_line=_import_lines(r"package\b", r"import\b"),
+        declarations="""(field_declaration
+                           declarator: (variable_declarator name: (identifier) @name))""",
     ),
     "c": LanguageSpec(
         query="""(function_definition) @def
@@ -247,6 +285,7 @@ SPECS: dict[str, LanguageSpec] = {
         wrappers=frozenset({"type_definition"}),
         doc_comments=_DOXYGEN_DOC,
         import_line=_C_IMPORTS,
+        declarations=_C_DECLARATIONS,
     ),
     "cpp": LanguageSpec(
         query="""(function_definition) @def
@@ -258,6 +297,7 @@ SPECS: dict[str, LanguageSpec] = {
         wrappers=frozenset({"type_definition", "template_declaration"}),
         doc_comments=_DOXYGEN_DOC,
         import_line=_C_IMPORTS,
+        declarations=_C_DECLARATIONS,
     ),
     "csharp": LanguageSpec(
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
@@ -275,6 +315,8 @@ SPECS: dict[str, LanguageSpec] = {
         ),
         doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
         import_line=_import_lines(r"using\b", r"namespace\s+[\w.]+\s*;"),
+        declarations="""(field_declaration (variable_declaration
+                            (variable_declarator name: (identifier) @name)))""",
     ),
     "ruby": LanguageSpec(
         query="[(method) (singleton_method) (class) (module)] @def",
@@ -283,6 +325,7 @@ SPECS: dict[str, LanguageSpec] = {
         block_comment=("=begin", "=end"),
         bodyless_ok=True,  # `def name; end` is still a definition
         import_line=_import_lines(r"require(?:_relative)?\b", r"load\b"),
+        declarations="(assignment left: (constant) @name)",
     ),
     "php": LanguageSpec(
         query="""[(function_definition) (method_declaration) (class_declaration)
@@ -296,6 +339,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(
             r"<\?php\b", r"use\b", r"namespace\b", r"(?:require|include)(?:_once)?\b", r"declare\("
         ),
+        declarations="(const_element (name) @name)",
     ),
 }
 SPECS["tsx"] = SPECS["typescript"]
@@ -306,6 +350,32 @@ SPECS["tsx"] = SPECS["typescript"]
 
 # Wrappers that may hold several definitions; they belong to one only when it is alone there.
 SHARED_WRAPPERS = frozenset({"lexical_declaration", "variable_declaration", "type_declaration"})
+# Nodes that hold local names: a name declared in one is not the module's (a callback's
+# `const code` in a block of module code names nothing), unless it is invoked where it is
+# written (a library wrapped whole in `(function () { var VERSION = ... })()`).
+LOCAL_SCOPES = frozenset(
+    {
+        "function_definition",
+        "function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "generator_function",
+        "generator_function_declaration",
+        "method_definition",
+        "method_declaration",
+        "constructor_declaration",
+        "function_item",
+        "closure_expression",
+        "func_literal",
+        "lambda",
+        "lambda_expression",
+        "local_function_statement",
+        "method",
+        "singleton_method",
+        "do_block",  # Ruby's `do ... end` ("block" is also Python's `if`/`try` body)
+    }
+)
 # Children of a definition that come before its header and are left out of the signature.
 SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
 # Anonymous definitions that are a module's default export (`export default () => {}`,

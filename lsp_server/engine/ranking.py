@@ -172,6 +172,10 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
 _IDENTIFIER = re.compile(
     r"(?<![\w.])(?:[a-z]+[A-Z]\w*|[A-Z][a-z0-9]+[A-Z]\w*|[A-Za-z]\w*_\w+|[A-Za-z_]\w+\.[A-Za-z_]\w+|\w+\(\))"
 )
+# A typed query that is one identifier, qualified or not (`DEFAULT_LIMITS`, `Client.send`,
+# `Error::new`, `Router#use`): the name of a definition.
+_BARE_NAME = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*")
+_NAME_JOINTS = re.compile(r"::|#")
 # Chunk kinds that stand for a file role: a script's entry point (Python's
 # `if __name__ == "__main__":`) is mostly a demo or a command line, an example of the code's
 # use, so asking for examples lifts its kind weight too.
@@ -192,6 +196,7 @@ class Intent:
     finds_similar: bool = False  # the query is the workspace's own code (find similar)
     selected: bool = False  # selected or pasted text (Search by Selection), not typed
     classes: bool = False  # find similar on a class: members answer as their class
+    name: str = ""  # a typed query that is one identifier: the name asked for, "." joined
 
     @staticmethod
     def of(
@@ -199,11 +204,20 @@ class Intent:
     ) -> Intent:
         asked = frozenset(role for role, words in _ROLE_WORDS.items() if words.search(query))
         named = not code and _IDENTIFIER.search(query) is not None
-        return Intent(code or selected, asked, bool(include), named, selected=selected)
+        bare = query.strip()
+        name = "" if selected or not _BARE_NAME.fullmatch(bare) else _NAME_JOINTS.sub(".", bare)
+        return Intent(code or selected, asked, bool(include), named, selected=selected, name=name)
 
     @staticmethod
     def similar_to_code(include: Sequence[str] = (), *, classes: bool = False) -> Intent:
         return Intent(True, placed=bool(include), finds_similar=True, classes=classes)
+
+
+def is_named(chunk: Chunk, name: str) -> bool:
+    """Whether the chunk defines ``name`` ("." joined): a definition so named, a member of
+    that name (`send` is `Client.send`), or code between definitions that declares it."""
+    names = chunk.symbol.split(", ") if chunk.kind == "block" else [chunk.symbol]
+    return bool(name) and any(own == name or own.endswith("." + name) for own in names)
 
 
 def role_weight(
@@ -217,9 +231,11 @@ def role_weight(
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
     role = cached_file_role(path)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
+    if intent.code and code_only and (prose or chunk.kind == "imports"):
+        return None
     # Bare headers and docstrings alone too (checked for code queries only: this runs for
-    # every candidate).
-    if intent.code and code_only and (prose or chunk.kind == "imports" or _not_code(chunk)):
+    # every candidate), but a class header alone is what the class's bare name asks for.
+    if intent.code and code_only and _not_code(chunk) and not is_named(chunk, intent.name):
         return None
     kind = (kind_weights or {}).get(chunk.kind, 1.0)
     if _KIND_ROLES.get(chunk.kind) in intent.asked_roles:

@@ -33,6 +33,7 @@ from .ranking import (
     RankTrace,
     convex_fusion,
     is_bare_header,
+    is_named,
     merge_overlapping,
     reciprocal_rank_fusion,
     role_weight,
@@ -99,6 +100,8 @@ class Searcher:
         kind = "code" if code else "prose"
         vector = self._dense_or_none(lambda: self._query_vector(query, kind), notices)
         intent = Intent.of(query, code, include, selected=selected)
+        if not self.settings.exact_names:
+            intent = replace(intent, name="")
         terms = query_terms(query)
         phrases = _phrases(self.settings, query, intent)
         hits = self._guarded(
@@ -238,6 +241,8 @@ class Searcher:
         if self.rank_observer is not None:
             kind = _query_kind(settings, intent)
             self.rank_observer(RankTrace(kind, settings.dense_weight, weight, traced))
+        if intent.name:
+            _named_first(hits, intent.name, settings.dense_weight + weight)
         hits.sort(key=lambda hit: -hit.score)
         merged = merge_overlapping(hits)
         units = self._as_classes(merged, limit, asked) if intent.classes else merged[:limit]
@@ -719,6 +724,16 @@ def _slice_chunk(
         end_col=len(picked[-1]),
         text="\n".join(picked),
     )
+
+
+def _named_first(hits: list[Hit], name: str, weights: float) -> None:
+    """Raises the hits named ``name`` above every other by the most a fused score can be
+    (``weights``: each ranking's weight times its best, 1; more if priors above 1 were
+    set), so the order holds across folders too, whose results are merged by score."""
+    bound = max([weights, *(hit.score for hit in hits)])
+    for hit in hits:
+        if is_named(hit.chunk, name):
+            hit.score += bound
 
 
 def _query_kind(settings: EngineSettings, intent: Intent) -> str:

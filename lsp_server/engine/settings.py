@@ -77,6 +77,11 @@ class EngineSettings:
     # "NewRouter returns ..."): the name is an exact-match signal that BM25 weighs and the
     # model blurs. None: the prose weight. 1.0 against 0.5/2 on the tuning sets (BENCHMARKS.md).
     named_lexical_weight: float | None = 1.0
+    # A typed query that is one identifier (`DEFAULT_LIMITS`, `Client.send`) asks for what is
+    # named so, as an editor's symbol search does: the code named exactly so (a definition,
+    # a member, a block that declares it, a class header chunked apart from its members, which
+    # code queries otherwise leave out) comes first, in fused order (BENCHMARKS.md).
+    exact_names: bool = True
     # A typed query that reads as a sentence is a question even when it holds brackets or
     # inline code ("Proxy `Router#use()` to add middleware"): prose weights, not code's.
     sentences_are_prose: bool = True

@@ -609,11 +609,17 @@ def _selected_text(ls: NearcodeServer, obj: dict[str, Any]) -> str:
     return selected[: MAX_QUERY_CHARS]
 
 
+def _symbol_kind(result: dict[str, Any]) -> types.SymbolKind:
+    if result["kind"] == "block" and result["symbol"]:
+        return types.SymbolKind.Variable  # named by the constants and variables it declares
+    return _SYMBOL_KINDS.get(result["kind"], types.SymbolKind.Object)
+
+
 def _symbol_information(result: dict[str, Any]) -> types.SymbolInformation:
     start, end = result["range"]["start"], result["range"]["end"]
     return types.SymbolInformation(
         name=result["symbol"] or result["preview"] or result["path"],
-        kind=_SYMBOL_KINDS.get(result["kind"], types.SymbolKind.Object),
+        kind=_symbol_kind(result),
         location=types.Location(
             uri=result["uri"],
             range=types.Range(start=types.Position(**start), end=types.Position(**end)),
