@@ -156,8 +156,9 @@ def _build_set_parser(sub) -> None:
         "--sample of the tree's error messages as selections (errors); or Find Similar on "
         "--sample definitions that share their name with others, the others to be found "
         "(similar), or on --sample classes that share a direct supertype with others, "
-        "their siblings to be found (classes). errors, similar and classes leave the tree "
-        "untouched",
+        "their siblings to be found (classes); or --sample definitions (names) or "
+        "constants (constants) that one place defines and others use, asked by their bare "
+        "name. All but docs leave the tree untouched",
     )
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, metavar="N")
     parser.add_argument("--seed", type=int, default=0)

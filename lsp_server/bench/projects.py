@@ -13,6 +13,7 @@ from pathlib import Path
 from .classsets import build_class_set
 from .errorsets import build_error_set
 from .inplace import DEFAULT_SAMPLE, build_in_place
+from .namesets import NAME_SOURCES, build_name_set
 from .similarsets import build_similar_set
 from .sources import Fetched, Source, copy_tree, fetch
 from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write_questions
@@ -20,10 +21,11 @@ from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write
 DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 BUILDER_VERSION = 1  # bump when a rebuild would give other questions for the same source
 ROLES = ("tune", "report")
-# What a built set asks: the first sentences of removed docs, the tree's error messages, or
-# Find Similar on definitions that share a name with others (their other implementations),
-# or on classes that share a direct supertype with others (their siblings).
-QUERY_SOURCES = ("docs", "errors", "similar", "classes")
+# What a built set asks: the first sentences of removed docs, the tree's error messages,
+# Find Similar on definitions that share a name with others (their other implementations)
+# or on classes that share a direct supertype with others (their siblings), or definitions
+# and constants by their bare name.
+QUERY_SOURCES = ("docs", "errors", "similar", "classes", *NAME_SOURCES)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,11 @@ def build_source(
         if queries == "classes":
             asked = build_class_set(fetched.tree, out, sample=sample, seed=seed, meta=meta)
             return f"wrote {out}: {asked} classes, asked as Find Similar"
+        if queries in NAME_SOURCES:
+            asked = build_name_set(
+                fetched.tree, out, queries=queries, sample=sample, seed=seed, meta=meta
+            )
+            return f"wrote {out}: {asked} {queries}, asked by their bare name"
         built = build_in_place(fetched.tree, out, sample=sample, seed=seed, meta=meta)
     counts = built.meta["counts"]
     return (
