@@ -145,6 +145,14 @@ async def test_each_tool_answers_with_the_expected_definition_first(workspace):
         assert lines[1] == "  def fetch_with_retry(self, path: str, attempts: int = 5) -> bytes:"
         assert len(answer["results"]) == 10  # the default limit
 
+        # A name alone: where it is declared, named by it.
+        named = await call(session, "search_code", {"query": "DEFAULT_TIMEOUT", "limit": 3})
+        assert _top(named) == ("http/client.py", "DEFAULT_TIMEOUT")
+        head, preview = named["text"].splitlines()[:2]
+        assert head.startswith("http/client.py:8 DEFAULT_TIMEOUT (")
+        assert preview == "  DEFAULT_TIMEOUT = 10.0"
+        assert named["results"][0]["score"] <= 1.0
+
         # Similar code by place: the cursor inside slugify() finds its near-duplicate.
         similar = await call(
             session, "find_similar_code", {"path": "textutil/strings.py", "line": 8}

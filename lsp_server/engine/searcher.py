@@ -242,7 +242,7 @@ class Searcher:
             kind = _query_kind(settings, intent)
             self.rank_observer(RankTrace(kind, settings.dense_weight, weight, traced))
         if intent.name:
-            _named_first(hits, intent.name, settings.dense_weight + weight)
+            _named_first(hits, intent.name)
         hits.sort(key=lambda hit: -hit.score)
         merged = merge_overlapping(hits)
         units = self._as_classes(merged, limit, asked) if intent.classes else merged[:limit]
@@ -726,14 +726,12 @@ def _slice_chunk(
     )
 
 
-def _named_first(hits: list[Hit], name: str, weights: float) -> None:
-    """Raises the hits named ``name`` above every other by the most a fused score can be
-    (``weights``: each ranking's weight times its best, 1; more if priors above 1 were
-    set), so the order holds across folders too, whose results are merged by score."""
-    bound = max([weights, *(hit.score for hit in hits)])
+def _named_first(hits: list[Hit], name: str) -> None:
+    """Puts the hits named ``name`` above every other, each group in fused order: a fused
+    score is at most 1, so the named ones score (1 + s) / 2 and the rest s / 2. Scores stay
+    within 0 and 1, and the order holds across folders, whose results are merged by score."""
     for hit in hits:
-        if is_named(hit.chunk, name):
-            hit.score += bound
+        hit.score = (hit.score + (1.0 if is_named(hit.chunk, name) else 0.0)) / 2
 
 
 def _query_kind(settings: EngineSettings, intent: Intent) -> str:

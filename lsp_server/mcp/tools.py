@@ -393,8 +393,9 @@ TOOLS: tuple[ToolSpec, ...] = (
             {
                 "query": {
                     "type": "string",
-                    "description": "What the code does, in words, or a code fragment or "
-                    "identifier, e.g. 'evict the least recently used cache entry'.",
+                    "description": "What the code does, in words, or a code fragment, e.g. "
+                    "'evict the least recently used cache entry'; or a name alone "
+                    "('DEFAULT_TIMEOUT', 'Client.send'): what is named so comes first.",
                 },
                 **_FILTER_PROPERTIES,
             },
