@@ -1040,10 +1040,13 @@ def test_code_between_definitions_is_named_by_what_it_declares(
     assert all(c.symbol == "" for c in chunks if c.kind == "imports")
 
 
-def test_a_block_that_declares_many_names_shows_the_first_five() -> None:
+def test_a_block_that_declares_many_names_holds_them_all_and_shows_the_first_five() -> None:
     text = "".join(f"K{i} = {i}\n" for i in range(7))
     [block] = chunk(text, "python")
-    assert block.symbol == "K0, K1, K2, K3, K4, …"
+    assert block.symbol == "K0, K1, K2, K3, K4, K5, K6"  # all found by name
+    assert block.shown_symbol == "K0, K1, K2, K3, K4, …"  # what a result and the model show
+    [few] = chunk("A = 1\nB = 2\n", "python")
+    assert few.shown_symbol == few.symbol == "A, B"
 
 
 def test_imports_are_never_named_by_what_they_import() -> None:
@@ -1066,9 +1069,9 @@ def test_top_level_blocks_are_windows_of_lines() -> None:
     text = "".join(f"CONSTANT_{i} = {i}\n" for i in range(100)) + "\ndef f():\n    pass\n"
     chunks = chunk(text, "python", window_lines=40)
     assert rows(chunks) == [
-        ("block", "CONSTANT_0, CONSTANT_1, CONSTANT_2, CONSTANT_3, CONSTANT_4, …", "", 0, 39),
-        ("block", "CONSTANT_40, CONSTANT_41, CONSTANT_42, CONSTANT_43, CONSTANT_44, …", "", 40, 79),
-        ("block", "CONSTANT_80, CONSTANT_81, CONSTANT_82, CONSTANT_83, CONSTANT_84, …", "", 80, 99),
+        ("block", ", ".join(f"CONSTANT_{i}" for i in range(40)), "", 0, 39),
+        ("block", ", ".join(f"CONSTANT_{i}" for i in range(40, 80)), "", 40, 79),
+        ("block", ", ".join(f"CONSTANT_{i}" for i in range(80, 100)), "", 80, 99),
         ("function", "f", "", 101, 102),
     ]
 

@@ -668,6 +668,16 @@ TEST_OF_CONSTANTS = (
 )
 
 
+SETTINGS = (
+    "CONNECT_TIMEOUT = 5.0\nREAD_TIMEOUT = 30.0\nWRITE_TIMEOUT = 30.0\nPOOL_SIZE = 10\n"
+    "MAX_RETRIES = 3\nBACKOFF_FACTOR = 0.5\nRETRY_JITTER = 0.1\n"
+)
+CLIENT_OF_SETTINGS = (
+    "import random\n\nfrom pkg.settings import BACKOFF_FACTOR, RETRY_JITTER\n\n\n"
+    "def retry_delay(attempt):\n"
+    "    # BACKOFF_FACTOR doubled per attempt, plus up to RETRY_JITTER of noise\n"
+    "    return BACKOFF_FACTOR * 2**attempt + random.uniform(0, RETRY_JITTER)\n"
+)
 POLICY = (
     "import random\n\n\nclass RetryPolicy:\n"
     "    def __init__(self, attempts: int = 5) -> None:\n        self.attempts = attempts\n\n"
@@ -702,6 +712,14 @@ CLIENT_OF_POLICY = (
             ("RetryPolicy",),
             ("pkg/policy.py", "class", "RetryPolicy", 3, "class RetryPolicy:"),
         ),
+        # A constant past the first five that its block shows: still found by its name.
+        (
+            {"pkg/settings.py": SETTINGS, "pkg/client.py": CLIENT_OF_SETTINGS},
+            ("RETRY_JITTER",),
+            ("pkg/settings.py", "block",
+             "CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT, POOL_SIZE, MAX_RETRIES, …", 0,
+             "CONNECT_TIMEOUT = 5.0"),
+        ),
         # A member by its own name.
         (
             {"pkg/policy.py": POLICY, "pkg/client.py": CLIENT_OF_POLICY},
@@ -710,7 +728,7 @@ CLIENT_OF_POLICY = (
              "def delay(self, attempt: int) -> float:"),
         ),
     ],
-    ids=["constant", "class", "member"],
+    ids=["constant", "class", "sixth constant", "member"],
 )  # fmt: skip
 def test_a_name_lands_on_what_is_named_so(tmp_path, real_encoder, files, queries, expected):
     with indexed_tree(tmp_path / "ws", real_encoder, files) as built:

@@ -64,7 +64,7 @@ def names_in(chunk: Chunk, queries: str) -> list[Named]:
     for name in chunk.symbol.split(", "):
         pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
         offset = next((i for i, line in code if pattern.search(line)), None)
-        if offset is not None and name != "…":
+        if offset is not None:
             row = chunk.start_line + offset
             found.append(Named(name, chunk.path, chunk.language, (row, row)))
     return found

@@ -59,7 +59,6 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`);
 # 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`)
 CHUNKER_VERSION = 12
-MAX_BLOCK_NAMES = 5  # a block that declares more is named by its first five and "…"
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.
@@ -1111,11 +1110,10 @@ class _Declared:
 
     def symbol(self, start: int, end: int) -> str:
         """The block's name: the names declared in [start, end) but in functions that start
-        in it, in order, at most MAX_BLOCK_NAMES of them ("A, B, C, D, E, …")."""
+        in it, in order, each once ("A, B, C"; Chunk.shown_symbol shortens a long list)."""
         first, last = bisect_left(self._offsets, start), bisect_left(self._offsets, end)
         names = dict.fromkeys(n for _, scope, n in self._names[first:last] if scope < start)
-        shown = list(names)[:MAX_BLOCK_NAMES]
-        return ", ".join(shown + ["…"] * (len(names) > MAX_BLOCK_NAMES))
+        return ", ".join(names)
 
 
 def _statement_starts(root: Node, defs: list[_Def], data: bytes) -> list[int]:

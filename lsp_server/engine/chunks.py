@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_SHOWN_NAMES = 5  # of the names a block declares, those its result shows
+
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
@@ -34,6 +36,18 @@ class Chunk:
         if self.unit_start_line < 0 or self.unit_end_line < 0:
             object.__setattr__(self, "unit_start_line", self.start_line)
             object.__setattr__(self, "unit_end_line", self.end_line)
+
+    @property
+    def shown_symbol(self) -> str:
+        """The name a result shows and the model reads: code between definitions that declares
+        more than MAX_SHOWN_NAMES names by its first ones and "…" (all of them are its
+        symbol, which BM25 and a name typed alone match)."""
+        if self.kind != "block":
+            return self.symbol
+        names = self.symbol.split(", ")
+        if len(names) <= MAX_SHOWN_NAMES:
+            return self.symbol
+        return ", ".join([*names[:MAX_SHOWN_NAMES], "…"])
 
     def is_member_of(self, class_symbol: str) -> bool:
         """Whether it is defined in the class (or in a class nested in it)."""

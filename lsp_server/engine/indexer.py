@@ -51,7 +51,7 @@ def embed_text(chunk: Chunk, settings: EngineSettings) -> str:
     """
     if not settings.context_header or not chunk.symbol:
         return chunk.text
-    header = f"{chunk.language} {chunk.kind} {chunk.symbol}"
+    header = f"{chunk.language} {chunk.kind} {chunk.shown_symbol}"
     if chunk.part > 1 and chunk.signature:
         header += f"\n{chunk.signature}"
     return f"{header}\n{chunk.text}"

@@ -561,7 +561,7 @@ class Searcher:
             end_line=end_line,
             end_col=end_col,
             score=hit.score,
-            symbol=chunk.symbol,
+            symbol=chunk.shown_symbol,
             kind=chunk.kind,
             language=chunk.language,
             preview=preview_of(chunk),
