@@ -298,11 +298,12 @@ def test_neovim_quickfix_commands(
     short = result["selection"]
     assert short["height"] == min(len(short["items"]), max_height)
 
-    # A module-level hit is named by its path and its first line, and lands on that line:
-    # the module's docstring and imports above it are chunks of their own.
+    # A module-level hit is named by the constant it declares, shows its first line, and
+    # lands on that line: the module's docstring and imports above it are chunks of their own.
     module = [e for e in result["module"]["items"] if e["filename"].endswith("client.py")]
     constant = [e["text"] for e in module if e["lnum"] == 8]
-    assert constant and constant[0].startswith("http/client.py — DEFAULT_TIMEOUT = 10.0  ("), module
+    named = "DEFAULT_TIMEOUT — DEFAULT_TIMEOUT = 10.0  ("
+    assert constant and constant[0].startswith(named), module
 
     similar = result["similar"]["items"]
     assert Path(similar[0]["filename"]) == project / "legacy" / "old_helpers.py"
