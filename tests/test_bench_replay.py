@@ -13,6 +13,7 @@ import pytest
 from lsp_server.bench.beir import BeirSet, Query, load_set, write_set
 from lsp_server.bench.cli import main as bench_main
 from lsp_server.bench.inplace import build_in_place
+from lsp_server.bench.namesets import build_name_set
 from lsp_server.bench.quality import QualityRun, write_capture
 from lsp_server.bench.replay import (
     CAPTURE_VERSION,
@@ -175,7 +176,7 @@ def test_a_capture_needs_the_hybrid_and_says_so(tmp_path: Path, encoder) -> None
 def test_overlapping_windows_count_once_as_the_engine_merges_them(tmp_path: Path) -> None:
     def unit(path: str, lines: tuple[int, int], dense: float, part: int = 0) -> list:
         start, end = lines
-        return [path, start, end, 9, dense, None, 1.0, part, [start, 0, end, 9]]
+        return [path, start, end, 9, dense, None, 1.0, part, [start, 0, end, 9], False]
 
     row = {
         "relevant": {"t0": 1},
@@ -194,3 +195,14 @@ def test_overlapping_windows_count_once_as_the_engine_merges_them(tmp_path: Path
     captured = load_capture(path)
     assert replay_ranks(captured, SHIPPED) == [0.5]  # not 1/3: the windows are one result
     assert unreproduced(captured) == 0
+
+
+def test_a_bare_name_replays_with_what_is_named_so_first(tmp_path: Path, encoder) -> None:
+    build_name_set(make_tree(tmp_path / "src"), tmp_path / "names", queries="names", meta={})
+    data = load_tree_set(tmp_path / "names")
+    engine, path = _capture(tmp_path, encoder, data)
+    captured = load_capture(path)
+    # Every question is a name, and its definition is the one unit named so.
+    assert [int(q.named.sum()) for q in captured.queries] == [1] * len(data.questions)
+    assert unreproduced(captured) == 0
+    assert replay_ranks(captured, SHIPPED) == pytest.approx(engine["hybrid"], abs=1e-6)

@@ -20,14 +20,16 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.chunks import Chunk
-from ..engine.ranking import Hit, convex_fusion, merge_overlapping
+from ..engine.ranking import Hit, convex_fusion, merge_overlapping, named_first
 from .metrics import MAX_RANK, reciprocal_rank
 from .treeset import Target
 
 NORMALIZATIONS = ("max", "zscore", "minmax")
 KINDS = ("prose", "named", "code", "similar", "class")
 DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax)
-CAPTURE_VERSION = 2  # 2: each unit also carries its best part's own span (for merging)
+# 2: each unit also carries its best part's own span (for merging); 3: and whether it is
+# named as a bare-name query asks (ranked first)
+CAPTURE_VERSION = 3
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 
@@ -41,6 +43,7 @@ class CapturedQuery:
     dense: np.ndarray  # NaN where a unit is outside that ranking's pool
     lexical: np.ndarray
     factors: np.ndarray  # NaN: not an answer for this query (dropped)
+    named: np.ndarray  # True: named as a bare-name query asks (Intent.name), ranked first
     engine_rr: float
 
 
@@ -152,6 +155,7 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
         dense=np.array([np.nan if u[4] is None else u[4] for u in units], dtype=float),
         lexical=np.array([np.nan if u[5] is None else u[5] for u in units], dtype=float),
         factors=np.array([np.nan if u[6] is None else u[6] for u in units], dtype=float),
+        named=np.array([bool(u[9]) for u in units], dtype=bool),
         engine_rr=row["rr"],
     )
 
@@ -233,6 +237,8 @@ def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
     and cut to the first 1000, then judged as the quality run judges (each key once, zero
     scores dropped)."""
     scores = fused(query, fusion) * query.factors
+    if query.named.any():
+        scores = named_first(scores, query.named)
     hits = [_hit(i, query.units[i], score) for i, score in _present(scores).items()]
     hits.sort(key=lambda hit: -hit.score)  # stable: ties keep the fused order, as the engine
     # A part's result spans its whole definition; which one is read after merging.

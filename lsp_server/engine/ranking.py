@@ -115,6 +115,7 @@ class RankedUnit:
     # what `merge_overlapping` compares before a result widens to its definition.
     part: int = 0
     chunk: tuple[int, int, int, int] = (0, 0, 0, 0)
+    named: bool = False  # named exactly as a bare-name query asks (Intent.name): ranked first
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,14 @@ def is_named(chunk: Chunk, name: str) -> bool:
     that name (`send` is `Client.send`), or code between definitions that declares it."""
     names = chunk.symbol.split(", ") if chunk.kind == "block" else [chunk.symbol]
     return bool(name) and any(own == name or own.endswith("." + name) for own in names)
+
+
+def named_first(score: float, named: bool) -> float:
+    """A result's score when the query is a bare name: a fused score is at most 1, so what
+    is named so scores (1 + s) / 2 and the rest s / 2. Scores stay within 0 and 1, and the
+    order holds across folders, whose results are merged by score. (Arrays too: bench
+    replay scores every unit of a query at once.)"""
+    return (score + named) / 2
 
 
 def role_weight(

@@ -35,6 +35,7 @@ from .ranking import (
     is_bare_header,
     is_named,
     merge_overlapping,
+    named_first,
     reciprocal_rank_fusion,
     role_weight,
 )
@@ -235,7 +236,8 @@ class Searcher:
             factor = self._prior(stored[best], filters, intent)
             if self.rank_observer is not None:
                 scores = (dense_units.get(key), lexical_units.get(key))
-                traced.append(self._traced(best, stored[best], scores, factor))
+                named = is_named(stored[best].chunk, intent.name)
+                traced.append(self._traced(best, stored[best], scores, factor, named))
             if factor is not None:
                 hits.append(Hit(best, stored[best].chunk, score * factor))
         if self.rank_observer is not None:
@@ -278,12 +280,15 @@ class Searcher:
         item: StoredChunk,
         scores: tuple[float | None, float | None],
         factor: float | None,
+        named: bool,
     ) -> RankedUnit:
         """A rank trace's row: the unit where its result would point, and its scores."""
         chunk = item.chunk
         start, _, end, end_col = self._as_unit(Hit(chunk_id, chunk, 0.0)).extent
         own = (chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col)
-        return RankedUnit(item.path, start, end, end_col, *scores, factor, chunk.part, own)
+        return RankedUnit(
+            item.path, start, end, end_col, *scores, factor, chunk.part, own, named
+        )
 
     def _pooled(
         self, cosines: dict[int, float], stored: dict[int, StoredChunk], vector: np.ndarray
@@ -727,11 +732,9 @@ def _slice_chunk(
 
 
 def _named_first(hits: list[Hit], name: str) -> None:
-    """Puts the hits named ``name`` above every other, each group in fused order: a fused
-    score is at most 1, so the named ones score (1 + s) / 2 and the rest s / 2. Scores stay
-    within 0 and 1, and the order holds across folders, whose results are merged by score."""
+    """Puts the hits named ``name`` above every other, each group in fused order."""
     for hit in hits:
-        hit.score = (hit.score + (1.0 if is_named(hit.chunk, name) else 0.0)) / 2
+        hit.score = named_first(hit.score, is_named(hit.chunk, name))
 
 
 def _query_kind(settings: EngineSettings, intent: Intent) -> str:
