@@ -357,6 +357,32 @@ def test_a_new_chunker_rechunks_every_file_and_reuses_vectors(workspace, encoder
     assert encoder.calls == calls  # nothing embedded again
 
 
+def test_other_chunking_code_rechunks_though_the_version_is_the_same(
+    workspace, encoder, monkeypatch
+):
+    # A forgotten CHUNKER_VERSION bump (or a development tree between two versions) must not
+    # leave an index cut by other code: the manifest also holds a hash of the chunker's source.
+    from lsp_server.engine import workspace as workspace_module
+    from lsp_server.engine.chunker import CHUNKER_CODE
+    from lsp_server.engine.locations import Manifest
+
+    assert len(CHUNKER_CODE) == 16  # the source is beside the module, so it is hashed
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        index.index()
+        index_dir = index.index_dir
+    manifest = Manifest.read(index_dir)
+    assert manifest is not None and manifest.chunker_code == CHUNKER_CODE
+    calls = encoder.calls
+    monkeypatch.setattr(workspace_module, "CHUNKER_CODE", "other-code")
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert any("chunker changed" in n for n in index.notices)
+        report, embedded = index.index()
+        assert report.changed == report.files and embedded.encoded == 0
+    assert encoder.calls == calls  # re-chunked, nothing embedded again
+    with WorkspaceIndex(workspace, encoder=encoder) as index:
+        assert index.notices == []  # once: the manifest now holds the new hash
+
+
 def test_a_new_chunker_rewrites_what_unchanged_chunks_show(workspace, encoder, monkeypatch):
     # A chunker that only changes a signature (chunker 7 left comments out of them) keeps
     # every vector, and the index must show its signatures, not the old ones.

@@ -13,6 +13,7 @@ recursion limit.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from bisect import bisect_left, bisect_right
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
 from itertools import accumulate
+from pathlib import Path
 
 from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range
 
@@ -59,6 +61,22 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`);
 # 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`)
 CHUNKER_VERSION = 12
+
+
+def _source_fingerprint(*names: str) -> str:
+    """A hash of the source files that decide how a file is cut, beside CHUNKER_VERSION: an
+    index made by other chunking code re-chunks even when the version was not bumped (a
+    forgotten bump, or a development tree between two versions)."""
+    digest = hashlib.blake2b(digest_size=8)
+    for name in names:
+        try:
+            digest.update(Path(__file__).with_name(name).read_bytes())
+        except OSError:  # no source beside the module (a frozen build): the version decides
+            return ""
+    return digest.hexdigest()
+
+
+CHUNKER_CODE = _source_fingerprint("chunker.py", "language_specs.py", "languages.py")
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 # Files this large whose lines average this long are treated as minified: line windows only.

@@ -70,6 +70,7 @@ class Manifest:
     generation: str = ""
     encoder_settings: dict = field(default_factory=dict)
     chunker: int = 0  # the chunker's version: a new one re-chunks every file (see chunker.py)
+    chunker_code: str = ""  # a hash of the chunker's source: other code re-chunks too
 
     def write(self, folder: Path) -> None:
         """Atomically (a reader never sees half a manifest), readable by the user alone."""
@@ -94,6 +95,7 @@ class Manifest:
                 generation=str(data.get("generation", "")),
                 encoder_settings=settings if isinstance(settings, dict) else {},
                 chunker=int(data.get("chunker", 0)),
+                chunker_code=str(data.get("chunker_code", "")),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

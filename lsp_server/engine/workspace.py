@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from .chunker import CHUNKER_VERSION
+from .chunker import CHUNKER_CODE, CHUNKER_VERSION
 from .chunks import Chunk
 from .embedder import Encoder, EncoderUnavailable, ModelLoadError, make_encoder
 from .errors import EngineError, NotIndexed, ReadOnlyIndex
@@ -189,7 +189,9 @@ class WorkspaceIndex:
         log.warning("%s", self.notices[-1])
 
     def _rechunk_if_needed(self, manifest: Manifest | None) -> None:
-        if manifest is not None and manifest.chunker != CHUNKER_VERSION and self.store.counts()[0]:
+        if manifest is None or not self.store.counts()[0]:
+            return
+        if (manifest.chunker, manifest.chunker_code) != (CHUNKER_VERSION, CHUNKER_CODE):
             self.store.forget_file_states()
             self.notices.append(
                 "the chunker changed: every file will be chunked again on the next update "
@@ -220,6 +222,7 @@ class WorkspaceIndex:
             generation=self.storage.generation,
             encoder_settings=settings,
             chunker=CHUNKER_VERSION,
+            chunker_code=CHUNKER_CODE,
         )
         self.storage.write_manifest(manifest)
 
