@@ -55,13 +55,13 @@ def names_in(chunk: Chunk, queries: str) -> list[Named]:
             return []
         rows = (chunk.unit_start_line, chunk.unit_end_line)
         return [Named(chunk.symbol.rsplit(".", 1)[-1], chunk.path, chunk.language, rows)]
-    if chunk.kind != "block" or not chunk.symbol:
+    if chunk.kind != "block":
         return []
     found = []
     comments = (*SPECS[chunk.language].comment_openers, "*")
     lines = chunk.text.split("\n")
     code = [(i, line) for i, line in enumerate(lines) if not line.strip().startswith(comments)]
-    for name in chunk.symbol.split(", "):
+    for name in chunk.names:
         pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
         offset = next((i for i, line in code if pattern.search(line)), None)
         if offset is not None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range
 
-from lsp_server.engine.chunks import Chunk
+from lsp_server.engine.chunks import NAMES_JOINT, Chunk
 from lsp_server.engine.language_specs import (
     COMMENTS,
     CPP_HINT,
@@ -1131,7 +1131,7 @@ class _Declared:
         in it, in order, each once ("A, B, C"; Chunk.shown_symbol shortens a long list)."""
         first, last = bisect_left(self._offsets, start), bisect_left(self._offsets, end)
         names = dict.fromkeys(n for _, scope, n in self._names[first:last] if scope < start)
-        return ", ".join(names)
+        return NAMES_JOINT.join(names)
 
 
 def _statement_starts(root: Node, defs: list[_Def], data: bytes) -> list[int]:

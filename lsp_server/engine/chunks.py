@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_SHOWN_NAMES = 5  # of the names a block declares, those its result shows
+NAMES_JOINT = ", "  # between the names of a block's symbol ("DEFAULT_TIMEOUT, DEFAULT_LIMITS")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +39,22 @@ class Chunk:
             object.__setattr__(self, "unit_end_line", self.end_line)
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """What it defines: a definition's qualified name, or the names that code between
+        definitions declares (its symbol lists them, NAMES_JOINT between)."""
+        if self.kind != "block":
+            return (self.symbol,)
+        return tuple(self.symbol.split(NAMES_JOINT)) if self.symbol else ()
+
+    @property
     def shown_symbol(self) -> str:
         """The name a result shows and the model reads: code between definitions that declares
         more than MAX_SHOWN_NAMES names by its first ones and "…" (all of them are its
         symbol, which BM25 and a name typed alone match)."""
-        if self.kind != "block":
+        names = self.names
+        if self.kind != "block" or len(names) <= MAX_SHOWN_NAMES:
             return self.symbol
-        names = self.symbol.split(", ")
-        if len(names) <= MAX_SHOWN_NAMES:
-            return self.symbol
-        return ", ".join([*names[:MAX_SHOWN_NAMES], "…"])
+        return NAMES_JOINT.join([*names[:MAX_SHOWN_NAMES], "…"])
 
     def is_member_of(self, class_symbol: str) -> bool:
         """Whether it is defined in the class (or in a class nested in it)."""

@@ -120,7 +120,7 @@ class Indexer:
             try:
                 with self.store.transaction() as conn:
                     yield conn
-                    if self._queued_adds and self.store.get_meta("dim") is None:
+                    if self._queued_adds and self.storage.vectors is None:
                         # With the first vectors, not after them: killed in between, the
                         # index would hold vectors that no one loads (no dimension known).
                         dim = self._queued_adds[0][1].shape[1]
@@ -136,9 +136,7 @@ class Indexer:
     def _ensure_vectors(self, dim: int) -> VectorIndex:
         with self._vectors_lock:
             if self.storage.vectors is None:
-                self.storage.new_vectors(dim)
-                with self.store.transaction() as conn:
-                    self.store.set_meta(conn, "dim", str(dim))
+                self.storage.new_vectors(dim)  # "dim" is stored with the vectors (_write)
             assert self.storage.vectors is not None
             return self.storage.vectors
 
@@ -262,14 +260,17 @@ class Indexer:
         """Keeps chunks whose text is unchanged (moved if needed); returns (added, removed,
         added with a cached vector)."""
         old: dict[str, list[int]] = {}
-        for chunk_id, embed_hash, _line in self.store.chunk_rows(conn, file_id):
+        named: dict[int, tuple[str, str]] = {}
+        for chunk_id, embed_hash, symbol, container in self.store.chunk_rows(conn, file_id):
             old.setdefault(embed_hash, []).append(chunk_id)
+            named[chunk_id] = (symbol, container)
         new_rows: list[tuple[Chunk, str]] = []
         for chunk in chunks:
             embed_hash = content_hash(embed_text(chunk, self.settings))
             reusable = old.get(embed_hash)
             if reusable:
-                self.store.update_chunk(conn, reusable.pop(0), chunk)
+                kept = reusable.pop(0)
+                self.store.update_chunk(conn, kept, chunk, named[kept])
             else:
                 new_rows.append((chunk, embed_hash))
         removed = [chunk_id for ids in old.values() for chunk_id in ids]

@@ -217,8 +217,7 @@ class Intent:
 def is_named(chunk: Chunk, name: str) -> bool:
     """Whether the chunk defines ``name`` ("." joined): a definition so named, a member of
     that name (`send` is `Client.send`), or code between definitions that declares it."""
-    names = chunk.symbol.split(", ") if chunk.kind == "block" else [chunk.symbol]
-    return bool(name) and any(own == name or own.endswith("." + name) for own in names)
+    return bool(name) and any(own == name or own.endswith("." + name) for own in chunk.names)
 
 
 def named_first(score: float, named: bool) -> float:

@@ -350,10 +350,13 @@ class Store:
 
     # -- chunks --------------------------------------------------------------------------------
 
-    def chunk_rows(self, conn: sqlite3.Connection, file_id: int) -> list[tuple[int, str, int]]:
-        """(id, embed_hash, start_line) of a file's chunks, used to diff a re-chunked file."""
+    def chunk_rows(
+        self, conn: sqlite3.Connection, file_id: int
+    ) -> list[tuple[int, str, str, str]]:
+        """(id, embed_hash, symbol, container) of a file's chunks, used to diff a re-chunked
+        file (a kept chunk's name and container say whether its lexical row is stale)."""
         return conn.execute(
-            "SELECT id, embed_hash, start_line FROM chunks WHERE file_id = ?", (file_id,)
+            "SELECT id, embed_hash, symbol, container FROM chunks WHERE file_id = ?", (file_id,)
         ).fetchall()
 
     def insert_chunk(
@@ -394,14 +397,14 @@ class Store:
         )
         return chunk_id
 
-    def update_chunk(self, conn: sqlite3.Connection, chunk_id: int, chunk: Chunk) -> None:
+    def update_chunk(
+        self, conn: sqlite3.Connection, chunk_id: int, chunk: Chunk, named: tuple[str, str]
+    ) -> None:
         """A chunk whose embedded text is unchanged (its vector stays): its position may have
         moved (lines added above it), and what the embedded text does not hold may differ
         (a new chunker's name, kind, signature, container or part number): all of it is
-        rewritten, and the lexical index's row too when the name or container changed."""
-        named = conn.execute(
-            "SELECT symbol, container FROM chunks WHERE id = ?", (chunk_id,)
-        ).fetchone()
+        rewritten, and the lexical index's row too when the (symbol, container) it was
+        ``named`` by changed."""
         conn.execute(
             """UPDATE chunks SET start_line = ?, start_col = ?, end_line = ?, end_col = ?,
                  unit_start_line = ?, unit_end_line = ?, signature = ?, container = ?, part = ?,
@@ -423,7 +426,7 @@ class Store:
                 chunk_id,
             ),
         )
-        if named is not None and tuple(named) != (chunk.symbol, chunk.container):
+        if named != (chunk.symbol, chunk.container):
             conn.execute("DELETE FROM chunks_fts WHERE rowid = ?", (chunk_id,))
             conn.execute(
                 _FTS_INSERT,
