@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lsp_server.bench.cli import main as bench_main
-from lsp_server.bench.namesets import build_name_set
+from lsp_server.bench.namesets import build_name_set, tagged_definitions
 from lsp_server.bench.treeset import load_tree_set
 
 CONFIG = '''"""Settings."""
@@ -95,6 +95,56 @@ def test_definitions_are_asked_by_their_last_name_for_the_whole_definition(tmp_p
         "RetryPolicy": ("pkg/config.py", 13, 13),  # the class header, chunked apart
         "backoff_delay": ("pkg/config.py", 17, 18),  # `RetryPolicy.backoff_delay`
     }  # __init__ is held by no other chunk, unused_helper is used nowhere
+
+
+def test_tags_come_from_the_grammar_nested_definitions_included(tmp_path: Path) -> None:
+    """The grammar's own tag query, not the engine's chunks: a closure inside a method is
+    asked too, at the line that names it (the chunker leaves it inside the method)."""
+    source = make_tree(tmp_path / "src")
+    config = source / "pkg" / "config.py"
+    config.write_text(
+        config.read_text()
+        + "\n\ndef run_with_retries(call):\n    def attempt_once():\n        return call()\n\n"
+        + "    return attempt_once() or attempt_once()\n"
+    )
+    build_name_set(source, tmp_path / "set", queries="tags", sample=10, meta={})
+    assert asked(tmp_path / "set") == {
+        "DEFAULT_TIMEOUT": ("pkg/config.py", 7, 7),  # Python's tags hold module constants
+        "MAX_REDIRECTS": ("pkg/config.py", 9, 9),
+        "RetryPolicy": ("pkg/config.py", 13, 13),
+        "backoff_delay": ("pkg/config.py", 17, 17),
+        "attempt_once": ("pkg/config.py", 26, 26),
+    }  # run_with_retries and unused_helper are used nowhere else
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "text", "names"),
+    [
+        (
+            "lib/app.js",
+            "javascript",
+            "const api = {\n  listen: (port) => start(port),\n};\n"
+            "function start(port) { const onError = () => {}; return onError; }\n",
+            [("listen", 1), ("start", 3), ("onError", 3)],
+        ),
+        (
+            "src/types.ts",
+            "typescript",
+            "export interface Observer { next(): void }\nexport function pipe() {}\n",
+            [("Observer", 0), ("next", 0), ("pipe", 1)],
+        ),
+        # `mod parser;` declares a file, asked by path; an inline module is a definition.
+        ("src/lib.rs", "rust", "mod parser;\nmod inline {\n    fn helper() {}\n}\n",
+         [("inline", 1), ("helper", 2)]),
+        ("Foo.cs", "csharp", "class Foo {\n  void Bar() {}\n}\n", [("Foo", 0), ("Bar", 1)]),
+    ],
+)
+def test_tagged_definitions_per_language(
+    path: str, language: str, text: str, names: list[tuple[str, int]]
+) -> None:
+    found = tagged_definitions(path, language, text)
+    assert sorted((n.name, n.rows[0]) for n in found) == sorted(names)
+    assert all(n.rows[0] == n.rows[1] and n.path == path for n in found)
 
 
 def test_a_tree_with_no_such_names_is_an_error(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lsp_server.engine import chunker
-from lsp_server.engine.chunker import chunk_text, is_commentary, is_name_list
+from lsp_server.engine.chunker import chunk_text, is_commentary, is_name_list, nested_chunk
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.results import preview_of
 
@@ -2176,3 +2176,52 @@ def test_an_export_list_is_a_name_list_and_code_is_not():
     assert not is_name_list('CODES = ["a", compute("b")]')
     assert not is_name_list('return "done"')
     assert not is_name_list("")
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "text", "name", "expected"),
+    [
+        # A closure.
+        (
+            "pkg/cols.py",
+            "python",
+            "def render(cells):\n    sep = 'é'\n    def iter_cells(n):\n        return cells[:n]\n"
+            "    return sep.join(iter_cells(2))\n",
+            "iter_cells",
+            ("function", "render.iter_cells", (2, 4), (3, 24),
+             "def iter_cells(n):\n        return cells[:n]"),
+        ),
+        # An arrow function that is an object's member, on one line of a method, after a
+        # character of two bytes: columns are characters, as the chunker's are.
+        (
+            "lib/command.js",
+            "javascript",
+            "class Command {\n  constructor() {\n"
+            "    this.out = { label: 'é', writeOut: (str) => process.stdout.write(str) };\n"
+            "  }\n}\n",
+            "writeOut",
+            ("function", "Command.constructor.writeOut", (2, 29), (2, 73),
+             "writeOut: (str) => process.stdout.write(str)"),
+        ),
+        # A struct local to a function.
+        (
+            "src/number.rs",
+            "rust",
+            "fn deserialize() -> u8 {\n    struct NumberVisitor;\n    0\n}\n",
+            "NumberVisitor",
+            ("class", "deserialize.NumberVisitor", (1, 4), (1, 25), "struct NumberVisitor;"),
+        ),
+    ],
+)  # fmt: skip
+def test_a_definition_inside_another_is_its_own_chunk_for_its_name(
+    path: str, language: str, text: str, name: str, expected: tuple
+) -> None:
+    outer = next(c for c in chunk_text(path, text, language) if c.kind in {"function", "method"})
+    inner = nested_chunk(outer, name)
+    assert inner is not None
+    shown = (inner.kind, inner.symbol, (inner.start_line, inner.start_col),
+             (inner.end_line, inner.end_col), inner.text)  # fmt: skip
+    assert shown == expected
+    first_line = text.split("\n")[inner.start_line]
+    assert first_line[inner.start_col :].startswith(inner.text.split("\n")[0])
+    assert nested_chunk(outer, "not_defined_here") is None

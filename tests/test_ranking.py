@@ -6,8 +6,16 @@ from dataclasses import replace
 
 import pytest
 
+from lsp_server.engine.chunker import chunk_text
 from lsp_server.engine.chunks import Chunk
-from lsp_server.engine.ranking import Intent, is_named, role_weight
+from lsp_server.engine.ranking import (
+    NAMED_SECOND,
+    NAMED_SO,
+    Intent,
+    is_named,
+    naming_tier,
+    role_weight,
+)
 from lsp_server.engine.searcher import _lexical_weight, _phrases
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.tokens import MAX_QUERY_PHRASES, index_text, looks_like_code, query_phrases
@@ -191,3 +199,35 @@ def test_what_a_name_asks_for():
     assert is_named(made("block", "DEFAULT_TIMEOUT, DEFAULT_LIMITS"), "DEFAULT_LIMITS")
     assert not is_named(made("block", "DEFAULT_TIMEOUT, DEFAULT_LIMITS"), "DEFAULT")
     assert not is_named(made("block", ""), "")
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "text", "tiers"),
+    [
+        (
+            "src/coalesce.rs",
+            "rust",
+            "pub struct CoalesceBy<I> {\n    iter: I,\n}\n\n"
+            "impl<I> Clone for CoalesceBy<I> {\n    fn clone(&self) -> Self { todo!() }\n}\n\n"
+            "unsafe impl<I> Send for CoalesceBy<I> {}\n",
+            {"pub struct CoalesceBy<I>": NAMED_SO, "impl<I> Clone for CoalesceBy<I>": NAMED_SECOND,
+             "unsafe impl<I> Send for CoalesceBy<I>": NAMED_SECOND},
+        ),
+        (
+            "src/ParseError.java",
+            "java",
+            "class ParseError {\n    ParseError(int pos) {\n        this.pos = pos;\n    }\n\n"
+            "    String ParseErrorText() {\n        return null;\n    }\n}\n",
+            {"class ParseError": NAMED_SO, "ParseError(int pos)": NAMED_SECOND,
+             "String ParseErrorText()": 0},
+        ),
+    ],
+)
+def test_a_type_ranks_above_its_constructors_and_impl_blocks(
+    path: str, language: str, text: str, tiers: dict[str, int]
+) -> None:
+    """Typed alone, a type's name asks for the type: a constructor named after its class and
+    a Rust `impl` block are named so in second place."""
+    name = path.rsplit("/", 1)[1].split(".")[0].replace("coalesce", "CoalesceBy")
+    chunks = [c for c in chunk_text(path, text, language) if c.signature in tiers]
+    assert {c.signature: naming_tier(c, name) for c in chunks} == tiers

@@ -691,7 +691,70 @@ CLIENT_OF_POLICY = (
     "        time.sleep(policy.delay(attempt))\n    return url\n"
 )
 
+# A type and the blocks that add to it, each named like it: the struct is what its name
+# asks for, as go-to-definition lands there; the `impl` blocks hold more of the name.
+COALESCE = (
+    "use std::fmt;\n\n"
+    "pub struct CoalesceBy<I, F> {\n    iter: I,\n    f: F,\n}\n\n"
+    "impl<I: fmt::Debug, F> fmt::Debug for CoalesceBy<I, F> {\n"
+    "    fn fmt(&self, out: &mut fmt::Formatter) -> fmt::Result {\n"
+    "        write!(out, \"CoalesceBy {:?}\", self.iter)\n    }\n}\n\n"
+    "impl<I: Iterator, F> Iterator for CoalesceBy<I, F> {\n    type Item = I::Item;\n"
+    "    fn next(&mut self) -> Option<I::Item> {\n        self.iter.next()\n    }\n}\n\n"
+    "impl<I: Clone, F: Clone> Clone for CoalesceBy<I, F> {\n"
+    "    fn clone(&self) -> CoalesceBy<I, F> {\n"
+    "        CoalesceBy { iter: self.iter.clone(), f: self.f.clone() }\n    }\n}\n"
+)
+USES_COALESCE = (
+    "use crate::coalesce::CoalesceBy;\n\n"
+    "pub fn coalesce<I, F>(iter: I, f: F) -> CoalesceBy<I, F> {\n"
+    "    CoalesceBy { iter, f }\n}\n"
+)
+# A class and its constructors, named after it: `ParseError` asks for the class.
+PARSE_ERROR = (
+    "package org.example;\n\n"
+    "public class ParseError {\n"
+    "    private final int pos;\n    private final String errorMsg;\n\n"
+    "    ParseError(int pos, String errorMsg) {\n"
+    "        this.pos = pos;\n        this.errorMsg = errorMsg;\n    }\n\n"
+    "    ParseError(int pos, String format, Object... args) {\n"
+    "        this.pos = pos;\n        this.errorMsg = String.format(format, args);\n    }\n\n"
+    "    public String getErrorMessage() {\n        return errorMsg;\n    }\n}\n"
+)
+USES_PARSE_ERROR = (
+    "package org.example;\n\n"
+    "public class Parser {\n"
+    "    ParseError fail(int pos) {\n        return new ParseError(pos, \"at %d\", pos);\n"
+    "    }\n}\n"
+)
 
+# Definitions inside others, which the chunker leaves in the unit that holds them.
+COLUMNS = (
+    "class Columns:\n"
+    "    def render(self, cells, width):\n"
+    "        column_count = max(1, width // 10)\n\n"
+    "        def iter_renderables(count: int):\n"
+    "            for index, cell in enumerate(cells):\n"
+    "                yield index % count, cell\n\n"
+    "        return [cell for _, cell in iter_renderables(column_count)]\n"
+)
+COMMAND = (
+    "class Command {\n"
+    "  action(fn) {\n"
+    "    const actionListener = (args) => {\n"
+    "      const expected = this.registeredArguments.length;\n"
+    "      return fn.apply(this, args.slice(0, expected));\n"
+    "    };\n"
+    "    this._actionHandler = actionListener;\n"
+    "    return this;\n"
+    "  }\n"
+    "}\n"
+)
+USES_COMMAND = (
+    "// the action's listener (actionListener) is called with the parsed arguments\n"
+    "const { Command } = require('./command');\n"
+    "module.exports = new Command().action(() => {});\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -727,8 +790,33 @@ CLIENT_OF_POLICY = (
             ("pkg/policy.py", "method", "RetryPolicy.delay", 7,
              "def delay(self, attempt: int) -> float:"),
         ),
+        # A type typed alone, not the `impl` blocks named after it nor its constructors.
+        (
+            {"src/coalesce.rs": COALESCE, "src/lib.rs": USES_COALESCE},
+            ("CoalesceBy",),
+            ("src/coalesce.rs", "class", "CoalesceBy", 2, "pub struct CoalesceBy<I, F>"),
+        ),
+        (
+            {"src/ParseError.java": PARSE_ERROR, "src/Parser.java": USES_PARSE_ERROR},
+            ("ParseError",),
+            ("src/ParseError.java", "class", "ParseError", 2, "public class ParseError"),
+        ),
+        # A closure and an arrow function assigned in a method: the result lands on them.
+        (
+            {"pkg/columns.py": COLUMNS},
+            ("iter_renderables",),
+            ("pkg/columns.py", "function", "Columns.render.iter_renderables", 4,
+             "def iter_renderables(count: int):"),
+        ),
+        (
+            {"lib/command.js": COMMAND, "index.js": USES_COMMAND},
+            ("actionListener",),
+            ("lib/command.js", "function", "Command.action.actionListener", 2,
+             "const actionListener = (args) =>"),
+        ),
     ],
-    ids=["constant", "class", "sixth constant", "member"],
+    ids=["constant", "class", "sixth constant", "member", "rust impl", "java constructor",
+         "closure", "arrow function"],
 )  # fmt: skip
 def test_a_name_lands_on_what_is_named_so(tmp_path, real_encoder, files, queries, expected):
     with indexed_tree(tmp_path / "ws", real_encoder, files) as built:

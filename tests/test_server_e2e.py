@@ -137,6 +137,12 @@ async def test_two_folders_three_searches_and_fresh_updates(folders, tmp_path):
                 '    """Rotate letters by 13 places."""\n'
                 "    return text.translate(str.maketrans(\n"
                 "        'abcdefghijklmnopqrstuvwxyz', 'nopqrstuvwxyzabcdefghijklm'))\n"
+                "\n\ndef caesar_cipher(text: str, shift: int) -> str:\n"
+                "    def shift_letter(letter: str) -> str:\n"
+                "        if not letter.isalpha():\n"
+                "            return letter\n"
+                "        return chr((ord(letter) - 97 + shift) % 26 + 97)\n"
+                "    return ''.join(shift_letter(c) for c in text.lower())\n"
             )
         )
         client.text_document_did_save(
@@ -150,6 +156,26 @@ async def test_two_folders_three_searches_and_fresh_updates(folders, tmp_path):
             return found["results"] and found["results"][0]["symbol"] == "rot13_cipher"
 
         await wait_for(rot13_found, timeout=20)
+
+        # A name typed alone: a function defined inside another is found, and its result
+        # lands on it (its line, its own signature), not on the function that holds it.
+        nested = _top(await command(client, "nearcode.search", {"query": "shift_letter"}))
+        assert (nested["path"], nested["symbol"]) == (
+            "textutil/strings.py",
+            "caesar_cipher.shift_letter",
+        )
+        lines = strings.read_text().split("\n")
+        assert lines[nested["range"]["start"]["line"]].strip().startswith("def shift_letter(")
+        assert nested["preview"] == "def shift_letter(letter: str) -> str:"
+        # The editor's symbol search lists it the same way.
+        symbol = (
+            await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="shift_letter"))
+        )[0]
+        assert (symbol.name, symbol.kind) == (
+            "caesar_cipher.shift_letter",
+            types.SymbolKind.Function,
+        )
+        assert symbol.location.range.start.line == nested["range"]["start"]["line"]
 
         # Delete + watched-files event: its results disappear.
         api = project / "web" / "api.js"

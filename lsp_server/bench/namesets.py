@@ -12,7 +12,13 @@ defines and others use, each asked as it would be typed.
 
 Both are found the way the engine chunks the tree (its definitions, the names its blocks are
 given), so a name the engine does not see is never asked: these sets measure how the engine
-ranks what it knows, not what it misses.
+ranks what it knows, not what it misses. A third source is independent of the engine:
+
+- `tags`: the definitions that the grammar's own tag query (`queries/tags.scm`, shipped in
+  each grammar wheel and used by GitHub's code navigation) finds, nested ones included:
+  closures, local classes, arrow functions assigned to a name. The target is the line that
+  names the definition, so a result lands there only when it holds that line. A chunker
+  that leaves a definition inside another still gets the hit if the outer one ranks first.
 """
 
 from __future__ import annotations
@@ -21,18 +27,23 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
 from pathlib import Path
+
+from tree_sitter import Language, Parser, Query, QueryCursor
 
 from ..engine.chunker import chunk_text
 from ..engine.chunks import Chunk
 from ..engine.language_specs import SPECS
+from ..engine.languages import GRAMMAR_MODULES
 from ..engine.settings import EngineSettings
 from .docrules import RULES
 from .inplace import DEFAULT_SAMPLE, copy_into_set, write_set
 from .similarsets import implementation_sources
 from .treeset import Question, Target
 
-NAME_SOURCES = ("names", "constants")
+NAME_SOURCES = ("names", "constants", "tags")
 _MIN_NAME = 6  # shorter names (`get`, `run`, `Err`) are held by many things in any tree
 _DEFINITIONS = frozenset({"function", "method", "class"})
 _WORD = re.compile(r"[A-Za-z_$][\w$]*")
@@ -70,13 +81,64 @@ def names_in(chunk: Chunk, queries: str) -> list[Named]:
     return found
 
 
+# TypeScript's tag query holds what TypeScript adds; the rest of its syntax is JavaScript's.
+_TAG_QUERIES_BEFORE = {"typescript": ("javascript",), "tsx": ("javascript",)}
+
+
+@cache
+def _tagger(language: str) -> tuple[Parser, Query] | None:
+    """The grammar's parser and its own tag query (None: the wheel ships no tags.scm)."""
+    module_name, function = GRAMMAR_MODULES[language]
+    lang = Language(getattr(import_module(module_name), function)())
+    sources = []
+    for each in (*_TAG_QUERIES_BEFORE.get(language, ()), language):
+        module = import_module(GRAMMAR_MODULES[each][0])
+        folder = Path(module.__file__ or "").parent
+        # C#'s wheel installs its queries beside the module, under the distribution's name.
+        found = [
+            candidate / "queries" / "tags.scm"
+            for candidate in (folder, folder.with_name(folder.name.replace("_c_sharp", "_c-sharp")))
+            if (candidate / "queries" / "tags.scm").is_file()
+        ]
+        if not found:
+            return None
+        sources.append(found[0].read_text(encoding="utf-8"))
+    return Parser(lang), Query(lang, "\n".join(sources))
+
+
+def tagged_definitions(path: str, language: str, text: str) -> list[Named]:
+    """The definitions the grammar's tag query finds (`@definition.*` with its `@name`),
+    at the line of the name. A module declared without a body (Rust's `mod parser;`) is
+    left out: its definition is a file, asked by path, not by name."""
+    tagger = _tagger(language)
+    if tagger is None:
+        return []
+    parser, query = tagger
+    found: dict[tuple[str, int], Named] = {}  # a definition that two patterns match is one
+    for _, captures in QueryCursor(query).matches(parser.parse(text.encode("utf-8")).root_node):
+        kinds = [capture for capture in captures if capture.startswith("definition.")]
+        if not kinds or "name" not in captures:
+            continue
+        node, name = captures[kinds[0]][0], captures["name"][0]
+        if kinds[0] == "definition.module" and node.start_point[0] == node.end_point[0]:
+            continue
+        row, text_of_name = name.start_point[0], (name.text or b"").decode("utf-8")
+        found[text_of_name, row] = Named(text_of_name, path, language, (row, row))
+    return list(found.values())
+
+
 def scan_names(tree: Path, queries: str) -> tuple[list[Named], Counter, Counter]:
     """The names defined in implementation code, and in how many chunks each word is
-    written; every indexed file counted per language."""
+    written (tags: how many times, in the files, so that nothing comes from the engine);
+    every indexed file counted per language."""
     defined: list[Named] = []
     written: Counter = Counter()
     files: Counter = Counter()
     for path, language, text in implementation_sources(tree, files, set(RULES)):
+        if queries == "tags":
+            defined += tagged_definitions(path, language, text)
+            written.update(_WORD.findall(text))
+            continue
         for chunk in chunk_text(path, text, language, max_chars=_CHUNK_CHARS):
             defined += names_in(chunk, queries)
             written.update(set(_WORD.findall(chunk.text)))

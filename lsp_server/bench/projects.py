@@ -107,7 +107,8 @@ def build_source(
             asked = build_name_set(
                 fetched.tree, out, queries=queries, sample=sample, seed=seed, meta=meta
             )
-            return f"wrote {out}: {asked} {queries}, asked by their bare name"
+            what = "tagged definitions" if queries == "tags" else queries
+            return f"wrote {out}: {asked} {what}, asked by their bare name"
         built = build_in_place(fetched.tree, out, sample=sample, seed=seed, meta=meta)
     counts = built.meta["counts"]
     return (

@@ -28,8 +28,8 @@ NORMALIZATIONS = ("max", "zscore", "minmax")
 KINDS = ("prose", "named", "code", "similar", "class")
 DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax)
 # 2: each unit also carries its best part's own span (for merging); 3: and whether it is
-# named as a bare-name query asks (ranked first)
-CAPTURE_VERSION = 3
+# named as a bare-name query asks (ranked first); 4: how, as a naming tier (0, 1 or 2)
+CAPTURE_VERSION = 4
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 
@@ -43,7 +43,7 @@ class CapturedQuery:
     dense: np.ndarray  # NaN where a unit is outside that ranking's pool
     lexical: np.ndarray
     factors: np.ndarray  # NaN: not an answer for this query (dropped)
-    named: np.ndarray  # True: named as a bare-name query asks (Intent.name), ranked first
+    named: np.ndarray  # naming tier for a bare-name query (ranking.naming_tier), ranked first
     engine_rr: float
 
 
@@ -155,7 +155,7 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
         dense=np.array([np.nan if u[4] is None else u[4] for u in units], dtype=float),
         lexical=np.array([np.nan if u[5] is None else u[5] for u in units], dtype=float),
         factors=np.array([np.nan if u[6] is None else u[6] for u in units], dtype=float),
-        named=np.array([bool(u[9]) for u in units], dtype=bool),
+        named=np.array([int(u[9]) for u in units], dtype=int),
         engine_rr=row["rr"],
     )
 

@@ -18,7 +18,7 @@ import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import import_module
 from itertools import accumulate
@@ -1028,6 +1028,94 @@ def chunk_text(
     if grammar is None:
         return _windows(lines, opts)
     return _syntax_chunks(lines, opts, syntax, grammar)
+
+
+@dataclass(frozen=True, slots=True)
+class NestedDefinition:
+    """A definition inside another, in the text it was found in: rows and columns from 0,
+    LSP style (the end is exclusive), columns in characters."""
+
+    kind: str  # "function" | "class"
+    name: str
+    signature: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+
+
+@lru_cache(maxsize=2048)
+def nested_definition(text: str, language: str, name: str) -> NestedDefinition | None:
+    """The definition named ``name`` within a chunk's text that is not named so itself: a
+    closure, a local class or struct, a callback assigned to a name, a method of a class
+    small enough to be one chunk. The chunker keeps those inside the unit that holds them;
+    a name typed alone still lands on them (ranking.naming_tier). The text is parsed on its
+    own (a method without its class, a function's part), so definitions are looked for
+    wherever the parse finds them, not only inside another. None when there is none, or
+    when the text never writes the name (most texts: no parse)."""
+    if _word(name).search(text) is None:
+        return None
+    syntax = _syntax_of(language, text)
+    grammar = _grammar(syntax) if syntax in SPECS else None
+    if grammar is None:
+        return None
+    spec, data = SPECS[syntax], text.encode("utf-8", "surrogatepass")
+    root = _parser(syntax, grammar.lang).parse(data).root_node
+    for node in sorted(_captures(grammar.query, root), key=lambda n: n.start_byte):
+        found = _describe(node, data, spec, "")
+        if found is not None and found.name == name:
+            outer = _extent_node(node, spec)
+            return NestedDefinition(
+                found.kind,
+                name,
+                found.signature,
+                (outer.start_point.row, _char_column(data, outer.start_byte)),
+                (node.end_point.row, _char_column(data, node.end_byte)),
+            )
+    return None
+
+
+@lru_cache(maxsize=256)
+def _word(name: str) -> re.Pattern[str]:
+    """``name`` written as a whole word (compiled once: a query tries every candidate)."""
+    return re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+
+
+def nested_chunk(chunk: Chunk, name: str) -> Chunk | None:
+    """The part of ``chunk`` that is a definition named ``name`` within it
+    (nested_definition), as a chunk of its own: where a result for that name lands, with
+    its own signature as the preview. None when the chunk holds none."""
+    if name not in chunk.text or _word(name).search(chunk.text) is None:
+        return None  # most candidates: checked before the cache, which hashes the text
+    found = nested_definition(chunk.text, chunk.language, name)
+    if found is None:
+        return None
+    (first, first_col), (last, last_col) = found.start, found.end
+    lines = chunk.text.split("\n")[first : last + 1]
+    lines[-1] = lines[-1][:last_col]  # before the first line's cut: the same line when one
+    lines[0] = lines[0][first_col:]
+    start_col = first_col + (chunk.start_col if first == 0 else 0)
+    end_col = last_col + (chunk.start_col if last == 0 else 0)
+    owner = chunk.symbol if chunk.kind != "block" else chunk.container
+    return replace(
+        chunk,
+        kind=found.kind,
+        symbol=f"{owner}.{name}" if owner else name,
+        container=owner,
+        signature=found.signature,
+        start_line=chunk.start_line + first,
+        start_col=start_col,
+        end_line=chunk.start_line + last,
+        end_col=end_col,
+        text="\n".join(lines),
+        part=0,
+        unit_start_line=chunk.start_line + first,
+        unit_end_line=chunk.start_line + last,
+    )
+
+
+def _char_column(data: bytes, offset: int) -> int:
+    """The column, in characters, of a byte offset (tree-sitter's columns are bytes)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return len(data[line_start:offset].decode("utf-8", "surrogatepass"))
 
 
 def _syntax_of(language: str, text: str) -> str:

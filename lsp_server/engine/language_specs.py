@@ -71,6 +71,10 @@ class LanguageSpec:
     # constants and variables, type aliases, fields, `#define`s): the code between
     # definitions is named by those it declares, so `DEFAULT_TIMEOUT` finds its block by name.
     declarations: str = ""
+    # A definition header that adds to a type defined elsewhere (Rust's `impl Name`, also
+    # `impl Trait for Name`): named like the type, it ranks after the type's own definition
+    # when the name is typed alone (ranking.naming_tier). A regex on the chunk's signature.
+    extension_header: str = ""
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -255,6 +259,7 @@ SPECS: dict[str, LanguageSpec] = {
             r"(?:pub(?:\([\w:]+\))?\s+)?use\b", r"extern\s+crate\b", r"(?:pub\s+)?mod\s+\w+\s*;"
         ),
         open_types="crate",
+        extension_header=r"(?:unsafe\s+)?impl\b",
         declarations="""[(const_item name: (identifier) @name)
                          (static_item name: (identifier) @name)
                          (type_item name: (type_identifier) @name)]""",

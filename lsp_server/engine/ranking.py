@@ -7,8 +7,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from .chunker import is_commentary, is_name_list
+from .chunker import is_commentary, is_name_list, nested_chunk
 from .chunks import Chunk
+from .language_specs import SPECS
 from .languages import PROSE_LANGUAGES, file_role
 from .validation import compile_globs, globs
 from .validation import languages as languages_of
@@ -115,7 +116,9 @@ class RankedUnit:
     # what `merge_overlapping` compares before a result widens to its definition.
     part: int = 0
     chunk: tuple[int, int, int, int] = (0, 0, 0, 0)
-    named: bool = False  # named exactly as a bare-name query asks (Intent.name): ranked first
+    # How it answers a bare-name query (Intent.name; naming_tier): 2 named so, 1 named so in
+    # second place (a constructor, an `impl` block), 0 not; ranked by tier first.
+    named: int = 0
 
 
 @dataclass(frozen=True)
@@ -220,12 +223,45 @@ def is_named(chunk: Chunk, name: str) -> bool:
     return bool(name) and any(own == name or own.endswith("." + name) for own in chunk.names)
 
 
-def named_first(score: float, named: bool) -> float:
-    """A result's score when the query is a bare name: a fused score is at most 1, so what
-    is named so scores (1 + s) / 2 and the rest s / 2. Scores stay within 0 and 1, and the
-    order holds across folders, whose results are merged by score. (Arrays too: bench
-    replay scores every unit of a query at once.)"""
-    return (score + named) / 2
+NAMED_SO, NAMED_SECOND = 2, 1  # naming tiers; 0: not named so
+
+
+def naming_tier(chunk: Chunk, name: str) -> int:
+    """How a chunk answers a bare name (named_as)."""
+    return named_as(chunk, name)[0]
+
+
+def named_as(chunk: Chunk, name: str) -> tuple[int, Chunk]:
+    """How a chunk answers a bare name, and where its result lands.
+
+    NAMED_SO when it defines it, or holds a definition so named (a closure, a local class,
+    a callback assigned to a name: the result lands on that definition, chunker's
+    nested_chunk); NAMED_SECOND when it is named so only after something else is: a
+    constructor, named after its class (`ParseError.ParseError`), or a block that adds to a
+    type defined elsewhere (Rust's `impl CoalesceBy`, LanguageSpec.extension_header); 0 when
+    not named so. Typed alone, `ParseError` asks for the class, as an editor's
+    go-to-definition lands there."""
+    if not is_named(chunk, name):
+        nested = nested_chunk(chunk, name) if name and "." not in name else None
+        return (NAMED_SO, nested) if nested is not None else (0, chunk)
+    owner, _, own = chunk.symbol.rpartition(".")
+    constructor = chunk.kind == "method" and owner.rpartition(".")[2] == own
+    return (NAMED_SECOND if constructor or _extends(chunk) else NAMED_SO), chunk
+
+
+def _extends(chunk: Chunk) -> bool:
+    spec = SPECS.get(chunk.language)
+    header = spec.extension_header if spec else ""
+    return bool(header) and re.match(header, chunk.signature.lstrip()) is not None
+
+
+def named_first(score: float, tier: int) -> float:
+    """A result's score when the query is a bare name: a fused score is at most 1, so each
+    naming tier (naming_tier) gets a third of the scale, (tier + s) / 3, and ranks above
+    the tiers below it. Scores stay within 0 and 1, and the order holds across folders,
+    whose results are merged by score. (Arrays too: bench replay scores every unit of a
+    query at once.)"""
+    return (score + tier) / (NAMED_SO + 1)
 
 
 def role_weight(

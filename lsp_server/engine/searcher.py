@@ -33,9 +33,10 @@ from .ranking import (
     RankTrace,
     convex_fusion,
     is_bare_header,
-    is_named,
     merge_overlapping,
+    named_as,
     named_first,
+    naming_tier,
     reciprocal_rank_fusion,
     role_weight,
 )
@@ -236,7 +237,7 @@ class Searcher:
             factor = self._prior(stored[best], filters, intent)
             if self.rank_observer is not None:
                 scores = (dense_units.get(key), lexical_units.get(key))
-                named = is_named(stored[best].chunk, intent.name)
+                named = naming_tier(stored[best].chunk, intent.name)
                 traced.append(self._traced(best, stored[best], scores, factor, named))
             if factor is not None:
                 hits.append(Hit(best, stored[best].chunk, score * factor))
@@ -280,7 +281,7 @@ class Searcher:
         item: StoredChunk,
         scores: tuple[float | None, float | None],
         factor: float | None,
-        named: bool,
+        named: int,
     ) -> RankedUnit:
         """A rank trace's row: the unit where its result would point, and its scores."""
         chunk = item.chunk
@@ -732,9 +733,11 @@ def _slice_chunk(
 
 
 def _named_first(hits: list[Hit], name: str) -> None:
-    """Puts the hits named ``name`` above every other, each group in fused order."""
+    """Puts the hits named ``name`` above every other, by naming tier, each tier in fused
+    order; a hit named so by a definition it holds (a closure) lands on that definition."""
     for hit in hits:
-        hit.score = named_first(hit.score, is_named(hit.chunk, name))
+        tier, hit.chunk = named_as(hit.chunk, name)
+        hit.score = named_first(hit.score, tier)
 
 
 def _query_kind(settings: EngineSettings, intent: Intent) -> str:
