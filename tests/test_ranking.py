@@ -13,6 +13,7 @@ from lsp_server.engine.ranking import (
     NAMED_SO,
     Intent,
     is_named,
+    named_as,
     naming_tier,
     role_weight,
 )
@@ -231,3 +232,25 @@ def test_a_type_ranks_above_its_constructors_and_impl_blocks(
     name = path.rsplit("/", 1)[1].split(".")[0].replace("coalesce", "CoalesceBy")
     chunks = [c for c in chunk_text(path, text, language) if c.signature in tiers]
     assert {c.signature: naming_tier(c, name) for c in chunks} == tiers
+
+
+def test_a_definition_inside_another_is_named_so_and_landed_on() -> None:
+    """A local helper answers its name, as a module's own definition does (both in the
+    first tier: a test's `var router` must not outrank express's inner `function router`)."""
+    text = (
+        "def parse_header(line):\n    return line.split(':', 1)\n\n\n"
+        "def read_headers(lines):\n"
+        "    def parse_pair(line):\n        return parse_header(line)\n"
+        "    return [parse_pair(line) for line in lines]\n"
+    )
+    top, outer = chunk_text("pkg/headers.py", text, "python")
+    assert naming_tier(top, "parse_header") == NAMED_SO
+    tier, landed = named_as(outer, "parse_pair")
+    assert (tier, landed.symbol, landed.start_line, landed.signature) == (
+        NAMED_SO,
+        "read_headers.parse_pair",
+        5,
+        "def parse_pair(line):",
+    )
+    # Only what it defines: a unit that calls a name does not answer it.
+    assert named_as(outer, "parse_header") == (0, outer)
