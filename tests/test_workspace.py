@@ -274,6 +274,50 @@ def test_second_process_gets_a_read_only_index(workspace, encoder):
             second.close()
 
 
+def test_a_status_asked_while_a_reader_takes_over_reads_an_open_database(
+    workspace, encoder, monkeypatch
+):
+    """The server answers status and searches from other threads while its folder takes the
+    index over: they read the reader's store until the owner's is open, never a closed one
+    (a status sent at that moment failed with "Cannot operate on a closed database")."""
+    with WorkspaceIndex(workspace, encoder=encoder) as owner:
+        owner.index()
+        expected = owner.status().chunks
+        reader = WorkspaceIndex(workspace, encoder=encoder, mode="read")
+    try:
+        seen: list[int] = []
+        open_owned = reader._open_owned
+
+        def asked_meanwhile() -> None:
+            seen.append(reader.status().chunks)
+            seen.append(len(reader.search("slugify").results))
+            open_owned()
+
+        monkeypatch.setattr(reader, "_open_owned", asked_meanwhile)
+        assert reader.try_take_over()
+        assert seen[0] == expected and seen[1] > 0
+        assert not reader.read_only and reader.status().chunks == expected
+    finally:
+        reader.close()
+
+
+def test_a_failed_takeover_leaves_the_reader_answering(workspace, encoder, monkeypatch):
+    with WorkspaceIndex(workspace, encoder=encoder) as owner:
+        owner.index()
+    reader = WorkspaceIndex(workspace, encoder=encoder, mode="read")
+    try:
+        def fails() -> None:
+            raise EngineError("cannot open the index: disk full")
+
+        monkeypatch.setattr(reader, "_open_owned", fails)
+        with pytest.raises(EngineError, match="disk full"):
+            reader.try_take_over()
+        assert reader.read_only and reader.mode == "read"
+        assert reader.search("slugify").results[0].symbol == "slugify"
+    finally:
+        reader.close()
+
+
 def test_paths_outside_the_workspace_are_refused(workspace, open_index, tmp_path):
     index = open_index(workspace)
     outside = tmp_path / "elsewhere.py"

@@ -287,8 +287,11 @@ class WorkspaceIndex:
                 return True
             if not self.storage.lock.try_acquire():
                 return False
-            if self.storage.store is not None:
-                self.storage.store.close()
+            # The reader's store stays open until the owner's replaces it: a status or a
+            # search asked meanwhile (other threads) reads one or the other, never a closed
+            # database. A failed takeover leaves the reader as it was.
+            reader, built_with, notices = self.storage.store, self.built_with, self.notices
+            mode = self.mode
             self.built_with = ""
             self.mode = "write"
             self.notices = [n for n in self.notices if "read-only" not in n]
@@ -296,7 +299,13 @@ class WorkspaceIndex:
                 self._open_owned()
             except (EngineError, ModelLoadError):
                 self.storage.lock.release()
+                if self.storage.store is not reader and self.storage.store is not None:
+                    self.storage.store.close()
+                self.storage.store, self.built_with, self.notices = reader, built_with, notices
+                self.mode = mode
                 raise
+            if reader is not None and reader is not self.storage.store:
+                reader.close()
             return True
 
     # -- state ---------------------------------------------------------------------------------
