@@ -1036,7 +1036,6 @@ class NestedDefinition:
     LSP style (the end is exclusive), columns in characters."""
 
     kind: str  # "function" | "class"
-    name: str
     signature: str
     start: tuple[int, int]
     end: tuple[int, int]
@@ -1065,7 +1064,6 @@ def nested_definition(text: str, language: str, name: str) -> NestedDefinition |
             outer = _extent_node(node, spec)
             return NestedDefinition(
                 found.kind,
-                name,
                 found.signature,
                 (outer.start_point.row, _char_column(data, outer.start_byte)),
                 (node.end_point.row, _char_column(data, node.end_byte)),
@@ -1083,8 +1081,8 @@ def nested_chunk(chunk: Chunk, name: str) -> Chunk | None:
     """The part of ``chunk`` that is a definition named ``name`` within it
     (nested_definition), as a chunk of its own: where a result for that name lands, with
     its own signature as the preview. None when the chunk holds none."""
-    if name not in chunk.text or _word(name).search(chunk.text) is None:
-        return None  # most candidates: checked before the cache, which hashes the text
+    if name not in chunk.text:
+        return None  # most candidates: a substring test before the cache, which hashes the text
     found = nested_definition(chunk.text, chunk.language, name)
     if found is None:
         return None
