@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
+import threading
+import weakref
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +14,7 @@ import pytest
 
 from lsp_server.engine.embedder import ModelLoadError
 from lsp_server.engine.settings import EngineSettings
+from lsp_server.engine.store import Store
 from lsp_server.engine.workspace import EngineError, WorkspaceIndex
 
 from .conftest import HashingEncoder
@@ -298,6 +302,49 @@ def test_a_status_asked_while_a_reader_takes_over_reads_an_open_database(
         assert seen[0] == expected and seen[1] > 0
         assert not reader.read_only and reader.status().chunks == expected
     finally:
+        reader.close()
+
+
+def test_a_search_running_across_a_takeover_finishes_on_the_reader_store(
+    workspace, encoder, monkeypatch
+):
+    """A search that began on the reader's store keeps reading it while the folder takes the
+    index over; the reader's store closes once nothing uses it any more."""
+    with WorkspaceIndex(workspace, encoder=encoder) as owner:
+        owner.index()
+        expected = owner.search("slugify").results[0].symbol
+    reader = WorkspaceIndex(workspace, encoder=encoder, mode="read")
+    reader_store = weakref.ref(reader.store)
+    in_store, taken_over = threading.Event(), threading.Event()
+    chunks_by_id = Store.chunks_by_id
+
+    def waits_for_the_takeover(store: Store, ids):
+        if store is reader_store():
+            in_store.set()
+            assert taken_over.wait(30)
+        return chunks_by_id(store, ids)
+
+    monkeypatch.setattr(Store, "chunks_by_id", waits_for_the_takeover)
+    outcome: list = []
+
+    def search() -> None:
+        try:
+            outcome.append(reader.search("slugify").results[0].symbol)
+        except Exception as exc:  # noqa: BLE001 - the test reports what the search raised
+            outcome.append(exc)
+
+    searching = threading.Thread(target=search)
+    try:
+        searching.start()
+        assert in_store.wait(30)
+        assert reader.try_take_over() and reader.store is not reader_store()
+        taken_over.set()
+        searching.join(30)
+        assert outcome == [expected]
+        gc.collect()
+        assert reader_store() is None
+    finally:
+        taken_over.set()
         reader.close()
 
 

@@ -304,8 +304,9 @@ class WorkspaceIndex:
                 self.storage.store, self.built_with, self.notices = reader, built_with, notices
                 self.mode = mode
                 raise
-            if reader is not None and reader is not self.storage.store:
-                reader.close()
+            # The reader's store is not closed here: a search that began on it may still be
+            # reading it in another thread. Its connections close when the last such search
+            # lets go of it (CPython frees a Store, and closes its connections, at once).
             return True
 
     # -- state ---------------------------------------------------------------------------------
