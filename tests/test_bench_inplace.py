@@ -379,6 +379,26 @@ def test_dense_is_dense_for_every_kind_of_query() -> None:
     assert older.overrides == {"lexical_weight": 0.0, "prose_lexical_weight": 0.0}
 
 
+def test_reciprocal_ranks_weigh_every_question_alike_where_the_engine_scales_by_coverage():
+    rrf = next(p for p in pipelines(EngineSettings()) if p.name == "hybrid/fusion=rrf")
+    assert rrf.overrides == {
+        "fusion": "rrf",
+        "prose_lexical_weight": 0.1,
+        "prose_lexical_coverage": 0.0,
+    }
+
+    @dataclass(frozen=True)
+    class OlderSettings:
+        fusion: str = "convex"
+        prose_lexical_weight: float = 0.2
+
+    older = next(p for p in pipelines(OlderSettings()) if p.name == "hybrid/fusion=rrf")  # type: ignore[arg-type]
+    assert older.overrides == {"fusion": "rrf", "prose_lexical_weight": 0.1}
+    constant = "hybrid/prose_lexical_weight=0.2/prose_lexical_coverage=0"
+    assert constant in [p.name for p in pipelines(EngineSettings())]
+    assert constant not in [p.name for p in pipelines(OlderSettings())]  # type: ignore[arg-type]
+
+
 def test_a_baseline_engine_without_adapters_keeps_its_one_encoder(tmp_path: Path, encoder) -> None:
     """bench/baseline.py runs this benchmark over an older engine, whose settings may lack
     fields this one has (the adapter): every index of that run uses the encoder it was given."""

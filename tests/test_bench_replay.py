@@ -75,6 +75,9 @@ def test_a_trace_says_the_query_kind_weights_and_where_candidates_point(
     prose = by_query["Split the text into lowercase words."]
     assert prose["kind"] == "prose"
     assert prose["weights"] == [settings.dense_weight, settings.prose_lexical_weight]
+    # BM25's weight for a question is scaled by how much of it BM25's best unit holds.
+    assert 0 < prose["coverage"] <= 1
+    assert prose["lexical_scale"] == prose["coverage"] ** settings.prose_lexical_coverage
     assert prose["relevant"] == {"t0": 1}
     # The answer's unit points at the whole definition (decorator to last line, 0-based).
     core = [u for u in prose["units"] if u[0] == "pkg/core.py"]
@@ -118,8 +121,9 @@ def test_scales_look_at_the_top_of_a_ranking_only() -> None:
 
 
 def test_fusion_specs_parse_or_say_what_is_wrong() -> None:
-    fusion = parse_fusion("zscore:20 prose=0.5 named=1 dense=2")
+    fusion = parse_fusion("zscore:20 prose=0.5 named=1 dense=2 coverage=1")
     assert (fusion.normalization, fusion.depth, fusion.dense) == ("zscore", 20, 2.0)
+    assert fusion.coverage == 1.0
     assert fusion.lexical == {"prose": 0.5, "named": 1.0}
     assert parse_fusion("prose=0.1").normalization == "max"
     for spec, said in [
@@ -127,7 +131,8 @@ def test_fusion_specs_parse_or_say_what_is_wrong() -> None:
         ("minmax:0", "the depth of minmax must be 1 or more"),
         ("prose=x", "'x' is not a number"),
         ("named=-1", "-1 is negative"),
-        ("loud=1", "'loud' is not dense or a query kind (prose, named, code, similar, class)"),
+        ("loud=1", "'loud' is not dense, coverage or a query kind (prose, named, code, "
+         "similar, class)"),
     ]:
         with pytest.raises(ValueError, match=said.replace("(", r"\(").replace(")", r"\)")):
             parse_fusion(spec)
@@ -195,6 +200,24 @@ def test_overlapping_windows_count_once_as_the_engine_merges_them(tmp_path: Path
     captured = load_capture(path)
     assert replay_ranks(captured, SHIPPED) == [0.5]  # not 1/3: the windows are one result
     assert unreproduced(captured) == 0
+
+
+def test_a_constant_weight_replays_as_the_engine_ranks_with_it(tmp_path: Path, encoder) -> None:
+    """A capture of the shipped fusion, replayed with `prose=0.2 coverage=0`, ranks as the
+    engine does with that constant weight for questions (the fusion before coverage)."""
+    data = load_tree_set(_tree_set(tmp_path))
+    _, path = _capture(tmp_path, encoder, data)
+    constant = "hybrid/prose_lexical_weight=0.2/prose_lexical_coverage=0"
+    quality = QualityRun(
+        tmp_path / "work", EngineSettings(), encoder=encoder, patterns=[constant]
+    )
+    engine = quality.run(data).per_query[constant]
+    captured = load_capture(path)
+    assert [q.coverage is not None for q in captured.queries] == [
+        q.kind == "prose" for q in captured.queries
+    ]
+    replayed = replay_ranks(captured, parse_fusion("prose=0.2 coverage=0"))
+    assert replayed == pytest.approx(engine, abs=1e-6)
 
 
 def test_a_bare_name_replays_with_what_is_named_so_first(tmp_path: Path, encoder) -> None:

@@ -590,3 +590,63 @@ def test_a_selection_of_indexed_code_needs_no_model_call(tmp_path, open_index, e
     assert index.similar("steps.py", 0, 0, end=end, source=edited).results
     new = encoder.texts[len(before) :]
     assert len(new) == 1 and "x * 11" in new[0], new
+
+
+def _coverage_tree(root: Path) -> Path:
+    root.mkdir()
+    (root / "retry.py").write_text(
+        "def retry_failed_request(session, attempts):\n"
+        '    """Send the request again with backoff."""\n'
+        "    for attempt in range(attempts):\n"
+        "        session.backoff(attempt)\n"
+    )
+    (root / "parse.py").write_text(
+        "def parse_header(line):\n    return line.split(':', 1)\n\n\n"
+        "def parse_request(text):\n    return text.splitlines()\n"
+    )
+    (root / "cache.py").write_text("def cache_entry(key):\n    return {key: None}\n")
+    return root
+
+
+def test_the_lexical_ceiling_is_the_sum_of_each_terms_best(tmp_path, open_index):
+    index = open_index(_coverage_tree(tmp_path / "ws"))
+    index.index()
+    store = index.store
+    terms = ["retry", "backoff", "request"]
+    best = {t: store.lexical_search([t], 1)[0][1] for t in terms}
+    ceiling = store.lexical_ceiling(terms)
+    assert ceiling == pytest.approx(sum(best.values()))
+    # BM25 adds up over terms: no unit scores above the ceiling, and one term counts twice
+    # when it is asked twice, as in the OR query.
+    assert all(score <= ceiling + 1e-12 for _, score in store.lexical_search(terms, 100))
+    assert store.lexical_ceiling(["retry", "retry"]) == pytest.approx(2 * best["retry"])
+    assert store.lexical_ceiling(["zebra"]) == 0.0
+
+
+def test_bm25s_weight_for_a_question_follows_how_much_of_it_one_unit_holds(
+    tmp_path, open_index
+):
+    index = open_index(_coverage_tree(tmp_path / "ws"))
+    index.index()
+    traces: list = []
+    index.searcher.rank_observer = traces.append
+    settings = index.settings
+
+    def traced(question: str):
+        traces.clear()
+        index.search(question)
+        return traces[-1]
+
+    together = traced("retry failed request with backoff")
+    apart = traced("parse the cache header entry")
+    assert together.kind == apart.kind == "prose"
+    assert together.lexical_weight == apart.lexical_weight == settings.prose_lexical_weight
+    # retry.py holds every word of the first question; the second's words are spread over
+    # three definitions, none holding more than two of them.
+    assert together.coverage == pytest.approx(1.0)
+    assert 0 < apart.coverage < 0.7
+    assert apart.lexical_scale == apart.coverage**settings.prose_lexical_coverage
+    # Other kinds of query keep their weight as it is.
+    traces.clear()
+    index.search_text("session.backoff(attempt)")
+    assert traces[-1].coverage is None and traces[-1].lexical_scale == 1.0

@@ -113,7 +113,8 @@ def _replay_parser(sub) -> None:
         metavar="SPEC",
         help="a fusion: a normalization (max, zscore[:DEPTH], minmax[:DEPTH]) and weights, "
         "e.g. 'zscore:50 prose=0.2 named=0.5' (BM25's weight per query kind: prose, named, "
-        "code, similar; dense=W); repeatable",
+        "code, similar, class; dense=W; coverage=G: a question's BM25 weight times its "
+        "coverage to the power G, 0 for a constant weight); repeatable",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / "replay.json")
 

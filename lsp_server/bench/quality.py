@@ -64,10 +64,16 @@ class Pipeline:
     # Settings that change what is chunked or embedded: an index of their own.
     index_overrides: dict = field(default_factory=dict)
     code_mode: str | None = None  # None: the run's mode for code-to-code queries
+    # Ranking settings applied where the engine has them: one that a baseline revision's
+    # engine lacks is what it did anyway (a later setting, off).
+    where_known: dict = field(default_factory=dict)
 
     def expand(self, defaults: EngineSettings) -> list[Pipeline]:
         known = all(hasattr(defaults, k) for k in (*self.overrides, *self.index_overrides))
-        return [self] if known else []  # a baseline revision's engine may lack a setting
+        if not known:
+            return []  # a baseline revision's engine may lack a setting
+        found = {k: v for k, v in self.where_known.items() if hasattr(defaults, k)}
+        return [replace(self, overrides={**self.overrides, **found}, where_known={})]
 
 
 def _label(value: object) -> str:
@@ -112,6 +118,9 @@ class Ablation:
         return found
 
 
+# Reciprocal ranks, as in earlier releases, weigh BM25 the same for every question.
+_CONSTANT: dict = {"where_known": {"prose_lexical_coverage": 0.0}}
+
 # Every run scores each entry side by side with bm25/dense/hybrid. Add an entry to measure a
 # new engine setting (an Ablation per field, or a Pipeline for a named set of overrides).
 ABLATIONS: tuple[Ablation | Pipeline, ...] = (
@@ -138,15 +147,21 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("lexical_phrases", ("none", "selections", "code", "all"), bases=("bm25", "hybrid")),
     # The fusion of earlier releases (reciprocal ranks, BM25 weight 0.1 for questions), and
     # reciprocal ranks at other weights.
-    Pipeline("hybrid/fusion=rrf", {"fusion": "rrf", "prose_lexical_weight": 0.1}),
+    Pipeline("hybrid/fusion=rrf", {"fusion": "rrf", "prose_lexical_weight": 0.1}, **_CONSTANT),
     *(
         Pipeline(f"hybrid/fusion=rrf/prose_lexical_weight={w:g}", {
             "fusion": "rrf", "prose_lexical_weight": w
-        })
+        }, **_CONSTANT)
         for w in (0.3, 1.0)
     ),
     Pipeline("hybrid/fusion=rrf/rrf_k=60", {"fusion": "rrf", "prose_lexical_weight": 0.1,
-                                            "rrf_k": 60}),
+                                            "rrf_k": 60}, **_CONSTANT),
+    Ablation("prose_lexical_coverage", (0.0, 1.0, 3.0)),
+    # The fusion before BM25's weight followed its coverage: a constant 0.2 for questions.
+    Pipeline(
+        "hybrid/prose_lexical_weight=0.2/prose_lexical_coverage=0",
+        {"prose_lexical_weight": 0.2, "prose_lexical_coverage": 0.0},
+    ),
 )
 
 
@@ -562,6 +577,9 @@ def _capture_row(task: _Task, query: object, traces: list[RankTrace], rank: floa
         row |= {
             "kind": trace.kind,
             "weights": [trace.dense_weight, trace.lexical_weight],
+            # Read with a default: an older engine (a baseline run) has no coverage.
+            "coverage": getattr(trace, "coverage", None),
+            "lexical_scale": getattr(trace, "lexical_scale", 1.0),
             "units": [astuple(unit) for unit in trace.units],
         }
     return row

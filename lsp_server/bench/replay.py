@@ -28,15 +28,18 @@ NORMALIZATIONS = ("max", "zscore", "minmax")
 KINDS = ("prose", "named", "code", "similar", "class")
 DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax)
 # 2: each unit also carries its best part's own span (for merging); 3: and whether it is
-# named as a bare-name query asks (ranked first); 4: how, as a naming tier (0, 1 or 2)
-CAPTURE_VERSION = 4
+# named as a bare-name query asks (ranked first); 4: how, as a naming tier (0, 1 or 2);
+# 5: a question's BM25 coverage and the factor its BM25 weight was scaled by
+CAPTURE_VERSION = 5
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 
 @dataclass
 class CapturedQuery:
     kind: str
-    weights: tuple[float, float]  # dense, BM25 as the engine used them
+    weights: tuple[float, float]  # dense, and BM25's weight for the kind, before its scale
+    coverage: float | None  # a question's BM25 coverage (None: its weight is not scaled)
+    lexical_scale: float  # what the engine multiplied BM25's weight by (coverage ** exponent)
     relevant: dict[str, int]
     units: list[list]  # RankedUnit rows, in the shipped fusion's order
     judge: Callable[[str, int, int, int], str | None]  # a result's key (None: not counted)
@@ -55,18 +58,23 @@ class CapturedSet:
 
 @dataclass(frozen=True)
 class Fusion:
-    """A fusion to replay: how each ranking's scores are scaled and BM25's weight per kind
-    (kinds not named keep the captured weight)."""
+    """A fusion to replay: how each ranking's scores are scaled, BM25's weight per kind
+    (kinds not named keep the captured weight) and the exponent of a question's coverage
+    that weight is scaled by (None: as captured; 0: a constant weight)."""
 
     label: str
     normalization: str = "max"
     depth: int = DEFAULT_DEPTH
     lexical: dict[str, float] = field(default_factory=dict)
     dense: float | None = None
+    coverage: float | None = None
 
     def weights(self, query: CapturedQuery) -> tuple[float, float]:
         dense = query.weights[0] if self.dense is None else self.dense
-        return dense, self.lexical.get(query.kind, query.weights[1])
+        lexical = self.lexical.get(query.kind, query.weights[1])
+        if query.coverage is None or self.coverage is None:
+            return dense, lexical * query.lexical_scale
+        return dense, lexical * query.coverage**self.coverage
 
 
 SHIPPED = Fusion("shipped")
@@ -75,11 +83,13 @@ BM25_ALONE = Fusion("bm25", dense=0.0)
 
 
 def parse_fusion(spec: str) -> Fusion:
-    """'zscore:50 prose=0.2 named=0.5 dense=1': a normalization (max, zscore[:DEPTH],
-    minmax[:DEPTH]; default max) and weights (BM25's per query kind, or the dense one)."""
+    """'zscore:50 prose=0.2 named=0.5 dense=1 coverage=2': a normalization (max,
+    zscore[:DEPTH], minmax[:DEPTH]; default max), weights (BM25's per query kind, or the
+    dense one) and the exponent of the coverage that scales a question's BM25 weight."""
     normalization, depth = "max", DEFAULT_DEPTH
     lexical: dict[str, float] = {}
     dense: float | None = None
+    coverage: float | None = None
     for word in spec.split():
         name, _, value = word.partition("=")
         if not value:
@@ -94,13 +104,16 @@ def parse_fusion(spec: str) -> Fusion:
                 raise ValueError(f"{spec!r}: the depth of {normalization} must be 1 or more")
         elif name == "dense":
             dense = _number(spec, value, float)
+        elif name == "coverage":
+            coverage = _number(spec, value, float)
         elif name in KINDS:
             lexical[name] = _number(spec, value, float)
         else:
             raise ValueError(
-                f"{spec!r}: {name!r} is not dense or a query kind ({', '.join(KINDS)})"
+                f"{spec!r}: {name!r} is not dense, coverage or a query kind "
+                f"({', '.join(KINDS)})"
             )
-    return Fusion(spec, normalization, depth, lexical, dense)
+    return Fusion(spec, normalization, depth, lexical, dense, coverage)
 
 
 def _number(spec: str, text: str, kind: Callable[[str], float]) -> float:
@@ -149,6 +162,8 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
     return CapturedQuery(
         kind=row["kind"],
         weights=(row["weights"][0], row["weights"][1]),
+        coverage=row.get("coverage"),
+        lexical_scale=row.get("lexical_scale", 1.0),
         relevant=row["relevant"],
         units=units,
         judge=_judge(row, docs),

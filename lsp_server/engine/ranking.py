@@ -128,8 +128,12 @@ class RankTrace:
 
     kind: str  # "prose", "named", "code", "similar" or "class"
     dense_weight: float
-    lexical_weight: float
+    lexical_weight: float  # the kind's weight, before `lexical_scale`
     units: list[RankedUnit]
+    # A question's BM25 coverage (None: not scaled by it) and the factor BM25's weight was
+    # multiplied by for it (EngineSettings.prose_lexical_coverage).
+    coverage: float | None = None
+    lexical_scale: float = 1.0
 
 
 def _overlaps(a: Chunk, b: Chunk) -> bool:

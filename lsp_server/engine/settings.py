@@ -72,7 +72,16 @@ class EngineSettings:
     # more than between two definitions. Of 0.5-4, 1 was best on leetcode (its questions
     # are classes) and within 0.007 of the best (2) on the class sets (BENCHMARKS.md).
     class_lexical_weight: float = 1.0
-    prose_lexical_weight: float = 0.2  # for natural-language queries
+    # For natural-language queries: BM25's weight, times its coverage of the question to the
+    # power `prose_lexical_coverage` (0: a constant weight; until 2026-12-04, 0.2 constant).
+    # Coverage is the best unit's BM25 score over the sum of each word's best score alone:
+    # near 1 when one unit holds the question's words together, small when the best shares
+    # only a word or two with it, whose match says little about the question (the
+    # theoretical-maximum scaling of Bruch et al., "An Analysis of Fusion Functions for Hybrid
+    # Retrieval"). 0.6 and 2, against a constant 0.2: CoSQA 0.5207 -> 0.5285, express 0.797
+    # -> 0.820 (BENCHMARKS.md, "BM25 weighed by how much of the question it covers").
+    prose_lexical_weight: float = 0.6
+    prose_lexical_coverage: float = 2.0
     # For a question that names an identifier ("where is parseArgs called", Go's
     # "NewRouter returns ..."): the name is an exact-match signal that BM25 weighs and the
     # model blurs. None: the prose weight. 1.0 against 0.5/2 on the tuning sets (BENCHMARKS.md).

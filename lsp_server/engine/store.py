@@ -693,3 +693,14 @@ class Store:
             (fts_match_expression(terms), limit),
         )
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def lexical_ceiling(self, terms: Sequence[str]) -> float:
+        """The sum of each term's best BM25 score alone. BM25 adds up over terms, so no
+        chunk scores above it for the same terms: it is what a chunk would score that held
+        every term as well as the best chunk for that term does."""
+        best: dict[str, float] = {}
+        for term in terms:
+            if term not in best:
+                top = self.lexical_search([term], 1)
+                best[term] = top[0][1] if top else 0.0
+        return sum(best[term] for term in terms)
