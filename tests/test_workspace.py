@@ -621,6 +621,12 @@ def test_the_lexical_ceiling_is_the_sum_of_each_terms_best(tmp_path, open_index)
     assert all(score <= ceiling + 1e-12 for _, score in store.lexical_search(terms, 100))
     assert store.lexical_ceiling(["retry", "retry"]) == pytest.approx(2 * best["retry"])
     assert store.lexical_ceiling(["zebra"]) == 0.0
+    # Each term's best is kept between questions, and read again once the index changes.
+    (index.root / "zebra.py").write_text("def zebra_retry():\n    return 'zebra retry retry'\n")
+    index.update_file(index.root / "zebra.py")
+    fresh = {t: store.lexical_search([t], 1)[0][1] for t in ["retry", "zebra"]}
+    assert fresh["retry"] != best["retry"]
+    assert store.lexical_ceiling(["retry", "zebra"]) == pytest.approx(sum(fresh.values()))
 
 
 def test_bm25s_weight_for_a_question_follows_how_much_of_it_one_unit_holds(

@@ -67,6 +67,8 @@ _FTS_SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 
 # BM25 column weights: a match in the symbol name says more than one in the body.
 _BM25_WEIGHTS = (4.0, 1.0, 2.0)
+# Terms whose best BM25 score a thread keeps between commits (lexical_ceiling).
+_TERM_CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True)
@@ -698,9 +700,23 @@ class Store:
         """The sum of each term's best BM25 score alone. BM25 adds up over terms, so no
         chunk scores above it for the same terms: it is what a chunk would score that held
         every term as well as the best chunk for that term does."""
-        best: dict[str, float] = {}
+        best = self._term_bests()
         for term in terms:
             if term not in best:
                 top = self.lexical_search([term], 1)
                 best[term] = top[0][1] if top else 0.0
         return sum(best[term] for term in terms)
+
+    def _term_bests(self) -> dict[str, float]:
+        """This thread's cache of each term's best BM25 score, valid while nobody commits.
+
+        Common words are the costly lookups (BM25 scores every chunk holding them) and the
+        ones most questions share. `data_version` changes when another connection (this
+        process's writer, or another process's) commits, which changes BM25's statistics.
+        """
+        version = self._reader().execute("PRAGMA data_version").fetchone()[0]
+        cached = getattr(self._local, "term_bests", None)
+        if cached is None or cached[0] != version or len(cached[1]) > _TERM_CACHE_SIZE:
+            cached = (version, {})
+            self._local.term_bests = cached
+        return cached[1]
