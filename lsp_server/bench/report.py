@@ -44,10 +44,13 @@ def quality_table(sets: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+BASE_RANKINGS = ("bm25", "dense", "hybrid")
+
+
 def summary_table(sets: dict[str, dict]) -> str:
     """Markdown: MRR of the single rankings and the shipped fusion, one row per set; with a
     baseline run, today's engine beside them and the change of the shipped hybrid."""
-    bases = ["bm25", "dense", "hybrid"]
+    bases = list(BASE_RANKINGS)
     if any("today/hybrid" in entry["pipelines"] for entry in sets.values()):
         bases += ["today/bm25", "today/dense", "today/hybrid"]
     header = bases + (["hybrid - today/hybrid"] if "today/hybrid" in bases else [])
@@ -60,7 +63,28 @@ def summary_table(sets: dict[str, dict]) -> str:
             scores.append(None if now is None or then is None else now - then)
         values = " | ".join("—" if v is None else f"{v:.4f}" for v in scores)
         lines.append(f"| {name} | {entry['queries']} | {values} |")
+    for engine in ("", "today/") if "today/hybrid" in bases else ("",):
+        below = sets_below_a_ranking_alone(sets, engine)
+        if below is not None:
+            lines.append(
+                f"\n{engine}hybrid below bm25 or dense alone: {len(below)} of {len(sets)} sets"
+                + (f" ({', '.join(below)})" if below else "")
+            )
     return "\n".join(lines)
+
+
+def sets_below_a_ranking_alone(sets: dict[str, dict], engine: str = "") -> list[str] | None:
+    """The sets where an engine's hybrid (`engine`: "" or "today/") has a lower MRR than its
+    BM25 alone or dense alone; None when a set lacks one of the three."""
+    below = []
+    for name, entry in sets.items():
+        scores = [entry["pipelines"].get(f"{engine}{p}", {}).get("mrr") for p in BASE_RANKINGS]
+        if None in scores:
+            return None
+        bm25, dense, hybrid = scores
+        if hybrid < max(bm25, dense):
+            below.append(name)
+    return below
 
 
 def difference_table(per_query: dict[str, dict[str, list[float]]], shipped: str = "hybrid") -> str:
