@@ -67,8 +67,10 @@ _FTS_SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 
 # BM25 column weights: a match in the symbol name says more than one in the body.
 _BM25_WEIGHTS = (4.0, 1.0, 2.0)
-# Terms whose best BM25 score a thread keeps between commits (lexical_ceiling).
+# Terms whose best BM25 score a thread keeps (lexical_ceiling), and how long at least
+# once the index has changed.
 _TERM_CACHE_SIZE = 20_000
+_TERM_CACHE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -708,15 +710,23 @@ class Store:
         return sum(best[term] for term in terms)
 
     def _term_bests(self) -> dict[str, float]:
-        """This thread's cache of each term's best BM25 score, valid while nobody commits.
+        """This thread's cache of each term's best BM25 score, read again once the index
+        has changed and the cache is `_TERM_CACHE_SECONDS` old.
 
         Common words are the costly lookups (BM25 scores every chunk holding them) and the
         ones most questions share. `data_version` changes when another connection (this
-        process's writer, or another process's) commits, which changes BM25's statistics.
+        process's writer, or another process's) commits, which changes BM25's statistics;
+        while a first index or a stream of saves commits many times a second, the bests of
+        a second ago still scale a question's BM25 weight well (coverage is capped at 1).
         """
         version = self._reader().execute("PRAGMA data_version").fetchone()[0]
+        now = time.monotonic()
         cached = getattr(self._local, "term_bests", None)
-        if cached is None or cached[0] != version or len(cached[1]) > _TERM_CACHE_SIZE:
-            cached = (version, {})
+        if (
+            cached is None
+            or len(cached[2]) > _TERM_CACHE_SIZE
+            or (cached[0] != version and now - cached[1] >= _TERM_CACHE_SECONDS)
+        ):
+            cached = (version, now, {})
             self._local.term_bests = cached
-        return cached[1]
+        return cached[2]
