@@ -222,8 +222,8 @@ class Searcher:
             cosines = self._pooled(cosines, stored, vector)
         dense_units = _collapse(cosines, keys)[0]
         lexical_units = _collapse(bm25, keys)[0]
-        kind_weight = _lexical_weight(settings, intent)
-        coverage = self._coverage(lexical_terms, bm25, kind_weight, intent)
+        kind, kind_weight = _query_kind(settings, intent), _lexical_weight(settings, intent)
+        coverage = self._coverage(lexical_terms, bm25, kind_weight, kind)
         scale = 1.0 if coverage is None else coverage**settings.prose_lexical_coverage
         weight = kind_weight * scale
         rankings = [(dense_units, settings.dense_weight), (lexical_units, weight)]
@@ -245,7 +245,6 @@ class Searcher:
             if factor is not None:
                 hits.append(Hit(best, stored[best].chunk, score * factor))
         if self.rank_observer is not None:
-            kind = _query_kind(settings, intent)
             self.rank_observer(
                 RankTrace(kind, settings.dense_weight, kind_weight, traced, coverage, scale)
             )
@@ -257,12 +256,12 @@ class Searcher:
         return [self._as_unit(hit) for hit in units]
 
     def _coverage(
-        self, terms: list[str], bm25: dict[int, float], weight: float, intent: Intent
+        self, terms: list[str], bm25: dict[int, float], weight: float, kind: str
     ) -> float | None:
         """How much of a question BM25's best unit holds (0..1; settings.prose_lexical_coverage),
         or None where BM25's weight is not scaled by it (other kinds of query, no BM25)."""
         exponent = self.settings.prose_lexical_coverage
-        if not (exponent and weight and bm25) or _query_kind(self.settings, intent) != "prose":
+        if not (exponent and weight and bm25) or kind != "prose":
             return None
         ceiling = self.store.lexical_ceiling(terms)
         return min(1.0, max(bm25.values()) / ceiling) if ceiling > 0 else 0.0
