@@ -187,6 +187,34 @@ def test_a_damaged_lexical_index_is_found_on_open_and_rebuilt(tmp_path, private_
         assert index.store.health_problems() == []
 
 
+def test_a_lexical_index_of_other_tokens_is_rebuilt_by_its_owner_and_not_by_a_reader(
+    tmp_path,
+):
+    root = make_tree(tmp_path / "ws", files=10)
+    (root / "adaptors.py").write_text("def map_ok(items):\n    return list(items)\n")
+    folder = built(root)
+    db = folder / "index.sqlite"
+    # As an older version left it: its tokens (here: none of them) and its token version.
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM chunks_fts")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'lexical_tokens'")
+    conn.close()
+    with open_stub(root, mode="read") as reader:  # a read never writes
+        assert reader.store.lexical_tokens_outdated()
+        assert not reader.store.lexical_search(["mapok"], 10)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'lexical_tokens'").fetchone()
+        assert conn.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == 0
+    conn.close()
+    with open_stub(root) as index:
+        assert any("made with other tokens" in notice for notice in index.notices)
+        assert not index.store.lexical_tokens_outdated()
+        assert index.search("MapOk").results[0].symbol == "map_ok"
+        assert index.check_consistency() == []
+    with open_stub(root) as index:  # once
+        assert not any("other tokens" in notice for notice in index.notices)
+
+
 # -- 10. a read-only server takes over when the writer goes away --------------------------------
 
 

@@ -19,7 +19,13 @@ from lsp_server.engine.ranking import (
 )
 from lsp_server.engine.searcher import _lexical_weight, _phrases
 from lsp_server.engine.settings import EngineSettings
-from lsp_server.engine.tokens import MAX_QUERY_PHRASES, index_text, looks_like_code, query_phrases
+from lsp_server.engine.tokens import (
+    MAX_QUERY_PHRASES,
+    code_tokens,
+    index_text,
+    looks_like_code,
+    query_phrases,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,6 +112,18 @@ def test_a_sentence_with_brackets_or_inline_code_is_a_question(query):
 )
 def test_code_stays_code(query):
     assert looks_like_code(query)
+
+
+@pytest.mark.parametrize("identifier", ["map_ok", "MapOk", "mapOk", "MAP_OK", "_map_ok_"])
+def test_an_identifier_is_indexed_as_its_words_and_one_whole_token_in_any_style(identifier):
+    tokens = list(code_tokens(identifier))
+    assert tokens[:2] == ["map", "ok"] and tokens[-1] == "mapok"
+    # Snake case also keeps its own form, which FTS5 splits into the words again.
+    assert tokens[2:-1] == (["map_ok"] if "_" in identifier.strip("_") else [])
+
+
+def test_a_one_word_identifier_is_not_indexed_twice():
+    assert list(code_tokens("self.items = Items()")) == ["self", "items", "items"]
 
 
 def test_a_code_query_is_also_matched_by_its_word_pairs():

@@ -661,3 +661,28 @@ def test_bm25s_weight_for_a_question_follows_how_much_of_it_one_unit_holds(
     traces.clear()
     index.search_text("session.backoff(attempt)")
     assert traces[-1].coverage is None and traces[-1].lexical_scale == 1.0
+
+
+def test_a_question_naming_a_type_finds_the_function_written_in_another_style(
+    tmp_path, open_index
+):
+    """Rust's `MapOk` is made by `map_ok`, Python's `HTTPError` raised by `http_error`: the
+    whole identifier is one token whatever its style, which a question's name matches."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "adaptors.rs").write_text(
+        "pub fn map_ok(iter: I, f: F) -> Mapped {\n    Mapped { iter, f }\n}\n"
+    )
+    (root / "other.rs").write_text(
+        "pub fn ok_map(iter: I, f: F) -> Mapped {\n    Mapped { iter, f }\n}\n"
+    )
+    for word in ["parse", "render", "fetch", "store", "close", "open", "merge"]:
+        (root / f"{word}.rs").write_text(f"pub fn {word}_all(rows: Rows) -> Rows {{ rows }}\n")
+    index = open_index(root)
+    index.index()
+    traces: list = []
+    index.searcher.rank_observer = traces.append
+    index.search("Create a new `MapOk` iterator.")
+    lexical = {unit.path: unit.lexical for unit in traces[-1].units}
+    # Both hold the words "map" and "ok"; only `map_ok` is the name the question gives.
+    assert lexical["adaptors.rs"] > 1.5 * lexical["other.rs"] > 0

@@ -209,6 +209,7 @@ class IndexStorage:
             problems = store.health_problems()
         if store is not None and not problems:
             self._ensure_generation(store)
+            _refresh_lexical(store, notices)
             self._remember_db()
             return store
         if store is not None:
@@ -222,6 +223,7 @@ class IndexStorage:
         moved = self._start_over(set_aside=True)
         store = Store(self.db_path)
         self._ensure_generation(store)
+        _refresh_lexical(store, notices)
         self._carry_vectors_over(store, moved)
         self._remember_db()
         return store
@@ -350,3 +352,14 @@ def delete_index(folder: Path) -> None:
 
 def database_error_text(exc: sqlite3.Error) -> str:
     return str(exc) or type(exc).__name__
+
+
+def _refresh_lexical(store: Store, notices: list[str]) -> None:
+    """The owner re-makes a lexical table that another version's tokens wrote, from the
+    stored chunks (seconds for tens of thousands of chunks; nothing is embedded again)."""
+    if not store.lexical_tokens_outdated():
+        return
+    if store.counts()[0]:
+        notices.append("the lexical index was made with other tokens: rebuilt it from the chunks")
+        log.warning("%s: lexical index rebuilt with this version's tokens", store.path)
+    store.rebuild_lexical()

@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from .chunks import Chunk
-from .tokens import fts_match_expression, index_text
+from .tokens import LEXICAL_TOKENS, fts_match_expression, index_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -233,7 +233,8 @@ class Store:
         return True
 
     def rebuild_lexical(self) -> None:
-        """Re-creates the FTS5 table from the chunks (the truth it is derived from)."""
+        """Re-creates the FTS5 table from the chunks (the truth it is derived from), with
+        this version's tokens."""
         with self.transaction() as conn:
             conn.execute("DROP TABLE IF EXISTS chunks_fts")
             conn.execute(_FTS_SCHEMA)
@@ -242,6 +243,12 @@ class Store:
                    FROM chunks c JOIN files f ON f.id = c.file_id"""
             )
             conn.executemany(_FTS_INSERT, (_fts_row(*row) for row in rows))
+            self.set_meta(conn, "lexical_tokens", LEXICAL_TOKENS)
+
+    def lexical_tokens_outdated(self) -> bool:
+        """Whether the lexical table was written with other tokens than this version's
+        (tokens.LEXICAL_TOKENS): questions would then be split unlike the code they ask for."""
+        return self.get_meta("lexical_tokens") != LEXICAL_TOKENS
 
     def copy_embeddings_from(self, other: Path) -> int:
         """Carries the vector cache over from another (older or damaged) database file.
