@@ -25,6 +25,7 @@ from lsp_server.engine.tokens import (
     index_text,
     looks_like_code,
     query_phrases,
+    query_terms,
 )
 
 
@@ -115,14 +116,20 @@ def test_code_stays_code(query):
 
 
 @pytest.mark.parametrize("identifier", ["map_ok", "MapOk", "mapOk", "MAP_OK", "_map_ok_"])
-def test_an_identifier_is_indexed_as_its_words_and_one_whole_token_in_any_style(identifier):
-    tokens = list(code_tokens(identifier))
-    assert tokens[:2] == ["map", "ok"] and tokens[-1] == "mapok"
-    # Snake case also keeps its own form, which FTS5 splits into the words again.
-    assert tokens[2:-1] == (["map_ok"] if "_" in identifier.strip("_") else [])
+def test_an_identifier_is_indexed_as_its_words_and_its_words_joined_in_any_style(identifier):
+    tokens = index_text(f"x = {identifier}(y)").split()
+    assert tokens[1:3] == ["map", "ok"] and tokens.count("mapok") == 1
+    # A question's name is matched in any style; code keeps its names as written.
+    assert "mapok" in query_terms(f"Create a new `{identifier}`.", joined=True)
+    as_code = query_terms(f"{identifier}(y)")
+    assert ("mapok" in as_code) == (identifier.lower() == "mapok")
 
 
-def test_a_one_word_identifier_is_not_indexed_twice():
+def test_joined_names_come_after_the_texts_own_tokens():
+    # A code query's word pairs are read from the text's own tokens: they stay adjacent.
+    text = "return map_ok(items)"
+    assert index_text(text) == "return map ok map_ok items mapok"
+    assert all(pair in index_text(text) for pair in query_phrases(text))
     assert list(code_tokens("self.items = Items()")) == ["self", "items", "items"]
 
 

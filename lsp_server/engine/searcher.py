@@ -104,7 +104,7 @@ class Searcher:
         intent = Intent.of(query, code, include, selected=selected)
         if not self.settings.exact_names:
             intent = replace(intent, name="")
-        terms = query_terms(query)
+        terms = query_terms(query, joined=not intent.code)
         phrases = _phrases(self.settings, query, intent)
         hits = self._guarded(
             lambda: self._rank(terms, vector, filters, set(), limit, intent, phrases)
