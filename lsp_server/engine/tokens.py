@@ -7,9 +7,8 @@ words) finds them.
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 # Splits camelCase, PascalCase and acronyms: "parseHTTPRequest2" -> parse, HTTP, Request, 2
@@ -38,27 +37,37 @@ def identifier_words(identifier: str) -> list[str]:
 
 def code_tokens(text: str) -> Iterable[str]:
     """Every identifier's words, then the whole identifier when it had several words."""
-    for match in _IDENTIFIER.finditer(text):
-        identifier = match.group()
-        words = identifier_words(identifier)
+    for words, whole in _identifiers(text):
         yield from words
         if len(words) > 1:
-            yield identifier.lower().strip("_")
+            yield whole
 
 
-def joined_names(text: str) -> Iterable[str]:
-    """The identifiers whose whole form is not their words joined (`map_ok`, `MAP_OK`), as
-    their words joined ("mapok", as `MapOk` and `mapOk` are already indexed).
+def _identifiers(text: str) -> Iterator[tuple[list[str], str]]:
+    """Each identifier of the text: its lower-cased words, and itself lower-cased."""
+    for match in _IDENTIFIER.finditer(text):
+        identifier = match.group()
+        yield identifier_words(identifier), identifier.lower().strip("_")
+
+
+def _tokens_and_joined_names(text: str) -> tuple[list[str], list[str]]:
+    """The text's own tokens (code_tokens) and, read in the same pass, its joined names: the
+    identifiers whose whole form is not their words joined (`map_ok`, `MAP_OK`), as their
+    words joined ("mapok", as `MapOk` and `mapOk` already are whole).
 
     FTS5 splits `map_ok` at the underscore, so without this token a question that names the
     type `MapOk` never matches the function `map_ok` that makes it (Rust's usual pair).
     """
-    for match in _IDENTIFIER.finditer(text):
-        identifier = match.group()
-        words = identifier_words(identifier)
-        joined = "".join(words)
-        if len(words) > 1 and joined != identifier.lower().strip("_"):
-            yield joined
+    tokens: list[str] = []
+    joined_names: list[str] = []
+    for words, whole in _identifiers(text):
+        tokens += words
+        if len(words) > 1:
+            tokens.append(whole)
+            joined = "".join(words)
+            if joined != whole:
+                joined_names.append(joined)
+    return tokens, joined_names
 
 
 def index_text(text: str) -> str:
@@ -67,7 +76,8 @@ def index_text(text: str) -> str:
     The joined names go after the text's own tokens, so the words of the text stay adjacent
     as a code query's word pairs (query_phrases) read them.
     """
-    return " ".join([*code_tokens(text), *joined_names(text)])
+    tokens, joined_names = _tokens_and_joined_names(text)
+    return " ".join(tokens + joined_names)
 
 
 def query_terms(text: str, joined: bool = False) -> list[str]:
@@ -77,9 +87,11 @@ def query_terms(text: str, joined: bool = False) -> list[str]:
     Find Similar's definition is matched by its words and names as written, as they were
     weighed (with joined names too, leetcode's Find Similar MRR fell 0.8826 -> 0.8756).
     """
-    tokens = code_tokens(text)
     if joined:
-        tokens = itertools.chain(tokens, joined_names(text))
+        own, joined_names = _tokens_and_joined_names(text)
+        tokens: Iterable[str] = own + joined_names
+    else:
+        tokens = code_tokens(text)
     seen: dict[str, None] = {}
     for token in tokens:
         if token not in STOPWORDS and len(token) > 1 and token not in seen:
