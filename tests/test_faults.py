@@ -25,8 +25,9 @@ from lsprotocol import types
 
 from lsp_server.engine import folder_indexer as folders_module
 from lsp_server.engine import vectors as vectors_module
-from lsp_server.engine.folder_indexer import FolderIndexer
+from lsp_server.engine.folder_indexer import FolderIndexer, search_folders
 from lsp_server.engine.locations import FORMAT_VERSION, Manifest, index_dir_for
+from lsp_server.engine.results import SearchResponse
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.store import Store
 from lsp_server.engine.tokens import query_terms
@@ -322,6 +323,39 @@ def test_a_full_disk_when_saving_vectors_does_not_stop_updates(tmp_path, monkeyp
     open_stub(root).close()  # nor does opening on a full disk
     monkeypatch.undo()
     recover_and_compare(root, tmp_path).close()
+
+
+def test_a_folder_closed_under_a_search_answers_partial_without_a_repair(tmp_path):
+    """A search that outlives its folder (removed from the workspace, or the server stopping)
+    is not a damaged database: no error for the user, no repair, nothing set aside."""
+    root = make_tree(tmp_path / "ws", files=10)
+    events = Events()
+    folder = started_folder(root, events, debounce_s=0.05)
+    query = "alphaport sigmafold"
+    first = search_folders([folder], lambda index: index.search(query), 10)
+    assert first.results and not first.partial
+
+    def closed_midway(index: WorkspaceIndex):
+        folder.stop()  # this thread's reader connection is closed under it
+        return index.search(query)
+
+    answer = search_folders([folder], closed_midway, 10)
+    assert answer.partial and answer.results == []
+    assert events.errors == [] and folder.status.state != "error"
+    assert not folder._reopen.is_set()
+    # Another thread's query after close opens no new connection: it fails the same way.
+    later: list[SearchResponse] = []
+    worker = threading.Thread(
+        target=lambda: later.append(search_folders([folder], closed_midway, 5))
+    )
+    worker.start()
+    worker.join(30)
+    assert later and later[0].partial and later[0].results == []
+    index_dir = index_dir_for(root, None)
+    assert not [p for p in index_dir.iterdir() if ".corrupt-" in p.name]
+    with open_stub(root) as reopened:
+        assert reopened.check_consistency() == []
+        assert not reopened.notices
 
 
 # -- two servers, and no model ------------------------------------------------------------------

@@ -19,5 +19,10 @@ class DamagedIndex(EngineError):
     """The index database failed; the owner repairs it (`nearcode index`)."""
 
 
+class IndexClosed(EngineError):
+    """The index was closed under a query: its folder left the workspace, or the process is
+    stopping. Nothing is damaged; the caller answers without that folder."""
+
+
 class QueryError(EngineError):
     """A query the engine cannot answer as asked (a bad position, an unreadable file)."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .embedder import Encoder, EncoderUnavailable, ModelLoadError
-from .errors import DamagedIndex
+from .errors import DamagedIndex, IndexClosed
 from .reports import Freshness
 from .results import SearchResponse, SearchResult
 from .settings import EngineSettings
@@ -131,6 +131,9 @@ class FolderIndexer:
     def repair(self, problem: str) -> None:
         """The database failed under a query: reopen it (the owner checks and repairs it)."""
         if self._reopen.is_set():
+            return
+        if self._stop.is_set():  # closed under the query by stop(): nothing is damaged
+            log.info("%s: %s while stopping", self.root, problem)
             return
         log.error("%s: %s", self.root, problem)
         self.status = FolderState("error", f"{problem}; repairing")
@@ -520,6 +523,9 @@ def search_folders(
             continue
         try:
             response = run(index)
+        except IndexClosed:  # the folder is leaving: answer without it
+            partial = True
+            continue
         except DamagedIndex as exc:
             folder.repair(str(exc))  # answers resume once the owner has repaired it
             partial = True

@@ -19,7 +19,7 @@ from .adapter import query_adapter
 from .chunker import chunk_text, slice_lines, split_lines
 from .chunks import Chunk
 from .embedder import Encoder, EncoderUnavailable, ModelLoadError, encode_query
-from .errors import DamagedIndex, QueryError
+from .errors import DamagedIndex, IndexClosed, QueryError
 from .frames import Frame, parse_frames
 from .indexer import content_hash, embed_text
 from .language_specs import SPECS
@@ -187,6 +187,8 @@ class Searcher:
         try:
             return work()
         except sqlite3.DatabaseError as exc:
+            if self.store.closed:  # closed under the query (folder removed, shutdown)
+                raise IndexClosed("the index was closed during the search") from exc
             raise DamagedIndex(
                 f"the index database failed ({exc}); run `nearcode index {self.root}` to repair it"
             ) from exc

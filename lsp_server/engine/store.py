@@ -165,6 +165,7 @@ class Store:
         self._write_lock = threading.RLock()
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
+        self.closed = False
         try:
             self._writer = _connect(path, read_only)
             if not read_only:
@@ -178,6 +179,8 @@ class Store:
     def _reader(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            if self.closed:  # a query that outlived close(): no new connection to leak
+                raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
             conn = _connect(self.path, read_only=True)
             self._local.conn = conn
             with self._write_lock:
@@ -199,6 +202,7 @@ class Store:
     def close(self) -> None:
         """Closes every connection (readers of other threads too: no file stays open)."""
         with self._write_lock:
+            self.closed = True
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
