@@ -192,6 +192,11 @@ ROLE_CASES = [
     ("RELEASES.md", "changelog"),
     ("docs/releases/5.1.txt", "changelog"),
     ("changelog.d/1234.feature.md", "changelog"),
+    # benchmarks drive the code as tests do
+    ("benches/bench1.rs", "test"),
+    ("benchmarks/benchmarks.py", "test"),
+    ("bench/router.js", "test"),
+    ("src/benchmark.rs", "code"),  # a file named so is not a folder of them
     # licences
     ("LICENSE", "license"),
     ("LICENCE.txt", "license"),

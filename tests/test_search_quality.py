@@ -237,6 +237,46 @@ def test_a_question_gets_the_implementation_before_tests_docs_and_changelog(real
     assert asked[0].path == "tests/test_retry.py"  # a question about tests gets the test
 
 
+def test_a_question_gets_the_implementation_before_its_benchmark(tmp_path, real_encoder):
+    # Cargo's benches/ (asv's benchmarks/) drive the code as tests do and say what it does.
+    root = tmp_path / "tree"
+    (root / "src").mkdir(parents=True)
+    (root / "benches").mkdir()
+    (root / "src" / "slices.py").write_text(
+        "def partition_in_place(items, pred):\n"
+        '    """Moves the items for which pred holds before the others."""\n'
+        "    lo, hi = 0, len(items) - 1\n"
+        "    while lo <= hi:\n"
+        "        if pred(items[lo]):\n"
+        "            lo += 1\n"
+        "        else:\n"
+        "            items[lo], items[hi] = items[hi], items[lo]\n"
+        "            hi -= 1\n"
+        "    return lo\n"
+    )
+    (root / "benches" / "partition.py").write_text(
+        "from src.slices import partition_in_place\n\n\n"
+        "def bench_partition_in_place(timer):\n"
+        "    # even items come first\n"
+        "    items = list(range(10_000))\n"
+        "    timer(lambda: partition_in_place(items, lambda item: item % 2 == 0))\n"
+    )
+    question = "partition items in place so matching ones come first"
+    firsts = {}
+    for priors in (False, True):
+        settings = EngineSettings(role_priors=priors)
+        index_dir = tmp_path / f"index-{priors}"
+        with WorkspaceIndex(root, settings, encoder=real_encoder, index_dir=index_dir) as built:
+            built.index()
+            found = built.search(question).results
+            firsts[priors] = (found[0].path, found[0].symbol)
+            if priors:
+                asked = built.search("benchmark of partition in place").results
+                assert asked[0].path == "benches/partition.py"  # asked for, it comes first
+    assert firsts[False] == ("benches/partition.py", "bench_partition_in_place")  # contested
+    assert firsts[True] == ("src/slices.py", "partition_in_place")
+
+
 def test_find_similar_never_returns_a_bare_class_header(tmp_path, real_encoder):
     # Solutions to two problems, as a competitive-programming repository holds them: each
     # class header is chunked apart from its methods, and every header reads the same.

@@ -261,11 +261,13 @@ _ROLE_RULES: tuple[_RoleRule, ...] = (
         ),
         prose_only=True,
     ),
+    # Benchmarks too (Cargo's benches/, asv's benchmarks/): code that drives the code, like
+    # a test, and full of the words of what it measures.
     _RoleRule(
         "test",
         folders=frozenset(
             {"test", "tests", "__tests__", "__mocks__", "spec", "specs", "testdata", "test_data",
-             "testing", "e2e"}
+             "testing", "e2e", "bench", "benches", "benchmark", "benchmarks"}
         ),
         names=_names(
             r"test_.+\.py|.+_test\.py|conftest\.py",

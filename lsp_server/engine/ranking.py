@@ -168,7 +168,9 @@ def _union(a: Chunk, b: Chunk) -> Chunk:
 
 # Words by which a question asks for what the priors would otherwise rank down.
 _ROLE_WORDS: dict[str, re.Pattern[str]] = {
-    "test": re.compile(r"\b(?:tests?|testing|specs?|unit ?tests?|fixtures?|mocks?)\b", re.I),
+    "test": re.compile(
+        r"\b(?:tests?|testing|specs?|unit ?tests?|fixtures?|mocks?|benchmarks?|benches)\b", re.I
+    ),
     "docs": re.compile(r"\b(?:docs?|documentation|readme|guides?|tutorials?|manual)\b", re.I),
     "changelog": re.compile(r"\b(?:changelog|release notes?|history|changes in|news)\b", re.I),
     "license": re.compile(r"\b(?:licen[cs]e[sd]?|copyright)\b", re.I),
