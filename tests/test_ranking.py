@@ -57,6 +57,24 @@ def test_plain_words_are_not_identifiers(query):
     assert not Intent.of(query, code=False).names_identifier
 
 
+@pytest.mark.parametrize(
+    ("query", "asks_for_tests"),
+    [
+        ("test for retrying failed requests", True),
+        ("test that a deprecated command prints its notice", True),
+        ("unit tests of the router", True),
+        ("benchmark of the k-way merge", True),
+        ("Test if this Node has an attribute.", False),  # "test" as "check"
+        ("Tests whether the predicate holds for all elements", False),
+        ("Tests to see if the object is an RxJS Observable", False),
+        ("test if the path is absolute, and its tests", True),  # asked for as well
+        ("where do we retry failed HTTP requests", False),
+    ],
+)
+def test_a_question_asks_for_tests_by_name_not_by_the_verb(query, asks_for_tests):
+    assert ("test" in Intent.of(query, code=False).asked_roles) is asks_for_tests
+
+
 def test_code_queries_keep_their_own_weight():
     settings = replace(EngineSettings(), lexical_weight=2.0, named_lexical_weight=0.7)
     assert _lexical_weight(settings, Intent.of("def parse_args(argv):", code=True)) == 2.0

@@ -177,6 +177,9 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
     "example": re.compile(r"\b(?:examples?|samples?|demos?)\b", re.I),
     "config": re.compile(r"\b(?:config(?:uration)?|settings|yaml|toml|json)\b", re.I),
 }
+# "test" as a verb ("Test if this node has an attribute", "tests whether the predicate
+# holds"): the question asks for the code that checks, not for tests.
+_TEST_VERB = re.compile(r"\b(?:tests?|testing)\s+(?:if|whether|to see (?:if|whether))\b", re.I)
 # Tokens shaped like identifiers rather than words: camelCase, PascalCase with an inner
 # capital, snake_case, dotted names, calls.
 _IDENTIFIER = re.compile(
@@ -193,6 +196,12 @@ _KIND_ROLES = {"script": "example"}
 # File roles that hold prose. Code and selection queries never get prose back, nor blocks of
 # imports or bare definition headers (role_weight).
 _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
+
+
+def _asked_roles(query: str) -> frozenset[str]:
+    """The file roles a question names ("test for ...", "examples of ...")."""
+    words = _TEST_VERB.sub(" ", query)
+    return frozenset(role for role, pattern in _ROLE_WORDS.items() if pattern.search(words))
 
 
 @dataclass(frozen=True)
@@ -212,7 +221,7 @@ class Intent:
     def of(
         query: str, code: bool, include: Sequence[str] = (), *, selected: bool = False
     ) -> Intent:
-        asked = frozenset(role for role, words in _ROLE_WORDS.items() if words.search(query))
+        asked = _asked_roles(query)
         named = not code and _IDENTIFIER.search(query) is not None
         bare = query.strip()
         name = "" if selected or not _BARE_NAME.fullmatch(bare) else _NAME_JOINTS.sub(".", bare)
