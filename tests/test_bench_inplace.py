@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -448,3 +449,39 @@ def test_pinned_project_list_is_complete() -> None:
     tuned = {p.name for p in projects if p.role == "tune"}
     assert not any(name.startswith(("httpx", "express")) for name in tuned)
     assert all(p.questions is None or p.questions.is_file() for p in projects)
+
+
+def test_a_revision_s_own_command_line_scores_the_typed_questions(tmp_path: Path) -> None:
+    """--baseline-cli: the revision's whole package, asked through its own command line, and
+    judged as the run's pipelines are; sets with other kinds of question are left out."""
+    from lsp_server.bench.cli_baseline import PIPELINE, run_cli_baseline
+
+    tree = make_tree(tmp_path / "repo")
+    lines = PYTHON.splitlines()
+    start = lines.index("@functools.cache") + 1
+    end = lines.index("    return text.lower().split()") + 1
+    target = {"path": "pkg/core.py", "start": start, "end": end}
+    typed = [
+        {"query": "return text.lower().split()", "targets": [target]},
+        {"query": "split the text into lowercase words", "targets": [target]},
+    ]
+    similar = [{**typed[0], "ask": "similar", "at": {"path": "pkg/core.py", "line": start}}]
+    sets = [
+        load_tree_set(write_questions(tmp_path / "typed", typed, str(tree))),
+        load_tree_set(write_questions(tmp_path / "similar", similar, str(tree))),
+    ]
+    said: list[str] = []
+    results, ranks = run_cli_baseline(
+        "HEAD", sets, tmp_path / "work", tmp_path / "cache", log=said.append
+    )
+    assert list(results) == ["typed"] and len(ranks["typed"]) == 2
+    assert ranks["typed"][0] == 1.0  # the exact line, through the CLI's JSON and line rule
+    assert 0 < results["typed"]["pipelines"][PIPELINE]["mrr"] <= 1.0
+    assert any("similar: left out" in line for line in said)
+    committed = subprocess.run(
+        ["git", "show", "HEAD:lsp_server/cli.py"], capture_output=True, text=True, check=True
+    ).stdout
+    assert (tmp_path / "work" / "package" / "lsp_server" / "cli.py").read_text() == committed
+    assert (tmp_path / "cache" / "indexes").is_dir()  # its own cache, not the editor's
+    with pytest.raises(ValueError, match="cannot read revision"):
+        run_cli_baseline("no-such-revision-xyz", sets, tmp_path / "bad")

@@ -24,6 +24,15 @@ BASELINE_PIPELINES = ("bm25", "dense", "hybrid")
 
 def engine_tree(revision: str, into: Path) -> Path:
     """A package folder: the revision's engine, this checkout's benchmarks and entry points."""
+    revision_tree(revision, into)
+    bench = into / "lsp_server" / "bench"
+    shutil.rmtree(bench, ignore_errors=True)
+    shutil.copytree(PACKAGE / "bench", bench, ignore=shutil.ignore_patterns("__pycache__"))
+    return into
+
+
+def revision_tree(revision: str, into: Path) -> Path:
+    """A package folder holding the revision's whole `lsp_server`, as committed."""
     try:
         archive = subprocess.run(
             ["git", "-C", str(REPOSITORY), "archive", "--format=tar", revision, "lsp_server"],
@@ -40,9 +49,6 @@ def engine_tree(revision: str, into: Path) -> Path:
     into.mkdir(parents=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
-    bench = into / "lsp_server" / "bench"
-    shutil.rmtree(bench, ignore_errors=True)
-    shutil.copytree(PACKAGE / "bench", bench, ignore=shutil.ignore_patterns("__pycache__"))
     return into
 
 

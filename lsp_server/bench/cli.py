@@ -85,6 +85,13 @@ def _quality_parser(sub) -> None:
         "last release), as pipelines 'today/...' beside this engine's",
     )
     parser.add_argument(
+        "--baseline-cli",
+        metavar="REV",
+        help="also ask each in-place set's typed questions through the command line of this "
+        "git revision (`nearcode index`, `nearcode search --json`), as pipeline 'today/cli': "
+        "for revisions whose engine cannot run under this benchmark (--baseline-rev fails)",
+    )
+    parser.add_argument(
         "--baseline-cache",
         type=Path,
         metavar="DIR",
@@ -283,8 +290,11 @@ def cmd_quality(args: argparse.Namespace) -> int:
     sets: dict[str, dict] = {}
     details: dict[str, dict] = {}
     per_query: dict[str, dict[str, list[float]]] = {}
+    tree_sets: list = []  # in-place sets, for --baseline-cli
     for folder in set_folders(args.data):
         data = load_any(folder, args.max_queries, args.max_corpus, args.seed)
+        if getattr(data, "tree", None) is not None:
+            tree_sets.append(data)
         result = runner.run(data)
         sets[result.name] = result.to_json()
         per_query[result.name] = result.per_query
@@ -309,6 +319,9 @@ def cmd_quality(args: argparse.Namespace) -> int:
         merge(sets, baseline, "today")
         details["baseline"] = {"revision": args.baseline_rev}
         write_json(args.out, {"sets": sets})
+    if args.baseline_cli:
+        _cli_baseline(args, tree_sets, work / "baseline-cli", sets, per_query)
+        details["baseline-cli"] = {"revision": args.baseline_cli}
     table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
     table += "\n\n" + difference_table(per_query)
@@ -325,6 +338,26 @@ def cmd_quality(args: argparse.Namespace) -> int:
     quality_plot(args.out.with_suffix(".png"), sets)
     print("\n".join(notes), file=sys.stderr)
     return 0
+
+
+def _cli_baseline(
+    args: argparse.Namespace,
+    tree_sets: list,
+    work: Path,
+    sets: dict[str, dict],
+    per_query: dict[str, dict[str, list[float]]],
+) -> None:
+    """--baseline-cli: the revision's command line on the in-place sets, merged into the
+    run's results and per-query ranks as 'today/cli' (files rewritten)."""
+    from .baseline import merge
+    from .cli_baseline import PIPELINE, run_cli_baseline
+
+    results, ranks = run_cli_baseline(args.baseline_cli, tree_sets, work, args.baseline_cache)
+    merge(sets, results, "today")
+    for name, rows in ranks.items():
+        per_query[name][f"today/{PIPELINE}"] = rows
+    write_json(args.out, {"sets": sets})
+    write_json(per_query_path(args.out), {"mrr": per_query})
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
