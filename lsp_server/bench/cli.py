@@ -21,6 +21,7 @@ from .report import (
     summary_table,
     write_json,
 )
+from .treeset import TreeSet
 
 DEFAULT_RESULTS = Path("bench-results")
 
@@ -290,10 +291,10 @@ def cmd_quality(args: argparse.Namespace) -> int:
     sets: dict[str, dict] = {}
     details: dict[str, dict] = {}
     per_query: dict[str, dict[str, list[float]]] = {}
-    tree_sets: list = []  # in-place sets, for --baseline-cli
+    tree_sets: list[TreeSet] = []  # in-place sets, for --baseline-cli
     for folder in set_folders(args.data):
         data = load_any(folder, args.max_queries, args.max_corpus, args.seed)
-        if getattr(data, "tree", None) is not None:
+        if isinstance(data, TreeSet):
             tree_sets.append(data)
         result = runner.run(data)
         sets[result.name] = result.to_json()
@@ -342,7 +343,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 def _cli_baseline(
     args: argparse.Namespace,
-    tree_sets: list,
+    tree_sets: list[TreeSet],
     work: Path,
     sets: dict[str, dict],
     per_query: dict[str, dict[str, list[float]]],

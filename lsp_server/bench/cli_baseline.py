@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .baseline import revision_tree
 from .metrics import MAX_RANK, mean_scores, score_query
-from .quality import relevant_targets, target_key
+from .quality import ranked_keys, relevant_targets
 from .treeset import ASK_SEARCH, Question, TreeSet
 
 PIPELINE = "cli"  # named `<label>/cli` in the results, beside the run's own pipelines
@@ -70,14 +70,8 @@ def _judge(
         _cli(package, env, "search", str(tree), question.query, "--json", "--limit", limit)
     )
     rows = found["results"] if isinstance(found, dict) else found
-    ranked: list[str] = []
-    for row in rows:
-        if row.get("score", 1.0) <= 0:  # as the run's own pipelines judge
-            continue
-        key = target_key(row["path"], *_lines(row), question.targets)
-        if key not in ranked:
-            ranked.append(key)
-    return ranked, relevant_targets(question)
+    results = ((row["path"], *_lines(row), row.get("score", 1.0)) for row in rows)
+    return ranked_keys(results, question.targets), relevant_targets(question)
 
 
 def _lines(row: dict) -> tuple[int, int, int]:

@@ -18,7 +18,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 
@@ -339,12 +339,21 @@ def ranked_targets(response: SearchResponse, targets: Sequence[Target]) -> list[
 
     Results scored 0 are dropped, as in `ranked_docs`.
     """
+    rows = ((r.path, r.start_line, r.end_line, r.end_col, r.score) for r in response.results)
+    return ranked_keys(rows, targets)
+
+
+def ranked_keys(
+    rows: Iterable[tuple[str, int, int, int, float]], targets: Sequence[Target]
+) -> list[str]:
+    """`ranked_targets` for results given as (path, start line, end line, end column, score),
+    0-based as the engine's (an older engine's command line prints them so too)."""
     ranked: list[str] = []
     seen: set[str] = set()
-    for result in response.results:
-        if result.score <= 0:
+    for path, start_line, end_line, end_col, score in rows:
+        if score <= 0:
             continue
-        key = target_key(result.path, result.start_line, result.end_line, result.end_col, targets)
+        key = target_key(path, start_line, end_line, end_col, targets)
         if key not in seen:
             seen.add(key)
             ranked.append(key)
