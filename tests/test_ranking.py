@@ -11,8 +11,10 @@ from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.ranking import (
     NAMED_SECOND,
     NAMED_SO,
+    Hit,
     Intent,
     is_named,
+    merge_overlapping,
     named_as,
     naming_tier,
     role_weight,
@@ -297,3 +299,25 @@ def test_a_definition_inside_another_is_named_so_and_landed_on() -> None:
     )
     # Only what it defines: a unit that calls a name does not answer it.
     assert named_as(outer, "parse_header") == (0, outer)
+
+
+def _lines(path: str, start: int, end: int) -> Chunk:
+    return Chunk(path, "python", "function", "f", start, 0, end, 1, "x")
+
+
+def test_chunks_overlap_only_in_one_file_and_on_a_shared_line() -> None:
+    part = _lines("a.py", 10, 20)
+    assert part.overlaps(_lines("a.py", 20, 30))  # sharing the last line
+    assert part.overlaps(_lines("a.py", 12, 14))  # inside
+    assert not part.overlaps(_lines("a.py", 21, 30))
+    assert not part.overlaps(_lines("b.py", 10, 20))  # the same lines of another file
+
+
+def test_parts_of_one_definition_merge_into_one_result_across_files_kept_apart() -> None:
+    first, second, elsewhere = _lines("a.py", 0, 9), _lines("a.py", 9, 19), _lines("b.py", 0, 9)
+    hits = [Hit(1, first, 0.9), Hit(2, elsewhere, 0.8), Hit(3, second, 0.7)]
+    merged = merge_overlapping(hits)
+    assert [(h.chunk.path, h.chunk.start_line, h.chunk.end_line) for h in merged] == [
+        ("a.py", 0, 19),
+        ("b.py", 0, 9),
+    ]

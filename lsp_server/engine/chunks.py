@@ -56,6 +56,15 @@ class Chunk:
             return self.symbol
         return NAMES_JOINT.join([*names[:MAX_SHOWN_NAMES], "…"])
 
+    def overlaps(self, other: Chunk) -> bool:
+        """Whether both are in the same file and share a line (parts of one definition, or a
+        chunk and the selection or definition it lies in)."""
+        return (
+            self.path == other.path
+            and self.start_line <= other.end_line
+            and other.start_line <= self.end_line
+        )
+
     def is_member_of(self, class_symbol: str) -> bool:
         """Whether it is defined in the class (or in a class nested in it)."""
         container = self.container

@@ -136,10 +136,6 @@ class RankTrace:
     lexical_scale: float = 1.0
 
 
-def _overlaps(a: Chunk, b: Chunk) -> bool:
-    return a.path == b.path and a.start_line <= b.end_line and b.start_line <= a.end_line
-
-
 def merge_overlapping(hits: Sequence[Hit]) -> list[Hit]:
     """Keeps the best-scored hit of overlapping ones (parts of one split definition)."""
     kept: list[Hit] = []
@@ -147,7 +143,7 @@ def merge_overlapping(hits: Sequence[Hit]) -> list[Hit]:
     by_path: dict[str, list[Hit]] = {}
     for hit in hits:
         same_file = by_path.setdefault(hit.chunk.path, [])
-        home = next((k for k in same_file if _overlaps(k.chunk, hit.chunk)), None)
+        home = next((k for k in same_file if k.chunk.overlaps(hit.chunk)), None)
         if home is None:
             kept.append(hit)
             same_file.append(hit)

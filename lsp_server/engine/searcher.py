@@ -528,7 +528,7 @@ class Searcher:
         return {
             c.id
             for c in self.store.chunks_of_file(rel)
-            if _overlaps(c.chunk, target)
+            if c.chunk.overlaps(target)
             or (stale and target.symbol and c.chunk.symbol == target.symbol)
         }
 
@@ -624,10 +624,6 @@ def _collapse(
             best[key] = chunk_id
             units[key] = scores[chunk_id]
     return units, best
-
-
-def _overlaps(a: Chunk, b: Chunk) -> bool:
-    return a.start_line <= b.end_line and b.start_line <= a.end_line
 
 
 def _normalized(text: str) -> str:
