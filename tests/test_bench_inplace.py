@@ -400,6 +400,16 @@ def test_reciprocal_ranks_weigh_every_question_alike_where_the_engine_scales_by_
     assert constant not in [p.name for p in pipelines(OlderSettings())]  # type: ignore[arg-type]
 
 
+def test_a_run_can_rank_as_the_editor_does() -> None:
+    """Benchmarks rank 1,000 candidates a ranking; the editor ranks EngineSettings'
+    default. One ablation must reproduce the editor's ranking (README and BENCHMARKS quote
+    both), so changing the default without it fails here."""
+    editor = EngineSettings().candidates
+    assert editor < 1000
+    names = [p.name for p in pipelines(EngineSettings(candidates=1000))]
+    assert f"hybrid/candidates={editor}" in names
+
+
 def test_a_baseline_engine_without_adapters_keeps_its_one_encoder(tmp_path: Path, encoder) -> None:
     """bench/baseline.py runs this benchmark over an older engine, whose settings may lack
     fields this one has (the adapter): every index of that run uses the encoder it was given."""

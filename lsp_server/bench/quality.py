@@ -124,7 +124,7 @@ _CONSTANT: dict = {"where_known": {"prose_lexical_coverage": 0.0}}
 # Every run scores each entry side by side with bm25/dense/hybrid. Add an entry to measure a
 # new engine setting (an Ablation per field, or a Pipeline for a named set of overrides).
 ABLATIONS: tuple[Ablation | Pipeline, ...] = (
-    Ablation("candidates", (100,)),  # what the editor literally ranks (benchmarks: 1000)
+    Ablation("candidates", (100,)),  # what the editor ranked until 2026-12-05 (benchmarks: 1000)
     Ablation("lexical_weight", (1.0, 3.0)),
     Ablation("prose_lexical_weight", (0.1, 0.3, 0.5, 1.0)),
     Ablation("context_header", (True, False), bases=("dense", "hybrid"), reindex=True),
@@ -162,6 +162,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
         "hybrid/prose_lexical_weight=0.2/prose_lexical_coverage=0",
         {"prose_lexical_weight": 0.2, "prose_lexical_coverage": 0.0},
     ),
+    Ablation("candidates", (300,)),  # what the editor ranks since 2026-12-05
 )
 
 
