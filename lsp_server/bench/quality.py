@@ -162,7 +162,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
         "hybrid/prose_lexical_weight=0.2/prose_lexical_coverage=0",
         {"prose_lexical_weight": 0.2, "prose_lexical_coverage": 0.0},
     ),
-    Ablation("candidates", (300,)),  # what the editor ranks since 2026-12-05
+    Ablation("candidates", (200, 300)),  # the editor ranks 200 since 2026-12-05; 300 tried
 )
 
 

@@ -96,10 +96,11 @@ class EngineSettings:
     sentences_are_prose: bool = True
     rrf_k: int = 10  # the rank offset of "rrf" (k=10 beat 60 in the BEIR runs)
     # Candidates taken from each ranking before fusion (benchmarks rank deeper, e.g. 1000).
-    # A unit outside one ranking's pool is fused without that ranking's score: 300 gave
-    # the editor nearly the benchmarks' ranking (100 lost up to 0.016 MRR a set) for about
-    # 4 ms a query on a 12,000-chunk tree (BENCHMARKS.md, "Candidates before fusion").
-    candidates: int = 300
+    # A unit outside one ranking's pool is fused without that ranking's score: 200 gave
+    # the editor nearly the benchmarks' ranking (100 lost up to 0.016 MRR a set; 300 gave
+    # no more, for a third more ranking work) for about 2 ms a query on a 12,000-chunk
+    # tree (BENCHMARKS.md, "Candidates before fusion").
+    candidates: int = 200
     # Results carry context lines (what the editor shows); benchmarks read only locations and
     # leave them out: most of a 1,000-result query's time went into them.
     result_context: bool = True
