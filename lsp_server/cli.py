@@ -629,7 +629,7 @@ def _print_results(response: SearchResponse, as_json: bool, notices: Sequence[st
         name = f" {result.symbol}" if result.symbol else ""
         mark = " [duplicate]" if result.duplicate else ""
         print(
-            f"{result.path}:{result.start_line + 1}{name} ({result.kind}, "
+            f"{result.path}:{result.cursor[0] + 1}{name} ({result.kind}, "
             f"{result.score:.3f}){mark}\n    {result.preview}"
         )
 

@@ -337,9 +337,28 @@ def test_a_piped_stack_trace_is_searched_as_a_selection(indexed):
     first = json.loads(done.stdout)["results"][0]
     assert (first["path"], first["symbol"]) == ("web/api.js", "EventBus.subscribe")
     assert first["range"]["start"]["line"] <= 24 <= first["range"]["end"]["line"]
+    # The cursor goes to the frame's line, past its indentation.
+    assert first["selectionRange"]["start"] == {"line": 24, "character": 4}
     typed = nearcode(*asked, cache=cache, stdin=trace)
     assert json.loads(typed.stdout)["results"][0]["symbol"] == "fetchJson"
     one_line_error(nearcode(*asked, "--selection", cache=cache, stdin="  \n"), 2, "empty")
+
+
+def test_results_point_at_the_name_not_the_doc_comment_above_it(indexed):
+    """`/// Computes the CRC-32 …` is line 1 of src/checksum.rs and `pub fn crc32(` line 2:
+    the line printed (and the JSON's selectionRange) is the name's; the range keeps the
+    comment, which is part of the definition."""
+    workspace, cache = indexed
+    done = nearcode("search", str(workspace), "CRC-32 checksum", "--limit", "1", cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("src/checksum.rs:2 crc32 (function, "), done.stdout
+    assert done.stdout.splitlines()[1].strip() == "pub fn crc32(data: &[u8]) -> u32"
+    first = search_json(workspace, cache, "CRC-32 checksum")["results"][0]
+    assert first["range"]["start"] == {"line": 0, "character": 0}
+    assert first["selectionRange"] == {
+        "start": {"line": 1, "character": 7},
+        "end": {"line": 1, "character": 12},
+    }
 
 
 def test_similar_on_an_indented_def_line_without_a_column(indexed):

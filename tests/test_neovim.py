@@ -126,6 +126,10 @@ local ok, err = xpcall(function()
 
   out.search = quickfix_of("NearcodeSearch where do we retry failed HTTP requests?")
   out.module = quickfix_of("NearcodeSearch default timeout for requests")
+  -- A definition under a doc comment: the first entry opens on its name, not the comment.
+  out.documented = quickfix_of("NearcodeSearch CRC-32 checksum of a byte slice")
+  vim.cmd("cfirst")
+  out.documented.opened = { vim.fn.expand("%:t"), vim.api.nvim_win_get_cursor(0) }
 
   open("textutil/strings.py", 6, 4)
   out.similar = quickfix_of("NearcodeSimilar")
@@ -304,6 +308,13 @@ def test_neovim_quickfix_commands(
     constant = [e["text"] for e in module if e["lnum"] == 8]
     named = "DEFAULT_TIMEOUT — DEFAULT_TIMEOUT = 10.0  ("
     assert constant and constant[0].startswith(named), module
+
+    # `/// Computes the CRC-32 …` is line 1, `pub fn crc32(` line 2: the entry and the
+    # cursor are on the name (column 8, 1-based; the window cursor's column is 0-based).
+    documented = result["documented"]
+    assert Path(documented["items"][0]["filename"]) == project / "src" / "checksum.rs"
+    assert (documented["items"][0]["lnum"], documented["items"][0]["col"]) == (2, 8)
+    assert documented["opened"] == ["checksum.rs", [2, 7]]
 
     similar = result["similar"]["items"]
     assert Path(similar[0]["filename"]) == project / "legacy" / "old_helpers.py"

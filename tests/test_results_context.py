@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lsp_server.engine.chunks import Chunk
-from lsp_server.engine.results import ContextLine, context_of
+from lsp_server.engine.results import ContextLine, context_of, selection_of
 
 
 def _chunk(
@@ -104,3 +106,73 @@ def test_results_without_context_rank_the_same(tmp_path, open_index):
     assert with_context and with_context[0].symbol == "backoff_delay"
     assert any(r.context for r in with_context) and not any(r.context for r in bare)
     assert [(r.path, r.start_line) for r in bare] == [(r.path, r.start_line) for r in with_context]
+
+
+# -- where the cursor lands (selectionRange) -------------------------------------------------------
+
+
+def test_the_cursor_lands_on_the_name_past_decorators_and_their_arguments():
+    # LONG starts at line 10, column 4 with `@retry`; `def fetch(` is line 11.
+    assert selection_of(_chunk(LONG)) == (11, 8, 11, 13)
+    decorated = "@app.route(\n    '/fetch',\n    methods=['GET'])\ndef fetch(url):\n    return url"
+    chunk = _chunk(decorated, start_col=0, signature="def fetch(url):")
+    assert selection_of(chunk) == (13, 4, 13, 9)
+
+
+def test_the_cursor_lands_on_the_name_past_doc_comments_in_each_language():
+    rust = "/// Computes the CRC-32.\n/// IEEE polynomial.\npub fn crc32(data: &[u8]) -> u32 {\n}"
+    signature = "pub fn crc32(data: &[u8]) -> u32 {"
+    chunk = _chunk(rust, 0, 0, "rust", signature=signature)
+    assert selection_of(replace(chunk, symbol="crc32")) == (2, 7, 2, 12)
+    java = (
+        "/**\n     * Parses a date.\n     */\n    @Override\n"
+        "    public Date parseDate(String text) {\n        return null;\n    }"
+    )
+    chunk = _chunk(java, 20, 4, "java", signature="public Date parseDate(String text) {")
+    assert selection_of(replace(chunk, symbol="DateUtils.parseDate")) == (24, 16, 24, 25)
+    js = "/** Formats a byte count. */\nexport function formatBytes(bytes) {\n  return bytes;\n}"
+    chunk = _chunk(js, 2, 0, "javascript", signature="export function formatBytes(bytes) {")
+    assert selection_of(replace(chunk, symbol="formatBytes")) == (3, 16, 3, 27)
+    go = "// Serve answers.\nfunc (s *Server) Serve(l net.Listener) error {\n}"
+    chunk = _chunk(go, 0, 0, "go", signature="func (s *Server) Serve(l net.Listener) error {")
+    assert selection_of(replace(chunk, symbol="Server.Serve")) == (1, 17, 1, 22)
+
+
+def test_without_its_name_on_the_line_the_cursor_lands_on_the_line_text():
+    # A JavaScript getter assigned through a call names itself in a string; a block by the
+    # first name it declares; a window (no name) on its first line past comments.
+    getter = "defineGetter(req, 'fresh', function(){\n  return true;\n})"
+    chunk = replace(_chunk(getter, 5, 0, "javascript"), symbol="req.fresh", kind="function")
+    assert selection_of(chunk) == (5, 19, 5, 24)
+    block = "# Limits.\nDEFAULT_TIMEOUT = 10.0\nMAX_RETRIES = 3"
+    chunk = replace(_chunk(block, 7, 0), kind="block", symbol="DEFAULT_TIMEOUT, MAX_RETRIES")
+    assert selection_of(chunk) == (8, 0, 8, 15)
+    window = "    # keep going\n    total += step\n"
+    chunk = replace(_chunk(window, 30, 0), kind="window", symbol="")
+    assert selection_of(chunk) == (31, 4, 31, 17)
+
+
+def test_a_stack_frame_line_is_where_the_cursor_lands():
+    assert selection_of(_chunk(LONG), focus_line=19) == (19, 12, 19, 45)
+    assert selection_of(_chunk(LONG), focus_line=99) == (11, 8, 11, 13)  # not in the chunk
+
+
+def test_a_later_part_of_a_split_definition_has_no_name_of_its_own():
+    text = "        x = compute()\n        return x"
+    part = _chunk(text, signature="def fetch(self, url)", part=2)
+    assert selection_of(part) is None
+
+
+def test_a_result_from_a_later_part_lands_on_the_name_in_the_first(tmp_path, open_index):
+    body = "\n".join(f"    step_{i} = compute_{i}(records)" for i in range(80))
+    (tmp_path / "stages.py").write_text(
+        "import functools\n\n\n@functools.cache\ndef run_stages(records):\n"
+        f"{body}\n    return finalize_quarterly_ledger(step_79)\n"
+    )
+    index = open_index(tmp_path)
+    index.index()
+    parts = [c.chunk for c in index.store.chunks_of_file("stages.py") if c.chunk.part]
+    assert len(parts) > 1  # the precondition: the definition is split
+    result = index.search("finalize_quarterly_ledger", limit=1).results[0]
+    assert result.symbol == "run_stages" and result.match_lines[0] > parts[0].end_line
+    assert (result.start_line, result.selection) == (3, (4, 4, 4, 14))

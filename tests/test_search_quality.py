@@ -174,10 +174,18 @@ def test_filters_and_json_shape(index):
     assert all(r.path.endswith(".py") for r in only_py)
     result = json.loads(json.dumps(response.results[0].to_json()))
     assert set(result) == {
-        *("path", "uri", "range", "score", "symbol", "kind", "language", "preview", "context")
+        *("path", "uri", "range", "score", "symbol", "kind", "language", "preview", "context"),
+        "selectionRange",
     }
     start, end = result["range"]["start"]["line"], result["range"]["end"]["line"]
     assert result["context"] and all(start <= c["line"] <= end for c in result["context"])
+    # The cursor lands on the name on the signature line, which the context shows first.
+    name = result["selectionRange"]
+    assert name["start"]["line"] == name["end"]["line"] == result["context"][0]["line"]
+    line = (Path(result["uri"].removeprefix("file://")).read_text().splitlines())[
+        name["start"]["line"]
+    ]
+    assert line[name["start"]["character"] : name["end"]["character"]] == result["symbol"]
     assert Path(result["uri"].removeprefix("file://")).name == "config.go"
 
 

@@ -98,6 +98,12 @@ async def test_two_folders_three_searches_and_fresh_updates(folders, tmp_path):
             "http/client.py",
             "HttpClient.fetch_with_retry",
         )
+        # Opening it lands on the frame's line (27, 1-based), past its indentation.
+        assert _top(frames)["range"]["start"]["line"] == 21
+        assert _top(frames)["selectionRange"] == {
+            "start": {"line": 26, "character": 16},
+            "end": {"line": 26, "character": 37},
+        }
         assert frames["results"][1]["path"] == "app/main.py"
 
         # Selection by range in a document.
@@ -127,6 +133,23 @@ async def test_two_folders_three_searches_and_fresh_updates(folders, tmp_path):
         )
         assert constants[0].location.uri == (project / "http" / "client.py").as_uri()
         assert constants[0].location.range.start.line == 7
+
+        # A definition under a doc comment: its range starts at the comment, the cursor goes
+        # to its name (selectionRange), in the commands' results and in the symbol search.
+        crc = _top(await command(client, "nearcode.search", {"query": "CRC-32 checksum"}))
+        assert (crc["path"], crc["symbol"], crc["range"]["start"]) == (
+            "src/checksum.rs",
+            "crc32",
+            {"line": 0, "character": 0},
+        )
+        name = {"start": {"line": 1, "character": 7}, "end": {"line": 1, "character": 12}}
+        assert crc["selectionRange"] == name
+        symbols = await client.workspace_symbol_async(
+            types.WorkspaceSymbolParams(query="CRC-32 checksum")
+        )
+        assert symbols[0].name == "crc32"
+        assert symbols[0].location.range.start == types.Position(line=1, character=7)
+        assert symbols[0].location.range.end == types.Position(**crc["range"]["end"])
 
         # Edit on disk + didSave: the next search sees the new function.
         strings = project / "textutil" / "strings.py"

@@ -196,10 +196,12 @@ local function to_quickfix(title)
     local items = {}
     for _, r in ipairs(result.results or {}) do
       local label, preview = M.label(r)
+      -- The name past the doc comment and decorators (older servers: the start of the range).
+      local cursor = (r.selectionRange or r.range).start
       table.insert(items, {
         filename = vim.uri_to_fname(r.uri),
-        lnum = r.range.start.line + 1,
-        col = r.range.start.character + 1,
+        lnum = cursor.line + 1,
+        col = cursor.character + 1,
         -- Quickfix text is one line: collapse the preview's whitespace.
         text = ("%s — %s  (%.2f)"):format(label, (preview:gsub("%s+", " ")), r.score),
       })

@@ -17,6 +17,9 @@ PREVIEW_CHARS = 160
 CONTEXT_BODY_LINES = 4  # lines of a result's body shown under its signature line
 
 
+Selection = tuple[int, int, int, int]  # start line, start col, end line, end col (0-based)
+
+
 @dataclass(frozen=True)
 class ContextLine:
     """One line of a result's multi-line preview."""
@@ -45,6 +48,15 @@ class SearchResult:
     # For a split definition, the lines (0-based, inclusive) of the part that matched best.
     match_lines: tuple[int, int] | None = None
     context: tuple[ContextLine, ...] = ()  # the signature line and the best-matching lines
+    # Where opening it puts the cursor (selection_of); None: the start of its range.
+    selection: Selection | None = None
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        """Line and column (0-based) where opening the result puts the cursor."""
+        if self.selection is None:
+            return self.start_line, self.start_col
+        return self.selection[0], self.selection[1]
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -65,6 +77,11 @@ class SearchResult:
         if self.match_lines is not None and self.match_lines != (self.start_line, self.end_line):
             data["match"] = {"startLine": self.match_lines[0], "endLine": self.match_lines[1]}
         data["context"] = [line.to_json() for line in self.context]
+        start_line, start_col, end_line, end_col = self.selection or (self.cursor * 2)
+        data["selectionRange"] = {
+            "start": {"line": start_line, "character": start_col},
+            "end": {"line": end_line, "character": end_col},
+        }
         return data
 
 
@@ -203,20 +220,9 @@ def context_of(
     """A few lines that show what a result is: its signature (or first meaningful) line,
     then the body lines around the best-matching one (most query terms, or `focus_line`,
     0-based in the file, e.g. a stack frame's line). Short chunks are shown whole."""
-    # The chunk starts at its first character: put the indentation back for dedenting.
-    lines = split_lines(" " * chunk.start_col + chunk.text)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    prose = chunk.language in PROSE_LANGUAGES  # "#" starts a heading, "*" a list item
-    # The preview's line when it is in the chunk (past a doc comment and a decorator's
-    # arguments), else the first line that is not a decorator or a comment.
+    lines = _lines_of(chunk)
     preview = preview_of(chunk) if chunk.signature else ""
-    wanted = preview[:40].rstrip("…")
-    head = next((i for i, line in enumerate(lines) if wanted and wanted in line), None)
-    if head is None:
-        head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
-    if head is None:  # a chunk of comments only (a licence header): its first non-blank line
-        head = next((i for i, line in enumerate(lines) if line.strip()), None)
+    head = _head(lines, chunk, preview)
     if head is None:
         return ()
     relative_focus = None if focus_line is None else focus_line - chunk.start_line
@@ -229,6 +235,60 @@ def context_of(
     if chunk.part > 1 and chunk.signature:  # the header lies above this part of the definition
         return (ContextLine(None, preview), *numbered)
     return tuple(numbered)
+
+
+def _lines_of(chunk: Chunk) -> list[str]:
+    """The chunk's lines with trailing blank ones dropped; the first gets its indentation
+    back (the chunk starts at its first character), so columns are the file's."""
+    lines = split_lines(" " * chunk.start_col + chunk.text)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _head(lines: list[str], chunk: Chunk, preview: str) -> int | None:
+    """Index of the line that says what the chunk is: the preview's line when it is in the
+    chunk (past a doc comment and a decorator's arguments), else the first line that is not
+    a decorator or a comment, else (a chunk of comments only, a licence header) the first
+    line that is not blank."""
+    prose = chunk.language in PROSE_LANGUAGES  # "#" starts a heading, "*" a list item
+    wanted = preview[:40].rstrip("…")
+    head = next((i for i, line in enumerate(lines) if wanted and wanted in line), None)
+    if head is None:
+        head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
+    if head is None:
+        head = next((i for i, line in enumerate(lines) if line.strip()), None)
+    return head
+
+
+def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | None:
+    """Where opening a result puts the cursor, as clangd's `selectionRange`: the name on the
+    definition's signature line, past its doc comment and decorators (else that line's
+    text); for another chunk its first meaningful line; `focus_line` (0-based in the file,
+    a stack frame's line) when it lies in the chunk. None when the chunk holds no such line
+    (a later part of a split definition: its signature is in the first part)."""
+    lines = _lines_of(chunk)
+    relative_focus = None if focus_line is None else focus_line - chunk.start_line
+    if relative_focus is not None and 0 <= relative_focus < len(lines):
+        return _line_selection(chunk.start_line + relative_focus, lines[relative_focus])
+    if chunk.part > 1:
+        return None
+    head = _head(lines, chunk, preview_of(chunk) if chunk.signature else "")
+    if head is None:
+        return None
+    line, text = chunk.start_line + head, lines[head]
+    name = chunk.names[0].rsplit(".", 1)[-1].rsplit("::", 1)[-1] if chunk.names else ""
+    found = re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text) if name else None
+    if found is None:
+        return _line_selection(line, text)
+    return line, found.start(), line, found.end()
+
+
+def _line_selection(line: int, text: str) -> Selection:
+    """A line's text, past its indentation."""
+    stripped = text.strip()
+    start = text.index(stripped) if stripped else 0
+    return line, start, line, start + len(stripped)
 
 
 def file_uri(root: Path, relative: str) -> str:

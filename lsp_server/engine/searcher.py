@@ -40,7 +40,14 @@ from .ranking import (
     reciprocal_rank_fusion,
     role_weight,
 )
-from .results import SearchResponse, SearchResult, context_of, file_uri, preview_of
+from .results import (
+    SearchResponse,
+    SearchResult,
+    context_of,
+    file_uri,
+    preview_of,
+    selection_of,
+)
 from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
@@ -110,7 +117,7 @@ class Searcher:
             lambda: self._rank(terms, vector, filters, set(), limit, intent, phrases)
         )
         partial = self._partial(vector is not None)
-        return SearchResponse([self._result(h, terms) for h in hits], partial, notices=notices)
+        return SearchResponse(self._results(hits, terms), partial, notices=notices)
 
     def similar(
         self,
@@ -148,7 +155,7 @@ class Searcher:
         for hit in hits:
             hit.duplicate = _normalized(hit.chunk.text) == wanted
         partial = self._partial(vector is not None)
-        return SearchResponse([self._result(h, terms) for h in hits], partial, notices=notices)
+        return SearchResponse(self._results(hits, terms), partial, notices=notices)
 
     def search_text(
         self,
@@ -571,10 +578,24 @@ class Searcher:
         ]
         return min(around, key=lambda c: c.end_line - c.start_line) if around else None
 
+    def _results(self, hits: list[Hit], terms: Sequence[str]) -> list[SearchResult]:
+        # A later part of a split definition lands on the name in its first part.
+        later = {_unit_of(h.chunk) for h in hits if h.chunk.part > 1}
+        first_parts = self.store.first_parts(later) if self.settings.result_context else {}
+        return [self._result(h, terms, first_part=first_parts.get(_unit_of(h.chunk))) for h in hits]
+
     def _result(
-        self, hit: Hit, terms: Sequence[str] = (), focus_line: int | None = None
+        self,
+        hit: Hit,
+        terms: Sequence[str] = (),
+        focus_line: int | None = None,
+        first_part: Chunk | None = None,
     ) -> SearchResult:
         chunk = hit.chunk
+        shown = self.settings.result_context
+        selection = selection_of(chunk, focus_line) if shown else None
+        if selection is None and first_part is not None:
+            selection = selection_of(first_part)
         start_line, start_col, end_line, end_col = hit.extent
         return SearchResult(
             path=chunk.path,
@@ -590,8 +611,13 @@ class Searcher:
             preview=preview_of(chunk),
             duplicate=hit.duplicate,
             match_lines=hit.matched or ((chunk.start_line, chunk.end_line) if hit.span else None),
-            context=context_of(chunk, terms, focus_line) if self.settings.result_context else (),
+            context=context_of(chunk, terms, focus_line) if shown else (),
+            selection=selection,
         )
+
+
+def _unit_of(chunk: Chunk) -> tuple[str, int, int]:
+    return chunk.path, chunk.unit_start_line, chunk.unit_end_line
 
 
 def _unit_key(item: StoredChunk, units: bool) -> object:

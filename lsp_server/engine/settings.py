@@ -101,8 +101,9 @@ class EngineSettings:
     # no more, for a third more ranking work) for about 2 ms a query on a 12,000-chunk
     # tree (BENCHMARKS.md, "Candidates before fusion").
     candidates: int = 200
-    # Results carry context lines (what the editor shows); benchmarks read only locations and
-    # leave them out: most of a 1,000-result query's time went into them.
+    # Results carry context lines and where the cursor lands (what the editor shows);
+    # benchmarks read only ranges and leave both out: most of a 1,000-result query's time
+    # went into them.
     result_context: bool = True
     # 16 measured faster than 32 with ONNX Runtime here, at about 2/3 of the peak memory.
     batch_size: int = 16

@@ -11,7 +11,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -506,6 +506,28 @@ class Store:
                ORDER BY c.start_line, c.start_col""",
             (path, unit_start, unit_end),
         ).fetchall()
+
+    def first_parts(
+        self, units: Collection[tuple[str, int, int]]
+    ) -> dict[tuple[str, int, int], Chunk]:
+        """The first part of each split definition, by (path, unit start, unit end): one
+        query for a result list, whose later parts show and land on the signature there."""
+        if not units:
+            return {}
+        wanted = ",".join("(?, ?, ?)" for _ in units)
+        rows = self._reader().execute(
+            f"""WITH wanted(path, unit_start, unit_end) AS (VALUES {wanted})
+                SELECT {self._CHUNK_COLUMNS} FROM wanted w
+                JOIN files f ON f.path = w.path
+                JOIN chunks c ON c.file_id = f.id AND c.unit_start_line = w.unit_start
+                  AND c.unit_end_line = w.unit_end AND c.part = 1""",
+            [value for unit in units for value in unit],
+        )
+        found = (self._stored(row) for row in rows)
+        return {
+            (item.path, item.chunk.unit_start_line, item.chunk.unit_end_line): item.chunk
+            for item in found
+        }
 
     def pending_chunks(self, limit: int, path: str | None = None) -> list[tuple[int, str, str]]:
         """(id, embed_hash, path) of chunks without a vector: prioritised files, then newest."""

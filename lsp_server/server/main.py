@@ -616,7 +616,9 @@ def _symbol_kind(result: dict[str, Any]) -> types.SymbolKind:
 
 
 def _symbol_information(result: dict[str, Any]) -> types.SymbolInformation:
-    start, end = result["range"]["start"], result["range"]["end"]
+    # An editor puts the cursor at the location's start: the name, as for the commands'
+    # results, not the doc comment or decorator the definition's range starts with.
+    start, end = result["selectionRange"]["start"], result["range"]["end"]
     return types.SymbolInformation(
         name=result["symbol"] or result["preview"] or result["path"],
         kind=_symbol_kind(result),

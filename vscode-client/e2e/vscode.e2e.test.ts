@@ -102,6 +102,8 @@ interface ServerResult {
   symbol: string;
   score: number;
   range: { start: { line: number } };
+  /** Where opening the result puts the cursor: the name, past doc comments and decorators. */
+  selectionRange: { start: { line: number; character: number } };
 }
 
 function cli(args: string[]): ServerResult[] {
@@ -119,11 +121,11 @@ function title(result: ServerResult): string {
     return result.symbol;
   }
   const base = result.path.split('/').pop() ?? result.path;
-  return `${base}:${result.range.start.line + 1}`;
+  return `${base}:${result.selectionRange.start.line + 1}`;
 }
 
 function location(result: ServerResult): string {
-  return `${result.path}:${result.range.start.line + 1}`;
+  return `${result.path}:${result.selectionRange.start.line + 1}`;
 }
 
 // ---- Workbench helpers
@@ -335,9 +337,11 @@ function waitForActiveTab(expected: RegExp): Promise<string> {
 }
 
 /** The editor's "Ln X, Col Y" item once it shows `line` with nothing selected. */
-async function expectCursorAt(line: number): Promise<string> {
+/** The cursor is on a 1-based line (and column), nothing selected: the status bar says so. */
+async function expectCursorAt(line: number, column?: number): Promise<string> {
   const item = page.locator('[id="status.editor.selection"]').first();
-  const text = await pollText(item, (t) => t.startsWith(`Ln ${line},`), STEP_MS, `cursor on line ${line}`);
+  const where = column === undefined ? `Ln ${line},` : `Ln ${line}, Col ${column}`;
+  const text = await pollText(item, (t) => t.startsWith(where), STEP_MS, `cursor at ${where}`);
   assert.doesNotMatch(text, /selected/, `opening a result selected text: "${text}"`);
   return text;
 }
@@ -444,19 +448,19 @@ test('the Quick Pick keeps the server order and previews the highlighted result'
     const second = server[1];
     await waitForActiveTab(new RegExp(escapeRegExp(second.path.split('/').pop() ?? '')));
     assert.ok(await quickInput().isVisible(), 'the Quick Pick closed while previewing');
-    await expectCursorAt(second.range.start.line + 1);
+    await expectCursorAt(second.selectionRange.start.line + 1);
     await screenshot('vscode-e2e-quickpick-preview.png');
 
     // Enter opens it: the cursor at the definition, nothing selected.
     await page.keyboard.press('Enter');
     await quickInput().waitFor({ state: 'hidden', timeout: STEP_MS });
-    const cursor = await expectCursorAt(second.range.start.line + 1);
+    const cursor = await expectCursorAt(second.selectionRange.start.line + 1);
     step(`opened ${location(second)}: "${cursor}"`);
     await screenshot('vscode-e2e-opened.png');
     // The next keystroke must not replace a selection: typing adds text, the file keeps its lines.
     await page.keyboard.press('End');
     await page.keyboard.type('  # typed');
-    await expectCursorAt(second.range.start.line + 1);
+    await expectCursorAt(second.selectionRange.start.line + 1);
     const lines = page.locator('.editor-instance .view-lines').first();
     await pollText(lines, (t) => t.includes('# typed'), STEP_MS, 'the typed text next to the kept line');
     await runPaletteCommand('File: Revert File');
@@ -487,13 +491,13 @@ test('the Results view lists runs in rank order with previews; F4 and Shift+F4 s
     await focusEditor();
     await page.keyboard.press('F4');
     await waitForActiveTab(new RegExp(escapeRegExp(server[0].path.split('/').pop() ?? '')));
-    await expectCursorAt(server[0].range.start.line + 1);
+    await expectCursorAt(server[0].selectionRange.start.line + 1);
     await page.keyboard.press('F4');
     await waitForActiveTab(new RegExp(escapeRegExp(server[1].path.split('/').pop() ?? '')));
-    await expectCursorAt(server[1].range.start.line + 1);
+    await expectCursorAt(server[1].selectionRange.start.line + 1);
     await screenshot('vscode-e2e-f4.png');
     await page.keyboard.press('Shift+F4');
-    await expectCursorAt(server[0].range.start.line + 1);
+    await expectCursorAt(server[0].selectionRange.start.line + 1);
     step('F4, F4, Shift+F4 went to results 1, 2, 1');
 
     // A preview line opens its own line.
@@ -532,6 +536,17 @@ async function filteredSearch(): Promise<void> {
     const run = resultsRows().filter({ hasText: 'format a byte count as a readable size' }).first();
     await pollText(run, (t) => t.includes('web/** lang:javascript'), STEP_MS, 'the filtered search in the view');
     await screenshot('vscode-e2e-filters.png');
+
+    // F4 opens the first result on its name, past the JSDoc comment its range starts with.
+    const first = server[0];
+    const nameLine = lineOf('web/format.js', 'export function formatBytes(');
+    assert.equal(first.symbol, 'formatBytes');
+    const docLine = lineOf('web/format.js', '/** Formats a number of bytes');
+    assert.ok(first.range.start.line + 1 <= docLine, `the range starts at line ${first.range.start.line + 1}, below its doc comment`);
+    assert.deepEqual(first.selectionRange.start, { line: nameLine - 1, character: 'export function '.length });
+    await page.keyboard.press('F4');
+    await waitForActiveTab(/format\.js/);
+    await expectCursorAt(nameLine, 'export function '.length + 1);
   }
 }
 
@@ -559,7 +574,9 @@ test('Search by Selection finds the code behind a pasted stack trace and opens i
     await screenshot('vscode-e2e-selection.png');
     await page.keyboard.press('Enter');
     await waitForActiveTab(/retry\.py/);
-    await expectCursorAt(Number(shown[0].location.split(':')[1]));
+    // The cursor lands on the frame's own line, which the list shows.
+    assert.equal(shown[0].location, `${TARGET_FILE}:${raising}`);
+    await expectCursorAt(raising);
   }));
 
 /** Closes every editor, answering "Don't Save" for the untitled stack trace of the last test. */

@@ -62,6 +62,11 @@ export interface SearchResult {
   path: string;
   /** 0-based, as in LSP. */
   range: Range;
+  /**
+   * Where opening the result puts the cursor: the definition's name, past its doc comment and
+   * decorators, or a stack frame's line (older servers: the start of `range`).
+   */
+  selectionRange: Range;
   score: number;
   symbol: string;
   kind: string;
@@ -274,6 +279,7 @@ export function parseResult(value: unknown): SearchResult | undefined {
     uri: value.uri,
     path: str(value.path, value.uri),
     range,
+    selectionRange: parseRange(value.selectionRange) ?? { start: range.start, end: range.start },
     score: num(value.score),
     symbol: str(value.symbol),
     kind: str(value.kind),

@@ -1,5 +1,5 @@
-// Opening a result in the editor: the cursor goes to the start of the definition (or to a
-// preview line of it) with nothing selected, and the whole range is highlighted with a
+// Opening a result in the editor: the cursor goes to the definition's name (the server's
+// selectionRange, past doc comments and decorators), or to a preview line of it, with nothing selected, and the whole range is highlighted with a
 // decoration until the cursor leaves it or the text changes. A selection would be
 // replaced by the next keystroke.
 
@@ -11,7 +11,7 @@ export function toVscodeRange(range: SearchResult['range']): vscode.Range {
 }
 
 export interface OpenOptions {
-  /** 0-based line to put the cursor on (a preview line); default: the definition's start. */
+  /** 0-based line to put the cursor on (a preview line); default: the definition's name. */
   line?: number;
   /** Open as a preview tab (replaced by the next preview), as VS Code's search does. */
   preview?: boolean;
@@ -55,8 +55,9 @@ export class ResultOpener implements vscode.Disposable {
 
   async open(result: SearchResult, options: OpenOptions = {}): Promise<vscode.TextEditor> {
     const range = toVscodeRange(result.range);
-    const cursor = options.line === undefined || options.line === range.start.line
-      ? range.start
+    const name = toVscodeRange(result.selectionRange).start;
+    const cursor = options.line === undefined || options.line === name.line
+      ? name
       : new vscode.Position(options.line, 0);
     const editor = await vscode.window.showTextDocument(vscode.Uri.parse(result.uri), {
       preview: options.preview ?? true,

@@ -4,9 +4,9 @@
 import { formatFilters, hasFilters } from './filters';
 import type { ContextLine, ExecuteCommandCall, FolderStatus, SearchFilters, SearchResult } from './protocol';
 
-/** `src/app.py:42`: the line is 1-based for people, the protocol is 0-based. */
-export function formatLocation(result: Pick<SearchResult, 'path' | 'range'>): string {
-  return `${result.path}:${result.range.start.line + 1}`;
+/** `src/app.py:42`, the line the cursor lands on: 1-based for people, the protocol is 0-based. */
+export function formatLocation(result: Pick<SearchResult, 'path' | 'selectionRange'>): string {
+  return `${result.path}:${result.selectionRange.start.line + 1}`;
 }
 
 export function formatScore(score: number): string {
@@ -49,8 +49,8 @@ export function kindIcon(kind: string): string {
 }
 
 /** What a result is called: its symbol, or the file name for anonymous chunks. */
-export function resultTitle(result: Pick<SearchResult, 'symbol' | 'path' | 'range'>): string {
-  return result.symbol !== '' ? result.symbol : `${baseName(result.path)}:${result.range.start.line + 1}`;
+export function resultTitle(result: Pick<SearchResult, 'symbol' | 'path' | 'selectionRange'>): string {
+  return result.symbol !== '' ? result.symbol : `${baseName(result.path)}:${result.selectionRange.start.line + 1}`;
 }
 
 export interface PickItemText {
@@ -83,9 +83,13 @@ function keepIndent(text: string): string {
 }
 
 /** The result's preview lines; older servers without `context` give the one-line preview. */
-export function contextRows(result: Pick<SearchResult, 'context' | 'preview' | 'range'>): ContextRow[] {
+export function contextRows(result: Pick<SearchResult, 'context' | 'preview' | 'selectionRange'>): ContextRow[] {
   const lines: ContextLine[] =
-    result.context.length > 0 ? result.context : result.preview ? [{ line: result.range.start.line, text: result.preview }] : [];
+    result.context.length > 0
+      ? result.context
+      : result.preview
+        ? [{ line: result.selectionRange.start.line, text: result.preview }]
+        : [];
   return lines.map((c) => ({
     label: keepIndent(c.text),
     description: c.line === null ? 'signature' : `:${c.line + 1}`,

@@ -79,6 +79,7 @@ describe('reply parsing', () => {
     uri: 'file:///w/net/retry.py',
     path: 'net/retry.py',
     range,
+    selectionRange: { start: { line: 3, character: 4 }, end: { line: 3, character: 22 } },
     score: 0.81,
     symbol: 'retry_http_request',
     kind: 'function',
@@ -108,6 +109,14 @@ describe('reply parsing', () => {
     ]);
     const { context: _dropped, ...old } = good;
     assert.deepEqual(parseSearchResponse({ results: [old] }).results[0].context, [], 'older servers send none');
+  });
+
+  it('lands on the selectionRange; older servers without one land on the start of the range', () => {
+    assert.deepEqual(parseSearchResponse({ results: [good] }).results[0].selectionRange.start, { line: 3, character: 4 });
+    const { selectionRange: _dropped, ...old } = good;
+    const parsed = parseSearchResponse({ results: [old, { ...good, selectionRange: { start: 3 } }] }).results;
+    assert.deepEqual(parsed[0].selectionRange, { start: range.start, end: range.start });
+    assert.deepEqual(parsed[1].selectionRange, { start: range.start, end: range.start }, 'a malformed one is ignored');
   });
 
   it('rejects a reply without results', () => {

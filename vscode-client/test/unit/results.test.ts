@@ -35,7 +35,9 @@ function result(over: Partial<SearchResult> = {}): SearchResult {
   return {
     uri: 'file:///w/net/retry.py',
     path: 'net/retry.py',
-    range: { start: { line: 11, character: 0 }, end: { line: 25, character: 0 } },
+    // A decorator on line 11 (1-based), the name on line 12: results show where the cursor lands.
+    range: { start: { line: 10, character: 0 }, end: { line: 25, character: 0 } },
+    selectionRange: { start: { line: 11, character: 4 }, end: { line: 11, character: 22 } },
     score: 0.8123,
     symbol: 'retry_http_request',
     kind: 'function',
@@ -47,7 +49,7 @@ function result(over: Partial<SearchResult> = {}): SearchResult {
 }
 
 describe('result formatting', () => {
-  it('shows 1-based lines', () => {
+  it('shows the 1-based line the cursor lands on (the name, not the decorator above it)', () => {
     assert.equal(formatLocation(result()), 'net/retry.py:12');
   });
 
