@@ -44,7 +44,7 @@ def _capture(tmp_path: Path, encoder, data, code_mode: str = "similar") -> tuple
         EngineSettings(),
         code_mode=code_mode,
         encoder=encoder,
-        patterns=["bm25", "dense", "hybrid"],
+        patterns=["bm25", "dense", "hybrid", "hybrid/neighbour_depth=0"],
         capture=capture,
     )
     result = quality.run(data)
@@ -60,6 +60,9 @@ def test_shipped_fusion_replays_to_the_engines_ranks(tmp_path: Path, encoder) ->
     assert replay_ranks(captured, SHIPPED) == pytest.approx(engine["hybrid"], abs=1e-6)
     # Alone, dense ties break by the hybrid's order: the same ranks on this small tree.
     assert replay_ranks(captured, DENSE_ALONE) == pytest.approx(engine["dense"], abs=1e-6)
+    # Without the documented-neighbour swap, as the engine ranks without it.
+    without = replay_ranks(captured, parse_fusion("neighbours=0"))
+    assert without == pytest.approx(engine["hybrid/neighbour_depth=0"], abs=1e-6)
 
 
 def test_a_trace_says_the_query_kind_weights_and_where_candidates_point(
@@ -84,6 +87,11 @@ def test_a_trace_says_the_query_kind_weights_and_where_candidates_point(
     tree_lines = (data.tree / "pkg/core.py").read_text().splitlines()
     decorator = tree_lines.index("@functools.cache")
     assert any(u[1] == decorator and u[4] is not None and u[5] is not None for u in core)
+    # Each unit says whether it is documented (dense_among_neighbours), and the trace how
+    # deep that ran: questions only.
+    assert prose["neighbours"] == settings.neighbour_depth
+    assert {u[10] for u in prose["units"]} <= {True, False, None}
+    assert any(u[10] is not None for u in prose["units"])
     # The README repeats the sentence: a question may get it back, below code (factor < 1).
     readme = [u for u in prose["units"] if u[0] == "README.md"]
     assert readme and all(0 < u[6] < 1 for u in readme)
@@ -121,9 +129,10 @@ def test_scales_look_at_the_top_of_a_ranking_only() -> None:
 
 
 def test_fusion_specs_parse_or_say_what_is_wrong() -> None:
-    fusion = parse_fusion("zscore:20 prose=0.5 named=1 dense=2 coverage=1")
+    fusion = parse_fusion("zscore:20 prose=0.5 named=1 dense=2 coverage=1 neighbours=0")
     assert (fusion.normalization, fusion.depth, fusion.dense) == ("zscore", 20, 2.0)
-    assert fusion.coverage == 1.0
+    assert (fusion.coverage, fusion.neighbours) == (1.0, 0)
+    assert parse_fusion("prose=0.1").neighbours is None  # as captured
     assert fusion.lexical == {"prose": 0.5, "named": 1.0}
     assert parse_fusion("prose=0.1").normalization == "max"
     for spec, said in [
@@ -131,7 +140,7 @@ def test_fusion_specs_parse_or_say_what_is_wrong() -> None:
         ("minmax:0", "the depth of minmax must be 1 or more"),
         ("prose=x", "'x' is not a number"),
         ("named=-1", "-1 is negative"),
-        ("loud=1", "'loud' is not dense, coverage or a query kind (prose, named, code, "
+        ("loud=1", "'loud' is not dense, coverage, neighbours or a query kind (prose, named, code, "
          "similar, class)"),
     ]:
         with pytest.raises(ValueError, match=said.replace("(", r"\(").replace(")", r"\)")):

@@ -13,6 +13,8 @@ from lsp_server.engine.ranking import (
     NAMED_SO,
     Hit,
     Intent,
+    dense_among_neighbours,
+    documented,
     is_named,
     merge_overlapping,
     named_as,
@@ -321,3 +323,88 @@ def test_parts_of_one_definition_merge_into_one_result_across_files_kept_apart()
         ("a.py", 0, 19),
         ("b.py", 0, 9),
     ]
+
+
+# -- a documented neighbour and the undocumented answer ------------------------------------------
+
+
+def _definitions(path: str, text: str, language: str) -> dict[str, Chunk]:
+    return {c.symbol: c for c in chunk_text(path, text, language) if c.kind != "imports"}
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "text", "expected"),
+    [
+        (
+            "a.py",
+            "python",
+            'def doc(x):\n    """Says what."""\n    return x\n\n\n'
+            "# A comment says what.\ndef commented(x):\n    return x\n\n\n"
+            "@cache\ndef bare(x):\n    y = 'not a docstring'\n    return y\n\n\n"
+            "def long_signature(\n    a: int,\n    b: int,\n) -> int:\n    r\"\"\"Raw.\"\"\"\n"
+            "    return a\n",
+            {"doc": True, "commented": True, "bare": False, "long_signature": True},
+        ),
+        (
+            "a.rs",
+            "rust",
+            "/// Doc.\npub fn doc() {}\n\n#[inline]\npub fn bare() -> u8 {\n    1\n}\n",
+            {"doc": True, "bare": False},
+        ),
+        (
+            "a.go",
+            "go",
+            "package a\n\n// Doc says what.\nfunc Doc() int {\n\treturn 1\n}\n\n"
+            "func Bare() int {\n\treturn 2\n}\n",
+            {"Doc": True, "Bare": False},
+        ),
+        (
+            "a.js",
+            "javascript",
+            "/** Doc. */\nfunction doc() {\n  return 1;\n}\n\nfunction bare() {\n  return 2;\n}\n",
+            {"doc": True, "bare": False},
+        ),
+    ],
+)
+def test_documented_tells_definitions_with_words_of_their_own(path, language, text, expected):
+    chunks = _definitions(path, text, language)
+    assert {name: documented(chunks[name]) for name in expected} == expected
+
+
+def test_documented_cannot_tell_for_code_that_is_no_definition_or_a_later_part():
+    block = Chunk("a.py", "python", "block", "LIMIT", 0, 0, 0, 9, "# Max.\nLIMIT = 5")
+    assert documented(block) is None
+    part = Chunk("a.py", "python", "function", "f", 40, 4, 60, 0, "x = 1", part=2)
+    assert documented(part) is None
+    assert documented(replace(part, language="cobol", part=0)) is None
+
+
+def _hit(chunk_id: int, path: str, score: float) -> Hit:
+    chunk = Chunk(path, "python", "function", f"f{chunk_id}", chunk_id, 0, chunk_id, 1, "")
+    return Hit(chunk_id, chunk, score)
+
+
+def test_an_undocumented_neighbour_the_model_prefers_trades_places_with_a_documented_first():
+    hits = [_hit(1, "a.py", 0.9), _hit(2, "b.py", 0.8), _hit(3, "a.py", 0.7), _hit(4, "a.py", 0.6)]
+    dense = {1: 0.50, 2: 0.70, 3: 0.55, 4: 0.60}  # in a.py the model prefers 4
+    own_words = {1: True, 2: False, 3: False, 4: False}
+    dense_among_neighbours(hits, dense, own_words, depth=10)
+    assert [(h.chunk_id, h.score) for h in hits] == [(4, 0.9), (2, 0.8), (3, 0.7), (1, 0.6)]
+
+
+@pytest.mark.parametrize(
+    ("own_words", "depth"),
+    [
+        ({1: False, 3: False}, 10),  # the first has no words of its own: BM25 read its code
+        ({1: True, 3: True}, 10),  # both documented: BM25 compared words with words
+        ({1: True, 3: None}, 10),  # a later part: cannot tell
+        ({1: True, 3: False}, 2),  # the neighbour is below the depth
+    ],
+)
+def test_the_order_stays_unless_a_documented_first_hides_an_undocumented_neighbour(
+    own_words, depth
+):
+    hits = [_hit(1, "a.py", 0.9), _hit(2, "b.py", 0.8), _hit(3, "a.py", 0.7)]
+    dense = {1: 0.50, 2: 0.70, 3: 0.60}
+    dense_among_neighbours(hits, dense, own_words, depth)
+    assert [h.chunk_id for h in hits] == [1, 2, 3]

@@ -872,3 +872,46 @@ def test_a_name_lands_on_what_is_named_so(tmp_path, real_encoder, files, queries
             first = built.search(query).results[0]
             shown = (first.path, first.kind, first.symbol, first.start_line, first.preview)
             assert shown == expected, query
+
+
+_DOCUMENTED_NEIGHBOUR = '''"""Picking one element of a sequence."""
+
+
+def max_by(items, compare):
+    """Return the element that gives the maximum value with respect to the specified
+    comparison function. If several elements are equally maximum, the last is returned."""
+    best = None
+    for item in items:
+        if best is None or compare(item, best) >= 0:
+            best = item
+    return best
+
+
+def min_by_key(items, key):
+    best, best_key = None, None
+    for item in items:
+        value = key(item)
+        if best_key is None or value < best_key:
+            best, best_key = item, value
+    return best
+'''
+
+
+def test_an_undocumented_answer_is_not_buried_under_its_documented_neighbour(
+    tmp_path, real_encoder
+):
+    """BM25 matches the question's words in `max_by`'s docstring; the model reads
+    `min_by_key`'s code as the answer. Without the neighbour rule (depth 0) the documented
+    neighbour comes first: the precondition that makes this test able to fail."""
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "selection.py").write_text(_DOCUMENTED_NEIGHBOUR)
+    question = "Return the element that gives the minimum value from the specified function"
+    firsts = {}
+    for depth in (10, 0):
+        settings = EngineSettings(neighbour_depth=depth)
+        index_dir = tmp_path / f"index-{depth}"
+        tree = tmp_path / "tree"
+        with WorkspaceIndex(tree, settings, encoder=real_encoder, index_dir=index_dir) as index:
+            index.index()
+            firsts[depth] = [r.symbol for r in index.search(question, limit=2).results]
+    assert firsts == {10: ["min_by_key", "max_by"], 0: ["max_by", "min_by_key"]}

@@ -165,6 +165,9 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # The editor ranks 200 since 2026-12-05 (300 tried). An entry apart from the first one,
     # so that the pipeline names published for BEIR sets keep their order.
     Ablation("candidates", (200, 300)),
+    # A question's documented first result trading places with an undocumented neighbour the
+    # model prefers (since 2026-12-05; 0: the ranking before).
+    Ablation("neighbour_depth", (0, 10)),
 )
 
 
@@ -592,6 +595,7 @@ def _capture_row(task: _Task, query: object, traces: list[RankTrace], rank: floa
             # Read with a default: an older engine (a baseline run) has no coverage.
             "coverage": getattr(trace, "coverage", None),
             "lexical_scale": getattr(trace, "lexical_scale", 1.0),
+            "neighbours": getattr(trace, "neighbours", 0),
             "units": [astuple(unit) for unit in trace.units],
         }
     return row

@@ -20,7 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.chunks import Chunk
-from ..engine.ranking import Hit, convex_fusion, merge_overlapping, named_first
+from ..engine.ranking import (
+    Hit,
+    convex_fusion,
+    dense_among_neighbours,
+    merge_overlapping,
+    named_first,
+)
 from .metrics import MAX_RANK, reciprocal_rank
 from .treeset import Target
 
@@ -29,8 +35,9 @@ KINDS = ("prose", "named", "code", "similar", "class")
 DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax)
 # 2: each unit also carries its best part's own span (for merging); 3: and whether it is
 # named as a bare-name query asks (ranked first); 4: how, as a naming tier (0, 1 or 2);
-# 5: a question's BM25 coverage and the factor its BM25 weight was scaled by
-CAPTURE_VERSION = 5
+# 5: a question's BM25 coverage and the factor its BM25 weight was scaled by; 6: whether
+# each unit is documented and how deep dense_among_neighbours ran
+CAPTURE_VERSION = 6
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 
@@ -48,6 +55,7 @@ class CapturedQuery:
     factors: np.ndarray  # NaN: not an answer for this query (dropped)
     named: np.ndarray  # naming tier for a bare-name query (ranking.naming_tier), ranked first
     engine_rr: float
+    neighbours: int = 0  # the depth the engine ran dense_among_neighbours to (0: not run)
 
 
 @dataclass
@@ -60,7 +68,8 @@ class CapturedSet:
 class Fusion:
     """A fusion to replay: how each ranking's scores are scaled, BM25's weight per kind
     (kinds not named keep the captured weight) and the exponent of a question's coverage
-    that weight is scaled by (None: as captured; 0: a constant weight)."""
+    that weight is scaled by (None: as captured; 0: a constant weight), and the depth of
+    dense_among_neighbours for questions (None: as captured; 0: not run)."""
 
     label: str
     normalization: str = "max"
@@ -68,6 +77,7 @@ class Fusion:
     lexical: dict[str, float] = field(default_factory=dict)
     dense: float | None = None
     coverage: float | None = None
+    neighbours: int | None = None
 
     def weights(self, query: CapturedQuery) -> tuple[float, float]:
         dense = query.weights[0] if self.dense is None else self.dense
@@ -83,13 +93,15 @@ BM25_ALONE = Fusion("bm25", dense=0.0)
 
 
 def parse_fusion(spec: str) -> Fusion:
-    """'zscore:50 prose=0.2 named=0.5 dense=1 coverage=2': a normalization (max,
-    zscore[:DEPTH], minmax[:DEPTH]; default max), weights (BM25's per query kind, or the
-    dense one) and the exponent of the coverage that scales a question's BM25 weight."""
+    """'zscore:50 prose=0.2 named=0.5 dense=1 coverage=2 neighbours=10': a normalization
+    (max, zscore[:DEPTH], minmax[:DEPTH]; default max), weights (BM25's per query kind, or the
+    dense one), the exponent of the coverage that scales a question's BM25 weight and the
+    depth of dense_among_neighbours."""
     normalization, depth = "max", DEFAULT_DEPTH
     lexical: dict[str, float] = {}
     dense: float | None = None
     coverage: float | None = None
+    neighbours: int | None = None
     for word in spec.split():
         name, _, value = word.partition("=")
         if not value:
@@ -106,14 +118,16 @@ def parse_fusion(spec: str) -> Fusion:
             dense = _number(spec, value, float)
         elif name == "coverage":
             coverage = _number(spec, value, float)
+        elif name == "neighbours":
+            neighbours = int(_number(spec, value, int))
         elif name in KINDS:
             lexical[name] = _number(spec, value, float)
         else:
             raise ValueError(
-                f"{spec!r}: {name!r} is not dense, coverage or a query kind "
+                f"{spec!r}: {name!r} is not dense, coverage, neighbours or a query kind "
                 f"({', '.join(KINDS)})"
             )
-    return Fusion(spec, normalization, depth, lexical, dense, coverage)
+    return Fusion(spec, normalization, depth, lexical, dense, coverage, neighbours)
 
 
 def _number(spec: str, text: str, kind: Callable[[str], float]) -> float:
@@ -172,6 +186,7 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
         factors=np.array([np.nan if u[6] is None else u[6] for u in units], dtype=float),
         named=np.array([int(u[9]) for u in units], dtype=int),
         engine_rr=row["rr"],
+        neighbours=row.get("neighbours", 0),
     )
 
 
@@ -256,6 +271,11 @@ def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
         scores = named_first(scores, query.named)
     hits = [_hit(i, query.units[i], score) for i, score in _present(scores).items()]
     hits.sort(key=lambda hit: -hit.score)  # stable: ties keep the fused order, as the engine
+    depth = query.neighbours if fusion.neighbours is None else fusion.neighbours
+    if depth and query.kind == "prose":
+        first = [hit.chunk_id for hit in hits[:depth]]
+        dense = {i: float(query.dense[i]) for i in first if not np.isnan(query.dense[i])}
+        dense_among_neighbours(hits, dense, {i: query.units[i][10] for i in first}, depth)
     # A part's result spans its whole definition; which one is read after merging.
     ends = {(u[0], u[1], u[2]): u[3] for u in query.units}
     ranked: list[str] = []

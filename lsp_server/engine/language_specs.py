@@ -33,6 +33,8 @@ class LanguageSpec:
     doc_comments: tuple[str, ...] = ()  # doc comment prefixes (see DOC_COMMENT_GAP)
     module_comments: tuple[str, ...] = ()  # comments about the module around them, never below
     line_comments: tuple[str, ...] = ("//",)  # how a comment line starts
+    # Whether a string as a body's first statement documents the definition (a docstring).
+    docstrings: bool = False
     block_comment: tuple[str, str] = ("/*", "*/")  # ("", "") where the language has none
     bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
     # Captured node types that define something though no body field (Rust's `macro_rules!`:
@@ -209,6 +211,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(r"import\b", r"from\s+[\w.]+\s+import\b", r"__all__\s*="),
         line_comments=("#",),
         block_comment=("", ""),
+        docstrings=True,
         declarations="""(expression_statement (assignment left: (identifier) @name))
             (expression_statement (assignment left: (pattern_list (identifier) @name)))""",
     ),

@@ -119,6 +119,7 @@ class RankedUnit:
     # How it answers a bare-name query (Intent.name; naming_tier): 2 named so, 1 named so in
     # second place (a constructor, an `impl` block), 0 not; ranked by tier first.
     named: int = 0
+    documented: bool | None = None  # documented() of its best part (dense_among_neighbours)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,63 @@ class RankTrace:
     # multiplied by for it (EngineSettings.prose_lexical_coverage).
     coverage: float | None = None
     lexical_scale: float = 1.0
+    neighbours: int = 0  # the depth dense_among_neighbours ran to (0: not run)
+
+
+_STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")  # a string literal's first characters
+_NOT_DEFINITIONS = frozenset({"block", "imports", "window"})  # spans of lines
+
+
+def documented(chunk: Chunk) -> bool | None:
+    """Whether a definition carries words of its own about it: a comment above it (a doc
+    comment or a plain one) or a docstring. None where that cannot be told from the chunk:
+    code that is not a definition, a later part of a split one, a language without a spec."""
+    spec = SPECS.get(chunk.language)
+    if spec is None or chunk.kind in _NOT_DEFINITIONS or chunk.part > 1:
+        return None
+    text = chunk.text.lstrip()
+    opening = spec.block_comment[0]
+    if text.startswith((*spec.line_comments, *spec.doc_comments, *((opening,) if opening else ()))):
+        return True
+    if not spec.docstrings:
+        return False
+    head, found, body = text.partition(chunk.signature) if chunk.signature else ("", "", "")
+    if not found:
+        body = text.partition(":\n")[2]
+    return bool(_STRING_START.match(body.lstrip()))
+
+
+def dense_among_neighbours(
+    hits: list[Hit], dense: dict[int, float], own_words: dict[int, bool | None], depth: int
+) -> None:
+    """Re-sorts `hits` (fused order) after one swap per file among the first `depth`: where a
+    file's first hit is documented and the one the dense ranking puts first among that file's
+    hits is not, they trade scores.
+
+    BM25 reads a definition's comments and docstring with its code, so of two neighbours that
+    share a file's vocabulary it favours the documented one when a question uses words its
+    comment holds; the undocumented one, that the model reads as the better answer, falls
+    below it (`min_by_key` beside a documented `max_by`). `dense` and `own_words` are keyed by
+    `Hit.chunk_id` (documented() of the hit's chunk; a hit missing from `dense` is last)."""
+    first_of_file: dict[str, Hit] = {}
+    favoured: dict[str, Hit] = {}
+    for hit in hits[:depth]:
+        path = hit.chunk.path
+        first_of_file.setdefault(path, hit)
+        best = favoured.get(path)
+        score = dense.get(hit.chunk_id, float("-inf"))
+        if best is None or score > dense.get(best.chunk_id, float("-inf")):
+            favoured[path] = hit
+    swapped = False
+    for path, first in first_of_file.items():
+        chosen = favoured[path]
+        if chosen is not first and own_words.get(first.chunk_id) and own_words.get(
+            chosen.chunk_id
+        ) is False:
+            first.score, chosen.score = chosen.score, first.score
+            swapped = True
+    if swapped:
+        hits.sort(key=lambda hit: -hit.score)
 
 
 def merge_overlapping(hits: Sequence[Hit]) -> list[Hit]:

@@ -32,6 +32,8 @@ from .ranking import (
     RankedUnit,
     RankTrace,
     convex_fusion,
+    dense_among_neighbours,
+    documented,
     is_bare_header,
     merge_overlapping,
     named_as,
@@ -244,22 +246,31 @@ class Searcher:
         best_part = _collapse(part_scores, keys)[1]
         hits: list[Hit] = []
         traced: list[RankedUnit] = []
+        depth = settings.neighbour_depth if kind == "prose" else 0
         for key, score in fused:
             best = best_part[key]
             factor = self._prior(stored[best], filters, intent)
             if self.rank_observer is not None:
                 scores = (dense_units.get(key), lexical_units.get(key))
                 named = naming_tier(stored[best].chunk, intent.name)
-                traced.append(self._traced(best, stored[best], scores, factor, named))
+                own = documented(stored[best].chunk)
+                traced.append(self._traced(best, stored[best], scores, factor, named, own))
             if factor is not None:
                 hits.append(Hit(best, stored[best].chunk, score * factor))
         if self.rank_observer is not None:
             self.rank_observer(
-                RankTrace(kind, settings.dense_weight, kind_weight, traced, coverage, scale)
+                RankTrace(
+                    kind, settings.dense_weight, kind_weight, traced, coverage, scale, depth
+                )
             )
         if intent.name:
             _named_first(hits, intent.name)
         hits.sort(key=lambda hit: -hit.score)
+        if depth:
+            first = [(hit.chunk_id, keys[hit.chunk_id], hit.chunk) for hit in hits[:depth]]
+            dense = {i: dense_units[key] for i, key, _ in first if key in dense_units}
+            own_words = {i: documented(chunk) for i, _, chunk in first}
+            dense_among_neighbours(hits, dense, own_words, depth)
         merged = merge_overlapping(hits)
         units = self._as_classes(merged, limit, asked) if intent.classes else merged[:limit]
         return [self._as_unit(hit) for hit in units]
@@ -306,13 +317,14 @@ class Searcher:
         scores: tuple[float | None, float | None],
         factor: float | None,
         named: int,
+        own_words: bool | None,
     ) -> RankedUnit:
         """A rank trace's row: the unit where its result would point, and its scores."""
         chunk = item.chunk
         start, _, end, end_col = self._as_unit(Hit(chunk_id, chunk, 0.0)).extent
         own = (chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col)
         return RankedUnit(
-            item.path, start, end, end_col, *scores, factor, chunk.part, own, named
+            item.path, start, end, end_col, *scores, factor, chunk.part, own, named, own_words
         )
 
     def _pooled(

@@ -101,6 +101,11 @@ class EngineSettings:
     # no more, for a third more ranking work) for about 2 ms a query on a 12,000-chunk
     # tree (BENCHMARKS.md, "Candidates before fusion").
     candidates: int = 200
+    # A question's first results, per file: a documented definition that BM25 put above an
+    # undocumented neighbour the model prefers trades places with it (ranking.
+    # dense_among_neighbours; 0: never). Measured on whole trees in BENCHMARKS.md ("Words of
+    # a neighbour's comment"); any depth from 5 to 50 gives the same ranks there.
+    neighbour_depth: int = 10
     # Results carry context lines and where the cursor lands (what the editor shows);
     # benchmarks read only ranges and leave both out: most of a 1,000-result query's time
     # went into them.
