@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from lsp_server.engine.embedder import Encoder, bundled_model_path, make_encoder
+from lsp_server.engine.ranking import Intent
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.workspace import WorkspaceIndex
 
@@ -905,7 +906,10 @@ def test_an_undocumented_answer_is_not_buried_under_its_documented_neighbour(
     neighbour comes first: the precondition that makes this test able to fail."""
     (tmp_path / "tree").mkdir()
     (tmp_path / "tree" / "selection.py").write_text(_DOCUMENTED_NEIGHBOUR)
-    question = "Return the element that gives the minimum value from the specified function"
+    asked = "Return the element that gives the minimum value from the specified"
+    # In words, and naming an identifier (`sort_fn`, not in the tree: BM25 kind "named").
+    questions = [f"{asked} function", f"{asked} sort_fn"]
+    assert Intent.of(questions[1], code=False).names_identifier
     firsts = {}
     for depth in (10, 0):
         settings = EngineSettings(neighbour_depth=depth)
@@ -913,5 +917,9 @@ def test_an_undocumented_answer_is_not_buried_under_its_documented_neighbour(
         tree = tmp_path / "tree"
         with WorkspaceIndex(tree, settings, encoder=real_encoder, index_dir=index_dir) as index:
             index.index()
-            firsts[depth] = [r.symbol for r in index.search(question, limit=2).results]
-    assert firsts == {10: ["min_by_key", "max_by"], 0: ["max_by", "min_by_key"]}
+            for question in questions:
+                found = index.search(question, limit=2).results
+                firsts[depth, question] = [r.symbol for r in found]
+    for question in questions:
+        assert firsts[10, question] == ["min_by_key", "max_by"], question
+        assert firsts[0, question] == ["max_by", "min_by_key"], question

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..engine.chunks import Chunk
 from ..engine.ranking import (
+    NEIGHBOUR_KINDS,
     Hit,
     convex_fusion,
     dense_among_neighbours,
@@ -267,15 +268,17 @@ def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
     and cut to the first 1000, then judged as the quality run judges (each key once, zero
     scores dropped)."""
     scores = fused(query, fusion) * query.factors
-    if query.named.any():
-        scores = named_first(scores, query.named)
     hits = [_hit(i, query.units[i], score) for i, score in _present(scores).items()]
     hits.sort(key=lambda hit: -hit.score)  # stable: ties keep the fused order, as the engine
     depth = query.neighbours if fusion.neighbours is None else fusion.neighbours
-    if depth and query.kind == "prose":
+    if depth and query.kind in NEIGHBOUR_KINDS:
         first = [hit.chunk_id for hit in hits[:depth]]
         dense = {i: float(query.dense[i]) for i in first if not np.isnan(query.dense[i])}
         dense_among_neighbours(hits, dense, {i: query.units[i][10] for i in first}, depth)
+    if query.named.any():
+        for hit in hits:
+            hit.score = named_first(hit.score, int(query.named[hit.chunk_id]))
+        hits.sort(key=lambda hit: -hit.score)
     # A part's result spans its whole definition; which one is read after merging.
     ends = {(u[0], u[1], u[2]): u[3] for u in query.units}
     ranked: list[str] = []

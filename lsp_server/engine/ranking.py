@@ -161,6 +161,10 @@ def documented(chunk: Chunk) -> bool | None:
     return bool(_STRING_START.match(body.lstrip()))
 
 
+# Queries the neighbour swap is for: questions in words, naming an identifier or not.
+NEIGHBOUR_KINDS = frozenset({"prose", "named"})
+
+
 def dense_among_neighbours(
     hits: list[Hit], dense: dict[int, float], own_words: dict[int, bool | None], depth: int
 ) -> None:

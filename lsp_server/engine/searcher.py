@@ -26,6 +26,7 @@ from .language_specs import SPECS
 from .languages import detect_language
 from .paths import PathError, workspace_relative
 from .ranking import (
+    NEIGHBOUR_KINDS,
     GlobFilter,
     Hit,
     Intent,
@@ -246,7 +247,7 @@ class Searcher:
         best_part = _collapse(part_scores, keys)[1]
         hits: list[Hit] = []
         traced: list[RankedUnit] = []
-        depth = settings.neighbour_depth if kind == "prose" else 0
+        depth = settings.neighbour_depth if kind in NEIGHBOUR_KINDS else 0
         for key, score in fused:
             best = best_part[key]
             factor = self._prior(stored[best], filters, intent)
@@ -263,14 +264,15 @@ class Searcher:
                     kind, settings.dense_weight, kind_weight, traced, coverage, scale, depth
                 )
             )
-        if intent.name:
-            _named_first(hits, intent.name)
         hits.sort(key=lambda hit: -hit.score)
         if depth:
             first = [(hit.chunk_id, keys[hit.chunk_id], hit.chunk) for hit in hits[:depth]]
             dense = {i: dense_units[key] for i, key, _ in first if key in dense_units}
             own_words = {i: documented(chunk) for i, _, chunk in first}
             dense_among_neighbours(hits, dense, own_words, depth)
+        if intent.name:  # a name typed alone: what is named so first, in the order above
+            _named_first(hits, intent.name)
+            hits.sort(key=lambda hit: -hit.score)
         merged = merge_overlapping(hits)
         units = self._as_classes(merged, limit, asked) if intent.classes else merged[:limit]
         return [self._as_unit(hit) for hit in units]
