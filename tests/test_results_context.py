@@ -157,6 +157,22 @@ def test_a_stack_frame_line_is_where_the_cursor_lands():
     assert selection_of(_chunk(LONG), focus_line=99) == (11, 8, 11, 13)  # not in the chunk
 
 
+def test_code_between_definitions_lands_on_the_first_name_it_declares():
+    go = "const (\n\tactiveHelpMarker = \"_activeHelp_ \"\n\tactiveHelpEnvVar = \"ACTIVE_HELP\"\n)"
+    names = "activeHelpMarker, activeHelpEnvVar"
+    chunk = replace(_chunk(go, 22, 0, "go"), kind="block", symbol=names)
+    assert selection_of(chunk) == (23, 1, 23, 17)
+    ts = "import { Observable } from '../Observable';\n\nexport const NEVER = new Observable(noop);"
+    chunk = replace(_chunk(ts, 0, 0, "typescript"), kind="block", symbol="NEVER")
+    assert selection_of(chunk) == (2, 13, 2, 18)
+
+
+def test_a_first_part_that_a_long_doc_comment_fills_has_no_name_of_its_own():
+    docs = "/**\n" + " * Emits after a quiet time.\n" * 3 + " */"
+    part = _chunk(docs, 6, 0, "typescript", signature="export function debounceTime<T>(", part=1)
+    assert selection_of(part) is None
+
+
 def test_a_later_part_of_a_split_definition_has_no_name_of_its_own():
     text = "        x = compute()\n        return x"
     part = _chunk(text, signature="def fetch(self, url)", part=2)
@@ -176,3 +192,20 @@ def test_a_result_from_a_later_part_lands_on_the_name_in_the_first(tmp_path, ope
     result = index.search("finalize_quarterly_ledger", limit=1).results[0]
     assert result.symbol == "run_stages" and result.match_lines[0] > parts[0].end_line
     assert (result.start_line, result.selection) == (3, (4, 4, 4, 14))
+
+
+def test_a_definition_under_a_doc_comment_longer_than_a_part_lands_on_its_name(
+    tmp_path, open_index
+):
+    step = " * Step {}: what the parser does with the {}th token kind.\n"
+    doc = "".join(step.format(i, i) for i in range(150))
+    (tmp_path / "parse.js").write_text(
+        f"/**\n{doc} */\nfunction parseTokens(tokens) {{\n  return tokens.map(String);\n}}\n"
+    )
+    index = open_index(tmp_path)
+    index.index()
+    parts = [c.chunk for c in index.store.chunks_of_file("parse.js") if c.chunk.part]
+    assert parts and "function parseTokens" not in parts[0].text  # the precondition
+    result = next(r for r in index.search("parser steps for each token kind").results
+                  if r.symbol == "parseTokens")
+    assert result.start_line == 0 and result.selection == (152, 9, 152, 20)

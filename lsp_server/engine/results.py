@@ -252,8 +252,7 @@ def _head(lines: list[str], chunk: Chunk, preview: str) -> int | None:
     a decorator or a comment, else (a chunk of comments only, a licence header) the first
     line that is not blank."""
     prose = chunk.language in PROSE_LANGUAGES  # "#" starts a heading, "*" a list item
-    wanted = preview[:40].rstrip("…")
-    head = next((i for i, line in enumerate(lines) if wanted and wanted in line), None)
+    head = _signature_line(lines, _signature_start(preview, _short_name(chunk)), prose)
     if head is None:
         head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
     if head is None:
@@ -264,24 +263,76 @@ def _head(lines: list[str], chunk: Chunk, preview: str) -> int | None:
 def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | None:
     """Where opening a result puts the cursor, as clangd's `selectionRange`: the name on the
     definition's signature line, past its doc comment and decorators (else that line's
-    text); for another chunk its first meaningful line; `focus_line` (0-based in the file,
-    a stack frame's line) when it lies in the chunk. None when the chunk holds no such line
-    (a later part of a split definition: its signature is in the first part)."""
+    text); for code between definitions the first name it declares (else its first
+    meaningful line), for other chunks their first meaningful line; `focus_line` (0-based
+    in the file, a stack frame's line) when it lies in the chunk. None for a part of a split
+    definition that does not hold the signature (a later part, or a first part that a long
+    doc comment fills): the caller looks in the other parts."""
     lines = _lines_of(chunk)
     relative_focus = None if focus_line is None else focus_line - chunk.start_line
     if relative_focus is not None and 0 <= relative_focus < len(lines):
         return _line_selection(chunk.start_line + relative_focus, lines[relative_focus])
-    if chunk.part > 1:
+    preview = preview_of(chunk) if chunk.signature else ""
+    name = _short_name(chunk)
+    wanted = _signature_start(preview, name)
+    if chunk.part and _signature_line(lines, wanted, chunk.language in PROSE_LANGUAGES) is None:
         return None
-    head = _head(lines, chunk, preview_of(chunk) if chunk.signature else "")
+    head = _head(lines, chunk, preview)
     if head is None:
         return None
-    line, text = chunk.start_line + head, lines[head]
-    name = chunk.names[0].rsplit(".", 1)[-1].rsplit("::", 1)[-1] if chunk.names else ""
-    found = re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text) if name else None
-    if found is None:
-        return _line_selection(line, text)
-    return line, found.start(), line, found.end()
+    # A definition's name is on its signature line; a block's first name may be lines below
+    # its first (`const (` in Go, imports above a constant).
+    candidates = lines[head:] if chunk.kind == "block" else lines[head : head + 1]
+    for offset, text in enumerate(candidates):
+        at = _word_at(text, name)
+        if at >= 0:
+            line = chunk.start_line + head + offset
+            return line, at, line, at + len(name)
+    return _line_selection(chunk.start_line + head, lines[head])
+
+
+def _signature_line(lines: list[str], wanted: str, prose: bool) -> int | None:
+    """Index of the line that starts a signature (`wanted`), not a comment that quotes it."""
+    if not wanted:
+        return None
+    return next(
+        (i for i, line in enumerate(lines) if wanted in line and _is_header(line, prose)), None
+    )
+
+
+def _short_name(chunk: Chunk) -> str:
+    """The name a definition's signature spells (`send` for `Client.send`); a block's first."""
+    return chunk.names[0].rsplit(".", 1)[-1].rsplit("::", 1)[-1] if chunk.names else ""
+
+
+def _signature_start(preview: str, name: str) -> str:
+    """What a signature's line starts with, to find it among a chunk's lines: up to the
+    definition's name (`def send`, `public Date parseDate`). The stored signature joins a
+    multi-line one into one line (`def send(self, request, *, ...)`), which no line of the
+    file holds past its first."""
+    first = preview.split("\n", 1)[0]
+    at = _word_at(first, name)
+    return (first[: at + len(name)] if at >= 0 else first[:40]).rstrip("…")
+
+
+def _word_at(text: str, word: str) -> int:
+    """Where `word` stands in `text` as a whole identifier (not inside `send_all`), or -1.
+    A scan, not a regular expression: each result's name would compile one."""
+    if not word:
+        return -1
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        before = text[at - 1] if at else " "
+        after = text[end] if end < len(text) else " "
+        if not _in_identifier(before) and not _in_identifier(after):
+            return at
+        at = text.find(word, at + 1)
+    return -1
+
+
+def _in_identifier(char: str) -> bool:
+    return char.isalnum() or char in "_$"
 
 
 def _line_selection(line: int, text: str) -> Selection:

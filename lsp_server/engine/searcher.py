@@ -46,6 +46,7 @@ from .ranking import (
 from .results import (
     SearchResponse,
     SearchResult,
+    Selection,
     context_of,
     file_uri,
     preview_of,
@@ -593,23 +594,42 @@ class Searcher:
         return min(around, key=lambda c: c.end_line - c.start_line) if around else None
 
     def _results(self, hits: list[Hit], terms: Sequence[str]) -> list[SearchResult]:
-        # A later part of a split definition lands on the name in its first part.
-        later = {_unit_of(h.chunk) for h in hits if h.chunk.part > 1}
-        first_parts = self.store.first_parts(later) if self.settings.result_context else {}
-        return [self._result(h, terms, first_part=first_parts.get(_unit_of(h.chunk))) for h in hits]
+        if not self.settings.result_context:
+            return [self._result(h, terms) for h in hits]
+        selections = [selection_of(h.chunk) for h in hits]
+        # A part that does not hold its definition's signature lands where another part does.
+        elsewhere = {
+            _unit_of(h.chunk)
+            for h, s in zip(hits, selections, strict=True)
+            if s is None and h.chunk.part
+        }
+        signatures = self._signature_selections(elsewhere)
+        return [
+            self._result(h, terms, selection=s or signatures.get(_unit_of(h.chunk)))
+            for h, s in zip(hits, selections, strict=True)
+        ]
+
+    def _signature_selections(
+        self, units: set[tuple[str, int, int]]
+    ) -> dict[tuple[str, int, int], Selection]:
+        found: dict[tuple[str, int, int], Selection] = {}
+        for unit, parts in self.store.parts_of_units(units).items():
+            selection = next((s for p in parts if (s := selection_of(p)) is not None), None)
+            if selection is not None:
+                found[unit] = selection
+        return found
 
     def _result(
         self,
         hit: Hit,
         terms: Sequence[str] = (),
         focus_line: int | None = None,
-        first_part: Chunk | None = None,
+        selection: Selection | None = None,
     ) -> SearchResult:
         chunk = hit.chunk
         shown = self.settings.result_context
-        selection = selection_of(chunk, focus_line) if shown else None
-        if selection is None and first_part is not None:
-            selection = selection_of(first_part)
+        if selection is None and focus_line is not None and shown:
+            selection = selection_of(chunk, focus_line)
         start_line, start_col, end_line, end_col = hit.extent
         return SearchResult(
             path=chunk.path,

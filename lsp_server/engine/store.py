@@ -507,11 +507,11 @@ class Store:
             (path, unit_start, unit_end),
         ).fetchall()
 
-    def first_parts(
+    def parts_of_units(
         self, units: Collection[tuple[str, int, int]]
-    ) -> dict[tuple[str, int, int], Chunk]:
-        """The first part of each split definition, by (path, unit start, unit end): one
-        query for a result list, whose later parts show and land on the signature there."""
+    ) -> dict[tuple[str, int, int], list[Chunk]]:
+        """The parts of each split definition, by (path, unit start, unit end), in order: one
+        query for a result list, whose parts land on the signature that one of them holds."""
         if not units:
             return {}
         wanted = ",".join("(?, ?, ?)" for _ in units)
@@ -520,14 +520,16 @@ class Store:
                 SELECT {self._CHUNK_COLUMNS} FROM wanted w
                 JOIN files f ON f.path = w.path
                 JOIN chunks c ON c.file_id = f.id AND c.unit_start_line = w.unit_start
-                  AND c.unit_end_line = w.unit_end AND c.part = 1""",
+                  AND c.unit_end_line = w.unit_end AND c.part >= 1
+                ORDER BY f.path, c.start_line, c.start_col""",
             [value for unit in units for value in unit],
         )
-        found = (self._stored(row) for row in rows)
-        return {
-            (item.path, item.chunk.unit_start_line, item.chunk.unit_end_line): item.chunk
-            for item in found
-        }
+        parts: dict[tuple[str, int, int], list[Chunk]] = {}
+        for row in rows:
+            chunk = self._stored(row).chunk
+            unit = (chunk.path, chunk.unit_start_line, chunk.unit_end_line)
+            parts.setdefault(unit, []).append(chunk)
+        return parts
 
     def pending_chunks(self, limit: int, path: str | None = None) -> list[tuple[int, str, str]]:
         """(id, embed_hash, path) of chunks without a vector: prioritised files, then newest."""
