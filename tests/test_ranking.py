@@ -384,12 +384,22 @@ def _hit(chunk_id: int, path: str, score: float) -> Hit:
     return Hit(chunk_id, chunk, score)
 
 
-def test_an_undocumented_neighbour_the_model_prefers_trades_places_with_a_documented_first():
+def test_undocumented_neighbours_the_model_prefers_move_above_a_documented_one():
     hits = [_hit(1, "a.py", 0.9), _hit(2, "b.py", 0.8), _hit(3, "a.py", 0.7), _hit(4, "a.py", 0.6)]
-    dense = {1: 0.50, 2: 0.70, 3: 0.55, 4: 0.60}  # in a.py the model prefers 4
+    dense = {1: 0.50, 2: 0.70, 3: 0.55, 4: 0.60}  # the model puts 3 and 4 above 1
     own_words = {1: True, 2: False, 3: False, 4: False}
     dense_among_neighbours(hits, dense, own_words, depth=10)
-    assert [(h.chunk_id, h.score) for h in hits] == [(4, 0.9), (2, 0.8), (3, 0.7), (1, 0.6)]
+    # a.py's places (0.9, 0.7, 0.6) go to 3, 4, 1: the undocumented keep their own order;
+    # b.py's hit keeps its place.
+    assert [(h.chunk_id, h.score) for h in hits] == [(3, 0.9), (2, 0.8), (4, 0.7), (1, 0.6)]
+
+
+def test_a_documented_neighbour_the_model_also_prefers_keeps_its_place():
+    hits = [_hit(1, "a.py", 0.9), _hit(2, "a.py", 0.8), _hit(3, "a.py", 0.7)]
+    dense = {1: 0.60, 2: 0.50, 3: 0.55}  # 3 is above the documented 2, not above 1
+    own_words = {1: True, 2: True, 3: False}
+    dense_among_neighbours(hits, dense, own_words, depth=10)
+    assert [(h.chunk_id, h.score) for h in hits] == [(1, 0.9), (3, 0.8), (2, 0.7)]
 
 
 @pytest.mark.parametrize(

@@ -122,8 +122,8 @@ def _replay_parser(sub) -> None:
         help="a fusion: a normalization (max, zscore[:DEPTH], minmax[:DEPTH]) and weights, "
         "e.g. 'zscore:50 prose=0.2 named=0.5' (BM25's weight per query kind: prose, named, "
         "code, similar, class; dense=W; coverage=G: a question's BM25 weight times its "
-        "coverage to the power G, 0 for a constant weight; neighbours=K: the depth of "
-        "the documented-neighbour swap for questions, 0 for none); repeatable",
+        "coverage to the power G, 0 for a constant weight; neighbours=K: how deep "
+        "undocumented results move above documented neighbours, 0 for not); repeatable",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / "replay.json")
 

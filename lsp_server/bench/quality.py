@@ -165,8 +165,8 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # The editor ranks 200 since 2026-12-05 (300 tried). An entry apart from the first one,
     # so that the pipeline names published for BEIR sets keep their order.
     Ablation("candidates", (200, 300)),
-    # A question's documented first result trading places with an undocumented neighbour the
-    # model prefers (since 2026-12-05; 0: the ranking before).
+    # Undocumented results the model prefers moving above their documented neighbours in a
+    # question's first results (since 2026-12-05; 0: the ranking before).
     Ablation("neighbour_depth", (0, 10)),
 )
 

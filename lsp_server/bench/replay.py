@@ -271,7 +271,8 @@ def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
     hits = [_hit(i, query.units[i], score) for i, score in _present(scores).items()]
     hits.sort(key=lambda hit: -hit.score)  # stable: ties keep the fused order, as the engine
     depth = query.neighbours if fusion.neighbours is None else fusion.neighbours
-    if depth and query.kind in NEIGHBOUR_KINDS:
+    # As the engine: without the model in the fusion (BM25 alone) nothing prefers a neighbour.
+    if depth and query.kind in NEIGHBOUR_KINDS and fusion.weights(query)[0] > 0:
         first = [hit.chunk_id for hit in hits[:depth]]
         dense = {i: float(query.dense[i]) for i in first if not np.isnan(query.dense[i])}
         dense_among_neighbours(hits, dense, {i: query.units[i][10] for i in first}, depth)

@@ -168,34 +168,54 @@ NEIGHBOUR_KINDS = frozenset({"prose", "named"})
 def dense_among_neighbours(
     hits: list[Hit], dense: dict[int, float], own_words: dict[int, bool | None], depth: int
 ) -> None:
-    """Re-sorts `hits` (fused order) after one swap per file among the first `depth`: where a
-    file's first hit is documented and the one the dense ranking puts first among that file's
-    hits is not, they trade scores.
+    """Re-sorts `hits` (fused order) after reordering each file's hits among the first
+    `depth`: an undocumented hit moves above every documented one ranked above it that the
+    dense ranking puts below it. The file's hits keep their places in the list and trade
+    scores; other files' hits and the order among undocumented hits stay.
 
     BM25 reads a definition's comments and docstring with its code, so of two neighbours that
     share a file's vocabulary it favours the documented one when a question uses words its
     comment holds; the undocumented one, that the model reads as the better answer, falls
     below it (`min_by_key` beside a documented `max_by`). `dense` and `own_words` are keyed by
     `Hit.chunk_id` (documented() of the hit's chunk; a hit missing from `dense` is last)."""
-    first_of_file: dict[str, Hit] = {}
-    favoured: dict[str, Hit] = {}
+    by_file: dict[str, list[Hit]] = {}
     for hit in hits[:depth]:
-        path = hit.chunk.path
-        first_of_file.setdefault(path, hit)
-        best = favoured.get(path)
-        score = dense.get(hit.chunk_id, float("-inf"))
-        if best is None or score > dense.get(best.chunk_id, float("-inf")):
-            favoured[path] = hit
-    swapped = False
-    for path, first in first_of_file.items():
-        chosen = favoured[path]
-        if chosen is not first and own_words.get(first.chunk_id) and own_words.get(
-            chosen.chunk_id
-        ) is False:
-            first.score, chosen.score = chosen.score, first.score
-            swapped = True
-    if swapped:
+        by_file.setdefault(hit.chunk.path, []).append(hit)
+    moved = False
+    for group in by_file.values():
+        order = _undocumented_lifted(group, dense, own_words)
+        if order != group:
+            scores = [hit.score for hit in group]
+            for hit, score in zip(order, scores, strict=True):
+                hit.score = score
+            moved = True
+    if moved:
         hits.sort(key=lambda hit: -hit.score)
+
+
+def _undocumented_lifted(
+    group: list[Hit], dense: dict[int, float], own_words: dict[int, bool | None]
+) -> list[Hit]:
+    """One file's hits, each undocumented one moved above the first documented hit above it
+    that the dense ranking puts below it."""
+    order = list(group)
+    for hit in group:
+        if own_words.get(hit.chunk_id) is not False:
+            continue
+        score = dense.get(hit.chunk_id, float("-inf"))
+        at = order.index(hit)
+        above = next(
+            (
+                i
+                for i in range(at)
+                if own_words.get(order[i].chunk_id)
+                and dense.get(order[i].chunk_id, float("-inf")) < score
+            ),
+            None,
+        )
+        if above is not None:
+            order.insert(above, order.pop(at))
+    return order
 
 
 def merge_overlapping(hits: Sequence[Hit]) -> list[Hit]:

@@ -248,7 +248,9 @@ class Searcher:
         best_part = _collapse(part_scores, keys)[1]
         hits: list[Hit] = []
         traced: list[RankedUnit] = []
-        depth = settings.neighbour_depth if kind in NEIGHBOUR_KINDS else 0
+        # Only where the model is in the fusion (not BM25 alone, a benchmark's baseline).
+        in_fusion = kind in NEIGHBOUR_KINDS and settings.dense_weight > 0 and vector is not None
+        depth = settings.neighbour_depth if in_fusion else 0
         for key, score in fused:
             best = best_part[key]
             factor = self._prior(stored[best], filters, intent)

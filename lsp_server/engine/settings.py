@@ -101,10 +101,10 @@ class EngineSettings:
     # no more, for a third more ranking work) for about 2 ms a query on a 12,000-chunk
     # tree (BENCHMARKS.md, "Candidates before fusion").
     candidates: int = 200
-    # A question's first results, per file: a documented definition that BM25 put above an
-    # undocumented neighbour the model prefers trades places with it (ranking.
+    # A question's first results, per file: an undocumented definition the model prefers
+    # moves above the documented ones that BM25 put above it (ranking.
     # dense_among_neighbours; 0: never). Measured on whole trees in BENCHMARKS.md ("Words of
-    # a neighbour's comment"): 5 loses 3 questions of 2,262 there, 20 and 50 gain 1.
+    # a neighbour's comment"), with the depth.
     neighbour_depth: int = 10
     # Results carry context lines and where the cursor lands (what the editor shows);
     # benchmarks read only ranges and leave both out: most of a 1,000-result query's time

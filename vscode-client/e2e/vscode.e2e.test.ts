@@ -454,7 +454,8 @@ test('the Quick Pick keeps the server order and previews the highlighted result'
     // Enter opens it: the cursor at the definition, nothing selected.
     await page.keyboard.press('Enter');
     await quickInput().waitFor({ state: 'hidden', timeout: STEP_MS });
-    const cursor = await expectCursorAt(second.selectionRange.start.line + 1);
+    // On its name (column 1-based), not at the start of the line.
+    const cursor = await expectCursorAt(second.selectionRange.start.line + 1, second.selectionRange.start.character + 1);
     step(`opened ${location(second)}: "${cursor}"`);
     await screenshot('vscode-e2e-opened.png');
     // The next keystroke must not replace a selection: typing adds text, the file keeps its lines.
@@ -531,22 +532,20 @@ async function filteredSearch(): Promise<void> {
     assert.ok(server.every((r) => r.path.startsWith('web/')), JSON.stringify(server));
     await expectServerOrder(quickRows(), server, 'filtered search');
     assert.ok((await shownResults(quickRows())).every((r) => r.location.startsWith('web/')));
-    await quickInput().getByRole('button', { name: /Results view/ }).first().click();
-    await pollText(page.locator('.part.panel'), (t) => t.includes('Filters: web/** lang:javascript'), STEP_MS, 'the filters in the view');
-    const run = resultsRows().filter({ hasText: 'format a byte count as a readable size' }).first();
-    await pollText(run, (t) => t.includes('web/** lang:javascript'), STEP_MS, 'the filtered search in the view');
-    await screenshot('vscode-e2e-filters.png');
-
-    // F4 opens the first result on its name, past the JSDoc comment its range starts with.
+    // formatBytes is listed on its name's line, past the JSDoc comment its range starts with.
     const first = server[0];
     const nameLine = lineOf('web/format.js', 'export function formatBytes(');
     assert.equal(first.symbol, 'formatBytes');
     const docLine = lineOf('web/format.js', '/** Formats a number of bytes');
     assert.ok(first.range.start.line + 1 <= docLine, `the range starts at line ${first.range.start.line + 1}, below its doc comment`);
     assert.deepEqual(first.selectionRange.start, { line: nameLine - 1, character: 'export function '.length });
-    await page.keyboard.press('F4');
-    await waitForActiveTab(/format\.js/);
-    await expectCursorAt(nameLine, 'export function '.length + 1);
+    const listed = (await shownResults(quickRows())).find((r) => r.title === 'formatBytes');
+    assert.equal(listed?.location, `web/format.js:${nameLine}`);
+    await quickInput().getByRole('button', { name: /Results view/ }).first().click();
+    await pollText(page.locator('.part.panel'), (t) => t.includes('Filters: web/** lang:javascript'), STEP_MS, 'the filters in the view');
+    const run = resultsRows().filter({ hasText: 'format a byte count as a readable size' }).first();
+    await pollText(run, (t) => t.includes('web/** lang:javascript'), STEP_MS, 'the filtered search in the view');
+    await screenshot('vscode-e2e-filters.png');
   }
 }
 
