@@ -155,8 +155,8 @@ def documented(chunk: Chunk) -> bool | None:
         return True
     if not spec.docstrings:
         return False
-    head, found, body = text.partition(chunk.signature) if chunk.signature else ("", "", "")
-    if not found:
+    _, found, body = text.partition(chunk.signature) if chunk.signature else ("", "", "")
+    if not found:  # no signature kept, or one joined from several lines: past the header's end
         body = text.partition(":\n")[2]
     return bool(_STRING_START.match(body.lstrip()))
 

@@ -269,10 +269,7 @@ class Searcher:
             )
         hits.sort(key=lambda hit: -hit.score)
         if depth:
-            first = [(hit.chunk_id, keys[hit.chunk_id], hit.chunk) for hit in hits[:depth]]
-            dense = {i: dense_units[key] for i, key, _ in first if key in dense_units}
-            own_words = {i: documented(chunk) for i, _, chunk in first}
-            dense_among_neighbours(hits, dense, own_words, depth)
+            _lift_undocumented(hits, keys, dense_units, depth)
         if intent.name:  # a name typed alone: what is named so first, in the order above
             _named_first(hits, intent.name)
             hits.sort(key=lambda hit: -hit.score)
@@ -650,6 +647,16 @@ class Searcher:
             context=context_of(chunk, terms, focus_line) if shown else (),
             selection=selection,
         )
+
+
+def _lift_undocumented(
+    hits: list[Hit], keys: dict[int, object], dense_units: dict[object, float], depth: int
+) -> None:
+    """dense_among_neighbours over the first `depth` hits, with their units' dense scores."""
+    first = [(hit.chunk_id, keys[hit.chunk_id], hit.chunk) for hit in hits[:depth]]
+    dense = {i: dense_units[key] for i, key, _ in first if key in dense_units}
+    own_words = {i: documented(chunk) for i, _, chunk in first}
+    dense_among_neighbours(hits, dense, own_words, depth)
 
 
 def _unit_of(chunk: Chunk) -> tuple[str, int, int]:
