@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 MAX_SHOWN_NAMES = 5  # of the names a block declares, those its result shows
 NAMES_JOINT = ", "  # between the names of a block's symbol ("DEFAULT_TIMEOUT, DEFAULT_LIMITS")
+# Chunk kinds that are spans of lines, not definitions: code between definitions, imports,
+# windows of text.
+SPANS_OF_LINES = frozenset({"block", "imports", "window"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .chunker import is_commentary, is_name_list, nested_chunk
-from .chunks import Chunk
+from .chunks import SPANS_OF_LINES, Chunk
 from .language_specs import SPECS
 from .languages import PROSE_LANGUAGES, file_role
 from .validation import compile_globs, globs
@@ -139,7 +139,6 @@ class RankTrace:
 
 
 _STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")  # a string literal's first characters
-_NOT_DEFINITIONS = frozenset({"block", "imports", "window"})  # spans of lines
 
 
 def documented(chunk: Chunk) -> bool | None:
@@ -147,7 +146,7 @@ def documented(chunk: Chunk) -> bool | None:
     comment or a plain one) or a docstring. None where that cannot be told from the chunk:
     code that is not a definition, a later part of a split one, a language without a spec."""
     spec = SPECS.get(chunk.language)
-    if spec is None or chunk.kind in _NOT_DEFINITIONS or chunk.part > 1:
+    if spec is None or chunk.kind in SPANS_OF_LINES or chunk.part > 1:
         return None
     text = chunk.text.lstrip()
     opening = spec.block_comment[0]

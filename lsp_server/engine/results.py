@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .chunker import past_boilerplate_comments, split_lines
-from .chunks import Chunk
+from .chunks import SPANS_OF_LINES, Chunk
 from .languages import PROSE_LANGUAGES
 from .tokens import code_tokens
 
@@ -113,14 +113,13 @@ def preview_of(chunk: Chunk) -> str:
     """
     if chunk.signature:
         line = _without_annotations(chunk.signature)
-    elif chunk.kind not in _SPANS_OF_LINES:  # a definition without a header line
+    elif chunk.kind not in SPANS_OF_LINES:  # a definition without a header line
         line = _first_content_line(_without_annotations(chunk.text))
     else:
         line = _first_code_line(past_boilerplate_comments(chunk.text, chunk.language))
     return _capped(line)
 
 
-_SPANS_OF_LINES = frozenset({"block", "imports", "window"})  # chunk kinds, not definitions
 # Lines with no word, or only these words, are structure, not content: `)`, `"""`, `/**`,
 # `}`, `} else {`, `end`, `try:`.
 _STRUCTURE_ONLY = re.compile(
@@ -253,8 +252,11 @@ def _head(lines: list[str], chunk: Chunk, preview: str) -> int | None:
     line that is not blank."""
     prose = chunk.language in PROSE_LANGUAGES  # "#" starts a heading, "*" a list item
     head = _signature_line(lines, _signature_start(preview, _short_name(chunk)), prose)
-    if head is None:
-        head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
+    return head if head is not None else _first_header_line(lines, prose)
+
+
+def _first_header_line(lines: list[str], prose: bool) -> int | None:
+    head = next((i for i, line in enumerate(lines) if _is_header(line, prose)), None)
     if head is None:
         head = next((i for i, line in enumerate(lines) if line.strip()), None)
     return head
@@ -274,12 +276,14 @@ def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | Non
         return _line_selection(chunk.start_line + relative_focus, lines[relative_focus])
     preview = preview_of(chunk) if chunk.signature else ""
     name = _short_name(chunk)
-    wanted = _signature_start(preview, name)
-    if chunk.part and _signature_line(lines, wanted, chunk.language in PROSE_LANGUAGES) is None:
-        return None
-    head = _head(lines, chunk, preview)
+    prose = chunk.language in PROSE_LANGUAGES
+    head = _signature_line(lines, _signature_start(preview, name), prose)
     if head is None:
-        return None
+        if chunk.part:
+            return None
+        head = _first_header_line(lines, prose)
+        if head is None:
+            return None
     # A definition's name is on its signature line; a block's first name may be lines below
     # its first (`const (` in Go, imports above a constant).
     candidates = lines[head:] if chunk.kind == "block" else lines[head : head + 1]
