@@ -140,8 +140,8 @@ def test_fusion_specs_parse_or_say_what_is_wrong() -> None:
         ("minmax:0", "the depth of minmax must be 1 or more"),
         ("prose=x", "'x' is not a number"),
         ("named=-1", "-1 is negative"),
-        ("loud=1", "'loud' is not dense, coverage, neighbours or a query kind (prose, named, code, "
-         "similar, class)"),
+        ("loud=1", "'loud' is not dense, coverage, neighbours, blocks or a query kind (prose, "
+         "named, code, similar, class)"),
     ]:
         with pytest.raises(ValueError, match=said.replace("(", r"\(").replace(")", r"\)")):
             parse_fusion(spec)
@@ -209,6 +209,29 @@ def test_overlapping_windows_count_once_as_the_engine_merges_them(tmp_path: Path
     captured = load_capture(path)
     assert replay_ranks(captured, SHIPPED) == [0.5]  # not 1/3: the windows are one result
     assert unreproduced(captured) == 0
+
+
+def test_a_block_declaring_a_question_word_replays_raised_as_captured(tmp_path: Path) -> None:
+    def unit(path: str, dense: float, lexical: float, declared: bool) -> list:
+        return [path, 9, 10, 4, dense, lexical, 1.0, 0, [9, 0, 10, 4], 0, None, declared]
+
+    row = {
+        "relevant": {"t0": 1},
+        "targets": [["pkg/a.py", 10, 11]],
+        "rr": 1.0,
+        "kind": "prose",
+        "weights": [1.0, 0.6],
+        "lexical_scale": 0.25,  # the coverage left BM25 a weight of 0.15 of its 0.6
+        "neighbours": 0,
+        "block_depth": 2,
+        "units": [unit("pkg/b.py", 0.9, 10.0, False), unit("pkg/a.py", 0.8, 9.0, True)],
+    }
+    captured = load_capture(write_capture(tmp_path, "blocks", {}, [row]))
+    # The block, BM25's second, gets the 0.45 the coverage took back: 0.89 + 0.35 > 1.
+    assert replay_ranks(captured, SHIPPED) == [1.0]
+    assert unreproduced(captured) == 0
+    assert replay_ranks(captured, parse_fusion("blocks=0")) == [0.5]
+    assert replay_ranks(captured, parse_fusion("blocks=1")) == [0.5]  # not BM25's first
 
 
 def test_a_constant_weight_replays_as_the_engine_ranks_with_it(tmp_path: Path, encoder) -> None:

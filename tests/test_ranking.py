@@ -13,12 +13,14 @@ from lsp_server.engine.ranking import (
     NAMED_SO,
     Hit,
     Intent,
+    declares_asked,
     dense_among_neighbours,
     documented,
     is_named,
     merge_overlapping,
     named_as,
     naming_tier,
+    raise_declared_blocks,
     role_weight,
 )
 from lsp_server.engine.searcher import _lexical_weight, _phrases
@@ -418,3 +420,28 @@ def test_the_order_stays_unless_a_documented_first_hides_an_undocumented_neighbo
     dense = {1: 0.50, 2: 0.70, 3: 0.60}
     dense_among_neighbours(hits, dense, own_words, depth)
     assert [h.chunk_id for h in hits] == [1, 2, 3]
+
+
+def _block(names: str, kind: str = "block") -> Chunk:
+    return Chunk("m.py", "python", kind, names, 0, 0, 1, 0, f"{names} = 1\n")
+
+
+def test_a_block_declares_a_question_word_when_one_of_its_names_holds_it():
+    asked = frozenset(["force", "fixed", "width", "timeouts"])
+    assert declares_asked(_block("FORCED_WIDTH"), asked)
+    assert declares_asked(_block("DEFAULT_TIMEOUT_CONFIG, DEFAULT_LIMITS"), asked)  # plural
+    assert declares_asked(_block("Client.maxWidth"), asked)  # a member: its own name
+    assert not declares_asked(_block("FORCED_HEIGHT"), asked)  # "forced" is not "force"
+    assert not declares_asked(_block(""), asked)  # code that declares nothing
+    assert not declares_asked(_block("fixed_width", kind="function"), asked)  # a definition
+
+
+def test_declared_blocks_among_bm25s_first_gain_the_weight_the_coverage_took():
+    fused = [("f", 0.90), ("g", 0.80), ("b", 0.70), ("c", 0.60)]
+    lexical = {"f": 10.0, "b": 8.0, "g": 4.0, "c": 3.0}  # BM25's order, best first
+    # b: 0.70 + 0.3 / 1.5 * 8 / 10 = 0.86, above g; c is not among BM25's first two.
+    raised = raise_declared_blocks(fused, lexical, {"b", "c"}, 0.3, 1.5, depth=2)
+    assert [key for key, _ in raised] == ["f", "b", "g", "c"]
+    assert dict(raised)["b"] == pytest.approx(0.86) and dict(raised)["c"] == 0.60
+    assert raise_declared_blocks(fused, lexical, {"b", "c"}, 0.3, 1.5, depth=1) == fused
+    assert raise_declared_blocks(fused, lexical, {"b"}, 0.0, 1.5, depth=2) == fused

@@ -926,3 +926,54 @@ def test_an_undocumented_answer_is_not_buried_under_its_documented_neighbour(
         assert firsts["shipped", question] == ["min_by_key", "max_by"], question
         assert firsts["depth 0", question] == ["max_by", "min_by_key"], question
         assert firsts["bm25", question] == ["max_by", "min_by_key"], question
+
+
+_DECLARED_BLOCK = '''import textwrap
+import typing as t
+
+# Can force a width.  This is used by the test system.
+FORCED_WIDTH: t.Optional[int] = None
+
+
+def wrap_text(text: str, width: int = 78, preserve_paragraphs: bool = False) -> str:
+    """Wrap the help output text to a fixed width, keeping paragraphs apart if asked."""
+    return "\\n\\n".join(textwrap.fill(p, width) for p in text.split("\\n\\n"))
+
+
+def measure_table(rows: list[tuple[str, ...]]) -> tuple[int, ...]:
+    """Measure the width of each column of a help table."""
+    widths: dict[int, int] = {}
+    for row in rows:
+        for index, cell in enumerate(row):
+            widths[index] = max(widths.get(index, 0), len(cell))
+    return tuple(widths[index] for index in sorted(widths))
+'''
+
+
+def test_a_constant_asked_for_by_the_words_of_its_name_is_not_buried_under_functions(
+    tmp_path, real_encoder
+):
+    """`FORCED_WIDTH` holds "force" and "width" of the question in its name; the model ranks
+    module-level code low and prefers `wrap_text`, whose docstring shares the question's
+    words, and the question's BM25 weight is scaled down by its coverage. Without the rule
+    (depth 0) the function comes first: the precondition that makes this test able to fail."""
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "formatting.py").write_text(_DECLARED_BLOCK)
+    question = "global setting to force a fixed width for help output"
+    runs = {
+        "shipped": {},
+        "depth 0": {"declared_block_depth": 0},
+        "dense alone": {"prose_lexical_weight": 0.0, "named_lexical_weight": 0.0},
+    }
+    firsts = {}
+    for run, changed in runs.items():
+        settings = EngineSettings(**changed)
+        index_dir = tmp_path / f"index-{run}"
+        with WorkspaceIndex(
+            tmp_path / "tree", settings, encoder=real_encoder, index_dir=index_dir
+        ) as index:
+            index.index()
+            firsts[run] = [r.symbol for r in index.search(question, limit=3).results][:2]
+    assert firsts["shipped"] == ["FORCED_WIDTH", "wrap_text"]
+    assert firsts["depth 0"][0] == "wrap_text"
+    assert firsts["dense alone"][0] == "wrap_text"

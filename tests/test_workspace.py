@@ -686,3 +686,21 @@ def test_a_question_naming_a_type_finds_the_function_written_in_another_style(
     lexical = {unit.path: unit.lexical for unit in traces[-1].units}
     # Both hold the words "map" and "ok"; only `map_ok` is the name the question gives.
     assert lexical["adaptors.rs"] > 1.5 * lexical["other.rs"] > 0
+
+
+def test_a_question_ranks_with_bm25_out_of_the_fusion_when_blocks_declare_its_words(
+    tmp_path, open_index
+):
+    """Dense alone (BM25's weight 0, as benchmarks score it), with pools too small to hold
+    every unit: BM25 still finds the block that declares the question's word, which the
+    fusion never saw; it is not raised (its part was never fused), and nothing fails."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "sizes.py").write_text("FORCED_WIDTH = None\nDEFAULT_WIDTH = 78\n")
+    (root / "wrap.py").write_text("def wrap(text):\n    return text.split()\n")
+    index = open_index(root, prose_lexical_weight=0.0, named_lexical_weight=0.0, candidates=1)
+    index.index()
+    traces: list = []
+    index.searcher.rank_observer = traces.append
+    found = index.search("force a fixed width for the help output").results
+    assert len(found) == 1 and traces[-1].block_depth == 0

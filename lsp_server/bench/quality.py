@@ -168,6 +168,9 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # Undocumented results the model prefers moving above their documented neighbours in a
     # question's first results (since 2026-12-05; 0: the ranking before).
     Ablation("neighbour_depth", (0, 10)),
+    # Blocks that declare a question's word keep BM25's whole weight among its first K
+    # (since 2026-12-05; 0: the ranking before).
+    Ablation("declared_block_depth", (0, 1, 2, 3, 5)),
 )
 
 
@@ -596,6 +599,7 @@ def _capture_row(task: _Task, query: object, traces: list[RankTrace], rank: floa
             "coverage": getattr(trace, "coverage", None),
             "lexical_scale": getattr(trace, "lexical_scale", 1.0),
             "neighbours": getattr(trace, "neighbours", 0),
+            "block_depth": getattr(trace, "block_depth", 0),
             "units": [astuple(unit) for unit in trace.units],
         }
     return row

@@ -27,6 +27,7 @@ from ..engine.ranking import (
     dense_among_neighbours,
     merge_overlapping,
     named_first,
+    raise_declared_blocks,
 )
 from .metrics import MAX_RANK, reciprocal_rank
 from .treeset import Target
@@ -37,8 +38,9 @@ DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax
 # 2: each unit also carries its best part's own span (for merging); 3: and whether it is
 # named as a bare-name query asks (ranked first); 4: how, as a naming tier (0, 1 or 2);
 # 5: a question's BM25 coverage and the factor its BM25 weight was scaled by; 6: whether
-# each unit is documented and how deep dense_among_neighbours ran
-CAPTURE_VERSION = 6
+# each unit is documented and how deep dense_among_neighbours ran; 7: whether each unit is a
+# block declaring a question's word, and how deep and by how much raise_declared_blocks ran
+CAPTURE_VERSION = 7
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 
@@ -57,6 +59,8 @@ class CapturedQuery:
     named: np.ndarray  # naming tier for a bare-name query (ranking.naming_tier), ranked first
     engine_rr: float
     neighbours: int = 0  # the depth the engine ran dense_among_neighbours to (0: not run)
+    declared: np.ndarray | None = None  # declares_asked() per unit (raise_declared_blocks)
+    block_depth: int = 0  # the depth the engine ran raise_declared_blocks to (0: not run)
 
 
 @dataclass
@@ -79,6 +83,7 @@ class Fusion:
     dense: float | None = None
     coverage: float | None = None
     neighbours: int | None = None
+    blocks: int | None = None  # raise_declared_blocks' depth (None: as captured; 0: not run)
 
     def weights(self, query: CapturedQuery) -> tuple[float, float]:
         dense = query.weights[0] if self.dense is None else self.dense
@@ -94,15 +99,16 @@ BM25_ALONE = Fusion("bm25", dense=0.0)
 
 
 def parse_fusion(spec: str) -> Fusion:
-    """'zscore:50 prose=0.2 named=0.5 dense=1 coverage=2 neighbours=10': a normalization
-    (max, zscore[:DEPTH], minmax[:DEPTH]; default max), weights (BM25's per query kind, or the
-    dense one), the exponent of the coverage that scales a question's BM25 weight and the
-    depth of dense_among_neighbours."""
+    """'zscore:50 prose=0.2 named=0.5 dense=1 coverage=2 neighbours=10 blocks=2': a
+    normalization (max, zscore[:DEPTH], minmax[:DEPTH]; default max), weights (BM25's per
+    query kind, or the dense one), the exponent of the coverage that scales a question's BM25
+    weight, the depth of dense_among_neighbours and that of raise_declared_blocks."""
     normalization, depth = "max", DEFAULT_DEPTH
     lexical: dict[str, float] = {}
     dense: float | None = None
     coverage: float | None = None
     neighbours: int | None = None
+    blocks: int | None = None
     for word in spec.split():
         name, _, value = word.partition("=")
         if not value:
@@ -121,14 +127,16 @@ def parse_fusion(spec: str) -> Fusion:
             coverage = _number(spec, value, float)
         elif name == "neighbours":
             neighbours = int(_number(spec, value, int))
+        elif name == "blocks":
+            blocks = int(_number(spec, value, int))
         elif name in KINDS:
             lexical[name] = _number(spec, value, float)
         else:
             raise ValueError(
-                f"{spec!r}: {name!r} is not dense, coverage, neighbours or a query kind "
+                f"{spec!r}: {name!r} is not dense, coverage, neighbours, blocks or a query kind "
                 f"({', '.join(KINDS)})"
             )
-    return Fusion(spec, normalization, depth, lexical, dense, coverage, neighbours)
+    return Fusion(spec, normalization, depth, lexical, dense, coverage, neighbours, blocks)
 
 
 def _number(spec: str, text: str, kind: Callable[[str], float]) -> float:
@@ -188,6 +196,8 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
         named=np.array([int(u[9]) for u in units], dtype=int),
         engine_rr=row["rr"],
         neighbours=row.get("neighbours", 0),
+        declared=np.array([len(u) > 11 and bool(u[11]) for u in units], dtype=bool),
+        block_depth=row.get("block_depth", 0),
     )
 
 
@@ -238,20 +248,33 @@ def fused(query: CapturedQuery, fusion: Fusion) -> np.ndarray:
     """Each unit's fused score before its prior, as `fusion` scores it."""
     dense_weight, lexical_weight = fusion.weights(query)
     if fusion.normalization == "max":
-        return _convex(query, dense_weight, lexical_weight)
+        return _convex(query, fusion, dense_weight, lexical_weight)
     return dense_weight * scaled(query.dense, fusion.normalization, fusion.depth) + (
         lexical_weight * scaled(query.lexical, fusion.normalization, fusion.depth)
     )
 
 
-def _convex(query: CapturedQuery, dense_weight: float, lexical_weight: float) -> np.ndarray:
-    # The engine's own function, so the shipped fusion replays to the same floats.
+def _convex(
+    query: CapturedQuery, fusion: Fusion, dense_weight: float, lexical_weight: float
+) -> np.ndarray:
+    # The engine's own functions, so the shipped fusion replays to the same floats.
     rankings = [
         (_present(scores), weight)
         for scores, weight in ((query.dense, dense_weight), (query.lexical, lexical_weight))
     ]
+    fused_list = convex_fusion(rankings)
+    depth = query.block_depth if fusion.blocks is None else fusion.blocks
+    # As the engine: only for questions, and only with the model in the fusion.
+    if depth and query.kind in NEIGHBOUR_KINDS and dense_weight > 0 and query.declared is not None:
+        lexical = dict(sorted(rankings[1][0].items(), key=lambda item: -item[1]))
+        declared = set(np.flatnonzero(query.declared).tolist())
+        unscaled = fusion.lexical.get(query.kind, query.weights[1])
+        total = sum(w for scores, w in rankings if w > 0 and max(scores.values(), default=0) > 0)
+        fused_list = raise_declared_blocks(
+            fused_list, lexical, declared, unscaled - lexical_weight, total, depth
+        )
     out = np.zeros(len(query.units))
-    for index, score in convex_fusion(rankings):
+    for index, score in fused_list:
         out[int(index)] = score  # type: ignore[call-overload]
     return out
 

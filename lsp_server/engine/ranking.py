@@ -11,6 +11,7 @@ from .chunker import is_commentary, is_name_list, nested_chunk
 from .chunks import SPANS_OF_LINES, Chunk
 from .language_specs import SPECS
 from .languages import PROSE_LANGUAGES, file_role
+from .tokens import identifier_words
 from .validation import compile_globs, globs
 from .validation import languages as languages_of
 
@@ -120,6 +121,7 @@ class RankedUnit:
     # second place (a constructor, an `impl` block), 0 not; ranked by tier first.
     named: int = 0
     documented: bool | None = None  # documented() of its best part (dense_among_neighbours)
+    declares_asked: bool = False  # declares_asked() of its best part (raise_declared_blocks)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,10 @@ class RankTrace:
     coverage: float | None = None
     lexical_scale: float = 1.0
     neighbours: int = 0  # the depth dense_among_neighbours ran to (0: not run)
+    # How deep in BM25's ranking raise_declared_blocks looked, and how much BM25 weight it
+    # gave back to the blocks it raised (0: not run).
+    block_depth: int = 0
+    block_weight: float = 0.0
 
 
 _STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")  # a string literal's first characters
@@ -162,6 +168,47 @@ def documented(chunk: Chunk) -> bool | None:
 
 # Queries the neighbour swap is for: questions in words, naming an identifier or not.
 NEIGHBOUR_KINDS = frozenset({"prose", "named"})
+
+
+def declares_asked(chunk: Chunk, terms: frozenset[str]) -> bool:
+    """Whether code between definitions declares a name that holds a word of the question
+    (`DEFAULT_TIMEOUT_CONFIG` for "default timeout and pool limits", `BOUNDARY_ALPHABET` for
+    "boundary characters of multipart streams"); a plural word matches its singular."""
+    if chunk.kind != "block":
+        return False
+    for name in chunk.names:
+        words = identifier_words(name.rsplit(".", 1)[-1])
+        if any(word in terms or word + "s" in terms for word in words):
+            return True
+    return False
+
+
+def raise_declared_blocks(
+    fused: list[tuple[Hashable, float]],
+    lexical: dict[Hashable, float],
+    declared: set[Hashable],
+    weight: float,
+    total: float,
+    depth: int,
+) -> list[tuple[Hashable, float]]:
+    """`fused` (convex fusion's list, best first) with `weight` more of BM25's say for the
+    units among BM25's first `depth` (`lexical`, best first) that are in `declared`: each
+    gains `weight` times its BM25 score over the best, over `total` (the fusion's sum of
+    weights, as convex_fusion scales). Re-sorted, best first.
+
+    A question's BM25 weight is scaled down when no unit holds much of its words (coverage):
+    right for definitions, whose match is often a word or two of their comment, but a
+    module-level constant or table is found by its name, which holds the question's words
+    (`FORCED_WIDTH` for "force a fixed width for help output") while the model, trained on
+    functions, ranks it low."""
+    top = next(iter(lexical.values()), 0.0)
+    raised = {key for key in list(lexical)[:depth] if key in declared}
+    if not raised or top <= 0 or weight <= 0 or total <= 0:
+        return fused
+    gain = weight / total / top
+    out = [(key, score + gain * lexical[key] if key in raised else score) for key, score in fused]
+    out.sort(key=lambda item: -item[1])
+    return out
 
 
 def dense_among_neighbours(

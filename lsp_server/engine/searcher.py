@@ -33,6 +33,7 @@ from .ranking import (
     RankedUnit,
     RankTrace,
     convex_fusion,
+    declares_asked,
     dense_among_neighbours,
     documented,
     is_bare_header,
@@ -40,6 +41,7 @@ from .ranking import (
     named_as,
     named_first,
     naming_tier,
+    raise_declared_blocks,
     reciprocal_rank_fusion,
     role_weight,
 )
@@ -251,6 +253,21 @@ class Searcher:
         # Only where the model is in the fusion (not BM25 alone, a benchmark's baseline).
         in_fusion = kind in NEIGHBOUR_KINDS and settings.dense_weight > 0 and vector is not None
         depth = settings.neighbour_depth if in_fusion else 0
+        # Only BM25's first few can be raised; a rank trace marks them all (bench replay).
+        looked_at = list(lexical_units)
+        if self.rank_observer is None:
+            looked_at = looked_at[: settings.declared_block_depth]
+        declared = (
+            _declared_blocks(looked_at, stored, best_part, terms)
+            if in_fusion and kind_weight > 0 and settings.fusion == "convex"
+            else set()
+        )
+        block_depth = settings.declared_block_depth if declared else 0
+        block_weight = kind_weight - weight  # what the coverage took from BM25's weight
+        if block_depth:
+            fused = raise_declared_blocks(
+                fused, lexical_units, declared, block_weight, _total_weight(rankings), block_depth
+            )
         for key, score in fused:
             best = best_part[key]
             factor = self._prior(stored[best], filters, intent)
@@ -258,13 +275,16 @@ class Searcher:
                 scores = (dense_units.get(key), lexical_units.get(key))
                 named = naming_tier(stored[best].chunk, intent.name)
                 own = documented(stored[best].chunk)
-                traced.append(self._traced(best, stored[best], scores, factor, named, own))
+                traced.append(
+                    self._traced(best, stored[best], scores, factor, named, own, key in declared)
+                )
             if factor is not None:
                 hits.append(Hit(best, stored[best].chunk, score * factor))
         if self.rank_observer is not None:
             self.rank_observer(
                 RankTrace(
-                    kind, settings.dense_weight, kind_weight, traced, coverage, scale, depth
+                    kind, settings.dense_weight, kind_weight, traced, coverage, scale, depth,
+                    block_depth, block_weight if block_depth else 0.0,
                 )
             )
         hits.sort(key=lambda hit: -hit.score)
@@ -320,13 +340,15 @@ class Searcher:
         factor: float | None,
         named: int,
         own_words: bool | None,
+        declared: bool = False,
     ) -> RankedUnit:
         """A rank trace's row: the unit where its result would point, and its scores."""
         chunk = item.chunk
         start, _, end, end_col = self._as_unit(Hit(chunk_id, chunk, 0.0)).extent
         own = (chunk.start_line, chunk.start_col, chunk.end_line, chunk.end_col)
         return RankedUnit(
-            item.path, start, end, end_col, *scores, factor, chunk.part, own, named, own_words
+            item.path, start, end, end_col, *scores, factor, chunk.part, own, named, own_words,
+            declared,
         )
 
     def _pooled(
@@ -678,6 +700,27 @@ def _fuse(
     if settings.fusion == "convex":
         return convex_fusion(rankings)
     return reciprocal_rank_fusion([(list(r), w) for r, w in rankings], settings.rrf_k)
+
+
+def _declared_blocks(
+    units: Sequence[object],
+    stored: dict[int, StoredChunk],
+    best_part: dict[object, int],
+    terms: Sequence[str],
+) -> set[object]:
+    """Of `units` (BM25's), those that are code between definitions declaring a name that
+    holds a word of the question (ranking.declares_asked)."""
+    asked = frozenset(terms)
+    return {
+        key
+        for key in units
+        if key in best_part and declares_asked(stored[best_part[key]].chunk, asked)
+    }
+
+
+def _total_weight(rankings: Sequence[tuple[dict[Any, float], float]]) -> float:
+    """The sum of the weights convex_fusion divides by: those of rankings with a score."""
+    return sum(w for scores, w in rankings if w > 0 and max(scores.values(), default=0.0) > 0)
 
 
 def _collapse(

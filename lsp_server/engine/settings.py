@@ -106,6 +106,13 @@ class EngineSettings:
     # dense_among_neighbours; 0: never). Measured on whole trees in BENCHMARKS.md ("Words of
     # a neighbour's comment"), with the depth.
     neighbour_depth: int = 10
+    # A question's BM25 weight follows its coverage (above), but code between definitions
+    # that declares a name holding one of the question's words (a constant, a table) and is
+    # among BM25's first `declared_block_depth` units keeps BM25's whole weight: it is found
+    # by its name, and the model, trained on functions, ranks module-level code low
+    # (ranking.raise_declared_blocks; 0: never). Measured in BENCHMARKS.md ("Constants and
+    # tables found by their names").
+    declared_block_depth: int = 2
     # Results carry context lines and where the cursor lands (what the editor shows);
     # benchmarks read only ranges and leave both out: most of a 1,000-result query's time
     # went into them.
