@@ -2025,6 +2025,35 @@ def test_blocks_start_on_a_statement() -> None:
     check_invariants(text, chunks)
 
 
+@pytest.mark.parametrize(
+    ("language", "comment"),
+    [("python", "# Bytes that must be escaped, and what each becomes."),
+     ("rust", "// Bytes that must be escaped, and what each becomes."),
+     ("javascript", "/* Bytes that must be escaped,\n   and what each becomes. */")],
+)  # fmt: skip
+def test_a_comment_right_above_a_statement_stays_in_its_window(language, comment) -> None:
+    """Serde's `// Lookup table of bytes that must be escaped.` above `static ESCAPE` was a
+    nameless comment chunk when the table filled the window: the window now starts at the
+    comment, and the table's chunk says what it is for."""
+    table = {"python": "ESCAPE = [\n", "rust": "static ESCAPE: [u8; 12] = [\n",
+             "javascript": "const ESCAPE = [\n"}[language]  # fmt: skip
+    end = {"python": "]\n", "rust": "];\n", "javascript": "];\n"}[language]
+    first = {"python": "LIMIT = 3\n", "rust": "const LIMIT: u8 = 3;\n",
+             "javascript": "const LIMIT = 3;\n"}[language]  # fmt: skip
+    body = "".join(f"    {i},\n" for i in range(12))
+    text = first + comment + "\n" + table + body + end
+    path = {"python": "a.py", "rust": "a.rs", "javascript": "a.js"}[language]
+    chunks = chunk_text(path, text, language, window_lines=10)
+    comment_line = 1
+    holding = [c for c in chunks if "ESCAPE" in c.names]
+    assert holding and holding[0].start_line == comment_line, [
+        (c.start_line, c.end_line, c.symbol) for c in chunks
+    ]
+    assert not any(c.end_line < holding[0].start_line and "escaped" in c.text for c in chunks)
+    assert chunks[0].names == ("LIMIT",) and chunks[0].end_line == 0
+    check_invariants(text, chunks)
+
+
 def test_typescript_overloads_are_one_unit_with_their_implementation():
     text = (
         "/** Converts a thing. */\n"

@@ -59,8 +59,9 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # `if __name__ == "__main__":` is one unit (kind "script"); 10: JavaScript/TypeScript test
 # calls are units named by their title (`describe` a class, `it`/`test` its methods); 11:
 # JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`);
-# 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`)
-CHUNKER_VERSION = 12
+# 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`);
+# 13: a comment right above a statement between definitions stays in its window
+CHUNKER_VERSION = 13
 
 
 def _source_fingerprint(*names: str) -> str:
@@ -1290,24 +1291,36 @@ def _blocks(
     """Code between definitions, in windows that do not overlap, each named by the names
     its statements declare (imports are found by what they import, and are left unnamed).
 
-    Windows start on statements (``statements``: their char offsets) and a run of imports
-    is a window of its own, apart from the code around it, so that it is an `imports`
-    chunk. A window of comments alone is left out when it is a licence header or a banner
-    (a few words: `# ----- Helpers -----`, `/** Module exports. */`): not code, it would
-    only compete with the code around it.
+    Windows start on statements (``statements``: their char offsets), never between a
+    comment and the statement right below it (`// Lookup table of bytes that must be
+    escaped.` above `static ESCAPE: [bool; 256]`: what the table is for, which a question
+    asks in its words), and a run of imports is a window of its own, apart from the code
+    around it, so that it is an `imports` chunk. A window of comments alone is left out
+    when it is a licence header or a banner (a few words: `# ----- Helpers -----`,
+    `/** Module exports. */`): not code, it would only compete with the code around it.
     """
     if start >= end or lines.text[start:end].isspace():
         return []
     chunks: list[Chunk] = []
+    window_starts = [s for s in statements if not _below_a_comment(lines, s, spec)]
     for run_start, run_end in _import_runs(lines, start, end, statements, spec):
         segs = lines.segments(run_start, run_end, opts.max_chars)
-        breaks = _segments_starting(segs, statements, run_start, run_end)
+        breaks = _segments_starting(segs, window_starts, run_start, run_end)
         for s, e in _pack(lines.text, segs, opts.max_chars, opts.window_lines, 0, breaks):
             if not _banner_or_licence(lines.text, s, e, spec):
                 kind = _block_kind(lines.text[s:e], spec)
                 name = declared.symbol(s, e) if kind == "block" else ""
                 chunks.append(_make(lines, opts, s, e, kind, name, "", classes.of(s, e), 0))
     return chunks
+
+
+def _below_a_comment(lines: _Lines, offset: int, spec: LanguageSpec) -> bool:
+    """Whether the line above the one `offset` is on is a comment's (no blank line between)."""
+    line = lines.line_of(offset)
+    if line == 0:
+        return False
+    above = lines.text[lines.starts[line - 1] : lines.ends[line - 1]].strip()
+    return above.startswith(spec.comment_openers) or above.endswith("*/")
 
 
 def _import_runs(
