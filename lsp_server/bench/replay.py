@@ -24,6 +24,7 @@ from ..engine.ranking import (
     NEIGHBOUR_KINDS,
     Hit,
     convex_fusion,
+    convex_total,
     dense_among_neighbours,
     merge_overlapping,
     named_first,
@@ -269,9 +270,8 @@ def _convex(
         lexical = dict(sorted(rankings[1][0].items(), key=lambda item: -item[1]))
         declared = set(np.flatnonzero(query.declared).tolist())
         unscaled = fusion.lexical.get(query.kind, query.weights[1])
-        total = sum(w for scores, w in rankings if w > 0 and max(scores.values(), default=0) > 0)
         fused_list = raise_declared_blocks(
-            fused_list, lexical, declared, unscaled - lexical_weight, total, depth
+            fused_list, lexical, declared, unscaled - lexical_weight, convex_total(rankings), depth
         )
     out = np.zeros(len(query.units))
     for index, score in fused_list:

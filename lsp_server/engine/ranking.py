@@ -44,16 +44,20 @@ def convex_fusion(
     alike. Scores below zero count as zero; 1.0 means "first in every ranking".
     """
     fused: dict[Hashable, float] = {}
-    total = 0.0
     for scores, weight in rankings:
         top = max(scores.values(), default=0.0)
         if top <= 0 or weight <= 0:
             continue
-        total += weight
         for key, score in scores.items():
             fused[key] = fused.get(key, 0.0) + weight * max(score, 0.0) / top
+    total = convex_total(rankings)
     ordered = sorted(fused.items(), key=lambda item: item[1], reverse=True)
     return [(key, score / total if total else 0.0) for key, score in ordered]
+
+
+def convex_total(rankings: Sequence[tuple[dict[Hashable, float], float]]) -> float:
+    """What convex_fusion divides by: the weights of the rankings that have a score."""
+    return sum(w for scores, w in rankings if w > 0 and max(scores.values(), default=0.0) > 0)
 
 
 class GlobFilter:
@@ -138,10 +142,7 @@ class RankTrace:
     coverage: float | None = None
     lexical_scale: float = 1.0
     neighbours: int = 0  # the depth dense_among_neighbours ran to (0: not run)
-    # How deep in BM25's ranking raise_declared_blocks looked, and how much BM25 weight it
-    # gave back to the blocks it raised (0: not run).
-    block_depth: int = 0
-    block_weight: float = 0.0
+    block_depth: int = 0  # how deep in BM25's ranking raise_declared_blocks looked (0: not run)
 
 
 _STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")  # a string literal's first characters
@@ -193,8 +194,8 @@ def raise_declared_blocks(
 ) -> list[tuple[Hashable, float]]:
     """`fused` (convex fusion's list, best first) with `weight` more of BM25's say for the
     units among BM25's first `depth` (`lexical`, best first) that are in `declared`: each
-    gains `weight` times its BM25 score over the best, over `total` (the fusion's sum of
-    weights, as convex_fusion scales). Re-sorted, best first.
+    gains `weight` times its BM25 score over the best, over `total` (convex_total: as
+    convex_fusion scales). Re-sorted, best first.
 
     A question's BM25 weight is scaled down when no unit holds much of its words (coverage):
     right for definitions, whose match is often a word or two of their comment, but a

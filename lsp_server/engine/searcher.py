@@ -33,6 +33,7 @@ from .ranking import (
     RankedUnit,
     RankTrace,
     convex_fusion,
+    convex_total,
     declares_asked,
     dense_among_neighbours,
     documented,
@@ -266,7 +267,7 @@ class Searcher:
         block_weight = kind_weight - weight  # what the coverage took from BM25's weight
         if block_depth:
             fused = raise_declared_blocks(
-                fused, lexical_units, declared, block_weight, _total_weight(rankings), block_depth
+                fused, lexical_units, declared, block_weight, convex_total(rankings), block_depth
             )
         for key, score in fused:
             best = best_part[key]
@@ -284,7 +285,7 @@ class Searcher:
             self.rank_observer(
                 RankTrace(
                     kind, settings.dense_weight, kind_weight, traced, coverage, scale, depth,
-                    block_depth, block_weight if block_depth else 0.0,
+                    block_depth,
                 )
             )
         hits.sort(key=lambda hit: -hit.score)
@@ -716,11 +717,6 @@ def _declared_blocks(
         for key in units
         if key in best_part and declares_asked(stored[best_part[key]].chunk, asked)
     }
-
-
-def _total_weight(rankings: Sequence[tuple[dict[Any, float], float]]) -> float:
-    """The sum of the weights convex_fusion divides by: those of rankings with a score."""
-    return sum(w for scores, w in rankings if w > 0 and max(scores.values(), default=0.0) > 0)
 
 
 def _collapse(
