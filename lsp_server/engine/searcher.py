@@ -10,6 +10,7 @@ import posixpath
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -254,20 +255,19 @@ class Searcher:
         # Only where the model is in the fusion (not BM25 alone, a benchmark's baseline).
         in_fusion = kind in NEIGHBOUR_KINDS and settings.dense_weight > 0 and vector is not None
         depth = settings.neighbour_depth if in_fusion else 0
-        # Only BM25's first few can be raised; a rank trace marks them all (bench replay).
-        looked_at = list(lexical_units)
-        if self.rank_observer is None:
-            looked_at = looked_at[: settings.declared_block_depth]
-        declared = (
-            _declared_blocks(looked_at, stored, best_part, terms)
-            if in_fusion and kind_weight > 0 and settings.fusion == "convex"
-            else set()
-        )
+        declared: set[object] = set()
+        if in_fusion and kind_weight > 0 and settings.fusion == "convex":
+            # Only BM25's first few can be raised; a rank trace marks them all (bench replay).
+            every = self.rank_observer is not None
+            declared = _declared_blocks(
+                lexical_units, None if every else settings.declared_block_depth,
+                stored, best_part, terms,
+            )  # fmt: skip
         block_depth = settings.declared_block_depth if declared else 0
-        block_weight = kind_weight - weight  # what the coverage took from BM25's weight
         if block_depth:
+            taken = kind_weight - weight  # what the coverage took from BM25's weight
             fused = raise_declared_blocks(
-                fused, lexical_units, declared, block_weight, convex_total(rankings), block_depth
+                fused, lexical_units, declared, taken, convex_total(rankings), block_depth
             )
         for key, score in fused:
             best = best_part[key]
@@ -704,17 +704,18 @@ def _fuse(
 
 
 def _declared_blocks(
-    units: Sequence[object],
+    lexical_units: dict[object, float],
+    depth: int | None,
     stored: dict[int, StoredChunk],
     best_part: dict[object, int],
     terms: Sequence[str],
 ) -> set[object]:
-    """Of `units` (BM25's), those that are code between definitions declaring a name that
-    holds a word of the question (ranking.declares_asked)."""
+    """Of BM25's first `depth` units (None: all), those that are code between definitions
+    declaring a name that holds a word of the question (ranking.declares_asked)."""
     asked = frozenset(terms)
     return {
         key
-        for key in units
+        for key in islice(lexical_units, depth)
         if key in best_part and declares_asked(stored[best_part[key]].chunk, asked)
     }
 
