@@ -21,7 +21,7 @@ import numpy as np
 
 from ..engine.chunks import Chunk
 from ..engine.ranking import (
-    NEIGHBOUR_KINDS,
+    QUESTION_KINDS,
     Hit,
     convex_fusion,
     convex_total,
@@ -266,7 +266,7 @@ def _convex(
     fused_list = convex_fusion(rankings)
     depth = query.block_depth if fusion.blocks is None else fusion.blocks
     # As the engine: only for questions, and only with the model in the fusion.
-    if depth and query.kind in NEIGHBOUR_KINDS and dense_weight > 0 and query.declared is not None:
+    if depth and query.kind in QUESTION_KINDS and dense_weight > 0 and query.declared is not None:
         lexical = dict(sorted(rankings[1][0].items(), key=lambda item: -item[1]))
         declared = set(np.flatnonzero(query.declared).tolist())
         unscaled = fusion.lexical.get(query.kind, query.weights[1])
@@ -295,7 +295,7 @@ def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
     hits.sort(key=lambda hit: -hit.score)  # stable: ties keep the fused order, as the engine
     depth = query.neighbours if fusion.neighbours is None else fusion.neighbours
     # As the engine: without the model in the fusion (BM25 alone) nothing prefers a neighbour.
-    if depth and query.kind in NEIGHBOUR_KINDS and fusion.weights(query)[0] > 0:
+    if depth and query.kind in QUESTION_KINDS and fusion.weights(query)[0] > 0:
         first = [hit.chunk_id for hit in hits[:depth]]
         dense = {i: float(query.dense[i]) for i in first if not np.isnan(query.dense[i])}
         dense_among_neighbours(hits, dense, {i: query.units[i][10] for i in first}, depth)

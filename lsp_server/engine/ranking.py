@@ -167,8 +167,9 @@ def documented(chunk: Chunk) -> bool | None:
     return bool(_STRING_START.match(body.lstrip()))
 
 
-# Queries the neighbour swap is for: questions in words, naming an identifier or not.
-NEIGHBOUR_KINDS = frozenset({"prose", "named"})
+# Questions, in words, naming an identifier or not: the query kinds the neighbour lift
+# (dense_among_neighbours) and the block rule (raise_declared_blocks) are for.
+QUESTION_KINDS = frozenset({"prose", "named"})
 
 
 def declares_asked(chunk: Chunk, terms: frozenset[str]) -> bool:

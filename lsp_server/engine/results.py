@@ -250,9 +250,19 @@ def _head(lines: list[str], chunk: Chunk, preview: str) -> int | None:
     chunk (past a doc comment and a decorator's arguments), else the first line that is not
     a decorator or a comment, else (a chunk of comments only, a licence header) the first
     line that is not blank."""
-    prose = chunk.language in PROSE_LANGUAGES  # "#" starts a heading, "*" a list item
-    head = _signature_line(lines, _signature_start(preview, _short_name(chunk)), prose)
-    return head if head is not None else _first_header_line(lines, prose)
+    head = _signature_index(lines, chunk, preview)
+    return head if head is not None else _first_header_line(lines, _is_prose(chunk))
+
+
+def _signature_index(lines: list[str], chunk: Chunk, preview: str) -> int | None:
+    """Index of the line that starts the definition's signature (`preview`), not a comment
+    that quotes it; None where the chunk does not hold it."""
+    wanted = _signature_start(preview, _short_name(chunk))
+    return _signature_line(lines, wanted, _is_prose(chunk))
+
+
+def _is_prose(chunk: Chunk) -> bool:
+    return chunk.language in PROSE_LANGUAGES  # "#" starts a heading, "*" a list item
 
 
 def _first_header_line(lines: list[str], prose: bool) -> int | None:
@@ -274,16 +284,14 @@ def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | Non
     relative_focus = None if focus_line is None else focus_line - chunk.start_line
     if relative_focus is not None and 0 <= relative_focus < len(lines):
         return _line_selection(chunk.start_line + relative_focus, lines[relative_focus])
-    preview = preview_of(chunk) if chunk.signature else ""
-    name = _short_name(chunk)
-    prose = chunk.language in PROSE_LANGUAGES
-    head = _signature_line(lines, _signature_start(preview, name), prose)
+    head = _signature_index(lines, chunk, preview_of(chunk) if chunk.signature else "")
     if head is None:
         if chunk.part:
             return None
-        head = _first_header_line(lines, prose)
+        head = _first_header_line(lines, _is_prose(chunk))
         if head is None:
             return None
+    name = _short_name(chunk)
     # A definition's name is on its signature line; a block's first name may be lines below
     # its first (`const (` in Go, imports above a constant).
     candidates = lines[head:] if chunk.kind == "block" else lines[head : head + 1]

@@ -27,7 +27,7 @@ from .language_specs import SPECS
 from .languages import detect_language
 from .paths import PathError, workspace_relative
 from .ranking import (
-    NEIGHBOUR_KINDS,
+    QUESTION_KINDS,
     GlobFilter,
     Hit,
     Intent,
@@ -253,21 +253,12 @@ class Searcher:
         hits: list[Hit] = []
         traced: list[RankedUnit] = []
         # Only where the model is in the fusion (not BM25 alone, a benchmark's baseline).
-        in_fusion = kind in NEIGHBOUR_KINDS and settings.dense_weight > 0 and vector is not None
+        in_fusion = kind in QUESTION_KINDS and settings.dense_weight > 0 and vector is not None
         depth = settings.neighbour_depth if in_fusion else 0
-        declared: set[object] = set()
+        declared, block_depth = set(), 0
         if in_fusion and kind_weight > 0 and settings.fusion == "convex":
-            # Only BM25's first few can be raised; a rank trace marks them all (bench replay).
-            every = self.rank_observer is not None
-            declared = _declared_blocks(
-                lexical_units, None if every else settings.declared_block_depth,
-                stored, best_part, terms,
-            )  # fmt: skip
-        block_depth = settings.declared_block_depth if declared else 0
-        if block_depth:
-            taken = kind_weight - weight  # what the coverage took from BM25's weight
-            fused = raise_declared_blocks(
-                fused, lexical_units, declared, taken, convex_total(rankings), block_depth
+            fused, declared, block_depth = self._raise_declared(
+                fused, rankings, kind_weight, stored, best_part, terms
             )
         for key, score in fused:
             best = best_part[key]
@@ -297,6 +288,32 @@ class Searcher:
         merged = merge_overlapping(hits)
         units = self._as_classes(merged, limit, asked) if intent.classes else merged[:limit]
         return [self._as_unit(hit) for hit in units]
+
+    def _raise_declared(
+        self,
+        fused: list[tuple[Any, float]],
+        rankings: list[tuple[dict[Any, float], float]],
+        kind_weight: float,
+        stored: dict[int, StoredChunk],
+        best_part: dict[object, int],
+        terms: Sequence[str],
+    ) -> tuple[list[tuple[Any, float]], set[object], int]:
+        """ranking.raise_declared_blocks for a question: (the fused list, the declaring
+        blocks found, the depth it ran to; 0 where none was found). Only BM25's first few can
+        be raised; a rank trace marks them all (bench replay)."""
+        depth = self.settings.declared_block_depth
+        lexical_units, weight = rankings[1]
+        every = self.rank_observer is not None
+        declared = _declared_blocks(
+            lexical_units, None if every else depth, stored, best_part, terms
+        )
+        if not declared or not depth:
+            return fused, declared, 0
+        taken = kind_weight - weight  # what the coverage took from BM25's weight
+        raised = raise_declared_blocks(
+            fused, lexical_units, declared, taken, convex_total(rankings), depth
+        )
+        return raised, declared, depth
 
     def _coverage(
         self, terms: list[str], bm25: dict[int, float], weight: float, kind: str
