@@ -30,6 +30,7 @@ from lsp_server.engine.tokens import (
     code_tokens,
     index_text,
     looks_like_code,
+    most_telling,
     query_phrases,
     query_terms,
 )
@@ -445,3 +446,17 @@ def test_declared_blocks_among_bm25s_first_gain_the_weight_the_coverage_took():
     assert dict(raised)["b"] == pytest.approx(0.86) and dict(raised)["c"] == 0.60
     assert raise_declared_blocks(fused, lexical, {"b", "c"}, 0.3, 1.5, depth=1) == fused
     assert raise_declared_blocks(fused, lexical, {"b"}, 0.0, 1.5, depth=2) == fused
+
+
+def test_a_long_code_query_keeps_its_rare_and_repeated_terms_in_its_own_order():
+    terms = ["self", "value", "slerp", "return", "quaternion", "angle"]
+    frequencies = {"self": 900, "value": 600, "slerp": 2, "return": 800, "quaternion": 5}
+    counts = {"angle": 1, "value": 1, "quaternion": 1}
+    # "angle" no chunk holds: it can match nothing and takes no place.
+    assert most_telling(terms, counts, frequencies, 1000, 3) == ["value", "slerp", "quaternion"]
+    # A word the query repeats says more about it than one it uses once.
+    assert most_telling(terms, {"return": 30}, frequencies, 1000, 3) == [
+        "slerp", "return", "quaternion"
+    ]  # fmt: skip
+    # Find Similar: a word only the definition asked about holds finds nothing else.
+    assert most_telling(terms, counts, frequencies, 1000, 2, least=3) == ["value", "quaternion"]

@@ -704,3 +704,38 @@ def test_a_question_ranks_with_bm25_out_of_the_fusion_when_blocks_declare_its_wo
     index.searcher.rank_observer = traces.append
     found = index.search("force a fixed width for the help output").results
     assert len(found) == 1 and traces[-1].block_depth == 0
+
+
+def _made_up_words(count: int) -> list[str]:
+    syllables = ["ba", "ko", "ri", "mu", "te", "lo", "zi", "pa", "ne"]
+    return [a + b + c for a in syllables for b in syllables for c in syllables][:count]
+
+
+def test_find_similar_asks_bm25_by_the_words_that_tell_a_definition_apart(
+    tmp_path: Path, open_index
+) -> None:
+    """A definition whose first 64 words every other function also uses, and whose own
+    words come after them: searched by its first words (code_query_terms=0) it finds the
+    functions that share the common words; by its most telling ones, its clone."""
+    common = _made_up_words(70)
+    body = "\n".join(f"    {word} = {word} + 1" for word in common)
+    rare = "    quaternion_slerp(gimbal, rotor, versor)\n"
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "query.py").write_text(f"def handle_everything():\n{body}\n{rare}")
+    (root / "clone.py").write_text(f"def blend_rotations():\n    {common[0]} = 1\n{rare}")
+    for number in range(8):
+        (root / f"other{number}.py").write_text(f"def other{number}():\n{body}\n")
+    firsts = {}
+    for terms in (0, EngineSettings().code_query_terms):
+        index = open_index(root, dense_weight=0.0, code_query_terms=terms)
+        index.index()
+        results = index.similar("query.py", 0).results
+        firsts[terms] = results[0].path
+        chunks, frequencies = index.store.document_frequencies(["quaternion", "slerps", "zzz"])
+        # As BM25 reads words: "slerps" stems as "slerp" does; none holds "zzz".
+        assert chunks == index.status().chunks
+        assert frequencies == {"quaternion": 2, "slerps": 2, "zzz": 0}
+        index.close()
+    assert firsts.pop(0).startswith("other")  # what its first 64 words gave
+    assert list(firsts.values()) == ["clone.py"]

@@ -171,6 +171,9 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # Blocks that declare a question's word keep BM25's whole weight among its first K
     # (since 2026-12-05; 0: the ranking before).
     Ablation("declared_block_depth", (0, 1, 2, 3, 5)),
+    # A long code query searched by its K most telling terms (since 2026-12-05; 0: its
+    # first 64 terms, the ranking before).
+    Ablation("code_query_terms", (0, 12, 16, 24, 32), bases=("bm25", "hybrid")),
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import islice
@@ -60,7 +61,14 @@ from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
 from .store import Store, StoredChunk
-from .tokens import looks_like_code, query_phrases, query_terms
+from .tokens import (
+    MAX_CANDIDATE_TERMS,
+    code_tokens,
+    looks_like_code,
+    most_telling,
+    query_phrases,
+    query_terms,
+)
 
 _MAX_POOLED = 64  # definitions of a selection whose vectors make its query vector
 _MAX_EMBEDDED_PARTS = 8  # model calls a query may make for parts not indexed as they are
@@ -121,8 +129,9 @@ class Searcher:
             intent = replace(intent, name="")
         terms = query_terms(query, joined=not intent.code)
         phrases = _phrases(self.settings, query, intent)
+        asked_terms = self._guarded(lambda: self._telling(query, 1)) if intent.code else terms
         hits = self._guarded(
-            lambda: self._rank(terms, vector, filters, set(), limit, intent, phrases)
+            lambda: self._rank(asked_terms, vector, filters, set(), limit, intent, phrases)
         )
         partial = self._partial(vector is not None)
         return SearchResponse(self._results(hits, terms), partial, notices=notices)
@@ -156,8 +165,12 @@ class Searcher:
         asked = target if classes else None
         terms = query_terms(target.text)
         phrases = _phrases(self.settings, target.text, intent)
+        # Terms only the definition itself holds find nothing else. A class keeps its first
+        # words: the names of the members that classes of its kind share (the methods they
+        # override) are common words, which the most telling leave out (BENCHMARKS.md).
+        asked_terms = terms if classes else self._guarded(lambda: self._telling(target.text, 2))
         hits = self._guarded(
-            lambda: self._rank(terms, vector, filters, own, limit, intent, phrases, asked)
+            lambda: self._rank(asked_terms, vector, filters, own, limit, intent, phrases, asked)
         )
         wanted = _normalized(target.text)
         for hit in hits:
@@ -196,6 +209,23 @@ class Searcher:
         return response
 
     # -- ranking -------------------------------------------------------------------------------
+
+    def _telling(self, text: str, least: int) -> list[str]:
+        """The terms BM25 searches a code query by: its most telling ones
+        (settings.code_query_terms), or all of its own when it has no more than that.
+
+        Its word pairs stay as they are: a pair is one rare phrase, and the pairs a clone
+        shares in order are what BM25 finds it by (keeping only the pairs that hold a kept
+        term saved another 10 ms at 100,000 chunks and moved Find Similar by up to 0.024 on
+        a set, either way; BENCHMARKS.md)."""
+        limit = self.settings.code_query_terms
+        if not limit:
+            return query_terms(text)
+        terms = query_terms(text, limit=MAX_CANDIDATE_TERMS)
+        if len(terms) <= limit:
+            return terms
+        chunks, frequencies = self.store.document_frequencies(terms)
+        return most_telling(terms, Counter(code_tokens(text)), frequencies, chunks, limit, least)
 
     def _guarded(self, work: Callable):
         """Runs a query step; a failing database becomes one message that says what to do."""

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -67,10 +67,21 @@ _FTS_SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 
 # BM25 column weights: a match in the symbol name says more than one in the body.
 _BM25_WEIGHTS = (4.0, 1.0, 2.0)
-# Terms whose best BM25 score a thread keeps (lexical_ceiling), and how long at least
-# once the index has changed.
+# Terms whose statistics a thread keeps (lexical_ceiling, document_frequencies), and how
+# long at least once the index has changed.
 _TERM_CACHE_SIZE = 20_000
 _TERM_CACHE_SECONDS = 1.0
+
+
+@dataclass
+class _TermStats:
+    """One thread's statistics per term, valid for one `data_version` (Store._term_stats)."""
+
+    version: int
+    read_at: float
+    bests: dict[str, float] = field(default_factory=dict)  # best BM25 score of the term alone
+    frequencies: dict[str, int] = field(default_factory=dict)  # chunks holding the term
+    chunks: int = -1  # chunks in the index (-1: not read yet)
 
 
 @dataclass(frozen=True)
@@ -737,31 +748,47 @@ class Store:
         """The sum of each term's best BM25 score alone. BM25 adds up over terms, so no
         chunk scores above it for the same terms: it is what a chunk would score that held
         every term as well as the best chunk for that term does."""
-        best = self._term_bests()
+        best = self._term_stats().bests
         for term in terms:
             if term not in best:
                 top = self.lexical_search([term], 1)
                 best[term] = top[0][1] if top else 0.0
         return sum(best[term] for term in terms)
 
-    def _term_bests(self) -> dict[str, float]:
-        """This thread's cache of each term's best BM25 score, read again once the index
-        has changed and the cache is `_TERM_CACHE_SECONDS` old.
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """How many chunks there are, and how many hold each term as BM25 reads it (stemmed,
+        in any column): what picks the terms a long code query is searched by."""
+        stats = self._term_stats()
+        reader = self._reader()
+        if stats.chunks < 0:
+            stats.chunks = reader.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        counts = stats.frequencies
+        for term in terms:
+            if term not in counts:
+                counts[term] = reader.execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                    (fts_match_expression([term]),),
+                ).fetchone()[0]
+        return stats.chunks, {term: counts[term] for term in terms}
 
-        Common words are the costly lookups (BM25 scores every chunk holding them) and the
-        ones most questions share. `data_version` changes when another connection (this
+    def _term_stats(self) -> _TermStats:
+        """This thread's cache of statistics per term (best BM25 score, chunks holding it),
+        read again once the index has changed and the cache is `_TERM_CACHE_SECONDS` old.
+
+        Common words are the costly lookups (SQLite reads every chunk holding them) and the
+        ones most queries share. `data_version` changes when another connection (this
         process's writer, or another process's) commits, which changes BM25's statistics;
-        while a first index or a stream of saves commits many times a second, the bests of
-        a second ago still scale a question's BM25 weight well (coverage is capped at 1).
+        while a first index or a stream of saves commits many times a second, the figures of
+        a second ago still serve (coverage is capped at 1; term choice is a ranking of words).
         """
         version = self._reader().execute("PRAGMA data_version").fetchone()[0]
         now = time.monotonic()
-        cached = getattr(self._local, "term_bests", None)
+        cached: _TermStats | None = getattr(self._local, "term_stats", None)
         if (
             cached is None
-            or len(cached[2]) > _TERM_CACHE_SIZE
-            or (cached[0] != version and now - cached[1] >= _TERM_CACHE_SECONDS)
+            or len(cached.bests) + len(cached.frequencies) > _TERM_CACHE_SIZE
+            or (cached.version != version and now - cached.read_at >= _TERM_CACHE_SECONDS)
         ):
-            cached = (version, now, {})
-            self._local.term_bests = cached
-        return cached[2]
+            cached = _TermStats(version, now)
+            self._local.term_stats = cached
+        return cached

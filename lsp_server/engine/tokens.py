@@ -7,8 +7,9 @@ words) finds them.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
 # Splits camelCase, PascalCase and acronyms: "parseHTTPRequest2" -> parse, HTTP, Request, 2
@@ -28,6 +29,8 @@ LEXICAL_TOKENS = "2"
 
 MAX_QUERY_TERMS = 64
 MAX_QUERY_PHRASES = 32
+# Terms a long code query's most telling ones are picked from (most_telling).
+MAX_CANDIDATE_TERMS = 128
 
 
 def identifier_words(identifier: str) -> list[str]:
@@ -80,8 +83,8 @@ def index_text(text: str) -> str:
     return " ".join(tokens + joined_names)
 
 
-def query_terms(text: str, joined: bool = False) -> list[str]:
-    """Distinct meaningful terms of a query, in order, capped for long snippet queries.
+def query_terms(text: str, joined: bool = False, limit: int = MAX_QUERY_TERMS) -> list[str]:
+    """Distinct meaningful terms of a query, in order, the first `limit` of them.
 
     `joined`: also the joined names (a question's `map_ok` or `MapOk`); code, a selection or
     Find Similar's definition is matched by its words and names as written, as they were
@@ -96,9 +99,35 @@ def query_terms(text: str, joined: bool = False) -> list[str]:
     for token in tokens:
         if token not in STOPWORDS and len(token) > 1 and token not in seen:
             seen[token] = None
-            if len(seen) >= MAX_QUERY_TERMS:
+            if len(seen) >= limit:
                 break
     return list(seen)
+
+
+def most_telling(
+    terms: Sequence[str],
+    counts: Mapping[str, int],
+    frequencies: Mapping[str, int],
+    chunks: int,
+    limit: int,
+    least: int = 1,
+) -> list[str]:
+    """The `limit` terms that say most about a long code query, in the query's order.
+
+    A term weighs (1 + ln tf) * ln(chunks / df), tf its count in the query, df the chunks
+    holding it: how Lucene's MoreLikeThis picks a document's query terms. BM25 gives a
+    common word almost nothing (FTS5 nothing at all past half the chunks) but must score
+    every chunk that holds it, so the words a function shares with most of the code cost
+    the most and decide the least. Terms fewer than `least` chunks hold are left out (none,
+    or only the query's own definition: nothing else to find by them).
+    """
+    weights = {
+        term: (1 + math.log(max(1, counts.get(term, 1)))) * math.log(max(chunks, df) / df)
+        for term in terms
+        if (df := frequencies.get(term, 0)) >= max(1, least)
+    }
+    kept = set(sorted(weights, key=lambda term: -weights[term])[:limit])
+    return [term for term in terms if term in kept]
 
 
 def query_phrases(text: str) -> list[str]:
