@@ -453,10 +453,19 @@ def test_a_long_code_query_keeps_its_rare_and_repeated_terms_in_its_own_order():
     frequencies = {"self": 900, "value": 600, "slerp": 2, "return": 800, "quaternion": 5}
     counts = {"angle": 1, "value": 1, "quaternion": 1}
     # "angle" no chunk holds: it can match nothing and takes no place.
-    assert most_telling(terms, counts, frequencies, 1000, 3) == ["value", "slerp", "quaternion"]
+    assert most_telling(terms, counts, frequencies, 2000, 3) == ["value", "slerp", "quaternion"]
     # A word the query repeats says more about it than one it uses once.
-    assert most_telling(terms, {"return": 30}, frequencies, 1000, 3) == [
+    assert most_telling(terms, {"return": 30}, frequencies, 2000, 3) == [
         "slerp", "return", "quaternion"
     ]  # fmt: skip
     # Find Similar: a word only the definition asked about holds finds nothing else.
-    assert most_telling(terms, counts, frequencies, 1000, 2, least=3) == ["value", "quaternion"]
+    assert most_telling(terms, counts, frequencies, 2000, 2, least=3) == ["value", "quaternion"]
+
+
+def test_words_most_chunks_hold_are_left_out_unless_nothing_else_is_asked():
+    """FTS5 gives a term held by more than half the chunks an IDF of 1e-6: it changes no
+    score, and BM25 still reads every chunk holding it."""
+    terms = ["self", "value", "slerp", "return", "quaternion"]
+    frequencies = {"self": 900, "value": 600, "slerp": 2, "return": 800, "quaternion": 5}
+    assert most_telling(terms, {}, frequencies, 1000, 24) == ["slerp", "quaternion"]
+    assert most_telling(["self", "return"], {}, frequencies, 1000, 24) == ["self", "return"]

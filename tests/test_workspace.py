@@ -726,12 +726,16 @@ def test_find_similar_asks_bm25_by_the_words_that_tell_a_definition_apart(
     (root / "clone.py").write_text(f"def blend_rotations():\n    {common[0]} = 1\n{rare}")
     for number in range(8):
         (root / f"other{number}.py").write_text(f"def other{number}():\n{body}\n")
-    firsts = {}
+    query = (root / "query.py").read_text()
+    firsts, selected, typed = {}, {}, {}
     for terms in (0, EngineSettings().code_query_terms):
         index = open_index(root, dense_weight=0.0, code_query_terms=terms)
         index.index()
         results = index.similar("query.py", 0).results
         firsts[terms] = results[0].path
+        # The same text selected (its own file first), and typed: asked as typed.
+        selected[terms] = [r.path for r in index.search_text(query).results[:2]]
+        typed[terms] = [r.path for r in index.search(query).results[:2]]
         chunks, frequencies = index.store.document_frequencies(["quaternion", "slerps", "zzz"])
         # As BM25 reads words: "slerps" stems as "slerp" does; none holds "zzz".
         assert chunks == index.status().chunks
@@ -739,3 +743,7 @@ def test_find_similar_asks_bm25_by_the_words_that_tell_a_definition_apart(
         index.close()
     assert firsts.pop(0).startswith("other")  # what its first 64 words gave
     assert list(firsts.values()) == ["clone.py"]
+    before = selected.pop(0)
+    assert before[0] == "query.py" and before[1].startswith("other")
+    assert list(selected.values()) == [["query.py", "clone.py"]]
+    assert typed.pop(0) == before and list(typed.values()) == [before]

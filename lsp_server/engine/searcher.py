@@ -129,7 +129,8 @@ class Searcher:
             intent = replace(intent, name="")
         terms = query_terms(query, joined=not intent.code)
         phrases = _phrases(self.settings, query, intent)
-        asked_terms = self._guarded(lambda: self._telling(query, 1)) if intent.code else terms
+        # Typed queries are asked as typed: a sentence holding a URL can read as code.
+        asked_terms = self._guarded(lambda: self._telling(query, 1)) if selected else terms
         hits = self._guarded(
             lambda: self._rank(asked_terms, vector, filters, set(), limit, intent, phrases)
         )
@@ -168,7 +169,7 @@ class Searcher:
         # Terms only the definition itself holds find nothing else. A class keeps its first
         # words: the names of the members that classes of its kind share (the methods they
         # override) are common words, which the most telling leave out (BENCHMARKS.md).
-        asked_terms = terms if classes else self._guarded(lambda: self._telling(target.text, 2))
+        asked_terms = self._guarded(lambda: self._telling(target.text, 2, first_words=classes))
         hits = self._guarded(
             lambda: self._rank(asked_terms, vector, filters, own, limit, intent, phrases, asked)
         )
@@ -210,9 +211,11 @@ class Searcher:
 
     # -- ranking -------------------------------------------------------------------------------
 
-    def _telling(self, text: str, least: int) -> list[str]:
-        """The terms BM25 searches a code query by: its most telling ones
-        (settings.code_query_terms), or all of its own when it has no more than that.
+    def _telling(self, text: str, least: int, first_words: bool = False) -> list[str]:
+        """The terms BM25 searches a code query by: its most telling ones, at most
+        settings.code_query_terms (tokens.most_telling); with `first_words`, its first 64
+        terms less those that change no score (held by no chunk but the query's own, or by
+        more than half of them).
 
         Its word pairs stay as they are: a pair is one rare phrase, and the pairs a clone
         shares in order are what BM25 finds it by (keeping only the pairs that hold a kept
@@ -221,9 +224,8 @@ class Searcher:
         limit = self.settings.code_query_terms
         if not limit:
             return query_terms(text)
-        terms = query_terms(text, limit=MAX_CANDIDATE_TERMS)
-        if len(terms) <= limit:
-            return terms
+        terms = query_terms(text) if first_words else query_terms(text, limit=MAX_CANDIDATE_TERMS)
+        limit = len(terms) if first_words else limit
         chunks, frequencies = self.store.document_frequencies(terms)
         return most_telling(terms, Counter(code_tokens(text)), frequencies, chunks, limit, least)
 

@@ -174,12 +174,12 @@ class EngineSettings:
     # code like other code shares sequences, not only words; typed questions lost a little
     # (measured in BENCHMARKS.md).
     lexical_phrases: str = "code"
-    # BM25 searches a long code query (Find Similar's definition, a selection, pasted code;
-    # not a class) by its `code_query_terms` most telling words (tokens.most_telling: rare
-    # in the index, frequent in the query) and its word pairs; 0: by its first 64 words.
-    # BM25 scores every chunk holding a word, so at 100,000 chunks a definition's common
-    # words cost 0.1 s a query and decide little (BENCHMARKS.md, "Find Similar at 100,000
-    # chunks").
+    # BM25 searches Find Similar's definition and Search by Selection's text by their
+    # `code_query_terms` most telling words (tokens.most_telling: rare in the index,
+    # frequent in the query; a class by its first 64) and their word pairs, less the words
+    # more than half the chunks hold; 0: by the first 64 words. BM25 scores every chunk
+    # holding a word, so at 100,000 chunks a definition's common words cost 0.1 s a query
+    # and decide little (BENCHMARKS.md, "Find Similar at 100,000 chunks").
     code_query_terms: int = 24
 
     # The bundled model (model/backend above) unless a server is configured here.

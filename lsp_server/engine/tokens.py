@@ -112,19 +112,21 @@ def most_telling(
     limit: int,
     least: int = 1,
 ) -> list[str]:
-    """The `limit` terms that say most about a long code query, in the query's order.
+    """The terms BM25 searches a code query by, at most `limit`, in the query's order.
 
     A term weighs (1 + ln tf) * ln(chunks / df), tf its count in the query, df the chunks
-    holding it: how Lucene's MoreLikeThis picks a document's query terms. BM25 gives a
-    common word almost nothing (FTS5 nothing at all past half the chunks) but must score
-    every chunk that holds it, so the words a function shares with most of the code cost
-    the most and decide the least. Terms fewer than `least` chunks hold are left out (none,
-    or only the query's own definition: nothing else to find by them).
+    holding it: how Lucene's MoreLikeThis picks a document's query terms. BM25 must score
+    every chunk that holds a term, so the words a function shares with most of the code
+    cost the most and decide the least. Left out: terms fewer than `least` chunks hold
+    (none, or only the query's own definition: nothing else to find by them), and terms
+    more than half the chunks hold, to which FTS5's BM25 gives an IDF of 1e-6 (nothing),
+    unless no other term would remain: then their counts are all BM25 has to rank by.
     """
+    held = {term: df for term in terms if (df := frequencies.get(term, 0)) >= max(1, least)}
+    telling = {term: df for term, df in held.items() if 2 * df <= chunks} or held
     weights = {
         term: (1 + math.log(max(1, counts.get(term, 1)))) * math.log(max(chunks, df) / df)
-        for term in terms
-        if (df := frequencies.get(term, 0)) >= max(1, least)
+        for term, df in telling.items()
     }
     kept = set(sorted(weights, key=lambda term: -weights[term])[:limit])
     return [term for term in terms if term in kept]
