@@ -218,26 +218,29 @@ async function runPaletteCommand(title: string, prefix = false): Promise<void> {
     await quickInput().waitFor({ state: 'hidden', timeout: STEP_MS });
   }
   const input = quickInput().locator('input');
+  const label = page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}${prefix ? '' : '…?$'}`) });
+  const row = quickRows().filter({ has: label }).first();
   // F1 now and then goes unheard on a loaded machine, or the palette closes again at once
-  // (focus still moving after the last step): press it again rather than wait the whole
-  // step out.
+  // (focus still moving after the last step), also after the title is typed, leaving its
+  // row hidden: open it again rather than wait the whole step out.
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('F1');
     const timeout = attempt < 3 ? 5_000 : STEP_MS;
     try {
       await input.waitFor({ state: 'visible', timeout });
       await input.fill(`>${title}`, { timeout });
+      await row.waitFor({ timeout });
       break;
     } catch (error) {
       if (attempt >= 3) {
         throw error;
       }
-      step(`the command palette did not open or closed again (try ${attempt}): pressing F1 again`);
+      step(`the command palette did not open, or closed again (try ${attempt}): opening it again`);
+      if (await quickInput().isVisible()) {
+        await page.keyboard.press('Escape');
+      }
     }
   }
-  const label = page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}${prefix ? '' : '…?$'}`) });
-  const row = quickRows().filter({ has: label }).first();
-  await row.waitFor({ timeout: STEP_MS });
   // Enter runs the highlighted row; a click only when another row is highlighted (a click
   // can land on a row the list is still moving).
   const highlighted = quickRows().filter({ has: label }).and(page.locator('.focused'));
