@@ -216,3 +216,22 @@ def test_a_baseline_revision_runs_its_own_engine_under_this_benchmark(tmp_path):
     assert sets == {"s": {"pipelines": {"hybrid": {"mrr": 0.5}, "today/hybrid": {"mrr": 0.4}}}}
     with pytest.raises(ValueError, match="cannot read revision"):
         engine_tree("no-such-revision-xyz", tmp_path / "bad")
+
+
+def test_term_latency_times_both_term_choices_on_the_same_definitions(
+    workspace: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    with WorkspaceIndex(workspace, index_dir=index_dir) as built:
+        built.index()
+        chunks = built.status().chunks
+    out = tmp_path / "term-latency.json"
+    argv = ["term-latency", str(workspace), "--index-dir", str(index_dir)]
+    assert bench_main([*argv, "--definitions", "3", "--rounds", "2", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert (result["chunks"], result["definitions"], result["rounds"]) == (chunks, 3, 2)
+    for setting in ("first_64_terms", "telling"):
+        for query in ("similar", "selection"):
+            figures = result[setting][query]
+            assert figures["runs"] == 6  # every definition, every round
+            assert 0 < figures["median_ms"] <= figures["p95_ms"]

@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     _build_set_parser(sub)
     _speed_parser(sub)
     _adapter_speed_parser(sub)
+    _term_latency_parser(sub)
     _replay_parser(sub)
     return parser
 
@@ -429,6 +430,32 @@ def _adapter_speed_parser(sub) -> None:
     parser.add_argument("--out", type=Path)
 
 
+def _term_latency_parser(sub) -> None:
+    parser = sub.add_parser(
+        "term-latency",
+        help="Find Similar and selection latency: BM25 by a query's first or most telling terms",
+    )
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("--index-dir", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--definitions", type=int, default=30, metavar="N")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", type=Path)
+
+
+def cmd_term_latency(args: argparse.Namespace) -> int:
+    import json
+
+    from .term_latency import measure
+
+    result = measure(
+        args.workspace.resolve(), args.index_dir.resolve(), args.definitions, args.rounds
+    )
+    print(json.dumps(result, indent=2))
+    if args.out:
+        write_json(args.out, result)
+    return 0
+
+
 def cmd_adapter_speed(args: argparse.Namespace) -> int:
     import json
 
@@ -496,6 +523,7 @@ COMMANDS = {
     "build-set": cmd_build_set,
     "speed": cmd_speed,
     "adapter-speed": cmd_adapter_speed,
+    "term-latency": cmd_term_latency,
     "replay": cmd_replay,
 }
 

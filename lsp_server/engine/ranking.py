@@ -6,6 +6,7 @@ import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice
 
 from .chunker import is_commentary, is_name_list, nested_chunk
 from .chunks import SPANS_OF_LINES, Chunk
@@ -204,7 +205,7 @@ def raise_declared_blocks(
     (`FORCED_WIDTH` for "force a fixed width for help output") while the model, trained on
     functions, ranks it low."""
     top = next(iter(lexical.values()), 0.0)
-    raised = {key for key in list(lexical)[:depth] if key in declared}
+    raised = {key for key in islice(lexical, depth) if key in declared}
     if not raised or top <= 0 or weight <= 0 or total <= 0:
         return fused
     gain = weight / total / top

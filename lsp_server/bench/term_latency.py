@@ -1,0 +1,75 @@
+"""Find Similar and Search by Selection latency with BM25 asked by a query's first 64 terms
+(`code_query_terms=0`, the engine before 2026-12-05) and by its most telling ones, side by
+side in one process on one index (BENCHMARKS.md, "Find Similar at 100,000 chunks").
+
+    nearcode bench term-latency WORKSPACE --index-dir DIR [--definitions N] [--rounds N]
+
+Definitions are drawn at random (seed 0) from the index's real files; each round asks all
+of them as Find Similar and their text as a selection under each setting, the settings'
+order alternating between rounds so that load on the machine hits both alike. Query
+vectors are memoised after a first pass, so the figures are ranking and reading, not the
+model. An index made by `nearcode bench speed --work W` (W/scale-100000-index over
+W/sdist/<name>/tree) gives the 100,000-chunk figures.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+from ..engine.chunks import Chunk
+from ..engine.embedder import make_encoder
+from ..engine.settings import EngineSettings
+from ..engine.workspace import WorkspaceIndex
+from .speed import BenchEncoder, latency, timed_ms
+
+_SYNTHETIC = "synthetic/"  # rows the speed benchmark adds to reach a scale: no file behind
+
+
+def measure(workspace: Path, index_dir: Path, definitions: int, rounds: int) -> dict:
+    shipped = EngineSettings()
+    settings = {"first_64_terms": replace(shipped, code_query_terms=0), "telling": shipped}
+    encoder = BenchEncoder(make_encoder(shipped))
+    encoder.load()
+    with WorkspaceIndex(workspace, shipped, encoder=encoder, index_dir=index_dir) as index:
+        asked = _definitions(index, definitions)
+        for chunk in asked:  # the query vectors, once, for both settings
+            index.similar(chunk.path, chunk.start_line, chunk.start_col)
+            index.search_text(chunk.text)
+        runs: dict[str, dict[str, list[float]]] = {
+            name: {"similar": [], "selection": []} for name in settings
+        }
+        for round_number in range(rounds):
+            order = list(settings) if round_number % 2 == 0 else list(settings)[::-1]
+            for name in order:
+                index.searcher.settings = settings[name]
+                for chunk in asked:
+                    runs[name]["similar"].append(
+                        timed_ms(lambda c=chunk: index.similar(c.path, c.start_line, c.start_col))
+                    )
+                    runs[name]["selection"].append(
+                        timed_ms(lambda c=chunk: index.search_text(c.text))
+                    )
+        index.searcher.settings = shipped
+        chunks = index.status().chunks
+    return {
+        "workspace": str(workspace),
+        "chunks": chunks,
+        "definitions": len(asked),
+        "rounds": rounds,
+        **{name: {kind: latency(ms) for kind, ms in kinds.items()} for name, kinds in runs.items()},
+    }
+
+
+def _definitions(index: WorkspaceIndex, count: int) -> list[Chunk]:
+    rng = random.Random(0)
+    paths = [p for p in index.store.file_paths() if not p.startswith(_SYNTHETIC)]
+    asked: list[Chunk] = []
+    for _ in range(count * 20):
+        if len(asked) >= count or not paths:
+            break
+        chunks = index.store.chunks_of_file(rng.choice(paths))
+        if chunks:
+            asked.append(rng.choice(chunks).chunk)
+    return asked
