@@ -82,6 +82,48 @@ def test_a_question_asks_for_tests_by_name_not_by_the_verb(query, asks_for_tests
     assert ("test" in Intent.of(query, code=False).asked_roles) is asks_for_tests
 
 
+@pytest.mark.parametrize(
+    ("query", "roles"),
+    [
+        ("Parses a JSON string as bytes.", set()),  # data, not a config file
+        ("read proxy settings from environment variables", set()),
+        ("where is tsconfig.json read", {"config"}),
+        ("load the options from a YAML file", {"config"}),
+        ("merge the defaults with the configuration of one request", {"config"}),
+        ("the redirect history of a response", set()),
+        ("release history of the client", {"changelog"}),
+        ("Return True for absolute URLs such as 'http://example.com/path'", set()),
+        ("Normalize the given type, for example html becomes text/html", set()),
+        ("examples of streaming a response", {"example"}),
+        ("An interop point defined by the es7-observable spec", set()),
+        ("For testing purposes only; breaks the internal state", set()),
+        ("spec files of the router", {"test"}),
+        ("see https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Link", set()),
+        ("the parameter `history` of send", set()),  # code in a question is not its words
+        ("docs for the retry option", {"docs"}),
+    ],
+)
+def test_a_question_names_a_file_role_in_its_own_words(query, roles):
+    assert Intent.of(query, code=False).asked_roles == roles
+
+
+def test_code_and_selections_ask_for_no_file_role():
+    # A pasted message's quoted values and a signature's names are not requests for files.
+    message = "InvalidURL: Invalid URL component 'config.yaml', see https://example.com/docs"
+    assert Intent.of(message, code=True, selected=True).asked_roles == frozenset()
+    signature = "def _send_handling_redirects(self, request, history: list[Response]):"
+    assert Intent.of(signature, code=True).asked_roles == frozenset()
+
+
+def test_a_config_file_ranks_down_for_a_question_about_json_data():
+    package = Chunk("package.json", "json", "block", "", 0, 0, 9, 0, '{"name": "app"}')
+    weights = dict(EngineSettings().role_weights)
+    data = Intent.of("parse the JSON body of a request", code=False)
+    asked = Intent.of("where is the JSON config file loaded", code=False)
+    assert role_weight(package.path, package, data, weights, True) == weights["config"] < 1
+    assert role_weight(package.path, package, asked, weights, True) == 1.0
+
+
 def test_code_queries_keep_their_own_weight():
     settings = replace(EngineSettings(), lexical_weight=2.0, named_lexical_weight=0.7)
     assert _lexical_weight(settings, Intent.of("def parse_args(argv):", code=True)) == 2.0

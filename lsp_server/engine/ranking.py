@@ -293,20 +293,34 @@ def _union(a: Chunk, b: Chunk) -> Chunk:
 
 # -- intent priors ----------------------------------------------------------------------------
 
-# Words by which a question asks for what the priors would otherwise rank down.
+# Words by which a question asks for what the priors would otherwise rank down. Read from
+# the question's own words (_question_words): "JSON", "settings", "history" or "spec" alone
+# name data, objects and standards far more often than files ("parse the JSON body", "the
+# redirect history", "the HTML spec"), so a format asks for config files only as a file.
 _ROLE_WORDS: dict[str, re.Pattern[str]] = {
     "test": re.compile(
-        r"\b(?:tests?|testing|specs?|unit ?tests?|fixtures?|mocks?|benchmarks?|benches)\b", re.I
+        r"\b(?:tests?|unit[- ]?tests?|spec files?|fixtures?|mocks?|benchmarks?|benches)\b", re.I
     ),
     "docs": re.compile(r"\b(?:docs?|documentation|readme|guides?|tutorials?|manual)\b", re.I),
-    "changelog": re.compile(r"\b(?:changelog|release notes?|history|changes in|news)\b", re.I),
+    "changelog": re.compile(
+        r"\b(?:changelog|release notes?|(?:release|version) history|changes in|news)\b", re.I
+    ),
     "license": re.compile(r"\b(?:licen[cs]e[sd]?|copyright)\b", re.I),
     "example": re.compile(r"\b(?:examples?|samples?|demos?)\b", re.I),
-    "config": re.compile(r"\b(?:config(?:uration)?|settings|yaml|toml|json)\b", re.I),
+    "config": re.compile(
+        r"\b(?:config(?:uration)?s?|(?:settings|json|yaml|toml|ini) files?)\b"
+        r"|[\w-]\.(?:json|ya?ml|toml|ini|cfg)\b",
+        re.I,
+    ),
 }
 # "test" as a verb ("Test if this node has an attribute", "tests whether the predicate
 # holds"): the question asks for the code that checks, not for tests.
 _TEST_VERB = re.compile(r"\b(?:tests?|testing)\s+(?:if|whether|to see (?:if|whether))\b", re.I)
+# What a question holds that is not its own words: URLs ("https://example.com/docs"), quoted
+# text ('config.yaml' in a message), "for example".
+_NOT_WORDS = re.compile(
+    r"\S+://\S*|`[^`]*`|(?<!\w)'[^']*'(?!\w)|\"[^\"]*\"|\b(?:for (?:example|instance)|e\.g\.)", re.I
+)
 # Tokens shaped like identifiers rather than words: camelCase, PascalCase with an inner
 # capital, snake_case, dotted names, calls.
 _IDENTIFIER = re.compile(
@@ -326,9 +340,13 @@ _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
 
 
 def _asked_roles(query: str) -> frozenset[str]:
-    """The file roles a question names ("test for ...", "examples of ...")."""
-    words = _TEST_VERB.sub(" ", query)
-    return frozenset(role for role, pattern in _ROLE_WORDS.items() if pattern.search(words))
+    """The file roles a question names ("test for ...", "examples of ..."), read from its
+    own words: not from URLs, quoted text or identifiers (`HasExample`, `history: list`)."""
+    words = _NOT_WORDS.sub(" ", query)
+    files = _ROLE_WORDS["config"].search(words) is not None  # tsconfig.json: a file named
+    words = _TEST_VERB.sub(" ", _IDENTIFIER.sub(" ", words))
+    asked = {role for role, pattern in _ROLE_WORDS.items() if pattern.search(words)}
+    return frozenset(asked | ({"config"} if files else set()))
 
 
 @dataclass(frozen=True)
@@ -348,7 +366,8 @@ class Intent:
     def of(
         query: str, code: bool, include: Sequence[str] = (), *, selected: bool = False
     ) -> Intent:
-        asked = _asked_roles(query)
+        # Code and selections ask for code like themselves: their words name no file role.
+        asked = frozenset() if code or selected else _asked_roles(query)
         named = not code and _IDENTIFIER.search(query) is not None
         bare = query.strip()
         name = "" if selected or not _BARE_NAME.fullmatch(bare) else _NAME_JOINTS.sub(".", bare)
