@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lsp_server.bench.classsets import build_class_set, supertypes
+from lsp_server.bench.classsets import build_class_set
 from lsp_server.bench.cli import main as bench_main
 from lsp_server.bench.treeset import load_tree_set
+from lsp_server.engine.supertypes import supertypes
 
 from .test_bench_similar import asked_with_targets
 

@@ -137,6 +137,17 @@ def test_find_similar_has_a_weight_of_its_own():
     assert _lexical_weight(settings, Intent.of("raise ValueError(", code=True)) == 2.0
 
 
+def test_a_class_asked_about_names_its_supertypes_by_their_last_name():
+    asked = Intent.similar_to_code(classes=True, bases={"abc.Base", "Mixin"})
+    base = Chunk("a.py", "python", "class", "Base", 0, 0, 3, 0, "class Base:")
+    member = replace(base, kind="method", symbol="Mixin.close", container="Mixin")
+    sibling = replace(base, symbol="Other")
+    function = replace(base, kind="function", symbol="helper", container="")
+    assert asked.names_as_base(base) and asked.names_as_base(member)
+    assert not asked.names_as_base(sibling) and not asked.names_as_base(function)
+    assert not Intent.similar_to_code(classes=True).names_as_base(base)
+
+
 def test_find_similar_on_a_class_has_a_weight_of_its_own():
     settings = replace(EngineSettings(), similar_lexical_weight=0.5, class_lexical_weight=3.0)
     assert _lexical_weight(settings, Intent.similar_to_code(classes=True)) == 3.0

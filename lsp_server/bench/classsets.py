@@ -26,57 +26,18 @@ from pathlib import Path
 
 from ..engine.chunker import chunk_text
 from ..engine.chunks import Chunk
+from ..engine.supertypes import (
+    ANGLE_ARGUMENTS,
+    SUPERTYPE_RULES,
+    supertypes,
+    without_type_arguments,
+)
 from .inplace import DEFAULT_SAMPLE, copy_into_set, write_set
 from .similarsets import find_similar_question, implementation_sources
 from .treeset import Question
 
 _MIN_SHARING, _MAX_SHARING = 2, 8
 _MIN_LINES = 4  # a class of fewer lines (a marker, an empty subclass) has little to be like
-
-
-@dataclass(frozen=True)
-class SupertypeRule:
-    """Where a language's class header names its direct supertypes."""
-
-    clauses: re.Pattern  # each match's groups hold comma-separated supertypes
-    type_arguments: re.Pattern  # removed first, innermost out: `Base[T]`, `Tag<T>`
-    ignored: frozenset[str]  # supertypes every class has, or that say nothing of its kind
-
-
-_ANGLE_ARGUMENTS = re.compile(r"<[^<>]*>")
-_EXTENDS_IMPLEMENTS = re.compile(
-    r"\bextends\s+(.+?)(?=\s+implements\b|\s*\{|$)|\bimplements\s+(.+?)(?=\s*\{|$)"
-)
-RULES: dict[str, SupertypeRule] = {
-    "python": SupertypeRule(
-        re.compile(r"^class\s+\w+\s*\((.*)\)\s*:?\s*$"),
-        re.compile(r"\[[^\[\]]*\]"),
-        frozenset({"object", "Generic", "typing.Generic"}),
-    ),
-    "java": SupertypeRule(
-        _EXTENDS_IMPLEMENTS, _ANGLE_ARGUMENTS, frozenset({"Object", "Serializable", "Cloneable"})
-    ),
-    "typescript": SupertypeRule(_EXTENDS_IMPLEMENTS, _ANGLE_ARGUMENTS, frozenset()),
-    "javascript": SupertypeRule(_EXTENDS_IMPLEMENTS, _ANGLE_ARGUMENTS, frozenset()),
-}
-
-
-def supertypes(signature: str, language: str) -> frozenset[str]:
-    """The direct supertypes a class header names, type arguments and keywords aside:
-    `class A(Base[T], metaclass=M):` -> {Base}; `class S<T> extends Tag<T> implements
-    Cloneable, Comparable<S>` -> {Tag, Comparable}."""
-    rule = RULES.get(language)
-    if rule is None:
-        return frozenset()
-    text = _without(rule.type_arguments, signature.strip())
-    found = set()
-    for match in rule.clauses.finditer(text):
-        for clause in filter(None, match.groups()):
-            for name in clause.split(","):
-                name = name.strip()
-                if re.fullmatch(r"[\w$.]+", name) and name not in rule.ignored:
-                    found.add(name)
-    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -99,14 +60,6 @@ _RUST_IGNORED = frozenset({
     "Send", "Sync", "Drop", "From", "Into", "TryFrom", "AsRef", "AsMut", "Borrow",
     "BorrowMut", "Deref", "DerefMut",
 })  # fmt: skip
-
-
-def _without(arguments: re.Pattern, text: str) -> str:
-    """The text with its type arguments removed, innermost out (`A<B<C>>` -> `A`)."""
-    previous = None
-    while text != previous:
-        previous, text = text, arguments.sub("", text)
-    return text
 
 
 def classes_in(chunks: list[Chunk], language: str) -> list[ClassDefinition]:
@@ -137,7 +90,7 @@ def trait_impls_in(chunks: list[Chunk]) -> list[tuple[str, str]]:
     for chunk in chunks:
         if chunk.kind != "class":
             continue
-        matched = _TRAIT_IMPL.match(_without(_ANGLE_ARGUMENTS, chunk.signature))
+        matched = _TRAIT_IMPL.match(without_type_arguments(ANGLE_ARGUMENTS, chunk.signature))
         trait = matched["trait"].rsplit("::", 1)[-1] if matched else ""
         if trait and trait not in _RUST_IGNORED:
             found.append((chunk.symbol, trait))
@@ -150,7 +103,7 @@ def scan_classes(tree: Path) -> tuple[list[ClassDefinition], Counter]:
     found: list[ClassDefinition] = []
     traits: dict[str, set[str]] = defaultdict(set)
     files: Counter = Counter()
-    for path, language, text in implementation_sources(tree, files, {*RULES, "rust"}):
+    for path, language, text in implementation_sources(tree, files, {*SUPERTYPE_RULES, "rust"}):
         chunks = chunk_text(path, text, language)
         found += classes_in(chunks, language)
         if language == "rust":
@@ -223,7 +176,7 @@ def build_class_set(
     if not questions:
         raise ValueError(
             f"no classes under {source} share a direct supertype with 1-{_MAX_SHARING - 1} "
-            f"others (class sets read {', '.join(sorted({*RULES, 'rust'}))})"
+            f"others (class sets read {', '.join(sorted({*SUPERTYPE_RULES, 'rust'}))})"
         )
     write_set(
         out,

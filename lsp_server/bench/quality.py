@@ -135,6 +135,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     Ablation("query_pooling", (True, False)),
     Ablation("class_results", (True, False)),
     Ablation("outside_class_weight", (0.0, 0.25, 0.5, 1.0)),
+    Ablation("asked_supertype_weight", (0.25, 0.5, 1.0)),
     Ablation("role_priors", (True, False)),
     Ablation(
         "kind_weights",

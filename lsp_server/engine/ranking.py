@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
@@ -361,6 +361,8 @@ class Intent:
     selected: bool = False  # selected or pasted text (Search by Selection), not typed
     classes: bool = False  # find similar on a class: members answer as their class
     name: str = ""  # a typed query that is one identifier: the name asked for, "." joined
+    # find similar on a class: the supertypes its header names, by their last name
+    bases: frozenset[str] = frozenset()
 
     @staticmethod
     def of(
@@ -374,8 +376,17 @@ class Intent:
         return Intent(code or selected, asked, bool(include), named, selected=selected, name=name)
 
     @staticmethod
-    def similar_to_code(include: Sequence[str] = (), *, classes: bool = False) -> Intent:
-        return Intent(True, placed=bool(include), finds_similar=True, classes=classes)
+    def similar_to_code(
+        include: Sequence[str] = (), *, classes: bool = False, bases: Iterable[str] = ()
+    ) -> Intent:
+        own = frozenset(name.rpartition(".")[2] for name in bases)
+        return Intent(True, placed=bool(include), finds_similar=True, classes=classes, bases=own)
+
+    def names_as_base(self, chunk: Chunk) -> bool:
+        """Whether the chunk is (or is a member of) a class the asked class names as its own
+        supertype (`AsyncByteStream` for `class UnattachedStream(AsyncByteStream)`)."""
+        owner = chunk.symbol if chunk.kind == "class" else chunk.container
+        return bool(self.bases) and owner.rpartition(".")[2] in self.bases
 
 
 def is_named(chunk: Chunk, name: str) -> bool:

@@ -61,6 +61,7 @@ from .scanner import SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
 from .store import Store, StoredChunk
+from .supertypes import supertypes
 from .tokens import (
     MAX_CANDIDATE_TERMS,
     code_tokens,
@@ -162,7 +163,8 @@ class Searcher:
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
         classes = self.settings.class_results and target.kind == "class"
-        intent = Intent.similar_to_code(include, classes=classes)
+        bases = supertypes(target.signature, target.language) if classes else ()
+        intent = Intent.similar_to_code(include, classes=classes, bases=bases)
         asked = target if classes else None
         terms = query_terms(target.text)
         phrases = _phrases(self.settings, target.text, intent)
@@ -380,6 +382,9 @@ class Searcher:
             # hold no other class).
             factor *= self.settings.outside_class_weight
             return factor or None
+        if factor is not None and intent.names_as_base(item.chunk):
+            # Its own supertypes: the kind it is, named in its header, not another of it.
+            factor *= self.settings.asked_supertype_weight
         return factor
 
     def _traced(

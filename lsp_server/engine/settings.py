@@ -143,6 +143,12 @@ class EngineSettings:
     # With class results, code outside classes (functions, module code: more often users of
     # a class than classes like it) has its score multiplied by this; 0 leaves it out.
     outside_class_weight: float = 0.25
+    # ... and the classes it names as its own supertypes (`AsyncByteStream` for `class
+    # UnattachedStream(AsyncByteStream, SyncByteStream)`: the abstraction it implements,
+    # read from its header, engine/supertypes.py) have their score multiplied by this, so
+    # that the other classes of its kind come first. 0.5 and 0.25 gave the same ranks; 1:
+    # the engine before (class sets, BENCHMARKS.md).
+    asked_supertype_weight: float = 0.5
     # Intent priors (ranking.py): a question in words ranks implementation code before tests,
     # docs, changelogs and licences (unless it asks for them or names paths); code and
     # selection queries answer with code only (no prose, no import blocks).
