@@ -259,6 +259,23 @@ def test_code_queries_leave_out_a_docstring_alone():
     assert role_weight(docstring.path, docstring, question, {}, code_only=True) == 1.0
 
 
+def test_prose_alone_in_a_code_file_ranks_as_docs_for_a_question():
+    # serde_json's `//!` crate docs and rxjs's long JSDoc fall into nameless windows of
+    # prose: documentation, ranked after the code as a docs file is, unless docs are asked.
+    crate_docs = Chunk(
+        "src/lib.rs", "rust", "block", "", 0, 0, 3, 0, "//! Serde JSON\n//!\n//! JSON is a..."
+    )
+    statement = replace(crate_docs, text="pub use crate::de::from_str;")
+    weights = dict(EngineSettings().role_weights)
+    question = Intent.of("deserialize a struct from a JSON string", code=False)
+    asked = Intent.of("docs of the JSON deserializer", code=False)
+    assert role_weight(crate_docs.path, crate_docs, question, weights, True) == weights["docs"]
+    assert role_weight(statement.path, statement, question, weights, True) == 1.0
+    assert role_weight(crate_docs.path, crate_docs, asked, weights, True) == 1.0
+    # Code queries never get it back (prose), as before.
+    assert role_weight(crate_docs.path, crate_docs, Intent.similar_to_code(), weights, True) is None
+
+
 def test_a_script_entry_point_ranks_as_an_example_unless_examples_are_asked_for():
     demo = Chunk("rich/markup.py", "python", "script", "__main__", 0, 0, 9, 0, "if __name__ ...")
     shipped = EngineSettings()

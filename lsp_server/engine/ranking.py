@@ -445,7 +445,7 @@ def role_weight(
     kind_weights: dict[str, float] | None = None,
 ) -> float | None:
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
-    role = cached_file_role(path)
+    role = _chunk_role(path, chunk)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
         return None
@@ -459,6 +459,16 @@ def role_weight(
     if intent.placed or role in intent.asked_roles:
         return kind
     return weights.get(role, 1.0) * kind
+
+
+def _chunk_role(path: str, chunk: Chunk) -> str:
+    """The file's role, except that comments or a docstring alone in a code file (a module's
+    doc comment, a licence header, a long doc comment's windows) are docs: prose about the
+    code, ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file")."""
+    role = cached_file_role(path)
+    if role == "code" and chunk.kind == "block" and is_commentary(chunk.text, chunk.language):
+        return "docs"
+    return role
 
 
 def _not_code(chunk: Chunk) -> bool:
