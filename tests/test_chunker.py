@@ -699,11 +699,14 @@ def test_java_definitions() -> None:
         ("class", "UserService", "", 4, 7),
         ("method", "UserService.UserService", "UserService", 9, 12),
         ("method", "UserService.findAll", "UserService", 14, 17),
-        ("block", "", "UserService", 19, 19),
+        # An abstract or interface method is a unit with its Javadoc, as a question may ask
+        # for it (a code query does not answer with it: ranking.is_declaration).
+        ("method", "UserService.reset", "UserService", 19, 19),
         ("class", "UserService.Cache", "UserService", 21, 21),
         ("method", "UserService.Cache.clear", "UserService.Cache", 22, 22),
         ("block", "", "UserService", 23, 24),
-        ("class", "Named", "", 26, 27),
+        ("class", "Named", "", 26, 26),
+        ("method", "Named.name", "Named", 27, 27),
         ("method", "Named.upper", "Named", 28, 28),
         ("block", "", "Named", 29, 29),
     ]

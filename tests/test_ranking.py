@@ -16,6 +16,7 @@ from lsp_server.engine.ranking import (
     declares_asked,
     dense_among_neighbours,
     documented,
+    is_declaration,
     is_named,
     merge_overlapping,
     named_as,
@@ -274,6 +275,22 @@ def test_prose_alone_in_a_code_file_ranks_as_docs_for_a_question():
     assert role_weight(crate_docs.path, crate_docs, asked, weights, True) == 1.0
     # Code queries never get it back (prose), as before.
     assert role_weight(crate_docs.path, crate_docs, Intent.similar_to_code(), weights, True) is None
+
+
+def test_a_method_without_a_body_answers_questions_but_not_code_queries():
+    declaration = Chunk(
+        "src/Connection.java", "java", "method", "Connection.maxBodySize", 9, 8, 12, 40,
+        "/**\n * Update the maximum body size, in bytes.\n */\nConnection maxBodySize(int bytes);",
+        signature="Connection maxBodySize(int bytes);",
+    )  # fmt: skip
+    part = replace(declaration, text="        total += read;", part=2)  # ends a long method's part
+    # A JavaScript function whose text goes on past its signature.
+    arrow = replace(declaration, text="const f = (x) => x * 2;", signature="const f = (x) =>")
+    assert is_declaration(declaration) and not is_declaration(part) and not is_declaration(arrow)
+    question = Intent.of("update the maximum body size", code=False)
+    assert role_weight(declaration.path, declaration, question, {}, True) == 1.0
+    assert role_weight(declaration.path, declaration, Intent.similar_to_code(), {}, True) is None
+    assert role_weight(part.path, part, Intent.similar_to_code(), {}, True) == 1.0
 
 
 def test_a_script_entry_point_ranks_as_an_example_unless_examples_are_asked_for():

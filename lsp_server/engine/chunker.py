@@ -60,8 +60,9 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # calls are units named by their title (`describe` a class, `it`/`test` its methods); 11:
 # JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`);
 # 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`);
-# 13: a comment right above a statement between definitions stays in its window
-CHUNKER_VERSION = 13
+# 13: a comment right above a statement between definitions stays in its window; 14: Java
+# interface and abstract methods (no body) are units with their Javadoc
+CHUNKER_VERSION = 14
 
 
 def _source_fingerprint(*names: str) -> str:

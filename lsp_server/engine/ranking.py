@@ -472,10 +472,21 @@ def _chunk_role(path: str, chunk: Chunk) -> str:
 
 
 def _not_code(chunk: Chunk) -> bool:
-    return is_bare_header(chunk) or (
+    return is_bare_header(chunk) or is_declaration(chunk) or (
         chunk.kind == "block"
         and (is_commentary(chunk.text, chunk.language) or is_name_list(chunk.text))
     )
+
+
+def is_declaration(chunk: Chunk) -> bool:
+    """A method without a body (an interface's, an abstract one: `int maxBodySize();`): its
+    doc and signature, what a question may ask for, but no code to be like."""
+    if chunk.part or chunk.kind not in ("function", "method"):
+        return False  # (a part of a long method may end on a statement's `;`)
+    # Its text ends with its signature, a `;` (`Connection url(URL url);`): not a function
+    # whose text goes on past its signature (`const f = (x) => x * 2;`).
+    signature = chunk.signature.strip()
+    return signature.endswith(";") and chunk.text.rstrip().endswith(signature)
 
 
 def is_bare_header(chunk: Chunk) -> bool:
