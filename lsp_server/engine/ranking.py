@@ -294,7 +294,7 @@ def _union(a: Chunk, b: Chunk) -> Chunk:
 # -- intent priors ----------------------------------------------------------------------------
 
 # Words by which a question asks for what the priors would otherwise rank down. Read from
-# the question's own words (_question_words): "JSON", "settings", "history" or "spec" alone
+# the question's own words (_asked_roles): "JSON", "settings", "history" or "spec" alone
 # name data, objects and standards far more often than files ("parse the JSON body", "the
 # redirect history", "the HTML spec"), so a format asks for config files only as a file.
 _ROLE_WORDS: dict[str, re.Pattern[str]] = {
@@ -343,7 +343,9 @@ def _asked_roles(query: str) -> frozenset[str]:
     """The file roles a question names ("test for ...", "examples of ..."), read from its
     own words: not from URLs, quoted text or identifiers (`HasExample`, `history: list`)."""
     words = _NOT_WORDS.sub(" ", query)
-    files = _ROLE_WORDS["config"].search(words) is not None  # tsconfig.json: a file named
+    # A config file named (`tsconfig.json`) asks for config files, though it is shaped like
+    # an identifier, which the words below leave out.
+    files = _ROLE_WORDS["config"].search(words) is not None
     words = _TEST_VERB.sub(" ", _IDENTIFIER.sub(" ", words))
     asked = {role for role, pattern in _ROLE_WORDS.items() if pattern.search(words)}
     return frozenset(asked | ({"config"} if files else set()))
