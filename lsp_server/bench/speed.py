@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -62,6 +62,7 @@ QUERIES = [
     "upload file to storage",
 ]
 _EMBED_ROUND = 64  # the engine's chunks per encoder call
+SYNTHETIC = "synthetic/"  # where the rows that fill a scale live: no file behind them
 
 
 # -- small helpers ----------------------------------------------------------------------------
@@ -182,7 +183,7 @@ def add_synthetic_rows(index: WorkspaceIndex, count: int, seed: int = 1) -> None
             for chunks in sources:
                 if made >= count:
                     break
-                path = f"synthetic/{copy}/{chunks[0].path}"
+                path = f"{SYNTHETIC}{copy}/{chunks[0].path}"
                 stat = SimpleNamespace(path=path, size=0, mtime_ns=0, ino=0, ctime_ns=0)
                 file_id = index.store.upsert_file(
                     conn, stat, content_hash(path), chunks[0].chunk.language, 0
@@ -416,13 +417,11 @@ def scale_latencies(index: WorkspaceIndex, encoder: BenchEncoder, repeats: int) 
     encoder.memo = False
     end_to_end = [timed_ms(lambda q=q: index.search(q)) for q in queries]
     encoder.memo = True
-    rng = random.Random(0)
-    paths = [p for p in index.store.file_paths() if not p.startswith("synthetic/")]
+    draws = real_chunk_draws(index)
     similar: list[float] = []
     for _ in range(repeats):
-        chunks = index.store.chunks_of_file(rng.choice(paths))
-        if chunks:
-            chunk = rng.choice(chunks).chunk
+        chunk = next(draws)
+        if chunk is not None:
             similar.append(
                 timed_ms(lambda c=chunk: index.similar(c.path, c.start_line, c.start_col))
             )
@@ -431,6 +430,16 @@ def scale_latencies(index: WorkspaceIndex, encoder: BenchEncoder, repeats: int) 
         "search_without_embedding": latency(no_embedding),
         "similar": latency(similar),
     }
+
+
+def real_chunk_draws(index: WorkspaceIndex, seed: int = 0) -> Iterator[Chunk | None]:
+    """Endless draws of a chunk of a random real file (not the synthetic rows that fill a
+    scale), seeded; None where the file drawn holds no chunk."""
+    rng = random.Random(seed)
+    paths = [p for p in index.store.file_paths() if not p.startswith(SYNTHETIC)]
+    while paths:
+        chunks = index.store.chunks_of_file(rng.choice(paths))
+        yield rng.choice(chunks).chunk if chunks else None
 
 
 def run_scale(workspace: Path, index_dir: Path, extra: int, repeats: int, model: str) -> dict:

@@ -14,17 +14,15 @@ W/sdist/<name>/tree) gives the 100,000-chunk figures.
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 
 from ..engine.chunks import Chunk
 from ..engine.embedder import make_encoder
 from ..engine.settings import EngineSettings
 from ..engine.workspace import WorkspaceIndex
-from .speed import BenchEncoder, latency, timed_ms
-
-_SYNTHETIC = "synthetic/"  # rows the speed benchmark adds to reach a scale: no file behind
+from .speed import BenchEncoder, latency, real_chunk_draws, timed_ms
 
 
 def measure(workspace: Path, index_dir: Path, definitions: int, rounds: int) -> dict:
@@ -63,13 +61,5 @@ def measure(workspace: Path, index_dir: Path, definitions: int, rounds: int) -> 
 
 
 def _definitions(index: WorkspaceIndex, count: int) -> list[Chunk]:
-    rng = random.Random(0)
-    paths = [p for p in index.store.file_paths() if not p.startswith(_SYNTHETIC)]
-    asked: list[Chunk] = []
-    for _ in range(count * 20):
-        if len(asked) >= count or not paths:
-            break
-        chunks = index.store.chunks_of_file(rng.choice(paths))
-        if chunks:
-            asked.append(rng.choice(chunks).chunk)
-    return asked
+    draws = islice(real_chunk_draws(index), count * 20)
+    return list(islice((chunk for chunk in draws if chunk is not None), count))

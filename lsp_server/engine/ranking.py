@@ -447,13 +447,20 @@ def role_weight(
     kind_weights: dict[str, float] | None = None,
 ) -> float | None:
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
-    role = _chunk_role(path, chunk)
+    # Read once: it decides the role (prose in a code file) and what code queries leave out.
+    commentary = chunk.kind == "block" and is_commentary(chunk.text, chunk.language)
+    role = _chunk_role(path, commentary)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
         return None
     # Bare headers and docstrings alone too (checked for code queries only: this runs for
     # every candidate), but a class header alone is what the class's bare name asks for.
-    if intent.code and code_only and _not_code(chunk) and not is_named(chunk, intent.name):
+    if (
+        intent.code
+        and code_only
+        and _not_code(chunk, commentary)
+        and not is_named(chunk, intent.name)
+    ):
         return None
     kind = (kind_weights or {}).get(chunk.kind, 1.0)
     if _KIND_ROLES.get(chunk.kind) in intent.asked_roles:
@@ -463,20 +470,21 @@ def role_weight(
     return weights.get(role, 1.0) * kind
 
 
-def _chunk_role(path: str, chunk: Chunk) -> str:
+def _chunk_role(path: str, commentary: bool) -> str:
     """The file's role, except that comments or a docstring alone in a code file (a module's
     doc comment, a licence header, a long doc comment's windows) are docs: prose about the
     code, ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file")."""
     role = cached_file_role(path)
-    if role == "code" and chunk.kind == "block" and is_commentary(chunk.text, chunk.language):
-        return "docs"
-    return role
+    return "docs" if role == "code" and commentary else role
 
 
-def _not_code(chunk: Chunk) -> bool:
-    return is_bare_header(chunk) or is_declaration(chunk) or (
-        chunk.kind == "block"
-        and (is_commentary(chunk.text, chunk.language) or is_name_list(chunk.text))
+def _not_code(chunk: Chunk, commentary: bool) -> bool:
+    """`commentary`: the chunk is a block of comments or a docstring alone."""
+    return (
+        is_bare_header(chunk)
+        or is_declaration(chunk)
+        or commentary
+        or (chunk.kind == "block" and is_name_list(chunk.text))
     )
 
 
