@@ -137,7 +137,55 @@ JAVA = """public class Joiner {
 }
 """
 
+# C documents with plain comments (Lua's `** ` lines), GNU/BSD style headers on two lines.
+C = """/*
+** Convert an acceptable index to a pointer to its value.
+*/
+static TValue *
+index2value (lua_State *L, int idx) {
+  return NULL;
+}
+
+/***************** banner, not a doc *****************/
+int banner (void) { return 0; }
+"""
+
+CPP = """class App {
+    /// @brief Set a callback to run before parsing starts.
+    App *preparse_callback(std::function<void(std::size_t)> cb) {
+        return this;
+    }
+};
+"""
+
+PHP = """<?php
+interface Delimiters
+{
+    /**
+     * Returns the delimiter processor for the given character.
+     */
+    public function getDelimiterProcessor(string $char): ?Processor;
+}
+"""
+
+RUBY = """module Rack
+  class Builder
+    # Parse the given config file to get a Rack application.
+    def self.parse_file(path)
+      new
+    end
+
+    # :nodoc: Internal helper kept out of the docs entirely.
+    def helper; end
+  end
+end
+"""
+
 FILES = {
+    "src/lapi.c": C,
+    "include/App.hpp": CPP,
+    "src/Delimiters.php": PHP,
+    "lib/rack/builder.rb": RUBY,
     "pkg/core.py": PYTHON,
     "tests/test_core.py": TEST_PYTHON,
     "web/app.js": JAVASCRIPT,
@@ -148,6 +196,22 @@ FILES = {
 }
 
 EXPECTED = {
+    "Convert an acceptable index to a pointer to its value.": (
+        "src/lapi.c",
+        "static TValue *",
+        "}",
+    ),
+    "Set a callback to run before parsing starts.": ("include/App.hpp", "App *preparse", "}"),
+    "Returns the delimiter processor for the given character.": (
+        "src/Delimiters.php",
+        "public function getDelimiterProcessor",
+        ";",
+    ),
+    "Parse the given config file to get a Rack application.": (
+        "lib/rack/builder.rb",
+        "def self.parse_file",
+        "end",
+    ),
     "Split the text into lowercase words.": ("pkg/core.py", "@functools.cache", "split()"),
     "Return the number of items in the box.": ("pkg/core.py", "def size", "self.items)"),
     "Send a JSON response to the client.": ("web/app.js", "res.json =", "};"),
@@ -321,10 +385,10 @@ def test_cli_builds_and_scores_in_place_sets_with_the_real_model(tmp_path: Path)
     entry = json.loads(out.read_text())["sets"]["demo"]
     assert entry["layout"] == "in-place" and entry["queries"] == len(EXPECTED)
     assert list(entry["pipelines"]) == ["dense", "hybrid"]
-    # Eight distinct definitions asked by their own doc sentence: the model finds most first.
+    # Twelve distinct definitions asked by their own doc sentence: the model finds most first.
     assert entry["pipelines"]["hybrid"]["mrr"] >= 0.6
     assert json.loads(out.read_text())["sets"]["own"]["queries"] == 1
-    assert "| demo | 8 |" in out.with_suffix(".md").read_text()
+    assert f"| demo | {len(EXPECTED)} |" in out.with_suffix(".md").read_text()
 
 
 def test_build_set_without_in_place_refuses_new_sources(tmp_path: Path, capsys) -> None:
@@ -456,6 +520,9 @@ def test_pinned_project_list_is_complete() -> None:
     projects = load_projects(DEFAULT_PROJECTS)
     languages = {p.language for p in projects}
     assert {"python", "javascript", "typescript", "go", "rust", "java"} <= languages
+    # C, C++, PHP and Ruby (since 2026-12-05) each have a tuned and a held-out tree.
+    for language in ("c", "cpp", "php", "ruby"):
+        assert {p.role for p in projects if p.language == language} == {"tune", "report"}
     tuned = {p.name for p in projects if p.role == "tune"}
     assert not any(name.startswith(("httpx", "express")) for name in tuned)
     assert all(p.questions is None or p.questions.is_file() for p in projects)

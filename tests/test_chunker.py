@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lsp_server.engine import chunker
 from lsp_server.engine.chunker import chunk_text, is_commentary, is_name_list, nested_chunk
 from lsp_server.engine.chunks import Chunk
+from lsp_server.engine.ranking import is_declaration
 from lsp_server.engine.results import preview_of
 
 # --------------------------------------------------------------------------------------------
@@ -754,6 +755,51 @@ def test_c_definitions() -> None:
     assert by_symbol(chunks, "make_point").signature == "static Point *make_point(int x)"
 
 
+# BSD and GNU style (tmux, OpenBSD, coreutils): the return type on a line of its own, a macro
+# loop (`TAILQ_FOREACH(...) {`) or a macro in the parameters that the grammar cannot parse.
+BSD_C = """\
+/* Tidy old jobs for all clients. */
+void
+format_tidy_jobs(void)
+{
+\tstruct client\t*c;
+
+\tTAILQ_FOREACH(c, &clients, entry) {
+\t\tif (c->jobs != NULL)
+\t\t\tformat_job_tidy(c->jobs, 0);
+\t}
+}
+
+static void
+alerts_timer(__unused int fd, __unused short events, void *arg)
+{
+\tstruct window\t*w = arg;
+
+\talerts_queue(w, WINDOW_SILENCE);
+}
+
+LUA_API lua_CFunction lua_atpanic (lua_State *L, lua_CFunction panicf) {
+  lua_CFunction old = G(L)->panic;
+  G(L)->panic = panicf;
+  return old;
+}
+"""
+
+
+def test_c_functions_with_syntax_errors_stay_whole_units() -> None:
+    """A syntax error inside a function (a macro the grammar does not know) re-parses only
+    what follows its body's start: a header on two lines is not cut at its second line."""
+    chunks = chunk(BSD_C, "c", "format.c")
+    assert rows(chunks) == [
+        ("function", "format_tidy_jobs", "", 0, 10),
+        ("function", "alerts_timer", "", 12, 18),
+        ("function", "lua_atpanic", "", 20, 24),
+    ]
+    assert by_symbol(chunks, "format_tidy_jobs").signature == "void format_tidy_jobs(void)"
+    # An export macro before a typedef'd return type: the name, not the type.
+    assert by_symbol(chunks, "lua_atpanic").signature.startswith("LUA_API lua_CFunction")
+
+
 CPP = """\
 #include <string>
 
@@ -871,6 +917,31 @@ def test_ruby_definitions() -> None:
     assert by_symbol(chunks, "Billing.Invoice").signature == "class Invoice < Base"
 
 
+def test_ruby_first_method_keeps_its_doc_comment() -> None:
+    """The grammar hangs the comments above a body's first statement on the class, before
+    the body: they are the method's documentation, not the class header's."""
+    text = (
+        "module Rack\n"
+        "  # Builds an application from a config.\n"
+        "  class Builder\n"
+        "    # Parse the given config file to get a Rack application.\n"
+        "    def self.parse_file(path)\n"
+        "      new\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+    )
+    chunks = chunk(text, "ruby", "lib/rack/builder.rb")
+    assert rows(chunks) == [
+        ("class", "Rack", "", 0, 0),
+        ("class", "Rack.Builder", "Rack", 1, 2),
+        ("method", "Rack.Builder.parse_file", "Rack.Builder", 3, 6),
+        ("block", "", "Rack", 7, 8),
+    ]
+    assert by_symbol(chunks, "Rack.Builder.parse_file").text.startswith("# Parse the given")
+    assert by_symbol(chunks, "Rack.Builder").text.startswith("# Builds an application")
+
+
 PHP = """\
 <?php
 namespace App;
@@ -890,6 +961,14 @@ final class UserController extends Controller
 }
 
 function helper(string $s): string { return trim($s); }
+
+interface Delimiters
+{
+    /**
+     * Add the given delimiter processor to the collection
+     */
+    public function add(DelimiterProcessorInterface $processor): void;
+}
 """
 
 
@@ -899,9 +978,18 @@ def test_php_definitions() -> None:
         ("imports", "", "", 0, 1),
         ("class", "UserController", "", 3, 7),
         ("method", "UserController.index", "UserController", 9, 12),
-        ("block", "", "UserController", 14, 15),
+        # Abstract and interface methods are units with their docblock, as in Java.
+        ("method", "UserController.guard", "UserController", 14, 14),
+        ("block", "", "UserController", 15, 15),
         ("function", "helper", "", 17, 17),
+        ("class", "Delimiters", "", 19, 20),
+        ("method", "Delimiters.add", "Delimiters", 21, 24),
+        ("block", "", "Delimiters", 25, 25),
     ]
+    assert by_symbol(chunks, "Delimiters.add").text.startswith("/**\n     * Add the given")
+    # ... and never an answer to a code query (a declaration, not an implementation).
+    assert is_declaration(by_symbol(chunks, "Delimiters.add"))
+    assert not is_declaration(by_symbol(chunks, "UserController.index"))
     assert by_symbol(chunks, "UserController.index").signature == (
         "public function index(Request $request): Response"
     )

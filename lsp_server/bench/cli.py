@@ -140,7 +140,10 @@ def _build_set_parser(sub) -> None:
     source.add_argument(
         "--from-deb",
         metavar="PACKAGE[=VERSION]",
-        help="with --in-place: golang-*-dev / librust-*-dev, or a Debian source package",
+        help=(
+            "with --in-place: golang-*-dev / librust-*-dev / ruby-* / php-* (the installed "
+            "sources), a Debian source package, or src:PACKAGE (its source package)"
+        ),
     )
     source.add_argument(
         "--projects",

@@ -37,6 +37,9 @@ class DocRules:
     # Comment lines that are tool directives, not prose: a doc holding one is not sampled
     # (removing it would change the build).
     directives: tuple[str, ...] = ()
+    # Bodies opened after the comments above their first statement (Ruby's
+    # `body_statement`): a first method's doc is the sibling of its body, not its own.
+    hoisted_bodies: frozenset[str] = frozenset()
     # Modules whose names mark in-file tests (Rust's `mod tests`).
     test_modules: frozenset[str] = frozenset()
 
@@ -105,8 +108,29 @@ RULES: dict[str, DocRules] = {
         not_markers=("/***",),
         block_gap=1,
     ),
-    "c": _C_DOXYGEN,
+    # C documents a function with the plain comment right above it (Lua, Redis, SQLite,
+    # git), more often than with Doxygen's markers; a `/***` banner is not a doc.
+    "c": DocRules(
+        definitions=frozenset({"function_definition"}),
+        block_markers=("/**", "/*!", "/*"),
+        line_markers=("///", "//!", "//"),
+        not_markers=("/***", "////"),
+    ),
     "cpp": _C_DOXYGEN,
+    "php": DocRules(
+        definitions=frozenset({"function_definition", "method_declaration"}),
+        between=frozenset({"attribute_list"}),
+        block_markers=("/**",),
+        not_markers=("/***",),
+    ),
+    # Ruby's docs (RDoc, YARD) are the run of `#` lines right above a method.
+    "ruby": DocRules(
+        definitions=frozenset({"method", "singleton_method"}),
+        line_markers=("#",),
+        not_markers=("#!", "#--", "# frozen_string_literal", "# -*-"),
+        directives=("# :nodoc:", "# rubocop:"),
+        hoisted_bodies=frozenset({"body_statement"}),
+    ),
 }
 
 # Paths whose definitions are never sampled (tests, examples, vendored and generated code):

@@ -92,6 +92,11 @@ def _text(node: Node | None) -> str:
 
 
 def _symbol(node: Node) -> str:
+    declarator = node.child_by_field_name("declarator")  # C and C++: `static int *name(...)`
+    while declarator is not None and declarator.child_by_field_name("declarator") is not None:
+        declarator = declarator.child_by_field_name("declarator")
+    if declarator is not None:
+        return _text(declarator)
     for field_name in ("name", "left", "key"):
         named = node.child_by_field_name(field_name)
         if named is not None:
@@ -142,6 +147,8 @@ def _doc_comments(outer: Node, rules: DocRules) -> tuple[list[Node], Node]:
     """The doc comment nodes right above `outer`, and the first node of the definition."""
     first = outer
     node = outer.prev_named_sibling
+    if node is None and outer.parent is not None and outer.parent.type in rules.hoisted_bodies:
+        node = outer.parent.prev_named_sibling
     while node is not None and node.type in rules.between and _adjacent(node, first):
         first, node = node, node.prev_named_sibling
     docs: list[Node] = []
@@ -174,12 +181,15 @@ def _clean_comment(raw: str, rules: DocRules) -> str:
                 text = text[len(marker) :]
                 break
         text = text.removesuffix("*/").strip()
-        if text.startswith("*") and rules.block_markers:
-            text = text[1:].strip()
+        if rules.block_markers:  # a block's stars (` * text`, Lua's `** text`), not bold
+            text = _BLOCK_STARS.sub("", text, count=1).strip()
         out.append(text)
     return "\n".join(out)
 
 
+_BLOCK_STARS = re.compile(r"^\*+(?=\s|$)")
+_BRIEF = re.compile(r"^\s*[@\\]brief\s+")
+_DOXYGEN_MARKUP = re.compile(r"\\(?:end)?rst\b")  # fmt's `\rst ... \endrst` blocks
 _INLINE_TAG = re.compile(r"\{@\w+\s+([^}\s]+)(?:\s+([^}]*))?\}")  # {@link Foo label}
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _MD_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])?")  # [text](url), [`Name`]
@@ -189,10 +199,11 @@ def description(text: str) -> str:
     """The prose before the first tag line (@param, @returns, ...), with inline markup removed."""
     lines: list[str] = []
     for line in text.splitlines():
+        line = _BRIEF.sub("", line)  # Doxygen's `@brief Parses ...` is the prose itself
         if line.lstrip().startswith("@"):
             break
         lines.append(line)
-    prose = "\n".join(lines)
+    prose = _DOXYGEN_MARKUP.sub("", "\n".join(lines))
     prose = _INLINE_TAG.sub(lambda m: m.group(2) or m.group(1).split("#")[-1], prose)
     prose = _MD_LINK.sub(r"\1", _HTML_TAG.sub("", prose))
     return prose.strip()

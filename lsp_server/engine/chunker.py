@@ -61,8 +61,11 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`);
 # 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`);
 # 13: a comment right above a statement between definitions stays in its window; 14: Java
-# interface and abstract methods (no body) are units with their Javadoc
-CHUNKER_VERSION = 14
+# interface and abstract methods (no body) are units with their Javadoc; 15: a C function
+# with a syntax error inside stays one unit when its header spans lines (BSD/GNU style),
+# `LUA_API type name(...)` is named `name`, PHP interface and abstract methods are units,
+# a Ruby class's first method keeps the comments above it
+CHUNKER_VERSION = 15
 
 
 def _source_fingerprint(*names: str) -> str:
@@ -288,6 +291,7 @@ class _Def:
     scope: str  # container known from the definition itself (Go receiver, C++ `A::f`)
     signature: str
     node_start: int
+    body_start: int  # where its body begins (its header lies before; node_start if none)
     col: int  # indentation (byte column) where the definition with its wrappers starts
     broken: bool  # contains a syntax error
     parent: _Def | None = None  # the class it is a member of
@@ -326,9 +330,24 @@ def _c_name(node: Node) -> tuple[str, str]:
     """Name and `Class` scope of a C/C++ function_definition from its declarator chain."""
     d = node.child_by_field_name("declarator")
     while d is not None and d.type.endswith("declarator"):
+        if d.type == "function_declarator" and (name := _name_after_macro(d)):
+            return name, ""
         d = d.child_by_field_name("declarator") or d.named_child(0)
     parts = _strip_templates(_text(d)).split("::")
     return parts[-1].strip(), (parts[-2].strip() if len(parts) > 1 else "")
+
+
+def _name_after_macro(declarator: Node) -> str:
+    """The name of `LUA_API lua_CFunction lua_atpanic (...)`: after an export macro, the
+    grammar takes the return type for the name and leaves the name in an error node before
+    the parameters ("" where there is none)."""
+    for child in declarator.children:
+        if child.type == "parameter_list":
+            return ""
+        if child.type == "ERROR":
+            names = [n for n in child.named_children if n.type == "identifier"]
+            return _text(names[-1]) if names else ""
+    return ""
 
 
 def _go_receiver(node: Node) -> str:
@@ -600,6 +619,8 @@ def _leading_start(node: Node, data: bytes, spec: LanguageSpec, name: str = "") 
     attached: list[Node] = []
     gap_at = -1  # len(attached) where a gap was crossed
     sib = node.prev_named_sibling
+    if sib is None and node.parent is not None and node.parent.type in spec.hoisted_bodies:
+        sib = node.parent.prev_named_sibling  # Ruby: the comments above a body's first method
     while sib is not None and sib.type in spec.leading and not _trails_code(sib, data):
         if _starts_with(sib, data, spec.module_comments):
             break  # `//!` documents the module around it
@@ -827,12 +848,9 @@ def _describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> _Def 
     name = " ".join(name.split())
     if not name:
         return None  # anonymous, or a broken node from error recovery
-    if (
-        kind == "function"
-        and not spec.bodyless_ok
-        and node.type not in spec.bodyless
-        and _body(node) is None
-    ):
+    body = _body(node)
+    declared_only = body is None and node.type not in spec.bodyless and not spec.bodyless_ok
+    if kind == "function" and declared_only:
         return None  # a declaration (abstract, interface or prototype), not a definition
     outer = _extent_node(node, spec)
     if _is_overload_stub(outer, name, spec):
@@ -846,6 +864,7 @@ def _describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> _Def 
         scope=scope,
         signature=_signature(node, outer, data),
         node_start=node.start_byte,
+        body_start=node.start_byte if body is None else max(node.start_byte, body.start_byte),
         col=outer.start_point.column,
         broken=node.has_error,
     )
@@ -909,10 +928,11 @@ class _Region:
 def _restart_line(indent: int) -> re.Pattern[bytes]:
     """A line indented at most ``indent`` that could start a new definition or statement.
 
-    Closing brackets, `end`, comments, preprocessor lines and labels (`out:`, `public:`, `else:`)
-    do not count: they are usually still part of the construct being closed.
+    Brackets, `end`, comments, preprocessor lines and labels (`out:`, `public:`, `else:`) do
+    not count: they are usually still part of the construct being closed (or, for `{` on a
+    line of its own, the body being opened).
     """
-    return re.compile(rb"\n[ \t]{0,%d}(?=\S)(?![})\]#/]|end\b|\w+:(?!:))" % indent)
+    return re.compile(rb"\n[ \t]{0,%d}(?=\S)(?![{})\]#/]|end\b|\w+:(?!:))" % indent)
 
 
 def _recover(
@@ -957,19 +977,25 @@ def _error_regions(root: Node, data: bytes, source: tuple[int, int] | None) -> l
     broken = [root] if root.type == "ERROR" else [c for c in root.children if c.has_error]
     regions = []
     for node in broken:
-        m = _restart_line(0).search(data, node.start_byte, node.end_byte)
+        body = node.child_by_field_name("body")  # a header over several lines is no restart
+        start = (node if body is None else body).start_byte
+        m = _restart_line(0).search(data, start, node.end_byte)
         if m is not None:
             regions.append(_Region(m.start() + 1, node.end_byte, node.start_byte, None, source))
     return regions
 
 
 def _broken_regions(defs: list[_Def], data: bytes, source: tuple[int, int] | None) -> list[_Region]:
-    """Stretches of broken definitions that start a line indented no deeper than the definition."""
+    """Stretches of broken definitions that start a line indented no deeper than the definition.
+
+    The search starts at the body: a header written over several lines at the definition's
+    indent (C's `static void` above `name(args)`, BSD and GNU style) is not a restart.
+    """
     regions = []
     for d in defs:
         if not d.broken:
             continue
-        m = _restart_line(d.col).search(data, d.node_start, d.node_end)
+        m = _restart_line(d.col).search(data, d.body_start, d.node_end)
         if m is not None:
             d.end = min(d.end, m.start() + 1)  # the definition ends before that line
             regions.append(_Region(m.start() + 1, d.node_end, d.start, d.parent, source))

@@ -73,6 +73,10 @@ class LanguageSpec:
     # constants and variables, type aliases, fields, `#define`s): the code between
     # definitions is named by those it declares, so `DEFAULT_TIMEOUT` finds its block by name.
     declarations: str = ""
+    # Body nodes that the grammar opens after the comments above their first statement
+    # (Ruby's `body_statement`: `class A` / `# doc` / `def first`): those comments are the
+    # body's siblings, and belong to that first statement.
+    hoisted_bodies: frozenset[str] = frozenset()
     # A definition header that adds to a type defined elsewhere (Rust's `impl Name`, also
     # `impl Trait for Name`): named like the type, it ranks after the type's own definition
     # when the name is typed alone (ranking.naming_tier). A regex on the chunk's signature.
@@ -335,6 +339,7 @@ SPECS: dict[str, LanguageSpec] = {
         line_comments=("#",),
         block_comment=("=begin", "=end"),
         bodyless_ok=True,  # `def name; end` is still a definition
+        hoisted_bodies=frozenset({"body_statement"}),
         import_line=_import_lines(r"require(?:_relative)?\b", r"load\b"),
         declarations="(assignment left: (constant) @name)",
     ),
@@ -347,6 +352,8 @@ SPECS: dict[str, LanguageSpec] = {
         doc_comments=_SLASH_STAR_DOC,
         line_comments=("//", "#"),
         fragment_function="language_php_only",  # a fragment of a file has no `<?php` tag
+        # An interface's or abstract method is a unit with its docblock, as in Java.
+        bodyless_ok=True,
         import_line=_import_lines(
             r"<\?php\b", r"use\b", r"namespace\b", r"(?:require|include)(?:_once)?\b", r"declare\("
         ),
