@@ -181,7 +181,25 @@ RUBY = """module Rack
 end
 """
 
+CSHARP = """namespace Python.Runtime
+{
+    internal static class AssemblyManager
+    {
+        /// <summary>
+        /// Loads an assembly using an augmented search path (the python path).
+        /// </summary>
+        /// <param name="name">The assembly's name.</param>
+        [Obsolete]
+        public static Assembly LoadAssemblyPath(string name)
+        {
+            return null;
+        }
+    }
+}
+"""
+
 FILES = {
+    "src/runtime/AssemblyManager.cs": CSHARP,
     "src/lapi.c": C,
     "include/App.hpp": CPP,
     "src/Delimiters.php": PHP,
@@ -196,6 +214,11 @@ FILES = {
 }
 
 EXPECTED = {
+    "Loads an assembly using an augmented search path (the python path).": (
+        "src/runtime/AssemblyManager.cs",
+        "[Obsolete]",
+        "}",
+    ),
     "Convert an acceptable index to a pointer to its value.": (
         "src/lapi.c",
         "static TValue *",
@@ -385,7 +408,7 @@ def test_cli_builds_and_scores_in_place_sets_with_the_real_model(tmp_path: Path)
     entry = json.loads(out.read_text())["sets"]["demo"]
     assert entry["layout"] == "in-place" and entry["queries"] == len(EXPECTED)
     assert list(entry["pipelines"]) == ["dense", "hybrid"]
-    # Twelve distinct definitions asked by their own doc sentence: the model finds most first.
+    # Thirteen distinct definitions asked by their own doc sentence: the model finds most first.
     assert entry["pipelines"]["hybrid"]["mrr"] >= 0.6
     assert json.loads(out.read_text())["sets"]["own"]["queries"] == 1
     assert f"| demo | {len(EXPECTED)} |" in out.with_suffix(".md").read_text()
@@ -520,8 +543,8 @@ def test_pinned_project_list_is_complete() -> None:
     projects = load_projects(DEFAULT_PROJECTS)
     languages = {p.language for p in projects}
     assert {"python", "javascript", "typescript", "go", "rust", "java"} <= languages
-    # C, C++, PHP and Ruby (since 2026-12-05) each have a tuned and a held-out tree.
-    for language in ("c", "cpp", "php", "ruby"):
+    # C, C++, C#, PHP and Ruby (since 2026-12-05) each have a tuned and a held-out tree.
+    for language in ("c", "cpp", "csharp", "php", "ruby"):
         assert {p.role for p in projects if p.language == language} == {"tune", "report"}
     tuned = {p.name for p in projects if p.role == "tune"}
     assert not any(name.startswith(("httpx", "express")) for name in tuned)

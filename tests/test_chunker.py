@@ -1833,6 +1833,28 @@ def test_unclosed_brace_does_not_swallow_later_definitions(
     assert rows(chunk(text, language)) == expected
 
 
+def test_cpp_friend_functions_and_macro_namespaces() -> None:
+    """`friend` belongs to the function it declares; a macro that the grammar reads as a
+    return type (`FMT_BEGIN_NAMESPACE` / `namespace detail {`) names no function."""
+    text = (
+        "FMT_BEGIN_NAMESPACE\n"
+        "namespace detail {\n"
+        "class uint128 {\n"
+        " public:\n"
+        "  friend constexpr auto operator==(const uint128& a, const uint128& b) -> bool {\n"
+        "    return a.lo == b.lo;\n"
+        "  }\n"
+        "};\n"
+        "}  // namespace detail\n"
+        "FMT_END_NAMESPACE\n"
+    )
+    chunks = chunk(text, "cpp", "format.h")
+    assert [c.symbol for c in chunks if c.kind != "block"] == ["uint128", "uint128.operator=="]
+    assert by_symbol(chunks, "uint128.operator==").text.startswith("friend constexpr auto")
+    assert "namespace" not in {c.symbol for c in chunks}
+    assert not any(c.text.strip() == "friend" for c in chunks)
+
+
 def test_cpp_in_a_c_header_is_parsed_as_cpp() -> None:
     text = (
         "#pragma once\n#include <vector>\n\nnamespace util {\n"

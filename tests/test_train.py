@@ -148,6 +148,13 @@ def test_benchmark_code_and_projects_are_never_mined(tmp_path: Path) -> None:
     assert {"itertools", "serde-json", "rxjs", "mobx", "commander", "chi", "jsoup"} <= banned
     with pytest.raises(SourceError, match="librust-itertools-dev"):
         check_not_benchmarked([Source("debian", "librust-itertools-dev", "0.10.3-1")], banned)
+    # A Debian source package asked for as `src:NAME` is banned by its package name too.
+    listed = tmp_path / "projects.json"
+    row = {"name": "cm-2.3.9", "source": "deb", "spec": "src:php-league-commonmark=2.3.9-1"}
+    listed.write_text(json.dumps({"projects": [{**row, "language": "php", "role": "tune"}]}))
+    with pytest.raises(SourceError, match="php-league-commonmark"):
+        source = Source("debian", "php-league-commonmark", "2.3.9-1+deb12u1")
+        check_not_benchmarked([source], benchmark_projects(listed))
     # The committed list itself is clean and pinned.
     sources = read_package_list()
     check_not_benchmarked(sources, banned)

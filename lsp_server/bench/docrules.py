@@ -123,6 +123,13 @@ RULES: dict[str, DocRules] = {
         block_markers=("/**",),
         not_markers=("/***",),
     ),
+    # C#'s XML doc comments (`/// <summary>`); constructors are left out, as in Java.
+    "csharp": DocRules(
+        definitions=frozenset({"method_declaration", "local_function_statement"}),
+        between=frozenset({"attribute_list"}),
+        line_markers=("///",),
+        not_markers=("////",),
+    ),
     # Ruby's docs (RDoc, YARD) are the run of `#` lines right above a method.
     "ruby": DocRules(
         definitions=frozenset({"method", "singleton_method"}),

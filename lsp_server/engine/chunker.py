@@ -64,8 +64,9 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # interface and abstract methods (no body) are units with their Javadoc; 15: a C function
 # with a syntax error inside stays one unit when its header spans lines (BSD/GNU style),
 # `LUA_API type name(...)` is named `name`, PHP interface and abstract methods are units,
-# a Ruby class's first method keeps the comments above it
-CHUNKER_VERSION = 15
+# a Ruby class's first method keeps the comments above it; 16: C++ `friend` belongs to its
+# function, a C/C++ "definition" named by a keyword (a macro misread) is none
+CHUNKER_VERSION = 16
 
 
 def _source_fingerprint(*names: str) -> str:
@@ -846,7 +847,7 @@ def _describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> _Def 
         kind = "class" if node.type in spec.classes else "function"
         name, scope = _name(node, module)
     name = " ".join(name.split())
-    if not name:
+    if not name or name in spec.keywords:
         return None  # anonymous, or a broken node from error recovery
     body = _body(node)
     declared_only = body is None and node.type not in spec.bodyless and not spec.bodyless_ok

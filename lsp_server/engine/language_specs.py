@@ -73,6 +73,10 @@ class LanguageSpec:
     # constants and variables, type aliases, fields, `#define`s): the code between
     # definitions is named by those it declares, so `DEFAULT_TIMEOUT` finds its block by name.
     declarations: str = ""
+    # Words that never name a definition: one named so is the grammar's misreading of a
+    # macro (fmt's `FMT_BEGIN_NAMESPACE` / `namespace detail {` read as a function named
+    # `namespace`), and its lines are left to the code around it.
+    keywords: frozenset[str] = frozenset()
     # Body nodes that the grammar opens after the comments above their first statement
     # (Ruby's `body_statement`: `class A` / `# doc` / `def first`): those comments are the
     # body's siblings, and belong to that first statement.
@@ -199,6 +203,18 @@ _C_DECLARATIONS = """
   (pointer_declarator declarator: (identifier) @name)
   (pointer_declarator declarator: (array_declarator declarator: (identifier) @name))])))
 """
+_C_KEYWORDS = frozenset(
+    {
+        *("auto", "break", "case", "char", "const", "continue", "default", "do", "double"),
+        *("else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long"),
+        *("register", "return", "short", "signed", "sizeof", "static", "struct", "switch"),
+        *("typedef", "union", "unsigned", "void", "volatile", "while"),
+    }
+)
+_CPP_KEYWORDS = _C_KEYWORDS | {
+    *("bool", "class", "constexpr", "explicit", "friend", "namespace", "noexcept"),
+    *("private", "protected", "public", "template", "typename", "using", "virtual"),
+}
 _C_IMPORTS = _import_lines(r"#\s*include\b", r"#\s*pragma\s+once\b", r"using\s+namespace\b")
 
 SPECS: dict[str, LanguageSpec] = {
@@ -301,6 +317,7 @@ SPECS: dict[str, LanguageSpec] = {
         doc_comments=_DOXYGEN_DOC,
         import_line=_C_IMPORTS,
         declarations=_C_DECLARATIONS,
+        keywords=_C_KEYWORDS,
     ),
     "cpp": LanguageSpec(
         query="""(function_definition) @def
@@ -309,10 +326,12 @@ SPECS: dict[str, LanguageSpec] = {
         classes=frozenset(
             {"struct_specifier", "union_specifier", "enum_specifier", "class_specifier"}
         ),
-        wrappers=frozenset({"type_definition", "template_declaration"}),
+        # `friend bool operator==(...) {}`: the keyword belongs to the definition.
+        wrappers=frozenset({"type_definition", "template_declaration", "friend_declaration"}),
         doc_comments=_DOXYGEN_DOC,
         import_line=_C_IMPORTS,
         declarations=_C_DECLARATIONS,
+        keywords=_CPP_KEYWORDS,
     ),
     "csharp": LanguageSpec(
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)

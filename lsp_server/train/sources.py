@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..bench.projects import DEFAULT_PROJECTS, load_projects
+from ..bench.sources import SOURCE_PREFIX
 from ..bench.sources import Source as FetchSource
 from ..bench.sources import fetch as fetch_source
 
@@ -90,8 +91,9 @@ def benchmark_projects(projects_file: Path = DEFAULT_PROJECTS) -> set[str]:
     for project in load_projects(projects_file):
         names.add(_VERSION_SUFFIX.sub("", project.name))
         registry = registries.get(project.source.kind)
-        if registry is not None:
-            package = _split(registry, project.source.spec).name
+        if registry is not None:  # `src:php-twig=...`: the package php-twig
+            spec = project.source.spec.removeprefix(SOURCE_PREFIX)
+            package = _split(registry, spec).name
             names |= {package, project_name(registry, package)}
     return {normalise(name) for name in names}
 
