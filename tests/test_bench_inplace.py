@@ -186,7 +186,8 @@ CSHARP = """namespace Python.Runtime
     internal static class AssemblyManager
     {
         /// <summary>
-        /// Loads an assembly using an augmented search path (the python path).
+        /// Loads an assembly named <paramref name="name"/> from the search path of
+        /// <see cref="M:Python.Runtime.PythonEngine.Initialize(System.Boolean)"/>.
         /// </summary>
         /// <param name="name">The assembly's name.</param>
         [Obsolete]
@@ -214,7 +215,8 @@ FILES = {
 }
 
 EXPECTED = {
-    "Loads an assembly using an augmented search path (the python path).": (
+    # XML references read as the names they refer to.
+    "Loads an assembly named name from the search path of Initialize.": (
         "src/runtime/AssemblyManager.cs",
         "[Obsolete]",
         "}",

@@ -1833,6 +1833,36 @@ def test_unclosed_brace_does_not_swallow_later_definitions(
     assert rows(chunk(text, language)) == expected
 
 
+def test_csharp_class_with_a_syntax_error_keeps_its_namespace_and_members() -> None:
+    """An `#if` inside an argument list (pythonnet, KeePass) breaks the parse inside a
+    method: the namespace's `{` on a line of its own is not a restart, so the class and its
+    methods stay what they are."""
+    text = (
+        "namespace Python.Runtime\n"
+        "{\n"
+        "    public partial class PyObject\n"
+        "    {\n"
+        "        public IntPtr Handle => rawPtr;\n"
+        "\n"
+        "        protected virtual void Dispose(bool disposing)\n"
+        "        {\n"
+        "            Finalizer.Instance.Add(ref rawPtr\n"
+        "#if TRACE_ALLOC\n"
+        "                , Traceback\n"
+        "#endif\n"
+        "            );\n"
+        "        }\n"
+        "    }\n"
+        "}\n"
+    )
+    chunks = chunk(text, "csharp", "PyObject.cs")
+    assert [(c.kind, c.symbol) for c in chunks if c.kind != "block"] == [
+        ("class", "PyObject"),
+        ("method", "PyObject.Dispose"),
+    ]
+    assert by_symbol(chunks, "PyObject.Dispose").end_line == 13
+
+
 def test_cpp_friend_functions_and_macro_namespaces() -> None:
     """`friend` belongs to the function it declares; a macro that the grammar reads as a
     return type (`FMT_BEGIN_NAMESPACE` / `namespace detail {`) names no function."""

@@ -191,6 +191,8 @@ _BLOCK_STARS = re.compile(r"^\*+(?=\s|$)")
 _BRIEF = re.compile(r"^\s*[@\\]brief\s+")
 _DOXYGEN_MARKUP = re.compile(r"\\(?:end)?rst\b")  # fmt's `\rst ... \endrst` blocks
 _INLINE_TAG = re.compile(r"\{@\w+\s+([^}\s]+)(?:\s+([^}]*))?\}")  # {@link Foo label}
+# C#'s `<see cref="M:Ns.Type.ToManaged(System.Object)"/>`, `<paramref name="value"/>`: the name.
+_XML_REF = re.compile(r'<(?:see|seealso|paramref|typeparamref)\s+\w+="(?:\w:)?([^"(]*)[^"]*"\s*/>')
 _HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 _MD_LINK = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\[[^\]]*\])?")  # [text](url), [`Name`]
 
@@ -205,6 +207,7 @@ def description(text: str) -> str:
         lines.append(line)
     prose = _DOXYGEN_MARKUP.sub("", "\n".join(lines))
     prose = _INLINE_TAG.sub(lambda m: m.group(2) or m.group(1).split("#")[-1], prose)
+    prose = _XML_REF.sub(lambda m: m.group(1).rsplit(".", 1)[-1], prose)
     prose = _MD_LINK.sub(r"\1", _HTML_TAG.sub("", prose))
     return prose.strip()
 
