@@ -30,7 +30,7 @@ _DEB_SOURCE_ROOTS = {
     "ruby-": ("usr/share/rubygems-integration/all/gems", "usr/lib/ruby/vendor_ruby"),
     "php-": ("usr/share/php",),
 }
-SOURCE_PREFIX = "src:"  # --from-deb src:ruby-rack: the source package, not the installed files
+_SOURCE_PREFIX = "src:"  # --from-deb src:ruby-rack: the source package, not the installed files
 _DEB_DEV_ONLY = ("golang-", "librust-")  # their other binary packages hold no sources
 _APT_LISTS_MAX_AGE_S = 24 * 3600
 
@@ -188,14 +188,18 @@ def _descend(folder: Path) -> Path:
         folder = entries[0]
 
 
+def source_package(spec: str) -> tuple[str, bool]:
+    """A `--from-deb` spec without its `src:` prefix, and whether it had one."""
+    return spec.removeprefix(_SOURCE_PREFIX), spec.startswith(_SOURCE_PREFIX)
+
+
 def download_deb(spec: str, into: Path) -> Fetched:
     """Go/Rust/Ruby/PHP sources from the binary package that installs them (golang-*-dev,
     librust-*-dev, ruby-*, php-*), else a source package; `src:PACKAGE[=VER]` asks for the
     source package (the repository, tests and changelog with it) whatever its name."""
     apt = PrivateApt(cache_root() / "bench" / "apt")
     apt.ready()
-    from_source = spec.startswith(SOURCE_PREFIX)
-    spec = spec.removeprefix(SOURCE_PREFIX)
+    spec, from_source = source_package(spec)
     package = spec.split("=", 1)[0]
     roots = [p for prefix, p in _DEB_SOURCE_ROOTS.items() if package.startswith(prefix)]
     roots = [] if from_source else roots

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..bench.projects import DEFAULT_PROJECTS, load_projects
-from ..bench.sources import SOURCE_PREFIX
 from ..bench.sources import Source as FetchSource
 from ..bench.sources import fetch as fetch_source
+from ..bench.sources import source_package
 
 PACKAGE_LIST = Path(__file__).with_name("packages.toml")
 REGISTRIES = ("pypi", "npm", "debian")
@@ -92,8 +92,7 @@ def benchmark_projects(projects_file: Path = DEFAULT_PROJECTS) -> set[str]:
         names.add(_VERSION_SUFFIX.sub("", project.name))
         registry = registries.get(project.source.kind)
         if registry is not None:  # `src:php-twig=...`: the package php-twig
-            spec = project.source.spec.removeprefix(SOURCE_PREFIX)
-            package = _split(registry, spec).name
+            package = _split(registry, source_package(project.source.spec)[0]).name
             names |= {package, project_name(registry, package)}
     return {normalise(name) for name in names}
 
