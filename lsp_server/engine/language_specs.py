@@ -203,18 +203,16 @@ _C_DECLARATIONS = """
   (pointer_declarator declarator: (identifier) @name)
   (pointer_declarator declarator: (array_declarator declarator: (identifier) @name))])))
 """
-_C_KEYWORDS = frozenset(
-    {
-        *("auto", "break", "case", "char", "const", "continue", "default", "do", "double"),
-        *("else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long"),
-        *("register", "return", "short", "signed", "sizeof", "static", "struct", "switch"),
-        *("typedef", "union", "unsigned", "void", "volatile", "while"),
-    }
-)
+_C_KEYWORDS = frozenset({
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
+    "unsigned", "void", "volatile", "while",
+})  # fmt: skip
 _CPP_KEYWORDS = _C_KEYWORDS | {
-    *("bool", "class", "constexpr", "explicit", "friend", "namespace", "noexcept"),
-    *("private", "protected", "public", "template", "typename", "using", "virtual"),
-}
+    "bool", "class", "constexpr", "explicit", "friend", "namespace", "noexcept", "private",
+    "protected", "public", "template", "typename", "using", "virtual",
+}  # fmt: skip
 _C_IMPORTS = _import_lines(r"#\s*include\b", r"#\s*pragma\s+once\b", r"using\s+namespace\b")
 
 SPECS: dict[str, LanguageSpec] = {
