@@ -158,6 +158,23 @@ CPP = """class App {
 };
 """
 
+# C++ in a `.h` file (C by its path), its documented member a template.
+CPP_HEADER = """#pragma once
+#include <vector>
+
+namespace fmt {
+template <typename Context> class dynamic_format_arg_store {
+ public:
+  /**
+    Reserves space to store at least *new_cap* arguments in the store.
+   */
+  template <typename T> void reserve(size_t new_cap) {
+    data_.reserve(new_cap);
+  }
+};
+}  // namespace fmt
+"""
+
 PHP = """<?php
 interface Delimiters
 {
@@ -203,6 +220,7 @@ FILES = {
     "src/runtime/AssemblyManager.cs": CSHARP,
     "src/lapi.c": C,
     "include/App.hpp": CPP,
+    "include/fmt/args.h": CPP_HEADER,
     "src/Delimiters.php": PHP,
     "lib/rack/builder.rb": RUBY,
     "pkg/core.py": PYTHON,
@@ -227,6 +245,11 @@ EXPECTED = {
         "}",
     ),
     "Set a callback to run before parsing starts.": ("include/App.hpp", "App *preparse", "}"),
+    "Reserves space to store at least *new_cap* arguments in the store.": (
+        "include/fmt/args.h",
+        "template <typename T> void reserve",
+        "}",
+    ),
     "Returns the delimiter processor for the given character.": (
         "src/Delimiters.php",
         "public function getDelimiterProcessor",
@@ -288,6 +311,17 @@ def test_every_eligible_doc_becomes_a_question_with_its_target(tmp_path: Path) -
         assert " ".join(question.query.split()[:3]) not in "\n".join(lines)
     assert "Split the text" in (data.tree / "README.md").read_text()
     assert "Check that parse works" in (data.tree / "tests/test_core.py").read_text()
+
+
+def test_a_header_holding_cpp_is_asked_as_cpp(tmp_path: Path) -> None:
+    # The engine parses such a header with C++'s grammar and labels its chunks so; the set
+    # builder reads it the same way (C's grammar finds no definition in it).
+    build_in_place(make_tree(tmp_path / "src"), tmp_path / "set", sample=100, seed=0, meta={})
+    data = load_tree_set(tmp_path / "set")
+    languages = {q.targets[0].path: q.extra["language"] for q in data.questions}
+    assert languages["include/fmt/args.h"] == "cpp"
+    assert languages["src/lapi.c"] == "c"
+    assert data.meta["counts"]["files_per_language"]["cpp"] == 2
 
 
 def test_only_the_sampled_docs_are_removed(tmp_path: Path) -> None:

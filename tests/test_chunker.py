@@ -1885,6 +1885,33 @@ def test_cpp_friend_functions_and_macro_namespaces() -> None:
     assert not any(c.text.strip() == "friend" for c in chunks)
 
 
+def test_cpp_names_past_macros_and_of_conversion_operators() -> None:
+    # fmt's headers: a macro the grammar cannot expand makes it read the return type and the
+    # name (or the name and a macro after it) as one scoped name missing its `::`.
+    text = (
+        "namespace fmt {\ntemplate <typename Char>\n"
+        "FMT_CONSTEXPR ansi_color_escape<Char> make_emphasis(emphasis em) noexcept {\n"
+        "  return ansi_color_escape<Char>(em);\n}\n\n"
+        "struct spec_handler {\n"
+        "  template <typename Id> FMT_CONSTEXPR arg_ref_type make_arg_ref(Id arg_id) {\n"
+        "    return arg_ref_type(arg_id);\n  }\n\n"
+        "  explicit operator bool() const noexcept {\n    return id_ != 0;\n  }\n"
+        "  int id_;\n};\n\n"
+        "inline null<> localtime_r FMT_NOMACRO(...) {\n  return null<>();\n}\n\n"
+        "spec_handler::operator std::string() const {\n  return to_string(id_);\n}\n"
+        "}  // namespace fmt\n"
+    )
+    named = [(c.kind, c.symbol) for c in chunk(text, "cpp", "color.h") if c.symbol]
+    assert named == [
+        ("function", "make_emphasis"),
+        ("class", "spec_handler"),
+        ("method", "spec_handler.make_arg_ref"),
+        ("method", "spec_handler.operator bool"),
+        ("function", "localtime_r"),
+        ("method", "spec_handler.operator std::string"),
+    ]
+
+
 def test_cpp_in_a_c_header_is_parsed_as_cpp() -> None:
     text = (
         "#pragma once\n#include <vector>\n\nnamespace util {\n"
@@ -1898,7 +1925,8 @@ def test_cpp_in_a_c_header_is_parsed_as_cpp() -> None:
         ("method", "Buffer.size", "Buffer", 6, 6),
         ("block", "", "", 7, 10),
     ]
-    assert {c.language for c in chunks} == {"c"}
+    # Labelled as parsed: a `--language cpp` filter finds a C++ project's headers.
+    assert {c.language for c in chunks} == {"cpp"}
 
 
 def test_plain_c_header() -> None:

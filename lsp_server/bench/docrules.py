@@ -72,6 +72,7 @@ _JS = DocRules(
 )
 _C_DOXYGEN = DocRules(
     definitions=frozenset({"function_definition"}),
+    wrappers=frozenset({"template_declaration"}),  # the doc is above `template <...>`
     block_markers=("/**", "/*!"),
     line_markers=("///", "//!"),
     not_markers=("/***", "////"),

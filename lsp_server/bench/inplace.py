@@ -17,14 +17,15 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import import_module
 from pathlib import Path
 
 from tree_sitter import Language, Node, Parser
 
-from ..engine.languages import GRAMMAR_MODULES
+from ..engine.chunker import grammar_language
+from ..engine.languages import GRAMMAR_MODULES, TREE_SITTER_LANGUAGES
 from ..engine.scanner import ScannedFile, Scanner
 from .buildset import first_sentence
 from .docrules import (
@@ -311,16 +312,22 @@ def source_files(
     tree: Path, files: Counter, languages: set[str]
 ) -> Iterator[tuple[ScannedFile, bytes]]:
     """The files in `languages` that the engine would index, with their bytes (links and
-    files that are not UTF-8 left out); every indexed file is counted per language into
-    `files`, the others are not read."""
+    files that are not UTF-8 left out), each labelled with the language the engine parses
+    it as (a `.h` file holding C++ is C++); every indexed file is counted per language
+    into `files`, only the files the engine parses are read."""
     for item in Scanner(tree).scan():
         if not isinstance(item, ScannedFile):
             continue
-        files[item.language] += 1
-        if item.language not in languages or item.abs_path.is_symlink():
+        if item.language not in TREE_SITTER_LANGUAGES:
+            files[item.language] += 1
             continue
-        data = item.abs_path.read_bytes()
-        if _readable(data):
+        data = b"" if item.abs_path.is_symlink() else item.abs_path.read_bytes()
+        if not data or not _readable(data):
+            files[item.language] += 1
+            continue
+        item = replace(item, language=grammar_language(item.language, data.decode("utf-8")))
+        files[item.language] += 1
+        if item.language in languages:
             yield item, data
 
 

@@ -19,7 +19,9 @@ from .sources import Fetched, Source, copy_tree, fetch
 from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write_questions
 
 DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
-BUILDER_VERSION = 1  # bump when a rebuild would give other questions for the same source
+# Bump when a rebuild would give other questions for the same source. 2: a `.h` file holding
+# C++ is read as C++ (its definitions, docs and tags were C's misreadings: fmt's headers).
+BUILDER_VERSION = 2
 ROLES = ("tune", "report")
 # What a built set asks: the first sentences of removed docs, the tree's error messages,
 # Find Similar on definitions that share a name with others (their other implementations)

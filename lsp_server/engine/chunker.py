@@ -65,8 +65,11 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # with a syntax error inside stays one unit when its header spans lines (BSD/GNU style),
 # `LUA_API type name(...)` is named `name`, PHP interface and abstract methods are units,
 # a Ruby class's first method keeps the comments above it; 16: C++ `friend` belongs to its
-# function, a C/C++ "definition" named by a keyword (a macro misread) is none
-CHUNKER_VERSION = 16
+# function, a C/C++ "definition" named by a keyword (a macro misread) is none; 17: chunks of
+# C++ in a `.h` file are labelled C++, the grammar they are parsed with (were C); a C++
+# function is named past a macro that split its header (`localtime_r FMT_NOMACRO` is
+# `localtime_r`), a conversion operator `operator bool` (was `operator bool() const`)
+CHUNKER_VERSION = 17
 
 
 def _source_fingerprint(*names: str) -> str:
@@ -334,8 +337,42 @@ def _c_name(node: Node) -> tuple[str, str]:
         if d.type == "function_declarator" and (name := _name_after_macro(d)):
             return name, ""
         d = d.child_by_field_name("declarator") or d.named_child(0)
+    if (cast := _operator_cast(d)) is not None:
+        return cast
     parts = _strip_templates(_text(d)).split("::")
-    return parts[-1].strip(), (parts[-2].strip() if len(parts) > 1 else "")
+    return _without_macros(parts[-1].strip()), (parts[-2].strip() if len(parts) > 1 else "")
+
+
+def _operator_cast(declarator: Node | None) -> tuple[str, str] | None:
+    """Name and scope of a conversion operator: `explicit operator bool() const` is
+    `operator bool`, `A::operator std::string() const` is `operator std::string` of `A`
+    (None for any other declarator)."""
+    scope = ""
+    while declarator is not None and declarator.type == "qualified_identifier":
+        scope = _strip_templates(_text(declarator.child_by_field_name("scope")))
+        declarator = declarator.child_by_field_name("name")
+    if declarator is None or declarator.type != "operator_cast":
+        return None
+    rest = declarator.child_by_field_name("declarator")  # `() const`: not the name
+    end = (rest.start_byte if rest is not None else declarator.end_byte) - declarator.start_byte
+    name = (declarator.text or b"")[:end].decode("utf-8", "replace")
+    return " ".join(name.split()), scope.rsplit("::", 1)[-1]
+
+
+_MACRO_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _without_macros(name: str) -> str:
+    """A function's name where a macro the grammar cannot expand split its header: with
+    `FMT_CONSTEXPR ansi_color_escape<Char> make_emphasis(...)` the grammar reads the return
+    type and the name as one scoped name missing its `::` (`ansi_color_escape
+    make_emphasis`), with `localtime_r FMT_NOMACRO(...)` the name and the macro. The name is
+    the last word that is not written as a macro; operators keep their words."""
+    words = name.split()
+    if len(words) < 2 or words[0].startswith("operator"):
+        return name
+    named = [word for word in words if not _MACRO_NAME.fullmatch(word)]
+    return (named or words)[-1]
 
 
 def _name_after_macro(declarator: Node) -> str:
@@ -1050,9 +1087,9 @@ def chunk_text(
     """Split ``text`` (the content of ``path``) into chunks, ordered by position."""
     if not text or text.isspace():
         return []
-    opts = _Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
+    syntax = grammar_language(language, text)
+    opts = _Opts(path, syntax, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
     lines = _Lines(text)
-    syntax = _syntax_of(language, text)
     grammar = _grammar(syntax) if syntax in SPECS and not _minified(text) else None
     if grammar is None:
         return _windows(lines, opts)
@@ -1081,7 +1118,7 @@ def nested_definition(text: str, language: str, name: str) -> NestedDefinition |
     when the text never writes the name (most texts: no parse)."""
     if _word(name).search(text) is None:
         return None
-    syntax = _syntax_of(language, text)
+    syntax = grammar_language(language, text)
     grammar = _grammar(syntax) if syntax in SPECS else None
     if grammar is None:
         return None
@@ -1145,8 +1182,10 @@ def _char_column(data: bytes, offset: int) -> int:
     return len(data[line_start:offset].decode("utf-8", "surrogatepass"))
 
 
-def _syntax_of(language: str, text: str) -> str:
-    """The grammar to parse ``language`` with."""
+def grammar_language(language: str, text: str) -> str:
+    """The language a file's text is written in, given the one its path says: a `.h` file
+    is C by its path, C++ when its text holds C++ (CPP_HINT). Chunks are parsed with and
+    labelled by it, and the benchmark set builders read files by it."""
     if language == "c" and CPP_HINT.search(text, 0, 200_000):
         return "cpp"
     return language
