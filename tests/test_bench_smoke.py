@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,6 +218,24 @@ def test_a_baseline_revision_runs_its_own_engine_under_this_benchmark(tmp_path):
     assert sets == {"s": {"pipelines": {"hybrid": {"mrr": 0.5}, "today/hybrid": {"mrr": 0.4}}}}
     with pytest.raises(ValueError, match="cannot read revision"):
         engine_tree("no-such-revision-xyz", tmp_path / "bad")
+
+
+# An engine from before this benchmark's newest engine imports (chunker.grammar_language):
+# the benchmark must load over it, as `bench quality --baseline-rev` composes them.
+OLDER_ENGINE = "4efbbc7"
+
+
+def test_this_benchmark_loads_over_an_older_engine(tmp_path):
+    from lsp_server.bench.baseline import engine_tree
+
+    tree = engine_tree(OLDER_ENGINE, tmp_path / "pkg")
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import lsp_server.bench.cli, lsp_server.engine.chunker as c; "
+         "print(c.CHUNKER_VERSION)"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tree)},
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "16"  # that revision's engine, not this checkout's
 
 
 def test_term_latency_times_both_term_choices_on_the_same_definitions(

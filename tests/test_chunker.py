@@ -1925,8 +1925,8 @@ def test_cpp_in_a_c_header_is_parsed_as_cpp() -> None:
         ("method", "Buffer.size", "Buffer", 6, 6),
         ("block", "", "", 7, 10),
     ]
-    # Labelled as parsed: a `--language cpp` filter finds a C++ project's headers.
-    assert {c.language for c in chunks} == {"cpp"}
+    # Parsed as C++, labelled by its path (a C++ label cost fmt's questions: BENCHMARKS.md).
+    assert {c.language for c in chunks} == {"c"}
 
 
 def test_plain_c_header() -> None:
@@ -2425,3 +2425,23 @@ def test_a_definition_inside_another_is_its_own_chunk_for_its_name(
     first_line = text.split("\n")[inner.start_line]
     assert first_line[inner.start_col :].startswith(inner.text.split("\n")[0])
     assert nested_chunk(outer, "not_defined_here") is None
+
+
+def test_a_class_header_declares_its_fields_and_a_method_only_locals() -> None:
+    # A method's text parsed alone is a call and a block to JavaScript's grammar: its
+    # `const option` must not read as a declaration that names the method's chunk.
+    text = (
+        "class Command {\n  name = 'cmd';\n\n"
+        "  parseOptions(args) {\n    const option = this._findOption(args[0]);\n"
+        "    return option;\n  }\n\n"
+        "  option(flags) {\n    return this.createOption(flags);\n  }\n}\n"
+    )
+    chunks = chunk_text("lib/command.js", text, "javascript")
+    header = next(c for c in chunks if c.kind == "class")
+    method = next(c for c in chunks if c.symbol == "Command.parseOptions")
+    field = nested_chunk(header, "name")
+    assert field is not None
+    assert (field.kind, field.symbol, field.start_line, field.text) == (
+        "block", "Command.name", 1, "name = 'cmd'"
+    )
+    assert nested_chunk(method, "option") is None

@@ -922,6 +922,40 @@ USES_COMMAND = (
     "module.exports = new Command().action(() => {});\n"
 )
 
+ERROR_HANDLER = (
+    "<?php\n\nnamespace Monolog;\n\n"
+    "class ErrorHandler\n{\n"
+    "    /** @var LoggerInterface */\n"
+    "    private $logger;\n"
+    "    /** @var callable|true|null */\n"
+    "    private $previousErrorHandler = null;\n\n"
+    "    public function __construct(LoggerInterface $logger)\n    {\n"
+    "        $this->logger = $logger;\n    }\n\n"
+    "    public function restore(): void\n    {\n"
+    "        set_error_handler($this->previousErrorHandler);\n"
+    "        $this->previousErrorHandler = null;\n    }\n"
+    "}\n"
+)
+USES_ERROR_HANDLER = (
+    "<?php\n\n// chains to the previousErrorHandler of ErrorHandler\n"
+    "function register(ErrorHandler $handler): void\n{\n    $handler->restore();\n}\n"
+)
+ROUTE = (
+    "package org.jsoup;\n\n"
+    "public class Route {\n"
+    "    private final String pathPattern;\n"
+    "    private int matchCount = 0;\n\n"
+    "    public Route(String pathPattern) {\n        this.pathPattern = pathPattern;\n    }\n\n"
+    "    public boolean matches(String path) {\n"
+    "        matchCount++;\n        return path.startsWith(pathPattern);\n    }\n"
+    "}\n"
+)
+USES_ROUTE = (
+    "package org.jsoup;\n\n"
+    "class Router {\n    // each route's pathPattern is matched in order\n"
+    "    boolean any(Route route, String path) {\n        return route.matches(path);\n    }\n}\n"
+)
+
 
 @pytest.mark.parametrize(
     ("files", "queries", "expected"),
@@ -980,9 +1014,23 @@ USES_COMMAND = (
             ("lib/command.js", "function", "Command.action.actionListener", 2,
              "const actionListener = (args) =>"),
         ),
+        # A property or a field declared in its class's header (which holds no member): the
+        # result lands on the line that declares it, not on the class or a method using it.
+        (
+            {"src/ErrorHandler.php": ERROR_HANDLER, "src/register.php": USES_ERROR_HANDLER},
+            ("previousErrorHandler",),
+            ("src/ErrorHandler.php", "block", "ErrorHandler.previousErrorHandler", 9,
+             "private $previousErrorHandler = null;"),
+        ),
+        (
+            {"src/Route.java": ROUTE, "src/Router.java": USES_ROUTE},
+            ("pathPattern",),
+            ("src/Route.java", "block", "Route.pathPattern", 3,
+             "private final String pathPattern;"),
+        ),
     ],
     ids=["constant", "class", "sixth constant", "member", "rust impl", "java constructor",
-         "closure", "arrow function"],
+         "closure", "arrow function", "php property", "java field"],
 )  # fmt: skip
 def test_a_name_lands_on_what_is_named_so(tmp_path, real_encoder, files, queries, expected):
     with indexed_tree(tmp_path / "ws", real_encoder, files) as built:

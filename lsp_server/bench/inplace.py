@@ -24,7 +24,6 @@ from pathlib import Path
 
 from tree_sitter import Language, Node, Parser
 
-from ..engine.chunker import grammar_language
 from ..engine.languages import GRAMMAR_MODULES, TREE_SITTER_LANGUAGES
 from ..engine.scanner import ScannedFile, Scanner
 from .buildset import first_sentence
@@ -315,6 +314,9 @@ def source_files(
     files that are not UTF-8 left out), each labelled with the language the engine parses
     it as (a `.h` file holding C++ is C++); every indexed file is counted per language
     into `files`, only the files the engine parses are read."""
+    # Imported here: a baseline revision's engine (bench/baseline.py) may predate it.
+    from ..engine.chunker import grammar_language
+
     for item in Scanner(tree).scan():
         if not isinstance(item, ScannedFile):
             continue

@@ -65,11 +65,12 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # with a syntax error inside stays one unit when its header spans lines (BSD/GNU style),
 # `LUA_API type name(...)` is named `name`, PHP interface and abstract methods are units,
 # a Ruby class's first method keeps the comments above it; 16: C++ `friend` belongs to its
-# function, a C/C++ "definition" named by a keyword (a macro misread) is none; 17: chunks of
-# C++ in a `.h` file are labelled C++, the grammar they are parsed with (were C); a C++
+# function, a C/C++ "definition" named by a keyword (a macro misread) is none; 17: a C++
 # function is named past a macro that split its header (`localtime_r FMT_NOMACRO` is
-# `localtime_r`), a conversion operator `operator bool` (was `operator bool() const`)
-CHUNKER_VERSION = 17
+# `localtime_r`), a conversion operator `operator bool` (was `operator bool() const`); 18:
+# code between PHP definitions is also named by the properties it declares (17 labelled the
+# chunks of C++ in a `.h` file C++; 18 labels them C again, as before 17)
+CHUNKER_VERSION = 18
 
 
 def _source_fingerprint(*names: str) -> str:
@@ -103,6 +104,7 @@ class _Grammar:
     fragment_lang: Language
     fragment_query: Query
     declarations: Query | None  # LanguageSpec.declarations, on the file's grammar
+    fragment_declarations: Query | None  # and on the fragment's (a chunk parsed alone)
 
 
 _lock = threading.Lock()
@@ -126,9 +128,16 @@ def _load_grammar(language: str) -> _Grammar | None:
         query = Query(lang, spec.query)
         declarations = Query(lang, spec.declarations) if spec.declarations else None
         if not spec.fragment_function:
-            return _Grammar(lang, query, lang, query, declarations)
+            return _Grammar(lang, query, lang, query, declarations, declarations)
         fragment = Language(getattr(module, spec.fragment_function)())
-        return _Grammar(lang, query, fragment, Query(fragment, spec.query), declarations)
+        return _Grammar(
+            lang,
+            query,
+            fragment,
+            Query(fragment, spec.query),
+            declarations,
+            Query(fragment, spec.declarations) if spec.declarations else None,
+        )
     except Exception:  # a missing or ABI-incompatible wheel: fall back to line windows
         return None
 
@@ -1087,8 +1096,11 @@ def chunk_text(
     """Split ``text`` (the content of ``path``) into chunks, ordered by position."""
     if not text or text.isspace():
         return []
+    # Labelled by its path's language: a `.h` file holding C++ is parsed as C++ but stays C
+    # (labelling it C++ changes the header its vectors are embedded with, and cost fmt's
+    # held-out questions 0.014 MRR: BENCHMARKS.md).
     syntax = grammar_language(language, text)
-    opts = _Opts(path, syntax, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
+    opts = _Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
     lines = _Lines(text)
     grammar = _grammar(syntax) if syntax in SPECS and not _minified(text) else None
     if grammar is None:
@@ -1108,14 +1120,20 @@ class NestedDefinition:
 
 
 @lru_cache(maxsize=2048)
-def nested_definition(text: str, language: str, name: str) -> NestedDefinition | None:
+def nested_definition(
+    text: str, language: str, name: str, in_class: bool = False
+) -> NestedDefinition | None:
     """The definition named ``name`` within a chunk's text that is not named so itself: a
     closure, a local class or struct, a callback assigned to a name, a method of a class
-    small enough to be one chunk. The chunker keeps those inside the unit that holds them;
-    a name typed alone still lands on them (ranking.naming_tier). The text is parsed on its
-    own (a method without its class, a function's part), so definitions are looked for
-    wherever the parse finds them, not only inside another. None when there is none, or
-    when the text never writes the name (most texts: no parse)."""
+    small enough to be one chunk; else, in a class's text (``in_class``), the statement that
+    declares ``name`` outside its methods (LanguageSpec.declarations): a field, a property
+    or a class attribute, as kind "block" (a function's text parsed alone declares only
+    locals, which name nothing, whatever the parse makes of them). The chunker keeps those
+    inside the unit that holds them; a name typed alone still lands on them
+    (ranking.naming_tier). The text is parsed on its own (a method without its class, a
+    function's part), so definitions are looked for wherever the parse finds them, not only
+    inside another. None when there is none, or when the text never writes the name (most
+    texts: no parse)."""
     if _word(name).search(text) is None:
         return None
     syntax = grammar_language(language, text)
@@ -1123,8 +1141,9 @@ def nested_definition(text: str, language: str, name: str) -> NestedDefinition |
     if grammar is None:
         return None
     spec, data = SPECS[syntax], text.encode("utf-8", "surrogatepass")
-    root = _parser(syntax, grammar.lang).parse(data).root_node
-    for node in sorted(_captures(grammar.query, root), key=lambda n: n.start_byte):
+    # A fragment: PHP's text has no `<?php` tag here.
+    root = _parser(f"{syntax}-fragment", grammar.fragment_lang).parse(data).root_node
+    for node in sorted(_captures(grammar.fragment_query, root), key=lambda n: n.start_byte):
         found = _describe(node, data, spec, "")
         if found is not None and found.name == name:
             outer = _extent_node(node, spec)
@@ -1134,13 +1153,50 @@ def nested_definition(text: str, language: str, name: str) -> NestedDefinition |
                 (outer.start_point.row, _char_column(data, outer.start_byte)),
                 (node.end_point.row, _char_column(data, node.end_byte)),
             )
+    if not in_class:
+        return None
+    return _declaring_statement(root, grammar.fragment_declarations, data, name)
+
+
+def _declaring_statement(
+    root: Node, declarations: Query | None, data: bytes, name: str
+) -> NestedDefinition | None:
+    """The statement that declares ``name`` outside any function of the parsed text (its
+    locals name nothing), as kind "block" (nested_definition)."""
+    for offset, scope, declared in _declared_names(root, declarations):
+        if declared != name or scope != -1:
+            continue
+        node = root.named_descendant_for_byte_range(offset, offset + len(name.encode()))
+        statement = _statement_around(node) if node is not None else None
+        if statement is None:
+            continue
+        first_line = _text(statement).split("\n", 1)[0].strip()
+        return NestedDefinition(
+            "block",
+            first_line,
+            (statement.start_point.row, _char_column(data, statement.start_byte)),
+            (statement.end_point.row, _char_column(data, statement.end_byte)),
+        )
     return None
+
+
+def _statement_around(node: Node) -> Node:
+    """The statement a declared name is in: up from the name while the node above starts on
+    the same line and holds nothing that starts on another (`private $x = [...];` whole,
+    never the class body around it)."""
+    row = node.start_point.row
+    while (parent := node.parent) is not None and parent.start_point.row == row:
+        if any(child.start_point.row != row for child in parent.named_children):
+            break
+        node = parent
+    return node
 
 
 @lru_cache(maxsize=256)
 def _word(name: str) -> re.Pattern[str]:
-    """``name`` written as a whole word (compiled once: a query tries every candidate)."""
-    return re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+    """``name`` written as a whole word, or as a PHP variable (`$name`, a property) (compiled
+    once: a query tries every candidate)."""
+    return re.compile(rf"(?<![\w$])\$?{re.escape(name)}(?![\w$])")
 
 
 def nested_chunk(chunk: Chunk, name: str) -> Chunk | None:
@@ -1149,7 +1205,7 @@ def nested_chunk(chunk: Chunk, name: str) -> Chunk | None:
     its own signature as the preview. None when the chunk holds none."""
     if name not in chunk.text:
         return None  # most candidates: a substring test before the cache, which hashes the text
-    found = nested_definition(chunk.text, chunk.language, name)
+    found = nested_definition(chunk.text, chunk.language, name, chunk.kind == "class")
     if found is None:
         return None
     (first, first_col), (last, last_col) = found.start, found.end
@@ -1184,8 +1240,8 @@ def _char_column(data: bytes, offset: int) -> int:
 
 def grammar_language(language: str, text: str) -> str:
     """The language a file's text is written in, given the one its path says: a `.h` file
-    is C by its path, C++ when its text holds C++ (CPP_HINT). Chunks are parsed with and
-    labelled by it, and the benchmark set builders read files by it."""
+    is C by its path, C++ when its text holds C++ (CPP_HINT). Chunks are parsed with it,
+    and the benchmark set builders read files by it."""
     if language == "c" and CPP_HINT.search(text, 0, 200_000):
         return "cpp"
     return language

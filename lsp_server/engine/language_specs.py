@@ -374,7 +374,9 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(
             r"<\?php\b", r"use\b", r"namespace\b", r"(?:require|include)(?:_once)?\b", r"declare\("
         ),
-        declarations="(const_element (name) @name)",
+        # Class constants, and properties (`private $handler;`: named without the `$`).
+        declarations="""(const_element (name) @name)
+                        (property_element (variable_name (name) @name))""",
     ),
 }
 SPECS["tsx"] = SPECS["typescript"]
