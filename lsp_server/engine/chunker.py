@@ -356,16 +356,16 @@ def _operator_cast(declarator: Node | None) -> tuple[str, str] | None:
     """Name and scope of a conversion operator: `explicit operator bool() const` is
     `operator bool`, `A::operator std::string() const` is `operator std::string` of `A`
     (None for any other declarator)."""
-    scope = ""
+    scope = None
     while declarator is not None and declarator.type == "qualified_identifier":
-        scope = _strip_templates(_text(declarator.child_by_field_name("scope")))
+        scope = declarator.child_by_field_name("scope")
         declarator = declarator.child_by_field_name("name")
     if declarator is None or declarator.type != "operator_cast":
         return None
     rest = declarator.child_by_field_name("declarator")  # `() const`: not the name
     end = (rest.start_byte if rest is not None else declarator.end_byte) - declarator.start_byte
     name = (declarator.text or b"")[:end].decode("utf-8", "replace")
-    return " ".join(name.split()), scope.rsplit("::", 1)[-1]
+    return " ".join(name.split()), _last_path(_text(scope)) if scope is not None else ""
 
 
 _MACRO_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
