@@ -212,12 +212,40 @@ CSHARP = """namespace Python.Runtime
         {
             return null;
         }
+
+        /// <summary>
+        /// Directories searched for assemblies, in the order they are tried.
+        /// </summary>
+        public static IEnumerable<string> SearchPaths
+        {
+            get { return pypath.Select(p => p.Trim()); }
+        }
+
+        /// <summary>Gets or sets the timeout.</summary>
+        public static int Timeout { get; set; }
+    }
+}
+"""
+
+# Generated code (the engine's file role): its docs stay in the tree, never asked.
+GENERATED_CSHARP = """namespace KeePass.Resources
+{
+    public static partial class KPRes
+    {
+        /// <summary>
+        /// Look up a localized string similar to 'Create a new entry group'.
+        /// </summary>
+        public static string AddGroupDesc
+        {
+            get { return m_strAddGroupDesc; }
+        }
     }
 }
 """
 
 FILES = {
     "src/runtime/AssemblyManager.cs": CSHARP,
+    "src/Resources/KPRes.Generated.cs": GENERATED_CSHARP,
     "src/lapi.c": C,
     "include/App.hpp": CPP,
     "include/fmt/args.h": CPP_HEADER,
@@ -237,6 +265,12 @@ EXPECTED = {
     "Loads an assembly named name from the search path of Initialize.": (
         "src/runtime/AssemblyManager.cs",
         "[Obsolete]",
+        "}",
+    ),
+    # A property is asked as a method is (builder 3); "Gets or sets the timeout." is not.
+    "Directories searched for assemblies, in the order they are tried.": (
+        "src/runtime/AssemblyManager.cs",
+        "public static IEnumerable<string> SearchPaths",
         "}",
     ),
     "Convert an acceptable index to a pointer to its value.": (

@@ -26,6 +26,7 @@ from lsp_server.bench.replay import (
     unreproduced,
 )
 from lsp_server.bench.treeset import load_tree_set
+from lsp_server.engine.ranking import NAMED_SO
 from lsp_server.engine.settings import EngineSettings
 
 from .test_bench_inplace import EXPECTED, make_tree
@@ -257,8 +258,8 @@ def test_a_bare_name_replays_with_what_is_named_so_first(tmp_path: Path, encoder
     data = load_tree_set(tmp_path / "names")
     engine, path = _capture(tmp_path, encoder, data)
     captured = load_capture(path)
-    # Every question is a name, and its definition is the one unit named so (tier 2).
-    assert [sorted(q.named[q.named > 0]) for q in captured.queries] == [[2]] * len(
+    # Every question is a name, and its definition is the one unit named so.
+    assert [sorted(q.named[q.named > 0]) for q in captured.queries] == [[NAMED_SO]] * len(
         data.questions
     )
     assert unreproduced(captured) == 0

@@ -877,6 +877,68 @@ def test_csharp_definitions() -> None:
     assert by_symbol(chunks, "User.Greet").signature == "public string Greet(string other)"
 
 
+CSHARP_MEMBERS = """\
+namespace KeePassLib
+{
+    public sealed class PwGroup
+    {
+        private string m_strName = string.Empty;
+
+        /// <summary>Tags of this group.</summary>
+        public List<string> Tags { get; set; }
+
+        /// <summary>
+        /// The name of this group. Cannot be <c>null</c>.
+        /// </summary>
+        public string Name
+        {
+            get { return m_strName; }
+            set { m_strName = value ?? throw new ArgumentNullException("value"); }
+        }
+
+        public bool IsVirtual => m_strName.Length == 0;
+
+        public PwEntry this[int index] { get { return m_entries[index]; } }
+
+        public event EventHandler Changed { add { m_on += value; } remove { m_on -= value; } }
+
+        public void Touch() { }
+    }
+}
+"""
+
+
+def test_csharp_properties_with_code_are_units_with_their_docs() -> None:
+    # A property, indexer or event whose accessors hold code is a member as a method is
+    # (it was part of its class's header); an auto-property is data, declared in the header
+    # as a field is, and a bare name typed alone lands on its line.
+    chunks = chunk(CSHARP_MEMBERS, "csharp", "PwGroup.cs")
+    assert rows(chunks) == [
+        ("block", "", "", 0, 1),
+        ("class", "PwGroup", "", 2, 7),
+        ("method", "PwGroup.Name", "PwGroup", 9, 16),
+        ("method", "PwGroup.IsVirtual", "PwGroup", 18, 18),
+        ("method", "PwGroup.this", "PwGroup", 20, 20),
+        ("method", "PwGroup.Changed", "PwGroup", 22, 22),
+        ("method", "PwGroup.Touch", "PwGroup", 24, 24),
+        ("block", "", "", 25, 26),
+    ]
+    signatures = [by_symbol(chunks, f"PwGroup.{name}").signature for name in
+                  ("Name", "IsVirtual", "this", "Changed")]  # fmt: skip
+    assert signatures == [
+        "public string Name",
+        "public bool IsVirtual",
+        "public PwEntry this[int index]",
+        "public event EventHandler Changed",
+    ]
+    assert by_symbol(chunks, "PwGroup.Name").text.startswith("/// <summary>\n")
+    tags = nested_chunk(by_symbol(chunks, "PwGroup"), "Tags")
+    assert tags is not None
+    assert (tags.kind, tags.symbol, tags.start_line, tags.text) == (
+        "block", "PwGroup.Tags", 7, "public List<string> Tags { get; set; }"
+    )
+
+
 RUBY = """\
 require "json"
 
@@ -1858,6 +1920,7 @@ def test_csharp_class_with_a_syntax_error_keeps_its_namespace_and_members() -> N
     chunks = chunk(text, "csharp", "PyObject.cs")
     assert [(c.kind, c.symbol) for c in chunks if c.kind != "block"] == [
         ("class", "PyObject"),
+        ("method", "PyObject.Handle"),
         ("method", "PyObject.Dispose"),
     ]
     assert by_symbol(chunks, "PyObject.Dispose").end_line == 13

@@ -9,6 +9,7 @@ import pytest
 from lsp_server.engine.chunker import chunk_text
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.ranking import (
+    DECLARED,
     NAMED_SECOND,
     NAMED_SO,
     Hit,
@@ -369,6 +370,38 @@ def test_a_type_ranks_above_its_constructors_and_impl_blocks(
     name = path.rsplit("/", 1)[1].split(".")[0].replace("coalesce", "CoalesceBy")
     chunks = [c for c in chunk_text(path, text, language) if c.signature in tiers]
     assert {c.signature: naming_tier(c, name) for c in chunks} == tiers
+
+
+def test_a_declaration_ranks_between_definitions_and_what_is_named_after_them() -> None:
+    """A name only declared (a C# auto-property, a Rust type alias in an `impl`) answers
+    after a definition of that name (NAMED_SO) and before a constructor or an `impl` block
+    named after one (NAMED_SECOND)."""
+    offsets = chunk_text(
+        "TypeOffset.cs",
+        "static class TypeOffset\n{\n    public static int tp_name { get; set; }\n}\n",
+        "csharp",
+    )  # fmt: skip
+    method = chunk_text(
+        "OperatorMethod.cs",
+        "class OperatorMethod\n{\n    public TypeOffset TypeOffset { get; }\n\n"
+        "    public void Run() { }\n}\n",
+        "csharp",
+    )  # fmt: skip
+    assert [naming_tier(c, "TypeOffset") for c in offsets + method if c.kind == "class"] == [
+        NAMED_SO, DECLARED
+    ]  # fmt: skip
+    serializer = chunk_text(
+        "src/ser.rs",
+        "impl<'a, W> ser::Serializer for &'a mut Serializer<W> {\n"
+        "    type SerializeMap = Compound<'a, W>;\n\n"
+        "    fn serialize_map(self) -> Compound<'a, W> {\n        todo!()\n    }\n}\n\n"
+        "impl<'a, W> ser::SerializeMap for Compound<'a, W> {\n"
+        "    fn end(self) -> Result<()> {\n        Ok(())\n    }\n}\n",
+        "rust",
+    )  # fmt: skip
+    tiers = {c.signature: naming_tier(c, "SerializeMap") for c in serializer if c.signature}
+    assert tiers["impl<'a, W> ser::Serializer for &'a mut Serializer<W>"] == DECLARED
+    assert tiers["impl<'a, W> ser::SerializeMap for Compound<'a, W>"] == 0  # named Compound
 
 
 def test_a_definition_inside_another_is_named_so_and_landed_on() -> None:

@@ -956,6 +956,49 @@ USES_ROUTE = (
     "    boolean any(Route route, String path) {\n        return route.matches(path);\n    }\n}\n"
 )
 
+GROUP = (
+    "namespace KeePassLib\n{\n"
+    "    public sealed class PwGroup\n    {\n"
+    "        private PwGroup m_pParentGroup = null;\n\n"
+    "        /// <summary>The default auto-type sequence of this group.</summary>\n"
+    "        public string DefaultAutoTypeSequence { get; set; }\n\n"
+    "        /// <summary>\n        /// Reference to the group to which this group belongs.\n"
+    "        /// </summary>\n"
+    "        public PwGroup ParentGroup\n        {\n"
+    "            get { return m_pParentGroup; }\n"
+    "            internal set { m_pParentGroup = value; }\n        }\n\n"
+    "        public void Touch(bool bTouchParents)\n        {\n"
+    "            if (bTouchParents && m_pParentGroup != null) { m_pParentGroup.Touch(true); }\n"
+    "        }\n    }\n}\n"
+)
+USES_GROUP = (
+    "namespace KeePass\n{\n    public static class GroupUtil\n    {\n"
+    "        // walks up through each group's ParentGroup, using its DefaultAutoTypeSequence\n"
+    "        public static string Sequence(PwGroup pg)\n        {\n"
+    "            for (PwGroup g = pg; g != null; g = g.ParentGroup)\n"
+    "                if (g.DefaultAutoTypeSequence.Length > 0) return g.DefaultAutoTypeSequence;\n"
+    "            return string.Empty;\n        }\n    }\n}\n"
+)
+TYPE_OFFSET = (
+    "namespace Python.Runtime\n{\n"
+    "    static partial class TypeOffset\n    {\n"
+    + "".join(
+        f"        internal static int {slot} {{ get; private set; }}\n"
+        for slot in ("tp_name", "tp_basicsize", "tp_itemsize", "tp_dealloc", "tp_getattr",
+                     "tp_setattr", "tp_repr", "tp_hash", "tp_call", "tp_str", "nb_add")
+    )  # fmt: skip
+    + "\n"
+    "        public static int GetSlotOffset(string slotName)\n        {\n"
+    "            return SlotOffsets[slotName];\n        }\n    }\n}\n"
+)
+OPERATOR_METHOD = (
+    "namespace Python.Runtime\n{\n"
+    "    internal class OperatorMethod\n    {\n"
+    "        public string MethodName { get; }\n"
+    "        public TypeOffset TypeOffset { get; }\n\n"
+    "        public static int nb_add(BorrowedReference ob, BorrowedReference arg)\n"
+    "        {\n            return Runtime.PyNumber_Add(ob, arg);\n        }\n    }\n}\n"
+)
 
 @pytest.mark.parametrize(
     ("files", "queries", "expected"),
@@ -1028,9 +1071,37 @@ USES_ROUTE = (
             ("src/Route.java", "block", "Route.pathPattern", 3,
              "private final String pathPattern;"),
         ),
+        # A C# property with code in its accessors is a member of its own; one without
+        # (an auto-property) is declared in the class's header, as a field is.
+        (
+            {"KeePassLib/PwGroup.cs": GROUP, "KeePass/GroupUtil.cs": USES_GROUP},
+            ("ParentGroup",),
+            ("KeePassLib/PwGroup.cs", "method", "PwGroup.ParentGroup", 9,
+             "public PwGroup ParentGroup"),
+        ),
+        (
+            {"KeePassLib/PwGroup.cs": GROUP, "KeePass/GroupUtil.cs": USES_GROUP},
+            ("DefaultAutoTypeSequence",),
+            ("KeePassLib/PwGroup.cs", "block", "PwGroup.DefaultAutoTypeSequence", 7,
+             "public string DefaultAutoTypeSequence { get; set; }"),
+        ),
+        # A definition before what only declares its name: the class `TypeOffset` before a
+        # property of that type and name, the method `nb_add` before the slot of that name.
+        (
+            {"src/TypeOffset.cs": TYPE_OFFSET, "src/OperatorMethod.cs": OPERATOR_METHOD},
+            ("TypeOffset",),
+            ("src/TypeOffset.cs", "class", "TypeOffset", 2, "static partial class TypeOffset"),
+        ),
+        (
+            {"src/TypeOffset.cs": TYPE_OFFSET, "src/OperatorMethod.cs": OPERATOR_METHOD},
+            ("nb_add",),
+            ("src/OperatorMethod.cs", "method", "OperatorMethod.nb_add", 7,
+             "public static int nb_add(BorrowedReference ob, BorrowedReference arg)"),
+        ),
     ],
     ids=["constant", "class", "sixth constant", "member", "rust impl", "java constructor",
-         "closure", "arrow function", "php property", "java field"],
+         "closure", "arrow function", "php property", "java field", "c# property",
+         "c# auto-property", "c# type before its namesake", "c# method before a slot"],
 )  # fmt: skip
 def test_a_name_lands_on_what_is_named_so(tmp_path, real_encoder, files, queries, expected):
     with indexed_tree(tmp_path / "ws", real_encoder, files) as built:

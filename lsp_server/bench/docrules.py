@@ -125,8 +125,17 @@ RULES: dict[str, DocRules] = {
         not_markers=("/***",),
     ),
     # C#'s XML doc comments (`/// <summary>`); constructors are left out, as in Java.
+    # Properties and indexers are asked too: C# documents them as it does methods, and they
+    # are units (chunker 19).
     "csharp": DocRules(
-        definitions=frozenset({"method_declaration", "local_function_statement"}),
+        definitions=frozenset(
+            {
+                "method_declaration",
+                "local_function_statement",
+                "property_declaration",
+                "indexer_declaration",
+            }
+        ),
         between=frozenset({"attribute_list"}),
         line_markers=("///",),
         not_markers=("////",),
@@ -148,6 +157,9 @@ NOT_SAMPLED = re.compile(
     r"benchmarks?|vendor|third_party|node_modules|dist|build|docs?)/"
     r"|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(test|spec)\.\w+|conftest\.py)$"
 )
+# The engine's file roles (languages.file_role) of files never sampled either, whatever
+# their path: `KPRes.Generated.cs`, `MainForm.Designer.cs`, `zz_generated.deepcopy.go`.
+NEVER_SAMPLED_ROLES = frozenset({"generated", "vendored"})
 
 # CodeSearchNet-style query rules.
 MIN_QUERY_WORDS = 3
@@ -157,7 +169,10 @@ BOILERPLATE = re.compile(
     r"copyright|licensed|generated|auto-?generated|do not edit|nolint|internal use only)",
     re.IGNORECASE,
 )
-# "Returns the name." and the like: a getter's name said again, not a description.
-SHORT_ACCESSOR = re.compile(r"^(returns?|gets?|sets?) (the|a|an) \S+(\s+\S+)?[.]?$", re.I)
+# "Returns the name.", C#'s "Gets or sets the value." and the like: a getter's name said
+# again, not a description.
+SHORT_ACCESSOR = re.compile(
+    r"^(returns?|gets?|sets?)( or sets?)? (the|a|an) \S+(\s+\S+)?[.]?$", re.I
+)
 # Methods whose docs are inherited boilerplate (CodeSearchNet dropped them too).
 SKIPPED_NAMES = re.compile(r"^(__\w+__|toString|equals|hashCode|String|Error|fmt|clone)$")

@@ -24,12 +24,13 @@ from pathlib import Path
 
 from tree_sitter import Language, Node, Parser
 
-from ..engine.languages import GRAMMAR_MODULES, TREE_SITTER_LANGUAGES
+from ..engine.languages import GRAMMAR_MODULES, TREE_SITTER_LANGUAGES, file_role
 from ..engine.scanner import ScannedFile, Scanner
 from .buildset import first_sentence
 from .docrules import (
     BOILERPLATE,
     MIN_QUERY_WORDS,
+    NEVER_SAMPLED_ROLES,
     NOT_SAMPLED,
     RULES,
     SHORT_ACCESSOR,
@@ -343,12 +344,17 @@ def scan_documented(tree: Path) -> tuple[list[Documented], Counter]:
 
 
 def eligible(found: list[Documented]) -> list[Documented]:
-    """Sampling candidates: a query, outside tests/vendored code, a sentence no other doc has."""
+    """Sampling candidates: a query, outside tests and vendored or generated code (by path,
+    and as the engine's file roles read them: KeePass's `KPRes.Generated.cs` holds 900
+    documented resource properties), a sentence no other doc has."""
     sentences = Counter(d.query.lower() for d in found if d.query)
     return [
         d
         for d in found
-        if d.query and sentences[d.query.lower()] == 1 and not NOT_SAMPLED.search(d.path)
+        if d.query
+        and sentences[d.query.lower()] == 1
+        and not NOT_SAMPLED.search(d.path)
+        and file_role(d.path) not in NEVER_SAMPLED_ROLES
     ]
 
 

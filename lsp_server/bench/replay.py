@@ -40,8 +40,9 @@ DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax
 # named as a bare-name query asks (ranked first); 4: how, as a naming tier (0, 1 or 2);
 # 5: a question's BM25 coverage and the factor its BM25 weight was scaled by; 6: whether
 # each unit is documented and how deep dense_among_neighbours ran; 7: whether each unit is a
-# block declaring a question's word, and how deep and by how much raise_declared_blocks ran
-CAPTURE_VERSION = 7
+# block declaring a question's word, and how deep and by how much raise_declared_blocks ran;
+# 8: naming tiers 0 to 3, a declaration apart from a definition (ranking.DECLARED)
+CAPTURE_VERSION = 8
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 

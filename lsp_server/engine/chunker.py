@@ -28,6 +28,7 @@ from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range
 
 from lsp_server.engine.chunks import NAMES_JOINT, Chunk
 from lsp_server.engine.language_specs import (
+    BODY_VALUES,
     COMMENTS,
     CPP_HINT,
     DEFAULT_EXPORT,
@@ -39,6 +40,7 @@ from lsp_server.engine.language_specs import (
     JS_FUNCTION_VALUES,
     JS_GUARDS,
     JS_OBJECT_MEMBERS,
+    KEYWORD_NAMED,
     LICENCE_PHRASE,
     LOCAL_SCOPES,
     SHARED_WRAPPERS,
@@ -69,8 +71,10 @@ from lsp_server.engine.languages import GRAMMAR_MODULES
 # function is named past a macro that split its header (`localtime_r FMT_NOMACRO` is
 # `localtime_r`), a conversion operator `operator bool` (was `operator bool() const`); 18:
 # code between PHP definitions is also named by the properties it declares (17 labelled the
-# chunks of C++ in a `.h` file C++; 18 labels them C again, as before 17)
-CHUNKER_VERSION = 18
+# chunks of C++ in a `.h` file C++; 18 labels them C again, as before 17); 19: C# properties,
+# indexers and events with code in their accessors are units (were their class's header),
+# auto-properties name the code between definitions
+CHUNKER_VERSION = 19
 
 
 def _source_fingerprint(*names: str) -> str:
@@ -438,6 +442,8 @@ def _name(node: Node, module: str = "") -> tuple[str, str]:
         return _text(name).replace("::", "."), ""
     if t == "function_definition":
         return _c_name(node)
+    if t in KEYWORD_NAMED:
+        return KEYWORD_NAMED[t], ""
     parent = node.parent
     if parent is not None and parent.type == "type_definition":  # typedef struct { } Name;
         return _text(parent.child_by_field_name("declarator")), ""
@@ -634,11 +640,13 @@ def _body(node: Node) -> Node | None:
             return functions[-1].child_by_field_name("body")
         return arguments[-1] if arguments and arguments[-1].type == "object" else None
     body = node.child_by_field_name("body")
+    if body is None:  # C#'s properties, indexers and events: `{ get { ... } set { ... } }`
+        body = node.child_by_field_name("accessors")
     if body is None:
         for name in ("value", "right"):  # `f = () => {}`: the body is the function's
             value = node.child_by_field_name(name)
             if value is not None:
-                return value.child_by_field_name("body")
+                return value if value.type in BODY_VALUES else value.child_by_field_name("body")
     return body
 
 
@@ -1425,7 +1433,10 @@ def _blocks(
     if start >= end or lines.text[start:end].isspace():
         return []
     chunks: list[Chunk] = []
-    window_starts = [s for s in statements if not _below_a_comment(lines, s, spec)]
+    # Only this stretch's statements: a file of thousands of one-line properties
+    # (KeePass's KPRes.Generated.cs) has as many stretches between them.
+    inside = statements[bisect_left(statements, start) : bisect_left(statements, end)]
+    window_starts = [s for s in inside if not _below_a_comment(lines, s, spec)]
     for run_start, run_end in _import_runs(lines, start, end, statements, spec):
         segs = lines.segments(run_start, run_end, opts.max_chars)
         breaks = _segments_starting(segs, window_starts, run_start, run_end)

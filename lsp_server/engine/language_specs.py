@@ -215,6 +215,19 @@ _CPP_KEYWORDS = _C_KEYWORDS | {
 }  # fmt: skip
 _C_IMPORTS = _import_lines(r"#\s*include\b", r"#\s*pragma\s+once\b", r"using\s+namespace\b")
 
+# C# properties, indexers and events whose accessors hold code (`get { return m_name; }`,
+# `get => m_name;`) or whose value is an expression (`public int Count => m_count;`) are
+# units, as methods are (KeePass has 2,837, 1,725 outside its generated resource files; they
+# were parts of their class's header). Auto-properties (`{ get; set; }`) are data and stay in
+# the code between definitions, named by their declarations, as fields are.
+_CSHARP_ACCESSORS = """
+(property_declaration accessors: (accessor_list (accessor_declaration body: (_)))) @def
+(property_declaration value: (arrow_expression_clause)) @def
+(indexer_declaration accessors: (accessor_list (accessor_declaration body: (_)))) @def
+(indexer_declaration value: (arrow_expression_clause)) @def
+(event_declaration accessors: (accessor_list (accessor_declaration body: (_)))) @def
+"""
+
 SPECS: dict[str, LanguageSpec] = {
     "python": LanguageSpec(
         query="""[(function_definition) (class_definition)] @def
@@ -335,7 +348,9 @@ SPECS: dict[str, LanguageSpec] = {
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
                   (operator_declaration) (conversion_operator_declaration)
                   (class_declaration) (struct_declaration) (interface_declaration)
-                  (enum_declaration) (record_declaration) (local_function_statement)] @def""",
+                  (enum_declaration) (record_declaration) (local_function_statement)] @def
+                 """
+        + _CSHARP_ACCESSORS,
         classes=frozenset(
             {
                 "class_declaration",
@@ -347,8 +362,11 @@ SPECS: dict[str, LanguageSpec] = {
         ),
         doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
         import_line=_import_lines(r"using\b", r"namespace\s+[\w.]+\s*;"),
+        # Fields, and properties without code (`public string Name { get; set; }`): data,
+        # as fields are; a property with code is a unit of its own (_CSHARP_ACCESSORS).
         declarations="""(field_declaration (variable_declaration
-                            (variable_declarator name: (identifier) @name)))""",
+                            (variable_declarator name: (identifier) @name)))
+                        (property_declaration name: (identifier) @name)""",
     ),
     "ruby": LanguageSpec(
         query="[(method) (singleton_method) (class) (module)] @def",
@@ -415,6 +433,12 @@ LOCAL_SCOPES = frozenset(
 )
 # Children of a definition that come before its header and are left out of the signature.
 SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
+# Values that are a definition's body themselves (C#'s `public int Count => m_count;`): the
+# header a reader scans ends where they start.
+BODY_VALUES = frozenset({"arrow_expression_clause"})
+# Definitions a language names by a keyword, not a name of their own: a C# indexer is
+# `this[int index]`.
+KEYWORD_NAMED = {"indexer_declaration": "this"}
 # Anonymous definitions that are a module's default export (`export default () => {}`,
 # `exports.default = function () {}`) are named by the module (chunker's ``_module_name``).
 DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})

@@ -122,8 +122,8 @@ class RankedUnit:
     # what `merge_overlapping` compares before a result widens to its definition.
     part: int = 0
     chunk: tuple[int, int, int, int] = (0, 0, 0, 0)
-    # How it answers a bare-name query (Intent.name; naming_tier): 2 named so, 1 named so in
-    # second place (a constructor, an `impl` block), 0 not; ranked by tier first.
+    # How it answers a bare-name query (Intent.name; naming_tier): 3 named so, 2 declares it,
+    # 1 named so in second place (a constructor, an `impl` block), 0 not; ranked by tier.
     named: int = 0
     documented: bool | None = None  # documented() of its best part (dense_among_neighbours)
     declares_asked: bool = False  # declares_asked() of its best part (raise_declared_blocks)
@@ -397,7 +397,7 @@ def is_named(chunk: Chunk, name: str) -> bool:
     return bool(name) and any(own == name or own.endswith("." + name) for own in chunk.names)
 
 
-NAMED_SO, NAMED_SECOND = 2, 1  # naming tiers; 0: not named so
+NAMED_SO, DECLARED, NAMED_SECOND = 3, 2, 1  # naming tiers; 0: not named so
 
 
 def naming_tier(chunk: Chunk, name: str) -> int:
@@ -410,14 +410,21 @@ def named_as(chunk: Chunk, name: str) -> tuple[int, Chunk]:
 
     NAMED_SO when it defines it, or holds a definition so named (a closure, a local class,
     a callback assigned to a name: the result lands on that definition, chunker's
-    nested_chunk); NAMED_SECOND when it is named so only after something else is: a
-    constructor, named after its class (`ParseError.ParseError`), or a block that adds to a
-    type defined elsewhere (Rust's `impl CoalesceBy`, LanguageSpec.extension_header); 0 when
-    not named so. Typed alone, `ParseError` asks for the class, as an editor's
-    go-to-definition lands there."""
+    nested_chunk); DECLARED when it only declares the name (a constant, a field, a type
+    alias, a C# auto-property: a block, or the line of a class's header that declares it);
+    NAMED_SECOND when it is named so only after something else is: a constructor, named
+    after its class (`ParseError.ParseError`), or a block that adds to a type defined
+    elsewhere (Rust's `impl CoalesceBy`, LanguageSpec.extension_header); 0 when not named
+    so. Typed alone, `ParseError` asks for the class, as an editor's go-to-definition lands
+    there, and `TypeOffset` for the class, not pythonnet's property `TypeOffset TypeOffset
+    { get; }` (with C#'s properties as units, 2026-12-05)."""
     if not is_named(chunk, name):
         nested = nested_chunk(chunk, name) if name and "." not in name else None
-        return (NAMED_SO, nested) if nested is not None else (0, chunk)
+        if nested is None:
+            return 0, chunk
+        return (DECLARED if nested.kind == "block" else NAMED_SO), nested
+    if chunk.kind == "block":
+        return DECLARED, chunk
     owner, _, own = chunk.symbol.rpartition(".")
     constructor = chunk.kind == "method" and owner.rpartition(".")[2] == own
     return (NAMED_SECOND if constructor or _extends(chunk) else NAMED_SO), chunk
@@ -431,7 +438,7 @@ def _extends(chunk: Chunk) -> bool:
 
 def named_first(score: float, tier: int) -> float:
     """A result's score when the query is a bare name: a fused score is at most 1, so each
-    naming tier (naming_tier) gets a third of the scale, (tier + s) / 3, and ranks above
+    naming tier (naming_tier) gets a quarter of the scale, (tier + s) / 4, and ranks above
     the tiers below it. Scores stay within 0 and 1, and the order holds across folders,
     whose results are merged by score. (Arrays too: bench replay scores every unit of a
     query at once.)"""
