@@ -345,8 +345,8 @@ def scan_documented(tree: Path) -> tuple[list[Documented], Counter]:
 
 def eligible(found: list[Documented]) -> list[Documented]:
     """Sampling candidates: a query, outside tests and vendored or generated code (by path,
-    and as the engine's file roles read them: KeePass's `KPRes.Generated.cs` holds 900
-    documented resource properties), a sentence no other doc has."""
+    and as the engine's file roles read them: KeePass's `*.Generated.cs` resource files hold
+    899 of its 1,235 otherwise eligible docs), a sentence no other doc has."""
     sentences = Counter(d.query.lower() for d in found if d.query)
     return [
         d

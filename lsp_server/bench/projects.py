@@ -21,8 +21,9 @@ from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write
 DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 # Bump when a rebuild would give other questions for the same source. 2: a `.h` file holding
 # C++ is read as C++ (its definitions, docs and tags were C's misreadings: fmt's headers).
-# 3: C# properties and indexers are documented definitions too; "Gets or sets the value." is
-# an accessor's boilerplate, as "Returns the value." was.
+# 3: C# properties and indexers are documented definitions too, no doc is sampled from a file
+# the engine calls generated or vendored, and "Gets or sets the value." is an accessor's
+# boilerplate, as "Returns the value." was (KeePass's and pythonnet's doc sets change).
 BUILDER_VERSION = 3
 ROLES = ("tune", "report")
 # What a built set asks: the first sentences of removed docs, the tree's error messages,

@@ -348,8 +348,7 @@ SPECS: dict[str, LanguageSpec] = {
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
                   (operator_declaration) (conversion_operator_declaration)
                   (class_declaration) (struct_declaration) (interface_declaration)
-                  (enum_declaration) (record_declaration) (local_function_statement)] @def
-                 """
+                  (enum_declaration) (record_declaration) (local_function_statement)] @def"""
         + _CSHARP_ACCESSORS,
         classes=frozenset(
             {

@@ -416,8 +416,8 @@ def named_as(chunk: Chunk, name: str) -> tuple[int, Chunk]:
     after its class (`ParseError.ParseError`), or a block that adds to a type defined
     elsewhere (Rust's `impl CoalesceBy`, LanguageSpec.extension_header); 0 when not named
     so. Typed alone, `ParseError` asks for the class, as an editor's go-to-definition lands
-    there, and `TypeOffset` for the class, not pythonnet's property `TypeOffset TypeOffset
-    { get; }` (with C#'s properties as units, 2026-12-05)."""
+    there, and `TypeOffset` for pythonnet's class, not for a property `TypeOffset
+    TypeOffset { get; }` declared in another."""
     if not is_named(chunk, name):
         nested = nested_chunk(chunk, name) if name and "." not in name else None
         if nested is None:
