@@ -71,6 +71,36 @@ func (f *flushWriter) WriteHeader(code int) {
 }
 """
 
+# An interface's method is a unit with its Javadoc, four lines here, but no code to be like:
+# never asked, never a target (Find Similar never answers with it).
+JAVA = """package web;
+
+public interface Sink {
+    /**
+     * Flushes the buffered rows to the sink's output stream.
+     */
+    void flushRows(List<Row> rows);
+}
+
+class FileSink implements Sink {
+    public void flushRows(List<Row> rows) {
+        for (Row row : rows) {
+            out.write(row.toCsv());
+        }
+        out.flush();
+    }
+}
+
+class SocketSink implements Sink {
+    public void flushRows(List<Row> rows) {
+        for (Row row : rows) {
+            socket.send(row.toCsv());
+        }
+        socket.flush();
+    }
+}
+"""
+
 # Six definitions of one name: a convention (like Rust's `next`), not a likeness.
 COMMON = "".join(
     f"class Step{n}:\n    def run(self, items):\n        total = {n}\n"
@@ -91,6 +121,7 @@ def make_tree(root: Path) -> Path:
         "pkg/api.py": API,
         "pkg/steps.py": COMMON,
         "web/writer.go": GO,
+        "web/Sink.java": JAVA,
         "tests/test_client.py": TEST,
     }
     for rel, text in files.items():
@@ -108,23 +139,27 @@ def asked_with_targets(data: TreeSet) -> dict:
 
 
 def test_definitions_that_share_a_name_and_signature_ask_for_each_other(tmp_path: Path) -> None:
-    """The sync and async `send` find each other, Go's two WriteHeader too; the property
+    """The sync and async `send` find each other, Go's two WriteHeader and Java's two
+    flushRows too (not the interface's, which has no body); the property
     `request` and the function `request(method, url, ...)` share a name, not a signature;
     constructors, a name held by six definitions and tests are not asked."""
     source = make_tree(tmp_path / "src")
     asked = build_similar_set(source, tmp_path / "set", sample=50, meta={})
     data = load_tree_set(tmp_path / "set")
-    assert asked == len(data.questions) == 4
+    assert asked == len(data.questions) == 6
     assert asked_with_targets(data) == {
         ("Client.send", "pkg/client.py", 2): [("pkg/client.py", 22, 26)],
         ("AsyncClient.send", "pkg/client.py", 22): [("pkg/client.py", 2, 7)],
+        # Not `Sink.flushRows`, the interface's: no body (builder 4).
+        ("FileSink.flushRows", "web/Sink.java", 11): [("web/Sink.java", 20, 25)],
+        ("SocketSink.flushRows", "web/Sink.java", 20): [("web/Sink.java", 11, 16)],
         ("basicWriter.WriteHeader", "web/writer.go", 3): [("web/writer.go", 11, 16)],
         ("flushWriter.WriteHeader", "web/writer.go", 11): [("web/writer.go", 3, 9)],
     }
     by_symbol = {q.extra["symbol"]: q for q in data.questions}
     assert by_symbol["Client.send"].query == "def send(self, request, *, stream=False, auth=None):"
     assert {q.ask for q in data.questions} == {"similar"}
-    assert data.meta["queries"] == "similar" and data.meta["counts"]["sharing_groups"] == 3
+    assert data.meta["queries"] == "similar" and data.meta["counts"]["sharing_groups"] == 4
     for rel in ("pkg/client.py", "tests/test_client.py"):
         assert (data.tree / rel).read_text() == (source / rel).read_text()
 
@@ -179,6 +214,6 @@ def test_cli_builds_a_similar_set_and_scores_it_with_the_real_model(tmp_path: Pa
     quality = ["quality", "--data", str(tmp_path / "sets"), "--pipelines", "hybrid"]
     assert bench_main([*quality, "--out", str(out)]) == 0
     entry = json.loads(out.read_text())["sets"]["similar"]
-    assert entry["queries"] == 4
+    assert entry["queries"] == 6
     # Each twin is the other's nearest code in this tree.
     assert entry["pipelines"]["hybrid"]["mrr"] == 1.0

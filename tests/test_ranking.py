@@ -373,9 +373,9 @@ def test_a_type_ranks_above_its_constructors_and_impl_blocks(
 
 
 def test_a_declaration_ranks_between_definitions_and_what_is_named_after_them() -> None:
-    """A name only declared (a C# auto-property, a Rust type alias in an `impl`) answers
-    after a definition of that name (NAMED_SO) and before a constructor or an `impl` block
-    named after one (NAMED_SECOND)."""
+    """A name only declared (a C# auto-property, a Rust type alias in an `impl`, a Java
+    interface's method) answers after a definition of that name (NAMED_SO) and before a
+    constructor or an `impl` block named after one (NAMED_SECOND)."""
     offsets = chunk_text(
         "TypeOffset.cs",
         "static class TypeOffset\n{\n    public static int tp_name { get; set; }\n}\n",
@@ -402,6 +402,19 @@ def test_a_declaration_ranks_between_definitions_and_what_is_named_after_them() 
     tiers = {c.signature: naming_tier(c, "SerializeMap") for c in serializer if c.signature}
     assert tiers["impl<'a, W> ser::Serializer for &'a mut Serializer<W>"] == DECLARED
     assert tiers["impl<'a, W> ser::SerializeMap for Compound<'a, W>"] == 0  # named Compound
+    # A method without a body declares its name; the code that implements it defines it.
+    connection = chunk_text(
+        "Connection.java",
+        "interface Connection {\n    /** Update the maximum body size, in bytes. */\n"
+        "    Connection maxBodySize(int bytes);\n}\n\n"
+        "class HttpConnection implements Connection {\n"
+        "    public Connection maxBodySize(int bytes) {\n        max = bytes;\n"
+        "        return this;\n    }\n}\n",
+        "java",
+    )  # fmt: skip
+    assert {c.symbol: naming_tier(c, "maxBodySize") for c in connection if c.kind == "method"} == {
+        "Connection.maxBodySize": DECLARED, "HttpConnection.maxBodySize": NAMED_SO
+    }  # fmt: skip
 
 
 def test_a_definition_inside_another_is_named_so_and_landed_on() -> None:

@@ -1098,10 +1098,19 @@ OPERATOR_METHOD = (
             ("src/OperatorMethod.cs", "method", "OperatorMethod.nb_add", 7,
              "public static int nb_add(BorrowedReference ob, BorrowedReference arg)"),
         ),
+        # ... and the method that implements an interface's before the interface's, which
+        # only declares it (its doc may say more of the name than the code does).
+        (
+            _JAVA_CONNECTION,
+            ("maxBodySize",),
+            ("HttpConnection.java", "method", "HttpConnection.maxBodySize", 6,
+             "public Connection maxBodySize(int bytes)"),
+        ),
     ],
     ids=["constant", "class", "sixth constant", "member", "rust impl", "java constructor",
          "closure", "arrow function", "php property", "java field", "c# property",
-         "c# auto-property", "c# type before its namesake", "c# method before a slot"],
+         "c# auto-property", "c# type before its namesake", "c# method before a slot",
+         "java implementation before its interface's"],
 )  # fmt: skip
 def test_a_name_lands_on_what_is_named_so(tmp_path, real_encoder, files, queries, expected):
     with indexed_tree(tmp_path / "ws", real_encoder, files) as built:

@@ -24,7 +24,10 @@ DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 # 3: C# properties and indexers are documented definitions too, no doc is sampled from a file
 # the engine calls generated or vendored, and "Gets or sets the value." is an accessor's
 # boilerplate, as "Returns the value." was (KeePass's and pythonnet's doc sets change).
-BUILDER_VERSION = 3
+# 4: a method without a body (an interface's, an abstract one) is never a Find Similar
+# question or target; it was when its doc made it four lines or more (jsoup's, twig's,
+# monolog's and concurrent-ruby's Find Similar sets change).
+BUILDER_VERSION = 4
 ROLES = ("tune", "report")
 # What a built set asks: the first sentences of removed docs, the tree's error messages,
 # Find Similar on definitions that share a name with others (their other implementations)

@@ -9,7 +9,8 @@ held by two to five of them (a name that many hold, like `next` or `fmt`, says l
 not all alike. Each is asked as Find Similar at its first line; the others are the targets.
 
 Constructors are left out (two classes' constructors are not alike), and so are definitions
-of fewer than `_MIN_LINES` lines (interface declarations, one-line delegations).
+of fewer than `_MIN_LINES` lines (one-line delegations) and methods without a body (an
+interface's or a trait's, however long their doc: Find Similar never answers with them).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from ..engine.chunker import chunk_text, split_lines
 from ..engine.languages import file_role
+from ..engine.ranking import is_declaration
 from ..engine.tokens import code_tokens
 from .docrules import NOT_SAMPLED, RULES
 from .inplace import DEFAULT_SAMPLE, copy_into_set, source_files, write_set
@@ -78,7 +80,7 @@ def definitions_in(text: str, language: str, path: str) -> list[Definition]:
         if chunk.kind not in _DEFINITIONS or chunk.part > 1 or not chunk.symbol:
             continue
         rows = (chunk.unit_start_line, chunk.unit_end_line)
-        if rows[1] - rows[0] + 1 < _MIN_LINES:
+        if rows[1] - rows[0] + 1 < _MIN_LINES or is_declaration(chunk):
             continue
         signature = chunk.signature or chunk.text.splitlines()[0]
         body = _SPACE.sub("", "".join(lines[rows[0] : rows[1] + 1]))

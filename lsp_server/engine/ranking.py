@@ -411,7 +411,9 @@ def named_as(chunk: Chunk, name: str) -> tuple[int, Chunk]:
     NAMED_SO when it defines it, or holds a definition so named (a closure, a local class,
     a callback assigned to a name: the result lands on that definition, chunker's
     nested_chunk); DECLARED when it only declares the name (a constant, a field, a type
-    alias, a C# auto-property: a block, or the line of a class's header that declares it);
+    alias, a C# auto-property: a block, or the line of a class's header that declares it;
+    a method without a body, an interface's or an abstract one, whose implementations
+    define it);
     NAMED_SECOND when it is named so only after something else is: a constructor, named
     after its class (`ParseError.ParseError`), or a block that adds to a type defined
     elsewhere (Rust's `impl CoalesceBy`, LanguageSpec.extension_header); 0 when not named
@@ -423,7 +425,7 @@ def named_as(chunk: Chunk, name: str) -> tuple[int, Chunk]:
         if nested is None:
             return 0, chunk
         return (DECLARED if nested.kind == "block" else NAMED_SO), nested
-    if chunk.kind == "block":
+    if chunk.kind == "block" or is_declaration(chunk):
         return DECLARED, chunk
     owner, _, own = chunk.symbol.rpartition(".")
     constructor = chunk.kind == "method" and owner.rpartition(".")[2] == own
