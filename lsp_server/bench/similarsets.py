@@ -10,7 +10,8 @@ not all alike. Each is asked as Find Similar at its first line; the others are t
 
 Constructors are left out (two classes' constructors are not alike), and so are definitions
 of fewer than `_MIN_LINES` lines (one-line delegations) and methods without a body (an
-interface's or a trait's, however long their doc: Find Similar never answers with them).
+interface's or an abstract one, however long their doc: Find Similar never answers with
+them, ranking.is_declaration).
 """
 
 from __future__ import annotations
