@@ -412,14 +412,13 @@ def named_as(chunk: Chunk, name: str) -> tuple[int, Chunk]:
     a callback assigned to a name: the result lands on that definition, chunker's
     nested_chunk); DECLARED when it only declares the name (a constant, a field, a type
     alias, a C# auto-property: a block, or the line of a class's header that declares it;
-    a method without a body, an interface's or an abstract one, whose implementations
-    define it);
-    NAMED_SECOND when it is named so only after something else is: a constructor, named
-    after its class (`ParseError.ParseError`), or a block that adds to a type defined
-    elsewhere (Rust's `impl CoalesceBy`, LanguageSpec.extension_header); 0 when not named
-    so. Typed alone, `ParseError` asks for the class, as an editor's go-to-definition lands
-    there, and `TypeOffset` for pythonnet's class, not for a property `TypeOffset
-    TypeOffset { get; }` declared in another."""
+    or a method without a body, an interface's or an abstract one, which the methods that
+    implement it define); NAMED_SECOND when it is named so only after something else is:
+    a constructor, named after its class (`ParseError.ParseError`), or a block that adds to
+    a type defined elsewhere (Rust's `impl CoalesceBy`, LanguageSpec.extension_header); 0
+    when not named so. Typed alone, `ParseError` asks for the class, as an editor's
+    go-to-definition lands there, and `TypeOffset` for pythonnet's class, not for a property
+    `TypeOffset TypeOffset { get; }` declared in another."""
     if not is_named(chunk, name):
         nested = nested_chunk(chunk, name) if name and "." not in name else None
         if nested is None:
