@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from pygls.uris import to_fs_path
 
-from lsp_server.engine import chunker
 from lsp_server.engine import indexer as indexer_module
 from lsp_server.engine import workspace as workspace_module
-from lsp_server.engine.chunker import chunk_text
+from lsp_server.engine.chunker import chunk_text, grammars
 from lsp_server.engine.scanner import SourceError
 from lsp_server.engine.workspace import WorkspaceIndex
 
@@ -391,8 +390,8 @@ def test_a_missing_grammar_falls_back_to_line_windows(tmp_path, open_index, monk
     def no_grammar(language: str):
         raise ImportError(f"no grammar for {language}")
 
-    monkeypatch.setattr(chunker, "_grammars", {})
-    monkeypatch.setattr(chunker, "import_module", no_grammar)
+    monkeypatch.setattr(grammars, "_grammars", {})
+    monkeypatch.setattr(grammars, "import_module", no_grammar)
     text = GOOD * 3
     assert {c.kind for c in chunk_text("x.py", text, "python")} == {"window"}
     (tmp_path / "x.py").write_text(text)

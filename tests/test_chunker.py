@@ -12,8 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lsp_server.engine import chunker
-from lsp_server.engine.chunker import chunk_text, is_commentary, is_name_list, nested_chunk
+from lsp_server.engine.chunker import (
+    chunk_text,
+    grammars,
+    is_commentary,
+    is_name_list,
+    nested_chunk,
+)
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.ranking import is_declaration
 from lsp_server.engine.results import preview_of
@@ -1274,7 +1279,8 @@ def test_unknown_language_falls_back_to_windows() -> None:
 
 
 def test_failed_grammar_falls_back_to_windows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(chunker, "_grammar", lambda language: None)
+    monkeypatch.setattr(grammars, "_grammars", {})
+    monkeypatch.setattr(grammars, "_load_grammar", lambda language: None)
     assert rows(chunk("def f():\n    pass\n", "python")) == [("window", "", "", 0, 1)]
 
 

@@ -1,7 +1,7 @@
 """What the chunker knows about each language, as data: one table entry per language.
 
-The algorithm that reads these tables is in ``chunker.py``. Node type names are those of the
-tree-sitter grammar wheels listed in ``languages.GRAMMAR_MODULES``.
+The algorithm that reads these tables is the ``chunker`` package. Node type names are those
+of the tree-sitter grammar wheels listed in ``languages.GRAMMAR_MODULES``.
 """
 
 from __future__ import annotations
@@ -439,7 +439,7 @@ BODY_VALUES = frozenset({"arrow_expression_clause"})
 # `this[int index]`.
 KEYWORD_NAMED = {"indexer_declaration": "this"}
 # Anonymous definitions that are a module's default export (`export default () => {}`,
-# `exports.default = function () {}`) are named by the module (chunker's ``_module_name``).
+# `exports.default = function () {}`) are named by the module (``chunker.names.module_name``).
 DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})
 DEFAULT_EXPORT = "default"
 

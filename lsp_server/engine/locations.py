@@ -69,7 +69,7 @@ class Manifest:
     format: int = FORMAT_VERSION
     generation: str = ""
     encoder_settings: dict = field(default_factory=dict)
-    chunker: int = 0  # the chunker's version: a new one re-chunks every file (see chunker.py)
+    chunker: int = 0  # the chunker's version: a new one re-chunks every file (chunker/version.py)
     chunker_code: str = ""  # a hash of the chunker's source: other code re-chunks too
 
     def write(self, folder: Path) -> None:

@@ -1,0 +1,124 @@
+"""The definitions of a syntax tree that get a unit of their own, nested by a stack over
+their byte ranges (never by recursion), with their names, containers and extents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tree_sitter import Node, Query
+
+from ..language_specs import LanguageSpec
+from .extent import (
+    body_of,
+    extent_node,
+    is_overload_stub,
+    leading_start,
+    signature_of,
+    trailing_end,
+)
+from .grammars import captures
+from .names import called_unit, definition_name
+
+
+@dataclass(slots=True)
+class Definition:
+    """A definition found in the syntax tree: its extent in bytes, name and container."""
+
+    start: int  # byte extent of the chunk (decorators, leading comments and wrappers included)
+    end: int
+    node_end: int  # end of the definition node itself; what nested definitions must lie within
+    kind: str  # "function" | "class"
+    name: str
+    scope: str  # container known from the definition itself (Go receiver, C++ `A::f`)
+    signature: str
+    node_start: int
+    body_start: int  # where its body begins (its header lies before; node_start if none)
+    col: int  # indentation (byte column) where the definition with its wrappers starts
+    broken: bool  # contains a syntax error
+    parent: Definition | None = None  # the class it is a member of
+    symbol: str = ""
+    container: str = ""
+    cut: int = -1  # for classes: start of the first member chunk, where the class chunk ends
+
+
+def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Definition | None:
+    """The definition a captured node is, or None for one that gets no unit (anonymous, a
+    bodyless declaration, an overload stub its definition takes in)."""
+    called = called_unit(node, spec)
+    if node.type in spec.scripts:
+        kind, (name, scope) = "script", (spec.script_name, "")
+    elif called is not None:
+        kind, (name, scope) = called[0], (called[1], "")
+    else:
+        kind = "class" if node.type in spec.classes else "function"
+        name, scope = definition_name(node, module)
+    name = " ".join(name.split())
+    if not name or name in spec.keywords:
+        return None  # anonymous, or a broken node from error recovery
+    body = body_of(node)
+    declared_only = body is None and node.type not in spec.bodyless and not spec.bodyless_ok
+    if kind == "function" and declared_only:
+        return None  # a declaration (abstract, interface or prototype), not a definition
+    outer = extent_node(node, spec)
+    if is_overload_stub(outer, name, spec):
+        return None  # its unit is the definition it types (extent._topmost_overload)
+    return Definition(
+        start=leading_start(outer, data, spec, name),
+        end=trailing_end(outer, data),
+        node_end=node.end_byte,
+        kind=kind,
+        name=name,
+        scope=scope,
+        signature=signature_of(node, outer, data),
+        node_start=node.start_byte,
+        body_start=node.start_byte if body is None else max(node.start_byte, body.start_byte),
+        col=outer.start_point.column,
+        broken=node.has_error,
+    )
+
+
+def find_definitions(
+    root: Node,
+    query: Query,
+    data: bytes,
+    spec: LanguageSpec,
+    module: str,
+    parent: Definition | None = None,
+) -> list[Definition]:
+    """Definitions that get their own chunk, with symbol/container/kind resolved.
+
+    ``module`` is the file's ``module_name``; ``parent`` is the class a re-parsed fragment of
+    the file lies in, if any.
+    """
+    nodes = {(n.start_byte, -n.end_byte, n.type): n for n in captures(query, root)}
+    found: list[Definition] = []
+    stack: list[Definition] = [parent] if parent is not None else []  # innermost last
+    for key in sorted(nodes):
+        node = nodes[key]
+        while stack and stack[-1].node_end <= node.start_byte:
+            stack.pop()
+        if stack and stack[-1].kind != "class":
+            continue  # nested in a function: stays part of it
+        d = describe(node, data, spec, module)
+        if d is None:
+            continue
+        _resolve(d, stack[-1] if stack else None)
+        stack.append(d)
+        found.append(d)
+    return found
+
+
+def _resolve(d: Definition, parent: Definition | None) -> None:
+    d.parent = parent
+    if parent is not None:
+        d.container = parent.symbol
+        if parent.cut < 0:
+            parent.cut = d.start  # the class chunk ends where its first member begins
+    elif d.scope:
+        d.container = d.scope
+    if d.kind == "function" and d.container:
+        d.kind = "method"
+    # A test suite titled by the member it tests (`describe('.stale')` in `describe('req')`)
+    # reads `req.stale`, not `req..stale`.
+    joint = "" if d.name.startswith(".") else "."
+    d.symbol = f"{d.container}{joint}{d.name}" if d.container else d.name

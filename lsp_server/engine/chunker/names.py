@@ -1,0 +1,327 @@
+"""How each language names a definition: C and C++ declarators (past macros, conversion
+operators), Go receivers, Rust `impl` targets, and JavaScript/TypeScript functions named by
+what they are assigned to, defined as or called with (tests, routes, `defineGetter`)."""
+
+from __future__ import annotations
+
+import re
+
+from tree_sitter import Node
+
+from ..language_specs import (
+    COMMENTS,
+    DEFAULT_EXPORT,
+    DEFAULT_EXPORTS,
+    JS_DEFINE_CALLEE,
+    JS_EXPORT_OBJECTS,
+    JS_FUNCTION_VALUES,
+    JS_GUARDS,
+    JS_OBJECT_MEMBERS,
+    KEYWORD_NAMED,
+    LanguageSpec,
+)
+from .grammars import node_text
+
+
+def _strip_templates(name: str) -> str:
+    if "operator" in name:
+        return name
+    previous = None
+    while previous != name:
+        previous, name = name, re.sub(r"<[^<>]*>", "", name)
+    return name
+
+
+_IDENTIFIERS = re.compile(r"(?<!['\w])[A-Za-z_]\w*")  # a lifetime ('a) is none
+
+
+def _last_path(name: str) -> str:
+    """`crate::a::Foo<T>` -> `Foo`, `&'a mut de::Deserializer<R>` -> `Deserializer` (for Rust
+    impl targets: the type's own name, not its reference's lifetime and `mut`)."""
+    last = _strip_templates(name).rsplit("::", 1)[-1]
+    words = _IDENTIFIERS.findall(last)
+    return words[-1] if words else last.strip("&* ")
+
+
+def _c_name(node: Node) -> tuple[str, str]:
+    """Name and `Class` scope of a C/C++ function_definition from its declarator chain."""
+    d = node.child_by_field_name("declarator")
+    while d is not None and d.type.endswith("declarator"):
+        if d.type == "function_declarator" and (name := _name_after_macro(d)):
+            return name, ""
+        d = d.child_by_field_name("declarator") or d.named_child(0)
+    if (cast := _operator_cast(d)) is not None:
+        return cast
+    parts = _strip_templates(node_text(d)).split("::")
+    return _without_macros(parts[-1].strip()), (parts[-2].strip() if len(parts) > 1 else "")
+
+
+def _operator_cast(declarator: Node | None) -> tuple[str, str] | None:
+    """Name and scope of a conversion operator: `explicit operator bool() const` is
+    `operator bool`, `A::operator std::string() const` is `operator std::string` of `A`
+    (None for any other declarator)."""
+    scope = None
+    while declarator is not None and declarator.type == "qualified_identifier":
+        scope = declarator.child_by_field_name("scope")
+        declarator = declarator.child_by_field_name("name")
+    if declarator is None or declarator.type != "operator_cast":
+        return None
+    rest = declarator.child_by_field_name("declarator")  # `() const`: not the name
+    end = (rest.start_byte if rest is not None else declarator.end_byte) - declarator.start_byte
+    name = (declarator.text or b"")[:end].decode("utf-8", "replace")
+    return " ".join(name.split()), _last_path(node_text(scope)) if scope is not None else ""
+
+
+_MACRO_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _without_macros(name: str) -> str:
+    """A function's name where a macro the grammar cannot expand split its header: with
+    `FMT_CONSTEXPR ansi_color_escape<Char> make_emphasis(...)` the grammar reads the return
+    type and the name as one scoped name missing its `::` (`ansi_color_escape
+    make_emphasis`), with `localtime_r FMT_NOMACRO(...)` the name and the macro. The name is
+    the last word that is not written as a macro; operators keep their words."""
+    words = name.split()
+    if len(words) < 2 or words[0].startswith("operator"):
+        return name
+    named = [word for word in words if not _MACRO_NAME.fullmatch(word)]
+    return (named or words)[-1]
+
+
+def _name_after_macro(declarator: Node) -> str:
+    """The name of `LUA_API lua_CFunction lua_atpanic (...)`: after an export macro, the
+    grammar takes the return type for the name and leaves the name in an error node before
+    the parameters ("" where there is none)."""
+    for child in declarator.children:
+        if child.type == "parameter_list":
+            return ""
+        if child.type == "ERROR":
+            names = [n for n in child.named_children if n.type == "identifier"]
+            return node_text(names[-1]) if names else ""
+    return ""
+
+
+def _go_receiver(node: Node) -> str:
+    receiver = node.child_by_field_name("receiver")
+    stack = [receiver] if receiver is not None else []
+    while stack:  # the receiver is tiny; look for its type's name
+        n = stack.pop()
+        if n.type == "type_identifier":
+            return node_text(n)
+        stack.extend(reversed(n.named_children))
+    return ""
+
+
+def definition_name(node: Node, module: str = "") -> tuple[str, str]:
+    """(name, scope) of a captured definition; name is "" when it has none.
+
+    ``module`` names a JavaScript module's anonymous default export (``module_name``).
+    """
+    t = node.type
+    if t in JS_FUNCTION_VALUES and node.parent is not None and node.parent.type in JS_GUARDS:
+        return _guarded_name(node, module)
+    if t == "variable_declarator":
+        return node_text(node.child_by_field_name("name")), ""
+    if t in ("field_definition", "public_field_definition"):
+        prop = node.child_by_field_name("property") or node.child_by_field_name("name")
+        return node_text(prop), ""
+    if t == "assignment_expression":
+        return _default_export_named(_assigned_name(node), module)
+    if t == "call_expression":
+        return _defined_property(node)
+    if t in JS_OBJECT_MEMBERS and node.parent is not None and node.parent.type == "object":
+        return _object_member_name(node)
+    if t == "impl_item":
+        return _last_path(node_text(node.child_by_field_name("type"))), ""
+    if t in DEFAULT_EXPORTS and node.parent is not None and node.parent.type == "export_statement":
+        return _export_name(node, module)
+    if t == "method_declaration" and node.child_by_field_name("receiver") is not None:
+        return node_text(node.child_by_field_name("name")), _go_receiver(node)
+    name = node.child_by_field_name("name")
+    if name is not None:
+        return node_text(name).replace("::", "."), ""
+    if t == "function_definition":
+        return _c_name(node)
+    if t in KEYWORD_NAMED:
+        return KEYWORD_NAMED[t], ""
+    parent = node.parent
+    if parent is not None and parent.type == "type_definition":  # typedef struct { } Name;
+        return node_text(parent.child_by_field_name("declarator")), ""
+    return "", ""
+
+
+# ---------------------------------------------------------------------------------------------
+# JavaScript / TypeScript names: assignments, property definitions, object literal members
+# ---------------------------------------------------------------------------------------------
+
+
+def module_name(path: str) -> str:
+    """What a module's default export is imported as by convention: its file's name
+    (`lib/helpers/parseHeaders.js` -> parseHeaders), or its folder's for an `index` file."""
+    folder, _, file = path.rpartition("/")  # chunk paths are '/'-separated
+    stem = file.split(".", 1)[0]
+    return folder.rpartition("/")[2] if stem == "index" and folder else stem
+
+
+def _default_export_named(named: tuple[str, str], module: str) -> tuple[str, str]:
+    """`exports.default = function () {}` is the module's default export, named by it."""
+    name, scope = named
+    return (module or name, scope) if name == DEFAULT_EXPORT and not scope else named
+
+
+def _guarded_name(function: Node, module: str) -> tuple[str, str]:
+    """A function that a condition guards (`export default isSupported && function () {}`,
+    `const f = a || (() => {})`) is named as it would be without the guard."""
+    holder = function.parent
+    while holder is not None and holder.type in JS_GUARDS:
+        holder = holder.parent
+    if holder is None:
+        return "", ""
+    if holder.type == "variable_declarator":
+        return node_text(holder.child_by_field_name("name")), ""
+    if holder.type == "assignment_expression":
+        return _default_export_named(_assigned_name(holder, function), module)
+    if holder.type == "export_statement":
+        return _export_name(function, module)
+    return "", ""
+
+
+def _export_name(value: Node, module: str) -> tuple[str, str]:
+    """A module's default export is named by itself (`function httpAdapter`), else by the
+    module (``module_name``)."""
+    return node_text(value.child_by_field_name("name")) or module or DEFAULT_EXPORT, ""
+
+
+def _assigned_name(node: Node, function: Node | None = None) -> tuple[str, str]:
+    """`a.b = c.d = function () {}` is named by its outermost target, `var x = a = f` by x."""
+    function = function or node.child_by_field_name("right")
+    while (parent := node.parent) is not None and parent.type == "assignment_expression":
+        node = parent
+    if parent is not None and parent.type == "variable_declarator":
+        return node_text(parent.child_by_field_name("name")), ""
+    return _member_name(node_text(node.child_by_field_name("left")), function)
+
+
+def _member_name(target: str, function: Node | None = None) -> tuple[str, str]:
+    """(name, scope) of a function assigned to ``target``.
+
+    `A.prototype.f` is (f, A); `module.exports.f` and `exports.f` are f; `module.exports`
+    itself takes the function's own name.
+    """
+    target = "".join(target.split())  # `a\n  .b` -> `a.b`
+    owner, sep, member = target.rpartition(".prototype.")
+    if sep:
+        return member, owner
+    for exports in JS_EXPORT_OBJECTS:
+        if target == exports:
+            own = node_text(function.child_by_field_name("name")) if function is not None else ""
+            return own or target, ""
+        if target.startswith(exports + "."):
+            return target[len(exports) + 1 :], ""
+    return target, ""
+
+
+def _object_owner(target: str) -> str:
+    """The name an object literal assigned to ``target`` gives its members' container."""
+    if target in JS_EXPORT_OBJECTS:
+        return ""
+    name, scope = _member_name(target.removesuffix(".prototype"))
+    return f"{scope}.{name}" if scope else name
+
+
+def _key(member: Node) -> str:
+    key = member.child_by_field_name("key" if member.type == "pair" else "name")
+    value = _string_value(key)
+    return node_text(key) if value is None else value
+
+
+def _string_value(node: Node | None) -> str | None:
+    """A string literal's text without its quotes (`'fresh'` -> fresh); None for anything
+    else."""
+    if node is None or node.type not in ("string", "template_string"):
+        return None
+    return node_text(node)[1:-1]
+
+
+def _object_member_name(member: Node) -> tuple[str, str]:
+    """`const api = { run() {}, stop: () => {} }` -> (run, api); nested objects add their keys."""
+    path: list[str] = []
+    holder = member.parent.parent if member.parent is not None else None
+    while holder is not None and holder.type == "pair":
+        path.append(_key(holder))
+        up = holder.parent
+        holder = up.parent if up is not None and up.type == "object" else None
+    if holder is not None and holder.type == "variable_declarator":
+        path.append(node_text(holder.child_by_field_name("name")))
+    elif holder is not None and holder.type == "assignment_expression":
+        path.append(_object_owner("".join(node_text(holder.child_by_field_name("left")).split())))
+    return _key(member), ".".join(p for p in reversed(path) if p)
+
+
+def call_arguments(call: Node) -> list[Node]:
+    arguments = call.child_by_field_name("arguments")
+    if arguments is None:
+        return []
+    return [c for c in arguments.named_children if c.type not in COMMENTS]
+
+
+def _defined_property(call: Node) -> tuple[str, str]:
+    """`defineGetter(req, 'fresh', function () {})` and
+    `Object.defineProperty(obj, 'name', { get() {} })` define `req.fresh` and `obj.name`."""
+    callee = node_text(call.child_by_field_name("function")).rsplit(".", 1)[-1]
+    arguments = call_arguments(call)
+    if not JS_DEFINE_CALLEE.fullmatch(callee) or len(arguments) != 3:
+        return "", ""
+    target, prop, value = arguments
+    if value.type == "object" and not any(is_function_member(c) for c in value.named_children):
+        return "", ""  # a plain value (`{ value: true }`), not code
+    return _member_name(f"{node_text(target)}.{_string_value(prop) or ''}")
+
+
+def _callee_names(call: Node) -> list[str]:
+    """The names a call's callee is made of, first name first: `describe.each(rows)(...)` is
+    [describe, each], `test.describe.serial(...)` [test, describe, serial]."""
+    names: list[str] = []
+    callee = call.child_by_field_name("function")
+    while callee is not None and callee.type in ("member_expression", "call_expression"):
+        if callee.type == "member_expression":
+            names.append(node_text(callee.child_by_field_name("property")))
+            callee = callee.child_by_field_name("object")
+        else:
+            callee = callee.child_by_field_name("function")
+    if callee is None or callee.type != "identifier":
+        return []
+    return [node_text(callee), *reversed(names)]
+
+
+def called_unit(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
+    """(kind, name) of a call that defines a unit, else None: a test suite (class) or a test
+    (function) named by its title (LanguageSpec.test_suites / test_cases), a web route
+    (function) named by its method and path (LanguageSpec.route_methods)."""
+    if node.type != "call_expression" or not (spec.test_cases or spec.route_methods):
+        return None
+    names = _callee_names(node)
+    title = _call_title(node)
+    if not names or not title:
+        return None
+    if names[0] in spec.test_suites | spec.test_cases:
+        # Playwright's `test.describe` is a suite though `test` alone is a test.
+        return ("class" if not spec.test_suites.isdisjoint(names) else "function"), title
+    if len(names) > 1 and names[-1] in spec.route_methods and (title[0] == "/" or title == "*"):
+        method = "DELETE" if names[-1] == "del" else names[-1].upper()
+        return "function", f"{method} {title}"
+    return None
+
+
+def _call_title(call: Node) -> str:
+    """A test's title or a route's path: the first argument without its quotes, when it is a
+    string."""
+    arguments = call_arguments(call)
+    return (_string_value(arguments[0]) if arguments else None) or ""
+
+
+def is_function_member(node: Node) -> bool:
+    if node.type == "pair":
+        value = node.child_by_field_name("value")
+        return value is not None and value.type in JS_FUNCTION_VALUES
+    return node.type in JS_FUNCTION_VALUES

@@ -1,0 +1,52 @@
+"""Which chunker cut an index: its version, and a hash of the code that decides the cuts."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+# Bump when the same file would be cut into other chunks: an index made by another version
+# re-chunks every file on its next sync (vectors of unchanged chunk texts stay cached).
+# 5: code between definitions cut between statements, imports apart; 6: a Rust impl for a
+# reference type is named by the type (`&'a mut Deserializer<R>` -> Deserializer); 7: Python
+# `@overload` stubs are one unit with their definition, Rust `macro_rules!` are definitions,
+# signatures leave comments out; 8: top-level `@overload` stubs two blank lines apart too;
+# 9: JavaScript functions behind a guard (`export default ok && function () {}`) are
+# definitions, anonymous default exports are named by their module, Python's
+# `if __name__ == "__main__":` is one unit (kind "script"); 10: JavaScript/TypeScript test
+# calls are units named by their title (`describe` a class, `it`/`test` its methods); 11:
+# JavaScript/TypeScript routes (`app.get('/users', (req, res) => {})`) are units (`GET /users`);
+# 12: code between definitions is named by the names it declares (`DEFAULT_LIMITS, ...`);
+# 13: a comment right above a statement between definitions stays in its window; 14: Java
+# interface and abstract methods (no body) are units with their Javadoc; 15: a C function
+# with a syntax error inside stays one unit when its header spans lines (BSD/GNU style),
+# `LUA_API type name(...)` is named `name`, PHP interface and abstract methods are units,
+# a Ruby class's first method keeps the comments above it; 16: C++ `friend` belongs to its
+# function, a C/C++ "definition" named by a keyword (a macro misread) is none; 17: a C++
+# function is named past a macro that split its header (`localtime_r FMT_NOMACRO` is
+# `localtime_r`), a conversion operator `operator bool` (was `operator bool() const`); 18:
+# code between PHP definitions is also named by the properties it declares (17 labelled the
+# chunks of C++ in a `.h` file C++; 18 labels them C again, as before 17); 19: C# properties,
+# indexers and events with code in their accessors are units (were their class's header),
+# auto-properties name the code between definitions
+CHUNKER_VERSION = 19
+
+
+def _source_fingerprint() -> str:
+    """A hash of the source files that decide how a file is cut, beside CHUNKER_VERSION: an
+    index made by other chunking code re-chunks even when the version was not bumped (a
+    forgotten bump, or a development tree between two versions). They are this package's
+    modules and the engine's language tables."""
+    package = Path(__file__).parent
+    sources = [*sorted(package.glob("*.py")), *(package.parent / name for name in _LANGUAGE_TABLES)]
+    digest = hashlib.blake2b(digest_size=8)
+    for source in sources:
+        try:
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+        except OSError:  # no source beside the module (a frozen build): the version decides
+            return ""
+    return digest.hexdigest()
+
+
+_LANGUAGE_TABLES = ("language_specs.py", "languages.py")
+CHUNKER_CODE = _source_fingerprint()
