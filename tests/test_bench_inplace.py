@@ -444,6 +444,39 @@ def test_hand_written_questions_are_checked_against_the_tree(tmp_path: Path) -> 
         read_questions(tmp_path / "q.jsonl")
 
 
+def test_without_leaves_a_package_s_compiled_copies_out_of_the_set(
+    tmp_path: Path, capsys
+) -> None:
+    """A package that ships compiled copies of its sources (`esm/`; `dist/` the scanner
+    skips) has every doc twice, so none is asked (a doc shared with another has two
+    answers); --without trims the copy, as the repository is, and leaves the source folder
+    as it was."""
+    source = make_tree(tmp_path / "src")
+    (source / "esm" / "web").mkdir(parents=True)
+    (source / "esm" / "web" / "app.js").write_bytes(JAVASCRIPT.encode())
+    build = ["build-set", "--in-place", "--from-folder", str(source), "--sample", "100"]
+    assert bench_main([*build, "--out", str(tmp_path / "whole")]) == 0
+    assert bench_main([*build, "--without", "esm", "--out", str(tmp_path / "trimmed")]) == 0
+    asked = {
+        name: {q.targets[0].path for q in load_tree_set(tmp_path / name).questions}
+        for name in ("whole", "trimmed")
+    }
+    assert "web/app.js" in asked["trimmed"] - asked["whole"]
+    assert not (tmp_path / "trimmed" / "tree" / "esm").exists()
+    assert (source / "esm" / "web" / "app.js").read_bytes() == JAVASCRIPT.encode()
+    assert json.loads((tmp_path / "trimmed" / "set.json").read_text())["without"] == ["esm"]
+    questions = tmp_path / "mine.jsonl"
+    row = {"query": "reverse a string", "targets": [{"path": "lib.go", "start": 3, "end": 6}]}
+    questions.write_text(json.dumps(row) + "\n")
+    own = [*build, "--questions", str(questions), "--without", "esm"]
+    assert bench_main([*own, "--out", str(tmp_path / "own")]) == 0
+    own_meta = json.loads((tmp_path / "own" / "set.json").read_text())
+    assert own_meta["tree"] == "tree"  # the trimmed copy, not the user's folder
+    assert not (tmp_path / "own" / "tree" / "esm").exists()
+    assert bench_main([*build, "--without", "nope", "--out", str(tmp_path / "bad")]) == 1
+    assert f"--without: not in {source}: nope" in capsys.readouterr().err
+
+
 def test_exact_match_question_ranks_first_through_the_engine(tmp_path: Path, encoder) -> None:
     tree = make_tree(tmp_path / "repo")
     lines = PYTHON.splitlines()

@@ -1603,6 +1603,74 @@ def test_object_literal_members_are_named_by_their_object() -> None:
     assert text_of(chunks, "api.size") == "get size() { return 0; },"
 
 
+WRAPPED_FUNCTIONS = """\
+import React, { forwardRef, memo } from "react";
+
+/** A card with a title. */
+export const Card = React.memo(function Card({ title }) {
+  return <div>{title}</div>;
+});
+
+export const List = memo(forwardRef((props, ref) => {
+  return <ul ref={ref}>{props.children}</ul>;
+}));
+
+export const total = items.reduce((sum, item) => sum + item.price, 0);
+export const labels = items.map((item) => {
+  return item.label;
+});
+
+module.exports.handler = middy(async (event) => {
+  return event.body;
+});
+
+class SearchBox extends React.Component {
+  handleChange = debounce((event) => {
+    this.setState({ query: event.target.value });
+  }, 300);
+}
+"""
+
+
+@pytest.mark.parametrize("language, path", [("javascript", "a.jsx"), ("tsx", "a.tsx")])
+def test_a_function_that_a_call_wraps_is_a_unit_named_by_what_holds_it(language, path) -> None:
+    chunks = chunk(WRAPPED_FUNCTIONS, language, path)
+    units = [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks if c.text != "}"]
+    assert units == [
+        ("imports", "", 0, 0),
+        ("function", "Card", 2, 5),
+        ("function", "List", 7, 9),
+        # A callback that computes a value (on one line, or to `map`) defines nothing.
+        ("block", "total, labels", 11, 14),
+        ("function", "handler", 16, 18),
+        ("class", "SearchBox", 20, 20),
+        ("method", "SearchBox.handleChange", 21, 23),
+    ]
+    card = by_symbol(chunks, "Card")
+    assert card.text.startswith("/** A card with a title. */\nexport const Card")
+    assert card.signature == "export const Card = React.memo(function Card({ title })"
+    wrapped_twice = by_symbol(chunks, "List")
+    assert wrapped_twice.signature == "export const List = memo(forwardRef((props, ref) =>"
+
+
+def test_a_long_wrapped_component_is_one_unit_in_parts_not_blocks_named_by_its_locals() -> None:
+    line = "  const value{0} = useMemo(() => compute(props.item{0}), []);"
+    hooks = "\n".join(line.format(i) for i in range(45))
+    text = (
+        "/** A select box with a search field. */\n"
+        "export const Select = forwardRef((props, ref) => {\n"
+        f"{hooks}\n"
+        "  return <div ref={ref}>{value0}</div>;\n"
+        "});\n"
+    )
+    chunks = chunk(text, "tsx", "select.tsx", max_chars=1200)
+    assert len(chunks) > 1
+    assert {(c.kind, c.symbol, c.unit_start_line, c.unit_end_line) for c in chunks} == {
+        ("function", "Select", 0, 48)
+    }
+    assert [c.part for c in chunks] == list(range(1, len(chunks) + 1))
+
+
 def test_getters_and_setters_in_classes() -> None:
     text = "class K {\n  get x() { return 1; }\n  set x(v) { this._x = v; }\n}\n"
     chunks = chunk(text, "javascript")

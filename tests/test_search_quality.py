@@ -1222,3 +1222,82 @@ def test_a_constant_asked_for_by_the_words_of_its_name_is_not_buried_under_funct
     assert firsts["shipped"] == ["FORCED_WIDTH", "wrap_text"]
     assert firsts["depth 0"][0] == "wrap_text"
     assert firsts["dense alone"][0] == "wrap_text"
+
+
+def _overlay_component() -> str:
+    """A React component written as `forwardRef((props, ref) => {...})`, longer than a
+    window: its handlers are locals, most of them hooks with a callback."""
+    handlers = "".join(
+        f"  const handle{name} = React.useCallback((event) => {{\n"
+        f"    if (props.{prop} && isOpen) {{\n"
+        f"      props.onClose?.(event);\n"
+        f"    }}\n"
+        f"  }}, [props.{prop}, isOpen]);\n\n"
+        for name, prop in (
+            ("DocumentMousedown", "canOutsideClickClose"),
+            ("ContainerKeyDown", "canEscapeKeyClose"),
+            ("BackdropMouseDown", "canOutsideClickClose"),
+            ("DocumentFocus", "enforceFocus"),
+            ("TransitionExited", "onClosed"),
+            ("TransitionAddEnd", "onOpened"),
+        )
+    )
+    return (
+        'import * as React from "react";\n\n'
+        "/** A layer over the page that traps focus and closes on escape or outside click. */\n"
+        "export const Overlay = React.forwardRef<HTMLDivElement, OverlayProps>((props, ref) => {\n"
+        "  const { isOpen, children, className } = props;\n"
+        "  const containerElement = React.useRef<HTMLDivElement>(null);\n\n"
+        f"{handlers}"
+        "  return (\n"
+        '    <div ref={ref} className={className} onKeyDown={handleContainerKeyDown}>\n'
+        "      {isOpen ? children : null}\n"
+        "    </div>\n"
+        "  );\n"
+        "});\n"
+        'Overlay.displayName = "Overlay";\n'
+    )
+
+
+_TAG = """import * as React from "react";
+
+/** A small label with an optional remove button. */
+export const Tag = React.forwardRef<HTMLSpanElement, TagProps>((props, ref) => {
+  const { children, onRemove, interactive } = props;
+  const removeButton = onRemove ? <button onClick={onRemove}>x</button> : null;
+  return (
+    <span ref={ref} tabIndex={interactive ? 0 : undefined}>
+      {children}
+      {removeButton}
+    </span>
+  );
+});
+"""
+
+
+def test_a_component_that_forward_ref_wraps_is_one_result_named_and_shown_by_its_declaration(
+    tmp_path, real_encoder
+):
+    """Before chunker 20 the component was three blocks named by its locals
+    (`handleDocumentMousedown, ...`): one component listed three times, previewed
+    `const handleTransitionExited = React.useCallback((event) => {`."""
+    files = {"src/overlay.tsx": _overlay_component(), "src/tag.tsx": _TAG}
+    last = files["src/overlay.tsx"].count("\n") - 2  # the component's `});`
+    signature = (
+        "export const Overlay = React.forwardRef<HTMLDivElement, OverlayProps>((props, ref) =>"
+    )
+    with indexed_tree(tmp_path / "ws", real_encoder, files) as built:
+        asked = built.search("close the overlay when the user clicks outside it").results
+        in_component = [
+            r for r in asked if r.path == "src/overlay.tsx" and 2 <= r.start_line <= last
+        ]
+        assert [(r.kind, r.symbol, r.start_line, r.end_line, r.preview) for r in in_component] == [
+            ("function", "Overlay", 2, last, signature)
+        ]
+        assert asked[0].symbol == "Overlay"
+        named = built.search("Overlay").results[0]
+        assert (named.path, named.kind, named.start_line, named.preview) == (
+            "src/overlay.tsx", "function", 2, signature
+        )
+        similar = built.similar("src/tag.tsx", 4, 2).results
+        assert [(r.path, r.symbol) for r in similar[:1]] == [("src/overlay.tsx", "Overlay")]

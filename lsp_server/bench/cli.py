@@ -181,6 +181,15 @@ def _build_set_parser(sub) -> None:
         metavar="FILE",
         help="with --in-place: your own questions (JSON lines) against the untouched tree",
     )
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="with --in-place: leave this path of the fetched tree out (repeatable): a "
+        "package's compiled copies of its sources (`lib`, `dist`), which its repository "
+        "does not hold",
+    )
     parser.add_argument("--force", action="store_true", help="rebuild sets already up to date")
 
 
@@ -474,8 +483,10 @@ def cmd_adapter_speed(args: argparse.Namespace) -> int:
 def cmd_build_set(args: argparse.Namespace) -> int:
     if args.in_place:
         return _build_in_place(args)
-    if args.from_npm or args.from_deb or args.projects or args.questions:
-        raise ValueError("--from-npm, --from-deb, --projects and --questions need --in-place")
+    if args.from_npm or args.from_deb or args.projects or args.questions or args.without:
+        raise ValueError(
+            "--from-npm, --from-deb, --projects, --questions and --without need --in-place"
+        )
     if args.queries != "docs":
         raise ValueError(
             f"--queries {args.queries} needs --in-place (the whole tree is the corpus)"
@@ -498,6 +509,8 @@ def _build_in_place(args: argparse.Namespace) -> int:
     from .sources import Source
 
     if args.projects is not None:
+        if args.without:
+            raise ValueError("--without is given per project, in the project list")
         return 1 if build_projects(args.projects, args.out, force=args.force) else 0
     kinds = {"folder": args.from_folder, "pypi": args.from_pypi}
     kinds |= {"npm": args.from_npm, "deb": args.from_deb}
@@ -510,6 +523,7 @@ def _build_in_place(args: argparse.Namespace) -> int:
         questions=args.questions,
         extra={},
         queries=args.queries,
+        without=tuple(args.without),
     )
     print(line)
     return 0

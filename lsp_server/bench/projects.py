@@ -15,7 +15,7 @@ from .errorsets import build_error_set
 from .inplace import DEFAULT_SAMPLE, build_in_place
 from .namesets import NAME_SOURCES, build_name_set
 from .similarsets import build_similar_set
-from .sources import Fetched, Source, copy_tree, fetch
+from .sources import Fetched, Source, copy_tree, fetch, without_paths
 from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write_questions
 
 DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
@@ -46,6 +46,7 @@ class Project:
     seed: int = 0
     questions: Path | None = None  # hand-written questions instead of removed docs
     queries: str = "docs"  # one of QUERY_SOURCES
+    without: tuple[str, ...] = ()  # paths of the fetched tree left out (without_paths)
 
 
 def load_projects(path: Path) -> list[Project]:
@@ -70,6 +71,7 @@ def load_projects(path: Path) -> list[Project]:
                 int(row.get("seed", data.get("seed", 0))),
                 path.parent / row["questions"] if row.get("questions") else None,
                 row.get("queries", "docs"),
+                tuple(row.get("without", ())),
             )
         )
     if not projects:
@@ -95,13 +97,19 @@ def build_source(
     questions: Path | None,
     extra: dict,
     queries: str = "docs",
+    without: tuple[str, ...] = (),
 ) -> str:
     """Builds one set; returns a line saying what was written."""
     with tempfile.TemporaryDirectory(prefix="nearcode-bench-") as tmp:
         fetched = fetch(source, Path(tmp))
+        if without:
+            fetched = without_paths(fetched, without, Path(tmp))
+            extra = {**extra, "without": list(without)}
         meta = _meta(source, fetched, name=out.resolve().name, **extra)
         if questions is not None:
-            return _hand_written(source, fetched, out, questions, meta)
+            # The user's own folder is referenced, unless trimmed: then the copy is the tree.
+            referenced = source.kind == "folder" and not without
+            return _hand_written(fetched, out, questions, meta, referenced)
         if queries == "errors":
             asked = build_error_set(fetched.tree, out, sample=sample, seed=seed, meta=meta)
             return f"wrote {out}: {asked} error messages, asked as selections"
@@ -125,14 +133,16 @@ def build_source(
     )
 
 
-def _hand_written(source: Source, fetched: Fetched, out: Path, questions: Path, meta: dict) -> str:
+def _hand_written(
+    fetched: Fetched, out: Path, questions: Path, meta: dict, referenced: bool
+) -> str:
     """A set of the user's own questions against the untouched tree."""
     if out.exists() and any(out.iterdir()) and not (out / METADATA).is_file():
         raise ValueError(f"{out} exists and is not a set folder: choose another --out")
     checked = read_questions(questions, fetched.tree)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    if source.kind == "folder":  # the user's repository: referenced, never copied or changed
+    if referenced:  # the user's repository: referenced, never copied or changed
         tree_ref = str(fetched.tree.resolve())
     else:
         copy_tree(fetched.tree, out / TREE)
@@ -148,6 +158,7 @@ def _up_to_date(project: Project, out: Path) -> bool:
     meta = read_meta(out) if out.is_dir() else {}
     wanted = {"kind": project.source.kind, "spec": project.source.spec}
     same = meta.get("source") == wanted and meta.get("builder") == BUILDER_VERSION
+    same = same and meta.get("without", []) == list(project.without)
     if project.questions is not None:  # rebuilt whenever the questions file changes
         stamp = project.questions.stat().st_mtime
         same = same and meta.get("questions_mtime") == stamp
@@ -179,6 +190,7 @@ def build_projects(
                 questions=project.questions,
                 extra=extra,
                 queries=project.queries,
+                without=project.without,
             )
         except (ValueError, OSError) as exc:
             failures += 1

@@ -246,3 +246,21 @@ def fetch(source: Source, into: Path) -> Fetched:
 def copy_tree(source: Path, target: Path) -> None:
     """A byte-identical copy (symlinks kept as links) without version-control folders."""
     shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".git", ".hg"))
+
+
+def without_paths(fetched: Fetched, paths: tuple[str, ...], into: Path) -> Fetched:
+    """The fetched tree less `paths` (relative to its root), as a copy under `into`: a
+    package that ships compiled copies of its sources (an npm package's `lib/`, `dist/`)
+    beside them, trimmed to what its repository holds. Every path must exist."""
+    missing = [rel for rel in paths if not (fetched.tree / rel).exists()]
+    if missing:
+        raise ValueError(f"--without: not in {fetched.tree}: {', '.join(missing)}")
+    left_out = {(fetched.tree / rel).resolve() for rel in paths}
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        kept = shutil.ignore_patterns(".git", ".hg")(folder, names)
+        return kept | {name for name in names if (Path(folder) / name).resolve() in left_out}
+
+    trimmed = into / "trimmed"
+    shutil.copytree(fetched.tree, trimmed, symlinks=True, ignore=ignored)
+    return Fetched(trimmed, fetched.version)

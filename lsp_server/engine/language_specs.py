@@ -120,6 +120,25 @@ _JS_QUERY += "".join(
     for value in (f"{_JS_FUNCTION} @def", f"(parenthesized_expression {_JS_FUNCTION} @def)")
 )
 
+# A function that a call wraps, held by a declaration, an assignment or a class field:
+# `export const Select = forwardRef((props, ref) => {...})`, `const Card = memo(function
+# Card() {...})`, `handleChange = debounce((event) => {...}, 300)`; one call may wrap another
+# (`memo(forwardRef(...))`). The wrapper (a higher-order component, a debounce) returns the
+# function under the name, so the statement is that function's definition, and its body the
+# function's (chunker.extent.body_of). A callback that computes a value is no definition and
+# stays in its block: one that fits on one line (`const total = items.reduce((a, b) => a + b,
+# 0)`), or one passed to a method of JS_VALUE_METHODS (`const args = list.map((arg) => {...})`).
+# (One alternation, not nested: `[[a b] c]` matched only the first of `a b` in this grammar.)
+_JS_CALLBACKS = "(arrow_function) (function_expression)"
+JS_WRAPPED_CALL = (
+    f"(call_expression arguments: (arguments [{_JS_CALLBACKS}"
+    f" (call_expression arguments: (arguments [{_JS_CALLBACKS}]))]))"
+)
+_JS_QUERY += f"""
+(variable_declarator name: (identifier) value: {JS_WRAPPED_CALL}) @def
+(assignment_expression left: [(identifier) (member_expression)] right: {JS_WRAPPED_CALL}) @def
+"""
+
 # A test framework call (`it('parses', () => {})`, `describe.each(rows)('adds %i', fn)`,
 # `it('waits', function (done) {}, 5000)`) or a route (`app.get('/users', auth, (req, res) =>
 # {})`): a title first, a function after it. Which callees are tests or routes is decided by
@@ -145,6 +164,7 @@ _TS_QUERY = (
 (type_alias_declaration value: (object_type)) @def
 (public_field_definition value: [(arrow_function) (function_expression)]) @def
 """
+    + f"(public_field_definition value: {JS_WRAPPED_CALL}) @def\n"
 )
 
 _JS_CLASSES = frozenset({"class_declaration", "class"})
@@ -247,7 +267,9 @@ SPECS: dict[str, LanguageSpec] = {
             (expression_statement (assignment left: (pattern_list (identifier) @name)))""",
     ),
     "javascript": LanguageSpec(
-        query=_JS_QUERY + "(field_definition value: [(arrow_function) (function_expression)]) @def",
+        query=_JS_QUERY
+        + f"""(field_definition value: [(arrow_function) (function_expression)]) @def
+              (field_definition value: {JS_WRAPPED_CALL}) @def""",
         classes=_JS_CLASSES,
         wrappers=_JS_WRAPPERS,
         leading=COMMENTS | {"decorator"},
@@ -463,6 +485,14 @@ JS_EXPORT_OBJECTS = ("module.exports", "exports")
 JS_DEFINE_CALLEE = re.compile(r"define\w*|__define[GS]etter__")
 # Nodes an object literal may be bound to, naming its methods (`const api = { run() {} }`).
 JS_OBJECT_MEMBERS = frozenset({"method_definition", "pair"})
+# Methods of arrays, strings and promises whose callback computes their value (JS_WRAPPED_CALL).
+JS_VALUE_METHODS = frozenset(
+    {
+        "map", "flatMap", "filter", "reduce", "reduceRight", "forEach", "find", "findIndex",
+        "findLast", "findLastIndex", "some", "every", "sort", "toSorted", "then", "catch",
+        "finally", "replace", "replaceAll",
+    }
+)  # fmt: skip
 JS_FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "generator_function", "method_definition"}
 )

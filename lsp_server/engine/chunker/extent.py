@@ -14,6 +14,7 @@ from ..language_specs import (
     DOC_COMMENT_GAP,
     FILE_PREAMBLE,
     JS_FUNCTION_VALUES,
+    JS_VALUE_METHODS,
     LICENCE_PHRASE,
     SHARED_WRAPPERS,
     SIGNATURE_SKIP,
@@ -29,9 +30,9 @@ _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signatu
 def body_of(node: Node) -> Node | None:
     if node.type == "call_expression":  # a property definition, a test or a route: the
         arguments = call_arguments(node)  # function's body, or the object of accessors
-        functions = [a for a in arguments if a.type in JS_FUNCTION_VALUES]
-        if functions:  # `it('waits', function (done) {}, 5000)`: the function, not the timeout
-            return functions[-1].child_by_field_name("body")
+        function = _last_function(arguments)
+        if function is not None:
+            return function.child_by_field_name("body")
         return arguments[-1] if arguments and arguments[-1].type == "object" else None
     body = node.child_by_field_name("body")
     if body is None:  # C#'s properties, indexers and events: `{ get { ... } set { ... } }`
@@ -39,9 +40,45 @@ def body_of(node: Node) -> Node | None:
     if body is None:
         for name in ("value", "right"):  # `f = () => {}`: the body is the function's
             value = node.child_by_field_name(name)
+            if value is not None and value.type == "call_expression":
+                return _wrapped_body(value, _WRAPPING_DEPTH)  # `f = memo(() => {})`
             if value is not None:
                 return value if value.type in BODY_VALUES else value.child_by_field_name("body")
     return body
+
+
+_WRAPPING_DEPTH = 2  # calls around a function: `memo(forwardRef(...))` (JS_WRAPPED_CALL)
+
+
+def _wrapped_body(call: Node, depth: int) -> Node | None:
+    """The body of the function a call wraps (language_specs.JS_WRAPPED_CALL): the last
+    function among its arguments, else one that a call among them wraps. None when there is
+    none, or when the callback computes a value: it fits on one line (`const total =
+    items.reduce((a, b) => a + b, 0)`), or the call is to a method of JS_VALUE_METHODS."""
+    callee = call.child_by_field_name("function")
+    method = callee.child_by_field_name("property") if callee is not None else None
+    if method is not None and node_text(method) in JS_VALUE_METHODS:
+        return None
+    arguments = call_arguments(call)
+    function = _last_function(arguments)
+    if function is not None:
+        if function.start_point.row == function.end_point.row:
+            return None
+        return function.child_by_field_name("body")
+    if depth > 1:
+        for argument in reversed(arguments):
+            if argument.type == "call_expression":
+                body = _wrapped_body(argument, depth - 1)
+                if body is not None:
+                    return body
+    return None
+
+
+def _last_function(arguments: list[Node]) -> Node | None:
+    """The function a call is given last: `it('waits', function (done) {}, 5000)` is given
+    the function, then a timeout."""
+    functions = [a for a in arguments if a.type in JS_FUNCTION_VALUES]
+    return functions[-1] if functions else None
 
 
 def extent_node(node: Node, spec: LanguageSpec) -> Node:

@@ -28,8 +28,10 @@ from pathlib import Path
 # code between PHP definitions is also named by the properties it declares (17 labelled the
 # chunks of C++ in a `.h` file C++; 18 labels them C again, as before 17); 19: C# properties,
 # indexers and events with code in their accessors are units (were their class's header),
-# auto-properties name the code between definitions
-CHUNKER_VERSION = 19
+# auto-properties name the code between definitions; 20: a JavaScript/TypeScript function
+# that a call wraps (`const Select = forwardRef((props, ref) => {...})`, `memo(...)`,
+# `debounce(...)`) is a unit named by the declaration, assignment or class field holding it
+CHUNKER_VERSION = 20
 
 
 def _source_fingerprint() -> str:
