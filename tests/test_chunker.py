@@ -1629,6 +1629,10 @@ class SearchBox extends React.Component {
     this.setState({ query: event.target.value });
   }, 300);
 }
+
+export default React.memo(function SearchPage({ query }) {
+  return <SearchBox query={query} />;
+});
 """
 
 
@@ -1645,12 +1649,18 @@ def test_a_function_that_a_call_wraps_is_a_unit_named_by_what_holds_it(language,
         ("function", "handler", 16, 18),
         ("class", "SearchBox", 20, 20),
         ("method", "SearchBox.handleChange", 21, 23),
+        ("function", "SearchPage", 26, 28),
     ]
     card = by_symbol(chunks, "Card")
     assert card.text.startswith("/** A card with a title. */\nexport const Card")
     assert card.signature == "export const Card = React.memo(function Card({ title })"
     wrapped_twice = by_symbol(chunks, "List")
     assert wrapped_twice.signature == "export const List = memo(forwardRef((props, ref) =>"
+    # An anonymous default export is named by its module, as its importers name it.
+    exported = "export default forwardRef((props, ref) => {\n  return <input ref={ref} />;\n});\n"
+    assert rows(chunk(exported, language, "components/TextInput/index.tsx")) == [
+        ("function", "TextInput", "", 0, 2)
+    ]
 
 
 def test_a_long_wrapped_component_is_one_unit_in_parts_not_blocks_named_by_its_locals() -> None:

@@ -122,7 +122,9 @@ _JS_QUERY += "".join(
 
 # A function that a call wraps, held by a declaration, an assignment or a class field:
 # `export const Select = forwardRef((props, ref) => {...})`, `const Card = memo(function
-# Card() {...})`, `handleChange = debounce((event) => {...}, 300)`; one call may wrap another
+# Card() {...})`, `handleChange = debounce((event) => {...}, 300)`, or a module's default
+# export (`export default memo(function Sidebar() {...})`, named as an anonymous default
+# export is: by the function's own name, else by its module); one call may wrap another
 # (`memo(forwardRef(...))`). The wrapper (a higher-order component, a debounce) returns the
 # function under the name, so the statement is that function's definition, and its body the
 # function's (chunker.extent.body_of). A callback that computes a value is no definition and
@@ -137,6 +139,7 @@ JS_WRAPPED_CALL = (
 _JS_QUERY += f"""
 (variable_declarator name: (identifier) value: {JS_WRAPPED_CALL}) @def
 (assignment_expression left: [(identifier) (member_expression)] right: {JS_WRAPPED_CALL}) @def
+(export_statement value: {JS_WRAPPED_CALL} @def)
 """
 
 # A test framework call (`it('parses', () => {})`, `describe.each(rows)('adds %i', fn)`,

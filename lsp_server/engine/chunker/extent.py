@@ -13,24 +13,24 @@ from ..language_specs import (
     COMMENTS,
     DOC_COMMENT_GAP,
     FILE_PREAMBLE,
-    JS_FUNCTION_VALUES,
-    JS_VALUE_METHODS,
     LICENCE_PHRASE,
     SHARED_WRAPPERS,
     SIGNATURE_SKIP,
     LanguageSpec,
 )
 from .grammars import node_text
-from .names import call_arguments, definition_name
+from .names import call_arguments, definition_name, last_function, wrapped_function
 
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
 
 
 def body_of(node: Node) -> Node | None:
-    if node.type == "call_expression":  # a property definition, a test or a route: the
-        arguments = call_arguments(node)  # function's body, or the object of accessors
-        function = _last_function(arguments)
+    if node.type == "call_expression":
+        if _exported(node):  # `export default memo(function Sidebar() {})`
+            return _body_of_function(wrapped_function(node))
+        arguments = call_arguments(node)  # a property definition, a test or a route: the
+        function = last_function(arguments)  # function's body, or the object of accessors
         if function is not None:
             return function.child_by_field_name("body")
         return arguments[-1] if arguments and arguments[-1].type == "object" else None
@@ -41,44 +41,18 @@ def body_of(node: Node) -> Node | None:
         for name in ("value", "right"):  # `f = () => {}`: the body is the function's
             value = node.child_by_field_name(name)
             if value is not None and value.type == "call_expression":
-                return _wrapped_body(value, _WRAPPING_DEPTH)  # `f = memo(() => {})`
+                return _body_of_function(wrapped_function(value))  # `f = memo(() => {})`
             if value is not None:
                 return value if value.type in BODY_VALUES else value.child_by_field_name("body")
     return body
 
 
-_WRAPPING_DEPTH = 2  # calls around a function: `memo(forwardRef(...))` (JS_WRAPPED_CALL)
+def _exported(node: Node) -> bool:
+    return node.parent is not None and node.parent.type == "export_statement"
 
 
-def _wrapped_body(call: Node, depth: int) -> Node | None:
-    """The body of the function a call wraps (language_specs.JS_WRAPPED_CALL): the last
-    function among its arguments, else one that a call among them wraps. None when there is
-    none, or when the callback computes a value: it fits on one line (`const total =
-    items.reduce((a, b) => a + b, 0)`), or the call is to a method of JS_VALUE_METHODS."""
-    callee = call.child_by_field_name("function")
-    method = callee.child_by_field_name("property") if callee is not None else None
-    if method is not None and node_text(method) in JS_VALUE_METHODS:
-        return None
-    arguments = call_arguments(call)
-    function = _last_function(arguments)
-    if function is not None:
-        if function.start_point.row == function.end_point.row:
-            return None
-        return function.child_by_field_name("body")
-    if depth > 1:
-        for argument in reversed(arguments):
-            if argument.type == "call_expression":
-                body = _wrapped_body(argument, depth - 1)
-                if body is not None:
-                    return body
-    return None
-
-
-def _last_function(arguments: list[Node]) -> Node | None:
-    """The function a call is given last: `it('waits', function (done) {}, 5000)` is given
-    the function, then a timeout."""
-    functions = [a for a in arguments if a.type in JS_FUNCTION_VALUES]
-    return functions[-1] if functions else None
+def _body_of_function(function: Node | None) -> Node | None:
+    return function.child_by_field_name("body") if function is not None else None
 
 
 def extent_node(node: Node, spec: LanguageSpec) -> Node:

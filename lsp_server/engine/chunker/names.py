@@ -17,6 +17,7 @@ from ..language_specs import (
     JS_FUNCTION_VALUES,
     JS_GUARDS,
     JS_OBJECT_MEMBERS,
+    JS_VALUE_METHODS,
     KEYWORD_NAMED,
     LanguageSpec,
 )
@@ -128,6 +129,9 @@ def definition_name(node: Node, module: str = "") -> tuple[str, str]:
     if t == "assignment_expression":
         return _default_export_named(_assigned_name(node), module)
     if t == "call_expression":
+        if node.parent is not None and node.parent.type == "export_statement":
+            function = wrapped_function(node)  # `export default memo(function Sidebar() {})`
+            return _export_name(function, module) if function is not None else ("", "")
         return _defined_property(node)
     if t in JS_OBJECT_MEMBERS and node.parent is not None and node.parent.type == "object":
         return _object_member_name(node)
@@ -263,6 +267,38 @@ def call_arguments(call: Node) -> list[Node]:
     if arguments is None:
         return []
     return [c for c in arguments.named_children if c.type not in COMMENTS]
+
+
+_WRAPPING_DEPTH = 2  # calls around a function: `memo(forwardRef(...))` (JS_WRAPPED_CALL)
+
+
+def wrapped_function(call: Node, depth: int = _WRAPPING_DEPTH) -> Node | None:
+    """The function a call wraps (language_specs.JS_WRAPPED_CALL): the last function among
+    its arguments, else one that a call among them wraps. None when there is none, or when
+    the callback computes a value: it fits on one line (`const total = items.reduce((a, b)
+    => a + b, 0)`), or the call is to a method of JS_VALUE_METHODS."""
+    callee = call.child_by_field_name("function")
+    method = callee.child_by_field_name("property") if callee is not None else None
+    if method is not None and node_text(method) in JS_VALUE_METHODS:
+        return None
+    arguments = call_arguments(call)
+    function = last_function(arguments)
+    if function is not None:
+        return None if function.start_point.row == function.end_point.row else function
+    if depth > 1:
+        for argument in reversed(arguments):
+            if argument.type == "call_expression":
+                found = wrapped_function(argument, depth - 1)
+                if found is not None:
+                    return found
+    return None
+
+
+def last_function(arguments: list[Node]) -> Node | None:
+    """The function a call is given last: `it('waits', function (done) {}, 5000)` is given
+    the function, then a timeout."""
+    functions = [a for a in arguments if a.type in JS_FUNCTION_VALUES]
+    return functions[-1] if functions else None
 
 
 def _defined_property(call: Node) -> tuple[str, str]:

@@ -30,7 +30,8 @@ from pathlib import Path
 # indexers and events with code in their accessors are units (were their class's header),
 # auto-properties name the code between definitions; 20: a JavaScript/TypeScript function
 # that a call wraps (`const Select = forwardRef((props, ref) => {...})`, `memo(...)`,
-# `debounce(...)`) is a unit named by the declaration, assignment or class field holding it
+# `debounce(...)`) is a unit named by the declaration, assignment or class field holding it,
+# or as a default export is named (`export default memo(function Sidebar() {...})`)
 CHUNKER_VERSION = 20
 
 
