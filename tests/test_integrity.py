@@ -168,9 +168,13 @@ def test_random_damaged_pages_are_set_aside_once_and_rebuilt(tmp_path, seed):
 
 
 def damage_lexical_index(db: Path) -> None:
+    """Overwrites the lexical index's pages with bytes FTS5 cannot read. The same bytes
+    every run: random ones were now and then read as a valid, empty page list, and the
+    damage went unseen by the search that should have found it."""
     with sqlite3.connect(db) as conn:
         conn.execute(
-            "UPDATE chunks_fts_data SET block = randomblob(length(block)) WHERE id > 10"
+            "UPDATE chunks_fts_data SET block = CAST(replace(hex(zeroblob(length(block))), "
+            "'00', 'F') AS BLOB) WHERE id > 10"
         )
 
 

@@ -19,7 +19,13 @@ from ..language_specs import (
     LanguageSpec,
 )
 from .grammars import node_text
-from .names import call_arguments, definition_name, last_function, wrapped_function
+from .names import (
+    call_arguments,
+    definition_name,
+    exported_call,
+    last_function,
+    wrapped_function,
+)
 
 MAX_SIGNATURE_CHARS = 200
 _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signature
@@ -27,7 +33,7 @@ _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signatu
 
 def body_of(node: Node) -> Node | None:
     if node.type == "call_expression":
-        if _exported(node):  # `export default memo(function Sidebar() {})`
+        if exported_call(node):
             return _body_of_function(wrapped_function(node))
         arguments = call_arguments(node)  # a property definition, a test or a route: the
         function = last_function(arguments)  # function's body, or the object of accessors
@@ -45,10 +51,6 @@ def body_of(node: Node) -> Node | None:
             if value is not None:
                 return value if value.type in BODY_VALUES else value.child_by_field_name("body")
     return body
-
-
-def _exported(node: Node) -> bool:
-    return node.parent is not None and node.parent.type == "export_statement"
 
 
 def _body_of_function(function: Node | None) -> Node | None:

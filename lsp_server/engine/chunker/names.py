@@ -129,8 +129,8 @@ def definition_name(node: Node, module: str = "") -> tuple[str, str]:
     if t == "assignment_expression":
         return _default_export_named(_assigned_name(node), module)
     if t == "call_expression":
-        if node.parent is not None and node.parent.type == "export_statement":
-            function = wrapped_function(node)  # `export default memo(function Sidebar() {})`
+        if exported_call(node):
+            function = wrapped_function(node)
             return _export_name(function, module) if function is not None else ("", "")
         return _defined_property(node)
     if t in JS_OBJECT_MEMBERS and node.parent is not None and node.parent.type == "object":
@@ -270,6 +270,12 @@ def call_arguments(call: Node) -> list[Node]:
 
 
 _WRAPPING_DEPTH = 2  # calls around a function: `memo(forwardRef(...))` (JS_WRAPPED_CALL)
+
+
+def exported_call(call: Node) -> bool:
+    """A module's default export that is a call: `export default memo(function Sidebar()
+    {})` (JS_WRAPPED_CALL)."""
+    return call.parent is not None and call.parent.type == "export_statement"
 
 
 def wrapped_function(call: Node, depth: int = _WRAPPING_DEPTH) -> Node | None:
