@@ -243,9 +243,12 @@ def fetch(source: Source, into: Path) -> Fetched:
     raise ValueError(f"unknown source kind {source.kind!r}: use one of {SOURCE_KINDS}")
 
 
+_VERSION_CONTROL = shutil.ignore_patterns(".git", ".hg")
+
+
 def copy_tree(source: Path, target: Path) -> None:
     """A byte-identical copy (symlinks kept as links) without version-control folders."""
-    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(".git", ".hg"))
+    shutil.copytree(source, target, symlinks=True, ignore=_VERSION_CONTROL)
 
 
 def without_paths(fetched: Fetched, paths: tuple[str, ...], into: Path) -> Fetched:
@@ -255,11 +258,11 @@ def without_paths(fetched: Fetched, paths: tuple[str, ...], into: Path) -> Fetch
     missing = [rel for rel in paths if not (fetched.tree / rel).exists()]
     if missing:
         raise ValueError(f"--without: not in {fetched.tree}: {', '.join(missing)}")
-    left_out = {(fetched.tree / rel).resolve() for rel in paths}
+    left_out = {Path(rel) for rel in paths}
 
     def ignored(folder: str, names: list[str]) -> set[str]:
-        kept = shutil.ignore_patterns(".git", ".hg")(folder, names)
-        return kept | {name for name in names if (Path(folder) / name).resolve() in left_out}
+        here = Path(folder).relative_to(fetched.tree)
+        return _VERSION_CONTROL(folder, names) | {n for n in names if here / n in left_out}
 
     trimmed = into / "trimmed"
     shutil.copytree(fetched.tree, trimmed, symlinks=True, ignore=ignored)
