@@ -18,6 +18,7 @@ from lsp_server.engine.ranking import (
     dense_among_neighbours,
     documented,
     is_declaration,
+    is_marked_test,
     is_named,
     merge_overlapping,
     named_as,
@@ -276,6 +277,72 @@ def test_prose_alone_in_a_code_file_ranks_as_docs_for_a_question():
     assert role_weight(crate_docs.path, crate_docs, asked, weights, True) == 1.0
     # Code queries never get it back (prose), as before.
     assert role_weight(crate_docs.path, crate_docs, Intent.similar_to_code(), weights, True) is None
+
+
+_RUST_UNIT_TESTS = """\
+/// Follows at most `max` redirects. Mark a test with `#[test]` to check it.
+pub fn limited(max: usize) -> Policy {
+    Policy { max }
+}
+
+#[cfg(not(test))]
+fn system_proxies() -> Proxies {
+    Proxies::from_registry()
+}
+
+#[test]
+fn test_redirect_policy_limit() {
+    assert!(limited(2).redirect(&[a(), b()]).is_error());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn follows_until_the_limit() {
+    serve_redirects(3).await;
+}
+
+#[cfg(test)]
+fn serve_redirects(count: usize) {}
+
+#[cfg(feature = "nightly")]
+#[bench]
+fn bench_redirect(b: &mut test::Bencher) {}
+
+#[wasm_bindgen_test] fn sends_from_the_browser() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn limit_zero_stops_at_once() {
+        assert!(limited(0).redirect(&[]).is_error());
+    }
+}
+"""
+
+
+def test_a_rust_unit_test_is_a_test_though_its_file_is_code():
+    # Rust's unit tests sit in the file they test (`src/redirect.rs`), which the path calls
+    # code: an attribute that marks a test gives the definition the test role.
+    chunks = {c.symbol: c for c in chunk_text("src/redirect.rs", _RUST_UNIT_TESTS, "rust")}
+    marked = {symbol for symbol, chunk in chunks.items() if is_marked_test(chunk)}
+    assert marked == {
+        "test_redirect_policy_limit",
+        "follows_until_the_limit",
+        "serve_redirects",
+        "bench_redirect",
+        "sends_from_the_browser",
+        "limit_zero_stops_at_once",
+    }  # not `limited` (its doc quotes `#[test]`), nor `#[cfg(not(test))]` code
+    weights = dict(EngineSettings().role_weights)
+    question = Intent.of("follow redirects up to a limit", code=False)
+    asked = Intent.of("test for the redirect limit", code=False)
+    test, code = chunks["test_redirect_policy_limit"], chunks["limited"]
+    assert role_weight(test.path, test, question, weights, True) == weights["test"] < 1
+    assert role_weight(code.path, code, question, weights, True) == 1.0
+    assert role_weight(test.path, test, asked, weights, True) == 1.0
+    # Other languages name their tests by path: an attribute-like line is no mark there.
+    python = Chunk("pkg/a.py", "python", "function", "f", 0, 0, 2, 0, "#[test]\ndef f(): pass",
+                   signature="def f(): pass")  # fmt: skip
+    assert not is_marked_test(python)
 
 
 def test_a_method_without_a_body_answers_questions_but_not_code_queries():

@@ -286,6 +286,48 @@ def test_a_question_gets_the_implementation_before_its_benchmark(tmp_path, real_
     assert firsts[True] == ("src/slices.py", "partition_in_place")
 
 
+def test_a_question_gets_the_rust_implementation_before_the_unit_tests_in_its_file(
+    tmp_path, real_encoder
+):
+    # Rust's unit tests sit in the file they test, and say what it does in its own words.
+    root = tmp_path / "crate"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "redirect.rs").write_text(
+        "/// A redirect policy: how many redirects a client follows.\n"
+        "pub struct Policy {\n    max: usize,\n}\n\n"
+        "impl Policy {\n"
+        "    /// Follows at most `max` redirects, then stops with an error.\n"
+        "    pub fn limited(max: usize) -> Policy {\n        Policy { max }\n    }\n\n"
+        "    fn redirect(&self, previous: &[Url]) -> Action {\n"
+        "        if previous.len() >= self.max {\n"
+        "            Action::Error(Box::new(TooManyRedirects))\n"
+        "        } else {\n            Action::Follow\n        }\n    }\n}\n\n"
+        "#[cfg(test)]\nmod tests {\n    use super::*;\n\n"
+        "    #[test]\n    fn test_redirect_policy_limit() {\n"
+        "        let policy = Policy::limited(10);\n"
+        "        let mut previous = (0..9).map(|i| url(i)).collect::<Vec<_>>();\n"
+        "        assert!(matches!(policy.redirect(&previous), Action::Follow));\n"
+        "        previous.push(url(9));\n"
+        "        // the tenth redirect is one too many: the policy stops with an error\n"
+        "        assert!(matches!(policy.redirect(&previous), Action::Error(_)));\n"
+        "    }\n\n"
+        "    #[test]\n    fn test_redirect_policy_limit_to_0() {\n"
+        "        let policy = Policy::limited(0);\n"
+        "        assert!(matches!(policy.redirect(&[url(0)]), Action::Error(_)));\n"
+        "    }\n}\n"
+    )
+    question = "where do we follow redirects up to a limit and then stop with an error"
+    with WorkspaceIndex(root, encoder=real_encoder, index_dir=tmp_path / "index") as built:
+        built.index()
+        found = [(r.symbol, r.preview) for r in built.search(question).results]
+        # Before, `test_redirect_policy_limit` came first; ranked after the code, not dropped.
+        assert found[0][0] in ("Policy.redirect", "Policy.limited"), found
+        assert any(symbol.startswith("test_") for symbol, _ in found), found
+        asked = built.search("test for the redirect limit").results
+        assert asked[0].symbol.startswith("test_redirect_policy_limit"), asked[0]
+        assert asked[0].preview.startswith("fn test_redirect_policy_limit")  # not `#[test]`
+
+
 def test_find_similar_never_returns_a_bare_class_header(tmp_path, real_encoder):
     # Solutions to two problems, as a competitive-programming repository holds them: each
     # class header is chunked apart from its methods, and every header reads the same.

@@ -85,6 +85,11 @@ class LanguageSpec:
     # `impl Trait for Name`): named like the type, it ranks after the type's own definition
     # when the name is typed alone (ranking.naming_tier). A regex on the chunk's signature.
     extension_header: str = ""
+    # An attribute that makes a definition a test wherever its file is: Rust's unit tests sit
+    # in the file they test (`#[test]`, `#[tokio::test]`, `#[cfg(test)]`), not in a test
+    # file that the path names (languages.file_role), so the attribute gives them the test
+    # role (ranking.is_marked_test). A regex on the lines above the signature.
+    test_attribute: re.Pattern[str] | None = None
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -319,6 +324,13 @@ SPECS: dict[str, LanguageSpec] = {
         ),
         open_types="crate",
         extension_header=r"(?:unsafe\s+)?impl\b",
+        # `#[test]`, `#[tokio::test(...)]`, `#[wasm_bindgen_test]`, `#[test_case(...)]`,
+        # `#[bench]`, `#[cfg(test)]` (not `#[cfg(not(test))]`: code kept out of tests), each
+        # opening a line (not quoted in a doc comment).
+        test_attribute=re.compile(
+            r"(?m)^[ \t]*#\[\s*(?:(?:\w+::)*(?:test|bench|\w+_test|test_case|rstest|quickcheck"
+            r"|proptest)\b|cfg\(\s*test\s*\))"
+        ),
         declarations="""[(const_item name: (identifier) @name)
                          (static_item name: (identifier) @name)
                          (type_item name: (type_identifier) @name)]""",

@@ -457,7 +457,7 @@ def role_weight(
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
     # Read once: it decides the role (prose in a code file) and what code queries leave out.
     commentary = chunk.kind == "block" and is_commentary(chunk.text, chunk.language)
-    role = _chunk_role(path, commentary)
+    role = _chunk_role(path, chunk, commentary)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
         return None
@@ -478,12 +478,34 @@ def role_weight(
     return weights.get(role, 1.0) * kind
 
 
-def _chunk_role(path: str, commentary: bool) -> str:
-    """The file's role, except that comments or a docstring alone in a code file (a module's
-    doc comment, a licence header, a long doc comment's windows) are docs: prose about the
-    code, ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file")."""
+def _chunk_role(path: str, chunk: Chunk, commentary: bool) -> str:
+    """The file's role, except in a code file: comments or a docstring alone (a module's doc
+    comment, a licence header, a long doc comment's windows) are docs, prose about the code,
+    ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file"); a
+    definition an attribute marks as a test (Rust's `#[test]`) is a test."""
     role = cached_file_role(path)
-    return "docs" if role == "code" and commentary else role
+    if role != "code":
+        return role
+    if commentary:
+        return "docs"
+    return "test" if is_marked_test(chunk) else role
+
+
+def is_marked_test(chunk: Chunk) -> bool:
+    """Whether an attribute above the definition's signature marks it as a test
+    (LanguageSpec.test_attribute: Rust's `#[test]`, `#[tokio::test]`, `#[cfg(test)]`). A
+    later part of a split definition does not hold its attributes: only its first says."""
+    spec = SPECS.get(chunk.language)
+    marker = spec.test_attribute if spec else None
+    if marker is None or chunk.kind in SPANS_OF_LINES or chunk.part > 1 or not chunk.signature:
+        return False
+    # The signature's start (as far as its first line goes; a stored signature joins a
+    # multi-line one) is where the attributes end.
+    above = chunk.text.find(chunk.signature.split("\n", 1)[0][:_SIGNATURE_PROBE])
+    return above > 0 and marker.search(chunk.text, 0, above) is not None
+
+
+_SIGNATURE_PROBE = 24  # characters of a signature enough to find it in the chunk's text
 
 
 def _not_code(chunk: Chunk, commentary: bool) -> bool:
