@@ -309,6 +309,14 @@ fn bench_redirect(b: &mut test::Bencher) {}
 
 #[wasm_bindgen_test] fn sends_from_the_browser() {}
 
+/* Used in client/tests.rs, kept for later:
+#[cfg(test)]
+fn h1_key(&self) -> Key {}
+*/
+pub fn pooled(&self, key: Key) -> Pooled {
+    Pooled::new(key)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -331,7 +339,8 @@ def test_a_rust_unit_test_is_a_test_though_its_file_is_code():
         "bench_redirect",
         "sends_from_the_browser",
         "limit_zero_stops_at_once",
-    }  # not `limited` (its doc quotes `#[test]`), nor `#[cfg(not(test))]` code
+    }  # not `limited` (its doc quotes `#[test]`), `pooled` (a comment above quotes
+    # `#[cfg(test)]`: hyper's client/pool.rs), nor `#[cfg(not(test))]` code
     weights = dict(EngineSettings().role_weights)
     question = Intent.of("follow redirects up to a limit", code=False)
     asked = Intent.of("test for the redirect limit", code=False)

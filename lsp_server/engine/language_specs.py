@@ -326,7 +326,7 @@ SPECS: dict[str, LanguageSpec] = {
         extension_header=r"(?:unsafe\s+)?impl\b",
         # `#[test]`, `#[tokio::test(...)]`, `#[wasm_bindgen_test]`, `#[test_case(...)]`,
         # `#[bench]`, `#[cfg(test)]` (not `#[cfg(not(test))]`: code kept out of tests), each
-        # opening a line (not quoted in a doc comment).
+        # opening a line (not quoted in a comment: ranking.is_marked_test reads code lines).
         test_attribute=re.compile(
             r"(?m)^[ \t]*#\[\s*(?:(?:\w+::)*(?:test|bench|\w+_test|test_case|rstest|quickcheck"
             r"|proptest)\b|cfg\(\s*test\s*\))"

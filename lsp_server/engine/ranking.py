@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
 
-from .chunker import is_commentary, is_name_list, nested_chunk
+from .chunker import code_lines, is_commentary, is_name_list, nested_chunk
 from .chunks import SPANS_OF_LINES, Chunk
 from .language_specs import SPECS
 from .languages import PROSE_LANGUAGES, file_role
+from .results import signature_start
 from .tokens import identifier_words
 from .validation import compile_globs, globs
 from .validation import languages as languages_of
@@ -493,19 +494,16 @@ def _chunk_role(path: str, chunk: Chunk, commentary: bool) -> str:
 
 def is_marked_test(chunk: Chunk) -> bool:
     """Whether an attribute above the definition's signature marks it as a test
-    (LanguageSpec.test_attribute: Rust's `#[test]`, `#[tokio::test]`, `#[cfg(test)]`). A
-    later part of a split definition does not hold its attributes: only its first says."""
+    (LanguageSpec.test_attribute: Rust's `#[test]`, `#[tokio::test]`, `#[cfg(test)]`), not
+    a comment that quotes one. A later part of a split definition does not hold its
+    attributes: only its first says."""
     spec = SPECS.get(chunk.language)
     marker = spec.test_attribute if spec else None
-    if marker is None or chunk.kind in SPANS_OF_LINES or chunk.part > 1 or not chunk.signature:
+    if marker is None or chunk.kind in SPANS_OF_LINES or chunk.part > 1:
         return False
-    # The signature's start (as far as its first line goes; a stored signature joins a
-    # multi-line one) is where the attributes end.
-    above = chunk.text.find(chunk.signature.split("\n", 1)[0][:_SIGNATURE_PROBE])
-    return above > 0 and marker.search(chunk.text, 0, above) is not None
-
-
-_SIGNATURE_PROBE = 24  # characters of a signature enough to find it in the chunk's text
+    start = signature_start(chunk)
+    above = chunk.text.find(start) if start else -1
+    return above > 0 and marker.search(code_lines(chunk.text[:above], spec)) is not None
 
 
 def _not_code(chunk: Chunk, commentary: bool) -> bool:

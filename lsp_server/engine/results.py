@@ -317,6 +317,12 @@ def _short_name(chunk: Chunk) -> str:
     return chunk.names[0].rsplit(".", 1)[-1].rsplit("::", 1)[-1] if chunk.names else ""
 
 
+def signature_start(chunk: Chunk) -> str:
+    """What the line that starts a definition's signature holds, up to its name (`fn
+    test_limit`): where the doc comment and attributes above it end. "" without one."""
+    return _signature_start(preview_of(chunk), _short_name(chunk)) if chunk.signature else ""
+
+
 def _signature_start(preview: str, name: str) -> str:
     """What a signature's line starts with, to find it among a chunk's lines: up to the
     definition's name (`def send`, `public Date parseDate`). The stored signature joins a

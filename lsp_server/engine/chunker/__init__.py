@@ -22,7 +22,7 @@ C) and nested by a stack over their byte ranges, so deeply nested input cannot h
 recursion limit.
 """
 
-from .commentary import is_commentary, is_name_list, past_boilerplate_comments
+from .commentary import code_lines, is_commentary, is_name_list, past_boilerplate_comments
 from .grammars import grammar_language
 from .lines import slice_lines, split_lines
 from .nested import NestedDefinition, nested_chunk, nested_definition
@@ -34,6 +34,7 @@ __all__ = [
     "CHUNKER_VERSION",
     "NestedDefinition",
     "chunk_text",
+    "code_lines",
     "grammar_language",
     "is_commentary",
     "is_name_list",

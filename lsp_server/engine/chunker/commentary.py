@@ -92,6 +92,12 @@ def comments_only(text: str, spec: LanguageSpec) -> bool:
     return all(comment for _, comment in _comment_lines(text, spec))
 
 
+def code_lines(text: str, spec: LanguageSpec) -> str:
+    """``text`` less its blank and comment lines (block comments across lines too): the
+    attributes above a signature, not the code a comment quotes (`/* #[cfg(test)] ... */`)."""
+    return "".join(raw for raw, comment in _comment_lines(text, spec) if not comment)
+
+
 def _comment_lines(text: str, spec: LanguageSpec) -> Iterator[tuple[str, bool]]:
     """Each line of ``text`` (with its line end) and whether it is blank or (part of) a
     comment, by the language's markers; read in one pass, block comments across lines."""
