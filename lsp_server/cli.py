@@ -256,8 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_encoder_options(index, reading=False)
     _add_index_options(index)
 
-    search = sub.add_parser("search", help="search an indexed folder")
-    search.add_argument("args", nargs="+", metavar="[PATH] QUERY", help="QUERY - reads stdin")
+    # One query per call: the usage says so (argparse would render `[PATH] QUERY [[PATH]
+    # QUERY ...]` for these positionals, as if several could follow).
+    search = sub.add_parser(
+        "search", help="search an indexed folder", usage="%(prog)s [options] [PATH] QUERY"
+    )
+    search.add_argument(
+        "args", nargs="+", metavar="[PATH] QUERY", help="PATH defaults to .; QUERY - reads stdin"
+    )
     search.add_argument(
         "--selection",
         action="store_true",

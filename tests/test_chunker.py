@@ -22,6 +22,7 @@ from lsp_server.engine.chunker import (
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.ranking import is_declaration
 from lsp_server.engine.results import preview_of
+from lsp_server.engine.supertypes import supertypes
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -717,10 +718,9 @@ def test_java_definitions() -> None:
         ("block", "", "Named", 29, 29),
     ]
     find_all = by_symbol(chunks, "UserService.findAll")
-    assert find_all.signature == "@Override public List<User> findAll() throws IOException"
-    assert by_symbol(chunks, "UserService").signature == (
-        "@Service public class UserService extends Base"
-    )
+    # The header a reader scans: annotations are in the text, not the signature.
+    assert find_all.signature == "public List<User> findAll() throws IOException"
+    assert by_symbol(chunks, "UserService").signature == "public class UserService extends Base"
     assert chunks[4].text == "abstract void reset();"
 
 
@@ -1748,6 +1748,14 @@ def test_a_chunk_made_without_a_unit_is_its_own_unit() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+JMH_ANNOTATIONS = (
+    "@BenchmarkMode(Mode.AverageTime)\n@OutputTimeUnit(TimeUnit.NANOSECONDS)\n"
+    "@State(Scope.Thread)\n@Warmup(iterations = 5, time = 10, timeUnit = TimeUnit.SECONDS)\n"
+    "@Measurement(iterations = 5, time = 10, timeUnit = TimeUnit.SECONDS)\n"
+    '@Fork(value = 1, jvmArgs = {"-server", "-Xms1g", "-Xmx1g"})\n'
+)
+
+
 def previews(text: str, language: str, **kwargs: int) -> list[str]:
     return [preview_of(c) for c in chunk(text, language, **kwargs)]
 
@@ -1780,6 +1788,20 @@ def test_preview_of_a_parametrized_test_is_its_signature() -> None:
             "  public void run() {}\n}\n",
             "public void run()",
         ),
+        # An interface's method has no body: its signature is past its annotations, not
+        # `@Override` alone (commons-io's IOFileFilter.accept previewed an empty line).
+        (
+            "java",
+            "interface F {\n  /** Checks. */\n  @Override\n  boolean accept(File file);\n}\n",
+            "boolean accept(File file);",
+        ),
+        # Annotations longer than a signature's length do not push its name out of it.
+        (
+            "java",
+            f"{JMH_ANNOTATIONS}public class Bench extends Base {{\n  int n;\n}}\n",
+            "public class Bench extends Base",
+        ),
+        ("java", "/** Marks. */\n@interface Marker {\n  int value();\n}\n", "@interface Marker"),
         (
             "rust",
             "/// A point.\n#[derive(Debug, Clone)]\npub struct Point {\n    x: i32,\n}\n",
@@ -1821,6 +1843,20 @@ def test_preview_of_a_definition_is_its_signature_line(
     assert expected in [preview_of(c) for c in chunks if c.symbol]
 
 
+def test_a_signature_holds_no_annotations_so_the_rules_that_read_it_see_the_header() -> None:
+    """What reads a signature sees the definition's header: an annotated interface method
+    is a declaration (its text ends with its signature), an annotated class's supertype is
+    found though its annotations are longer than a signature may be."""
+    method = chunk("interface F {\n  @Override\n  boolean accept(File file);\n}\n", "java")
+    accept = next(c for c in method if c.symbol == "F.accept")
+    assert accept.signature == "boolean accept(File file);"
+    assert is_declaration(accept)
+    cls = chunk(f"{JMH_ANNOTATIONS}public class Bench extends Base {{\n  int n;\n}}\n", "java")
+    bench = next(c for c in cls if c.symbol == "Bench")
+    assert bench.signature == "public class Bench extends Base"
+    assert supertypes(bench.signature, "java") == {"Base"}
+
+
 def test_every_part_of_a_split_definition_previews_its_signature() -> None:
     text = "def resolve_redirects(self, resp, req):\n" + "".join(
         f"    if resp.status == {i}:\n        send(\n            json=json,\n        )\n"
@@ -1855,7 +1891,21 @@ def test_every_part_of_a_split_definition_previews_its_signature() -> None:
             "\n\nstatic int seen;\n",
             "static int seen;",
         ),
+        # ... documentation of tags or links alone too (trpc's `/** @internal */` above a
+        # type, a `@see URL` above imports) ...
+        ("typescript", "/**\n * @internal\n */\nexport type Merge<T> = T;\n", "export type"),
+        (
+            "typescript",
+            "/**\n * @see https://github.com/remix-run/remix/blob/0bc/formData.ts\n */\n"
+            "import * as fs from 'fs';\nimport a from 'a';\nimport b from 'b';\n",
+            "import * as fs",
+        ),
         # ... a comment that says something is kept, as is a comment alone.
+        (
+            "typescript",
+            "/**\n * @deprecated use `aws-lambda` instead\n */\nexport type Opts = A;\n",
+            "* @deprecated use `aws-lambda` instead",
+        ),
         ("java", "/** HTML nodes. */\n@NonnullByDefault\npackage a.b;\n", "/** HTML nodes. */"),
         (
             "javascript",
@@ -1871,6 +1921,14 @@ def test_preview_of_a_block_is_its_first_line_with_content(
     language: str, text: str, expected: str
 ) -> None:
     assert previews(text, language)[0].startswith(expected)
+
+
+def test_preview_of_documentation_passes_over_lines_of_markup() -> None:
+    text = (
+        "class Charsets {\n  void a() {}\n\n  /**\n   * <p>\n   * Sixteen-bit Unicode.\n"
+        "   * </p>\n   */\n  public static final Charset UTF_16 = StandardCharsets.UTF_16;\n}\n"
+    )
+    assert "* Sixteen-bit Unicode." in previews(text, "java")
 
 
 def test_preview_of_a_definition_without_signature_skips_its_decorators() -> None:

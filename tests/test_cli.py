@@ -151,6 +151,14 @@ def test_bad_search_options_are_one_line_and_exit_2(indexed, args, words):
     one_line_error(done, 2, *words)
 
 
+def test_search_asks_for_one_query_as_its_usage_says(indexed):
+    workspace, cache = indexed
+    usage = nearcode("search", "--help", cache=cache).stdout.splitlines()[0]
+    assert usage == "usage: nearcode search [options] [PATH] QUERY"
+    done = nearcode("search", str(workspace), "cache", "retry", cache=cache)
+    one_line_error(done, 2, 'expected [PATH] "QUERY" (quote a query of several words)')
+
+
 def test_brace_globs_and_exclude_on_search_do_what_they_say(indexed):
     workspace, cache = indexed
     found = search_json(workspace, cache, "parse configuration", "--include", "**/*.{go,rs}")

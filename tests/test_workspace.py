@@ -747,3 +747,28 @@ def test_find_similar_asks_bm25_by_the_words_that_tell_a_definition_apart(
     assert before[0] == "query.py" and before[1].startswith("other")
     assert list(selected.values()) == [["query.py", "clone.py"]]
     assert typed.pop(0) == before and list(typed.values()) == [before]
+
+
+def test_lines_of_structure_alone_get_no_chunk(tmp_path, open_index):
+    """A class's closing `end`, a `private` section marker, an `#else` or `#endif` between
+    definitions say nothing: they are in no chunk, so no search lists them (faraday listed
+    five `private` lines for "private helper methods", and an `end` for "close the
+    connection at the end")."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "client.rb").write_text(
+        "class Client\n  def get(url)\n    fetch(url)\n  end\n\n  private\n\n"
+        "  def fetch(url)\n    url\n  end\nend\n"
+    )
+    (root / "clock.c").write_text(
+        "#include <time.h>\n\n#ifdef HAVE_GMTIME_R\nstatic int utc(void) {\n  return 1;\n}\n"
+        "#else /* !HAVE_GMTIME_R */\nstatic int utc(void) {\n  return 0;\n}\n#endif\n"
+    )
+    index = open_index(root)
+    index.index()
+    chunks = [c.chunk for p in ("client.rb", "clock.c") for c in index.store.chunks_of_file(p)]
+    structure = {"end", "private", "#else", "/*", "!HAVE_GMTIME_R", "*/", "#endif"}
+    assert [c.text for c in chunks if set(c.text.split()) <= structure] == []
+    assert {"Client.get", "Client.fetch", "utc"} <= {c.symbol for c in chunks}
+    found = index.search("private end", limit=10).results
+    assert found and all(r.preview not in ("private", "end") for r in found)

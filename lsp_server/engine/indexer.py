@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunker import chunk_text
+from .chunker import chunk_text, says_something
 from .chunks import Chunk
 from .embedder import Encoder, ModelLoadError
 from .reports import EmbedReport, FileUpdate, Progress, ProgressFn, SyncReport
@@ -55,11 +55,6 @@ def embed_text(chunk: Chunk, settings: EngineSettings) -> str:
     if chunk.part > 1 and chunk.signature:
         header += f"\n{chunk.signature}"
     return f"{header}\n{chunk.text}"
-
-
-def says_something(text: str) -> bool:
-    """False for chunks of bare punctuation (a lone closing brace between definitions)."""
-    return any(char.isalnum() for char in text)
 
 
 @dataclass

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .chunker import past_boilerplate_comments, split_lines
+from .chunker import is_structure, past_boilerplate_comments, split_lines, without_annotations
 from .chunks import SPANS_OF_LINES, Chunk
 from .languages import PROSE_LANGUAGES
 from .tokens import code_tokens
@@ -112,28 +111,18 @@ def preview_of(chunk: Chunk) -> str:
     tool directive).
     """
     if chunk.signature:
-        line = _without_annotations(chunk.signature)
+        line = without_annotations(chunk.signature)
     elif chunk.kind not in SPANS_OF_LINES:  # a definition without a header line
-        line = _first_content_line(_without_annotations(chunk.text))
+        line = _first_content_line(without_annotations(chunk.text))
     else:
         line = _first_code_line(past_boilerplate_comments(chunk.text, chunk.language))
     return _capped(line)
 
 
-# Lines with no word, or only these words, are structure, not content: `)`, `"""`, `/**`,
-# `}`, `} else {`, `end`, `try:`.
-_STRUCTURE_ONLY = re.compile(
-    r"[\W_]*(?:(?:else|elif|end|endif|fi|done|esac|finally|try|do|then|begin)\b[\W_]*)*"
-)
-# A decorator or annotation (`@name`, its arguments follow) or a Rust/PHP attribute (`#[`).
-_ANNOTATION = re.compile(r"@[\w.$]+|#!?(?=\[)")
-_OPENING, _CLOSING = "([{", ")]}"
-
-
 def _first_code_line(text: str) -> str:
     """The first line with content past the attributes and annotations that open ``text``
     (`#[cfg(test)]`, `@NonnullByDefault`), unless only a comment follows them."""
-    code = _without_annotations(text)
+    code = without_annotations(text)
     if not code or code.startswith(_NOT_A_HEADER):
         code = text
     return _first_content_line(code)
@@ -141,34 +130,8 @@ def _first_code_line(text: str) -> str:
 
 def _first_content_line(text: str) -> str:
     lines = [line.strip() for line in text.splitlines()]
-    content = (line for line in lines if not _STRUCTURE_ONLY.fullmatch(line))
+    content = (line for line in lines if not is_structure(line))
     return next(content, next((line for line in lines if line), ""))
-
-
-def _without_annotations(text: str) -> str:
-    """``text`` past its leading decorators, annotations and attributes, with their arguments
-    (over several lines too): `@Override public void run()` -> `public void run()`."""
-    rest = text.lstrip()
-    while (m := _ANNOTATION.match(rest)) is not None:
-        end = m.end()
-        if end < len(rest) and rest[end] in _OPENING:
-            end = _past_brackets(rest, end)
-        rest = rest[end:].lstrip()
-    return rest
-
-
-def _past_brackets(text: str, start: int) -> int:
-    """Index just past the bracket closing the one at ``start`` (or the end of ``text``)."""
-    depth = 0
-    for i in range(start, len(text)):
-        char = text[i]
-        if char in _OPENING:
-            depth += 1
-        elif char in _CLOSING:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-    return len(text)
 
 
 _NOT_A_HEADER = ("@", "#[", "//", "#", "/*", "*")  # decorators, attributes, comments

@@ -22,7 +22,15 @@ C) and nested by a stack over their byte ranges, so deeply nested input cannot h
 recursion limit.
 """
 
-from .commentary import code_lines, is_commentary, is_name_list, past_boilerplate_comments
+from .commentary import (
+    code_lines,
+    is_commentary,
+    is_name_list,
+    is_structure,
+    past_boilerplate_comments,
+    says_something,
+)
+from .extent import without_annotations
 from .grammars import grammar_language
 from .lines import slice_lines, split_lines
 from .nested import NestedDefinition, nested_chunk, nested_definition
@@ -38,9 +46,12 @@ __all__ = [
     "grammar_language",
     "is_commentary",
     "is_name_list",
+    "is_structure",
     "nested_chunk",
     "nested_definition",
     "past_boilerplate_comments",
+    "says_something",
     "slice_lines",
     "split_lines",
+    "without_annotations",
 ]

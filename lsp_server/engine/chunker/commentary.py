@@ -49,10 +49,14 @@ def past_boilerplate_comments(text: str, language: str) -> str:
     return text
 
 
+# What documentation holds besides words: tags (`@internal`, `@see`), links and markup.
+_TAGS_AND_LINKS = re.compile(r"(?<![\w@])@[\w-]+|\S+://\S*|</?[A-Za-z][^>]*>")
+
+
 def _says_nothing(comment: str, spec: LanguageSpec) -> bool:
     """A licence, or a few words that are not documentation (`/** Module dependencies. */`,
     a package's one-line Javadoc and `//! The DFA engine.` say something; `/*** parser ***/`
-    does not)."""
+    does not), or documentation of tags and links alone (`/** @internal */`, `@see URL`)."""
     if LICENCE_PHRASE.search(comment) is not None:
         return True
     head = comment.lstrip()
@@ -60,7 +64,31 @@ def _says_nothing(comment: str, spec: LanguageSpec) -> bool:
         head.startswith(prefix) and head[len(prefix) : len(prefix) + 1] in ("", " ", "\n")
         for prefix in (*spec.doc_comments, *spec.module_comments)
     )
-    return not documents and len(_WORD.findall(comment)) < BANNER_WORDS
+    if documents:
+        return not _WORD.search(_TAGS_AND_LINKS.sub(" ", comment))
+    return len(_WORD.findall(comment)) < BANNER_WORDS
+
+
+# A line that is structure, not content: punctuation (`)`, `"""`, `/**`, `}`), keywords that
+# close or continue a statement (`} else {`, Ruby's `end`, `try:`), a visibility section
+# (`private`, `public:`), markup alone (a Javadoc's `* <p>`), a preprocessor conditional
+# (`#ifdef HAVE_LIBONIG`, `#endif /* HAVE_LIBONIG */`).
+_STRUCTURE_LINE = re.compile(
+    r"[\W_]*(?:(?:(?:else|elif|end|endif|fi|done|esac|finally|try|do|then|begin|private"
+    r"|protected|public)\b|</?[A-Za-z]+\s*/?>)[\W_]*)*"
+    r"|#(?:if|ifdef|ifndef|elif|else|endif)\b.*|#\s+(?:ifdef|ifndef|elif|endif)\b.*"
+)
+
+
+def is_structure(line: str) -> bool:
+    return _STRUCTURE_LINE.fullmatch(line.strip()) is not None
+
+
+def says_something(text: str) -> bool:
+    """False for text of structure lines alone (a lone closing brace or Ruby `end` between
+    definitions, a `private` section marker, an `#else`): no chunk of its own, it would only
+    answer a query's stray word."""
+    return not all(is_structure(line) for line in text.splitlines())
 
 
 def is_commentary(text: str, language: str) -> bool:

@@ -258,16 +258,52 @@ def signature_of(core: Node, outer: Node, data: bytes) -> str:
             break
     body = body_of(core)
     stop = min(start + _SIGNATURE_SCAN_BYTES, core.end_byte)
+    # Annotations that a modifier list holds (Java's `@Override`, `@BenchmarkMode(...)`)
+    # stay out too: they would fill the signature's length, or be all of its first line.
     if body is not None and start < body.start_byte:
-        raw = _without_comments(core, data, start, min(body.start_byte, stop))
+        raw = without_annotations(_without_comments(core, data, start, min(body.start_byte, stop)))
     else:
-        # No body node (Go types, TS type aliases): the first line, up to an opening brace.
-        raw = _without_comments(core, data, start, stop).split("\n", 1)[0].split("{", 1)[0]
+        # No body node (Go types, TS type aliases, an interface's method): the first line,
+        # up to an opening brace.
+        raw = without_annotations(_without_comments(core, data, start, stop))
+        raw = raw.split("\n", 1)[0].split("{", 1)[0]
     # One line; drop the space that line breaks leave inside brackets: `f( a, b, )` -> `f(a, b)`.
     sig = _BRACKET_SPACE.sub(r"\1", _CLOSE_SPACE.sub(r"\1", " ".join(raw.split())))
     if len(sig) > MAX_SIGNATURE_CHARS:
         sig = sig[: MAX_SIGNATURE_CHARS - 3].rstrip() + "..."
     return sig
+
+
+# A decorator or annotation (`@name`, its arguments follow; not Java's `@interface`) or a
+# Rust/PHP attribute (`#[`).
+_ANNOTATION = re.compile(r"@(?!interface\b)[\w.$]+|#!?(?=\[)")
+_OPENING, _CLOSING = "([{", ")]}"
+
+
+def without_annotations(text: str) -> str:
+    """``text`` past its leading decorators, annotations and attributes, with their arguments
+    (over several lines too): `@Override public void run()` -> `public void run()`."""
+    rest = text.lstrip()
+    while (m := _ANNOTATION.match(rest)) is not None:
+        end = m.end()
+        if end < len(rest) and rest[end] in _OPENING:
+            end = _past_brackets(rest, end)
+        rest = rest[end:].lstrip()
+    return rest
+
+
+def _past_brackets(text: str, start: int) -> int:
+    """Index just past the bracket closing the one at ``start`` (or the end of ``text``)."""
+    depth = 0
+    for i in range(start, len(text)):
+        char = text[i]
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(text)
 
 
 def _without_comments(node: Node, data: bytes, start: int, stop: int) -> str:

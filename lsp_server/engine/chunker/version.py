@@ -31,8 +31,11 @@ from pathlib import Path
 # auto-properties name the code between definitions; 20: a JavaScript/TypeScript function
 # that a call wraps (`const Select = forwardRef((props, ref) => {...})`, `memo(...)`,
 # `debounce(...)`) is a unit named by the declaration, assignment or class field holding it,
-# or as a default export is named (`export default memo(function Sidebar() {...})`)
-CHUNKER_VERSION = 20
+# or as a default export is named (`export default memo(function Sidebar() {...})`); 21: a
+# signature leaves out the annotations a modifier list holds (Java's `@Override boolean
+# accept(File f);` was `@Override`), and text of structure lines alone (Ruby's `end`, a
+# `private` marker, `#else`) is indexed as no chunk (commentary.says_something)
+CHUNKER_VERSION = 21
 
 
 def _source_fingerprint() -> str:
