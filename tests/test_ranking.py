@@ -319,9 +319,21 @@ pub fn pooled(&self, key: Key) -> Pooled {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn redirects_to(count: usize) -> Vec<Url> {
+        (0..count).map(|i| url(i)).collect()
+    }
+
     #[test]
     fn limit_zero_stops_at_once() {
-        assert!(limited(0).redirect(&[]).is_error());
+        assert!(limited(0).redirect(&redirects_to(1)).is_error());
+    }
+}
+
+mod imp {
+    pub fn resolve(base: &Url, location: &str) -> Url {
+        base.join(location)
     }
 }
 """
@@ -338,9 +350,13 @@ def test_a_rust_unit_test_is_a_test_though_its_file_is_code():
         "serve_redirects",
         "bench_redirect",
         "sends_from_the_browser",
-        "limit_zero_stops_at_once",
+        # The test module, and all it holds: a helper has no attribute of its own.
+        "tests",
+        "tests.redirects_to",
+        "tests.limit_zero_stops_at_once",
     }  # not `limited` (its doc quotes `#[test]`), `pooled` (a comment above quotes
-    # `#[cfg(test)]`: hyper's client/pool.rs), nor `#[cfg(not(test))]` code
+    # `#[cfg(test)]`: hyper's client/pool.rs), `#[cfg(not(test))]` code, nor `resolve` in a
+    # module of the crate's code
     weights = dict(EngineSettings().role_weights)
     question = Intent.of("follow redirects up to a limit", code=False)
     asked = Intent.of("test for the redirect limit", code=False)

@@ -90,6 +90,9 @@ class LanguageSpec:
     # file that the path names (languages.file_role), so the attribute gives them the test
     # role (ranking.is_marked_test). A regex on the lines above the signature.
     test_attribute: re.Pattern[str] | None = None
+    # Containers whose members are tests by convention, whatever their own attributes: a
+    # Rust `mod tests` (always `#[cfg(test)]`) holds helpers with no `#[test]` of their own.
+    test_containers: frozenset[str] = frozenset()
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -256,6 +259,9 @@ _CSHARP_ACCESSORS = """
 (event_declaration accessors: (accessor_list (accessor_declaration body: (_)))) @def
 """
 
+# Rust modules that hold tests by convention (`#[cfg(test)] mod tests { ... }`).
+_RUST_TEST_MODULES = frozenset({"tests", "test"})
+
 SPECS: dict[str, LanguageSpec] = {
     "python": LanguageSpec(
         query="""[(function_definition) (class_definition)] @def
@@ -312,9 +318,18 @@ SPECS: dict[str, LanguageSpec] = {
         declarations="(const_spec name: (identifier) @name) (var_spec name: (identifier) @name)",
     ),
     "rust": LanguageSpec(
+        # A test module (`mod tests { ... }`, not `mod tests;`) contains its members, as a
+        # class does (`tests.parser`): they are tests (test_containers). Other inline modules
+        # stay out: qualified by their module, serde_json's `scalar::iadd` and `small::iadd`
+        # read as siblings of their modules' other functions, and Find Similar lost 5 of 150
+        # questions by a place each (BENCHMARKS.md, "Rust's test modules").
         query="""[(function_item) (struct_item) (enum_item) (union_item) (trait_item)
-                  (impl_item) (macro_definition)] @def""",
-        classes=frozenset({"struct_item", "enum_item", "union_item", "trait_item", "impl_item"}),
+                  (impl_item) (macro_definition)] @def
+                 ((mod_item name: (identifier) @_module body: (declaration_list)) @def"""
+        f'(#match? @_module "^({"|".join(sorted(_RUST_TEST_MODULES))})$"))',
+        classes=frozenset(
+            {"struct_item", "enum_item", "union_item", "trait_item", "impl_item", "mod_item"}
+        ),
         bodyless=frozenset({"macro_definition"}),
         leading=COMMENTS | {"attribute_item"},
         doc_comments=("///", "/**"),
@@ -331,6 +346,7 @@ SPECS: dict[str, LanguageSpec] = {
             r"(?m)^[ \t]*#\[\s*(?:(?:\w+::)*(?:test|bench|\w+_test|test_case|rstest|quickcheck"
             r"|proptest)\b|cfg\(\s*test\s*\))"
         ),
+        test_containers=_RUST_TEST_MODULES,
         declarations="""[(const_item name: (identifier) @name)
                          (static_item name: (identifier) @name)
                          (type_item name: (type_identifier) @name)]""",

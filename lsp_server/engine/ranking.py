@@ -483,7 +483,8 @@ def _chunk_role(path: str, chunk: Chunk, commentary: bool) -> str:
     """The file's role, except in a code file: comments or a docstring alone (a module's doc
     comment, a licence header, a long doc comment's windows) are docs, prose about the code,
     ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file"); a
-    definition an attribute marks as a test (Rust's `#[test]`) is a test."""
+    definition an attribute or its container marks as a test (Rust's `#[test]`, `mod tests`)
+    is a test."""
     role = cached_file_role(path)
     if role != "code":
         return role
@@ -493,12 +494,17 @@ def _chunk_role(path: str, chunk: Chunk, commentary: bool) -> str:
 
 
 def is_marked_test(chunk: Chunk) -> bool:
-    """Whether an attribute above the definition's signature marks it as a test
-    (LanguageSpec.test_attribute: Rust's `#[test]`, `#[tokio::test]`, `#[cfg(test)]`), not
-    a comment that quotes one. A later part of a split definition does not hold its
-    attributes: only its first says."""
+    """Whether the chunk lies in a test container (LanguageSpec.test_containers: Rust's `mod
+    tests`, whose helpers have no attribute of their own), or an attribute above the
+    definition's signature marks it as a test (LanguageSpec.test_attribute: Rust's `#[test]`,
+    `#[tokio::test]`, `#[cfg(test)]`), not a comment that quotes one. A later part of a split
+    definition does not hold its attributes: only its first says."""
     spec = SPECS.get(chunk.language)
-    marker = spec.test_attribute if spec else None
+    if spec is None:
+        return False
+    if spec.test_containers and not spec.test_containers.isdisjoint(chunk.container.split(".")):
+        return True
+    marker = spec.test_attribute
     if marker is None or chunk.kind in SPANS_OF_LINES or chunk.part > 1:
         return False
     start = signature_start(chunk)

@@ -34,8 +34,9 @@ from pathlib import Path
 # or as a default export is named (`export default memo(function Sidebar() {...})`); 21: a
 # signature leaves out the annotations a modifier list holds (Java's `@Override boolean
 # accept(File f);` was `@Override`), and text of structure lines alone (Ruby's `end`, a
-# `private` marker, `#else`) is indexed as no chunk (commentary.says_something)
-CHUNKER_VERSION = 21
+# `private` marker, `#else`) is indexed as no chunk (commentary.says_something); 22: a Rust
+# test module (`mod tests { ... }`) contains its members as a class does (`tests.parser`)
+CHUNKER_VERSION = 22
 
 
 def _source_fingerprint() -> str:
