@@ -1891,6 +1891,27 @@ def test_every_part_of_a_split_definition_previews_its_signature() -> None:
             "\n\nstatic int seen;\n",
             "static int seen;",
         ),
+        # ... a header's `#pragma once` is structure (nlohmann/json's headers) ...
+        (
+            "cpp",
+            "#pragma once\n\n#include <array>\n#include <cstddef>\n#include <map>\n",
+            "#include <array>",
+        ),
+        # ... tool directives too, however many words they hold (gin's build constraints) ...
+        (
+            "go",
+            "// Copyright 2022 Gin Core Team. All rights reserved.\n"
+            "// license that can be found in the LICENSE file.\n\n"
+            "//go:build !go1.18\n// +build !go1.18\n\npackage gin\n\ntype any = interface{}\n",
+            "package gin",
+        ),
+        # ... a short notice that a tool wrote the file (date-fns's typings, protoc's code) ...
+        (
+            "typescript",
+            "// This file is generated automatically by `scripts/build/typings.js`. Please, don't"
+            " change it.\n\nimport { add } from 'date-fns'\nexport default add\n",
+            "import { add }",
+        ),
         # ... documentation of tags or links alone too (trpc's `/** @internal */` above a
         # type, a `@see URL` above imports) ...
         ("typescript", "/**\n * @internal\n */\nexport type Merge<T> = T;\n", "export type"),

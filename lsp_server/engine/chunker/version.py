@@ -35,8 +35,9 @@ from pathlib import Path
 # signature leaves out the annotations a modifier list holds (Java's `@Override boolean
 # accept(File f);` was `@Override`), and text of structure lines alone (Ruby's `end`, a
 # `private` marker, `#else`) is indexed as no chunk (commentary.says_something); 22: a Rust
-# test module (`mod tests { ... }`) contains its members as a class does (`tests.parser`)
-CHUNKER_VERSION = 22
+# test module (`mod tests { ... }`) contains its members as a class does (`tests.parser`);
+# 23: a header's `#pragma once` is structure (alone, no chunk)
+CHUNKER_VERSION = 23
 
 
 def _source_fingerprint() -> str:
