@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,51 @@ def test_an_unknown_way_of_asking_is_refused(tmp_path: Path) -> None:
         read_questions(tmp_path / "q.jsonl")
 
 
+def test_sets_that_leave_a_tree_untouched_share_one_copy_of_it(tmp_path: Path) -> None:
+    source = make_tree(tmp_path / "src")
+    row = {"source": "folder", "spec": str(source), "language": "python", "role": "tune"}
+    questions = tmp_path / "q.jsonl"
+    asked = {"query": "split words", "targets": [{"path": "pkg/words.py", "start": 1, "end": 3}]}
+    questions.write_text(json.dumps(asked) + "\n")
+    listed = {"projects": [
+        {**row, "name": "docs"},
+        {**row, "name": "errs", "queries": "errors"},
+        {**row, "name": "errs-again", "queries": "errors", "seed": 1},
+        {**row, "name": "asked", "questions": "q.jsonl", "without": ["tests"]},
+    ]}  # fmt: skip
+    (tmp_path / "projects.json").write_text(json.dumps(listed))
+    sets = tmp_path / "sets"
+    said: list[str] = []
+    assert build_projects(tmp_path / "projects.json", sets, say=said.append) == 0
+    errs, again, own = (load_tree_set(sets / n) for n in ("errs", "errs-again", "asked"))
+    # One copy for the two error sets (an index belongs to a real path: embedded once), a
+    # link in each set; the trimmed tree is another content, the docs set's tree its own.
+    assert errs.tree == again.tree and errs.tree.parent == (sets / ".trees").resolve()
+    assert (sets / "errs" / "tree").is_symlink() and not (sets / "docs" / "tree").is_symlink()
+    assert own.tree.parent == errs.tree.parent and own.tree != errs.tree
+    assert not (own.tree / "tests").exists() and (errs.tree / "tests" / "test_urls.py").is_file()
+    assert (errs.tree / "pkg" / "urls.py").read_text() == (source / "pkg" / "urls.py").read_text()
+    assert sorted(p.name for p in (sets / ".trees").iterdir()) == sorted(
+        {errs.tree.name, own.tree.name}
+    )
+    assert build_projects(tmp_path / "projects.json", sets, say=said.append) == 0
+    assert said[-4:] == [f"{sets / n}: up to date" for n in ("docs", "errs", "errs-again", "asked")]
+    # A held tree removed by hand: the first set that links to it is built again (its
+    # build holds the same content again, so the second is whole once more).
+    shutil.rmtree(errs.tree)
+    assert build_projects(tmp_path / "projects.json", sets, say=said.append) == 0
+    assert [line.split(":")[0] for line in said[-4:]] == [
+        f"{sets / 'docs'}", f"wrote {sets / 'errs'}", f"{sets / 'errs-again'}",
+        f"{sets / 'asked'}",
+    ]  # fmt: skip
+    assert load_tree_set(sets / "errs").tree == errs.tree
+    # The source changes and its error sets are built again: the old tree is dropped.
+    (source / "pkg" / "more.py").write_text("def other():\n    raise KeyError('gone away')\n")
+    assert build_projects(tmp_path / "projects.json", sets, say=said.append, force=True) == 0
+    assert f"removed {errs.tree}: no set links to it" in said
+    assert not errs.tree.exists() and load_tree_set(sets / "errs").tree.is_dir()
+
+
 def test_cli_builds_an_error_set_and_scores_it_with_the_real_model(tmp_path: Path) -> None:
     source = make_tree(tmp_path / "src")
     build = ["build-set", "--in-place", "--queries", "errors", "--from-folder", str(source)]
@@ -184,7 +230,8 @@ def test_a_project_list_builds_error_sets_beside_doc_sets(tmp_path: Path) -> Non
     listed["projects"][1]["queries"] = "docs"  # the same source asked another way: rebuilt
     (tmp_path / "projects.json").write_text(json.dumps(listed))
     assert build_projects(tmp_path / "projects.json", tmp_path / "sets", say=said.append) == 0
-    assert said[-1].startswith(f"wrote {tmp_path / 'sets' / 'errs'}")
+    assert said[-2].startswith(f"wrote {tmp_path / 'sets' / 'errs'}")
+    assert said[-1].startswith(f"removed {tmp_path / 'sets' / '.trees'}")  # its held tree
     listed["projects"][1]["queries"] = "stack traces"
     (tmp_path / "projects.json").write_text(json.dumps(listed))
     with pytest.raises(ValueError, match="errs: queries must be one of"):

@@ -14,6 +14,7 @@ from .classsets import build_class_set
 from .errorsets import build_error_set
 from .inplace import DEFAULT_SAMPLE, build_in_place
 from .namesets import NAME_SOURCES, build_name_set
+from .sharedtrees import SHARED, prune_shared, share_tree
 from .similarsets import build_similar_set
 from .sources import Fetched, Source, copy_tree, fetch, without_paths
 from .treeset import METADATA, QUESTIONS, TREE, read_meta, read_questions, write_questions
@@ -165,13 +166,16 @@ def _up_to_date(project: Project, out: Path) -> bool:
     else:
         same = same and (meta.get("sample"), meta.get("seed")) == (project.sample, project.seed)
         same = same and meta.get("queries", "docs") == project.queries
-    return same and (out / QUESTIONS).is_file()
+    tree = Path(meta.get("tree", TREE))
+    present = (tree if tree.is_absolute() else out / tree).is_dir()  # a link's target too
+    return same and present and (out / QUESTIONS).is_file()
 
 
 def build_projects(
     path: Path, out: Path, *, force: bool = False, say: Callable[[str], None] = print
 ) -> int:
-    """Builds every listed project into OUT/<name>; sets already built the same way are kept."""
+    """Builds every listed project into OUT/<name>; sets already built the same way are kept.
+    Trees that sets leave untouched are held once under OUT/.trees (sharedtrees)."""
     failures = 0
     for project in load_projects(path):
         target = out / project.name
@@ -192,9 +196,16 @@ def build_projects(
                 queries=project.queries,
                 without=project.without,
             )
+            # Only docs sets change their tree; a user's folder asked with their own
+            # questions is referenced where it is (no TREE of the set's own).
+            untouched = project.questions is not None or project.queries != "docs"
+            if untouched and (target / TREE).is_dir():
+                share_tree(target, out / SHARED)
         except (ValueError, OSError) as exc:
             failures += 1
             print(f"{project.name}: {exc}", file=sys.stderr)
             continue
         say(line)
+    for stale in prune_shared(out / SHARED):
+        say(f"removed {stale}: no set links to it")
     return failures
