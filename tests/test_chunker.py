@@ -2365,6 +2365,11 @@ def test_random_input_keeps_invariants(
         ("csharp", "A.cs", "using System;\nusing System.Linq;\nnamespace A.B;\n", "imports"),
         ("ruby", "a.rb", "require 'json'\nrequire_relative 'b'\n", "imports"),
         ("php", "a.php", "<?php\nnamespace App;\nuse Foo\\Bar;\n", "imports"),
+        # Imports for type checkers only (67 of 166 modules of click, httpx, rich and flask).
+        ("python", "a.py", "if t.TYPE_CHECKING:  # pragma: no cover\n    from .app import (\n"
+         "        Flask,\n    )\n    from .wrappers import Request\n", "imports"),
+        ("python", "a.py", "if TYPE_CHECKING:\n    from .app import Flask\n\n"
+         "    AppT = Flask\n", "block"),
     ],
 )
 def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
@@ -2382,6 +2387,13 @@ def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
          "var app = a();\napp.use(b);\n"),
         ("go", "a.go", 'package a\n\nimport (\n\t"fmt"\n\t"os"\n)\n',
          'var Debug = os.Getenv("D")\n'),
+        # Its imports for type checkers are in the run (flask's sessions.py: a block of its
+        # own, the fourth answer to "decide whether a template is autoescaped"), ...
+        ("python", "a.py", "import typing as t\n\nif t.TYPE_CHECKING:\n    from .app import Flask"
+         "\n    from .wrappers import Request\n", "T = t.TypeVar('T')\n"),
+        # ... but not a guard that holds code: the code after the imports.
+        ("python", "a.py", "import os\nimport sys\nimport typing as t\n",
+         "if t.TYPE_CHECKING:\n    from .app import Flask\n    AppT = Flask\n"),
     ],
 )
 def test_a_run_of_imports_is_apart_from_the_code_after_it(language, path, head, tail):

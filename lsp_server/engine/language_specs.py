@@ -44,6 +44,10 @@ class LanguageSpec:
     # A line that imports, includes or declares the module: a block of nothing else is an
     # `imports` chunk (found by name, never an answer to "find similar code").
     import_line: re.Pattern[str] | None = None
+    # A statement that holds imports only to guard them (Python's `if TYPE_CHECKING:`): an
+    # import when all it holds is imports, code when it holds anything else. Its first line
+    # must also be an `import_line`.
+    import_guard: re.Pattern[str] | None = None
     # Bodyless signatures (TypeScript overloads) that belong to the definition after them of
     # the same name: one unit with it, as its documentation is.
     overloads: frozenset[str] = frozenset()
@@ -259,6 +263,9 @@ _CSHARP_ACCESSORS = """
 (event_declaration accessors: (accessor_list (accessor_declaration body: (_)))) @def
 """
 
+# Imports for type checkers alone (`if TYPE_CHECKING:`, `if t.TYPE_CHECKING:`), often beside
+# a module's other imports: 67 of 166 modules of click, httpx, rich and flask have one.
+_PY_TYPE_CHECKING = r"if\s+(?:[\w.]+\.)?TYPE_CHECKING\s*:"
 # Rust modules that hold tests by convention (`#[cfg(test)] mod tests { ... }`).
 _RUST_TEST_MODULES = frozenset({"tests", "test"})
 
@@ -273,7 +280,10 @@ SPECS: dict[str, LanguageSpec] = {
         script_name="__main__",
         wrappers=frozenset({"decorated_definition"}),
         overload_decorator="overload",
-        import_line=_import_lines(r"import\b", r"from\s+[\w.]+\s+import\b", r"__all__\s*="),
+        import_line=_import_lines(
+            r"import\b", r"from\s+[\w.]+\s+import\b", r"__all__\s*=", _PY_TYPE_CHECKING
+        ),
+        import_guard=_import_lines(_PY_TYPE_CHECKING),
         line_comments=("#",),
         block_comment=("", ""),
         docstrings=True,

@@ -147,8 +147,9 @@ def _import_runs(
         return [(start, end)]
     runs: list[tuple[str, int]] = []  # (kind, start offset)
     pending = -1  # where the comments before the next statement began
-    for offset in statements[bisect_left(statements, start) : bisect_left(statements, end)]:
-        kind = _statement_kind(lines, offset, spec)
+    inside = statements[bisect_left(statements, start) : bisect_left(statements, end)]
+    for offset, next_offset in zip(inside, [*inside[1:], end], strict=False):
+        kind = _statement_kind(lines, offset, next_offset, spec)
         if kind == "neutral":
             pending = offset if pending < 0 else pending
             continue
@@ -170,13 +171,17 @@ def _import_runs(
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
 
 
-def _statement_kind(lines: Lines, offset: int, spec: LanguageSpec) -> str:
-    """`import`, `neutral` (a comment, a docstring) or `code`, by a statement's first line."""
+def _statement_kind(lines: Lines, offset: int, next_offset: int, spec: LanguageSpec) -> str:
+    """`import`, `neutral` (a comment, a docstring) or `code`, by a statement's first line;
+    a statement that guards imports (`if TYPE_CHECKING:`) by what it holds."""
     line = lines.line_of(offset)
     head = lines.text[offset : lines.ends[line]].strip()
     if head.startswith(spec.comment_openers) or head[:1] in ("'", '"', "*"):
         return "neutral"
     assert spec.import_line is not None
+    if spec.import_guard is not None and spec.import_guard.match(head):
+        guarded = lines.text[offset:next_offset]
+        return "import" if _block_kind(guarded, spec) == "imports" else "code"
     return "import" if spec.import_line.match(head) else "code"
 
 

@@ -36,8 +36,9 @@ from pathlib import Path
 # accept(File f);` was `@Override`), and text of structure lines alone (Ruby's `end`, a
 # `private` marker, `#else`) is indexed as no chunk (commentary.says_something); 22: a Rust
 # test module (`mod tests { ... }`) contains its members as a class does (`tests.parser`);
-# 23: a header's `#pragma once` is structure (alone, no chunk)
-CHUNKER_VERSION = 23
+# 23: a header's `#pragma once` is structure (alone, no chunk); 24: Python's imports for type
+# checkers (`if TYPE_CHECKING:` holding imports alone) are imports, in the run beside them
+CHUNKER_VERSION = 24
 
 
 def _source_fingerprint() -> str:
