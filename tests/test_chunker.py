@@ -2370,6 +2370,10 @@ def test_random_input_keeps_invariants(
          "        Flask,\n    )\n    from .wrappers import Request\n", "imports"),
         ("python", "a.py", "if TYPE_CHECKING:\n    from .app import Flask\n\n"
          "    AppT = Flask\n", "block"),
+        # ... but they do not make a short run long: click's `from threading import local`
+        # stays with `_local = local()` ("thread local storage for the stack of contexts").
+        ("python", "a.py", "import typing as t\nfrom threading import local\n\n"
+         "if t.TYPE_CHECKING:\n    from .core import Context\n\n_local = local()\n", "block"),
     ],
 )
 def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
@@ -2389,8 +2393,9 @@ def test_blocks_of_imports_alone_are_imports(language, path, text, kind):
          'var Debug = os.Getenv("D")\n'),
         # Its imports for type checkers are in the run (flask's sessions.py: a block of its
         # own, the fourth answer to "decide whether a template is autoescaped"), ...
-        ("python", "a.py", "import typing as t\n\nif t.TYPE_CHECKING:\n    from .app import Flask"
-         "\n    from .wrappers import Request\n", "T = t.TypeVar('T')\n"),
+        ("python", "a.py", "import typing as t\nfrom base64 import b64decode\nfrom datetime import"
+         " datetime\n\nif t.TYPE_CHECKING:\n    from .app import Flask\n"
+         "    from .wrappers import Request\n", "T = t.TypeVar('T')\n"),
         # ... but not a guard that holds code: the code after the imports.
         ("python", "a.py", "import os\nimport sys\nimport typing as t\n",
          "if t.TYPE_CHECKING:\n    from .app import Flask\n    AppT = Flask\n"),

@@ -139,13 +139,15 @@ def _import_runs(
     lines: Lines, start: int, end: int, statements: list[int], spec: LanguageSpec
 ) -> list[tuple[int, int]]:
     """[start, end) cut around its runs of imports of _MIN_IMPORT_LINES lines or more (fewer
-    stay with the code around them: `import os` above `DEBUG = ...` is one block). Comments
-    and docstrings go with the statements after them (a module's docstring with its imports:
-    apart, a Go package comment or a Rust `//!` outranked the definitions that questions
-    ask for; measured in BENCHMARKS.md)."""
+    stay with the code around them: `import os` above `DEBUG = ...` is one block; imports for
+    type checkers join a run but do not count, so click's `from threading import local`
+    stays with `_local = local()`). Comments and docstrings go with the statements after
+    them (a module's docstring with its imports: apart, a Go package comment or a Rust `//!`
+    outranked the definitions that questions ask for; measured in BENCHMARKS.md)."""
     if spec.import_line is None:
         return [(start, end)]
-    runs: list[tuple[str, int]] = []  # (kind, start offset)
+    # [kind, start offset, end of its last import that no guard holds (-1: none), guarded]
+    runs: list[list] = []
     pending = -1  # where the comments before the next statement began
     inside = statements[bisect_left(statements, start) : bisect_left(statements, end)]
     for offset, next_offset in zip(inside, [*inside[1:], end], strict=False):
@@ -153,27 +155,41 @@ def _import_runs(
         if kind == "neutral":
             pending = offset if pending < 0 else pending
             continue
+        guarded = kind == "guarded"
+        kind = "import" if guarded else kind
         if not runs or kind != runs[-1][0]:
-            runs.append((kind, start if not runs else (pending if pending >= 0 else offset)))
+            at = start if not runs else (pending if pending >= 0 else offset)
+            runs.append([kind, at, -1, False])
+        if guarded:
+            runs[-1][3] = True
+        else:
+            runs[-1][2] = next_offset
         pending = -1
     if not runs:
         return [(start, end)]
-    ends = [run_start for _, run_start in runs[1:]] + [end]
+    ends = [run[1] for run in runs[1:]] + [end]
     bounds = [start]
-    for (kind, run_start), run_end in zip(runs, ends, strict=True):
+    for (kind, run_start, plain_end, guarded), run_end in zip(runs, ends, strict=True):
         if kind != "import":
             continue
-        trimmed = trim(lines.text, run_start, run_end) or (run_start, run_start + 1)
-        if lines.line_of(trimmed[1] - 1) - lines.line_of(trimmed[0]) + 1 >= _MIN_IMPORT_LINES:
+        counted_end = (plain_end if plain_end >= 0 else run_start) if guarded else run_end
+        if _line_count(lines, run_start, counted_end) >= _MIN_IMPORT_LINES:
             # The imports begin a window, and the code after them another.
             bounds.extend(b for b in (run_start, run_end) if start < b < end)
     bounds.append(end)
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
 
 
+def _line_count(lines: Lines, start: int, end: int) -> int:
+    """Lines of [start, end) from its first to its last character that is not a space."""
+    trimmed = trim(lines.text, start, end) or (start, start + 1)
+    return lines.line_of(trimmed[1] - 1) - lines.line_of(trimmed[0]) + 1
+
+
 def _statement_kind(lines: Lines, offset: int, next_offset: int, spec: LanguageSpec) -> str:
     """`import`, `neutral` (a comment, a docstring) or `code`, by a statement's first line;
-    a statement that guards imports (`if TYPE_CHECKING:`) by what it holds."""
+    a statement that guards imports (`if TYPE_CHECKING:`) by what it holds: `guarded` when
+    imports alone."""
     line = lines.line_of(offset)
     head = lines.text[offset : lines.ends[line]].strip()
     if head.startswith(spec.comment_openers) or head[:1] in ("'", '"', "*"):
@@ -181,7 +197,7 @@ def _statement_kind(lines: Lines, offset: int, next_offset: int, spec: LanguageS
     assert spec.import_line is not None
     if spec.import_guard is not None and spec.import_guard.match(head):
         guarded = lines.text[offset:next_offset]
-        return "import" if _block_kind(guarded, spec) == "imports" else "code"
+        return "guarded" if _block_kind(guarded, spec) == "imports" else "code"
     return "import" if spec.import_line.match(head) else "code"
 
 

@@ -37,8 +37,9 @@ from pathlib import Path
 # `private` marker, `#else`) is indexed as no chunk (commentary.says_something); 22: a Rust
 # test module (`mod tests { ... }`) contains its members as a class does (`tests.parser`);
 # 23: a header's `#pragma once` is structure (alone, no chunk); 24: Python's imports for type
-# checkers (`if TYPE_CHECKING:` holding imports alone) are imports, in the run beside them
-CHUNKER_VERSION = 24
+# checkers (`if TYPE_CHECKING:` holding imports alone) are imports, in the run beside them;
+# 25: they do not count toward a run's length (2 imports and a guard stay with the code after)
+CHUNKER_VERSION = 25
 
 
 def _source_fingerprint() -> str:
