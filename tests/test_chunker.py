@@ -2236,7 +2236,8 @@ def test_deeply_nested_python() -> None:
 def test_deeply_nested_definitions() -> None:
     text = "function f() {" * 3000 + "}" * 3000 + "\n"
     chunks = chunk(text, "javascript")
-    assert {c.symbol for c in chunks} == {"f"}
+    # Functions larger than a chunk hold units of their own, three deep at most.
+    assert {c.symbol for c in chunks} == {"f", "f.f", "f.f.f", "f.f.f.f"}
 
 
 @pytest.mark.parametrize("language", ["javascript", "python", "text"])
@@ -2688,3 +2689,122 @@ def test_a_class_header_declares_its_fields_and_a_method_only_locals() -> None:
         "block", "Command.name", 1, "name = 'cmd'"
     )
     assert nested_chunk(method, "option") is None
+
+
+def _plugin(helpers: int, body_lines: int) -> str:
+    """immer's plugins/patches.ts in small: a function that builds a plugin out of the
+    functions it holds, and registers them after the last one."""
+    inner = "".join(
+        f"\tfunction helper{i}(state, patches) {{\n"
+        + "".join(f"\t\tpatches.push({{op: 'add', path: [{i}, {k}]}})\n" for k in range(body_lines))
+        + "\t}\n\n"
+        for i in range(helpers)
+    )
+    return (
+        'import {loadPlugin} from "./plugins"\n\n'
+        "export function enablePatches() {\n"
+        "\tconst REPLACE = 'replace'\n\n"
+        f"{inner}"
+        '\tloadPlugin("Patches", {helper0, helper1})\n'
+        "}\n"
+    )
+
+
+def test_a_function_larger_than_a_chunk_holds_its_functions_as_units() -> None:
+    # immer's `enablePatches()` (290 lines) was one unit: "deep clone a value put in a patch"
+    # answered `enablePatches` at its first line, 265 lines above `deepClonePatchValue`.
+    text = _plugin(helpers=4, body_lines=12)
+    chunks = chunk(text, "javascript", "patches.js")
+    assert [(c.kind, c.symbol, c.container, c.part) for c in chunks if c.kind != "imports"] == [
+        ("function", "enablePatches", "", 1),
+        *[("function", f"enablePatches.helper{i}", "enablePatches", 0) for i in range(4)],
+        ("function", "enablePatches", "", 2),
+    ]
+    own = [c for c in chunks if c.symbol == "enablePatches"]
+    last = text.count("\n") - 1
+    assert {(c.unit_start_line, c.unit_end_line) for c in own} == {(2, last)}
+    assert own[0].text == "export function enablePatches() {\n\tconst REPLACE = 'replace'"
+    assert own[1].text == '\tloadPlugin("Patches", {helper0, helper1})\n}'.lstrip()
+    helper = by_symbol(chunks, "enablePatches.helper3")
+    assert helper.text.startswith("function helper3(state, patches) {")
+    assert (helper.start_line, helper.end_line) == (2 + 3 + 15 * 3, 2 + 3 + 15 * 3 + 13)
+
+
+def test_a_function_that_fits_a_chunk_keeps_its_closures() -> None:
+    # A decorator's wrapper, a small plugin: one unit, as before.
+    text = _plugin(helpers=2, body_lines=2)
+    assert [(c.kind, c.symbol, c.part) for c in chunk(text, "javascript", "p.js")] == [
+        ("imports", "", 0),
+        ("function", "enablePatches", 0),
+    ]
+    decorator = (
+        "def retry(times):\n"
+        "    def decorate(func):\n"
+        "        def wrapper(*args):\n"
+        "            return func(*args)\n"
+        "        return wrapper\n"
+        "    return decorate\n"
+    )
+    assert rows(chunk(decorator, "python")) == [("function", "retry", "", 0, 5)]
+
+
+def test_python_and_typescript_functions_larger_than_a_chunk_hold_their_definitions() -> None:
+    body = "".join(f"    value_{i} = compute(value_{i - 1}, {i})\n" for i in range(1, 60))
+    python = (
+        "def transport(request):\n"
+        '    """Send the request through the application."""\n'
+        f"{body}"
+        "    def receive():\n"
+        "        return {'type': 'http.request', 'body': request.read()}\n"
+        "\n"
+        "    return run(receive)\n"
+    )
+    chunks = chunk(python, "python")
+    assert [(c.kind, c.symbol, c.container) for c in chunks if c.symbol.endswith("receive")] == [
+        ("function", "transport.receive", "transport")
+    ]
+    assert chunks[-1].symbol == "transport" and chunks[-1].text == "return run(receive)"
+    component = (
+        "export function Overlay(props: Props) {\n"
+        f"{''.join(f'  const part{i} = usePart(props, {i});{chr(10)}' for i in range(60))}"
+        "  function handleDocumentMousedown(event: MouseEvent) {\n"
+        "    props.onClose?.(event);\n"
+        "  }\n"
+        "  return <div onMouseDown={handleDocumentMousedown} />;\n"
+        "}\n"
+    )
+    kinds = {c.symbol: c.kind for c in chunk(component, "tsx", "overlay.tsx")}
+    assert kinds == {"Overlay": "function", "Overlay.handleDocumentMousedown": "function"}
+    # In C a "function" holding others is the grammar's misreading of a macro (tmux's
+    # input.c: `printflike(2, 3)` read as a function over the next 600 lines): left as it was.
+    tables = (
+        f"/* Table {i}. */\nstruct input_table_{i} {{\n\tint\tfirst;\n\tint\tsecond;\n}};\n\n"
+        for i in range(60)
+    )
+    c_text = (
+        "static int\tinput_split(struct input_ctx *);\n"
+        "static void printflike(2, 3) input_reply(struct input_ctx *, const char *, ...);\n"
+        "static void\tinput_reset_cell(struct input_ctx *);\n\n"
+        + "".join(tables)
+        + "static int\nafter(void)\n{\n\treturn 1;\n}\n"
+    )
+    assert not any("." in c.symbol for c in chunk(c_text, "c", "input.c"))
+
+
+def test_a_long_test_keeps_its_callbacks() -> None:
+    # @tanstack/query's tests hold `queryFn: () =>` callbacks and small components: the
+    # test's own code, not units of their own, however long the test.
+    steps = "".join(f"    await step{i}(rendered)\n" for i in range(60))
+    text = (
+        "describe('useQuery', () => {\n"
+        "  it('refetches on window focus', async () => {\n"
+        "    function Page() {\n"
+        "      const state = useQuery({ queryKey: key, queryFn: () => 'data' })\n"
+        "      return <div>{state.data}</div>\n"
+        "    }\n"
+        f"{steps}"
+        "  })\n"
+        "})\n"
+    )
+    units = {c.symbol for c in chunk(text, "tsx", "useQuery.test.tsx") if c.kind != "block"}
+    assert units == {"useQuery", "useQuery.refetches on window focus"}

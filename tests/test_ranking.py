@@ -26,7 +26,7 @@ from lsp_server.engine.ranking import (
     raise_declared_blocks,
     role_weight,
 )
-from lsp_server.engine.searcher import _lexical_weight, _phrases
+from lsp_server.engine.searcher import _lexical_weight, _outside_classes, _phrases
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.tokens import (
     MAX_QUERY_PHRASES,
@@ -694,3 +694,22 @@ def test_words_most_chunks_hold_are_left_out_unless_nothing_else_is_asked():
     frequencies = {"self": 900, "value": 600, "slerp": 2, "return": 800, "quaternion": 5}
     assert most_telling(terms, {}, frequencies, 1000, 24) == ["slerp", "quaternion"]
     assert most_telling(["self", "return"], {}, frequencies, 1000, 24) == ["self", "return"]
+
+
+def test_find_similar_on_a_class_reads_a_function_held_by_a_function_as_outside_classes() -> None:
+    # Functions in a function larger than a chunk are units with the function as their
+    # container (chunker 25); they are code that uses classes, ranked after them, as the
+    # function is; a method, a class and a class's fields are in a class.
+    body = "".join(f"    step_{i} = run(step_{i - 1})\n" for i in range(1, 70))
+    text = (
+        "def build(config):\n"
+        f"{body}"
+        "    def receive():\n        return config.read()\n\n"
+        "    return receive\n\n\n"
+        "class Stream:\n    size = 0\n\n    def read(self):\n        return self.size\n"
+    )
+    chunks = chunk_text("a.py", text, "python")
+    outside = {c.symbol: _outside_classes(c) for c in chunks}
+    assert outside == {
+        "build": True, "build.receive": True, "Stream": False, "Stream.read": False
+    }  # fmt: skip

@@ -1323,7 +1323,9 @@ def test_a_component_that_forward_ref_wraps_is_one_result_named_and_shown_by_its
 ):
     """Before chunker 20 the component was three blocks named by its locals
     (`handleDocumentMousedown, ...`): one component listed three times, previewed
-    `const handleTransitionExited = React.useCallback((event) => {`."""
+    `const handleTransitionExited = React.useCallback((event) => {`. Since chunker 25 a
+    component larger than a chunk holds its handlers as units: the question lands on the
+    handlers that close on an outside click, and the component is listed once, whole."""
     files = {"src/overlay.tsx": _overlay_component(), "src/tag.tsx": _TAG}
     last = files["src/overlay.tsx"].count("\n") - 2  # the component's `});`
     signature = (
@@ -1331,13 +1333,17 @@ def test_a_component_that_forward_ref_wraps_is_one_result_named_and_shown_by_its
     )
     with indexed_tree(tmp_path / "ws", real_encoder, files) as built:
         asked = built.search("close the overlay when the user clicks outside it").results
-        in_component = [
-            r for r in asked if r.path == "src/overlay.tsx" and 2 <= r.start_line <= last
+        assert [(r.symbol, r.start_line, r.end_line, r.preview) for r in asked[:2]] == [
+            (f"Overlay.handle{name}", line, line + 4,
+             f"const handle{name} = React.useCallback((event) =>")
+            for name, line in (("DocumentMousedown", 7), ("BackdropMouseDown", 19))
+        ]  # fmt: skip
+        component = [r for r in asked if r.symbol == "Overlay"]
+        assert [(r.kind, r.start_line, r.end_line, r.preview) for r in component] == [
+            ("function", 2, last, signature)
         ]
-        assert [(r.kind, r.symbol, r.start_line, r.end_line, r.preview) for r in in_component] == [
-            ("function", "Overlay", 2, last, signature)
-        ]
-        assert asked[0].symbol == "Overlay"
+        named = [r.symbol for r in asked if r.symbol]
+        assert len(set(named)) == len(named)  # each definition once
         named = built.search("Overlay").results[0]
         assert (named.path, named.kind, named.start_line, named.preview) == (
             "src/overlay.tsx", "function", 2, signature

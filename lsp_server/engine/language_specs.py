@@ -48,6 +48,13 @@ class LanguageSpec:
     # import when all it holds is imports, code when it holds anything else. Its first line
     # must also be an `import_line`.
     import_guard: re.Pattern[str] | None = None
+    # Named definitions in a function are units of their own when the function is larger
+    # than a chunk (chunker.definitions.holds_units): JavaScript's module pattern (a plugin's
+    # or a store's functions inside the function that builds it, a component's handlers) and
+    # Python's inner functions. Off where a nested definition is a misreading of the grammar
+    # (C's macros: tmux's `static void printflike(2, 3) input_reply(...)` read as one function
+    # over 600 lines) or rare.
+    nested_units: bool = False
     # Bodyless signatures (TypeScript overloads) that belong to the definition after them of
     # the same name: one unit with it, as its documentation is.
     overloads: frozenset[str] = frozenset()
@@ -287,6 +294,7 @@ SPECS: dict[str, LanguageSpec] = {
         line_comments=("#",),
         block_comment=("", ""),
         docstrings=True,
+        nested_units=True,
         declarations="""(expression_statement (assignment left: (identifier) @name))
             (expression_statement (assignment left: (pattern_list (identifier) @name)))""",
     ),
@@ -302,6 +310,7 @@ SPECS: dict[str, LanguageSpec] = {
         test_suites=_JS_TEST_SUITES,
         test_cases=_JS_TEST_CASES,
         route_methods=_JS_ROUTE_METHODS,
+        nested_units=True,
         declarations=_JS_DECLARATIONS + "(field_definition property: (property_identifier) @name)",
     ),
     "typescript": LanguageSpec(
@@ -315,6 +324,7 @@ SPECS: dict[str, LanguageSpec] = {
         test_suites=_JS_TEST_SUITES,
         test_cases=_JS_TEST_CASES,
         route_methods=_JS_ROUTE_METHODS,
+        nested_units=True,
         declarations=_JS_DECLARATIONS
         + """(type_alias_declaration name: (type_identifier) @name)
              (public_field_definition name: (property_identifier) @name)""",

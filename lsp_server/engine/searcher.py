@@ -830,8 +830,9 @@ def _holds(path: str, span: tuple[int, int, int, int], inner: Chunk) -> bool:
 
 
 def _outside_classes(chunk: Chunk) -> bool:
-    """Code that is neither a class nor in one: a function, a module's statements."""
-    return not chunk.container and chunk.kind != "class"
+    """Code that is neither a class nor in one: a function (one that a larger function holds
+    too: a function in a class is a method), a module's statements."""
+    return chunk.kind != "class" and (not chunk.container or chunk.kind == "function")
 
 
 def _classes_of(items: list[StoredChunk]) -> tuple[dict[str, StoredChunk], list[Chunk]]:

@@ -39,6 +39,7 @@ class Definition:
     symbol: str = ""
     container: str = ""
     cut: int = -1  # for classes: start of the first member chunk, where the class chunk ends
+    called: bool = False  # a test, a suite or a route: a call that defines a unit (called_unit)
 
 
 def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Definition | None:
@@ -74,6 +75,7 @@ def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Defini
         body_start=node.start_byte if body is None else max(node.start_byte, body.start_byte),
         col=outer.start_point.column,
         broken=node.has_error,
+        called=called is not None,
     )
 
 
@@ -84,20 +86,23 @@ def find_definitions(
     spec: LanguageSpec,
     module: str,
     parent: Definition | None = None,
+    split_above: int | None = None,
 ) -> list[Definition]:
     """Definitions that get their own chunk, with symbol/container/kind resolved.
 
     ``module`` is the file's ``module_name``; ``parent`` is the class a re-parsed fragment of
-    the file lies in, if any.
+    the file lies in, if any; ``split_above``: the size past which a definition is cut into
+    parts (holds_units, in languages with LanguageSpec.nested_units).
     """
     nodes = {(n.start_byte, -n.end_byte, n.type): n for n in captures(query, root)}
+    split_above = split_above if spec.nested_units else None
     found: list[Definition] = []
     stack: list[Definition] = [parent] if parent is not None else []  # innermost last
     for key in sorted(nodes):
         node = nodes[key]
         while stack and stack[-1].node_end <= node.start_byte:
             stack.pop()
-        if stack and stack[-1].kind != "class":
+        if stack and stack[-1].kind != "class" and not holds_units(stack, split_above):
             continue  # nested in a function: stays part of it
         d = describe(node, data, spec, module)
         if d is None:
@@ -108,6 +113,25 @@ def find_definitions(
     return found
 
 
+def holds_units(stack: list[Definition], split_above: int | None) -> bool:
+    """Whether the definitions nested in a function (the innermost of `stack`) are units of
+    their own, as a class's members are: when it is larger than a chunk, so that it would be
+    cut into parts anyway (immer's `enablePatches()` holds its plugin's twelve functions;
+    lodash's `runInContext` nearly all of lodash), and no more than _MAX_HELD_DEPTH
+    definitions deep. A small function's closures stay in it (a decorator's wrapper), as do
+    the definitions of a script (a demo under Python's `if __name__ == "__main__":`) and of
+    a test or a route (a test's `queryFn: () =>` callbacks are the test's code)."""
+    function = stack[-1]
+    big = split_above is not None and function.end - function.start > split_above
+    plain = function.kind in ("function", "method") and not function.called
+    return big and plain and len(stack) <= _MAX_HELD_DEPTH
+
+
+# Units in a function in a method of a class are three deep; deeper ones stay in the
+# function that holds them (3,000 nested functions gave 3,000 names, each longer).
+_MAX_HELD_DEPTH = 3
+
+
 def _resolve(d: Definition, parent: Definition | None) -> None:
     d.parent = parent
     if parent is not None:
@@ -116,7 +140,9 @@ def _resolve(d: Definition, parent: Definition | None) -> None:
             parent.cut = d.start  # the class chunk ends where its first member begins
     elif d.scope:
         d.container = d.scope
-    if d.kind == "function" and d.container:
+    # A function in a class (or with a receiver or a qualified name) is a method; one in a
+    # function stays a function.
+    if d.kind == "function" and (d.container if parent is None else parent.kind == "class"):
         d.kind = "method"
     # A test suite titled by the member it tests (`describe('.stale')` in `describe('req')`)
     # reads `req.stale`, not `req..stale`.

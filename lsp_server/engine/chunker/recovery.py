@@ -49,8 +49,10 @@ def recover(
     data: bytes,
     spec: LanguageSpec,
     module: str,
+    split_above: int | None = None,
 ) -> list[Definition]:
-    """Find definitions that a syntax error hid, by parsing parts of the file again.
+    """Find definitions that a syntax error hid, by parsing parts of the file again
+    (``split_above`` as find_definitions takes it).
 
     Error recovery often turns everything from a broken line to the end of the file into one
     top-level ERROR node, or (after an unclosed brace) nests all later definitions in the broken
@@ -72,7 +74,9 @@ def recover(
         defs = [d for d in defs if not region.replaces(d)]
         span = Range(_point(data, region.start), _point(data, end), region.start, end)
         sub = Parser(grammar.fragment_lang, included_ranges=[span]).parse(data).root_node
-        found = find_definitions(sub, grammar.fragment_query, data, spec, module, region.parent)
+        found = find_definitions(
+            sub, grammar.fragment_query, data, spec, module, region.parent, split_above
+        )
         defs.extend(found)
         source = (region.start, end)
         todo.extend(_error_regions(sub, data, source) + _broken_regions(found, data, source))

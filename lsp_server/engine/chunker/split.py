@@ -3,6 +3,9 @@ where there is no grammar."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+
 from ..chunks import Chunk
 from ..language_specs import SPECS
 from .blocks import Containers, Declared, blocks_between, declared_names, statement_starts
@@ -43,16 +46,17 @@ def _syntax_chunks(lines: Lines, opts: Opts, syntax: str, grammar: Grammar) -> l
     tree = parser_for(syntax, grammar.lang).parse(data)
     spec = SPECS[syntax]
     module = module_name(opts.path)
-    defs = find_definitions(tree.root_node, grammar.query, data, spec, module)
+    split_above = opts.max_chars
+    defs = find_definitions(tree.root_node, grammar.query, data, spec, module, None, split_above)
     if tree.root_node.has_error:
-        defs = recover(defs, tree.root_node, grammar, data, spec, module)
+        defs = recover(defs, tree.root_node, grammar, data, spec, module, split_above)
     spans = _def_spans(defs, data)
     statement_bytes = statement_starts(tree.root_node, defs, data)
     declared_bytes = declared_names(tree.root_node, grammar.declarations)
     if len(data) == len(lines.text):
         to_char: dict[int, int] | None = None  # ASCII: byte and char offsets agree
     else:
-        offsets = {o for s, e, _ in spans for o in (s, e)} | _class_ends(defs)
+        offsets = {o for s, e, _ in spans for o in (s, e)} | _container_ends(defs, data)
         offsets |= {o for at, scope, _ in declared_bytes for o in (at, scope) if o >= 0}
         to_char = byte_to_char(data, offsets | set(statement_bytes))
 
@@ -67,20 +71,79 @@ def _syntax_chunks(lines: Lines, opts: Opts, syntax: str, grammar: Grammar) -> l
     declared = Declared(
         [(conv(at), conv(scope) if scope >= 0 else -1, name) for at, scope, name in declared_bytes]
     )
+    held = _HeldCode(defs, data, conv)
+
+    def between(start: int, end: int) -> list[Chunk]:
+        """Code between definitions: blocks, or the parts of a function that holds units."""
+        found: list[Chunk] = []
+        for s, e, holder in held.stretches(start, end):
+            if holder is None:
+                found.extend(blocks_between(lines, opts, s, e, classes, spec, statements, declared))
+            else:
+                held.pieces[id(holder)].append((s, e))
+        return found
+
     pos = 0
     for start, end, d in spans:
         s, e = conv(start), conv(end)
-        chunks.extend(blocks_between(lines, opts, pos, s, classes, spec, statements, declared))
-        chunks.extend(_definition_chunks(lines, opts, s, e, d))
+        chunks.extend(between(pos, s))
+        if id(d) in held.pieces:
+            held.pieces[id(d)].append((s, e))  # its header, before the units it holds
+        else:
+            chunks.extend(_definition_chunks(lines, opts, s, e, d))
         pos = max(pos, e)
-    chunks.extend(
-        blocks_between(lines, opts, pos, len(lines.text), classes, spec, statements, declared)
-    )
-    return chunks
+    chunks.extend(between(pos, len(lines.text)))
+    if not held.holders:
+        return chunks
+    for holder in held.holders:
+        chunks.extend(_held_chunks(lines, opts, held.pieces[id(holder)], holder, held.unit(holder)))
+    return sorted(chunks, key=lambda c: (c.start_line, c.start_col))
 
 
-def _class_ends(defs: list[Definition]) -> set[int]:
-    return {o for d in defs if d.kind == "class" for o in (d.start, d.end)}
+class _HeldCode:
+    """Functions that hold units of their own (definitions.holds_units), and the stretches
+    of their own code around those units: each such function is one unit whose parts are
+    those stretches, as a class's header and members are apart."""
+
+    def __init__(self, defs: list[Definition], data: bytes, conv: Callable[[int], int]) -> None:
+        self.holders = [d for d in defs if d.kind != "class" and d.cut >= 0]
+        self.pieces: dict[int, list[tuple[int, int]]] = {id(h): [] for h in self.holders}
+        self._spans = [(conv(h.start), conv(_trimmed_end(h, data)), h) for h in self.holders]
+        self._classes = [(conv(d.start), conv(d.end)) for d in defs if d.kind == "class"]
+        self._ends = sorted({e for _, e, _ in self._spans} | {e for _, e in self._classes})
+
+    def unit(self, holder: Definition) -> tuple[int, int]:
+        """The holder's whole extent (chars), which its parts belong to."""
+        return next((s, e) for s, e, h in self._spans if h is holder)
+
+    def stretches(self, start: int, end: int) -> list[tuple[int, int, Definition | None]]:
+        """[start, end) cut where a holder or a class ends, each stretch with the innermost
+        holder it lies in (None: outside every holder, or in a class inside it: blocks as
+        ever)."""
+        if not self.holders:
+            return [(start, end, None)]
+        inside = self._ends[bisect_right(self._ends, start) : bisect_left(self._ends, end)]
+        cuts = [start, *inside, end]
+        return [(a, b, self._holder_of(a, b)) for a, b in zip(cuts, cuts[1:], strict=False)]
+
+    def _holder_of(self, start: int, end: int) -> Definition | None:
+        inside = [(s, h) for s, e, h in self._spans if s <= start and end <= e]
+        if not inside:
+            return None
+        held_from, holder = max(inside, key=lambda item: item[0])
+        in_class = any(held_from < s <= start and end <= e for s, e in self._classes)
+        return None if in_class else holder
+
+
+def _trimmed_end(d: Definition, data: bytes) -> int:
+    return d.start + len(data[d.start : d.end].rstrip())
+
+
+def _container_ends(defs: list[Definition], data: bytes) -> set[int]:
+    """Byte offsets where classes and functions that hold units start and end."""
+    classes = {o for d in defs if d.kind == "class" for o in (d.start, d.end)}
+    holders = [d for d in defs if d.kind != "class" and d.cut >= 0]
+    return classes | {o for d in holders for o in (d.start, _trimmed_end(d, data))}
 
 
 def _def_spans(defs: list[Definition], data: bytes) -> list[tuple[int, int, Definition]]:
@@ -102,10 +165,7 @@ def _definition_chunks(
     if span is None:
         return []
     start, end = span
-    parts = [(start, end)]
-    if end - start > opts.max_chars:
-        segs = lines.segments(start, end, opts.max_chars)
-        parts = list(pack(lines.text, segs, opts.max_chars, len(segs), opts.overlap_lines))
+    parts = _parts(lines, opts, start, end)
     if len(parts) == 1:
         return [make_chunk(lines, opts, start, end, d.kind, d.symbol, d.signature, d.container, 0)]
     unit = (lines.line_of(start), lines.line_of(end))
@@ -113,3 +173,33 @@ def _definition_chunks(
         make_chunk(lines, opts, s, e, d.kind, d.symbol, d.signature, d.container, i, unit)
         for i, (s, e) in enumerate(parts, 1)
     ]
+
+
+def _held_chunks(
+    lines: Lines,
+    opts: Opts,
+    pieces: list[tuple[int, int]],
+    d: Definition,
+    extent: tuple[int, int],
+) -> list[Chunk]:
+    """A function that holds units: its own code (its header, the code between and after
+    them) as the parts of one unit over its whole extent."""
+    parts = [
+        part
+        for start, end in pieces
+        if (span := trim(lines.text, start, end)) is not None
+        for part in _parts(lines, opts, *span)
+    ]
+    unit = (lines.line_of(extent[0]), lines.line_of(extent[1]))
+    return [
+        make_chunk(lines, opts, s, e, d.kind, d.symbol, d.signature, d.container, i, unit)
+        for i, (s, e) in enumerate(parts, 1)
+    ]
+
+
+def _parts(lines: Lines, opts: Opts, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) (trimmed), or its parts where it is longer than a chunk."""
+    if end - start <= opts.max_chars:
+        return [(start, end)]
+    segs = lines.segments(start, end, opts.max_chars)
+    return list(pack(lines.text, segs, opts.max_chars, len(segs), opts.overlap_lines))

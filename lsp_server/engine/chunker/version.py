@@ -38,8 +38,10 @@ from pathlib import Path
 # test module (`mod tests { ... }`) contains its members as a class does (`tests.parser`);
 # 23: a header's `#pragma once` is structure (alone, no chunk); 24: Python's imports for type
 # checkers (`if TYPE_CHECKING:` holding imports alone) are imports, in the run beside them;
-# 25: they do not count toward a run's length (2 imports and a guard stay with the code after)
-CHUNKER_VERSION = 25
+# 25: they do not count toward a run's length (2 imports and a guard stay with the code after);
+# 26: in JavaScript, TypeScript and Python a function larger than a chunk holds the
+# definitions in it as units of their own (`enablePatches.applyPatches_`), its own code in parts
+CHUNKER_VERSION = 26
 
 
 def _source_fingerprint() -> str:
