@@ -128,6 +128,14 @@ def test_a_built_set_keeps_the_tree_and_targets_every_site(tmp_path: Path) -> No
         assert (data.tree / rel).read_text() == (source / rel).read_text()
 
 
+def _asked(folder: Path, rows: list[dict], tree: Path) -> Path:
+    """A set folder of these questions against `tree`, referenced where it is."""
+    folder.mkdir()
+    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "set.json").write_text(json.dumps({"tree": str(tree)}))
+    return folder
+
+
 def test_selection_questions_go_through_search_by_selection(tmp_path: Path, encoder) -> None:
     """The same message asked both ways: typed, the docs page that quotes it word for word
     ranks first; selected, prose is never an answer, so the raising function is first."""
@@ -138,10 +146,7 @@ def test_selection_questions_go_through_search_by_selection(tmp_path: Path, enco
         {"id": "typed", "query": query, "targets": [target]},
         {"id": "selected", "query": query, "targets": [target], "ask": "selection"},
     ]
-    folder = tmp_path / "asked"
-    folder.mkdir()
-    (folder / "questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (folder / "set.json").write_text(json.dumps({"tree": str(tree)}))
+    folder = _asked(tmp_path / "asked", rows, tree)
     run = QualityRun(tmp_path / "work", EngineSettings(), encoder=encoder, patterns=["bm25"])
     typed, selected = run.run(load_tree_set(folder)).per_query["bm25"]
     assert selected == 1.0
@@ -153,6 +158,43 @@ def test_an_unknown_way_of_asking_is_refused(tmp_path: Path) -> None:
     (tmp_path / "q.jsonl").write_text(json.dumps(row) + "\n")
     with pytest.raises(ValueError, match="q.jsonl:1: ask is one of search, selection"):
         read_questions(tmp_path / "q.jsonl")
+
+
+def test_in_place_sets_score_where_a_result_lands_too(tmp_path: Path, encoder) -> None:
+    """A result that only holds the definition asked for overlaps it (MRR) but lands on its
+    own name (landing): a store's `replaceReducer` is a unit of its own (the function holding
+    it is larger than a chunk), a small factory's `inner` is not."""
+    state = "".join(f"  let state{i} = preloaded[{i}]\n" for i in range(60))
+    store = (
+        "export function createStore(reducer, preloaded) {\n"
+        f"{state}"
+        "  /** Replaces the reducer that the store calls. */\n"
+        "  function replaceReducer(nextReducer) {\n"
+        "    reducer = nextReducer\n"
+        "    dispatch({ type: 'REPLACE' })\n"
+        "  }\n"
+        "  return { replaceReducer }\n"
+        "}\n"
+    )
+    factory = "export function makeWidget() {\n  function inner() {\n    return 'knob'\n  }\n}\n"
+    tree = tmp_path / "repo"
+    tree.mkdir()
+    (tree / "store.js").write_text(store)
+    (tree / "widget.js").write_text(factory)
+    rows = [
+        {"id": "nested", "query": "nextReducer REPLACE",
+         "targets": [{"path": "store.js", "start": 63, "end": 66}]},
+        {"id": "closure", "query": "knob",
+         "targets": [{"path": "widget.js", "start": 2, "end": 4}]},
+    ]  # fmt: skip
+    folder = _asked(tmp_path / "asked", rows, tree)
+    run = QualityRun(tmp_path / "work", EngineSettings(), encoder=encoder, patterns=["bm25"])
+    result = run.run(load_tree_set(folder))
+    assert result.per_query["bm25"] == [1.0, 1.0]  # both overlap their targets
+    # `replaceReducer` lands on its name on line 63 (its doc comment, line 62, is its first);
+    # `makeWidget` on its own, on line 1.
+    assert result.per_query_landing["bm25"] == [1.0, 0.0]
+    assert result.pipelines["bm25"]["landing"] == 0.5
 
 
 def test_sets_that_leave_a_tree_untouched_share_one_copy_of_it(tmp_path: Path) -> None:

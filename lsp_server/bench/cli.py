@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..engine.settings import EngineSettings
 from .inplace import DEFAULT_SAMPLE
+from .metrics import LANDING
 from .projects import DEFAULT_PROJECTS, QUERY_SOURCES
 from .report import (
     difference_table,
@@ -305,6 +306,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     sets: dict[str, dict] = {}
     details: dict[str, dict] = {}
     per_query: dict[str, dict[str, list[float]]] = {}
+    landing: dict[str, dict[str, list[float]]] = {}  # in-place sets: metrics.LANDING
     tree_sets: list[TreeSet] = []  # in-place sets, for --baseline-cli
     for folder in set_folders(args.data):
         data = load_any(folder, args.max_queries, args.max_corpus, args.seed)
@@ -313,6 +315,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
         result = runner.run(data)
         sets[result.name] = result.to_json()
         per_query[result.name] = result.per_query
+        if result.per_query_landing:
+            landing[result.name] = result.per_query_landing
         details[result.name] = {
             "chunks": result.chunks,
             "index_seconds": result.index_seconds,
@@ -325,7 +329,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
             details[result.name] |= {"language": meta.get("language", "")}
     write_json(args.out, {"sets": sets})  # kept even if the baseline run fails
     # Beside the results, not in them: the results file keeps the shape tools know.
-    write_json(per_query_path(args.out), {"mrr": per_query})
+    write_json(per_query_path(args.out), {"mrr": per_query, LANDING: landing})
     if args.baseline_rev:
         from .baseline import merge, run_baseline
 
@@ -335,7 +339,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         details["baseline"] = {"revision": args.baseline_rev}
         write_json(args.out, {"sets": sets})
     if args.baseline_cli:
-        _cli_baseline(args, tree_sets, work / "baseline-cli", sets, per_query)
+        _cli_baseline(args, tree_sets, work / "baseline-cli", sets, per_query, landing)
         details["baseline-cli"] = {"revision": args.baseline_cli}
     table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
@@ -361,6 +365,7 @@ def _cli_baseline(
     work: Path,
     sets: dict[str, dict],
     per_query: dict[str, dict[str, list[float]]],
+    landing: dict[str, dict[str, list[float]]],
 ) -> None:
     """--baseline-cli: the revision's command line on the in-place sets, merged into the
     run's results and per-query ranks as 'today/cli' (files rewritten)."""
@@ -372,7 +377,7 @@ def _cli_baseline(
     for name, rows in ranks.items():
         per_query[name][f"today/{PIPELINE}"] = rows
     write_json(args.out, {"sets": sets})
-    write_json(per_query_path(args.out), {"mrr": per_query})
+    write_json(per_query_path(args.out), {"mrr": per_query, LANDING: landing})
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -8,6 +8,9 @@ from collections.abc import Mapping, Sequence
 
 MAX_RANK = 1000
 METRICS = ("mrr", "recall@1", "recall@10", "ndcg@10")
+# In-place sets also score where opening a result puts the cursor (its selectionRange): the
+# reciprocal rank of the first result that lands inside a target, not only overlaps it.
+LANDING = "landing"
 
 
 def reciprocal_rank(ranked: Sequence[str], relevant: Mapping[str, int]) -> float:
@@ -30,19 +33,27 @@ def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, int], k: int) -> float
     return dcg / idcg if idcg else 0.0
 
 
-def score_query(ranked: Sequence[str], relevant: Mapping[str, int]) -> dict[str, float]:
-    return {
+def score_query(
+    ranked: Sequence[str], relevant: Mapping[str, int], landed: Sequence[str] | None = None
+) -> dict[str, float]:
+    """The metrics of one query; with `landed` (the results ranked by where they land), the
+    landing MRR too."""
+    scores = {
         "mrr": reciprocal_rank(ranked, relevant),
         "recall@1": recall_at(ranked, relevant, 1),
         "recall@10": recall_at(ranked, relevant, 10),
         "ndcg@10": ndcg_at(ranked, relevant, 10),
     }
+    if landed is not None:
+        scores[LANDING] = reciprocal_rank(landed, relevant)
+    return scores
 
 
 def mean_scores(per_query: Sequence[dict[str, float]]) -> dict[str, float]:
     if not per_query:
         return dict.fromkeys(METRICS, 0.0)
-    return {m: round(sum(q[m] for q in per_query) / len(per_query), 4) for m in METRICS}
+    scored = [*METRICS, LANDING] if all(LANDING in q for q in per_query) else METRICS
+    return {m: round(sum(q[m] for q in per_query) / len(per_query), 4) for m in scored}
 
 
 def paired_interval(

@@ -31,7 +31,7 @@ from ..engine.results import SearchResponse
 from ..engine.settings import EngineSettings
 from ..engine.workspace import ProgressFn, WorkspaceIndex
 from .beir import BeirSet, Query
-from .metrics import MAX_RANK, mean_scores, score_query
+from .metrics import LANDING, MAX_RANK, mean_scores, score_query
 from .replay import CAPTURE_VERSION
 from .treeset import ASK_SELECTION, ASK_SIMILAR, Question, Target, TreeSet
 
@@ -356,6 +356,18 @@ def ranked_targets(response: SearchResponse, targets: Sequence[Target]) -> list[
     return ranked_keys(rows, targets)
 
 
+def ranked_landings(response: SearchResponse, targets: Sequence[Target]) -> list[str]:
+    """`ranked_targets` by where opening each result puts the cursor (its selection, as
+    clangd's selectionRange; its first line for an engine without one): a function's result
+    that only holds the definition asked for lands on its own name, not in the target."""
+    rows = []
+    for r in response.results:
+        selection = getattr(r, "selection", None)
+        line = selection[0] if selection else r.start_line
+        rows.append((r.path, line, line, 1, r.score))  # that line alone
+    return ranked_keys(rows, targets)
+
+
 def ranked_keys(
     rows: Iterable[tuple[str, int, int, int, float]], targets: Sequence[Target]
 ) -> list[str]:
@@ -404,6 +416,8 @@ class SetResult:
     layout: str = "beir"
     # Each pipeline's reciprocal rank per query, in query order (for paired intervals).
     per_query: dict[str, list[float]] = field(default_factory=dict)
+    # The same by where each result lands (in-place sets: metrics.LANDING).
+    per_query_landing: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         data = {"corpus": self.corpus, "queries": self.queries, "pipelines": self.pipelines}
@@ -412,8 +426,9 @@ class SetResult:
         return data
 
 
-# A question's engine call and judgement: (index, query, code mode) -> (ranked keys, relevant).
-Judge = Callable[[WorkspaceIndex, object, str], tuple[list[str], dict[str, int]]]
+# A question's engine call and judgement: (index, query, code mode) -> (ranked keys, relevant)
+# or, for in-place sets, (ranked keys, relevant, keys ranked by where results land).
+Judge = Callable[[WorkspaceIndex, object, str], tuple]
 
 
 @dataclass
@@ -428,6 +443,9 @@ class _Task:
     # own part of it (BEIR: which file holds which document).
     truth: Callable[[object], dict] = lambda query: {}
     header: dict = field(default_factory=dict)
+    # Results say where opening them puts the cursor (in-place sets' landing metric): their
+    # context is worked out, which the benchmark otherwise skips for speed.
+    lands: bool = False
 
 
 class QualityRun:
@@ -478,6 +496,8 @@ class QualityRun:
 
     def _open(self, task: _Task, index_overrides: dict, **overrides) -> WorkspaceIndex:
         settings = replace(self.settings, **{**index_overrides, **overrides})
+        if task.lands and hasattr(settings, "result_context"):
+            settings = replace(settings, result_context=True)
         index_dir = self._index_dir(task.folder, task.index_name, index_overrides)
         encoder = self._encoder_for(settings)
         return WorkspaceIndex(task.folder, settings, encoder=encoder, index_dir=index_dir)
@@ -514,7 +534,12 @@ class QualityRun:
                 response = index.similar(data.tree / at.path, at.start - 1, limit=MAX_RANK)
             else:
                 response = index.search(question.query, limit=MAX_RANK)
-            return ranked_targets(response, question.targets), relevant_targets(question)
+            relevant = relevant_targets(question)
+            return (
+                ranked_targets(response, question.targets),
+                relevant,
+                ranked_landings(response, question.targets),
+            )
 
         # A private index dir: a tree may be the user's own repository, whose editor index
         # must not be touched (nor its writer lock taken).
@@ -523,7 +548,7 @@ class QualityRun:
             targets = [[t.path, t.start, t.end] for t in question.targets]
             return {"relevant": relevant_targets(question), "targets": targets}
 
-        task = _Task(data.name, data.tree, "bench", data.questions, judge, truth=truth)
+        task = _Task(data.name, data.tree, "bench", data.questions, judge, truth=truth, lands=True)
         result = self._measure(task)
         result.layout = "in-place"
         result.corpus = result.chunks
@@ -549,18 +574,23 @@ class QualityRun:
             result.index_seconds = round(time.monotonic() - started, 1)
             started = time.monotonic()
             for pipeline in chosen:
-                scores, ranks = self._score(task, pipeline)
+                scores, per_query = self._score(task, pipeline)
                 result.pipelines[pipeline.name] = scores
-                result.per_query[pipeline.name] = ranks
+                result.per_query[pipeline.name] = [round(q["mrr"], 6) for q in per_query]
+                if LANDING in scores:
+                    landed = [round(q[LANDING], 6) for q in per_query]
+                    result.per_query_landing[pipeline.name] = landed
             result.query_seconds = round(time.monotonic() - started, 1)
             return result
         finally:
             for writer in writers.values():
                 writer.close()
 
-    def _score(self, task: _Task, pipeline: Pipeline) -> tuple[dict[str, float], list[float]]:
-        """Mean scores, and the reciprocal rank of each query (captured for the shipped
-        hybrid when the run has a capture folder)."""
+    def _score(
+        self, task: _Task, pipeline: Pipeline
+    ) -> tuple[dict[str, float], list[dict[str, float]]]:
+        """Mean scores, and each query's (captured for the shipped hybrid when the run has a
+        capture folder)."""
         rows: list[dict] = []
         # Read-only: the writer of this index dir is still open, holding its lock.
         mode = pipeline.code_mode or self.code_mode
@@ -580,7 +610,7 @@ class QualityRun:
             write_capture(self.capture, task.name, task.header, rows)
         scores = mean_scores(per_query)
         self.log(f"{task.name}: {pipeline.name:<32} MRR {scores['mrr']:.4f}")
-        return scores, [round(q["mrr"], 6) for q in per_query]
+        return scores, per_query
 
 
 def _key(index_overrides: dict) -> str:
