@@ -4,6 +4,7 @@ apart, each named by the names its statements declare."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
 
 from tree_sitter import Node, Query, QueryCursor
 
@@ -146,8 +147,7 @@ def _import_runs(
     outranked the definitions that questions ask for; measured in BENCHMARKS.md)."""
     if spec.import_line is None:
         return [(start, end)]
-    # [kind, start offset, end of its last import that no guard holds (-1: none), guarded]
-    runs: list[list] = []
+    runs: list[_Run] = []
     pending = -1  # where the comments before the next statement began
     inside = statements[bisect_left(statements, start) : bisect_left(statements, end)]
     for offset, next_offset in zip(inside, [*inside[1:], end], strict=False):
@@ -157,27 +157,40 @@ def _import_runs(
             continue
         guarded = kind == "guarded"
         kind = "import" if guarded else kind
-        if not runs or kind != runs[-1][0]:
+        if not runs or kind != runs[-1].kind:
             at = start if not runs else (pending if pending >= 0 else offset)
-            runs.append([kind, at, -1, False])
+            runs.append(_Run(kind, at))
         if guarded:
-            runs[-1][3] = True
+            runs[-1].guarded = True
         else:
-            runs[-1][2] = next_offset
+            runs[-1].plain_end = next_offset
         pending = -1
     if not runs:
         return [(start, end)]
-    ends = [run[1] for run in runs[1:]] + [end]
+    ends = [run.start for run in runs[1:]] + [end]
     bounds = [start]
-    for (kind, run_start, plain_end, guarded), run_end in zip(runs, ends, strict=True):
-        if kind != "import":
-            continue
-        counted_end = (plain_end if plain_end >= 0 else run_start) if guarded else run_end
-        if _line_count(lines, run_start, counted_end) >= _MIN_IMPORT_LINES:
+    for run, run_end in zip(runs, ends, strict=True):
+        if run.kind == "import" and run.lines(lines, run_end) >= _MIN_IMPORT_LINES:
             # The imports begin a window, and the code after them another.
-            bounds.extend(b for b in (run_start, run_end) if start < b < end)
+            bounds.extend(b for b in (run.start, run_end) if start < b < end)
     bounds.append(end)
     return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if a < b]
+
+
+@dataclass
+class _Run:
+    """Statements of one kind in a row (comments before them included)."""
+
+    kind: str  # "import" or "code"
+    start: int
+    plain_end: int = -1  # where its last import that no guard holds ends (-1: none)
+    guarded: bool = False  # holds imports for type checkers
+
+    def lines(self, lines: Lines, end: int) -> int:
+        """Its length in lines, up to `end`; guarded imports at its end do not count."""
+        if self.guarded:
+            end = self.plain_end if self.plain_end >= 0 else self.start
+        return _line_count(lines, self.start, end)
 
 
 def _line_count(lines: Lines, start: int, end: int) -> int:
