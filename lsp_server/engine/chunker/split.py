@@ -106,15 +106,16 @@ class _HeldCode:
     those stretches, as a class's header and members are apart."""
 
     def __init__(self, defs: list[Definition], data: bytes, conv: Callable[[int], int]) -> None:
-        self.holders = [d for d in defs if d.kind != "class" and d.cut >= 0]
+        self.holders = [d for d in defs if _holds_units(d)]
         self.pieces: dict[int, list[tuple[int, int]]] = {id(h): [] for h in self.holders}
         self._spans = [(conv(h.start), conv(_trimmed_end(h, data)), h) for h in self.holders]
+        self._extents = {id(h): (s, e) for s, e, h in self._spans}
         self._classes = [(conv(d.start), conv(d.end)) for d in defs if d.kind == "class"]
         self._ends = sorted({e for _, e, _ in self._spans} | {e for _, e in self._classes})
 
     def unit(self, holder: Definition) -> tuple[int, int]:
         """The holder's whole extent (chars), which its parts belong to."""
-        return next((s, e) for s, e, h in self._spans if h is holder)
+        return self._extents[id(holder)]
 
     def stretches(self, start: int, end: int) -> list[tuple[int, int, Definition | None]]:
         """[start, end) cut where a holder or a class ends, each stretch with the innermost
@@ -135,14 +136,20 @@ class _HeldCode:
         return None if in_class else holder
 
 
-def _trimmed_end(d: Definition, data: bytes) -> int:
-    return d.start + len(data[d.start : d.end].rstrip())
+def _trimmed_end(d: Definition, data: bytes, end: int | None = None) -> int:
+    """Where the definition's text up to `end` (its own end) stops, trailing space left out."""
+    return d.start + len(data[d.start : d.end if end is None else end].rstrip())
+
+
+def _holds_units(d: Definition) -> bool:
+    """A function that definitions.holds_units let definitions in (it has members)."""
+    return d.kind != "class" and d.cut >= 0
 
 
 def _container_ends(defs: list[Definition], data: bytes) -> set[int]:
     """Byte offsets where classes and functions that hold units start and end."""
     classes = {o for d in defs if d.kind == "class" for o in (d.start, d.end)}
-    holders = [d for d in defs if d.kind != "class" and d.cut >= 0]
+    holders = filter(_holds_units, defs)
     return classes | {o for d in holders for o in (d.start, _trimmed_end(d, data))}
 
 
@@ -150,8 +157,7 @@ def _def_spans(defs: list[Definition], data: bytes) -> list[tuple[int, int, Defi
     """Non-overlapping byte spans, in order; a class span stops before its first member."""
     spans: list[tuple[int, int, Definition]] = []
     for d in sorted(defs, key=lambda d: d.start):
-        end = min(d.end, d.cut) if d.cut >= 0 else d.end
-        end = d.start + len(data[d.start : end].rstrip())
+        end = _trimmed_end(d, data, min(d.end, d.cut) if d.cut >= 0 else d.end)
         start = max(d.start, spans[-1][1]) if spans else d.start
         if end > start:
             spans.append((start, end, d))
