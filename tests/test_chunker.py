@@ -2791,6 +2791,82 @@ def test_python_and_typescript_functions_larger_than_a_chunk_hold_their_definiti
     assert not any("." in c.symbol for c in chunk(c_text, "c", "input.c"))
 
 
+def test_a_rust_function_larger_than_a_chunk_holds_its_visitor_but_a_test_keeps_its_items() -> None:
+    # serde's pattern: `fn deserialize` declares a visitor struct and its `impl Visitor`,
+    # whose `visit_*` methods are the code a question asks for (serde_json's
+    # `Value::deserialize`, 114 lines, holds `ValueVisitor.visit_map`).
+    visits = "".join(
+        f"        fn visit_kind_{i}<E>(self, value: u{i}) -> Result<Value, E> {{\n"
+        f"            Ok(Value::from(value as u64 + {i}))\n"
+        "        }\n"
+        for i in range(12)
+    )
+    rust = (
+        "impl<'de> Deserialize<'de> for Value {\n"
+        "    fn deserialize<D>(deserializer: D) -> Result<Value, D::Error> {\n"
+        "        struct ValueVisitor;\n"
+        "\n"
+        "        impl<'de> Visitor<'de> for ValueVisitor {\n"
+        "            type Value = Value;\n"
+        f"{visits}"
+        "            fn visit_map<V>(self, mut visitor: V) -> Result<Value, V::Error> {\n"
+        "                let mut values = Map::new();\n"
+        "                while let Some((key, value)) = visitor.next_entry()? {\n"
+        "                    values.insert(key, value);\n"
+        "                }\n"
+        "                Ok(Value::Object(values))\n"
+        "            }\n"
+        "        }\n"
+        "\n"
+        "        deserializer.deserialize_any(ValueVisitor)\n"
+        "    }\n"
+        "}\n"
+    )
+    chunks = chunk(rust, "rust", "de.rs")
+    visit_map = next(c for c in chunks if c.symbol.endswith("visit_map"))
+    assert (visit_map.kind, visit_map.symbol, visit_map.container) == (
+        "method",
+        "Value.deserialize.ValueVisitor.visit_map",
+        "Value.deserialize.ValueVisitor",
+    )
+    assert chunks[-2].symbol == "Value.deserialize" and chunks[-2].text.strip() == (
+        "deserializer.deserialize_any(ValueVisitor)\n    }"
+    )
+    # A test (`#[test]`) larger than a chunk declares its types to serialize: its own code.
+    test = rust.replace("impl<'de> Deserialize<'de> for Value {\n", "").replace(
+        "    fn deserialize<D>", "#[test]\nfn test_deserialize<D>"
+    )
+    units = {c.symbol for c in chunk(test, "rust", "de.rs") if c.kind != "block"}
+    assert units == {"test_deserialize"}
+
+
+def test_code_outside_a_function_that_holds_units_is_cut_as_in_a_file_without_one() -> None:
+    # commander's help.js: a class, then `exports.Help = Help;`. A function elsewhere in the
+    # file that holds units must not change the blocks around the class.
+    text = (
+        "class Help {\n"
+        "  constructor() {\n"
+        "    this.helpWidth = undefined;\n"
+        "  }\n"
+        "}\n"
+        "\n"
+        "exports.Help = Help;\n"
+    )
+    steps = "".join(f"  const step{i} = prepare(options, {i});\n" for i in range(60))
+    holder = (
+        f"function createStore(options) {{\n{steps}"
+        "  function dispatch(action) {\n    return action;\n  }\n  return dispatch;\n}\n"
+    )
+
+    def blocks(source: str) -> list[tuple[int, str]]:
+        chunks = chunk(source, "javascript", "help.js")
+        return [(c.start_line, c.text) for c in chunks if c.kind == "block"]
+
+    alone = blocks(text)
+    assert any("exports.Help = Help;" in block for _, block in alone)
+    assert blocks(text + "\n" + holder) == alone
+
+
 def test_a_long_test_keeps_its_callbacks() -> None:
     # @tanstack/query's tests hold `queryFn: () =>` callbacks and small components: the
     # test's own code, not units of their own, however long the test.

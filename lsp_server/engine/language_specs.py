@@ -51,9 +51,10 @@ class LanguageSpec:
     # Named definitions in a function are units of their own when the function is larger
     # than a chunk (chunker.definitions.holds_units): JavaScript's module pattern (a plugin's
     # or a store's functions inside the function that builds it, a component's handlers) and
-    # Python's inner functions. Off where a nested definition is a misreading of the grammar
+    # Python's inner functions, Rust's visitors (a `struct` and its `impl Visitor` inside
+    # serde's `fn deserialize`). Off where a nested definition is a misreading of the grammar
     # (C's macros: tmux's `static void printflike(2, 3) input_reply(...)` read as one function
-    # over 600 lines) or rare.
+    # over 600 lines) or rare (a Java anonymous class's methods, C# local functions, Go).
     nested_units: bool = False
     # Bodyless signatures (TypeScript overloads) that belong to the definition after them of
     # the same name: one unit with it, as its documentation is.
@@ -367,6 +368,7 @@ SPECS: dict[str, LanguageSpec] = {
             r"|proptest)\b|cfg\(\s*test\s*\))"
         ),
         test_containers=_RUST_TEST_MODULES,
+        nested_units=True,
         declarations="""[(const_item name: (identifier) @name)
                          (static_item name: (identifier) @name)
                          (type_item name: (type_identifier) @name)]""",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
 
-from .chunker import code_lines, is_commentary, is_name_list, nested_chunk
+from .chunker import is_commentary, is_name_list, marks_test, nested_chunk
 from .chunks import SPANS_OF_LINES, Chunk
 from .language_specs import SPECS
 from .languages import PROSE_LANGUAGES, file_role
@@ -504,12 +504,11 @@ def is_marked_test(chunk: Chunk) -> bool:
         return False
     if spec.test_containers and not spec.test_containers.isdisjoint(chunk.container.split(".")):
         return True
-    marker = spec.test_attribute
-    if marker is None or chunk.kind in SPANS_OF_LINES or chunk.part > 1:
+    if spec.test_attribute is None or chunk.kind in SPANS_OF_LINES or chunk.part > 1:
         return False
     start = signature_start(chunk)
     above = chunk.text.find(start) if start else -1
-    return above > 0 and marker.search(code_lines(chunk.text[:above], spec)) is not None
+    return above > 0 and marks_test(chunk.text[:above], spec)
 
 
 def _not_code(chunk: Chunk, commentary: bool) -> bool:

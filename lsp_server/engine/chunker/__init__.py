@@ -27,6 +27,7 @@ from .commentary import (
     is_commentary,
     is_name_list,
     is_structure,
+    marks_test,
     past_boilerplate_comments,
     says_something,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "is_commentary",
     "is_name_list",
     "is_structure",
+    "marks_test",
     "nested_chunk",
     "nested_definition",
     "past_boilerplate_comments",

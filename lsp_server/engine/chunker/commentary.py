@@ -149,6 +149,14 @@ def code_lines(text: str, spec: LanguageSpec) -> str:
     return "".join(raw for raw, comment in _comment_lines(text, spec) if not comment)
 
 
+def marks_test(above: str, spec: LanguageSpec) -> bool:
+    """Whether the lines above a definition's signature (its comments and attributes) hold
+    an attribute that makes it a test (LanguageSpec.test_attribute: Rust's `#[test]`), on a
+    line of code, not in a comment that quotes one."""
+    marker = spec.test_attribute
+    return marker is not None and marker.search(code_lines(above, spec)) is not None
+
+
 def _comment_lines(text: str, spec: LanguageSpec) -> Iterator[tuple[str, bool]]:
     """Each line of ``text`` (with its line end) and whether it is blank or (part of) a
     comment, by the language's markers; read in one pass, block comments across lines."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tree_sitter import Node, Query
 
 from ..language_specs import LanguageSpec
+from .commentary import marks_test
 from .extent import (
     body_of,
     extent_node,
@@ -39,7 +40,9 @@ class Definition:
     symbol: str = ""
     container: str = ""
     cut: int = -1  # for classes: start of the first member chunk, where the class chunk ends
-    called: bool = False  # a test, a suite or a route: a call that defines a unit (called_unit)
+    # A test, a suite or a route: a call that defines a unit (called_unit), or a definition
+    # an attribute marks as a test (Rust's `#[test]`). What it holds is its own code.
+    test_or_route: bool = False
 
 
 def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Definition | None:
@@ -63,8 +66,9 @@ def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Defini
     outer = extent_node(node, spec)
     if is_overload_stub(outer, name, spec):
         return None  # its unit is the definition it types (extent._topmost_overload)
+    start = leading_start(outer, data, spec, name)
     return Definition(
-        start=leading_start(outer, data, spec, name),
+        start=start,
         end=trailing_end(outer, data),
         node_end=node.end_byte,
         kind=kind,
@@ -75,8 +79,16 @@ def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Defini
         body_start=node.start_byte if body is None else max(node.start_byte, body.start_byte),
         col=outer.start_point.column,
         broken=node.has_error,
-        called=called is not None,
+        test_or_route=called is not None or _attributed_test(data, start, node, spec),
     )
+
+
+def _attributed_test(data: bytes, start: int, node: Node, spec: LanguageSpec) -> bool:
+    """Whether the attributes between ``start`` (its comments' and attributes' start) and the
+    definition mark it as a test (Rust's `#[test]`)."""
+    if spec.test_attribute is None or start >= node.start_byte:
+        return False
+    return marks_test(data[start : node.start_byte].decode("utf-8", "replace"), spec)
 
 
 def find_definitions(
@@ -120,10 +132,11 @@ def holds_units(stack: list[Definition], split_above: int | None) -> bool:
     lodash's `runInContext` nearly all of lodash), and no more than _MAX_HELD_DEPTH
     definitions deep. A small function's closures stay in it (a decorator's wrapper), as do
     the definitions of a script (a demo under Python's `if __name__ == "__main__":`) and of
-    a test or a route (a test's `queryFn: () =>` callbacks are the test's code)."""
+    a test or a route (a test's `queryFn: () =>` callbacks, the structs a Rust `#[test]`
+    declares to serialize, are the test's code)."""
     function = stack[-1]
     big = split_above is not None and function.end - function.start > split_above
-    plain = function.kind in ("function", "method") and not function.called
+    plain = function.kind in ("function", "method") and not function.test_or_route
     return big and plain and len(stack) <= _MAX_HELD_DEPTH
 
 

@@ -111,7 +111,10 @@ class _HeldCode:
         self._spans = [(conv(h.start), conv(_trimmed_end(h, data)), h) for h in self.holders]
         self._extents = {id(h): (s, e) for s, e, h in self._spans}
         self._classes = [(conv(d.start), conv(d.end)) for d in defs if d.kind == "class"]
-        self._ends = sorted({e for _, e, _ in self._spans} | {e for _, e in self._classes})
+        # Cut where a holder ends, and where a class inside one ends (its code is blocks, the
+        # holder's resumes); code outside every holder is cut as in a file that has none.
+        held = [e for s, e in self._classes if any(a <= s and e <= b for a, b, _ in self._spans)]
+        self._ends = sorted({e for _, e, _ in self._spans} | set(held))
 
     def unit(self, holder: Definition) -> tuple[int, int]:
         """The holder's whole extent (chars), which its parts belong to."""

@@ -40,8 +40,11 @@ from pathlib import Path
 # checkers (`if TYPE_CHECKING:` holding imports alone) are imports, in the run beside them;
 # 25: they do not count toward a run's length (2 imports and a guard stay with the code after);
 # 26: in JavaScript, TypeScript and Python a function larger than a chunk holds the
-# definitions in it as units of their own (`enablePatches.applyPatches_`), its own code in parts
-CHUNKER_VERSION = 26
+# definitions in it as units of their own (`enablePatches.applyPatches_`), its own code in parts;
+# 27: so does Rust's (serde's `fn deserialize` holds `ValueVisitor.visit_map`), not a `#[test]`;
+# code outside every such function is cut as in a file without one (a class's `}` joins the
+# code after it again)
+CHUNKER_VERSION = 27
 
 
 def _source_fingerprint() -> str:
