@@ -119,6 +119,18 @@ pub fn add(a: i32, b: i32) -> i32 {
     a + b
 }
 
+/// Placeholder for the value of the argument in the help message.
+///
+/// ```
+#[cfg_attr(feature = "help", doc = " ```")]
+/// # use clap::Arg;
+/// Arg::new("config").value_name("FILE");
+/// ```
+#[must_use]
+pub fn value_name(name: &str) -> String {
+    name.to_uppercase()
+}
+
 #[cfg(test)]
 mod tests {
     /// Checks that adding works in the test module.
@@ -305,6 +317,12 @@ EXPECTED = {
     "Add a route handler for the given path.": ("web/app.js", "route(path)", "}"),
     "Reverse returns the string with its runes in reverse order.": ("lib.go", "func Rev", "}"),
     "Adds two numbers together and returns the sum of both.": ("src/lib.rs", "#[inline]", "}"),
+    # clap's docs hold `#[cfg_attr(feature = "help", doc = " ```")]` lines: one doc with them.
+    "Placeholder for the value of the argument in the help message.": (
+        "src/lib.rs",
+        "#[must_use]",
+        "}",
+    ),
     "Returns the String joined with commas between items.": (
         "src/Joiner.java",
         "public String join",

@@ -28,6 +28,9 @@ class DocRules:
     wrappers: frozenset[str] = frozenset()
     # Siblings allowed between the doc comment and the definition (attributes, decorators).
     between: frozenset[str] = frozenset()
+    # Such a sibling that is itself documentation (Rust's `#[cfg_attr(feature = "help", doc =
+    # " ```")]` inside clap's doc comments): the doc goes on above it, one doc with it.
+    doc_attribute: re.Pattern[str] | None = None
     comments: frozenset[str] = frozenset({"comment"})
     # Doc comment openers; a block opener ("/**") is one comment, a line opener ("///") a run
     # of adjacent line comments. Openers in `not_markers` ("////", "/***") are not docs.
@@ -95,6 +98,7 @@ RULES: dict[str, DocRules] = {
     "rust": DocRules(
         definitions=frozenset({"function_item"}),
         between=frozenset({"attribute_item"}),
+        doc_attribute=re.compile(r"#\[\s*(?:doc\s*=|cfg_attr\s*\(.*\bdoc\s*=)", re.S),
         comments=frozenset({"line_comment", "block_comment"}),
         block_markers=("/**",),
         line_markers=("///",),

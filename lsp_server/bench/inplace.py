@@ -153,19 +153,28 @@ def _doc_comments(outer: Node, rules: DocRules) -> tuple[list[Node], Node]:
     while node is not None and node.type in rules.between and _adjacent(node, first):
         first, node = node, node.prev_named_sibling
     docs: list[Node] = []
-    while node is not None and node.type in rules.comments:
-        marker = _comment_marker(_text(node), rules)
+    below = first  # the node under `node`: a doc line, a doc attribute or the definition
+    while node is not None:
+        if docs and _doc_attribute(node, rules) and _adjacent(node, below):
+            below, node = node, node.prev_named_sibling  # the doc goes on above it
+            continue
+        marker = _comment_marker(_text(node), rules) if node.type in rules.comments else ""
         if not marker:
             break
         if marker in rules.block_markers:
             if not docs and _adjacent(node, first, rules.block_gap):
                 docs.append(node)
             break
-        if not _adjacent(node, docs[0] if docs else first):
+        if not _adjacent(node, below):
             break
         docs.insert(0, node)
-        node = node.prev_named_sibling
+        below, node = node, node.prev_named_sibling
     return docs, first
+
+
+def _doc_attribute(node: Node, rules: DocRules) -> bool:
+    pattern = rules.doc_attribute
+    return pattern is not None and node.type in rules.between and bool(pattern.match(_text(node)))
 
 
 def _adjacent(above: Node, below: Node, gap: int = 0) -> bool:
