@@ -713,3 +713,41 @@ def test_find_similar_on_a_class_reads_a_function_held_by_a_function_as_outside_
     assert outside == {
         "build": True, "build.receive": True, "Stream": False, "Stream.read": False
     }  # fmt: skip
+
+
+def test_a_name_typed_alone_answers_the_implementation_before_an_example_named_so(
+    tmp_path, open_index
+) -> None:
+    # express 4.18.2: `format` typed alone answered `function format(path)` of
+    # examples/content-negotiation first (short, all about its name), `res.format` second.
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "response.js").write_text(
+        "var res = module.exports = {};\n\n"
+        "res.format = function(obj){\n"
+        "  var req = this.req;\n"
+        "  var next = req.next;\n"
+        "  var keys = Object.keys(obj).filter(function(v){ return v !== 'default'; });\n"
+        "  var key = keys.length > 0 ? req.accepts(keys) : false;\n"
+        "  this.vary('Accept');\n"
+        "  if (key) {\n"
+        "    this.set('Content-Type', normalizeType(key).value);\n"
+        "    obj[key](req, this, next);\n"
+        "  } else if (obj.default) {\n"
+        "    obj.default(req, this, next);\n"
+        "  }\n"
+        "  return this;\n"
+        "};\n"
+    )
+    examples = tmp_path / "examples" / "content-negotiation"
+    examples.mkdir(parents=True)
+    (examples / "index.js").write_text(
+        "function format(path) {\n  var format = require(path);\n  return format;\n}\n"
+    )
+    index = open_index(tmp_path)
+    index.refresh()
+    results = index.search("format").results
+    assert [(r.path, r.symbol) for r in results[:2]] == [
+        ("lib/response.js", "res.format"),
+        ("examples/content-negotiation/index.js", "format"),
+    ]

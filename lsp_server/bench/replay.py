@@ -302,7 +302,8 @@ def replayed_rank(query: CapturedQuery, fusion: Fusion) -> float:
         dense_among_neighbours(hits, dense, {i: query.units[i][10] for i in first}, depth)
     if query.named.any():
         for hit in hits:
-            hit.score = named_first(hit.score, int(query.named[hit.chunk_id]))
+            demoted = bool(query.factors[hit.chunk_id] < 1)
+            hit.score = named_first(hit.score, int(query.named[hit.chunk_id]), demoted)
         hits.sort(key=lambda hit: -hit.score)
     # A part's result spans its whole definition; which one is read after merging.
     ends = {(u[0], u[1], u[2]): u[3] for u in query.units}

@@ -99,6 +99,7 @@ class Hit:
     # The lines that matched, when not `chunk`'s: a class result shows its header and
     # matched by one of its members.
     matched: tuple[int, int] | None = None
+    demoted: bool = False  # a prior ranked it down (role_weight below 1: a test, an example)
 
     @property
     def extent(self) -> tuple[int, int, int, int]:
@@ -438,12 +439,17 @@ def _extends(chunk: Chunk) -> bool:
     return bool(header) and re.match(header, chunk.signature.lstrip()) is not None
 
 
-def named_first(score: float, tier: int) -> float:
+def named_first(score: float, tier: int, demoted: bool = False) -> float:
     """A result's score when the query is a bare name: a fused score is at most 1, so each
     naming tier (naming_tier) gets a quarter of the scale, (tier + s) / 4, and ranks above
-    the tiers below it. Scores stay within 0 and 1, and the order holds across folders,
-    whose results are merged by score. (Arrays too: bench replay scores every unit of a
-    query at once.)"""
+    the tiers below it. Within a tier that names it (1 and up), the implementation's code
+    comes first: a definition a prior ranks down (`demoted`: a test's, an example's, a
+    declaration file's) takes the lower half of its tier, so express's `res.format` comes
+    before `format` in `examples/content-negotiation`, however the two fused. Scores stay
+    within 0 and 1, and the order holds across folders, whose results are merged by score.
+    (Arrays too: bench replay scores every unit of a query at once.)"""
+    if tier:
+        score = score / 2 if demoted else (1 + score) / 2
     return (score + tier) / (NAMED_SO + 1)
 
 

@@ -305,7 +305,7 @@ class Searcher:
                     self._traced(best, stored[best], scores, factor, named, own, key in declared)
                 )
             if factor is not None:
-                hits.append(Hit(best, stored[best].chunk, score * factor))
+                hits.append(Hit(best, stored[best].chunk, score * factor, demoted=factor < 1))
         if self.rank_observer is not None:
             self.rank_observer(
                 RankTrace(
@@ -910,11 +910,12 @@ def _slice_chunk(
 
 
 def _named_first(hits: list[Hit], name: str) -> None:
-    """Puts the hits named ``name`` above every other, by naming tier, each tier in fused
-    order; a hit named so by a definition it holds (a closure) lands on that definition."""
+    """Puts the hits named ``name`` above every other, by naming tier, each tier's
+    implementation code first, then in fused order; a hit named so by a definition it holds
+    (a closure) lands on that definition."""
     for hit in hits:
         tier, hit.chunk = named_as(hit.chunk, name)
-        hit.score = named_first(hit.score, tier)
+        hit.score = named_first(hit.score, tier, hit.demoted)
 
 
 def _query_kind(settings: EngineSettings, intent: Intent) -> str:

@@ -89,7 +89,8 @@ class EngineSettings:
     # A typed query that is one identifier (`DEFAULT_LIMITS`, `Client.send`) asks for what is
     # named so, as an editor's symbol search does: the code named exactly so (a definition,
     # a member, a block that declares it, a class header chunked apart from its members, which
-    # code queries otherwise leave out) comes first, in fused order (BENCHMARKS.md).
+    # code queries otherwise leave out) comes first, the implementation's before a test's or
+    # an example's, then in fused order (BENCHMARKS.md).
     exact_names: bool = True
     # A typed query that reads as a sentence is a question even when it holds brackets or
     # inline code ("Proxy `Router#use()` to add middleware"): prose weights, not code's.
