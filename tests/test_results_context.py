@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from lsp_server.engine.chunker import chunk_text
 from lsp_server.engine.chunks import Chunk
-from lsp_server.engine.results import ContextLine, context_of, selection_of
+from lsp_server.engine.results import ContextLine, context_of, preview_of, selection_of
 
 
 def _chunk(
@@ -165,6 +166,37 @@ def test_code_between_definitions_lands_on_the_first_name_it_declares():
     ts = "import { Observable } from '../Observable';\n\nexport const NEVER = new Observable(noop);"
     chunk = replace(_chunk(ts, 0, 0, "typescript"), kind="block", symbol="NEVER")
     assert selection_of(chunk) == (2, 13, 2, 18)
+
+
+HEADER = (
+    "json_t *json_loads(const char *input, size_t flags, json_error_t *error);\n"
+    "json_t *json_loadf(FILE *input, size_t flags, json_error_t *error);\n"
+    "\n"
+    "/* encoding */\n"
+    "\n"
+    "#define JSON_COMPACT 0x20\n"
+    "#define JSON_ENSURE_ASCII 0x40\n"
+    "#define JSON_ESCAPE_SLASH 0x400\n"
+    "\n"
+    "char *json_dumps(const json_t *json, size_t flags);\n"
+)
+
+
+def test_a_block_found_by_its_names_shows_the_line_where_the_cursor_lands():
+    """jansson's header: the flags block opens with prototypes that declare no unit; the
+    result showed `json_t *json_loads(...)` and its context there, the cursor landed on
+    `JSON_COMPACT` eleven lines below."""
+    (block,) = [c for c in chunk_text("src/jansson.h", HEADER, "c") if c.kind == "block"]
+    assert block.start_line == 0 and block.names[0] == "JSON_COMPACT"
+    assert selection_of(block) == (5, 8, 5, 20)
+    assert preview_of(block) == "#define JSON_COMPACT 0x20"
+    assert context_of(block)[0] == ContextLine(5, "#define JSON_COMPACT 0x20")
+    # A comment right above the first name says what the block is: the preview shows it.
+    commented = HEADER.replace("/* encoding */\n\n", "/* Flags that json_dumps() reads. */\n")
+    (block,) = [c for c in chunk_text("src/jansson.h", commented, "c") if c.kind == "block"]
+    assert selection_of(block) == (4, 8, 4, 20)
+    assert preview_of(block) == "/* Flags that json_dumps() reads. */"
+    assert context_of(block)[0] == ContextLine(4, "#define JSON_COMPACT 0x20")
 
 
 def test_a_first_part_that_a_long_doc_comment_fills_has_no_name_of_its_own():

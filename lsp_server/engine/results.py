@@ -9,6 +9,7 @@ from typing import Any
 
 from .chunker import is_structure, past_boilerplate_comments, split_lines, without_annotations
 from .chunks import SPANS_OF_LINES, Chunk
+from .language_specs import SPECS
 from .languages import PROSE_LANGUAGES
 from .tokens import code_tokens
 
@@ -115,8 +116,46 @@ def preview_of(chunk: Chunk) -> str:
     elif chunk.kind not in SPANS_OF_LINES:  # a definition without a header line
         line = _first_content_line(without_annotations(chunk.text))
     else:
-        line = _first_code_line(past_boilerplate_comments(chunk.text, chunk.language))
+        text = past_boilerplate_comments(_from_declaration(chunk), chunk.language)
+        line = _first_code_line(text)
     return _capped(line)
+
+
+def _from_declaration(chunk: Chunk) -> str:
+    """A block's text from the line where its cursor lands (its first declared name), with
+    the comment right above that line: code above it (a header's prototypes above its
+    `#define` flags) is not what the result was found by, and the preview must show where
+    opening it leads. Other chunks' text whole."""
+    lines = _lines_of(chunk)
+    at = _declaring_line(lines, chunk)
+    if at is None or at == _first_header_line(lines, _is_prose(chunk)):
+        return chunk.text
+    return "\n".join(split_lines(chunk.text)[_comment_above(lines, at, chunk) :])
+
+
+def _declaring_line(lines: list[str], chunk: Chunk) -> int | None:
+    """Index of the line that holds a block's first declared name, from its first header
+    line on (the name may lie lines below: `const (` in Go, imports above a constant); None
+    for other chunks and a block that declares nothing."""
+    name = _short_name(chunk) if chunk.kind == "block" else ""
+    head = _first_header_line(lines, _is_prose(chunk)) if name else None
+    if head is None:
+        return None
+    return next((i for i in range(head, len(lines)) if _word_at(lines[i], name) >= 0), None)
+
+
+def _comment_above(lines: list[str], index: int, chunk: Chunk) -> int:
+    """Index of the first line of the comment that ends right above `lines[index]` (no blank
+    line between), else `index`."""
+    spec = SPECS.get(chunk.language)
+    if spec is None:
+        return index
+    opener, closer = spec.block_comment
+    markers = (*spec.line_comments, *spec.doc_comments, *((opener, closer, "*") if opener else ()))
+    start = index
+    while start > 0 and lines[start - 1].strip().startswith(markers):
+        start -= 1
+    return start
 
 
 def _first_code_line(text: str) -> str:
@@ -210,10 +249,12 @@ def _lines_of(chunk: Chunk) -> list[str]:
 
 def _head(lines: list[str], chunk: Chunk, preview: str) -> int | None:
     """Index of the line that says what the chunk is: the preview's line when it is in the
-    chunk (past a doc comment and a decorator's arguments), else the first line that is not
-    a decorator or a comment, else (a chunk of comments only, a licence header) the first
-    line that is not blank."""
+    chunk (past a doc comment and a decorator's arguments), a block's first declared name's
+    line, else the first line that is not a decorator or a comment, else (a chunk of
+    comments only, a licence header) the first line that is not blank."""
     head = _signature_index(lines, chunk, preview)
+    if head is None:
+        head = _declaring_line(lines, chunk)
     return head if head is not None else _first_header_line(lines, _is_prose(chunk))
 
 
@@ -251,18 +292,16 @@ def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | Non
     if head is None:
         if chunk.part:
             return None
-        head = _first_header_line(lines, _is_prose(chunk))
+        head = _declaring_line(lines, chunk)
+        if head is None:
+            head = _first_header_line(lines, _is_prose(chunk))
         if head is None:
             return None
     name = _short_name(chunk)
-    # A definition's name is on its signature line; a block's first name may be lines below
-    # its first (`const (` in Go, imports above a constant).
-    candidates = lines[head:] if chunk.kind == "block" else lines[head : head + 1]
-    for offset, text in enumerate(candidates):
-        at = _word_at(text, name)
-        if at >= 0:
-            line = chunk.start_line + head + offset
-            return line, at, line, at + len(name)
+    at = _word_at(lines[head], name)
+    if at >= 0:
+        line = chunk.start_line + head
+        return line, at, line, at + len(name)
     return _line_selection(chunk.start_line + head, lines[head])
 
 
