@@ -63,6 +63,15 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit status 2."""
 
 
+# What str.splitlines() breaks a line at: an error that echoes the user's input (argparse's
+# "unrecognized arguments: ...") shows these escaped, and stays one line.
+_LINE_BREAKS = {ord(char): ascii(char)[1:-1] for char in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def _one_line(message: object) -> str:
+    return f"nearcode: {message}".translate(_LINE_BREAKS)
+
+
 class ProgressBar:
     """One self-rewriting line on a terminal; a line per 10% step in logs (CI)."""
 
@@ -674,15 +683,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except (UsageError, InputError) as exc:
-        print(f"nearcode: {exc}", file=sys.stderr)
+        print(_one_line(exc), file=sys.stderr)
         return 2
     except (EngineError, ModelLoadError) as exc:
-        print(f"nearcode: {exc}", file=sys.stderr)
+        print(_one_line(exc), file=sys.stderr)
         return 1
     except EncoderUnavailable as exc:  # index: what is done is kept; run it again to resume
         print(
-            f"nearcode: {exc}; the index is searchable lexically, run the command again "
-            "when the server is back to finish embedding",
+            _one_line(
+                f"{exc}; the index is searchable lexically, run the command again when the "
+                "server is back to finish embedding"
+            ),
             file=sys.stderr,
         )
         return 1
@@ -690,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("nearcode: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the promise: one line, never a traceback
-        print(f"nearcode: unexpected error: {exc!r} ({_log_unexpected(exc)})", file=sys.stderr)
+        print(_one_line(f"unexpected error: {exc!r} ({_log_unexpected(exc)})"), file=sys.stderr)
         return 1
 
 

@@ -143,6 +143,8 @@ def test_index_with_a_model_that_cannot_load_fails_before_touching_the_index(ind
         (["--language", "pyhton"], ["did you mean python"]),
         (["--limit", "0"], ["'limit' must be"]),
         (["--max-file-size", "10"], ["unrecognized arguments: --max-file-size"]),
+        # A character str.splitlines() breaks at, echoed back: shown escaped, on one line.
+        (["-\x85x"], ["unrecognized arguments: -\\x85x"]),
     ],
 )
 def test_bad_search_options_are_one_line_and_exit_2(indexed, args, words):
