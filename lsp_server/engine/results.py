@@ -146,7 +146,9 @@ def _declaring_line(lines: list[str], chunk: Chunk) -> int | None:
 
 def _comment_above(lines: list[str], index: int, chunk: Chunk) -> int:
     """Index of the first line of the comment that ends right above `lines[index]` (no blank
-    line between), else `index`."""
+    line between), else `index`. Read line by line by its markers, not as whole comments
+    (chunker.comments_only): a window can start inside a block comment (lua's `** Initial
+    size for the string table` lines without their `/*`), and those lines are comment too."""
     spec = SPECS.get(chunk.language)
     if spec is None:
         return index
