@@ -2164,6 +2164,79 @@ def test_plain_c_header() -> None:
     ]
 
 
+def _limits_header(language_wrapper: tuple[str, str]) -> str:
+    """A header of macros in the shape of lua's llimits.h: each a comment of two to five
+    lines and a guarded `#define`, 14 of them (about 120 lines), all inside an include guard
+    and `opener`/`closer` (an `extern "C"` block or a namespace), with no function."""
+    opener, closer = language_wrapper
+    macros = "".join(
+        f"/*\n** Limit number {i} of the core, explained at some length\n"
+        + "** over more lines of the comment,\n" * (i % 4)
+        + f"*/\n#if !defined(LIMIT_{i})\n#define LIMIT_{i}\t{i * 8}\n#endif\n\n\n"
+        for i in range(14)
+    )
+    return f"#ifndef limits_h\n#define limits_h\n\n{opener}{macros}{closer}#endif\n"
+
+
+@pytest.mark.parametrize(
+    ("language", "wrapper"),
+    [
+        ("c", ("", "")),
+        ("c", ('#ifdef __cplusplus\nextern "C" {\n#endif\n\n', '#ifdef __cplusplus\n}\n#endif\n')),
+        ("cpp", ("namespace core {\n\n", "}\n")),
+    ],
+)
+def test_a_header_of_macros_is_cut_between_them_not_inside_a_comment(
+    language: str, wrapper: tuple[str, str]
+) -> None:
+    """An include guard (an `#if` group, `extern "C" {}`, a namespace) that holds no function
+    is cut between the statements it holds: every window starts on a comment's first line or
+    on a statement, and each macro stays in one window with the comment that explains it."""
+    text = _limits_header(wrapper)
+    chunks = [c for c in chunk(text, language, "llimits.h") if c.kind == "block"]
+    assert len(chunks) > 2  # more than one window of 40 lines
+    lines = text.split("\n")
+    for block in chunks:
+        first = lines[block.start_line].strip()
+        assert not first.startswith("**"), f"window starts inside a comment: {first!r}"
+    for i in range(14):
+        [holder] = [c for c in chunks if f"#define LIMIT_{i}\t" in c.text]
+        assert f"Limit number {i} of the core" in holder.text
+        assert f"LIMIT_{i}" in holder.symbol.split(", ")
+
+
+def test_a_go_group_of_declarations_is_cut_between_them() -> None:
+    """`var (` / `const (` holding more than a window: each declaration stays with the
+    comment above it (cobra's `ShellCompDirective` constants were cut inside a comment)."""
+    specs = "".join(
+        f"\t// ErrNumber{i} is returned when step {i} of the handshake fails,\n"
+        + "\t// which a longer comment explains at some length.\n" * (i % 3)
+        + f'\tErrNumber{i} = errors.New("step {i} failed")\n\n'
+        for i in range(16)
+    )
+    text = f'package tls\n\nimport "errors"\n\nvar (\n{specs})\n'
+    blocks = [c for c in chunk(text, "go", "errors.go") if c.kind == "block"]
+    assert len(blocks) > 1
+    lines = text.split("\n")
+    for block in blocks[1:]:
+        assert lines[block.start_line].startswith("\t// ErrNumber"), block.text[:60]
+    for i in range(16):
+        [holder] = [c for c in blocks if f"\tErrNumber{i} = " in c.text]
+        assert f"// ErrNumber{i} is returned" in holder.text
+
+
+def test_a_guarded_define_is_never_cut_from_its_guard() -> None:
+    """`#if !defined(X)` / `#define X` / `#endif` is one statement: a window that must end
+    ends before it or after it, never between its lines."""
+    text = "#ifndef h\n#define h\n" + "".join(
+        f"#if !defined(K{i})\n#define K{i} {i}\n#endif\n" for i in range(30)
+    ) + "#endif\n"
+    lines = text.split("\n")
+    for block in chunk(text, "c", "k.h"):
+        assert not lines[block.start_line].startswith("#define K"), block.text[:40]
+        assert not lines[block.end_line].startswith("#define K"), block.text[-40:]
+
+
 # --------------------------------------------------------------------------------------------
 # Positions, newlines, odd input
 # --------------------------------------------------------------------------------------------

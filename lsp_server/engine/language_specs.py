@@ -105,6 +105,11 @@ class LanguageSpec:
     # Containers whose members are tests by convention, whatever their own attributes: a
     # Rust `mod tests` (always `#[cfg(test)]`) holds helpers with no `#[test]` of their own.
     test_containers: frozenset[str] = frozenset()
+    # Nodes that only wrap statements (C's include guard and `#if` groups, `extern "C" {}`,
+    # a C++ namespace, Go's `const (` and `var (` groups): the code between definitions is
+    # cut between the statements they hold, as between the file's own
+    # (chunker.blocks.statement_starts).
+    statement_wrappers: frozenset[str] = frozenset()
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -256,6 +261,17 @@ _CPP_KEYWORDS = _C_KEYWORDS | {
     "bool", "class", "constexpr", "explicit", "friend", "namespace", "noexcept", "private",
     "protected", "public", "template", "typename", "using", "virtual",
 }  # fmt: skip
+_C_WRAPPERS = frozenset(
+    {
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_elif",
+        "preproc_elifdef",
+        "preproc_else",
+        "linkage_specification",
+        "declaration_list",
+    }
+)
 _C_IMPORTS = _import_lines(r"#\s*include\b", r"#\s*pragma\s+once\b", r"using\s+namespace\b")
 
 # C# properties, indexers and events whose accessors hold code (`get { return m_name; }`,
@@ -337,6 +353,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(r"package\b", r"import\b"),
         open_types="package",
         declarations="(const_spec name: (identifier) @name) (var_spec name: (identifier) @name)",
+        statement_wrappers=frozenset({"const_declaration", "var_declaration", "var_spec_list"}),
     ),
     "rust": LanguageSpec(
         # A test module (`mod tests { ... }`, not `mod tests;`) contains its members, as a
@@ -404,6 +421,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_C_IMPORTS,
         declarations=_C_DECLARATIONS,
         keywords=_C_KEYWORDS,
+        statement_wrappers=_C_WRAPPERS,
     ),
     "cpp": LanguageSpec(
         query="""(function_definition) @def
@@ -418,6 +436,7 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_C_IMPORTS,
         declarations=_C_DECLARATIONS,
         keywords=_CPP_KEYWORDS,
+        statement_wrappers=_C_WRAPPERS | {"namespace_definition"},
     ),
     "csharp": LanguageSpec(
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)

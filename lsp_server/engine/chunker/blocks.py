@@ -65,10 +65,15 @@ class Declared:
         return NAMES_JOINT.join(names)
 
 
-def statement_starts(root: Node, defs: list[Definition], data: bytes) -> list[int]:
+def statement_starts(
+    root: Node, defs: list[Definition], data: bytes, wrappers: frozenset[str]
+) -> list[int]:
     """Byte offsets of the statements that begin a line: the file's own, and those inside
-    whatever holds definitions (class bodies, object literals, namespaces). The code between
-    definitions is cut there, never inside a statement (`from x import (` and its names)."""
+    whatever holds definitions (class bodies, object literals, namespaces) or wraps several
+    statements (``wrappers``: C's include guard and `#if` groups, Go's `var (`). The code
+    between definitions is cut there, never inside a statement (`from x import (` and its
+    names); a header of macros in an include guard was otherwise one statement, cut into
+    windows of 40 lines wherever they fell, a comment apart from the macro it explains."""
     inner = sorted(d.node_start for d in defs)
     starts: list[int] = []
     stack = [root]
@@ -80,7 +85,17 @@ def statement_starts(root: Node, defs: list[Definition], data: bytes) -> list[in
             first = bisect_right(inner, child.start_byte)
             if first < len(inner) and inner[first] < child.end_byte:
                 stack.append(child)  # holds a definition: its statements count too
+            elif child.type in wrappers and _wraps_several(child, data, wrappers):
+                stack.append(child)
     return sorted(set(starts))
+
+
+def _wraps_several(node: Node, data: bytes, wrappers: frozenset[str]) -> bool:
+    """Whether a wrapper holds more than one statement: `#if !defined(X)` / `#define X 200`
+    / `#endif` is one guarded statement, never cut between its lines; `#ifdef __cplusplus` /
+    `extern "C" {` holds one wrapper, which may hold many."""
+    own = [child for child in node.named_children if _begins_line(data, child.start_byte)]
+    return len(own) != 1 or own[0].type in wrappers
 
 
 def _begins_line(data: bytes, offset: int) -> bool:

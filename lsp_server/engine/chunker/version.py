@@ -43,8 +43,11 @@ from pathlib import Path
 # definitions in it as units of their own (`enablePatches.applyPatches_`), its own code in parts;
 # 27: so does Rust's (serde's `fn deserialize` holds `ValueVisitor.visit_map`), not a `#[test]`;
 # code outside every such function is cut as in a file without one (a class's `}` joins the
-# code after it again)
-CHUNKER_VERSION = 27
+# code after it again); 28: C and C++ code between definitions is cut between the statements
+# that an include guard, an `#if` group, `extern "C" {}` or a namespace holds (a header of
+# macros was one statement, cut every 40 lines, a comment apart from its macro), Go's
+# between the declarations of a `const (` or `var (` group
+CHUNKER_VERSION = 28
 
 
 def _source_fingerprint() -> str:
