@@ -1186,6 +1186,19 @@ DECLARED_NAMES = [
         ["INITIAL_SIZE, hash_str, names, seed_t"],
     ),
     ("ruby", "lib/a.rb", "VERSION = '1'\nTIMEOUT = 5\nclass A\nend\n", ["VERSION, TIMEOUT"]),
+    (  # an include guard names the file, not code: it declares nothing
+        "cpp",
+        "binary.h",
+        "// Base64.\n#ifndef BASE64_H_62B2\n#define BASE64_H_62B2\n\n#pragma once\n\n"
+        "int f(void) { return 0; }\n\n#ifndef BASE64_PAD\n#define BASE64_PAD\n#endif\n#endif\n",
+        ["", "BASE64_PAD"],
+    ),
+    (  # a flag defined where it is not defined yet is a name, even first in a file
+        "c",
+        "win.h",
+        "#pragma once\n\n#ifndef NOMINMAX\n#define NOMINMAX\n#endif\n\nint f(void) { return 0; }\n",
+        ["NOMINMAX"],
+    ),
 ]
 
 

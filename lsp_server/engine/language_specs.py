@@ -84,6 +84,9 @@ class LanguageSpec:
     # A tree-sitter query whose `@name` captures are names that statements declare (module
     # constants and variables, type aliases, fields, `#define`s): the code between
     # definitions is named by those it declares, so `DEFAULT_TIMEOUT` finds its block by name.
+    # Its `@guard` captures declare nothing: a C header's include guard (`#ifndef BASE64_H_` /
+    # `#define BASE64_H_` opening the file) names the file, and a block named by it was
+    # raised for any question with the file's topic in it ("base64") above that code.
     declarations: str = ""
     # Words that never name a definition: one named so is the grammar's misreading of a
     # macro (fmt's `FMT_BEGIN_NAMESPACE` / `namespace detail {` read as a function named
@@ -243,6 +246,9 @@ _JS_DECLARATIONS = """
 """
 _C_DECLARATIONS = """
 [(preproc_def name: (identifier) @name) (preproc_function_def name: (identifier) @name)]
+(translation_unit . (comment)* . (preproc_ifdef name: (identifier) @_guarded
+                                               . (preproc_def name: (identifier) @guard !value))
+ (#eq? @_guarded @guard))
 (type_definition declarator: (type_identifier) @name)
 (translation_unit (declaration declarator: (identifier) @name))
 (translation_unit (declaration declarator: (init_declarator declarator: [

@@ -24,8 +24,12 @@ def declared_names(root: Node, query: Query | None) -> list[tuple[int, int, str]
     VERSION = ... })()`, a library wrapped whole) holds the module's names, and is no scope."""
     if query is None:
         return []
+    captures = QueryCursor(query).captures(root)
+    guards = {node.start_byte for node in captures.get("guard", [])}
     found = []
-    for node in QueryCursor(query).captures(root).get("name", []):
+    for node in captures.get("name", []):
+        if node.start_byte in guards:
+            continue
         scope = node.parent
         while scope is not None and (scope.type not in LOCAL_SCOPES or _invoked_at_once(scope)):
             scope = scope.parent

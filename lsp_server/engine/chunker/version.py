@@ -46,7 +46,8 @@ from pathlib import Path
 # code after it again); 28: C and C++ code between definitions is cut between the statements
 # that an include guard, an `#if` group, `extern "C" {}` or a namespace holds (a header of
 # macros was one statement, cut every 40 lines, a comment apart from its macro), Go's
-# between the declarations of a `const (` or `var (` group
+# between the declarations of a `const (` or `var (` group; a C header's include guard
+# declares no name
 CHUNKER_VERSION = 28
 
 
