@@ -10,6 +10,7 @@ from lsp_server.engine.chunker import chunk_text
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.ranking import (
     DECLARED,
+    LONE_STATEMENT,
     NAMED_SECOND,
     NAMED_SO,
     Hit,
@@ -18,6 +19,7 @@ from lsp_server.engine.ranking import (
     dense_among_neighbours,
     documented,
     is_declaration,
+    is_lone_statement,
     is_marked_test,
     is_named,
     merge_overlapping,
@@ -397,6 +399,50 @@ def test_a_script_entry_point_ranks_as_an_example_unless_examples_are_asked_for(
     # Still code: Find Similar may answer with it.
     similar = Intent.similar_to_code()
     assert role_weight(demo.path, demo, similar, weights, True, kinds) == kinds["script"]
+
+
+KRAMDOWN_PARSER = """\
+module Kramdown
+  module Parser
+    class Kramdown
+
+      BLANK_LINE = /(?>^\\s*\\n)+/
+
+      # Parse the blank line at the current position.
+      def parse_blank_line
+        @src.pos += @src.matched_size
+        true
+      end
+      define_parser(:blank_line, BLANK_LINE)
+
+    end
+  end
+end
+"""
+
+
+def test_a_nameless_statement_alone_weighs_less_for_a_typed_question():
+    """kramdown ends each parser file with its registration and the closing `end`s; the
+    model ranked those five lines first for questions about parsing they do not answer."""
+    chunks = chunk_text("lib/kramdown/parser/kramdown/blank_line.rb", KRAMDOWN_PARSER, "ruby")
+    [lone] = [c for c in chunks if is_lone_statement(c)]
+    assert lone.text.startswith("define_parser(:blank_line, BLANK_LINE)")
+    assert [c.kind for c in chunks if c is not lone] == ["class", "class", "class", "method"]
+    named = replace(lone, text="MAX = 5\n  end\nend", symbol="MAX")  # found by its name
+    two = replace(lone, text="include Parser\nextend Helpers\n  end\nend")
+    assert not is_lone_statement(named) and not is_lone_statement(two)
+    shipped = EngineSettings()
+    assert 0 < shipped.lone_statement_weight < 1
+    weights = dict(shipped.role_weights)
+    kinds = {**dict(shipped.kind_weights), LONE_STATEMENT: shipped.lone_statement_weight}
+    question = Intent.of("normalize line endings of the input before parsing", code=False)
+    factor = role_weight(lone.path, lone, question, weights, True, kinds)
+    assert factor == shipped.lone_statement_weight
+    assert role_weight(two.path, two, question, weights, True, kinds) == 1.0
+    # A pasted line and Find Similar ask for code like themselves: no weight.
+    pasted = Intent.of("define_parser(:blank_line, BLANK_LINE)", True, selected=True)
+    assert role_weight(lone.path, lone, pasted, weights, True, kinds) == 1.0
+    assert role_weight(lone.path, lone, Intent.similar_to_code(), weights, True, kinds) == 1.0
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,9 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # A long code query searched by its K most telling terms (since 2026-12-05; 0: its
     # first 64 terms, the ranking before).
     Ablation("code_query_terms", (0, 12, 16, 24, 32), bases=("bm25", "hybrid")),
+    # A typed question's weight for a nameless block of one statement (since 2026-12-06; 1:
+    # the ranking before).
+    Ablation("lone_statement_weight", (1.0, 0.3, 0.8)),
 )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
 
-from .chunker import is_commentary, is_name_list, marks_test, nested_chunk
+from .chunker import is_commentary, is_name_list, is_structure, marks_test, nested_chunk
 from .chunks import SPANS_OF_LINES, Chunk
 from .language_specs import SPECS
 from .languages import PROSE_LANGUAGES, file_role
@@ -478,11 +478,26 @@ def role_weight(
     ):
         return None
     kind = (kind_weights or {}).get(chunk.kind, 1.0)
+    if not intent.code and is_lone_statement(chunk):
+        kind *= (kind_weights or {}).get(LONE_STATEMENT, 1.0)
     if _KIND_ROLES.get(chunk.kind) in intent.asked_roles:
         kind = 1.0
     if intent.placed or role in intent.asked_roles:
         return kind
     return weights.get(role, 1.0) * kind
+
+
+LONE_STATEMENT = "lone statement"  # the key of its weight among the kind weights
+
+
+def is_lone_statement(chunk: Chunk) -> bool:
+    """A block that declares no name and holds one line of code (its structure lines, such
+    as Ruby's closing `end`s, aside): `define_parser(:blank_line, BLANK_LINE)`,
+    `include Parser`, `#[cfg(feature = "std")]`."""
+    if chunk.kind != "block" or chunk.symbol:
+        return False
+    code = (line for line in chunk.text.splitlines() if line.strip() and not is_structure(line))
+    return next(code, None) is not None and next(code, None) is None
 
 
 def _chunk_role(path: str, chunk: Chunk, commentary: bool) -> str:

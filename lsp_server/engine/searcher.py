@@ -28,6 +28,7 @@ from .language_specs import SPECS
 from .languages import detect_language
 from .paths import PathError, workspace_relative
 from .ranking import (
+    LONE_STATEMENT,
     QUESTION_KINDS,
     GlobFilter,
     Hit,
@@ -95,6 +96,7 @@ class Searcher:
         self.query_adapter = query_adapter(settings.adapter, encoder.identity)
         self._role_weights = dict(settings.role_weights)
         self._kind_weights = dict(settings.kind_weights)
+        self._kind_weights[LONE_STATEMENT] = settings.lone_statement_weight
         # Called with each query's fusion inputs when set (benchmarks); costs nothing unset.
         self.rank_observer: Callable[[RankTrace], None] | None = None
 

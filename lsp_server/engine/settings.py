@@ -170,6 +170,12 @@ class EngineSettings:
     # `if __name__ == "__main__":`, mostly a demo or a command line) ranks as examples do,
     # unless the query asks for examples (BENCHMARKS.md, rich).
     kind_weights: tuple[tuple[str, float], ...] = (("imports", 0.3), ("script", 0.8))
+    # A typed question's weight for a nameless block of one statement (kramdown's
+    # `define_parser(:blank_line, BLANK_LINE)` and the `end`s after it, `include Parser`,
+    # a lone `#[cfg(...)]`): the model ranks such short text first for questions it does
+    # not answer (ranking.is_lone_statement; 1: no weight). Measured in BENCHMARKS.md ("A
+    # nameless statement alone").
+    lone_statement_weight: float = 0.6
     # Code and selection queries get code only: no prose, no import blocks, no bare header of
     # a definition chunked apart from its members (`class Solution(object):`, alike in
     # every file, so it ties with all the others).
