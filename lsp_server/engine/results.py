@@ -153,7 +153,7 @@ def _comment_above(lines: list[str], index: int, chunk: Chunk) -> int:
     if spec is None:
         return index
     opener, closer = spec.block_comment
-    markers = (*spec.line_comments, *spec.doc_comments, *((opener, closer, "*") if opener else ()))
+    markers = (*spec.comment_openers, *spec.doc_comments, *((closer, "*") if opener else ()))
     start = index
     while start > 0 and lines[start - 1].strip().startswith(markers):
         start -= 1
@@ -255,9 +255,13 @@ def _head(lines: list[str], chunk: Chunk, preview: str) -> int | None:
     line, else the first line that is not a decorator or a comment, else (a chunk of
     comments only, a licence header) the first line that is not blank."""
     head = _signature_index(lines, chunk, preview)
-    if head is None:
-        head = _declaring_line(lines, chunk)
-    return head if head is not None else _first_header_line(lines, _is_prose(chunk))
+    return head if head is not None else _block_head(lines, chunk)
+
+
+def _block_head(lines: list[str], chunk: Chunk) -> int | None:
+    """Index of a block's first declared name's line, else of the chunk's first header line."""
+    at = _declaring_line(lines, chunk)
+    return at if at is not None else _first_header_line(lines, _is_prose(chunk))
 
 
 def _signature_index(lines: list[str], chunk: Chunk, preview: str) -> int | None:
@@ -294,9 +298,7 @@ def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | Non
     if head is None:
         if chunk.part:
             return None
-        head = _declaring_line(lines, chunk)
-        if head is None:
-            head = _first_header_line(lines, _is_prose(chunk))
+        head = _block_head(lines, chunk)
         if head is None:
             return None
     name = _short_name(chunk)
