@@ -235,6 +235,34 @@ def test_a_block_declaring_a_question_word_replays_raised_as_captured(tmp_path: 
     assert replay_ranks(captured, parse_fusion("blocks=1")) == [0.5]  # not BM25's first
 
 
+def test_a_raised_block_replays_below_the_unit_both_rankings_put_first(tmp_path: Path) -> None:
+    def unit(path: str, dense: float, lexical: float, declared: bool) -> list:
+        return [path, 9, 10, 4, dense, lexical, 1.0, 0, [9, 0, 10, 4], 0, None, declared]
+
+    row = {
+        "relevant": {"t0": 1},
+        "targets": [["pkg/a.py", 10, 11]],
+        "rr": 1.0,
+        "kind": "prose",
+        "weights": [1.0, 0.6],
+        "lexical_scale": 0.25,
+        "neighbours": 0,
+        "block_depth": 2,
+        "kept_first": True,
+        # pkg/a.py is first in both rankings; the block is BM25's second.
+        "units": [unit("pkg/a.py", 0.9, 10.0, False), unit("pkg/b.py", 0.85, 9.0, True)],
+    }
+    captured = load_capture(write_capture(tmp_path, "agreed", {}, [row]))
+    assert replay_ranks(captured, SHIPPED) == [1.0]  # as captured: kept first
+    assert unreproduced(captured) == 0
+    # Unkept, the block gets the 0.45 the coverage took, times 0.9 of BM25's best, over the
+    # weights' total of 1.15: 0.94 + 0.35, above the first's 1.
+    assert replay_ranks(captured, parse_fusion("agreed=0")) == [0.5]
+    assert replay_ranks(captured, parse_fusion("agreed=1 blocks=0")) == [1.0]
+    with pytest.raises(ValueError, match="agreed is 0 or 1"):
+        parse_fusion("agreed=yes")
+
+
 def test_a_constant_weight_replays_as_the_engine_ranks_with_it(tmp_path: Path, encoder) -> None:
     """A capture of the shipped fusion, replayed with `prose=0.2 coverage=0`, ranks as the
     engine does with that constant weight for questions (the fusion before coverage)."""

@@ -15,6 +15,7 @@ from lsp_server.engine.ranking import (
     NAMED_SO,
     Hit,
     Intent,
+    agreed_first,
     declares_asked,
     dense_among_neighbours,
     documented,
@@ -717,6 +718,35 @@ def test_declared_blocks_among_bm25s_first_gain_the_weight_the_coverage_took():
     assert dict(raised)["b"] == pytest.approx(0.86) and dict(raised)["c"] == 0.60
     assert raise_declared_blocks(fused, lexical, {"b", "c"}, 0.3, 1.5, depth=1) == fused
     assert raise_declared_blocks(fused, lexical, {"b"}, 0.0, 1.5, depth=2) == fused
+
+
+def test_a_raised_block_stays_below_a_kept_first_once_priors_weigh_both():
+    fused = [("f", 0.80), ("b", 0.70), ("g", 0.60)]
+    lexical = {"f": 10.0, "b": 8.0, "g": 4.0}
+    # Unkept, b gains 0.3 / 1.5 * 8 / 10 = 0.16: 0.86, above f.
+    unkept = raise_declared_blocks(fused, lexical, {"b"}, 0.3, 1.5, depth=2)
+    assert [key for key, _ in unkept] == ["b", "f", "g"]
+    factors = {"f": 0.9, "b": 1.0, "g": 1.0}  # f weighs 0.72 once its prior applies
+    kept = dict(raise_declared_blocks(fused, lexical, {"b"}, 0.3, 1.5, 2, ("f", factors)))
+    assert kept["b"] == pytest.approx(0.72) and kept["b"] * 1.0 < kept["f"] * 0.9
+    # The ceiling never takes from what a block had before it was raised.
+    low = {"f": 0.5, "b": 1.0, "g": 1.0}
+    held = dict(raise_declared_blocks(fused, lexical, {"b"}, 0.3, 1.5, 2, ("f", low)))
+    assert held["b"] == pytest.approx(0.70)
+    # A ceiling above the raised score changes nothing; neither does a first with no prior.
+    roomy = {"f": 2.0, "b": 1.0, "g": 1.0}
+    assert raise_declared_blocks(fused, lexical, {"b"}, 0.3, 1.5, 2, ("f", roomy)) == unkept
+    dropped = {"f": None, "b": 1.0, "g": 1.0}
+    assert raise_declared_blocks(fused, lexical, {"b"}, 0.3, 1.5, 2, ("f", dropped)) == unkept
+
+
+def test_the_agreed_first_is_the_unit_both_rankings_put_first_after_priors():
+    dense = {"test": 0.9, "f": 0.8, "b": 0.7}
+    lexical = {"f": 10.0, "b": 9.0}
+    assert agreed_first([dense, lexical], {"test": 0.6, "f": 1.0, "b": 1.0}) == "f"
+    assert agreed_first([dense, lexical], {"test": 1.0, "f": 1.0, "b": 1.0}) is None
+    assert agreed_first([dense, lexical], {"test": None, "f": None, "b": 1.0}) == "b"
+    assert agreed_first([dense, {}], {"test": 1.0, "f": 1.0, "b": 1.0}) is None
 
 
 def test_a_long_code_query_keeps_its_rare_and_repeated_terms_in_its_own_order():

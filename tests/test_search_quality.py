@@ -1267,6 +1267,99 @@ def test_a_constant_asked_for_by_the_words_of_its_name_is_not_buried_under_funct
     assert firsts["dense alone"][0] == "wrap_text"
 
 
+_AGREED_FIRST = '''JSON_MAX_INDENT = 0x1F
+JSON_COMPACT = 0x20
+JSON_ENSURE_ASCII = 0x40
+JSON_SORT_KEYS = 0x80
+JSON_ESCAPE_SLASH = 0x400
+
+
+def dump_string(text, write, flags):
+    # Write the string quoted, with JSON escapes for a string in JSON text. Quotes and
+    # backslashes always take a JSON escape; a slash, or a character that is not ASCII,
+    # needs escaping only when the flags ask for it.
+    write('"')
+    for char in text:
+        if char in '"\\\\':
+            write("\\\\" + char)
+        elif char == "/" and flags & JSON_ESCAPE_SLASH:
+            write("\\\\/")
+        elif ord(char) > 0x7F and flags & JSON_ENSURE_ASCII:
+            write("\\\\u%04x" % ord(char))
+        elif ord(char) < 0x20:
+            write("\\\\u%04x" % ord(char))
+        else:
+            write(char)
+    write('"')
+
+
+def dump_number(value, write):
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("out of range float values are not JSON compliant")
+    write(repr(value))
+
+
+def dump_array(items, write, flags, depth):
+    write("[")
+    for position, item in enumerate(items):
+        if position:
+            write("," if flags & JSON_COMPACT else ", ")
+        dump_value(item, write, flags, depth + 1)
+    write("]")
+
+
+def dump_value(value, write, flags, depth=0):
+    if isinstance(value, str):
+        dump_string(value, write, flags)
+    elif isinstance(value, (int, float)):
+        dump_number(value, write)
+    else:
+        dump_array(value, write, flags, depth)
+
+
+def flush(buffer, stream):
+    stream.write("".join(buffer))
+    buffer.clear()
+'''
+
+
+def test_a_block_found_by_a_word_of_its_name_stays_below_what_both_rankings_put_first(
+    tmp_path, real_encoder
+):
+    """The flags block declares `JSON_ESCAPE_SLASH` and `JSON_ENSURE_ASCII`, words of the
+    question, and is BM25's second, so the block rule gives it BM25's whole weight back;
+    but the model and BM25 both put `dump_string` first (jansson's `json_dumps` flags above
+    its `dump_string`). Without the guard the block passes it: the precondition that makes
+    this test able to fail."""
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "encoder.py").write_text(_AGREED_FIRST)
+    question = (
+        "write a string with JSON escapes to the output buffer, optionally escaping "
+        "non-ASCII and slashes"
+    )
+    runs = {
+        "shipped": {},
+        "unkept": {"agreed_first_kept": False},
+        "bm25 alone": {"dense_weight": 0.0},
+        "dense alone": {"prose_lexical_weight": 0.0, "named_lexical_weight": 0.0},
+    }
+    flags = "JSON_MAX_INDENT, JSON_COMPACT, JSON_ENSURE_ASCII, JSON_SORT_KEYS, JSON_ESCAPE_SLASH"
+    firsts = {}
+    for run, changed in runs.items():
+        with WorkspaceIndex(
+            tmp_path / "tree",
+            EngineSettings(**changed),
+            encoder=real_encoder,
+            index_dir=tmp_path / f"index-{run}",
+        ) as index:
+            index.index()
+            firsts[run] = [r.symbol for r in index.search(question, limit=3).results][:2]
+    assert firsts["bm25 alone"] == ["dump_string", flags]
+    assert firsts["dense alone"][0] == "dump_string"
+    assert firsts["unkept"] == [flags, "dump_string"]
+    assert firsts["shipped"] == ["dump_string", flags]
+
+
 def _overlay_component() -> str:
     """A React component written as `forwardRef((props, ref) => {...})`, longer than a
     window: its handlers are locals, most of them hooks with a callback."""

@@ -124,7 +124,10 @@ def _replay_parser(sub) -> None:
         "e.g. 'zscore:50 prose=0.2 named=0.5' (BM25's weight per query kind: prose, named, "
         "code, similar, class; dense=W; coverage=G: a question's BM25 weight times its "
         "coverage to the power G, 0 for a constant weight; neighbours=K: how deep "
-        "undocumented results move above documented neighbours, 0 for not); repeatable",
+        "undocumented results move above documented neighbours, 0 for not; blocks=K: how "
+        "deep in BM25's ranking a block declaring a question's word keeps BM25's whole "
+        "weight, 0 for not; agreed=1|0: whether such a block stays below a unit both "
+        "rankings put first); repeatable",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_RESULTS / "replay.json")
 

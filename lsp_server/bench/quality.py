@@ -172,6 +172,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # Blocks that declare a question's word keep BM25's whole weight among its first K
     # (since 2026-12-05; 0: the ranking before).
     Ablation("declared_block_depth", (0, 1, 2, 3, 5)),
+    Ablation("agreed_first_kept", (True, False)),
     # A long code query searched by its K most telling terms (since 2026-12-05; 0: its
     # first 64 terms, the ranking before).
     Ablation("code_query_terms", (0, 12, 16, 24, 32), bases=("bm25", "hybrid")),
@@ -637,6 +638,7 @@ def _capture_row(task: _Task, query: object, traces: list[RankTrace], rank: floa
             "lexical_scale": getattr(trace, "lexical_scale", 1.0),
             "neighbours": getattr(trace, "neighbours", 0),
             "block_depth": getattr(trace, "block_depth", 0),
+            "kept_first": getattr(trace, "kept_first", False),
             "units": [astuple(unit) for unit in trace.units],
         }
     return row

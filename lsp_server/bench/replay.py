@@ -23,6 +23,7 @@ from ..engine.chunks import Chunk
 from ..engine.ranking import (
     QUESTION_KINDS,
     Hit,
+    agreed_first,
     convex_fusion,
     convex_total,
     dense_among_neighbours,
@@ -41,8 +42,9 @@ DEFAULT_DEPTH = 50  # top scores of a ranking that set its scale (zscore, minmax
 # 5: a question's BM25 coverage and the factor its BM25 weight was scaled by; 6: whether
 # each unit is documented and how deep dense_among_neighbours ran; 7: whether each unit is a
 # block declaring a question's word, and how deep and by how much raise_declared_blocks ran;
-# 8: naming tiers 0 to 3, a declaration apart from a definition (ranking.DECLARED)
-CAPTURE_VERSION = 8
+# 8: naming tiers 0 to 3, a declaration apart from a definition (ranking.DECLARED); 9: whether
+# raise_declared_blocks kept below a unit both rankings put first (ranking.agreed_first)
+CAPTURE_VERSION = 9
 _REPRODUCED = 1e-6  # a replayed reciprocal rank this close to the engine's is the same
 
 
@@ -63,6 +65,7 @@ class CapturedQuery:
     neighbours: int = 0  # the depth the engine ran dense_among_neighbours to (0: not run)
     declared: np.ndarray | None = None  # declares_asked() per unit (raise_declared_blocks)
     block_depth: int = 0  # the depth the engine ran raise_declared_blocks to (0: not run)
+    kept_first: bool = False  # whether it kept below a unit both rankings put first
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Fusion:
     coverage: float | None = None
     neighbours: int | None = None
     blocks: int | None = None  # raise_declared_blocks' depth (None: as captured; 0: not run)
+    agreed: bool | None = None  # ... kept below an agreed first (None: as captured)
 
     def weights(self, query: CapturedQuery) -> tuple[float, float]:
         dense = query.weights[0] if self.dense is None else self.dense
@@ -101,16 +105,18 @@ BM25_ALONE = Fusion("bm25", dense=0.0)
 
 
 def parse_fusion(spec: str) -> Fusion:
-    """'zscore:50 prose=0.2 named=0.5 dense=1 coverage=2 neighbours=10 blocks=2': a
-    normalization (max, zscore[:DEPTH], minmax[:DEPTH]; default max), weights (BM25's per
+    """'zscore:50 prose=0.2 named=0.5 dense=1 coverage=2 neighbours=10 blocks=2 agreed=1':
+    a normalization (max, zscore[:DEPTH], minmax[:DEPTH]; default max), weights (BM25's per
     query kind, or the dense one), the exponent of the coverage that scales a question's BM25
-    weight, the depth of dense_among_neighbours and that of raise_declared_blocks."""
+    weight, the depth of dense_among_neighbours and that of raise_declared_blocks, and
+    whether the latter keeps below a unit both rankings put first (1) or not (0)."""
     normalization, depth = "max", DEFAULT_DEPTH
     lexical: dict[str, float] = {}
     dense: float | None = None
     coverage: float | None = None
     neighbours: int | None = None
     blocks: int | None = None
+    agreed: bool | None = None
     for word in spec.split():
         name, _, value = word.partition("=")
         if not value:
@@ -131,14 +137,21 @@ def parse_fusion(spec: str) -> Fusion:
             neighbours = int(_number(spec, value, int))
         elif name == "blocks":
             blocks = int(_number(spec, value, int))
+        elif name == "agreed":
+            if value not in ("0", "1"):
+                raise ValueError(f"{spec!r}: agreed is 0 or 1, not {value!r}")
+            agreed = value == "1"
         elif name in KINDS:
             lexical[name] = _number(spec, value, float)
         else:
             raise ValueError(
-                f"{spec!r}: {name!r} is not dense, coverage, neighbours, blocks or a query kind "
+                f"{spec!r}: {name!r} is not dense, coverage, neighbours, blocks, agreed or a "
+                "query kind "
                 f"({', '.join(KINDS)})"
             )
-    return Fusion(spec, normalization, depth, lexical, dense, coverage, neighbours, blocks)
+    return Fusion(
+        spec, normalization, depth, lexical, dense, coverage, neighbours, blocks, agreed
+    )
 
 
 def _number(spec: str, text: str, kind: Callable[[str], float]) -> float:
@@ -200,6 +213,7 @@ def _query(row: dict, docs: dict[str, str] | None) -> CapturedQuery:
         neighbours=row.get("neighbours", 0),
         declared=np.array([len(u) > 11 and bool(u[11]) for u in units], dtype=bool),
         block_depth=row.get("block_depth", 0),
+        kept_first=row.get("kept_first", False),
     )
 
 
@@ -271,13 +285,31 @@ def _convex(
         lexical = dict(sorted(rankings[1][0].items(), key=lambda item: -item[1]))
         declared = set(np.flatnonzero(query.declared).tolist())
         unscaled = fusion.lexical.get(query.kind, query.weights[1])
+        kept = _kept_first(query, fusion, rankings)
         fused_list = raise_declared_blocks(
-            fused_list, lexical, declared, unscaled - lexical_weight, convex_total(rankings), depth
+            fused_list,
+            lexical,
+            declared,
+            unscaled - lexical_weight,
+            convex_total(rankings),
+            depth,
+            kept,
         )
     out = np.zeros(len(query.units))
     for index, score in fused_list:
         out[int(index)] = score  # type: ignore[call-overload]
     return out
+
+
+def _kept_first(
+    query: CapturedQuery, fusion: Fusion, rankings: list[tuple[dict[int, float], float]]
+) -> tuple[int, dict[int, float | None]] | None:
+    """What raise_declared_blocks keeps first, as the engine finds it (agreed_first)."""
+    if not (query.kept_first if fusion.agreed is None else fusion.agreed):
+        return None
+    factors = {i: None if np.isnan(f) else float(f) for i, f in enumerate(query.factors)}
+    first = agreed_first([scores for scores, _ in rankings], factors)
+    return None if first is None else (int(first), factors)  # type: ignore[call-overload]
 
 
 def _present(scores: np.ndarray) -> dict[int, float]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
@@ -146,6 +147,7 @@ class RankTrace:
     lexical_scale: float = 1.0
     neighbours: int = 0  # the depth dense_among_neighbours ran to (0: not run)
     block_depth: int = 0  # how deep in BM25's ranking raise_declared_blocks looked (0: not run)
+    kept_first: bool = False  # whether it kept a unit both rankings put first (agreed_first)
 
 
 _STRING_START = re.compile(r"[rRbBuUfF]{0,2}[\"']")  # a string literal's first characters
@@ -195,11 +197,19 @@ def raise_declared_blocks(
     weight: float,
     total: float,
     depth: int,
+    kept_first: tuple[Hashable, Mapping[Hashable, float | None]] | None = None,
 ) -> list[tuple[Hashable, float]]:
     """`fused` (convex fusion's list, best first) with `weight` more of BM25's say for the
     units among BM25's first `depth` (`lexical`, best first) that are in `declared`: each
     gains `weight` times its BM25 score over the best, over `total` (convex_total: as
     convex_fusion scales). Re-sorted, best first.
+
+    `kept_first`: a unit and every unit's prior (the factor its fused score is multiplied
+    by; agreed_first): no raised unit passes that one once priors are applied. Where the
+    model and BM25 both put one answer first, a block found by a word of its name alone is
+    not reason enough to put it above (kramdown's `REDUNDANT_LINE_BREAK_REGEX`, BM25's
+    second, above the quote rules both rankings put first, for "regex rules deciding whether
+    a straight quote becomes an opening or closing quote").
 
     A question's BM25 weight is scaled down when no unit holds much of its words (coverage):
     right for definitions, whose match is often a word or two of their comment, but a
@@ -211,9 +221,50 @@ def raise_declared_blocks(
     if not raised or top <= 0 or weight <= 0 or total <= 0:
         return fused
     gain = weight / total / top
-    out = [(key, score + gain * lexical[key] if key in raised else score) for key, score in fused]
+    ceilings = _ceilings(fused, raised, kept_first)
+    out = [
+        (key, min(score + gain * lexical[key], max(score, ceilings.get(key, math.inf))))
+        if key in raised
+        else (key, score)
+        for key, score in fused
+    ]
     out.sort(key=lambda item: -item[1])
     return out
+
+
+def _ceilings(
+    fused: list[tuple[Hashable, float]],
+    raised: set[Hashable],
+    kept_first: tuple[Hashable, Mapping[Hashable, float | None]] | None,
+) -> dict[Hashable, float]:
+    """The fused score each raised unit may reach and stay below the kept first once both
+    are multiplied by their priors (none where no unit is kept first)."""
+    if kept_first is None:
+        return {}
+    first, factors = kept_first
+    top = dict(fused).get(first)
+    kept = factors.get(first)
+    if top is None or not kept:
+        return {}
+    # Just below: a tie would keep the fused order, which the raise has just changed.
+    limit = top * kept * (1 - 1e-9)
+    return {key: limit / factor for key in raised - {first} if (factor := factors.get(key))}
+
+
+def agreed_first(
+    rankings: Sequence[Mapping[Hashable, float]], factors: Mapping[Hashable, float | None]
+) -> Hashable | None:
+    """The unit every ranking puts first once each score is multiplied by the unit's prior
+    (`factors`; None or 0: not an answer), or None where the rankings differ or one is empty."""
+    firsts = set()
+    for scores in rankings:
+        weighed = {
+            key: score * factor for key, score in scores.items() if (factor := factors.get(key))
+        }
+        if not weighed:
+            return None
+        firsts.add(max(weighed, key=weighed.__getitem__))
+    return firsts.pop() if len(firsts) == 1 else None
 
 
 def dense_among_neighbours(

@@ -35,6 +35,7 @@ from .ranking import (
     Intent,
     RankedUnit,
     RankTrace,
+    agreed_first,
     convex_fusion,
     convex_total,
     declares_asked,
@@ -291,14 +292,15 @@ class Searcher:
         # Only where the model is in the fusion (not BM25 alone, a benchmark's baseline).
         in_fusion = kind in QUESTION_KINDS and settings.dense_weight > 0 and vector is not None
         depth = settings.neighbour_depth if in_fusion else 0
+        factors = {key: self._prior(stored[best_part[key]], filters, intent) for key, _ in fused}
         declared, block_depth = set(), 0
         if in_fusion and kind_weight > 0 and settings.fusion == "convex":
             fused, declared, block_depth = self._raise_declared(
-                fused, rankings, kind_weight, stored, best_part, terms
+                fused, rankings, kind_weight, stored, best_part, terms, factors
             )
         for key, score in fused:
             best = best_part[key]
-            factor = self._prior(stored[best], filters, intent)
+            factor = factors[key]
             if self.rank_observer is not None:
                 scores = (dense_units.get(key), lexical_units.get(key))
                 named = naming_tier(stored[best].chunk, intent.name)
@@ -313,6 +315,7 @@ class Searcher:
                 RankTrace(
                     kind, settings.dense_weight, kind_weight, traced, coverage, scale, depth,
                     block_depth,
+                    settings.agreed_first_kept,
                 )
             )
         hits.sort(key=lambda hit: -hit.score)
@@ -333,10 +336,12 @@ class Searcher:
         stored: dict[int, StoredChunk],
         best_part: dict[object, int],
         terms: Sequence[str],
+        factors: dict[object, float | None],
     ) -> tuple[list[tuple[Any, float]], set[object], int]:
         """ranking.raise_declared_blocks for a question: (the fused list, the declaring
         blocks found, the depth it ran to; 0 where none was found). Only BM25's first few can
-        be raised; a rank trace marks them all (bench replay)."""
+        be raised, never above a unit both rankings put first (`factors`: each unit's prior;
+        settings.agreed_first_kept); a rank trace marks them all (bench replay)."""
         depth = self.settings.declared_block_depth
         lexical_units, weight = rankings[1]
         every = self.rank_observer is not None
@@ -346,8 +351,10 @@ class Searcher:
         if not declared or not depth:
             return fused, declared, 0
         taken = kind_weight - weight  # what the coverage took from BM25's weight
+        first = agreed_first([scores for scores, _ in rankings], factors)
+        kept = (first, factors) if first is not None and self.settings.agreed_first_kept else None
         raised = raise_declared_blocks(
-            fused, lexical_units, declared, taken, convex_total(rankings), depth
+            fused, lexical_units, declared, taken, convex_total(rankings), depth, kept
         )
         return raised, declared, depth
 

@@ -114,6 +114,9 @@ class EngineSettings:
     # (ranking.raise_declared_blocks; 0: never). Measured in BENCHMARKS.md ("Constants and
     # tables found by their names").
     declared_block_depth: int = 2
+    # ... but never above a unit that the model and BM25 both put first (each score times
+    # its unit's prior): their agreement outweighs a word of a name (ranking.agreed_first).
+    agreed_first_kept: bool = True
     # Results carry context lines and where the cursor lands (what the editor shows);
     # benchmarks read only ranges and leave both out: most of a 1,000-result query's time
     # went into them.
