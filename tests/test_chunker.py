@@ -1199,6 +1199,15 @@ DECLARED_NAMES = [
         "#pragma once\n\n#ifndef NOMINMAX\n#define NOMINMAX\n#endif\n\nint f(void) { return 0; }\n",
         ["NOMINMAX"],
     ),
+    (  # a C++ class's data members, as Java's fields; its method prototypes are not names
+        "cpp",
+        "stream.h",
+        "class Stream {\n public:\n  char peek() const { return m_buf[0]; }\n\n private:\n"
+        "  std::istream& m_input;\n  mutable std::deque<char> m_readahead;\n"
+        "  unsigned char* const m_pPrefetched;\n  char m_buf[16];\n  static const int kMax = 4;\n"
+        "  void AdvanceCurrent();\n  bool ReadAheadTo(size_t i) const;\n};\n",
+        ["m_input, m_readahead, m_pPrefetched, m_buf, kMax"],
+    ),
 ]
 
 
@@ -2146,6 +2155,7 @@ def test_cpp_names_past_macros_and_of_conversion_operators() -> None:
         ("class", "spec_handler"),
         ("method", "spec_handler.make_arg_ref"),
         ("method", "spec_handler.operator bool"),
+        ("block", "id_"),  # a data member
         ("function", "localtime_r"),
         ("method", "spec_handler.operator std::string"),
     ]
@@ -2162,7 +2172,7 @@ def test_cpp_in_a_c_header_is_parsed_as_cpp() -> None:
         ("block", "", "", 0, 3),
         ("class", "Buffer", "", 4, 5),
         ("method", "Buffer.size", "Buffer", 6, 6),
-        ("block", "", "", 7, 10),
+        ("block", "n_", "", 7, 10),  # its data member, as C++'s are named
     ]
     # Parsed as C++, labelled by its path (a C++ label cost fmt's questions: BENCHMARKS.md).
     assert {c.language for c in chunks} == {"c"}

@@ -257,6 +257,15 @@ _C_DECLARATIONS = """
   (pointer_declarator declarator: (identifier) @name)
   (pointer_declarator declarator: (array_declarator declarator: (identifier) @name))])))
 """
+# A C++ class's data members, as Java's and C#'s fields are named; not its method
+# prototypes (`void helper();`), which the definitions elsewhere name.
+_CPP_FIELDS = """
+(field_declaration_list (field_declaration declarator: [
+  (field_identifier) @name
+  (pointer_declarator declarator: (field_identifier) @name)
+  (reference_declarator (field_identifier) @name)
+  (array_declarator declarator: (field_identifier) @name)]))
+"""
 _C_KEYWORDS = frozenset({
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
     "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
@@ -440,7 +449,7 @@ SPECS: dict[str, LanguageSpec] = {
         wrappers=frozenset({"type_definition", "template_declaration", "friend_declaration"}),
         doc_comments=_DOXYGEN_DOC,
         import_line=_C_IMPORTS,
-        declarations=_C_DECLARATIONS,
+        declarations=_C_DECLARATIONS + _CPP_FIELDS,
         keywords=_CPP_KEYWORDS,
         statement_wrappers=_C_WRAPPERS | {"namespace_definition"},
     ),
