@@ -1186,6 +1186,13 @@ DECLARED_NAMES = [
         ["INITIAL_SIZE, hash_str, names, seed_t"],
     ),
     ("ruby", "lib/a.rb", "VERSION = '1'\nTIMEOUT = 5\nclass A\nend\n", ["VERSION, TIMEOUT"]),
+    (  # the attributes a class declares, by their symbols' names; other calls declare nothing
+        "ruby",
+        "lib/element.rb",
+        "class Element\n  def initialize; end\n  attr_accessor :type, :value\n"
+        "  attr_reader 'options'\n  private_constant :TYPES\n  def each; end\nend\n",
+        ["type, value", ""],
+    ),
     (  # an include guard names the file, not code: it declares nothing
         "cpp",
         "binary.h",

@@ -88,6 +88,9 @@ class LanguageSpec:
     # `#define BASE64_H_` opening the file) names the file, and a block named by it was
     # raised for any question with the file's topic in it ("base64") above that code.
     declarations: str = ""
+    # Characters a captured name starts with that are not part of the name (Ruby's symbol
+    # `:options` in `attr_reader :options`).
+    name_sigils: str = ""
     # Words that never name a definition: one named so is the grammar's misreading of a
     # macro (fmt's `FMT_BEGIN_NAMESPACE` / `namespace detail {` read as a function named
     # `namespace`), and its lines are left to the code around it.
@@ -484,7 +487,13 @@ SPECS: dict[str, LanguageSpec] = {
         bodyless_ok=True,  # `def name; end` is still a definition
         hoisted_bodies=frozenset({"body_statement"}),
         import_line=_import_lines(r"require(?:_relative)?\b", r"load\b"),
-        declarations="(assignment left: (constant) @name)",
+        # Constants, and the attributes `attr_reader :options, :warnings` declares (its
+        # fields, as Java's are named), each a symbol whose `:` is not its name.
+        declarations="""(assignment left: (constant) @name)
+                        (call method: (identifier) @_declares
+                              arguments: (argument_list (simple_symbol) @name)
+                         (#match? @_declares "^attr_(reader|writer|accessor)$"))""",
+        name_sigils=":",
     ),
     "php": LanguageSpec(
         query="""[(function_definition) (method_declaration) (class_declaration)

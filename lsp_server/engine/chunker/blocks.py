@@ -16,7 +16,7 @@ from .grammars import node_text
 from .lines import Lines, Opts, make_chunk, pack, trim
 
 
-def declared_names(root: Node, query: Query | None) -> list[tuple[int, int, str]]:
+def declared_names(root: Node, query: Query | None, sigils: str = "") -> list[tuple[int, int, str]]:
     """(offset, scope, name) of each name a statement declares, by offset; the scope is
     where the function that holds the name starts (-1 at the top level). A block that holds
     the start of that function holds its locals, which name nothing (`process.on('exit', ()
@@ -33,7 +33,10 @@ def declared_names(root: Node, query: Query | None) -> list[tuple[int, int, str]
         scope = node.parent
         while scope is not None and (scope.type not in LOCAL_SCOPES or _invoked_at_once(scope)):
             scope = scope.parent
-        found.append((node.start_byte, scope.start_byte if scope else -1, node_text(node)))
+        text = node_text(node)
+        name = text.lstrip(sigils)  # LanguageSpec.name_sigils: ASCII, a byte each
+        at = node.start_byte + len(text) - len(name)
+        found.append((at, scope.start_byte if scope else -1, name))
     return sorted(found)
 
 

@@ -65,15 +65,15 @@ def nested_definition(
             )
     if not in_class:
         return None
-    return _declaring_statement(root, grammar.fragment_declarations, data, name)
+    return _declaring_statement(root, grammar.fragment_declarations, spec.name_sigils, data, name)
 
 
 def _declaring_statement(
-    root: Node, declarations: Query | None, data: bytes, name: str
+    root: Node, declarations: Query | None, sigils: str, data: bytes, name: str
 ) -> NestedDefinition | None:
     """The statement that declares ``name`` outside any function of the parsed text (its
     locals name nothing), as kind "block" (nested_definition)."""
-    for offset, scope, declared in declared_names(root, declarations):
+    for offset, scope, declared in declared_names(root, declarations, sigils):
         if declared != name or scope != -1:
             continue
         node = root.named_descendant_for_byte_range(offset, offset + len(name.encode()))

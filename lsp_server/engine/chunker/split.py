@@ -52,7 +52,7 @@ def _syntax_chunks(lines: Lines, opts: Opts, syntax: str, grammar: Grammar) -> l
         defs = recover(defs, tree.root_node, grammar, data, spec, module, split_above)
     spans = _def_spans(defs, data)
     statement_bytes = statement_starts(tree.root_node, defs, data, spec.statement_wrappers)
-    declared_bytes = declared_names(tree.root_node, grammar.declarations)
+    declared_bytes = declared_names(tree.root_node, grammar.declarations, spec.name_sigils)
     if len(data) == len(lines.text):
         to_char: dict[int, int] | None = None  # ASCII: byte and char offsets agree
     else:

@@ -47,8 +47,9 @@ from pathlib import Path
 # that an include guard, an `#if` group, `extern "C" {}` or a namespace holds (a header of
 # macros was one statement, cut every 40 lines, a comment apart from its macro), Go's
 # between the declarations of a `const (` or `var (` group; a C header's include guard
-# declares no name; 29: a C++ class's data members name the code between its definitions
-CHUNKER_VERSION = 29
+# declares no name; 29: a C++ class's data members name the code between its definitions;
+# 30: so do the attributes Ruby's `attr_reader`, `attr_writer` and `attr_accessor` declare
+CHUNKER_VERSION = 30
 
 
 def _source_fingerprint() -> str:
