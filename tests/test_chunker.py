@@ -1186,6 +1186,14 @@ DECLARED_NAMES = [
         ["INITIAL_SIZE, hash_str, names, seed_t"],
     ),
     ("ruby", "lib/a.rb", "VERSION = '1'\nTIMEOUT = 5\nclass A\nend\n", ["VERSION, TIMEOUT"]),
+    (  # a C# class's fields and the events it declares as fields
+        "csharp",
+        "FileTransaction.cs",
+        "public sealed class FileTransaction {\n  public void Begin() { }\n"
+        "  public static event EventHandler<FileSavingEventArgs> Saving, Saved;\n"
+        "  private readonly bool m_bTransacted;\n  public void Commit() { }\n}\n",
+        ["Saving, Saved, m_bTransacted", ""],
+    ),
     (  # the attributes a class declares, by their symbols' names; other calls declare nothing
         "ruby",
         "lib/element.rb",

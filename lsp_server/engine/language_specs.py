@@ -475,7 +475,10 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(r"using\b", r"namespace\s+[\w.]+\s*;"),
         # Fields, and properties without code (`public string Name { get; set; }`): data,
         # as fields are; a property with code is a unit of its own (_CSHARP_ACCESSORS).
+        # Events declared as fields (`public event EventHandler FileSaving;`) too.
         declarations="""(field_declaration (variable_declaration
+                            (variable_declarator name: (identifier) @name)))
+                        (event_field_declaration (variable_declaration
                             (variable_declarator name: (identifier) @name)))
                         (property_declaration name: (identifier) @name)""",
     ),

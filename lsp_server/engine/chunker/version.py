@@ -48,7 +48,8 @@ from pathlib import Path
 # macros was one statement, cut every 40 lines, a comment apart from its macro), Go's
 # between the declarations of a `const (` or `var (` group; a C header's include guard
 # declares no name; 29: a C++ class's data members name the code between its definitions;
-# 30: so do the attributes Ruby's `attr_reader`, `attr_writer` and `attr_accessor` declare
+# 30: so do the attributes Ruby's `attr_reader`, `attr_writer` and `attr_accessor` declare,
+# and C#'s events declared as fields
 CHUNKER_VERSION = 30
 
 
