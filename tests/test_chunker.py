@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import threading
 import time
 from bisect import bisect_right
@@ -2800,6 +2801,39 @@ def test_a_class_header_declares_its_fields_and_a_method_only_locals() -> None:
         "block", "Command.name", 1, "name = 'cmd'"
     )
     assert nested_chunk(method, "option") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "path", "member", "declared"),
+    [
+        ("csharp", "MainForm.cs", "\t\tpublic event EventHandler Saved{i};\r\n", "Saved{i}"),
+        ("java", "Settings.java", "    private int indent{i} = {i};\n", "indent{i}"),
+        ("typescript", "store.ts", "  private limit{i}: number = {i};\n", "limit{i}"),
+    ],
+)  # fmt: skip
+def test_a_member_in_a_later_part_of_a_split_class_header_is_found_by_its_name(
+    language: str, path: str, member: str, declared: str
+) -> None:
+    # KeePass's `partial class MainForm` holds 40 events and no method: its header is split,
+    # and a later part's text, parsed alone, starts inside the class body, where C#'s and
+    # Java's grammars read no member: `FileSaved` typed alone found nothing there.
+    newline = "\r\n" if "\r\n" in member else "\n"
+    members = "".join(
+        f"  /** Member {i}, documented. */{newline}" + member.format(i=i) for i in range(40)
+    )
+    text = f"public class Holder {{{newline}{members}}}{newline}"
+    parts = [c for c in chunk(text, language, path, max_chars=600) if c.kind == "class"]
+    assert len(parts) > 2 and parts[-1].part > 1
+    for part in parts:
+        for i in range(40):
+            name = declared.format(i=i)
+            if not re.search(rf"\b{name}\b", part.text):
+                continue
+            found = nested_chunk(part, name)
+            assert found is not None, (part.part, name)
+            assert (found.kind, found.symbol) == ("block", f"Holder.{name}")
+            line = text.split(newline)[found.start_line]
+            assert name in line and line[found.start_col :].startswith(found.text.split(newline)[0])
 
 
 def _plugin(helpers: int, body_lines: int) -> str:

@@ -91,6 +91,12 @@ class LanguageSpec:
     # Characters a captured name starts with that are not part of the name (Ruby's symbol
     # `:options` in `attr_reader :options`).
     name_sigils: str = ""
+    # Whole lines that open a class's body and close it: a part of a split class's header,
+    # parsed alone, starts inside that body (a later part) or leaves it open (every part but
+    # the last), and its members read as members only inside one (chunker.nested_definition:
+    # where a field's name typed alone lands; C#'s grammar reads an event that ends an open
+    # body as an error, Java's reads no field outside a class).
+    class_body: tuple[str, str] = ("", "")
     # Words that never name a definition: one named so is the grammar's misreading of a
     # macro (fmt's `FMT_BEGIN_NAMESPACE` / `namespace detail {` read as a function named
     # `namespace`), and its lines are left to the code around it.
@@ -313,6 +319,7 @@ _RUST_TEST_MODULES = frozenset({"tests", "test"})
 
 SPECS: dict[str, LanguageSpec] = {
     "python": LanguageSpec(
+        class_body=("class _:\n", ""),
         query="""[(function_definition) (class_definition)] @def
                  (module (if_statement condition: (comparison_operator
                     . (identifier) @_name . "==" . (string (string_content) @_main) .)) @def
@@ -334,6 +341,7 @@ SPECS: dict[str, LanguageSpec] = {
             (expression_statement (assignment left: (pattern_list (identifier) @name)))""",
     ),
     "javascript": LanguageSpec(
+        class_body=("class _ {\n", "\n}\n"),
         query=_JS_QUERY
         + f"""(field_definition value: [(arrow_function) (function_expression)]) @def
               (field_definition value: {JS_WRAPPED_CALL}) @def""",
@@ -349,6 +357,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_JS_DECLARATIONS + "(field_definition property: (property_identifier) @name)",
     ),
     "typescript": LanguageSpec(
+        class_body=("class _ {\n", "\n}\n"),
         query=_TS_QUERY,
         classes=_TS_CLASSES,
         wrappers=_JS_WRAPPERS | {"ambient_declaration"},
@@ -409,6 +418,7 @@ SPECS: dict[str, LanguageSpec] = {
                          (type_item name: (type_identifier) @name)]""",
     ),
     "java": LanguageSpec(
+        class_body=("class _ {\n", "\n}\n"),
         query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)
                   (class_declaration) (interface_declaration) (enum_declaration)
                   (record_declaration) (annotation_type_declaration)] @def""",
@@ -442,6 +452,7 @@ SPECS: dict[str, LanguageSpec] = {
         statement_wrappers=_C_WRAPPERS,
     ),
     "cpp": LanguageSpec(
+        class_body=("class _ {\n", "\n}\n"),
         query="""(function_definition) @def
                  [(struct_specifier body: (_)) (union_specifier body: (_))
                   (enum_specifier body: (_)) (class_specifier body: (_))] @def""",
@@ -457,6 +468,7 @@ SPECS: dict[str, LanguageSpec] = {
         statement_wrappers=_C_WRAPPERS | {"namespace_definition"},
     ),
     "csharp": LanguageSpec(
+        class_body=("class _ {\n", "\n}\n"),
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
                   (operator_declaration) (conversion_operator_declaration)
                   (class_declaration) (struct_declaration) (interface_declaration)
@@ -483,6 +495,7 @@ SPECS: dict[str, LanguageSpec] = {
                         (property_declaration name: (identifier) @name)""",
     ),
     "ruby": LanguageSpec(
+        class_body=("class Body\n", "\nend\n"),
         query="[(method) (singleton_method) (class) (module)] @def",
         classes=frozenset({"class", "module"}),
         line_comments=("#",),
@@ -499,6 +512,7 @@ SPECS: dict[str, LanguageSpec] = {
         name_sigils=":",
     ),
     "php": LanguageSpec(
+        class_body=("class _ {\n", "\n}\n"),
         query="""[(function_definition) (method_declaration) (class_declaration)
                   (interface_declaration) (trait_declaration) (enum_declaration)] @def""",
         classes=frozenset(

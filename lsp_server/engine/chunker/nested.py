@@ -31,7 +31,7 @@ class NestedDefinition:
 
 @lru_cache(maxsize=2048)
 def nested_definition(
-    text: str, language: str, name: str, in_class: bool = False
+    text: str, language: str, name: str, in_class: bool = False, part: int = 0
 ) -> NestedDefinition | None:
     """The definition named ``name`` within a chunk's text that is not named so itself: a
     closure, a local class or struct, a callback assigned to a name, a method of a class
@@ -42,8 +42,10 @@ def nested_definition(
     inside the unit that holds them; a name typed alone still lands on them
     (ranking.naming_tier). The text is parsed on its own (a method without its class, a
     function's part), so definitions are looked for wherever the parse finds them, not only
-    inside another. None when there is none, or when the text never writes the name (most
-    texts: no parse)."""
+    inside another. ``part``: which part of a split class's header the text is (0: not
+    split); a part's declarations are read inside a class body (LanguageSpec.class_body).
+    None when there is none, or when the text never writes the name (most texts: no
+    parse)."""
     if _word(name).search(text) is None:
         return None
     syntax = grammar_language(language, text)
@@ -65,7 +67,17 @@ def nested_definition(
             )
     if not in_class:
         return None
-    return _declaring_statement(root, grammar.fragment_declarations, spec.name_sigils, data, name)
+    opener, closer = spec.class_body if part else ("", "")
+    opener = opener if part > 1 else ""  # the first part opens the body itself
+    if opener or closer:
+        data = (opener + text + closer).encode("utf-8", "surrogatepass")
+        root = parser_for(f"{syntax}-fragment", grammar.fragment_lang).parse(data).root_node
+    found = _declaring_statement(root, grammar.fragment_declarations, spec.name_sigils, data, name)
+    if found is None or not opener:
+        return found
+    rows = opener.count("\n")  # the opener is whole lines: columns stay
+    (first, first_col), (last, last_col) = found.start, found.end
+    return replace(found, start=(first - rows, first_col), end=(last - rows, last_col))
 
 
 def _declaring_statement(
@@ -115,7 +127,8 @@ def nested_chunk(chunk: Chunk, name: str) -> Chunk | None:
     its own signature as the preview. None when the chunk holds none."""
     if name not in chunk.text:
         return None  # most candidates: a substring test before the cache, which hashes the text
-    found = nested_definition(chunk.text, chunk.language, name, chunk.kind == "class")
+    in_class = chunk.kind == "class"
+    found = nested_definition(chunk.text, chunk.language, name, in_class, chunk.part)
     if found is None:
         return None
     (first, first_col), (last, last_col) = found.start, found.end
