@@ -2836,6 +2836,24 @@ def test_a_member_in_a_later_part_of_a_split_class_header_is_found_by_its_name(
             assert name in line and line[found.start_col :].startswith(found.text.split(newline)[0])
 
 
+def test_a_member_after_a_statement_the_split_cut_is_found_by_its_name() -> None:
+    # jsoup's HtmlTreeBuilder: its header is cut inside a long string array, so a later
+    # part starts `"section", "select", … "xmp"};`, which no parse reads past.
+    tags = "".join(f'        "tag{i}", "other{i}", "more{i}",\n' for i in range(30))
+    fields = "".join(f"    private int depth{i}; // note {i}\n" for i in range(6))
+    text = (
+        "public class Builder {\n    static final String[] Tags = {\n"
+        f"{tags}    }};\n\n{fields}\n    void run() {{ }}\n}}\n"
+    )
+    parts = [c for c in chunk(text, "java", "Builder.java", max_chars=600) if c.kind == "class"]
+    holder = next(c for c in parts if "depth0" in c.text)
+    assert holder.part > 1 and holder.text.lstrip().startswith('"tag')  # the precondition
+    for i in range(6):
+        found = nested_chunk(holder, f"depth{i}")
+        assert found is not None, i
+        assert text.split("\n")[found.start_line].strip() == f"private int depth{i}; // note {i}"
+
+
 def _plugin(helpers: int, body_lines: int) -> str:
     """immer's plugins/patches.ts in small: a function that builds a plugin out of the
     functions it holds, and registers them after the last one."""

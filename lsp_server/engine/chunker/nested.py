@@ -17,6 +17,8 @@ from .extent import extent_node
 from .grammars import captures, grammar_for, grammar_language, node_text, parser_for
 from .lines import char_column
 
+_MAX_DROPPED_LINES = 12  # of a later part of a class header, cut inside a statement
+
 
 @dataclass(frozen=True, slots=True)
 class NestedDefinition:
@@ -67,17 +69,26 @@ def nested_definition(
             )
     if not in_class:
         return None
+    declarations, sigils = grammar.fragment_declarations, spec.name_sigils
     opener, closer = spec.class_body if part else ("", "")
     opener = opener if part > 1 else ""  # the first part opens the body itself
-    if opener or closer:
-        data = (opener + text + closer).encode("utf-8", "surrogatepass")
+    if not (opener or closer):
+        return _declaring_statement(root, declarations, sigils, data, name)
+    # A later part may start inside a statement the split cut (jsoup's header cut within a
+    # string array: `"section", … "xmp"};`), which the parse cannot read past: its first
+    # lines are dropped, one at a time, until the name's declaration is found.
+    lines = text.split("\n")
+    for dropped in range(min(_MAX_DROPPED_LINES, len(lines)) if opener else 1):
+        data = (opener + "\n".join(lines[dropped:]) + closer).encode("utf-8", "surrogatepass")
         root = parser_for(f"{syntax}-fragment", grammar.fragment_lang).parse(data).root_node
-    found = _declaring_statement(root, grammar.fragment_declarations, spec.name_sigils, data, name)
-    if found is None or not opener:
-        return found
-    rows = opener.count("\n")  # the opener is whole lines: columns stay
-    (first, first_col), (last, last_col) = found.start, found.end
-    return replace(found, start=(first - rows, first_col), end=(last - rows, last_col))
+        found = _declaring_statement(root, declarations, sigils, data, name)
+        if found is not None:
+            rows = opener.count("\n") - dropped  # the opener is whole lines: columns stay
+            (first, first_col), (last, last_col) = found.start, found.end
+            return replace(found, start=(first - rows, first_col), end=(last - rows, last_col))
+        if not root.has_error:  # read whole, and the name is not declared in it
+            return None
+    return None
 
 
 def _declaring_statement(
