@@ -285,7 +285,7 @@ def _convex(
         lexical = dict(sorted(rankings[1][0].items(), key=lambda item: -item[1]))
         declared = set(np.flatnonzero(query.declared).tolist())
         unscaled = fusion.lexical.get(query.kind, query.weights[1])
-        kept = _kept_first(query, fusion, rankings)
+        kept = _kept_first(query, fusion, rankings) if declared else None
         fused_list = raise_declared_blocks(
             fused_list,
             lexical,

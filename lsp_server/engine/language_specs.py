@@ -266,6 +266,8 @@ _C_DECLARATIONS = """
   (pointer_declarator declarator: (identifier) @name)
   (pointer_declarator declarator: (array_declarator declarator: (identifier) @name))])))
 """
+# LanguageSpec.class_body where a class body is braced (Java, C#, C++, JS, TS, PHP).
+_BRACED_CLASS_BODY = ("class _ {\n", "\n}\n")
 # A C++ class's data members, as Java's and C#'s fields are named; not its method
 # prototypes (`void helper();`), which the definitions elsewhere name.
 _CPP_FIELDS = """
@@ -341,7 +343,7 @@ SPECS: dict[str, LanguageSpec] = {
             (expression_statement (assignment left: (pattern_list (identifier) @name)))""",
     ),
     "javascript": LanguageSpec(
-        class_body=("class _ {\n", "\n}\n"),
+        class_body=_BRACED_CLASS_BODY,
         query=_JS_QUERY
         + f"""(field_definition value: [(arrow_function) (function_expression)]) @def
               (field_definition value: {JS_WRAPPED_CALL}) @def""",
@@ -357,7 +359,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_JS_DECLARATIONS + "(field_definition property: (property_identifier) @name)",
     ),
     "typescript": LanguageSpec(
-        class_body=("class _ {\n", "\n}\n"),
+        class_body=_BRACED_CLASS_BODY,
         query=_TS_QUERY,
         classes=_TS_CLASSES,
         wrappers=_JS_WRAPPERS | {"ambient_declaration"},
@@ -418,7 +420,7 @@ SPECS: dict[str, LanguageSpec] = {
                          (type_item name: (type_identifier) @name)]""",
     ),
     "java": LanguageSpec(
-        class_body=("class _ {\n", "\n}\n"),
+        class_body=_BRACED_CLASS_BODY,
         query="""[(method_declaration) (constructor_declaration) (compact_constructor_declaration)
                   (class_declaration) (interface_declaration) (enum_declaration)
                   (record_declaration) (annotation_type_declaration)] @def""",
@@ -452,7 +454,7 @@ SPECS: dict[str, LanguageSpec] = {
         statement_wrappers=_C_WRAPPERS,
     ),
     "cpp": LanguageSpec(
-        class_body=("class _ {\n", "\n}\n"),
+        class_body=_BRACED_CLASS_BODY,
         query="""(function_definition) @def
                  [(struct_specifier body: (_)) (union_specifier body: (_))
                   (enum_specifier body: (_)) (class_specifier body: (_))] @def""",
@@ -468,7 +470,7 @@ SPECS: dict[str, LanguageSpec] = {
         statement_wrappers=_C_WRAPPERS | {"namespace_definition"},
     ),
     "csharp": LanguageSpec(
-        class_body=("class _ {\n", "\n}\n"),
+        class_body=_BRACED_CLASS_BODY,
         query="""[(method_declaration) (constructor_declaration) (destructor_declaration)
                   (operator_declaration) (conversion_operator_declaration)
                   (class_declaration) (struct_declaration) (interface_declaration)
@@ -512,7 +514,7 @@ SPECS: dict[str, LanguageSpec] = {
         name_sigils=":",
     ),
     "php": LanguageSpec(
-        class_body=("class _ {\n", "\n}\n"),
+        class_body=_BRACED_CLASS_BODY,
         query="""[(function_definition) (method_declaration) (class_declaration)
                   (interface_declaration) (trait_declaration) (enum_declaration)] @def""",
         classes=frozenset(

@@ -242,7 +242,7 @@ def _ceilings(
     if kept_first is None:
         return {}
     first, factors = kept_first
-    top = dict(fused).get(first)
+    top = next((score for key, score in fused if key == first), None)
     kept = factors.get(first)
     if top is None or not kept:
         return {}

@@ -351,8 +351,12 @@ class Searcher:
         if not declared or not depth:
             return fused, declared, 0
         taken = kind_weight - weight  # what the coverage took from BM25's weight
-        first = agreed_first([scores for scores, _ in rankings], factors)
-        kept = (first, factors) if first is not None and self.settings.agreed_first_kept else None
+        first = (
+            agreed_first([scores for scores, _ in rankings], factors)
+            if self.settings.agreed_first_kept
+            else None
+        )
+        kept = (first, factors) if first is not None else None
         raised = raise_declared_blocks(
             fused, lexical_units, declared, taken, convex_total(rankings), depth, kept
         )
