@@ -157,7 +157,7 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     ),
     Pipeline("hybrid/fusion=rrf/rrf_k=60", {"fusion": "rrf", "prose_lexical_weight": 0.1,
                                             "rrf_k": 60}, **_CONSTANT),
-    Ablation("prose_lexical_coverage", (0.0, 1.0, 3.0)),
+    Ablation("prose_lexical_coverage", (0.0, 1.0, 2.0, 3.0)),
     # The fusion before BM25's weight followed its coverage: a constant 0.2 for questions.
     Pipeline(
         "hybrid/prose_lexical_weight=0.2/prose_lexical_coverage=0",
