@@ -12,6 +12,7 @@ import pytest
 
 from lsp_server.bench.beir import BeirSet, Query, load_set, write_set
 from lsp_server.bench.cli import main as bench_main
+from lsp_server.bench.cli import per_query_path
 from lsp_server.bench.inplace import build_in_place
 from lsp_server.bench.namesets import build_name_set
 from lsp_server.bench.quality import QualityRun, write_capture
@@ -25,6 +26,7 @@ from lsp_server.bench.replay import (
     scaled,
     unreproduced,
 )
+from lsp_server.bench.report import pooled_table
 from lsp_server.bench.treeset import load_tree_set
 from lsp_server.engine.ranking import NAMED_SO
 from lsp_server.engine.settings import EngineSettings
@@ -165,6 +167,25 @@ def test_cli_replays_a_capture_beside_the_engines_figures(tmp_path: Path) -> Non
     table = replayed.with_suffix(".md").read_text()
     assert f"| demo | {engine:.4f} |" in table
     assert "| sets below bm25 or dense alone |" in table
+    count = len(json.loads(per_query_path(replayed).read_text())["mrr"]["demo"]["shipped"])
+    assert f"| all {count} queries of 1 sets |" in table
+    assert f"| shipped | {engine:.4f} | | | |" in table
+
+
+def test_pooled_table_takes_every_sets_queries_together() -> None:
+    """Two sets of two queries: the fusion gains 0.5 on one query of each set and loses
+    0.5 on none; pooled, it is 0.25 above over four queries, better on two, worse on none.
+    A fusion scored on one set only has no paired row."""
+    per_query = {
+        "a": {"shipped": [1.0, 0.5], "tried": [1.0, 1.0], "partial": [1.0, 1.0]},
+        "b": {"shipped": [0.5, 0.0], "tried": [1.0, 0.0]},
+    }
+    lines = pooled_table(per_query, "shipped").splitlines()
+    assert lines[0].startswith("| all 4 queries of 2 sets | MRR | MRR - shipped |")
+    assert lines[2] == "| shipped | 0.5000 | | | |"
+    assert lines[3].startswith("| tried | 0.7500 | +0.2500 | [")
+    assert lines[3].endswith("| 2 / 0 |")
+    assert not any(line.startswith("| partial") for line in lines)
 
 
 def test_cli_replay_without_a_capture_says_so(tmp_path: Path, capsys) -> None:

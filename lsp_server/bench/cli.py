@@ -16,6 +16,7 @@ from .projects import DEFAULT_PROJECTS, QUERY_SOURCES
 from .report import (
     difference_table,
     machine,
+    pooled_table,
     quality_plot,
     quality_table,
     replay_table,
@@ -410,7 +411,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         name: {label: round(sum(ranks) / max(len(ranks), 1), 4) for label, ranks in runs.items()}
         for name, runs in per_query.items()
     }
-    table = replay_table(sets) + "\n\n" + difference_table(per_query, SHIPPED.label)
+    table = "\n\n".join(
+        (
+            replay_table(sets),
+            pooled_table(per_query, SHIPPED.label),
+            difference_table(per_query, SHIPPED.label),
+        )
+    )
     write_json(args.out, {"sets": sets})
     write_json(per_query_path(args.out), {"mrr": per_query})
     args.out.with_suffix(".md").write_text(table + "\n")

@@ -110,6 +110,38 @@ def difference_table(per_query: dict[str, dict[str, list[float]]], shipped: str 
     return "\n".join(lines)
 
 
+def pooled_table(per_query: dict[str, dict[str, list[float]]], shipped: str) -> str:
+    """Markdown: every set's queries taken together, each pipeline's mean reciprocal rank
+    beside the shipped one's, the difference with its paired 95% interval, and how many
+    queries it ranks better and worse. A change too small to tell on any one set of 20
+    questions can be beyond chance on 500 (a fusion's weight, measured on many small sets)."""
+    labels = list(next(iter(per_query.values()), {}))
+    pooled = {x: [r for ranks in per_query.values() for r in ranks.get(x, [])] for x in labels}
+    ours = pooled.get(shipped, [])
+    count = len(ours)
+    lines = [
+        f"| all {count} queries of {len(per_query)} sets | MRR | MRR - {shipped} "
+        "| 95% interval | better / worse |",
+        "|---|---:|---:|---|---|",
+    ]
+    for label, theirs in pooled.items():
+        if len(theirs) != count or not count:
+            continue  # not scored on every set: no paired comparison
+        mean = sum(theirs) / count
+        if label == shipped:
+            lines.append(f"| {label} | {mean:.4f} | | | |")
+            continue
+        low, high = paired_interval(ours, theirs)
+        better = sum(b > a + 1e-9 for a, b in zip(ours, theirs, strict=True))
+        worse = sum(b < a - 1e-9 for a, b in zip(ours, theirs, strict=True))
+        difference = mean - sum(ours) / count
+        lines.append(
+            f"| {label} | {mean:.4f} | {difference:+.4f} | [{low:+.4f}, {high:+.4f}] "
+            f"| {better} / {worse} |"
+        )
+    return "\n".join(lines)
+
+
 def replay_table(sets: dict[str, dict[str, float]]) -> str:
     """Markdown: MRR per set and fusion, with the sets where a fusion is below a ranking
     alone (bm25 or dense) counted at the foot."""
