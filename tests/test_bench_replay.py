@@ -173,8 +173,8 @@ def test_cli_replays_a_capture_beside_the_engines_figures(tmp_path: Path) -> Non
 
 
 def test_pooled_table_takes_every_sets_queries_together() -> None:
-    """Two sets of two queries: the fusion gains 0.5 on one query of each set and loses
-    0.5 on none; pooled, it is 0.25 above over four queries, better on two, worse on none.
+    """Two sets of two queries: the tried fusion gains 0.5 on one query of each set and
+    loses on none; pooled, it is 0.25 above over four queries, better on two, worse on none.
     A fusion scored on one set only has no paired row."""
     per_query = {
         "a": {"shipped": [1.0, 0.5], "tried": [1.0, 1.0], "partial": [1.0, 1.0]},
