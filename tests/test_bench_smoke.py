@@ -125,6 +125,9 @@ def test_quality_with_the_real_model(tmp_path: Path) -> None:
         assert sum(values) / 6 == pytest.approx(entry["pipelines"][pipeline]["mrr"], abs=1e-4)
     bm25 = sum(ranks["bm25"]) / 6 - sum(ranks["hybrid"]) / 6
     assert f"| tiny | bm25 | {bm25:+.4f} | [" in report
+    # Every set's queries taken together (here the one set's six).
+    assert "| all 6 queries of 1 sets | MRR | MRR - hybrid |" in report
+    assert f"| bm25 | {sum(ranks['bm25']) / 6:.4f} | {bm25:+.4f} | [" in report
 
 
 def test_build_set_removes_docstrings(tmp_path: Path) -> None:

@@ -347,7 +347,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         details["baseline-cli"] = {"revision": args.baseline_cli}
     table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
-    table += "\n\n" + difference_table(per_query)
+    table += "\n\n" + pooled_table(per_query, "hybrid") + "\n\n" + difference_table(per_query)
     notes = [
         f"machine: {machine()}",
         f"model: {runner.encoder.identity}",
