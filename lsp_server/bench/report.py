@@ -119,6 +119,7 @@ def pooled_table(per_query: dict[str, dict[str, list[float]]], shipped: str) -> 
     pooled = {x: [r for ranks in per_query.values() for r in ranks.get(x, [])] for x in labels}
     ours = pooled.get(shipped, [])
     count = len(ours)
+    base = sum(ours) / max(count, 1)
     lines = [
         f"| all {count} queries of {len(per_query)} sets | MRR | MRR - {shipped} "
         "| 95% interval | better / worse |",
@@ -134,9 +135,8 @@ def pooled_table(per_query: dict[str, dict[str, list[float]]], shipped: str) -> 
         low, high = paired_interval(ours, theirs)
         better = sum(b > a + 1e-9 for a, b in zip(ours, theirs, strict=True))
         worse = sum(b < a - 1e-9 for a, b in zip(ours, theirs, strict=True))
-        difference = mean - sum(ours) / count
         lines.append(
-            f"| {label} | {mean:.4f} | {difference:+.4f} | [{low:+.4f}, {high:+.4f}] "
+            f"| {label} | {mean:.4f} | {mean - base:+.4f} | [{low:+.4f}, {high:+.4f}] "
             f"| {better} / {worse} |"
         )
     return "\n".join(lines)
