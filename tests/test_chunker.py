@@ -36,6 +36,11 @@ def rows(chunks: list[Chunk]) -> list[Row]:
     return [(c.kind, c.symbol, c.container, c.start_line, c.end_line) for c in chunks]
 
 
+def definitions(chunks: list[Chunk]) -> list[tuple[str, str]]:
+    """(kind, symbol) of every chunk but the code between definitions."""
+    return [(c.kind, c.symbol) for c in chunks if c.kind != "block"]
+
+
 def by_symbol(chunks: list[Chunk], symbol: str) -> Chunk:
     [found] = [c for c in chunks if c.symbol == symbol and c.part <= 1]
     return found
@@ -1735,7 +1740,7 @@ def test_typescript_object_members_and_exports() -> None:
         "module.exports.load = async (url: string): Promise<void> => {};\n"
     )
     chunks = chunk(text, "typescript")
-    assert [(c.kind, c.symbol) for c in chunks if c.kind != "block"] == [
+    assert definitions(chunks) == [
         ("method", "handlers.onClick"),
         ("function", "load"),
     ]
@@ -2119,7 +2124,7 @@ def test_csharp_class_with_a_syntax_error_keeps_its_namespace_and_members() -> N
         "}\n"
     )
     chunks = chunk(text, "csharp", "PyObject.cs")
-    assert [(c.kind, c.symbol) for c in chunks if c.kind != "block"] == [
+    assert definitions(chunks) == [
         ("class", "PyObject"),
         ("method", "PyObject.Handle"),
         ("method", "PyObject.Dispose"),
@@ -2174,6 +2179,58 @@ def test_cpp_names_past_macros_and_of_conversion_operators() -> None:
         ("block", "id_"),  # a data member
         ("function", "localtime_r"),
         ("method", "spec_handler.operator std::string"),
+    ]
+
+
+def test_cpp_classes_behind_export_macros_are_classes_with_their_methods() -> None:
+    """`class SPDLOG_API logger {`: the grammar reads an export macro before the name as a
+    function `logger` whose body stops at `public:`; left out of the parse, the class is a
+    class, its methods units with their doc comments, and its text keeps the macro."""
+    text = (
+        "namespace spdlog {\n"
+        "class SPDLOG_API logger\n{\npublic:\n"
+        "    /// Logs a message at a level.\n"
+        "    void log(int lvl, const char *msg)\n    {\n        do_log(lvl, msg);\n    }\n\n"
+        "private:\n    std::string name_;\n};\n\n"
+        "struct YAML_CPP_API Mark : public Base {\n"
+        "  int line() const { return line_; }\n};\n\n"
+        'class DLL_EXPORT DEPRECATED("use v2") Old final {\n  void run() {}\n};\n'
+        "}  // namespace spdlog\n"
+    )
+    chunks = chunk(text, "cpp", "logger.h")
+    assert definitions(chunks) == [
+        ("class", "logger"),
+        ("method", "logger.log"),
+        ("class", "Mark"),
+        ("method", "Mark.line"),
+        ("class", "Old"),
+        ("method", "Old.run"),
+    ]
+    assert by_symbol(chunks, "logger").text.startswith("class SPDLOG_API logger\n{")
+    log = by_symbol(chunks, "logger.log")
+    assert (log.start_line, log.end_line) == (4, 8)
+    assert log.text.startswith("/// Logs a message at a level.\n    void log(")
+    assert log.signature == "void log(int lvl, const char *msg)"
+
+
+def test_export_macro_classes_are_read_where_a_syntax_error_is_parsed_again() -> None:
+    # An unclosed brace nests what follows in the broken function; the stretch parsed
+    # again (chunker.recovery) leaves the macro out too.
+    text = (
+        "int broken(int a) {\n    if (a) {\n    return a;\n}\n\n"
+        "class LIB_API Parser {\npublic:\n    /// Reads the next token.\n"
+        "    int next() {\n        return pos_++;\n    }\n};\n"
+    )
+    named = [(c.kind, c.symbol) for c in chunk(text, "cpp", "parser.cpp") if c.symbol]
+    assert named[-2:] == [("class", "Parser"), ("method", "Parser.next")]
+
+
+def test_c_declarations_of_a_struct_type_are_not_read_as_macros() -> None:
+    # `struct FOO_T item;` declares a variable of type `struct FOO_T`: nothing is left out.
+    text = "struct FOO_T item;\nstruct FOO_T {\n  int a;\n};\n"
+    assert [(c.kind, c.symbol) for c in chunk(text, "c", "item.c")] == [
+        ("block", "item"),
+        ("class", "FOO_T"),
     ]
 
 

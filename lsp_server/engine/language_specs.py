@@ -122,6 +122,12 @@ class LanguageSpec:
     # cut between the statements they hold, as between the file's own
     # (chunker.blocks.statement_starts).
     statement_wrappers: frozenset[str] = frozenset()
+    # Text the grammar cannot read, left out of the parse (group 1 of each match; tree-sitter's
+    # included ranges, so every position stays the file's own and chunks keep the text): C++'s
+    # export macros between `class` and the name (`class SPDLOG_API logger {`), which the
+    # grammar reads as a function named `logger` whose body stops at `public:`, the class's
+    # methods then no units of their own and the code after it misread.
+    unparsed: re.Pattern[bytes] | None = None
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -287,6 +293,13 @@ _CPP_KEYWORDS = _C_KEYWORDS | {
     "bool", "class", "constexpr", "explicit", "friend", "namespace", "noexcept", "private",
     "protected", "public", "template", "typename", "using", "virtual",
 }  # fmt: skip
+# `class|struct|union MACRO[(args)] ... Name [final] {` or `: Base`: a class has one name, so
+# the words in capitals between the keyword and it are macros (`YAML_CPP_API`,
+# `Q_CORE_EXPORT`, `TINYXML2_LIB`). A declaration (`struct FOO_T item;`) has no body after it.
+_C_CLASS_MACROS = re.compile(
+    rb"\b(?:class|struct|union)[ \t]+((?:[A-Z][A-Z0-9_]+(?:\([^()\n]*\))?[ \t]+)+)"
+    rb"(?=[A-Za-z_]\w*\s*(?:final\b\s*)?(?:\{|:(?!:)))"
+)
 _C_WRAPPERS = frozenset(
     {
         "preproc_if",
@@ -452,6 +465,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_C_DECLARATIONS,
         keywords=_C_KEYWORDS,
         statement_wrappers=_C_WRAPPERS,
+        unparsed=_C_CLASS_MACROS,
     ),
     "cpp": LanguageSpec(
         class_body=_BRACED_CLASS_BODY,
@@ -468,6 +482,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_C_DECLARATIONS + _CPP_FIELDS,
         keywords=_CPP_KEYWORDS,
         statement_wrappers=_C_WRAPPERS | {"namespace_definition"},
+        unparsed=_C_CLASS_MACROS,
     ),
     "csharp": LanguageSpec(
         class_body=_BRACED_CLASS_BODY,

@@ -3,11 +3,12 @@ small reads of a syntax tree that every step of the chunker makes."""
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from importlib import import_module
 
-from tree_sitter import Language, Node, Parser, Query, QueryCursor
+from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range, Tree
 
 from ..language_specs import CPP_HINT, SPECS
 from ..languages import GRAMMAR_MODULES
@@ -70,6 +71,35 @@ def parser_for(language: str, lang: Language) -> Parser:
     if parser is None:
         parser = parsers[language] = Parser(lang)
     return parser
+
+
+def parse_source(language: str, lang: Language, data: bytes) -> Tree:
+    """`data` parsed with `language`'s grammar, less what its spec leaves unparsed
+    (LanguageSpec.unparsed): the tree's positions are still those of `data`."""
+    hidden = SPECS[language].unparsed
+    if hidden is None or hidden.search(data) is None:
+        return parser_for(language, lang).parse(data)
+    ranges = included_ranges(data, 0, len(data), hidden)
+    return Parser(lang, included_ranges=ranges).parse(data)
+
+
+def included_ranges(
+    data: bytes, start: int, end: int, hidden: re.Pattern[bytes] | None
+) -> list[Range]:
+    """The ranges of `data[start:end]` to parse: all of it but group 1 of each match of
+    `hidden` there."""
+    gaps = [m.span(1) for m in hidden.finditer(data, start, end)] if hidden is not None else []
+    bounds = [start] + [offset for gap in gaps for offset in gap] + [end]
+    return [
+        Range(point_at(data, low), point_at(data, high), low, high)
+        for low, high in zip(bounds[::2], bounds[1::2], strict=True)
+        if high > low
+    ]
+
+
+def point_at(data: bytes, offset: int) -> Point:
+    """Tree-sitter's (row, byte column) of a byte offset."""
+    return Point(data.count(b"\n", 0, offset), offset - data.rfind(b"\n", 0, offset) - 1)
 
 
 def node_text(node: Node | None) -> str:

@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tree_sitter import Node, Parser, Point, Range
+from tree_sitter import Node, Parser
 
 from ..language_specs import LanguageSpec
 from .definitions import Definition, find_definitions
-from .grammars import Grammar
+from .grammars import Grammar, included_ranges
 
 # Bounds on recovery work: at most this many re-parses, of at most this many times the file.
 _MAX_REPARSES = 32
@@ -72,8 +72,8 @@ def recover(
         byte_budget -= end - region.start
         done.append((region.start, end))
         defs = [d for d in defs if not region.replaces(d)]
-        span = Range(_point(data, region.start), _point(data, end), region.start, end)
-        sub = Parser(grammar.fragment_lang, included_ranges=[span]).parse(data).root_node
+        stretch = included_ranges(data, region.start, end, spec.unparsed)
+        sub = Parser(grammar.fragment_lang, included_ranges=stretch).parse(data).root_node
         found = find_definitions(
             sub, grammar.fragment_query, data, spec, module, region.parent, split_above
         )
@@ -81,11 +81,6 @@ def recover(
         source = (region.start, end)
         todo.extend(_error_regions(sub, data, source) + _broken_regions(found, data, source))
     return defs
-
-
-def _point(data: bytes, offset: int) -> Point:
-    """Tree-sitter's (row, byte column) of a byte offset."""
-    return Point(data.count(b"\n", 0, offset), offset - data.rfind(b"\n", 0, offset) - 1)
 
 
 def _error_regions(root: Node, data: bytes, source: tuple[int, int] | None) -> list[_Region]:

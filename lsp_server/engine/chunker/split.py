@@ -10,7 +10,7 @@ from ..chunks import Chunk
 from ..language_specs import SPECS
 from .blocks import Containers, Declared, blocks_between, declared_names, statement_starts
 from .definitions import Definition, find_definitions
-from .grammars import Grammar, grammar_for, grammar_language, minified, parser_for
+from .grammars import Grammar, grammar_for, grammar_language, minified, parse_source
 from .lines import Lines, Opts, byte_to_char, make_chunk, pack, trim
 from .names import module_name
 from .recovery import recover
@@ -43,7 +43,7 @@ def chunk_text(
 
 def _syntax_chunks(lines: Lines, opts: Opts, syntax: str, grammar: Grammar) -> list[Chunk]:
     data = lines.text.encode("utf-8", "surrogatepass")
-    tree = parser_for(syntax, grammar.lang).parse(data)
+    tree = parse_source(syntax, grammar.lang, data)
     spec = SPECS[syntax]
     module = module_name(opts.path)
     split_above = opts.max_chars

@@ -49,8 +49,9 @@ from pathlib import Path
 # between the declarations of a `const (` or `var (` group; a C header's include guard
 # declares no name; 29: a C++ class's data members name the code between its definitions;
 # 30: so do the attributes Ruby's `attr_reader`, `attr_writer` and `attr_accessor` declare,
-# and C#'s events declared as fields
-CHUNKER_VERSION = 30
+# and C#'s events declared as fields; 31: a C++ class with an export macro before its name
+# (`class SPDLOG_API logger {`) is a class and its methods units (was a function cut in parts)
+CHUNKER_VERSION = 31
 
 
 def _source_fingerprint() -> str:
