@@ -2213,6 +2213,29 @@ def test_cpp_classes_behind_export_macros_are_classes_with_their_methods() -> No
     assert log.signature == "void log(int lvl, const char *msg)"
 
 
+def test_qt_classes_keep_their_members() -> None:
+    """Qt's `Q_OBJECT` (no `;`), `public slots:` and `signals:` made the grammar read the
+    class, up to its first slot, as one function named by that slot."""
+    text = (
+        "class Q_CORE_EXPORT Timer : public QObject\n{\n    Q_OBJECT\n"
+        "    Q_PROPERTY(bool active READ isActive NOTIFY activeChanged)\n"
+        "public:\n    void start(int msec)\n    {\n        m_interval = msec;\n    }\n\n"
+        "public slots:\n    void stop() { m_active = false; }\n\n"
+        "Q_SIGNALS:\n    void timeout();\n\n"
+        "private:\n    int m_interval;\n};\n"
+    )
+    chunks = chunk(text, "cpp", "timer.h")
+    assert definitions(chunks) == [
+        ("class", "Timer"),
+        ("method", "Timer.start"),
+        ("method", "Timer.stop"),
+    ]
+    assert by_symbol(chunks, "Timer").text.startswith("class Q_CORE_EXPORT Timer")
+    assert by_symbol(chunks, "Timer.stop").container == "Timer"
+    # the section words stay in the text that is indexed and shown
+    assert any(c.text.startswith("Q_SIGNALS:\n    void timeout();") for c in chunks)
+
+
 def test_export_macro_classes_are_read_where_a_syntax_error_is_parsed_again() -> None:
     # An unclosed brace nests what follows in the broken function; the stretch parsed
     # again (chunker.recovery) leaves the macro out too.
@@ -2891,6 +2914,23 @@ def test_a_member_in_a_later_part_of_a_split_class_header_is_found_by_its_name(
             assert (found.kind, found.symbol) == ("block", f"Holder.{name}")
             line = text.split(newline)[found.start_line]
             assert name in line and line[found.start_col :].startswith(found.text.split(newline)[0])
+
+
+def test_a_member_of_a_split_qt_class_header_is_found_by_its_name() -> None:
+    # A part of a split header is parsed again alone (chunker.nested_definition): that parse
+    # leaves `Q_OBJECT` out too, or it reads the next line's section and member as one
+    # declaration of type `Q_OBJECT`.
+    member = "    /** Limit {i}, documented. */\n    int limit{i} = {i};\n"
+    members = "".join(member.format(i=i) for i in range(40))
+    text = f"class Holder : public QObject\n{{\n    Q_OBJECT\npublic:\n{members}}};\n"
+    parts = [c for c in chunk(text, "cpp", "holder.h", max_chars=600) if c.kind == "class"]
+    assert len(parts) > 2 and "Q_OBJECT" in parts[0].text
+    for part in parts:
+        for i in range(40):
+            if re.search(rf"\blimit{i}\b", part.text):
+                found = nested_chunk(part, f"limit{i}")
+                assert found is not None, (part.part, i)
+                assert text.split("\n")[found.start_line].strip() == f"int limit{i} = {i};"
 
 
 def test_a_member_after_a_statement_the_split_cut_is_found_by_its_name() -> None:

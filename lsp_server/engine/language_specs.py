@@ -127,7 +127,7 @@ class LanguageSpec:
     # export macros between `class` and the name (`class SPDLOG_API logger {`), which the
     # grammar reads as a function named `logger` whose body stops at `public:`, the class's
     # methods then no units of their own and the code after it misread.
-    unparsed: re.Pattern[bytes] | None = None
+    unparsed: tuple[re.Pattern[bytes], ...] = ()
 
     @property
     def comment_openers(self) -> tuple[str, ...]:
@@ -300,6 +300,16 @@ _C_CLASS_MACROS = re.compile(
     rb"\b(?:class|struct|union)[ \t]+((?:[A-Z][A-Z0-9_]+(?:\([^()\n]*\))?[ \t]+)+)"
     rb"(?=[A-Za-z_]\w*\s*(?:final\b\s*)?(?:\{|:(?!:)))"
 )
+# Qt's words in a class: a macro alone on its line without a `;` (`Q_OBJECT`, `Q_PROPERTY(...)`,
+# `Q_DISABLE_COPY(Timer)`), which the grammar reads as the type of the next line's member
+# (`Q_OBJECT` / `public:` / `void start()...` became one declaration, and the class a
+# function named by its first slot); `public slots:` (`Q_SLOTS`), an access specifier with
+# a word it does not know; `signals:`, a section it does not know.
+_QT_WORDS = (
+    re.compile(rb"(?m)^[ \t]*(Q_[A-Z][A-Z0-9_]*(?:\((?:[^()\n]|\([^()\n]*\))*\))?)[ \t]*$"),
+    re.compile(rb"\b(?:public|protected|private)[ \t]+((?:slots|Q_SLOTS)[ \t]*)(?=:)"),
+    re.compile(rb"(?m)^[ \t]*((?:signals|Q_SIGNALS)[ \t]*:)"),
+)
 _C_WRAPPERS = frozenset(
     {
         "preproc_if",
@@ -465,7 +475,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_C_DECLARATIONS,
         keywords=_C_KEYWORDS,
         statement_wrappers=_C_WRAPPERS,
-        unparsed=_C_CLASS_MACROS,
+        unparsed=(_C_CLASS_MACROS,),
     ),
     "cpp": LanguageSpec(
         class_body=_BRACED_CLASS_BODY,
@@ -482,7 +492,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_C_DECLARATIONS + _CPP_FIELDS,
         keywords=_CPP_KEYWORDS,
         statement_wrappers=_C_WRAPPERS | {"namespace_definition"},
-        unparsed=_C_CLASS_MACROS,
+        unparsed=(_C_CLASS_MACROS, *_QT_WORDS),
     ),
     "csharp": LanguageSpec(
         class_body=_BRACED_CLASS_BODY,

@@ -73,23 +73,28 @@ def parser_for(language: str, lang: Language) -> Parser:
     return parser
 
 
-def parse_source(language: str, lang: Language, data: bytes) -> Tree:
-    """`data` parsed with `language`'s grammar, less what its spec leaves unparsed
+def parse_source(language: str, lang: Language, data: bytes, parser: str = "") -> Tree:
+    """`data` parsed with `lang` (`language`'s grammar, or its fragment grammar, whose
+    cached parser is named `parser`), less what `language`'s spec leaves unparsed
     (LanguageSpec.unparsed): the tree's positions are still those of `data`."""
     hidden = SPECS[language].unparsed
-    if hidden is None or hidden.search(data) is None:
-        return parser_for(language, lang).parse(data)
+    if not any(pattern.search(data) for pattern in hidden):
+        return parser_for(parser or language, lang).parse(data)
     ranges = included_ranges(data, 0, len(data), hidden)
     return Parser(lang, included_ranges=ranges).parse(data)
 
 
 def included_ranges(
-    data: bytes, start: int, end: int, hidden: re.Pattern[bytes] | None
+    data: bytes, start: int, end: int, hidden: tuple[re.Pattern[bytes], ...]
 ) -> list[Range]:
-    """The ranges of `data[start:end]` to parse: all of it but group 1 of each match of
-    `hidden` there."""
-    gaps = [m.span(1) for m in hidden.finditer(data, start, end)] if hidden is not None else []
-    bounds = [start] + [offset for gap in gaps for offset in gap] + [end]
+    """The ranges of `data[start:end]` to parse: all of it but group 1 of each match of a
+    `hidden` pattern there."""
+    gaps = sorted(m.span(1) for pattern in hidden for m in pattern.finditer(data, start, end))
+    bounds = [start]
+    for low, high in gaps:
+        if low >= bounds[-1]:  # a gap inside one already left out adds nothing
+            bounds += [low, high]
+    bounds.append(end)
     return [
         Range(point_at(data, low), point_at(data, high), low, high)
         for low, high in zip(bounds[::2], bounds[1::2], strict=True)

@@ -14,7 +14,7 @@ from ..language_specs import SPECS
 from .blocks import declared_names
 from .definitions import describe
 from .extent import extent_node
-from .grammars import captures, grammar_for, grammar_language, node_text, parser_for
+from .grammars import captures, grammar_for, grammar_language, node_text, parse_source
 from .lines import char_column
 
 _MAX_DROPPED_LINES = 12  # of a later part of a class header, cut inside a statement
@@ -56,7 +56,7 @@ def nested_definition(
         return None
     spec, data = SPECS[syntax], text.encode("utf-8", "surrogatepass")
     # A fragment: PHP's text has no `<?php` tag here.
-    root = parser_for(f"{syntax}-fragment", grammar.fragment_lang).parse(data).root_node
+    root = parse_source(syntax, grammar.fragment_lang, data, f"{syntax}-fragment").root_node
     for node in sorted(captures(grammar.fragment_query, root), key=lambda n: n.start_byte):
         found = describe(node, data, spec, "")
         if found is not None and found.name == name:
@@ -80,7 +80,7 @@ def nested_definition(
     lines = text.split("\n")
     for dropped in range(min(_MAX_DROPPED_LINES, len(lines)) if opener else 1):
         data = (opener + "\n".join(lines[dropped:]) + closer).encode("utf-8", "surrogatepass")
-        root = parser_for(f"{syntax}-fragment", grammar.fragment_lang).parse(data).root_node
+        root = parse_source(syntax, grammar.fragment_lang, data, f"{syntax}-fragment").root_node
         found = _declaring_statement(root, declarations, sigils, data, name)
         if found is not None:
             rows = opener.count("\n") - dropped  # the opener is whole lines: columns stay

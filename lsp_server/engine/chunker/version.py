@@ -50,7 +50,8 @@ from pathlib import Path
 # declares no name; 29: a C++ class's data members name the code between its definitions;
 # 30: so do the attributes Ruby's `attr_reader`, `attr_writer` and `attr_accessor` declare,
 # and C#'s events declared as fields; 31: a C++ class with an export macro before its name
-# (`class SPDLOG_API logger {`) is a class and its methods units (was a function cut in parts)
+# (`class SPDLOG_API logger {`) is a class and its methods units (was a function cut in parts),
+# as is a Qt class (`Q_OBJECT`, `public slots:`, `signals:` are left out of the parse)
 CHUNKER_VERSION = 31
 
 
