@@ -2213,17 +2213,18 @@ def test_cpp_classes_behind_export_macros_are_classes_with_their_methods() -> No
     assert log.signature == "void log(int lvl, const char *msg)"
 
 
-def test_qt_classes_keep_their_members() -> None:
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_qt_classes_keep_their_members(newline: str) -> None:
     """Qt's `Q_OBJECT` (no `;`), `public slots:` and `signals:` made the grammar read the
     class, up to its first slot, as one function named by that slot."""
     text = (
-        "class Q_CORE_EXPORT Timer : public QObject\n{\n    Q_OBJECT\n"
+        "class Q_CORE_EXPORT Timer : public QObject\n{\n    Q_OBJECT // a comment\n"
         "    Q_PROPERTY(bool active READ isActive NOTIFY activeChanged)\n"
         "public:\n    void start(int msec)\n    {\n        m_interval = msec;\n    }\n\n"
         "public slots:\n    void stop() { m_active = false; }\n\n"
         "Q_SIGNALS:\n    void timeout();\n\n"
         "private:\n    int m_interval;\n};\n"
-    )
+    ).replace("\n", newline)
     chunks = chunk(text, "cpp", "timer.h")
     assert definitions(chunks) == [
         ("class", "Timer"),
@@ -2233,7 +2234,7 @@ def test_qt_classes_keep_their_members() -> None:
     assert by_symbol(chunks, "Timer").text.startswith("class Q_CORE_EXPORT Timer")
     assert by_symbol(chunks, "Timer.stop").container == "Timer"
     # the section words stay in the text that is indexed and shown
-    assert any(c.text.startswith("Q_SIGNALS:\n    void timeout();") for c in chunks)
+    assert any(c.text.startswith(f"Q_SIGNALS:{newline}    void timeout();") for c in chunks)
 
 
 def test_export_macro_classes_are_read_where_a_syntax_error_is_parsed_again() -> None:

@@ -126,7 +126,8 @@ class LanguageSpec:
     # included ranges, so every position stays the file's own and chunks keep the text): C++'s
     # export macros between `class` and the name (`class SPDLOG_API logger {`), which the
     # grammar reads as a function named `logger` whose body stops at `public:`, the class's
-    # methods then no units of their own and the code after it misread.
+    # methods then no units of their own and the code after it misread; Qt's `Q_OBJECT`,
+    # `slots` and `signals:`, which break a class the same way.
     unparsed: tuple[re.Pattern[bytes], ...] = ()
 
     @property
@@ -306,7 +307,9 @@ _C_CLASS_MACROS = re.compile(
 # function named by its first slot); `public slots:` (`Q_SLOTS`), an access specifier with
 # a word it does not know; `signals:`, a section it does not know.
 _QT_WORDS = (
-    re.compile(rb"(?m)^[ \t]*(Q_[A-Z][A-Z0-9_]*(?:\((?:[^()\n]|\([^()\n]*\))*\))?)[ \t]*$"),
+    re.compile(
+        rb"(?m)^[ \t]*(Q_[A-Z][A-Z0-9_]*(?:\((?:[^()\n]|\([^()\n]*\))*\))?)[ \t]*(?://.*)?\r?$"
+    ),
     re.compile(rb"\b(?:public|protected|private)[ \t]+((?:slots|Q_SLOTS)[ \t]*)(?=:)"),
     re.compile(rb"(?m)^[ \t]*((?:signals|Q_SIGNALS)[ \t]*:)"),
 )
