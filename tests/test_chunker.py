@@ -2249,6 +2249,15 @@ def test_export_macro_classes_are_read_where_a_syntax_error_is_parsed_again() ->
     assert named[-2:] == [("class", "Parser"), ("method", "Parser.next")]
 
 
+def test_included_ranges_leave_out_overlapping_gaps_as_one() -> None:
+    data = b"ab\ncdefgh\nij"
+    hidden = (re.compile(rb"(cde)"), re.compile(rb"(d)"), re.compile(rb"(efg)"))
+    ranges = grammars.included_ranges(data, 0, len(data), hidden)
+    assert [(r.start_byte, r.end_byte) for r in ranges] == [(0, 3), (8, 12)]
+    assert [tuple(r.end_point) for r in ranges] == [(1, 0), (2, 2)]
+    assert tuple(ranges[1].start_point) == (1, 5)
+
+
 def test_c_declarations_of_a_struct_type_are_not_read_as_macros() -> None:
     # `struct FOO_T item;` declares a variable of type `struct FOO_T`: nothing is left out.
     text = "struct FOO_T item;\nstruct FOO_T {\n  int a;\n};\n"

@@ -92,8 +92,10 @@ def included_ranges(
     gaps = sorted(m.span(1) for pattern in hidden for m in pattern.finditer(data, start, end))
     bounds = [start]
     for low, high in gaps:
-        if low >= bounds[-1]:  # a gap inside one already left out adds nothing
+        if low >= bounds[-1]:
             bounds += [low, high]
+        else:  # overlapping gaps are left out as one
+            bounds[-1] = max(bounds[-1], high)
     bounds.append(end)
     return [
         Range(point_at(data, low), point_at(data, high), low, high)
