@@ -97,16 +97,24 @@ def included_ranges(
         else:  # overlapping gaps are left out as one
             bounds[-1] = max(bounds[-1], high)
     bounds.append(end)
+    points = _points_at(data, bounds)
     return [
-        Range(point_at(data, low), point_at(data, high), low, high)
-        for low, high in zip(bounds[::2], bounds[1::2], strict=True)
-        if high > low
+        Range(points[i], points[i + 1], bounds[i], bounds[i + 1])
+        for i in range(0, len(bounds), 2)
+        if bounds[i + 1] > bounds[i]
     ]
 
 
-def point_at(data: bytes, offset: int) -> Point:
-    """Tree-sitter's (row, byte column) of a byte offset."""
-    return Point(data.count(b"\n", 0, offset), offset - data.rfind(b"\n", 0, offset) - 1)
+def _points_at(data: bytes, offsets: list[int]) -> list[Point]:
+    """Tree-sitter's (row, byte column) of each byte offset, given in increasing order: the
+    rows are counted once over the file, not from its start for each (a Qt header leaves
+    out hundreds of words)."""
+    points, row, counted = [], 0, 0
+    for offset in offsets:
+        row += data.count(b"\n", counted, offset)
+        counted = offset
+        points.append(Point(row, offset - data.rfind(b"\n", 0, offset) - 1))
+    return points
 
 
 def node_text(node: Node | None) -> str:
