@@ -77,10 +77,9 @@ def parse_source(language: str, lang: Language, data: bytes, parser: str = "") -
     """`data` parsed with `lang` (`language`'s grammar, or its fragment grammar, whose
     cached parser is named `parser`), less what `language`'s spec leaves unparsed
     (LanguageSpec.unparsed): the tree's positions are still those of `data`."""
-    hidden = SPECS[language].unparsed
-    if not any(pattern.search(data) for pattern in hidden):
-        return parser_for(parser or language, lang).parse(data)
-    ranges = included_ranges(data, 0, len(data), hidden)
+    ranges = included_ranges(data, 0, len(data), SPECS[language].unparsed)
+    if len(ranges) == 1 and ranges[0].end_byte - ranges[0].start_byte == len(data):
+        return parser_for(parser or language, lang).parse(data)  # nothing left out
     return Parser(lang, included_ranges=ranges).parse(data)
 
 
