@@ -19,6 +19,7 @@ from lsp_server.engine.chunker import (
     is_commentary,
     is_name_list,
     nested_chunk,
+    says_something,
 )
 from lsp_server.engine.chunks import Chunk
 from lsp_server.engine.ranking import is_declaration
@@ -1872,10 +1873,11 @@ def test_preview_of_a_parametrized_test_is_its_signature() -> None:
             "export class App",
         ),
         ("ruby", "# Totals.\ndef total(items)\n  items.sum\nend\n", "def total(items)"),
+        # A C++ template's parameters are, like a decorator, not the line that names it.
         (
             "cpp",
             "/// Adds.\ntemplate <typename T>\nT add(T a, T b) { return a + b; }\n",
-            "template <typename T> T add(T a, T b)",
+            "T add(T a, T b)",
         ),
     ],
 )
@@ -1939,6 +1941,12 @@ def test_every_part_of_a_split_definition_previews_its_signature() -> None:
             "cpp",
             "#pragma once\n\n#include <array>\n#include <cstddef>\n#include <map>\n",
             "#include <array>",
+        ),
+        # ... and a scope macro alone on its line (fmt's, GLib's) ...
+        (
+            "cpp",
+            "FMT_BEGIN_NAMESPACE\n\nusing memory_buffer = basic_memory_buffer<char>;\n",
+            "using memory_buffer",
         ),
         # ... tool directives too, however many words they hold (gin's build constraints) ...
         (
@@ -2256,6 +2264,119 @@ def test_included_ranges_leave_out_overlapping_gaps_as_one() -> None:
     assert [(r.start_byte, r.end_byte) for r in ranges] == [(0, 3), (8, 12)]
     assert [tuple(r.end_point) for r in ranges] == [(1, 0), (2, 2)]
     assert tuple(ranges[1].start_point) == (1, 5)
+
+
+def test_cpp_scope_macros_alone_on_a_line_are_left_out_of_the_parse() -> None:
+    """fmt's `FMT_BEGIN_NAMESPACE` and `FMT_BEGIN_DETAIL_NAMESPACE` alone on a line: the
+    grammar read each as the type of what follows (the struct under it became two functions
+    `fits`, and `printer` no unit). Left out of the parse, the structs are classes, the
+    macros stay in the text (chunks are cut from the file), the `#include` run above them
+    is still an `imports` chunk, and the macros alone are structure, no chunk."""
+    text = (
+        '#include <limits>\n#include <string>\n#include "core.h"\n\n'
+        "FMT_BEGIN_NAMESPACE\nFMT_MODULE_EXPORT_BEGIN\n\n"
+        "template <typename T> struct printer { printer() = delete; };\n\n"
+        "FMT_BEGIN_DETAIL_NAMESPACE\n\n"
+        "// Whether a value fits in an int.\n"
+        "template <bool IsSigned> struct range_checker {\n"
+        "  template <typename T> static bool fits(T value) {\n    return value <= 100;\n  }\n"
+        "  static bool fits(bool) { return true; }\n};\n\n"
+        "FMT_END_DETAIL_NAMESPACE\nFMT_MODULE_EXPORT_END\nFMT_END_NAMESPACE\n"
+    )
+    chunks = chunk(text, "cpp", "printf.h")
+    assert definitions(chunks) == [
+        ("imports", ""),
+        ("class", "printer"),
+        ("class", "range_checker"),
+        ("method", "range_checker.fits"),
+        ("method", "range_checker.fits"),
+    ]
+    assert chunks[0].text == '#include <limits>\n#include <string>\n#include "core.h"'
+    checker = by_symbol(chunks, "range_checker")
+    assert checker.text.startswith("// Whether a value fits in an int.\ntemplate <bool IsSigned>")
+    macros = [c.text for c in chunks if "FMT_" in c.text]
+    assert macros == [
+        "FMT_BEGIN_NAMESPACE\nFMT_MODULE_EXPORT_BEGIN",
+        "FMT_BEGIN_DETAIL_NAMESPACE",
+        "};\n\nFMT_END_DETAIL_NAMESPACE\nFMT_MODULE_EXPORT_END\nFMT_END_NAMESPACE",
+    ]
+    assert not any(says_something(text) for text in macros)
+
+
+def test_c_scope_macros_keep_the_struct_under_them_a_class() -> None:
+    # GLib's `G_BEGIN_DECLS`: the `typedef struct` after it was part of a block.
+    text = (
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\nG_BEGIN_DECLS\n\n"
+        "typedef struct {\n  int ref_count;\n} GThing;\n\n"
+        "int g_thing_ref(GThing *thing)\n{\n  return ++thing->ref_count;\n}\n\nG_END_DECLS\n"
+    )
+    chunks = chunk(text, "c", "gthing.h")
+    assert rows(chunks) == [
+        ("imports", "", "", 0, 2),
+        ("block", "", "", 4, 4),
+        ("class", "GThing", "", 6, 8),
+        ("function", "g_thing_ref", "", 10, 13),
+        ("block", "", "", 15, 15),
+    ]
+    assert [says_something(c.text) for c in chunks] == [True, False, True, True, False]
+
+
+def test_a_run_of_macro_lines_is_left_out_whole() -> None:
+    # pybind11's `PYBIND11_WARNING_PUSH` above `PYBIND11_WARNING_DISABLE_GCC(...)`: leaving out
+    # the second alone made the grammar read the first as the type of the template below.
+    text = (
+        'PYBIND11_WARNING_PUSH\nPYBIND11_WARNING_DISABLE_GCC("-Wtype-limits")\n\n'
+        "template <typename T, int size>\n"
+        "std::vector<T> to_vector(const Eigen::DSizes<T, size> &arr) {\n"
+        "    return std::vector<T>(arr.begin(), arr.end());\n}\n\nPYBIND11_WARNING_POP\n"
+    )
+    chunks = chunk(text, "cpp", "tensor.h")
+    assert definitions(chunks) == [("function", "to_vector")]
+    assert by_symbol(chunks, "to_vector").text.startswith("template <typename T, int size>\n")
+
+
+def test_c_macros_that_may_be_a_return_type_are_parsed() -> None:
+    """A macro alone on its line above a function's name is its return type (libyaml's
+    `YAML_DECLARE(int)`, Ruby's `VALUE`), and a line that continues a `#define` is the
+    macro's: neither is left out of the parse."""
+    text = (
+        "YAML_DECLARE(int)\nyaml_parser_initialize(yaml_parser_t *parser)\n{\n    return 1;\n}\n\n"
+        "VALUE\nrb_ary_new(void)\n{\n    return rb_ary_new_capa(0);\n}\n\n"
+        "#define CHECK(x) \\\n    ASSERT_TRUE(x)\n\nint after(void) { return 0; }\n"
+    )
+    chunks = chunk(text, "c", "api.c")
+    assert rows(chunks) == [
+        ("function", "yaml_parser_initialize", "", 0, 4),
+        ("function", "rb_ary_new", "", 6, 10),
+        ("block", "CHECK", "", 12, 13),
+        ("function", "after", "", 15, 15),
+    ]
+    assert by_symbol(chunks, "rb_ary_new").signature == "VALUE rb_ary_new(void)"
+
+
+def test_a_template_whose_parameters_a_macro_broke_keeps_its_function() -> None:
+    """`template <typename T, FMT_ENABLE_IF(...)>`, or a macro before the return type under
+    the `template` line, is a syntax error; the stretch parsed again for it started at the
+    function's own line, and the `template` line was a block apart from its function."""
+    text = (
+        "namespace fmt {\n"
+        "template <typename T, FMT_ENABLE_IF(!is_signed<T>::value)>\n"
+        "constexpr auto is_negative(T) -> bool {\n  return false;\n}\n\n"
+        "template <typename OutputIt, typename Char>\n"
+        "FMT_NOINLINE FMT_CONSTEXPR auto fill(OutputIt it, size_t n,\n"
+        "                                     const fill_t<Char>& fill) -> OutputIt {\n"
+        "  return it;\n}\n"
+        "}  // namespace fmt\n"
+    )
+    chunks = chunk(text, "cpp", "format.h")
+    assert rows(chunks) == [
+        ("block", "", "", 0, 0),
+        ("function", "is_negative", "", 1, 4),
+        ("function", "fill", "", 6, 10),
+        ("block", "", "", 11, 11),
+    ]
+    fill = by_symbol(chunks, "fill")
+    assert fill.text.startswith("template <typename OutputIt, typename Char>\n")
 
 
 def test_c_declarations_of_a_struct_type_are_not_read_as_macros() -> None:

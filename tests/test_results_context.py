@@ -139,6 +139,28 @@ def test_the_cursor_lands_on_the_name_past_doc_comments_in_each_language():
     assert selection_of(replace(chunk, symbol="Server.Serve")) == (1, 17, 1, 22)
 
 
+def test_a_cpp_template_shows_and_lands_on_the_line_that_names_it():
+    """`template <...>` above a definition is no line that names it: the cursor landed on
+    it, and the preview spent its length on the parameters (fmt's headers)."""
+    text = (
+        "namespace fmt {\n"
+        "template <typename Char, FMT_ENABLE_IF(std::is_same<Char, char>::value)>\n"
+        "FMT_CONSTEXPR ansi_color_escape<Char> make_emphasis(emphasis em) noexcept {\n"
+        "  return ansi_color_escape<Char>(em);\n}\n\n"
+        "template <typename T, std::enable_if_t<(sizeof(T) > 4), int> = 0> T widest(T a) {\n"
+        "  return a;\n}\n}\n"
+    )
+    chunks = {c.symbol: c for c in chunk_text("color.h", text, "cpp")}
+    emphasis, widest = chunks["make_emphasis"], chunks["widest"]
+    assert emphasis.text.startswith("template <typename Char, FMT_ENABLE_IF(")
+    assert preview_of(emphasis) == (
+        "FMT_CONSTEXPR ansi_color_escape<Char> make_emphasis(emphasis em) noexcept"
+    )
+    assert selection_of(emphasis) == (2, 38, 2, 51)
+    assert preview_of(widest) == "T widest(T a)"
+    assert selection_of(widest) == (6, 68, 6, 74)
+
+
 def test_without_its_name_on_the_line_the_cursor_lands_on_the_line_text():
     # A JavaScript getter assigned through a call names itself in a string; a block by the
     # first name it declares; a window (no name) on its first line past comments.

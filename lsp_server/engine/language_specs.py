@@ -313,6 +313,19 @@ _QT_WORDS = (
     re.compile(rb"\b(?:public|protected|private)[ \t]+((?:slots|Q_SLOTS)[ \t]*)(?=:)"),
     re.compile(rb"(?m)^[ \t]*((?:signals|Q_SIGNALS)[ \t]*:)"),
 )
+# A macro alone on its line that opens or closes a scope, or marks what follows
+# (`FMT_BEGIN_NAMESPACE`, `G_BEGIN_DECLS`, `FMT_CLASS_API` above `class ... {`): the
+# grammar reads it as the type of the next declaration (fmt's `namespace detail {` became a
+# function named `namespace`, and `struct int_checker` part of a function). Only where it
+# cannot be a return type (`YAML_DECLARE(int)` / `yaml_parser_initialize(...)`, Ruby's
+# `VALUE` / `rb_ary_new(void)`): followed by a blank line, a preprocessor line, the end of
+# the file, another such macro (`PYBIND11_WARNING_PUSH` / `PYBIND11_WARNING_DISABLE_GCC(...)`),
+# or a line opening a declaration no type comes before.
+_C_SCOPE_MACROS = re.compile(
+    rb"(?m)(?<!\\\n)(?<!\\\r\n)^[ \t]*(_*[A-Z][A-Z0-9_]*(?:\([^()\n;]*\))?)[ \t]*(?://[^\n]*)?"
+    rb"(?=\r?\n[ \t]*(?:\r?\n|#|_*[A-Z][A-Z0-9_]*(?:\([^()\n;]*\))?[ \t]*\r?$"
+    rb"|(?:namespace|template|class|struct|union|enum|typedef|using|extern)\b)|\r?\n?\Z)"
+)
 _C_WRAPPERS = frozenset(
     {
         "preproc_if",
@@ -478,7 +491,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_C_DECLARATIONS,
         keywords=_C_KEYWORDS,
         statement_wrappers=_C_WRAPPERS,
-        unparsed=(_C_CLASS_MACROS,),
+        unparsed=(_C_CLASS_MACROS, _C_SCOPE_MACROS),
     ),
     "cpp": LanguageSpec(
         class_body=_BRACED_CLASS_BODY,
@@ -495,7 +508,7 @@ SPECS: dict[str, LanguageSpec] = {
         declarations=_C_DECLARATIONS + _CPP_FIELDS,
         keywords=_CPP_KEYWORDS,
         statement_wrappers=_C_WRAPPERS | {"namespace_definition"},
-        unparsed=(_C_CLASS_MACROS, *_QT_WORDS),
+        unparsed=(_C_CLASS_MACROS, _C_SCOPE_MACROS, *_QT_WORDS),
     ),
     "csharp": LanguageSpec(
         class_body=_BRACED_CLASS_BODY,

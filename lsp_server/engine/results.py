@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,13 +113,40 @@ def preview_of(chunk: Chunk) -> str:
     tool directive).
     """
     if chunk.signature:
-        line = without_annotations(chunk.signature)
+        line = _past_template_head(without_annotations(chunk.signature))
     elif chunk.kind not in SPANS_OF_LINES:  # a definition without a header line
         line = _first_content_line(without_annotations(chunk.text))
     else:
         text = past_boilerplate_comments(_from_declaration(chunk), chunk.language)
         line = _first_code_line(text)
     return _capped(line)
+
+
+# C++'s `template <typename Char>` above a definition is, like a decorator, not the line that
+# names it: the preview shows that line, and the cursor lands on the name in it (fmt's
+# `template <typename Char>` / `FMT_CONSTEXPR auto make_emphasis(emphasis em)`).
+_TEMPLATE_HEAD = re.compile(r"template\s*<")
+
+
+def _past_template_head(signature: str) -> str:
+    """``signature`` past the template parameter lists that open it (nested brackets, and a
+    `>` inside parentheses, `enable_if_t<(N > 0)>`, too)."""
+    while (head := _TEMPLATE_HEAD.match(signature)) is not None:
+        angles = parens = 0
+        for i in range(head.end() - 1, len(signature)):
+            char = signature[i]
+            parens += (char == "(") - (char == ")")
+            if parens == 0 and char in "<>":
+                angles += 1 if char == "<" else -1
+                if angles == 0:
+                    break
+        else:
+            return signature  # no closing bracket: cut short (MAX_SIGNATURE_CHARS)
+        rest = signature[i + 1 :].lstrip()
+        if not rest:
+            return signature
+        signature = rest
+    return signature
 
 
 def _from_declaration(chunk: Chunk) -> str:

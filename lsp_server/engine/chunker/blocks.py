@@ -6,7 +6,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from ..chunks import NAMES_JOINT, Chunk
 from ..language_specs import LOCAL_SCOPES, LanguageSpec
@@ -95,6 +95,19 @@ def statement_starts(
             elif child.type in wrappers and _wraps_several(child, data, wrappers):
                 stack.append(child)
     return sorted(set(starts))
+
+
+def unparsed_starts(tree: Tree, data: bytes) -> list[int]:
+    """Byte offsets where text left out of the parse (LanguageSpec.unparsed) begins a line:
+    `FMT_BEGIN_NAMESPACE` or `G_BEGIN_DECLS` alone on its line is a statement of its own,
+    though the tree has no node for it. It would otherwise join the statement above it, and
+    a run of `#include`s ending there would be no `imports` chunk."""
+    bounds = [0]
+    for parsed in tree.included_ranges:
+        bounds += [parsed.start_byte, parsed.end_byte]
+    bounds.append(len(data))
+    gaps = zip(bounds[::2], bounds[1::2], strict=True)
+    return [start for start, end in gaps if start < end and _begins_line(data, start)]
 
 
 def _wraps_several(node: Node, data: bytes, wrappers: frozenset[str]) -> bool:

@@ -94,12 +94,13 @@ def _says_nothing(comment: str, spec: LanguageSpec) -> bool:
 # A line that is structure, not content: punctuation (`)`, `"""`, `/**`, `}`), keywords that
 # close or continue a statement (`} else {`, Ruby's `end`, `try:`), a visibility section
 # (`private`, `public:`), markup alone (a Javadoc's `* <p>`), a preprocessor conditional
-# (`#ifdef HAVE_LIBONIG`, `#endif /* HAVE_LIBONIG */`) or a header's `#pragma once`.
+# (`#ifdef HAVE_LIBONIG`, `#endif /* HAVE_LIBONIG */`), a header's `#pragma once`, or a
+# macro word in capitals alone (`FMT_END_NAMESPACE`, `G_BEGIN_DECLS`, `Q_OBJECT`).
 _STRUCTURE_LINE = re.compile(
     r"[\W_]*(?:(?:(?:else|elif|end|endif|fi|done|esac|finally|try|do|then|begin|private"
     r"|protected|public)\b|</?[A-Za-z]+\s*/?>)[\W_]*)*"
     r"|#(?:if|ifdef|ifndef|elif|else|endif)\b.*|#\s+(?:ifdef|ifndef|elif|endif)\b.*"
-    r"|#\s*pragma\s+once\b.*"
+    r"|#\s*pragma\s+once\b.*|_*[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
 )
 
 

@@ -59,7 +59,7 @@ def recover(
     one. In both cases the next line that is indented no deeper than the broken construct
     usually starts sound code again, so that stretch is parsed on its own.
     """
-    todo = _error_regions(root, data, None) + _broken_regions(defs, data, None)
+    todo = _error_regions(root, data, spec, None) + _broken_regions(defs, data, None)
     done: list[tuple[int, int]] = []
     budget, byte_budget = _MAX_REPARSES, _REPARSE_BYTES_FACTOR * len(data)
     while todo and budget > 0 and byte_budget > 0:
@@ -79,17 +79,24 @@ def recover(
         )
         defs.extend(found)
         source = (region.start, end)
-        todo.extend(_error_regions(sub, data, source) + _broken_regions(found, data, source))
+        todo.extend(_error_regions(sub, data, spec, source) + _broken_regions(found, data, source))
     return defs
 
 
-def _error_regions(root: Node, data: bytes, source: tuple[int, int] | None) -> list[_Region]:
-    """Stretches of broken top-level statements that start an unindented line."""
+def _error_regions(
+    root: Node, data: bytes, spec: LanguageSpec, source: tuple[int, int] | None
+) -> list[_Region]:
+    """Stretches of broken top-level statements that start an unindented line (in a wrapper,
+    past the line the definition it holds starts on)."""
     broken = [root] if root.type == "ERROR" else [c for c in root.children if c.has_error]
     regions = []
     for node in broken:
         body = node.child_by_field_name("body")  # a header over several lines is no restart
         start = (node if body is None else body).start_byte
+        if node.type in spec.wrappers and node.named_children:
+            # `template <typename T, FMT_ENABLE_IF(...)>` above `auto fill(...) {`: parsed
+            # again from the function's own line, the function lost its `template` line.
+            start = max(start, node.named_children[-1].start_byte)
         m = _restart_line(0).search(data, start, node.end_byte)
         if m is not None:
             regions.append(_Region(m.start() + 1, node.end_byte, node.start_byte, None, source))

@@ -8,7 +8,14 @@ from collections.abc import Callable
 
 from ..chunks import Chunk
 from ..language_specs import SPECS
-from .blocks import Containers, Declared, blocks_between, declared_names, statement_starts
+from .blocks import (
+    Containers,
+    Declared,
+    blocks_between,
+    declared_names,
+    statement_starts,
+    unparsed_starts,
+)
 from .definitions import Definition, find_definitions
 from .grammars import Grammar, grammar_for, grammar_language, minified, parse_source
 from .lines import Lines, Opts, byte_to_char, make_chunk, pack, trim
@@ -52,6 +59,8 @@ def _syntax_chunks(lines: Lines, opts: Opts, syntax: str, grammar: Grammar) -> l
         defs = recover(defs, tree.root_node, grammar, data, spec, module, split_above)
     spans = _def_spans(defs, data)
     statement_bytes = statement_starts(tree.root_node, defs, data, spec.statement_wrappers)
+    if spec.unparsed:
+        statement_bytes = sorted({*statement_bytes, *unparsed_starts(tree, data)})
     declared_bytes = declared_names(tree.root_node, grammar.declarations, spec.name_sigils)
     if len(data) == len(lines.text):
         to_char: dict[int, int] | None = None  # ASCII: byte and char offsets agree

@@ -51,8 +51,12 @@ from pathlib import Path
 # 30: so do the attributes Ruby's `attr_reader`, `attr_writer` and `attr_accessor` declare,
 # and C#'s events declared as fields; 31: a C++ class with an export macro before its name
 # (`class SPDLOG_API logger {`) is a class and its methods units (was a function cut in parts),
-# as is a Qt class (`Q_OBJECT`, `public slots:`, `signals:` are left out of the parse)
-CHUNKER_VERSION = 31
+# as is a Qt class (`Q_OBJECT`, `public slots:`, `signals:` are left out of the parse); 32: a
+# C/C++ macro alone on its line that opens or closes a scope (`FMT_BEGIN_NAMESPACE`,
+# `G_BEGIN_DECLS`) is left out of the parse too, a statement of its own between definitions
+# and structure (alone, no chunk); a `template <...>` line whose parameters a macro broke
+# stays with the function under it (was a block apart)
+CHUNKER_VERSION = 32
 
 
 def _source_fingerprint() -> str:
