@@ -139,6 +139,47 @@ def test_the_cursor_lands_on_the_name_past_doc_comments_in_each_language():
     assert selection_of(replace(chunk, symbol="Server.Serve")) == (1, 17, 1, 22)
 
 
+def test_the_cursor_lands_on_the_name_a_line_below_where_the_signature_starts():
+    """GNU and BSD C put the return type on the line above the name (tmux, libyaml): the
+    cursor was left on `static struct window *`, or (no line held the joined signature) at
+    the chunk's first line, its doc comment; a Java generic method's the same."""
+    c_text = (
+        "/* Find a window by index. */\nstatic struct window *\n"
+        "window_find(struct session *s, int idx)\n{\n\treturn NULL;\n}\n\n"
+        "YAML_DECLARE(int)\nyaml_parser_initialize(yaml_parser_t *parser)\n{\n    return 1;\n}\n"
+    )
+    chunks = {c.symbol: c for c in chunk_text("window.c", c_text, "c")}
+    assert selection_of(chunks["window_find"]) == (2, 0, 2, 11)
+    assert selection_of(chunks["yaml_parser_initialize"]) == (8, 0, 8, 22)
+    context = context_of(chunks["window_find"], ["window"])
+    assert [line.text for line in context][:2] == [
+        "static struct window *",
+        "window_find(struct session *s, int idx)",
+    ]
+    # ... and on the first part of such a function cut in parts (no part was found to hold
+    # its signature: the cursor went to the doc comment).
+    body = "".join(f"\tcount += step_{i}(s, idx);\n" for i in range(30))
+    long_text = c_text.split("{", 1)[0] + "{\n\tint count = 0;\n" + body + "\treturn NULL;\n}\n"
+    first, *rest = chunk_text("window.c", long_text, "c", max_chars=400)
+    assert first.part == 1 and rest and selection_of(first) == (2, 0, 2, 11)
+    java = (
+        "class A {\n  public static <T extends Comparable<T>>\n  T max(T a, T b) { return a; }\n}\n"
+    )
+    method = next(c for c in chunk_text("A.java", java, "java") if c.symbol == "A.max")
+    assert selection_of(method) == (2, 4, 2, 7)
+
+
+def test_the_cursor_lands_on_the_name_past_annotations_on_its_line():
+    # jsoup's tests: `@Test public void padding() {` put the cursor on the body's first line.
+    java = (
+        "class StringUtilTest {\n    @Test public void padding() {\n"
+        '        assertEquals("", StringUtil.padding(0));\n    }\n}\n'
+    )
+    method = next(c for c in chunk_text("T.java", java, "java") if c.symbol.endswith("padding"))
+    assert selection_of(method) == (1, 22, 1, 29)
+    assert preview_of(method) == "public void padding()"
+
+
 def test_a_cpp_template_shows_and_lands_on_the_line_that_names_it():
     """`template <...>` above a definition is no line that names it: the cursor landed on
     it, and the preview spent its length on the parameters (fmt's headers)."""

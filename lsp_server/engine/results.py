@@ -331,19 +331,50 @@ def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | Non
             return None
     name = _short_name(chunk)
     at = _word_at(lines[head], name)
+    if at < 0 and chunk.signature:
+        head, at = _name_below(lines, head, name)
     if at >= 0:
         line = chunk.start_line + head
         return line, at, line, at + len(name)
     return _line_selection(chunk.start_line + head, lines[head])
 
 
+# A signature's first line and the line that holds its name are at most this many apart
+# (GNU C's `static struct window *` above `window_find(...)`, `template <typename T>`).
+_SIGNATURE_LINES = 4
+
+
+def _name_below(lines: list[str], head: int, name: str) -> tuple[int, int]:
+    """The line under a signature's first (`head`) that holds the definition's name, and
+    the name's column there; up to the line that opens the body. (head, -1) if none."""
+    for index in range(head + 1, min(head + _SIGNATURE_LINES, len(lines))):
+        at = _word_at(lines[index], name)
+        if at >= 0:
+            return index, at
+        if "{" in lines[index] or lines[index].rstrip().endswith(":"):
+            break  # the body opens: a name below it is a use, not the definition's
+    return head, -1
+
+
 def _signature_line(lines: list[str], wanted: str, prose: bool) -> int | None:
-    """Index of the line that starts a signature (`wanted`), not a comment that quotes it."""
+    """Index of the line that starts a signature (`wanted`), not a comment that quotes it,
+    past annotations on the same line (`@Test public void padding() {`); also where
+    `wanted` runs over several lines, which the stored signature joins with a space (GNU C's
+    `static struct window *` above `window_find(...)`)."""
     if not wanted:
         return None
-    return next(
-        (i for i, line in enumerate(lines) if wanted in line and _is_header(line, prose)), None
-    )
+    headers = [i for i, line in enumerate(lines) if _is_header(without_annotations(line), prose)]
+    found = next((i for i in headers if wanted in lines[i]), None)
+    if found is None:
+        found = next((i for i in headers if _starts_over_lines(lines, i, wanted)), None)
+    return found
+
+
+def _starts_over_lines(lines: list[str], index: int, wanted: str) -> bool:
+    """Whether `wanted` starts on line `index` and goes on over the lines below it."""
+    first = " ".join(lines[index].split())
+    joined = " ".join(" ".join(lines[index : index + _SIGNATURE_LINES]).split())
+    return 0 <= joined.find(wanted) < len(first)
 
 
 def _short_name(chunk: Chunk) -> str:
