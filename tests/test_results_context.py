@@ -304,3 +304,24 @@ def test_a_definition_under_a_doc_comment_longer_than_a_part_lands_on_its_name(
     result = next(r for r in index.search("parser steps for each token kind").results
                   if r.symbol == "parseTokens")
     assert result.start_line == 0 and result.selection == (152, 9, 152, 20)
+
+
+def test_code_between_definitions_lands_on_the_line_that_matches_the_query(tmp_path, open_index):
+    """A table's result landed on the table's name, however far below it the entry that
+    answers the question is (tmux's options table: "how long tmux waits after an escape
+    byte" is its `escape-time` entry, thirty lines down)."""
+    entries = "".join(
+        f'\t{{ .name = "{name}",\n\t  .default_num = {i} }},\n'
+        for i, name in enumerate(["buffer-limit", "display-time", "escape-time", "history-limit"])
+    )
+    (tmp_path / "options.c").write_text(
+        "static const struct options_table_entry options_table[] = {\n" + entries + "};\n"
+    )
+    index = open_index(tmp_path)
+    index.index()
+    [table] = [c.chunk for c in index.store.chunks_of_file("options.c")]
+    assert table.kind == "block" and table.start_line == 0  # the precondition
+    escape = index.search("escape time default", limit=1).results[0]
+    assert (escape.start_line, escape.selection) == (0, (5, 1, 5, 25))
+    named = index.search("options table entry", limit=1).results[0]
+    assert named.selection == (0, 40, 0, 53)  # no line holds more terms than the name's

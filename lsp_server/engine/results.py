@@ -177,15 +177,22 @@ def _comment_above(lines: list[str], index: int, chunk: Chunk) -> int:
     line between), else `index`. Read line by line by its markers, not as whole comments
     (chunker.comments_only): a window can start inside a block comment (lua's `** Initial
     size for the string table` lines without their `/*`), and those lines are comment too."""
-    spec = SPECS.get(chunk.language)
-    if spec is None:
+    markers = _comment_markers(chunk)
+    if not markers:
         return index
-    opener, closer = spec.block_comment
-    markers = (*spec.comment_openers, *spec.doc_comments, *((closer, "*") if opener else ()))
     start = index
     while start > 0 and lines[start - 1].strip().startswith(markers):
         start -= 1
     return start
+
+
+def _comment_markers(chunk: Chunk) -> tuple[str, ...]:
+    """What a line of a comment starts with in the chunk's language (none: not known)."""
+    spec = SPECS.get(chunk.language)
+    if spec is None:
+        return ()
+    opener, closer = spec.block_comment
+    return (*spec.comment_openers, *spec.doc_comments, *((closer, "*") if opener else ()))
 
 
 def _first_code_line(text: str) -> str:
@@ -308,6 +315,30 @@ def _first_header_line(lines: list[str], prose: bool) -> int | None:
     if head is None:
         head = next((i for i, line in enumerate(lines) if line.strip()), None)
     return head
+
+
+def matching_line(chunk: Chunk, terms: Collection[str]) -> int | None:
+    """The line (0-based, in the file) of code between definitions that holds the most of
+    a query's terms, where it holds more of them than the line the cursor lands on
+    otherwise (the first name the block declares, else its first line): a window of
+    tmux's options table answers "how long tmux waits after an escape byte" at its
+    `escape-time` entry, thirty lines below where the window starts. A comment line is
+    not one: the comment above a table says what the table is, and the cursor goes to
+    the table's name (serde_json's `// Lookup table of bytes that must be escaped.`).
+    None for a definition (it lands on its name), and where no line holds more."""
+    if chunk.kind not in ("block", "window") or not terms:
+        return None
+    lines = _lines_of(chunk)
+    head = _block_head(lines, chunk)
+    if head is None:
+        return None
+    markers = _comment_markers(chunk)
+    scores = [
+        0 if markers and line.strip().startswith(markers) else _line_score(line, terms)
+        for line in lines
+    ]
+    best = max(range(len(lines)), key=scores.__getitem__)
+    return chunk.start_line + best if scores[best] > scores[head] else None
 
 
 def selection_of(chunk: Chunk, focus_line: int | None = None) -> Selection | None:

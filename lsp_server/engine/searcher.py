@@ -56,6 +56,7 @@ from .results import (
     Selection,
     context_of,
     file_uri,
+    matching_line,
     preview_of,
     selection_of,
 )
@@ -685,7 +686,8 @@ class Searcher:
     def _results(self, hits: list[Hit], terms: Sequence[str]) -> list[SearchResult]:
         if not self.settings.result_context:
             return [self._result(h, terms) for h in hits]
-        selections = [selection_of(h.chunk) for h in hits]
+        # Code between definitions lands on its line that matches the query best.
+        selections = [selection_of(h.chunk, matching_line(h.chunk, terms)) for h in hits]
         # A part that does not hold its definition's signature lands where another part does.
         elsewhere = {
             _unit_of(h.chunk)
