@@ -394,11 +394,25 @@ def _signature_line(lines: list[str], wanted: str, prose: bool) -> int | None:
     `static struct window *` above `window_find(...)`)."""
     if not wanted:
         return None
-    headers = [i for i, line in enumerate(lines) if _is_header(without_annotations(line), prose)]
-    found = next((i for i in headers if wanted in lines[i]), None)
-    if found is None:
-        found = next((i for i in headers if _starts_over_lines(lines, i, wanted)), None)
+    found = next(
+        (i for i, line in enumerate(lines) if wanted in line and _is_signature(line, prose)),
+        None,
+    )
+    if found is None:  # read line by line first: this runs for every result shown
+        found = next(
+            (
+                i
+                for i, line in enumerate(lines)
+                if _starts_over_lines(lines, i, wanted) and _is_signature(line, prose)
+            ),
+            None,
+        )
     return found
+
+
+def _is_signature(line: str, prose: bool) -> bool:
+    """Whether a line can start a signature: a header line once its annotations are past."""
+    return _is_header(without_annotations(line), prose)
 
 
 def _starts_over_lines(lines: list[str], index: int, wanted: str) -> bool:
