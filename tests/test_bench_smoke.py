@@ -241,7 +241,7 @@ def test_this_benchmark_loads_over_an_older_engine(tmp_path):
     assert loaded.stdout.strip() == "16"  # that revision's engine, not this checkout's
 
 
-def test_term_latency_times_both_term_choices_on_the_same_definitions(
+def test_term_latency_times_each_term_choice_on_the_same_definitions(
     workspace: Path, tmp_path: Path
 ) -> None:
     index_dir = tmp_path / "index"
@@ -253,7 +253,7 @@ def test_term_latency_times_both_term_choices_on_the_same_definitions(
     assert bench_main([*argv, "--definitions", "3", "--rounds", "2", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert (result["chunks"], result["definitions"], result["rounds"]) == (chunks, 3, 2)
-    for setting in ("first_64_terms", "telling"):
+    for setting in ("first_64_terms", "telling", "telling_less_file_words"):
         for query in ("similar", "selection"):
             figures = result[setting][query]
             assert figures["runs"] == 6  # every definition, every round

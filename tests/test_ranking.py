@@ -32,8 +32,10 @@ from lsp_server.engine.ranking import (
 from lsp_server.engine.searcher import _lexical_weight, _outside_classes, _phrases
 from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.tokens import (
+    FILE_WORDS_LEAST,
     MAX_QUERY_PHRASES,
     code_tokens,
+    file_words,
     index_text,
     looks_like_code,
     most_telling,
@@ -770,6 +772,18 @@ def test_words_most_chunks_hold_are_left_out_unless_nothing_else_is_asked():
     frequencies = {"self": 900, "value": 600, "slerp": 2, "return": 800, "quaternion": 5}
     assert most_telling(terms, {}, frequencies, 1000, 24) == ["slerp", "quaternion"]
     assert most_telling(["self", "return"], {}, frequencies, 1000, 24) == ["self", "return"]
+
+
+def test_a_word_most_of_its_files_other_chunks_hold_is_the_files_not_the_definitions():
+    # 12 other chunks in the file: more than a quarter is 4 or more.
+    holders = {"canvas": 11, "layers": 4, "dirty": 3, "clear": 1, "pixels": 0}
+    assert file_words(holders, 12, 0.25) == {"canvas", "layers"}
+    assert file_words(holders, 12, 0.5) == {"canvas"}
+    # A file of a few definitions has no vocabulary of its own to tell apart: what two of
+    # its three alternatives share is the likeness asked for (C's `getprogname` under #if).
+    assert FILE_WORDS_LEAST == 3
+    assert file_words({"getprogname": 2, "progname": 2}, 3, 0.25) == set()
+    assert file_words({"getprogname": 3}, 4, 0.25) == {"getprogname"}
 
 
 def test_find_similar_on_a_class_reads_a_function_held_by_a_function_as_outside_classes() -> None:

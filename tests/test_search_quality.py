@@ -829,6 +829,94 @@ func (c *Command) execute(a []string) (err error) {
 """
 
 
+def _canvas_file() -> str:
+    """A class whose methods all speak of its own fields, `clear` last."""
+    bodies = {
+        "resize": "self._canvas_width, self._canvas_height = width, height\n"
+        "        for layer in self._canvas_layers:\n"
+        "            layer.resize(self._canvas_width, self._canvas_height)\n"
+        "        self._canvas_dirty = True",
+        "add_layer": "layer = CanvasLayer(self._canvas_width, self._canvas_height)\n"
+        "        self._canvas_layers.append(layer)\n        self._canvas_dirty = True\n"
+        "        return layer",
+        "remove_layer": "self._canvas_layers.remove(layer)\n        self._canvas_dirty = True",
+        "render": "if self._canvas_dirty:\n            for layer in self._canvas_layers:\n"
+        "                self._canvas_surface.blit(layer, 0, 0)\n"
+        "            self._canvas_dirty = False\n        return self._canvas_surface",
+        "visible_layers": "return [layer for layer in self._canvas_layers if layer.visible]",
+        "layer_at": "for layer in reversed(self._canvas_layers):\n"
+        "            if layer.contains(x, y) and layer.visible:\n                return layer\n"
+        "        return None",
+    }
+    methods = "".join(
+        f"    def {name}(self, width=0, height=0, layer=None, x=0, y=0):\n        {body}\n\n"
+        for name, body in bodies.items()
+    )
+    return (
+        "class Canvas:\n    def __init__(self, width, height):\n"
+        "        self._canvas_width = width\n        self._canvas_height = height\n"
+        "        self._canvas_layers = []\n"
+        "        self._canvas_surface = CanvasSurface(width, height)\n"
+        "        self._canvas_dirty = False\n\n"
+        f"{methods}"
+        "    def clear(self):\n        for layer in self._canvas_layers:\n"
+        "            layer.pixels = [0] * (self._canvas_width * self._canvas_height)\n"
+        "        self._canvas_dirty = True\n"
+    )
+
+
+_BITMAP = """class Bitmap:
+    def __init__(self, size):
+        self.data = bytearray(size)
+        self.modified = False
+
+    def clear(self):
+        self.data = bytearray(len(self.data))
+        self.modified = True
+
+    def save(self, path):
+        with open(path, "wb") as out:
+            out.write(self.data)
+"""
+
+
+def _shop_files() -> dict[str, str]:
+    """Code of other topics, so that the canvas's words are rare in the workspace."""
+    topics = ("invoice", "tariff", "shipment", "customer", "ledger", "warehouse", "payroll",
+              "coupon", "refund", "supplier", "receipt", "voucher")  # fmt: skip
+    return {
+        f"shop/{topic}.py": "".join(
+            f"def {verb}_{topic}({topic}_id, amount):\n    record = load_{topic}({topic}_id)\n"
+            f"    record.{verb}(amount)\n    return save_{topic}(record)\n\n\n"
+            for verb in ("create", "update", "cancel", "audit")
+        )
+        for topic in topics
+    }
+
+
+def test_find_similar_finds_another_implementation_before_the_neighbours_sharing_its_fields(
+    tmp_path, real_encoder
+):
+    """Words that most of the definition's file holds (its class's name and fields) are
+    left out of Find Similar's BM25: they find the neighbours the user has in view."""
+    canvas = _canvas_file()
+    files = {"gfx/canvas.py": canvas, "gfx/bitmap.py": _BITMAP, **_shop_files()}
+    line = canvas.splitlines().index("    def clear(self):")
+    firsts = {}
+    for share in (0.0, EngineSettings().similar_file_words):
+        root = tmp_path / f"tree-{share}"
+        root.mkdir()
+        settings = EngineSettings(similar_file_words=share)
+        with indexed_tree(root, real_encoder, files, settings) as built:
+            results = built.similar("gfx/canvas.py", line, 8, limit=6).results
+            firsts[share] = [(r.path, r.symbol) for r in results]
+    before = firsts.pop(0.0)
+    assert all(path == "gfx/canvas.py" for path, _ in before)  # what the file's words gave
+    [now] = firsts.values()
+    assert now[0] == ("gfx/bitmap.py", "Bitmap.clear")
+    assert all(path == "gfx/canvas.py" for path, _ in now[1:])
+
+
 def test_a_pasted_error_message_finds_the_code_that_raises_it(tmp_path, real_encoder):
     """BM25 also matches a selection's adjacent words as phrases: the message's words in
     their order find the literal, where its words one by one favour the methods named
@@ -849,13 +937,15 @@ def test_a_pasted_error_message_finds_the_code_that_raises_it(tmp_path, real_enc
 
 
 @contextmanager
-def indexed_tree(root: Path, encoder: Encoder, files: dict[str, str]) -> Iterator[WorkspaceIndex]:
+def indexed_tree(
+    root: Path, encoder: Encoder, files: dict[str, str], settings: EngineSettings | None = None
+) -> Iterator[WorkspaceIndex]:
     """The files written under root, indexed with the real model."""
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
     index_dir = root.parent / f"{root.name}-index"
-    with WorkspaceIndex(root, encoder=encoder, index_dir=index_dir) as built:
+    with WorkspaceIndex(root, settings, encoder=encoder, index_dir=index_dir) as built:
         built.index()
         yield built
 

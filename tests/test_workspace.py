@@ -634,6 +634,24 @@ def test_the_lexical_ceiling_is_the_sum_of_each_terms_best(tmp_path, open_index,
     assert store.lexical_ceiling(["retry", "zebra"]) == pytest.approx(sum(fresh.values()))
 
 
+def test_term_holders_counts_the_given_chunks_that_hold_a_word_as_bm25_reads_it(
+    tmp_path, open_index
+):
+    index = open_index(_coverage_tree(tmp_path / "ws"))
+    index.index()
+    store = index.store
+    parse = [c.id for c in store.chunks_of_file("parse.py")]
+    everywhere = [c.id for path in store.file_paths() for c in store.chunks_of_file(path)]
+    assert len(parse) == 2
+    # Only the chunks asked about count; "parses" is stemmed as BM25 reads it; a word of the
+    # path alone (not in the code) is not held.
+    assert store.term_holders(["parse", "parses", "header", "retry", "py"], parse) == {
+        "parse": 2, "parses": 2, "header": 1, "retry": 0, "py": 0
+    }  # fmt: skip
+    assert store.term_holders(["retry"], everywhere)["retry"] >= 1
+    assert store.term_holders(["parse"], []) == {"parse": 0}
+
+
 def test_bm25s_weight_for_a_question_follows_how_much_of_it_one_unit_holds(
     tmp_path, open_index
 ):

@@ -179,6 +179,9 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # A typed question's weight for a nameless block of one statement (since 2026-12-06; 1:
     # the ranking before).
     Ablation("lone_statement_weight", (1.0, 0.3, 0.8)),
+    # Find Similar's BM25 without its file's own words (since 2026-12-07; 0: the ranking
+    # before).
+    Ablation("similar_file_words", (0.0, 0.25, 0.5), bases=("bm25", "hybrid")),
 )
 
 

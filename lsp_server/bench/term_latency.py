@@ -1,12 +1,14 @@
 """Find Similar and Search by Selection latency with BM25 asked by a query's first 64 terms
-(`code_query_terms=0`, the engine before 2026-12-05) and by its most telling ones, side by
-side in one process on one index (BENCHMARKS.md, "Find Similar at 100,000 chunks").
+(`code_query_terms=0`, the engine before 2026-12-05), by its most telling ones
+(2026-12-05), and by those less its file's own words (`similar_file_words`, since
+2026-12-07), side by side in one process on one index (BENCHMARKS.md, "Find Similar at
+100,000 chunks", "Find Similar leaves out its file's own words").
 
     nearcode bench term-latency WORKSPACE --index-dir DIR [--definitions N] [--rounds N]
 
 Definitions are drawn at random (seed 0) from the index's real files; each round asks all
 of them as Find Similar and their text as a selection under each setting, the settings'
-order alternating between rounds so that load on the machine hits both alike. Query
+order turning between rounds so that load on the machine hits each alike. Query
 vectors are memoised after a first pass, so the figures are ranking and reading, not the
 model. An index made by `nearcode bench speed --work W` (W/scale-100000-index over
 W/sdist/<name>/tree) gives the 100,000-chunk figures.
@@ -27,7 +29,12 @@ from .speed import BenchEncoder, latency, real_chunk_draws, timed_ms
 
 def measure(workspace: Path, index_dir: Path, definitions: int, rounds: int) -> dict:
     shipped = EngineSettings()
-    settings = {"first_64_terms": replace(shipped, code_query_terms=0), "telling": shipped}
+    telling = replace(shipped, similar_file_words=0.0)
+    settings = {
+        "first_64_terms": replace(telling, code_query_terms=0),
+        "telling": telling,
+        "telling_less_file_words": shipped,
+    }
     encoder = BenchEncoder(make_encoder(shipped))
     encoder.load()
     with WorkspaceIndex(workspace, shipped, encoder=encoder, index_dir=index_dir) as index:
@@ -39,7 +46,7 @@ def measure(workspace: Path, index_dir: Path, definitions: int, rounds: int) -> 
             name: {"similar": [], "selection": []} for name in settings
         }
         for round_number in range(rounds):
-            order = list(settings) if round_number % 2 == 0 else list(settings)[::-1]
+            order = list(settings)[round_number % 3 :] + list(settings)[: round_number % 3]
             for name in order:
                 index.searcher.settings = settings[name]
                 for chunk in asked:

@@ -68,6 +68,7 @@ from .supertypes import supertypes
 from .tokens import (
     MAX_CANDIDATE_TERMS,
     code_tokens,
+    file_words,
     looks_like_code,
     most_telling,
     query_phrases,
@@ -163,7 +164,8 @@ class Searcher:
         text = source if source is not None else self._read_for_query(rel)
         target, parts = self._query_target(rel, text, (line, character), end)
         filters = GlobFilter(include, exclude, languages)
-        own = self._guarded(lambda: self._own_chunks(rel, target, content_hash(text)))
+        file_chunks = self._guarded(lambda: self.store.chunks_of_file(rel))
+        own = self._guarded(lambda: self._own_chunks(rel, file_chunks, target, content_hash(text)))
         notices: list[str] = []
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
         classes = self.settings.class_results and target.kind == "class"
@@ -176,6 +178,11 @@ class Searcher:
         # words: the names of the members that classes of its kind share (the methods they
         # override) are common words, which the most telling leave out (BENCHMARKS.md).
         asked_terms = self._guarded(lambda: self._telling(target.text, 2, first_words=classes))
+        if not classes:
+            neighbours = [c.id for c in file_chunks if c.id not in own]
+            asked_terms, phrases = self._guarded(
+                lambda: self._beyond_file(asked_terms, phrases, neighbours)
+            )
         hits = self._guarded(
             lambda: self._rank(asked_terms, vector, filters, own, limit, intent, phrases, asked)
         )
@@ -632,14 +639,33 @@ class Searcher:
         language = detect_language(rel) or "text"
         return chunk_text(rel, text, language, max_chars=self.settings.chunk_chars)
 
-    def _own_chunks(self, rel: str, target: Chunk, text_hash: str) -> set[int]:
+    def _beyond_file(
+        self, terms: list[str], phrases: list[str], neighbours: list[int]
+    ) -> tuple[list[str], list[str]]:
+        """Find Similar's terms and word pairs less its file's own words (tokens.file_words),
+        unless no term would remain. A class's name, its fields and a header's namespace find
+        the definition's neighbours first, whose words they are; other implementations share
+        what the code does (BENCHMARKS.md, "Find Similar leaves out its file's own words")."""
+        share = self.settings.similar_file_words
+        if not share or not neighbours:
+            return terms, phrases
+        holders = self.store.term_holders(terms, neighbours)
+        shared = file_words(holders, len(neighbours), share)
+        kept = [term for term in terms if term not in shared]
+        if not kept:
+            return terms, phrases
+        return kept, [pair for pair in phrases if not set(pair.split()) <= shared]
+
+    def _own_chunks(
+        self, rel: str, file_chunks: list[StoredChunk], target: Chunk, text_hash: str
+    ) -> set[int]:
         """The query's own chunks: where it is now and, when the file changed since it was
         indexed, its stale copy (same definition name), so a result is never the query."""
         record = self.store.file(rel)
         stale = record is not None and record.hash != text_hash
         return {
             c.id
-            for c in self.store.chunks_of_file(rel)
+            for c in file_chunks
             if c.chunk.overlaps(target)
             or (stale and target.symbol and c.chunk.symbol == target.symbol)
         }

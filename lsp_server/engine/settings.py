@@ -200,6 +200,14 @@ class EngineSettings:
     # holding a word, so at 100,000 chunks a definition's common words cost 0.1 s a query
     # and decide little (BENCHMARKS.md, "Find Similar at 100,000 chunks").
     code_query_terms: int = 24
+    # Find Similar's BM25 leaves out the words of its file (tokens.file_words): those that
+    # more than this share of the file's other chunks hold, at least FILE_WORDS_LEAST of them
+    # (a class's name and fields, a header's namespace), and the word pairs made of them.
+    # Those words find the definition's neighbours, which the user has in view, above the
+    # other implementations elsewhere (0: off, BM25 searches every telling word). 0.25 was
+    # chosen on five Find Similar sets and held out on the others (BENCHMARKS.md, "Find
+    # Similar leaves out its file's own words").
+    similar_file_words: float = 0.25
 
     # The bundled model (model/backend above) unless a server is configured here.
     embeddings: EmbeddingsProvider = field(default_factory=EmbeddingsProvider)

@@ -132,6 +132,23 @@ def most_telling(
     return [term for term in terms if term in kept]
 
 
+# A word counts as its file's own only when this many of the file's other chunks hold it:
+# in a file of two or three definitions (C's alternatives under #if), the words they share
+# are the likeness asked for (tmux's `getprogname`), not the file's vocabulary.
+FILE_WORDS_LEAST = 3
+
+
+def file_words(holders: Mapping[str, int], neighbours: int, share: float) -> set[str]:
+    """Of a Find Similar query's terms, those of its file rather than of the definition: held
+    by more than `share` of the file's `neighbours` other chunks (`holders`: how many hold
+    each term) and by at least FILE_WORDS_LEAST of them."""
+    return {
+        term
+        for term, held in holders.items()
+        if held >= FILE_WORDS_LEAST and held > share * neighbours
+    }
+
+
 def query_phrases(text: str) -> list[str]:
     """Adjacent word pairs of a code query, matched as FTS5 phrases ("invalid argument").
 
