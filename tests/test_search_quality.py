@@ -903,18 +903,17 @@ def test_find_similar_finds_another_implementation_before_the_neighbours_sharing
     files = {"gfx/canvas.py": canvas, "gfx/bitmap.py": _BITMAP, **_shop_files()}
     line = canvas.splitlines().index("    def clear(self):")
     firsts = {}
-    for share in (0.0, EngineSettings().similar_file_words):
-        root = tmp_path / f"tree-{share}"
+    for name, share in (("before", 0.0), ("shipped", EngineSettings().similar_file_words)):
+        root = tmp_path / name
         root.mkdir()
         settings = EngineSettings(similar_file_words=share)
         with indexed_tree(root, real_encoder, files, settings) as built:
             results = built.similar("gfx/canvas.py", line, 8, limit=6).results
-            firsts[share] = [(r.path, r.symbol) for r in results]
-    before = firsts.pop(0.0)
-    assert all(path == "gfx/canvas.py" for path, _ in before)  # what the file's words gave
-    [now] = firsts.values()
-    assert now[0] == ("gfx/bitmap.py", "Bitmap.clear")
-    assert all(path == "gfx/canvas.py" for path, _ in now[1:])
+            firsts[name] = [(r.path, r.symbol) for r in results]
+    # What the file's words gave: its neighbours only.
+    assert all(path == "gfx/canvas.py" for path, _ in firsts["before"])
+    assert firsts["shipped"][0] == ("gfx/bitmap.py", "Bitmap.clear")
+    assert all(path == "gfx/canvas.py" for path, _ in firsts["shipped"][1:])
 
 
 def test_a_pasted_error_message_finds_the_code_that_raises_it(tmp_path, real_encoder):
