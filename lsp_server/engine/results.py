@@ -235,8 +235,13 @@ def _focus(
     if len(lines) <= head + 1 + window:
         return head + 1  # the window holds every line after the head: nothing to choose
     scores = [_line_score(line, terms) if i > head else 0 for i, line in enumerate(lines)]
-    best = max(range(len(lines)), key=lambda i: scores[i])
+    best = _best_index(scores)
     return best if scores[best] > 0 else head + 1
+
+
+def _best_index(scores: list[int]) -> int:
+    """The index of the highest score, the first of equals."""
+    return max(range(len(scores)), key=scores.__getitem__)
 
 
 def _dedented(texts: list[str]) -> list[str]:
@@ -333,11 +338,12 @@ def matching_line(chunk: Chunk, terms: Collection[str]) -> int | None:
     if head is None:
         return None
     markers = _comment_markers(chunk)
+    wanted = set(terms)  # each token of each line is looked up
     scores = [
-        0 if markers and line.strip().startswith(markers) else _line_score(line, terms)
+        0 if markers and line.strip().startswith(markers) else _line_score(line, wanted)
         for line in lines
     ]
-    best = max(range(len(lines)), key=scores.__getitem__)
+    best = _best_index(scores)
     return chunk.start_line + best if scores[best] > scores[head] else None
 
 

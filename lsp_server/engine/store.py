@@ -780,12 +780,13 @@ class Store:
         if not chunk_ids:
             return dict.fromkeys(terms, 0)
         wanted = set(chunk_ids)
+        low, high = min(wanted), max(wanted)
         reader = self._reader()
         holders = {}
         for term in terms:
             rows = reader.execute(
                 "SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid BETWEEN ? AND ?",
-                (f"body : {fts_match_expression([term])}", min(wanted), max(wanted)),
+                (f"body : {fts_match_expression([term])}", low, high),
             )
             holders[term] = sum(1 for (rowid,) in rows if rowid in wanted)
         return holders
