@@ -6,7 +6,13 @@ from dataclasses import replace
 
 from lsp_server.engine.chunker import chunk_text
 from lsp_server.engine.chunks import Chunk
-from lsp_server.engine.results import ContextLine, context_of, preview_of, selection_of
+from lsp_server.engine.results import (
+    ContextLine,
+    context_of,
+    matching_line,
+    preview_of,
+    selection_of,
+)
 
 
 def _chunk(
@@ -325,3 +331,43 @@ def test_code_between_definitions_lands_on_the_line_that_matches_the_query(tmp_p
     assert (escape.start_line, escape.selection) == (0, (5, 1, 5, 25))
     named = index.search("options table entry", limit=1).results[0]
     assert named.selection == (0, 40, 0, 53)  # no line holds more terms than the name's
+
+
+def test_code_between_definitions_shows_the_line_it_lands_on(tmp_path, open_index):
+    """The context of a block result is centred on the line the cursor lands on. It was
+    centred on the line with the most query terms, comments included, so a comment that
+    names the entry lines away from it took the preview, and the line opened was not
+    shown."""
+    entries = [
+        f'\t{{ .name = "{name}",\n\t  .default_num = {i} }},\n'
+        for i, name in enumerate(
+            ["buffer-limit", "display-time", "history-limit", "message-limit", "repeat-time"]
+        )
+    ]
+    note = "\t/* escape time: how long to wait after an escape, the escape time default */\n"
+    escape = '\t{ .name = "escape-time",\n\t  .default_num = 500 },\n'
+    body = [entries[0], note, *entries[1:], escape]
+    (tmp_path / "options.c").write_text(
+        "static const struct options_table_entry options_table[] = {\n" + "".join(body) + "};\n"
+    )
+    index = open_index(tmp_path)
+    index.index()
+    [table] = [c.chunk for c in index.store.chunks_of_file("options.c")]
+    assert table.kind == "block" and table.start_line == 0  # the precondition
+    result = index.search("escape time default", limit=1).results[0]
+    assert result.selection == (12, 1, 12, 25)  # the entry, not the comment (line 3)
+    shown = [(line.line, line.text) for line in result.context]
+    assert shown[0] == (0, "static const struct options_table_entry options_table[] = {")
+    assert (12, '\t{ .name = "escape-time",') in shown
+    assert all(line != 3 for line, _ in shown)  # the comment is not what is shown
+
+
+def test_code_between_definitions_does_not_land_above_the_name_it_declares():
+    """A block's imports above its first name are not where it lands: the context shows
+    that name's line and the lines below, and the cursor went to an import it hid."""
+    text = "import os\nfrom net import retry_helpers\nRETRY_LIMIT = 3\nTIMEOUT = 4\n"
+    [block] = chunk_text("settings.py", text, "python")
+    assert block.kind == "block" and block.start_line == 0  # the precondition
+    assert matching_line(block, ["retry", "helpers"]) is None  # lands on RETRY_LIMIT
+    assert context_of(block, ["retry", "helpers"])[0] == ContextLine(2, "RETRY_LIMIT = 3")
+    assert matching_line(block, ["timeout"]) == 3  # a line below the name still can

@@ -330,6 +330,8 @@ def matching_line(chunk: Chunk, terms: Collection[str]) -> int | None:
     `escape-time` entry, thirty lines below where the window starts. A comment line is
     not one: the comment above a table says what the table is, and the cursor goes to
     the table's name (serde_json's `// Lookup table of bytes that must be escaped.`).
+    Lines above that one (imports above a constant) are not either: the result's
+    context (context_of) shows the cursor's line and the lines below the name.
     None for a definition (it lands on its name), and where no line holds more."""
     if chunk.kind not in ("block", "window") or not terms:
         return None
@@ -340,8 +342,10 @@ def matching_line(chunk: Chunk, terms: Collection[str]) -> int | None:
     markers = _comment_markers(chunk)
     wanted = set(terms)  # each token of each line is looked up
     scores = [
-        0 if markers and line.strip().startswith(markers) else _line_score(line, wanted)
-        for line in lines
+        0
+        if i < head or (markers and line.strip().startswith(markers))
+        else _line_score(line, wanted)
+        for i, line in enumerate(lines)
     ]
     best = _best_index(scores)
     return chunk.start_line + best if scores[best] > scores[head] else None

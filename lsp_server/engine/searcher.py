@@ -712,8 +712,10 @@ class Searcher:
     def _results(self, hits: list[Hit], terms: Sequence[str]) -> list[SearchResult]:
         if not self.settings.result_context:
             return [self._result(h, terms) for h in hits]
-        # Code between definitions lands on its line that matches the query best.
-        selections = [selection_of(h.chunk, matching_line(h.chunk, terms)) for h in hits]
+        # Code between definitions lands on its line that matches the query best, and its
+        # context shows the lines around that one: the preview shows where opening it leads.
+        landings = [matching_line(h.chunk, terms) for h in hits]
+        selections = [selection_of(h.chunk, line) for h, line in zip(hits, landings, strict=True)]
         # A part that does not hold its definition's signature lands where another part does.
         elsewhere = {
             _unit_of(h.chunk)
@@ -722,8 +724,8 @@ class Searcher:
         }
         signatures = self._signature_selections(elsewhere)
         return [
-            self._result(h, terms, selection=s or signatures.get(_unit_of(h.chunk)))
-            for h, s in zip(hits, selections, strict=True)
+            self._result(h, terms, line, selection=s or signatures.get(_unit_of(h.chunk)))
+            for h, s, line in zip(hits, selections, landings, strict=True)
         ]
 
     def _signature_selections(
