@@ -1201,12 +1201,14 @@ DECLARED_NAMES = [
         "  private readonly bool m_bTransacted;\n  public void Commit() { }\n}\n",
         ["Saving, Saved, m_bTransacted", ""],
     ),
-    (  # the attributes a class declares, by their symbols' names; other calls declare nothing
+    (  # the attributes a class declares, by their symbols' names or plain strings (one
+        # holding `#{...}` names nothing); other calls declare nothing
         "ruby",
         "lib/element.rb",
         "class Element\n  def initialize; end\n  attr_accessor :type, :value\n"
-        "  attr_reader 'options'\n  private_constant :TYPES\n  def each; end\nend\n",
-        ["type, value", ""],
+        "  attr_reader 'options', \"raw\"\n  attr_writer \"opt_#{n}\"\n"
+        "  private_constant :TYPES\n  def each; end\nend\n",
+        ["type, value, options, raw", ""],
     ),
     (  # an include guard names the file, not code: it declares nothing
         "cpp",

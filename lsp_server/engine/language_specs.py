@@ -547,10 +547,14 @@ SPECS: dict[str, LanguageSpec] = {
         hoisted_bodies=frozenset({"body_statement"}),
         import_line=_import_lines(r"require(?:_relative)?\b", r"load\b"),
         # Constants, and the attributes `attr_reader :options, :warnings` declares (its
-        # fields, as Java's are named), each a symbol whose `:` is not its name.
+        # fields, as Java's are named), each a symbol whose `:` is not its name, or a plain
+        # string (`attr_accessor 'nickname'`; one with `#{...}` in it names nothing).
         declarations="""(assignment left: (constant) @name)
                         (call method: (identifier) @_declares
                               arguments: (argument_list (simple_symbol) @name)
+                         (#match? @_declares "^attr_(reader|writer|accessor)$"))
+                        (call method: (identifier) @_declares
+                              arguments: (argument_list (string . (string_content) @name .))
                          (#match? @_declares "^attr_(reader|writer|accessor)$"))""",
         name_sigils=":",
     ),

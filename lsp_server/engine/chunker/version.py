@@ -55,8 +55,9 @@ from pathlib import Path
 # C/C++ macro alone on its line that opens or closes a scope (`FMT_BEGIN_NAMESPACE`,
 # `G_BEGIN_DECLS`) is left out of the parse too, a statement of its own between definitions
 # and structure (alone, no chunk); a `template <...>` line whose parameters a macro broke
-# stays with the function under it (was a block apart)
-CHUNKER_VERSION = 32
+# stays with the function under it (was a block apart); 33: a Ruby attribute declared by a
+# plain string (`attr_accessor 'nickname'`) is a name, as one declared by a symbol
+CHUNKER_VERSION = 33
 
 
 def _source_fingerprint() -> str:
