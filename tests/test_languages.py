@@ -151,6 +151,11 @@ ROLE_CASES = [
     ("typings/index.d.ts", "declarations"),
     ("src/stubs/os.pyi", "declarations"),
     ("proto/api_pb2.pyi", "generated"),
+    ("src/components/menu/_menu.scss", "style"),
+    ("static/site.css", "style"),
+    ("themes/base.less", "style"),
+    ("docs/_static/custom.css", "docs"),  # the documentation's own look
+    ("dist/app.min.css", "generated"),
     # code
     ("src/app.py", "code"),
     ("lib/router/index.js", "code"),

@@ -109,6 +109,8 @@ def test_a_question_asks_for_tests_by_name_not_by_the_verb(query, asks_for_tests
         ("see https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Link", set()),
         ("the parameter `history` of send", set()),  # code in a question is not its words
         ("docs for the retry option", {"docs"}),
+        ("the hover colour of a menu item", {"style"}),  # how things look
+        ("keyboard navigation between menu items", set()),
     ],
 )
 def test_a_question_names_a_file_role_in_its_own_words(query, roles):
@@ -130,6 +132,17 @@ def test_a_config_file_ranks_down_for_a_question_about_json_data():
     asked = Intent.of("where is the JSON config file loaded", code=False)
     assert role_weight(package.path, package, data, weights, True) == weights["config"] < 1
     assert role_weight(package.path, package, asked, weights, True) == 1.0
+
+
+def test_a_stylesheet_ranks_down_unless_the_question_asks_how_things_look():
+    """A component's `.scss` holds the words of questions about the component ("menu
+    items", "display") and answers only those about how it looks."""
+    sheet = Chunk("src/menu/_menu.scss", "scss", "window", "", 0, 0, 9, 0, ".menu { }")
+    weights = dict(EngineSettings().role_weights)
+    behaviour = Intent.of("keyboard navigation between menu items", code=False)
+    looks = Intent.of("the hover colour of a menu item", code=False)
+    assert role_weight(sheet.path, sheet, behaviour, weights, True) == weights["style"] < 1
+    assert role_weight(sheet.path, sheet, looks, weights, True) == 1.0
 
 
 def test_code_queries_keep_their_own_weight():

@@ -118,6 +118,12 @@ class Ablation:
         return found
 
 
+def _with_role_weight(role: str, weight: float) -> tuple[tuple[str, float], ...]:
+    """The shipped role weights with one role's weight set (1: the role not weighed)."""
+    others = tuple((r, w) for r, w in EngineSettings().role_weights if r != role)
+    return others if weight == 1 else (*others, (role, weight))
+
+
 # Reciprocal ranks, as in earlier releases, weigh BM25 the same for every question.
 _CONSTANT: dict = {"where_known": {"prose_lexical_coverage": 0.0}}
 
@@ -182,6 +188,8 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # Find Similar's BM25 without its file's own words (since 2026-12-07; 0: the ranking
     # before).
     Ablation("similar_file_words", (0.0, 0.25, 0.5), bases=("bm25", "hybrid")),
+    # A question's weight for stylesheets (since 2026-12-07; 1: the ranking before).
+    Ablation("role_weights", tuple(_with_role_weight("style", w) for w in (1.0, 0.8, 0.5, 0.3))),
 )
 
 

@@ -192,8 +192,10 @@ FILE_ROLES = (
     "vendored",
     "config",
     "declarations",
+    "style",
 )
 PROSE_LANGUAGES = frozenset({"text", "markdown"})  # and files of no known language
+STYLE_LANGUAGES = frozenset({"css", "scss", "sass", "less"})
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,9 @@ _ROLE_RULES: tuple[_RoleRule, ...] = (
     # Type declarations beside an implementation (TypeScript .d.ts, Python stubs): they often
     # repeat its documentation, and the implementation is what a question is after.
     _RoleRule("declarations", names=_names(r".+\.d\.[cm]?ts", r".+\.pyi")),
+    # Stylesheets: a front end's `.scss` beside its components holds the words of most
+    # questions about them ("menu items", "display") and answers only those about looks.
+    _RoleRule("style", languages=STYLE_LANGUAGES),
     _RoleRule(
         "config",
         folders=frozenset({".github", ".circleci", ".gitlab", ".vscode", ".devcontainer"}),

@@ -365,6 +365,13 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
         r"|[\w-]\.(?:json|ya?ml|toml|ini|cfg)\b",
         re.I,
     ),
+    # What a stylesheet answers: how things look ("the hover colour of a menu item").
+    "style": re.compile(
+        r"\b(?:css|scss|sass|stylesheets?|styles?|styling|styled|themes?|theming|colou?rs?"
+        r"|fonts?|margins?|padding|borders?|hover|animations?|dark mode|shadows?"
+        r"|spacing)\b",
+        re.I,
+    ),
 }
 # "test" as a verb ("Test if this node has an attribute", "tests whether the predicate
 # holds"): the question asks for the code that checks, not for tests.

@@ -170,6 +170,7 @@ class EngineSettings:
         ("vendored", 0.5),
         ("config", 0.8),
         ("declarations", 0.5),
+        ("style", 0.5),
     )
     # ... and ranks blocks of imports below code that does something (they name modules, the
     # words of most questions, and answer none); a script's entry point (Python's
