@@ -125,24 +125,30 @@ def test_code_and_selections_ask_for_no_file_role():
     assert Intent.of(signature, code=True).asked_roles == frozenset()
 
 
-def test_a_config_file_ranks_down_for_a_question_about_json_data():
-    package = Chunk("package.json", "json", "block", "", 0, 0, 9, 0, '{"name": "app"}')
+@pytest.mark.parametrize(
+    ("chunk", "role", "unasked", "asked"),
+    [
+        (  # a config file, for a question about JSON data
+            Chunk("package.json", "json", "block", "", 0, 0, 9, 0, '{"name": "app"}'),
+            "config",
+            "parse the JSON body of a request",
+            "where is the JSON config file loaded",
+        ),
+        (  # a component's `.scss` holds the words of questions about the component ("menu
+            # items", "display") and answers only those about how it looks
+            Chunk("src/menu/_menu.scss", "scss", "window", "", 0, 0, 9, 0, ".menu { }"),
+            "style",
+            "keyboard navigation between menu items",
+            "the hover colour of a menu item",
+        ),
+    ],
+)
+def test_a_file_of_a_role_ranks_down_unless_the_question_asks_for_it(chunk, role, unasked, asked):
     weights = dict(EngineSettings().role_weights)
-    data = Intent.of("parse the JSON body of a request", code=False)
-    asked = Intent.of("where is the JSON config file loaded", code=False)
-    assert role_weight(package.path, package, data, weights, True) == weights["config"] < 1
-    assert role_weight(package.path, package, asked, weights, True) == 1.0
-
-
-def test_a_stylesheet_ranks_down_unless_the_question_asks_how_things_look():
-    """A component's `.scss` holds the words of questions about the component ("menu
-    items", "display") and answers only those about how it looks."""
-    sheet = Chunk("src/menu/_menu.scss", "scss", "window", "", 0, 0, 9, 0, ".menu { }")
-    weights = dict(EngineSettings().role_weights)
-    behaviour = Intent.of("keyboard navigation between menu items", code=False)
-    looks = Intent.of("the hover colour of a menu item", code=False)
-    assert role_weight(sheet.path, sheet, behaviour, weights, True) == weights["style"] < 1
-    assert role_weight(sheet.path, sheet, looks, weights, True) == 1.0
+    other = Intent.of(unasked, code=False)
+    wanted = Intent.of(asked, code=False)
+    assert role_weight(chunk.path, chunk, other, weights, True) == weights[role] < 1
+    assert role_weight(chunk.path, chunk, wanted, weights, True) == 1.0
 
 
 def test_code_queries_keep_their_own_weight():
