@@ -1537,3 +1537,70 @@ def test_a_component_that_forward_ref_wraps_is_one_result_named_and_shown_by_its
         )
         similar = built.similar("src/tag.tsx", 4, 2).results
         assert [(r.path, r.symbol) for r in similar[:1]] == [("src/overlay.tsx", "Overlay")]
+
+
+_MENU_TSX = """\
+import * as React from "react";
+
+export class Menu extends React.Component<MenuProps> {
+    private itemElements(): HTMLElement[] {
+        return Array.from(this.root?.querySelectorAll("[role=menuitem]") ?? []);
+    }
+
+    private handleKeyDown = (event: React.KeyboardEvent<HTMLElement>) => {
+        const items = this.itemElements();
+        const index = items.indexOf(document.activeElement as HTMLElement);
+        if (event.key === "ArrowDown") {
+            items[(index + 1) % items.length]?.focus();
+        } else if (event.key === "ArrowUp") {
+            items[(index - 1 + items.length) % items.length]?.focus();
+        }
+    };
+
+    public render() {
+        return <ul role="menu" onKeyDown={this.handleKeyDown}>{this.props.children}</ul>;
+    }
+}
+"""
+
+_MENU_SCSS = """\
+// Menu items and keyboard navigation between them: the item that arrow keys move to
+// gets the focus ring, so keyboard users see which menu item is active.
+.menu {
+  list-style: none;
+  margin: 0;
+}
+
+.menu-item {
+  display: flex;
+  padding: 5px 7px;
+
+  &:focus,
+  &.menu-item-keyboard-focus {
+    outline: 2px solid $focus-color;
+  }
+
+  .menu-item-arrow-key-hint {
+    color: $gray3;
+  }
+}
+"""
+
+
+def test_a_question_about_behaviour_finds_the_code_before_its_stylesheet(tmp_path, real_encoder):
+    """A component's stylesheet holds the words of questions about the component, and
+    answers only those about how it looks: it ranks below the code (role `style`)."""
+    files = {"src/menu/menu.tsx": _MENU_TSX, "src/menu/_menu.scss": _MENU_SCSS}
+    question = "keyboard navigation between menu items with arrow keys"
+    weights = EngineSettings().role_weights
+    firsts = {}
+    for name, roles in (("before", tuple(w for w in weights if w[0] != "style")),
+                        ("shipped", weights)):
+        root = tmp_path / name
+        root.mkdir()
+        with indexed_tree(root, real_encoder, files, EngineSettings(role_weights=roles)) as built:
+            firsts[name] = [(r.path, r.symbol) for r in built.search(question, limit=3).results]
+            looks = built.search("focus ring colour of a menu item", limit=1).results
+            assert looks[0].path == "src/menu/_menu.scss"  # asked how it looks: the stylesheet
+    assert firsts["before"][0][0] == "src/menu/_menu.scss"  # what the words alone gave
+    assert firsts["shipped"][0] == ("src/menu/menu.tsx", "Menu.handleKeyDown")
