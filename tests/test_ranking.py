@@ -151,6 +151,20 @@ def test_a_file_of_a_role_ranks_down_unless_the_question_asks_for_it(chunk, role
     assert role_weight(chunk.path, chunk, wanted, weights, True) == 1.0
 
 
+def test_a_stylesheet_keeps_its_weight_for_code_queries():
+    """A selection of CSS, or Find Similar on a rule, asks for other rules: a stylesheet is
+    weighed for questions in words only (a test file, for every query)."""
+    sheet = Chunk("src/menu/_menu.scss", "scss", "window", "", 0, 0, 9, 0, ".menu { }")
+    test = Chunk("tests/test_menu.py", "python", "function", "test_menu", 0, 0, 9, 0, "def f(): 1")
+    weights = dict(EngineSettings().role_weights)
+    for intent in (
+        Intent.of(".menu-item { display: flex; }", code=True, selected=True),
+        Intent.similar_to_code(),
+    ):
+        assert role_weight(sheet.path, sheet, intent, weights, True) == 1.0
+        assert role_weight(test.path, test, intent, weights, True) == weights["test"] < 1
+
+
 def test_code_queries_keep_their_own_weight():
     settings = replace(EngineSettings(), lexical_weight=2.0, named_lexical_weight=0.7)
     assert _lexical_weight(settings, Intent.of("def parse_args(argv):", code=True)) == 2.0

@@ -397,6 +397,10 @@ _KIND_ROLES = {"script": "example"}
 # File roles that hold prose. Code and selection queries never get prose back, nor blocks of
 # imports or bare definition headers (role_weight).
 _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
+# File roles weighed for questions in words only. A stylesheet answers a question only
+# about looks, but a selection of CSS or Find Similar on a stylesheet's rule asks for other
+# rules, which a weight would put below code that merely shares their words.
+_QUESTION_ONLY_ROLES = frozenset({"style"})
 
 
 def _asked_roles(query: str) -> frozenset[str]:
@@ -541,6 +545,8 @@ def role_weight(
     if _KIND_ROLES.get(chunk.kind) in intent.asked_roles:
         kind = 1.0
     if intent.placed or role in intent.asked_roles:
+        return kind
+    if intent.code and role in _QUESTION_ONLY_ROLES:
         return kind
     return weights.get(role, 1.0) * kind
 

@@ -157,8 +157,9 @@ class EngineSettings:
     # the engine before (class sets, BENCHMARKS.md).
     asked_supertype_weight: float = 0.5
     # Intent priors (ranking.py): a question in words ranks implementation code before tests,
-    # docs, changelogs and licences (unless it asks for them or names paths); code and
-    # selection queries answer with code only (no prose, no import blocks).
+    # docs, changelogs, licences and stylesheets (unless it asks for them or names paths; a
+    # stylesheet is weighed for questions only); code and selection queries answer with code
+    # only (no prose, no import blocks).
     role_priors: bool = True
     role_weights: tuple[tuple[str, float], ...] = (
         ("test", 0.6),
