@@ -551,10 +551,8 @@ SPECS: dict[str, LanguageSpec] = {
         # string (`attr_accessor 'nickname'`; one with `#{...}` in it names nothing).
         declarations="""(assignment left: (constant) @name)
                         (call method: (identifier) @_declares
-                              arguments: (argument_list (simple_symbol) @name)
-                         (#match? @_declares "^attr_(reader|writer|accessor)$"))
-                        (call method: (identifier) @_declares
-                              arguments: (argument_list (string . (string_content) @name .))
+                              arguments: (argument_list
+                                [(simple_symbol) @name (string . (string_content) @name .)])
                          (#match? @_declares "^attr_(reader|writer|accessor)$"))""",
         name_sigils=":",
     ),

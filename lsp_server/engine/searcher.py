@@ -66,6 +66,7 @@ from .storage import IndexStorage
 from .store import Store, StoredChunk
 from .supertypes import supertypes
 from .tokens import (
+    FILE_WORDS_LEAST,
     MAX_CANDIDATE_TERMS,
     code_tokens,
     file_words,
@@ -647,7 +648,7 @@ class Searcher:
         the definition's neighbours first, whose words they are; other implementations share
         what the code does (BENCHMARKS.md, "Find Similar leaves out its file's own words")."""
         share = self.settings.similar_file_words
-        if not share or not neighbours:
+        if not share or len(neighbours) < FILE_WORDS_LEAST:  # no word can be the file's
             return terms, phrases
         holders = self.store.term_holders(terms, neighbours)
         shared = file_words(holders, len(neighbours), share)
