@@ -18,6 +18,7 @@ from lsp_server.engine.chunker import (
     grammars,
     is_commentary,
     is_name_list,
+    language_at,
     nested_chunk,
     says_something,
 )
@@ -3277,3 +3278,105 @@ def test_a_long_test_keeps_its_callbacks() -> None:
     )
     units = {c.symbol for c in chunk(text, "tsx", "useQuery.test.tsx") if c.kind != "block"}
     assert units == {"useQuery", "useQuery.refetches on window focus"}
+
+
+# --------------------------------------------------------------------------------------------
+# Single-file components (Vue, Svelte)
+# --------------------------------------------------------------------------------------------
+
+VUE_SETUP = """<script setup lang="ts">
+import { ref } from 'vue'
+
+const query = ref('')
+
+function resetSearch(): void {
+  query.value = ''
+}
+</script>
+
+<template>
+  <input v-model="query" @keydown.esc="resetSearch" />
+</template>
+
+<style scoped lang="scss">
+.search { color: red; }
+</style>
+"""
+
+
+def component_rows(text: str, path: str) -> list[tuple[str, str, str, int, int]]:
+    """(language, kind, symbol, start line, end line) of each chunk; each chunk's text must be
+    the file's at its position."""
+    from lsp_server.engine.languages import detect_language
+
+    language = detect_language(path)
+    assert language is not None
+    chunks = chunk_text(path, text, language)
+    starts = offsets(text)
+    for c in chunks:
+        start = starts[c.start_line] + c.start_col
+        assert text[start : starts[c.end_line] + c.end_col] == c.text, c
+    return [(c.language, c.kind, c.symbol, c.start_line, c.end_line) for c in chunks]
+
+
+def test_a_vue_components_script_is_chunked_by_its_grammar_at_its_place() -> None:
+    assert component_rows(VUE_SETUP, "src/SearchBox.vue") == [
+        ("typescript", "block", "query", 1, 3),  # one import stays with the code after it
+        ("typescript", "function", "SearchBox.resetSearch", 5, 7),
+        ("vue", "window", "SearchBox", 10, 12),
+        ("scss", "window", "SearchBox", 14, 16),
+    ]
+
+
+def test_a_vue_options_component_names_its_methods() -> None:
+    text = (
+        "<template><button @click=\"select(option)\">{{ label }}</button></template>\n\n"
+        "<script>\nexport default {\n  methods: {\n    select(option) {\n"
+        "      this.$emit('input', option)\n    },\n  },\n}\n</script>\n"
+    )
+    rows_found = component_rows(text, "components/Select.vue")
+    assert ("javascript", "method", "Select.methods.select", 5, 7) in rows_found
+    assert rows_found[0] == ("vue", "window", "Select", 0, 0)
+
+
+def test_each_script_of_a_svelte_component_is_chunked_apart() -> None:
+    text = (
+        '<script context="module">\nexport const preload = () => fetchAll();\n</script>\n\n'
+        '<script lang="ts">\nexport let items: string[] = [];\n'
+        "function onSelection(item: string) {\n  dispatch('selection', item);\n}\n</script>\n\n"
+        "<ul>{#each items as item}<li>{item}</li>{/each}</ul>\n"
+    )
+    assert component_rows(text, "Autocomplete.svelte") == [
+        ("javascript", "function", "Autocomplete.preload", 1, 1),
+        ("typescript", "block", "items", 5, 5),
+        ("typescript", "function", "Autocomplete.onSelection", 6, 8),
+        ("svelte", "window", "Autocomplete", 11, 11),
+    ]
+
+
+def test_a_component_element_in_a_language_without_a_grammar_stays_markup() -> None:
+    text = (
+        '<!-- <script lang="ts">function hidden() {}</script> -->\n'
+        '<script lang="coffee">\nselect = (option) -> option\n</script>\n'
+        "<template><p>hi</p></template>\n"
+    )
+    assert component_rows(text, "Legacy.vue") == [("vue", "window", "Legacy", 0, 4)]
+
+
+def test_a_long_template_is_one_unit_of_parts_and_a_route_is_named_by_its_folder() -> None:
+    rows_markup = "".join(f'  <li class="row-{i}">{{{{ rows[{i}] }}}}</li>\n' for i in range(60))
+    text = f"<script>\nexport let rows = [];\n</script>\n<ul>\n{rows_markup}</ul>\n"
+    chunks = chunk_text("src/routes/orders/+page.svelte", text, "svelte", max_chars=1200)
+    windows = [c for c in chunks if c.kind == "window"]
+    assert len(windows) > 1
+    assert {c.symbol for c in windows} == {"orders"}
+    assert [c.part for c in windows] == list(range(1, len(windows) + 1))
+    assert {(c.unit_start_line, c.unit_end_line) for c in windows} == {(3, 64)}
+
+
+def test_a_selection_in_a_component_is_in_the_language_of_its_element() -> None:
+    assert language_at(VUE_SETUP, "vue", (6, 2)) == "typescript"  # in resetSearch
+    assert language_at(VUE_SETUP, "vue", (11, 4)) == "vue"  # the template
+    assert language_at(VUE_SETUP, "vue", (15, 0)) == "scss"
+    assert language_at(VUE_SETUP, "vue", (0, 3)) == "vue"  # the `<script>` tag itself
+    assert language_at("def f(): pass\n", "python", (0, 4)) == "python"

@@ -436,3 +436,42 @@ def test_a_copy_that_keeps_size_and_mtime_is_still_reindexed(indexed):
     time.sleep(0.01)
     found = search_json(workspace, cache, "slugifx")
     assert found["results"][0]["symbol"] == "slugifx"
+
+
+_COMPONENT = """<!--
+A search box over the pages of the site.
+-->
+<script setup lang="ts">
+import { computed, ref } from 'vue'
+
+const props = defineProps<{ pages: { title: string; url: string }[] }>()
+const query = ref('')
+
+const matches = computed(() =>
+  props.pages.filter((page) => page.title.toLowerCase().includes(query.value.toLowerCase()))
+)
+</script>
+
+<template>
+  <input v-model="query" placeholder="Search pages" />
+  <a v-for="page in matches" :key="page.url" :href="page.url">{{ page.title }}</a>
+</template>
+"""
+
+
+def test_a_vue_components_code_is_a_named_result_at_its_line(tmp_path):
+    """The `<script setup lang="ts">` of a `.vue` file is chunked as TypeScript: the result
+    is `matches` on its own line, and a filter on either language keeps it."""
+    workspace, cache = tmp_path / "ws", tmp_path / "cache"
+    (workspace / "src").mkdir(parents=True)
+    (workspace / "src" / "SearchBox.vue").write_text(_COMPONENT)
+    assert nearcode("index", str(workspace), cache=cache).returncode == 0
+    question = "pages whose title holds the typed text, ignoring case"
+    done = nearcode("search", str(workspace), question, "--limit", "1", cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("src/SearchBox.vue:10 SearchBox.matches (function, "), done.stdout
+    assert done.stdout.splitlines()[1].strip() == "const matches = computed(() =>"
+    for language in ("vue", "typescript"):
+        found = search_json(workspace, cache, question, "--language", language)["results"]
+        assert (found[0]["symbol"], found[0]["language"]) == ("SearchBox.matches", "typescript")
+    assert search_json(workspace, cache, question, "--language", "python")["results"] == []

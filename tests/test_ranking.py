@@ -13,6 +13,7 @@ from lsp_server.engine.ranking import (
     LONE_STATEMENT,
     NAMED_SECOND,
     NAMED_SO,
+    GlobFilter,
     Hit,
     Intent,
     agreed_first,
@@ -28,6 +29,7 @@ from lsp_server.engine.ranking import (
     naming_tier,
     raise_declared_blocks,
     role_weight,
+    text_kind,
 )
 from lsp_server.engine.searcher import _lexical_weight, _outside_classes, _phrases
 from lsp_server.engine.settings import EngineSettings
@@ -141,6 +143,28 @@ def test_code_and_selections_ask_for_no_file_role():
             "keyboard navigation between menu items",
             "the hover colour of a menu item",
         ),
+        (  # a component's description in a comment alone, prose as a module's docstring is
+            chunk_text(
+                "builtin/AutoFitText.vue",
+                "<!--\nText that shrinks to fit its box.\n-->\n"
+                "<script setup>\nconst x = 1\n</script>\n",
+                "vue",
+            )[0],
+            "docs",
+            "shrink the text to fit its box",
+            "docs for the text that fits its box",
+        ),
+        (  # a Vue component's `<style>`, in a file whose role is code
+            chunk_text(
+                "src/Menu.vue",
+                "<template><ul /></template>\n"
+                "<style>\n.menu-item:hover { color: red; }\n</style>\n",
+                "vue",
+            )[-1],
+            "style",
+            "keyboard navigation between menu items",
+            "the hover colour of a menu item",
+        ),
     ],
 )
 def test_a_file_of_a_role_ranks_down_unless_the_question_asks_for_it(chunk, role, unasked, asked):
@@ -151,18 +175,65 @@ def test_a_file_of_a_role_ranks_down_unless_the_question_asks_for_it(chunk, role
     assert role_weight(chunk.path, chunk, wanted, weights, True) == 1.0
 
 
+def test_the_code_of_a_component_keeps_the_weight_of_code():
+    script, markup = chunk_text(
+        "src/Menu.vue",
+        "<script>\nexport function onKeyDown(event) { move(event.key) }\n</script>\n"
+        "<template><ul @keydown=\"onKeyDown\" /></template>\n",
+        "vue",
+    )
+    weights = dict(EngineSettings().role_weights)
+    question = Intent.of("keyboard navigation between menu items", code=False)
+    assert (script.language, script.symbol) == ("javascript", "Menu.onKeyDown")
+    assert markup.language == "vue"
+    assert role_weight(script.path, script, question, weights, True) == 1.0
+    assert role_weight(markup.path, markup, question, weights, True) == 1.0
+
+
+def test_a_filter_on_a_component_language_keeps_the_code_in_its_scripts():
+    script = Chunk("src/Menu.vue", "typescript", "function", "onKeyDown", 1, 0, 3, 1, "x")
+    assert GlobFilter(languages=["vue"]).accepts(script.path, script.language)
+    assert GlobFilter(languages=["ts"]).accepts(script.path, script.language)
+    assert not GlobFilter(languages=["python"]).accepts(script.path, script.language)
+    assert not GlobFilter(languages=["vue"]).accepts("src/menu.ts", "typescript")
+
+
 def test_a_stylesheet_keeps_its_weight_for_code_queries():
     """A selection of CSS, or Find Similar on a rule, asks for other rules: a stylesheet is
     weighed for questions in words only (a test file, for every query)."""
     sheet = Chunk("src/menu/_menu.scss", "scss", "window", "", 0, 0, 9, 0, ".menu { }")
     test = Chunk("tests/test_menu.py", "python", "function", "test_menu", 0, 0, 9, 0, "def f(): 1")
     weights = dict(EngineSettings().role_weights)
-    for intent in (
-        Intent.of(".menu-item { display: flex; }", code=True, selected=True),
-        Intent.similar_to_code(),
-    ):
+    selection = Intent.of(".menu-item { display: flex; }", code=True, selected=True)
+    similar = Intent.similar_to_code(text_kind=text_kind(sheet.path, sheet))
+    for intent in (selection, similar):
         assert role_weight(sheet.path, sheet, intent, weights, True) == 1.0
+    for intent in (selection, Intent.similar_to_code()):
         assert role_weight(test.path, test, intent, weights, True) == weights["test"] < 1
+
+
+def test_find_similar_answers_code_with_code_markup_with_markup_and_styles_with_styles():
+    source = (
+        "<script>\nexport function onKeyDown(event) { move(event.key) }\n</script>\n"
+        '<template><ul @keydown="onKeyDown" /></template>\n<style>\nul { margin: 0; }\n</style>\n'
+    )
+    script, markup, style = chunk_text("src/Menu.vue", source, "vue")
+    sheet = Chunk("src/menu/_menu.scss", "scss", "window", "", 0, 0, 9, 0, ".menu { }")
+    code = Chunk("src/menu.ts", "typescript", "function", "move", 0, 0, 9, 0, "function move() {}")
+    weights = dict(EngineSettings().role_weights)
+    answers = {}
+    for asked in (script, markup, style):
+        intent = Intent.similar_to_code(text_kind=text_kind(asked.path, asked))
+        answers[asked.language] = [
+            chunk.path + ":" + chunk.language
+            for chunk in (script, markup, style, sheet, code)
+            if role_weight(chunk.path, chunk, intent, weights, True) is not None
+        ]
+    assert answers == {
+        "javascript": ["src/Menu.vue:javascript", "src/menu.ts:typescript"],
+        "vue": ["src/Menu.vue:vue"],
+        "css": ["src/Menu.vue:css", "src/menu/_menu.scss:scss"],
+    }
 
 
 def test_code_queries_keep_their_own_weight():

@@ -1604,3 +1604,99 @@ def test_a_question_about_behaviour_finds_the_code_before_its_stylesheet(tmp_pat
             assert looks[0].path == "src/menu/_menu.scss"  # asked how it looks: the stylesheet
     assert firsts["before"][0][0] == "src/menu/_menu.scss"  # what the words alone gave
     assert firsts["shipped"][0] == ("src/menu/menu.tsx", "Menu.handleKeyDown")
+
+
+_SEARCH_BOX_VUE = """<script setup lang="ts">
+import { computed, ref } from 'vue'
+
+const props = defineProps<{ pages: { title: string; url: string }[] }>()
+const query = ref('')
+const selected = ref(0)
+
+const matches = computed(() =>
+  props.pages.filter((page) => page.title.toLowerCase().includes(query.value.toLowerCase()))
+)
+
+function onKeydown(event: KeyboardEvent) {
+  if (event.key === 'ArrowDown') {
+    selected.value = (selected.value + 1) % matches.value.length
+  } else if (event.key === 'ArrowUp') {
+    selected.value = (selected.value - 1 + matches.value.length) % matches.value.length
+  }
+}
+
+function clearQuery() {
+  query.value = ''
+  selected.value = 0
+}
+</script>
+
+<template>
+  <div class="search-box">
+    <input v-model="query" placeholder="Search pages" @keydown="onKeydown" />
+    <button class="clear" @click="clearQuery">Clear</button>
+    <ul class="results">
+      <li v-for="(page, i) in matches" :key="page.url" :class="{ selected: i === selected }">
+        <a :href="page.url">{{ page.title }}</a>
+      </li>
+    </ul>
+  </div>
+</template>
+
+<style scoped>
+.search-box .results li.selected { background: var(--highlight); }
+.search-box input { width: 100%; border: 1px solid #ccc; }
+</style>
+"""
+
+_MENU_VUE = """<template>
+  <ul class="menu" @keydown="onArrowKey">
+    <li v-for="(item, i) in items" :key="item.id" :class="{ active: i === active }">
+      {{ item.label }}
+    </li>
+  </ul>
+</template>
+
+<script>
+export default {
+  props: { items: { type: Array, required: true } },
+  data() {
+    return { active: 0 }
+  },
+  methods: {
+    onArrowKey(event) {
+      if (event.key === 'ArrowDown') {
+        this.active = (this.active + 1) % this.items.length
+      } else if (event.key === 'ArrowUp') {
+        this.active = (this.active - 1 + this.items.length) % this.items.length
+      }
+    },
+  },
+}
+</script>
+"""
+
+
+def test_the_code_of_vue_components_is_found_by_name_at_its_line(tmp_path, real_encoder):
+    """A `.vue` file's script is chunked by its grammar: a question lands on the function in
+    it, one about the markup on the template, and Find Similar on a method finds the other
+    component's handler, not markup."""
+    files = {"src/components/SearchBox.vue": _SEARCH_BOX_VUE, "src/components/Menu.vue": _MENU_VUE}
+    with indexed_tree(tmp_path / "app", real_encoder, files) as built:
+        first = built.search("pages whose title holds the typed text, ignoring case").results[0]
+        assert (first.path, first.symbol, first.language) == (
+            "src/components/SearchBox.vue",
+            "SearchBox.matches",
+            "typescript",
+        )
+        assert first.cursor == (7, 6)  # `matches` in `const matches = computed(() =>`
+        cleared = built.search("reset the query and the selection", limit=1).results[0]
+        assert (cleared.symbol, cleared.start_line) == ("SearchBox.clearQuery", 19)
+        markup = built.search("input box and clear button of the search markup").results[0]
+        assert (markup.symbol, markup.language, markup.start_line) == ("SearchBox", "vue", 25)
+        similar = built.similar("src/components/Menu.vue", 15, 6, limit=5).results
+        assert (similar[0].path, similar[0].symbol) == (
+            "src/components/SearchBox.vue",
+            "SearchBox.onKeydown",
+        )
+        assert all(r.kind != "window" for r in similar)  # neither markup nor styles

@@ -27,6 +27,22 @@ GRAMMAR_MODULES: dict[str, tuple[str, str]] = {
 
 TREE_SITTER_LANGUAGES: frozenset[str] = frozenset(GRAMMAR_MODULES)
 
+# Single-file components: markup whose code sits in `<script>` elements and whose styles sit in
+# `<style>` elements. The text of each element is chunked in its own language (a `lang`
+# attribute says which; else the default here), the markup around them by lines.
+COMPONENT_LANGUAGES: frozenset[str] = frozenset({"vue", "svelte"})
+COMPONENT_ELEMENT_DEFAULTS: dict[str, str] = {"script": "javascript", "style": "css"}
+# A `lang` attribute's value -> language id (`lang="stylus"` and other unknown ones: markup).
+COMPONENT_ELEMENT_LANGS: dict[str, str] = {
+    **dict.fromkeys(("js", "javascript", "jsx"), "javascript"),
+    **dict.fromkeys(("ts", "typescript"), "typescript"),
+    "tsx": "tsx",
+    **dict.fromkeys(("css", "postcss"), "css"),
+    "scss": "scss",
+    "sass": "sass",
+    "less": "less",
+}
+
 # Lower-cased extension (without the dot) -> language id.
 _EXTENSIONS: dict[str, str] = {
     **dict.fromkeys(("py", "pyi", "pyw"), "python"),

@@ -12,7 +12,13 @@ from itertools import islice
 from .chunker import is_commentary, is_name_list, is_structure, marks_test, nested_chunk
 from .chunks import SPANS_OF_LINES, Chunk
 from .language_specs import SPECS
-from .languages import PROSE_LANGUAGES, file_role
+from .languages import (
+    COMPONENT_LANGUAGES,
+    PROSE_LANGUAGES,
+    STYLE_LANGUAGES,
+    detect_language,
+    file_role,
+)
 from .results import signature_start
 from .tokens import identifier_words
 from .validation import compile_globs, globs
@@ -81,7 +87,13 @@ class GlobFilter:
         return bool(self._include or self._exclude or self._languages)
 
     def accepts(self, path: str, language: str) -> bool:
-        if self._languages and language not in self._languages:
+        """``language``: the chunk's; a filter on the file's takes it too (`vue` keeps the
+        TypeScript of a `.vue` file's `<script>`, as `typescript` does)."""
+        if (
+            self._languages
+            and language not in self._languages
+            and detect_language(path) not in self._languages
+        ):
             return False
         if self._include and not self._include.match_file(path):
             return False
@@ -372,6 +384,11 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
         r"|spacing)\b",
         re.I,
     ),
+    # What a component's markup answers: what it renders and where.
+    "markup": re.compile(
+        r"\b(?:templates?|markup|render(?:s|ed|ing)?|slots?)\b",
+        re.I,
+    ),
 }
 # "test" as a verb ("Test if this node has an attribute", "tests whether the predicate
 # holds"): the question asks for the code that checks, not for tests.
@@ -429,6 +446,8 @@ class Intent:
     name: str = ""  # a typed query that is one identifier: the name asked for, "." joined
     # find similar on a class: the supertypes its header names, by their last name
     bases: frozenset[str] = frozenset()
+    # find similar: the kind of text asked about, among KINDS_OF_TEXT ("": code)
+    text_kind: str = ""
 
     @staticmethod
     def of(
@@ -443,10 +462,21 @@ class Intent:
 
     @staticmethod
     def similar_to_code(
-        include: Sequence[str] = (), *, classes: bool = False, bases: Iterable[str] = ()
+        include: Sequence[str] = (),
+        *,
+        classes: bool = False,
+        bases: Iterable[str] = (),
+        text_kind: str = "",
     ) -> Intent:
         own = frozenset(name.rpartition(".")[2] for name in bases)
-        return Intent(True, placed=bool(include), finds_similar=True, classes=classes, bases=own)
+        return Intent(
+            True,
+            placed=bool(include),
+            finds_similar=True,
+            classes=classes,
+            bases=own,
+            text_kind=text_kind,
+        )
 
     def names_as_base(self, chunk: Chunk) -> bool:
         """Whether the chunk is (or is a member of) a class the asked class names as its own
@@ -515,6 +545,10 @@ def named_first(score: float, tier: int, demoted: bool = False) -> float:
     return (score + tier) / (NAMED_SO + 1)
 
 
+# Chunks that can be comments alone: code between definitions, a component's markup.
+_MAYBE_COMMENTARY = frozenset({"block", "window"})
+
+
 def role_weight(
     path: str,
     chunk: Chunk,
@@ -525,7 +559,7 @@ def role_weight(
 ) -> float | None:
     """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
     # Read once: it decides the role (prose in a code file) and what code queries leave out.
-    commentary = chunk.kind == "block" and is_commentary(chunk.text, chunk.language)
+    commentary = chunk.kind in _MAYBE_COMMENTARY and is_commentary(chunk.text, chunk.language)
     role = _chunk_role(path, chunk, commentary)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
@@ -539,6 +573,8 @@ def role_weight(
         and not is_named(chunk, intent.name)
     ):
         return None
+    if intent.finds_similar and (role if role in KINDS_OF_TEXT else "") != intent.text_kind:
+        return None  # a function's template or stylesheet is no code like it, nor the reverse
     kind = (kind_weights or {}).get(chunk.kind, 1.0)
     if not intent.code and is_lone_statement(chunk):
         kind *= (kind_weights or {}).get(LONE_STATEMENT, 1.0)
@@ -564,17 +600,33 @@ def is_lone_statement(chunk: Chunk) -> bool:
     return next(code, None) is not None and next(code, None) is None
 
 
+# What Find Similar answers in kind only: code with code, a component's markup with markup,
+# a stylesheet (or a component's `<style>`) with styles.
+KINDS_OF_TEXT = frozenset({"markup", "style"})
+
+
+def text_kind(path: str, chunk: Chunk) -> str:
+    """The chunk's kind of text among KINDS_OF_TEXT, "" for code (Intent.text_kind)."""
+    role = _chunk_role(path, chunk, commentary=False)
+    return role if role in KINDS_OF_TEXT else ""
+
+
 def _chunk_role(path: str, chunk: Chunk, commentary: bool) -> str:
     """The file's role, except in a code file: comments or a docstring alone (a module's doc
     comment, a licence header, a long doc comment's windows) are docs, prose about the code,
     ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file"); a
     definition an attribute or its container marks as a test (Rust's `#[test]`, `mod tests`)
-    is a test."""
+    is a test; a component's `<style>` is a stylesheet, its markup (a Vue `<template>`,
+    Svelte's elements) markup."""
     role = cached_file_role(path)
     if role != "code":
         return role
     if commentary:
         return "docs"
+    if chunk.language in STYLE_LANGUAGES:
+        return "style"
+    if chunk.language in COMPONENT_LANGUAGES:
+        return "markup"
     return "test" if is_marked_test(chunk) else role
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .adapter import query_adapter
-from .chunker import chunk_text, slice_lines, split_lines
+from .chunker import chunk_text, language_at, slice_lines, split_lines
 from .chunks import Chunk
 from .embedder import Encoder, EncoderUnavailable, ModelLoadError, encode_query
 from .errors import DamagedIndex, IndexClosed, QueryError
@@ -49,6 +49,7 @@ from .ranking import (
     raise_declared_blocks,
     reciprocal_rank_fusion,
     role_weight,
+    text_kind,
 )
 from .results import (
     SearchResponse,
@@ -171,7 +172,8 @@ class Searcher:
         vector = self._dense_or_none(lambda: self._parts_vector(parts, target), notices)
         classes = self.settings.class_results and target.kind == "class"
         bases = supertypes(target.signature, target.language) if classes else ()
-        intent = Intent.similar_to_code(include, classes=classes, bases=bases)
+        kind = text_kind(rel, target)
+        intent = Intent.similar_to_code(include, classes=classes, bases=bases, text_kind=kind)
         asked = target if classes else None
         terms = query_terms(target.text)
         phrases = _phrases(self.settings, target.text, intent)
@@ -623,6 +625,7 @@ class Searcher:
             )
         language = detect_language(rel) or "text"
         if end is not None and end != start:
+            language = language_at(text, language, start)
             return _slice_chunk(rel, language, lines, start, end), []
         chunks = self._file_chunks(rel, text)
         # On a line's indentation the code of that line is meant, not the gap before it.

@@ -9,6 +9,7 @@ What each language is made of (node kinds, doc-comment rules, wrappers) is data,
   language names them, ``extent`` what belongs to them (doc comments, decorators,
   overloads) and their signatures, ``recovery`` those a syntax error hid;
 - ``blocks``: the code between definitions; ``windows``: files without a grammar;
+  ``components``: the `<script>` and `<style>` elements of Vue and Svelte components;
 - ``commentary``: text that is comments alone; ``nested``: a definition inside a unit;
 - ``lines``, ``grammars``: text offsets and windows, tree-sitter plumbing;
   ``version``: which chunker cut an index.
@@ -31,6 +32,7 @@ from .commentary import (
     past_boilerplate_comments,
     says_something,
 )
+from .components import language_at
 from .extent import without_annotations
 from .grammars import grammar_language
 from .lines import slice_lines, split_lines
@@ -48,6 +50,7 @@ __all__ = [
     "is_commentary",
     "is_name_list",
     "is_structure",
+    "language_at",
     "marks_test",
     "nested_chunk",
     "nested_definition",

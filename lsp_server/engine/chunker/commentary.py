@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..language_specs import FILE_PREAMBLE, LICENCE_PHRASE, SPECS, LanguageSpec
+from ..languages import COMPONENT_LANGUAGES
 
 DOCSTRING_HEAD = re.compile(r'\s*[rRbBuU]?("""|\'\'\')(?:.|\n)*?\1', re.MULTILINE)
 
@@ -115,9 +116,15 @@ def says_something(text: str) -> bool:
     return not all(is_structure(line) for line in text.splitlines())
 
 
+_MARKUP_COMMENTS = re.compile(r"\s*(?:<!--.*?-->\s*)+", re.DOTALL)
+
+
 def is_commentary(text: str, language: str) -> bool:
     """Text that is comments or a docstring alone: prose in a code file (a module's
-    docstring before its definitions), no answer to "find similar code"."""
+    docstring before its definitions, a component's `<!-- -->` description), no answer to
+    "find similar code"."""
+    if language in COMPONENT_LANGUAGES:  # a component's markup: `<!-- ... -->` alone
+        return _MARKUP_COMMENTS.fullmatch(text) is not None
     spec = SPECS.get(language)
     if spec is None:
         return False

@@ -161,10 +161,12 @@ def definition_name(node: Node, module: str = "") -> tuple[str, str]:
 
 def module_name(path: str) -> str:
     """What a module's default export is imported as by convention: its file's name
-    (`lib/helpers/parseHeaders.js` -> parseHeaders), or its folder's for an `index` file."""
+    (`lib/helpers/parseHeaders.js` -> parseHeaders), or its folder's for an `index` file
+    or a SvelteKit route's (`routes/login/+page.svelte` -> login)."""
     folder, _, file = path.rpartition("/")  # chunk paths are '/'-separated
     stem = file.split(".", 1)[0]
-    return folder.rpartition("/")[2] if stem == "index" and folder else stem
+    by_folder = stem == "index" or stem.startswith("+")
+    return folder.rpartition("/")[2] if by_folder and folder else stem
 
 
 def _default_export_named(named: tuple[str, str], module: str) -> tuple[str, str]:

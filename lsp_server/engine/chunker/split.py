@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from dataclasses import replace
 
-from ..chunks import Chunk
+from ..chunks import SPANS_OF_LINES, Chunk
 from ..language_specs import SPECS
+from ..languages import COMPONENT_LANGUAGES
 from .blocks import (
     Containers,
     Declared,
@@ -16,12 +18,13 @@ from .blocks import (
     statement_starts,
     unparsed_starts,
 )
+from .components import component_elements, markup_stretches, only_element_text
 from .definitions import Definition, find_definitions
 from .grammars import Grammar, grammar_for, grammar_language, minified, parse_source
 from .lines import Lines, Opts, byte_to_char, make_chunk, pack, trim
 from .names import module_name
 from .recovery import recover
-from .windows import line_windows
+from .windows import line_windows, windows_between
 
 
 def chunk_text(
@@ -42,10 +45,54 @@ def chunk_text(
     syntax = grammar_language(language, text)
     opts = Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
     lines = Lines(text)
+    if language in COMPONENT_LANGUAGES and not minified(text):
+        return _component_chunks(lines, opts)
     grammar = grammar_for(syntax) if syntax in SPECS and not minified(text) else None
     if grammar is None:
         return line_windows(lines, opts)
     return _syntax_chunks(lines, opts, syntax, grammar)
+
+
+def _component_chunks(lines: Lines, opts: Opts) -> list[Chunk]:
+    """A single-file component: each `<script>`'s code chunked by its grammar (its chunks
+    labelled with its language: TypeScript in a `.vue` file is ranked, named and previewed
+    as TypeScript), each `<style>` a stylesheet's windows, the markup around them windows."""
+    text = lines.text
+    component = module_name(opts.path)
+    elements = component_elements(text)
+    chunks: list[Chunk] = []
+    for element in elements:
+        grammar = grammar_for(element.language) if element.language in SPECS else None
+        labelled = replace(opts, language=element.language)
+        if grammar is None:
+            windows = windows_between(lines, labelled, element.start, element.end, component)
+            chunks.extend(_one_unit(windows))
+        else:
+            alone = Lines(only_element_text(text, element))
+            found = _syntax_chunks(alone, labelled, element.language, grammar)
+            chunks.extend(_member_of(chunk, component) for chunk in found)
+    for start, end in markup_stretches(text, elements):
+        chunks.extend(_one_unit(windows_between(lines, opts, start, end, component)))
+    return sorted(chunks, key=lambda c: (c.start_line, c.start_col))
+
+
+def _one_unit(windows: list[Chunk]) -> list[Chunk]:
+    """The windows of one stretch of markup (a `<template>`) or of one `<style>`, as the
+    parts of one unit, as a long function's are: one result over the whole, opened on the
+    part that matched."""
+    if len(windows) < 2:
+        return windows
+    unit = {"unit_start_line": windows[0].start_line, "unit_end_line": windows[-1].end_line}
+    return [replace(window, part=i, **unit) for i, window in enumerate(windows, 1)]
+
+
+def _member_of(chunk: Chunk, component: str) -> Chunk:
+    """A component's script is its members, as a class's methods are: `SearchBox.matches`
+    (code between definitions keeps the names it declares as its symbol)."""
+    container = f"{component}.{chunk.container}" if chunk.container else component
+    if chunk.kind in SPANS_OF_LINES or not chunk.symbol:
+        return replace(chunk, container=container)
+    return replace(chunk, symbol=f"{component}.{chunk.symbol}", container=container)
 
 
 def _syntax_chunks(lines: Lines, opts: Opts, syntax: str, grammar: Grammar) -> list[Chunk]:

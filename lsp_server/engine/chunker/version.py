@@ -56,8 +56,10 @@ from pathlib import Path
 # `G_BEGIN_DECLS`) is left out of the parse too, a statement of its own between definitions
 # and structure (alone, no chunk); a `template <...>` line whose parameters a macro broke
 # stays with the function under it (was a block apart); 33: a Ruby attribute declared by a
-# plain string (`attr_accessor 'nickname'`) is a name, as one declared by a symbol
-CHUNKER_VERSION = 33
+# plain string (`attr_accessor 'nickname'`) is a name, as one declared by a symbol; 34: a Vue or
+# Svelte component's `<script>` is chunked by its grammar (was windows of lines), its `<style>`
+# and markup by lines apart
+CHUNKER_VERSION = 34
 
 
 def _source_fingerprint() -> str:

@@ -15,12 +15,20 @@ def line_windows(lines: Lines, opts: Opts) -> list[Chunk]:
     sections = _markdown_sections(lines) if opts.language == "markdown" else None
     if sections is None:
         sections = [(0, len(lines.text), "")]
-    chunks: list[Chunk] = []
-    for start, end, heading in sections:
-        segs = lines.segments(start, end, opts.max_chars)
-        for s, e in pack(lines.text, segs, opts.max_chars, opts.window_lines, opts.overlap_lines):
-            chunks.append(make_chunk(lines, opts, s, e, "window", heading, "", "", 0))
-    return chunks
+    return [
+        chunk
+        for start, end, heading in sections
+        for chunk in windows_between(lines, opts, start, end, heading)
+    ]
+
+
+def windows_between(lines: Lines, opts: Opts, start: int, end: int, symbol: str) -> list[Chunk]:
+    """The text of [start, end) (char offsets) as windows of lines, each named ``symbol``."""
+    segs = lines.segments(start, end, opts.max_chars)
+    return [
+        make_chunk(lines, opts, s, e, "window", symbol, "", "", 0)
+        for s, e in pack(lines.text, segs, opts.max_chars, opts.window_lines, opts.overlap_lines)
+    ]
 
 
 def _markdown_sections(lines: Lines) -> list[tuple[int, int, str]]:

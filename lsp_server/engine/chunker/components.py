@@ -1,0 +1,89 @@
+"""Single-file components (Vue, Svelte): where their `<script>` and `<style>` elements lie and
+which language each is written in, so that a component's code is chunked by its grammar at
+its place in the file, and its markup and styles by lines."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..languages import COMPONENT_ELEMENT_DEFAULTS, COMPONENT_ELEMENT_LANGS, COMPONENT_LANGUAGES
+from .lines import Lines
+
+# An element's opening tag (quoted attribute values may hold `>`), or a comment to step over.
+_OPENING = re.compile(
+    r"<!--.*?-->|<(script|style)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.DOTALL | re.IGNORECASE
+)
+_LANG = re.compile(r"""\blang\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+_NOT_LINE_BREAK = re.compile(r"[^\r\n]")
+
+
+@dataclass(frozen=True)
+class Element:
+    """A `<script>` or `<style>` element: its whole extent, tags included, and its text's."""
+
+    tag: str  # "script" | "style"
+    language: str  # what its text is written in
+    start: int  # char offsets: the opening tag's `<` ...
+    end: int  # ... and just past the closing tag's `>`
+    text_start: int  # its text, between the tags
+    text_end: int
+
+
+def component_elements(text: str) -> list[Element]:
+    """The file's `<script>` and `<style>` elements in order, each with the language of its
+    `lang` attribute (else COMPONENT_ELEMENT_DEFAULTS). An element in a language nothing
+    here reads (`lang="coffee"`, `lang="stylus"`), or one never closed, is left to the
+    markup."""
+    elements: list[Element] = []
+    pos = 0
+    while (opening := _OPENING.search(text, pos)) is not None:
+        pos = opening.end()
+        tag = (opening.group(1) or "").lower()
+        if not tag:
+            continue  # a comment
+        closing = re.compile(rf"</{tag}\s*>", re.IGNORECASE).search(text, pos)
+        if closing is None:
+            break
+        pos = closing.end()
+        language = _language(tag, opening.group(2))
+        if language:
+            extent = (opening.start(), closing.end(), opening.end(), closing.start())
+            elements.append(Element(tag, language, *extent))
+    return elements
+
+
+def _language(tag: str, attributes: str) -> str:
+    lang = _LANG.search(attributes)
+    if lang is None:
+        return COMPONENT_ELEMENT_DEFAULTS[tag]
+    value = next(group for group in lang.groups() if group is not None)
+    return COMPONENT_ELEMENT_LANGS.get(value.strip().lower(), "")
+
+
+def only_element_text(text: str, element: Element) -> str:
+    """``text`` with everything outside the element's text blanked (line breaks kept): parsed
+    alone, its offsets, lines and columns are the file's."""
+    before = _NOT_LINE_BREAK.sub(" ", text[: element.text_start])
+    after = _NOT_LINE_BREAK.sub(" ", text[element.text_end :])
+    return before + text[element.text_start : element.text_end] + after
+
+
+def markup_stretches(text: str, elements: list[Element]) -> list[tuple[int, int]]:
+    """The char spans of the file outside its elements (the template, the markup)."""
+    bounds = [0, *(offset for e in elements for offset in (e.start, e.end)), len(text)]
+    pairs = zip(bounds[::2], bounds[1::2], strict=True)
+    return [(start, end) for start, end in pairs if end > start]
+
+
+def language_at(text: str, language: str, position: tuple[int, int]) -> str:
+    """The language a file of ``language`` is written in at ``position`` (line, column): in a
+    component, its element's (a selection in a `.vue` file's `<script lang="ts">` is
+    TypeScript), else ``language``."""
+    if language not in COMPONENT_LANGUAGES:
+        return language
+    lines = Lines(text)
+    line = min(position[0], len(lines.starts) - 1)
+    offset = lines.starts[line] + position[1]
+    inside = (e for e in component_elements(text) if e.text_start <= offset < e.text_end)
+    return next((e.language for e in inside), language)
