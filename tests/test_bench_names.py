@@ -97,6 +97,25 @@ def test_definitions_are_asked_by_their_last_name_for_the_whole_definition(tmp_p
     }  # __init__ is held by no other chunk, unused_helper is used nowhere
 
 
+def test_a_components_script_defines_names_and_makes_a_shared_name_ambiguous(
+    tmp_path: Path,
+) -> None:
+    """`filterOptions` in a `.vue` file's script is asked (the component is read as its
+    TypeScript); `backoff_delay` is left out once a component defines it too."""
+    source = make_tree(tmp_path / "src")
+    (source / "ui").mkdir()
+    (source / "ui" / "Picker.vue").write_text(
+        '<script setup lang="ts">\nfunction filterOptions(query: string) {\n'
+        "  return query.trim()\n}\nfunction backoff_delay() {\n  return 2\n}\n</script>\n"
+        '<template><input @input="filterOptions($event.target.value)" /></template>\n'
+    )
+    build_name_set(source, tmp_path / "set", queries="names", sample=10, meta={})
+    assert asked(tmp_path / "set") == {
+        "RetryPolicy": ("pkg/config.py", 13, 13),
+        "filterOptions": ("ui/Picker.vue", 2, 4),
+    }
+
+
 def test_tags_come_from_the_grammar_nested_definitions_included(tmp_path: Path) -> None:
     """The grammar's own tag query, not the engine's chunks: a closure inside a method is
     asked too, at the line that names it (the chunker leaves it inside the method)."""

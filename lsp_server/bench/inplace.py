@@ -317,6 +317,14 @@ def _readable(data: bytes) -> bool:
     return not _LONE_CR.search(data)
 
 
+def component_languages() -> frozenset[str]:
+    """The Vue and Svelte components the engine chunks by their `<script>` (none for a
+    baseline revision's engine from before them)."""
+    from ..engine import languages
+
+    return getattr(languages, "COMPONENT_LANGUAGES", frozenset())
+
+
 def source_files(
     tree: Path, files: Counter, languages: set[str]
 ) -> Iterator[tuple[ScannedFile, bytes]]:
@@ -330,7 +338,7 @@ def source_files(
     for item in Scanner(tree).scan():
         if not isinstance(item, ScannedFile):
             continue
-        if item.language not in TREE_SITTER_LANGUAGES:
+        if item.language not in TREE_SITTER_LANGUAGES | component_languages():
             files[item.language] += 1
             continue
         data = b"" if item.abs_path.is_symlink() else item.abs_path.read_bytes()

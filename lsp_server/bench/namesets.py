@@ -40,7 +40,7 @@ from ..engine.languages import GRAMMAR_MODULES
 from ..engine.settings import EngineSettings
 from .docrules import RULES
 from .inplace import DEFAULT_SAMPLE, copy_into_set, write_set
-from .similarsets import implementation_sources
+from .similarsets import SOURCE_LANGUAGES, implementation_sources
 from .treeset import Question, Target
 
 NAME_SOURCES = ("names", "constants", "tags")
@@ -134,7 +134,8 @@ def scan_names(tree: Path, queries: str) -> tuple[list[Named], Counter, Counter]
     defined: list[Named] = []
     written: Counter = Counter()
     files: Counter = Counter()
-    for path, language, text in implementation_sources(tree, files, set(RULES)):
+    languages = set(RULES) if queries == "tags" else set(SOURCE_LANGUAGES)  # no tags in .vue
+    for path, language, text in implementation_sources(tree, files, languages):
         if queries == "tags":
             defined += tagged_definitions(path, language, text)
             written.update(_WORD.findall(text))

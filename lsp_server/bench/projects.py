@@ -30,7 +30,9 @@ DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 # monolog's and concurrent-ruby's Find Similar sets change).
 # 5: a Rust doc comment that `#[cfg_attr(..., doc = "...")]` lines interrupt is one doc (clap
 # writes them inside its examples); its last run alone was the question ("# use clap::...").
-BUILDER_VERSION = 5
+# 6: Find Similar and name sets read the `<script>` of Vue and Svelte components too (a name
+# a component also defines is no longer "defined in one place").
+BUILDER_VERSION = 6
 ROLES = ("tune", "report")
 # What a built set asks: the first sentences of removed docs, the tree's error messages,
 # Find Similar on definitions that share a name with others (their other implementations)

@@ -189,7 +189,13 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # before).
     Ablation("similar_file_words", (0.0, 0.25, 0.5), bases=("bm25", "hybrid")),
     # A question's weight for stylesheets (since 2026-12-07; 1: the ranking before).
-    Ablation("role_weights", tuple(_with_role_weight("style", w) for w in (1.0, 0.8, 0.5, 0.3))),
+    Ablation(
+        "role_weights",
+        (
+            *(_with_role_weight("style", w) for w in (1.0, 0.8, 0.5, 0.3)),
+            *(_with_role_weight("markup", w) for w in (1.0, 0.8, 0.6, 0.4)),
+        ),
+    ),
 )
 
 

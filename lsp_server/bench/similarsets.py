@@ -28,7 +28,13 @@ from ..engine.languages import file_role
 from ..engine.ranking import is_declaration
 from ..engine.tokens import code_tokens
 from .docrules import NOT_SAMPLED, RULES
-from .inplace import DEFAULT_SAMPLE, copy_into_set, source_files, write_set
+from .inplace import (
+    DEFAULT_SAMPLE,
+    component_languages,
+    copy_into_set,
+    source_files,
+    write_set,
+)
 from .treeset import ASK_SIMILAR, Question, Target
 
 _MIN_LINES = 4
@@ -89,6 +95,11 @@ def definitions_in(text: str, language: str, path: str) -> list[Definition]:
     return found
 
 
+# The languages whose definitions the Find Similar and name sets ask about: those with doc
+# rules, and the Vue and Svelte components whose `<script>` is written in one of them.
+SOURCE_LANGUAGES = frozenset(RULES) | component_languages()
+
+
 def implementation_sources(
     tree: Path, files: Counter, languages: set[str]
 ) -> Iterator[tuple[str, str, str]]:
@@ -104,7 +115,7 @@ def scan_definitions(tree: Path) -> tuple[list[Definition], Counter]:
     """Definitions of every file the engine would index, in implementation code only."""
     found: list[Definition] = []
     files: Counter = Counter()
-    for path, language, text in implementation_sources(tree, files, set(RULES)):
+    for path, language, text in implementation_sources(tree, files, set(SOURCE_LANGUAGES)):
         found += definitions_in(text, language, path)
     return found, files
 
