@@ -24,6 +24,23 @@ urllib.error.URLError: <urlopen error timed out>
 """
 
 
+SEARCH_BOX_VUE = """<script setup lang="ts">
+import { computed, ref } from 'vue'
+
+const props = defineProps<{ pages: { title: string; url: string }[] }>()
+const query = ref('')
+
+const matches = computed(() =>
+  props.pages.filter((page) => page.title.toLowerCase().includes(query.value.toLowerCase()))
+)
+</script>
+
+<template>
+  <input v-model="query" placeholder="Search pages" />
+</template>
+"""
+
+
 @pytest.fixture
 def folders(tmp_path: Path) -> tuple[Path, Path]:
     first = tmp_path / "project"
@@ -34,6 +51,7 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
         "#!/bin/sh\n# Roll out the container image to the staging cluster\n"
         "kubectl set image deployment/web web=registry.local/web:$1\n"
     )
+    (second / "SearchBox.vue").write_text(SEARCH_BOX_VUE)
     (second / "report.py").write_text(
         "def monthly_revenue(rows):\n"
         '    """Sum invoice amounts per month."""\n'
@@ -150,6 +168,15 @@ async def test_two_folders_three_searches_and_fresh_updates(folders, tmp_path):
         assert symbols[0].name == "crc32"
         assert symbols[0].location.range.start == types.Position(line=1, character=7)
         assert symbols[0].location.range.end == types.Position(**crc["range"]["end"])
+
+        # A Vue component's script is TypeScript, its definitions named by the component.
+        symbols = await client.workspace_symbol_async(
+            types.WorkspaceSymbolParams(query="pages whose title holds the typed text")
+        )
+        found = (symbols[0].name, symbols[0].kind)
+        assert found == ("SearchBox.matches", types.SymbolKind.Function)
+        assert symbols[0].location.uri == (scripts / "SearchBox.vue").as_uri()
+        assert symbols[0].location.range.start == types.Position(line=6, character=6)
 
         # Edit on disk + didSave: the next search sees the new function.
         strings = project / "textutil" / "strings.py"
