@@ -3380,3 +3380,16 @@ def test_a_selection_in_a_component_is_in_the_language_of_its_element() -> None:
     assert language_at(VUE_SETUP, "vue", (15, 0)) == "scss"
     assert language_at(VUE_SETUP, "vue", (0, 3)) == "vue"  # the `<script>` tag itself
     assert language_at("def f(): pass\n", "python", (0, 4)) == "python"
+
+
+def test_a_component_with_crlf_lines_and_non_ascii_text_keeps_its_positions() -> None:
+    text = (
+        "<template>\r\n  <p>héllo ✓</p>\r\n</template>\r\n<script setup lang=\"ts\">\r\n"
+        "// ünïcode ✓\r\nfunction grüße(name: string) {\r\n  return `hi ${name} ✓`\r\n}\r\n"
+        "</script>\r\n<script>\r\nexport default {}\r\n"  # never closed: markup
+    )
+    assert component_rows(text, "a/Greet.vue") == [
+        ("vue", "window", "Greet", 0, 2),
+        ("typescript", "function", "Greet.grüße", 4, 7),
+        ("vue", "window", "Greet", 9, 10),
+    ]
