@@ -71,8 +71,12 @@ def _component_chunks(lines: Lines, opts: Opts) -> list[Chunk]:
             alone = Lines(only_element_text(text, element))
             found = _syntax_chunks(alone, labelled, element.language, grammar)
             chunks.extend(_member_of(chunk, component) for chunk in found)
+    # Markup in windows of half a chunk: one unit, scored by its best window, whose windows
+    # each hold one part of the view (questions about markup, three trees: 0.33/0.60/0.14
+    # MRR at a whole chunk, 0.58/0.60/0.36 at half: BENCHMARKS.md, "Vue and Svelte").
+    halves = replace(opts, max_chars=max(1, opts.max_chars // 2))
     for start, end in markup_stretches(text, elements):
-        chunks.extend(_one_unit(windows_between(lines, opts, start, end, component)))
+        chunks.extend(_one_unit(windows_between(lines, halves, start, end, component)))
     return sorted(chunks, key=lambda c: (c.start_line, c.start_col))
 
 
