@@ -396,3 +396,37 @@ def test_an_idle_folder_runs_no_query_proportional_to_the_index(tmp_path, monkey
         assert len(statements) <= 20, statements
     finally:
         folder.stop()
+
+
+_COMPONENT_CHUNKS = """
+import sys
+from lsp_server.engine.chunker import chunk_text
+text = open(sys.argv[1]).read()
+chunks = chunk_text("src/Hostile.vue", text, "vue")
+assert chunks and all(text.count(c.text) for c in chunks[:50])
+print(len(chunks))
+"""
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "<!--\n",  # comments never closed (on lines of their own: not a minified file)
+        '<script "\n',  # opening tags never closed, quotes that pair across them
+        "<script>x</script>\n",  # a script element per line
+    ],
+)
+def test_a_hostile_component_is_chunked_in_time_linear_in_its_size(tmp_path, unit):
+    """A `.vue` file of 1 MiB (the largest indexed) built to make a scan from each `<` read
+    to the end of the file: it is chunked in seconds, not hours (the timeout fails it)."""
+    hostile = tmp_path / "Hostile.vue"
+    hostile.write_text(unit * ((1 << 20) // len(unit)))
+    done = subprocess.run(
+        [sys.executable, "-c", _COMPONENT_CHUNKS, str(hostile)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 0
