@@ -3393,3 +3393,13 @@ def test_a_component_with_crlf_lines_and_non_ascii_text_keeps_its_positions() ->
         ("typescript", "function", "Greet.grüße", 4, 7),
         ("vue", "window", "Greet", 9, 10),
     ]
+
+
+def test_a_component_whose_text_changes_length_in_lower_case_keeps_its_positions() -> None:
+    # "İ" is two characters in lower case: offsets found in a lowered copy would be off.
+    text = "<p>İİİ</p>\n<SCRIPT>\nfunction shown() {\n  return 1\n}\n</Script >\n<p>İ</p>\n"
+    assert component_rows(text, "Badge.vue") == [
+        ("vue", "window", "Badge", 0, 0),
+        ("javascript", "function", "Badge.shown", 2, 4),
+        ("vue", "window", "Badge", 6, 6),
+    ]

@@ -16,7 +16,7 @@ from .lines import Lines
 _START = re.compile(r"<(?:!--|(script|style)\b)", re.IGNORECASE)
 # The rest of an opening tag: attributes (quoted values may hold `>`), then `>`.
 _TAG_REST = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
-_CLOSING_REST = re.compile(r"\s*>")  # after `</script`
+_CLOSING = {tag: re.compile(rf"</{tag}\s*>", re.IGNORECASE) for tag in ("script", "style")}
 _NOT_LINE_BREAK = re.compile(r"[^\r\n]")
 # A component has a script or two and a style or two. Each element read is parsed over the
 # whole file (the rest blanked), so a file of thousands of them reads its first ones only,
@@ -43,7 +43,6 @@ def component_elements(text: str) -> list[Element]:
     here reads (`lang="coffee"`, `lang="stylus"`), or one never closed, is left to the
     markup."""
     elements: list[Element] = []
-    lowered = text.lower()  # the same offsets: only ASCII tags are looked for in it
     pos = 0
     while (start := _START.search(text, pos)) is not None:
         tag = (start.group(1) or "").lower()
@@ -54,26 +53,16 @@ def component_elements(text: str) -> list[Element]:
             pos = end + 3
             continue
         rest = _TAG_REST.match(text, start.end())
-        closing = _closing_tag(text, lowered, tag, rest.end()) if rest else None
+        closing = _CLOSING[tag].search(text, rest.end()) if rest else None
         if rest is None or closing is None:
             break  # never closed: the rest of the file is markup
-        closing_start, pos = closing
+        closing_start, pos = closing.span()
         language = _language(tag, text[start.end() : rest.end() - 1])
         if language:
             elements.append(Element(tag, language, start.start(), pos, rest.end(), closing_start))
             if len(elements) == MAX_ELEMENTS:
                 break
     return elements
-
-
-def _closing_tag(text: str, lowered: str, tag: str, pos: int) -> tuple[int, int] | None:
-    """Where the first `</tag>` from ``pos`` starts and ends (`</script >` too)."""
-    while (at := lowered.find(f"</{tag}", pos)) >= 0:
-        closed = _CLOSING_REST.match(text, at + len(tag) + 2)
-        if closed is not None:
-            return at, closed.end()
-        pos = at + 1
-    return None
 
 
 def _language(tag: str, attributes: str) -> str:
