@@ -3403,3 +3403,19 @@ def test_a_component_whose_text_changes_length_in_lower_case_keeps_its_positions
         ("javascript", "function", "Badge.shown", 2, 4),
         ("vue", "window", "Badge", 6, 6),
     ]
+
+
+def test_a_window_of_markup_previews_the_first_element_or_block_it_opens() -> None:
+    rows_markup = "".join(
+        f'    <div\n      class="thumb-{i}"\n      @click="go({i})"\n    >\n'
+        f"      {{#if shown}}<span>{i}</span>{{/if}}\n    </div>\n"
+        for i in range(40)
+    )
+    text = f"<script>\nexport let shown = true;\n</script>\n<template>\n  <section>\n{rows_markup}"
+    windows = [c for c in chunk_text("src/Grid.vue", text + "  </section>\n</template>\n", "vue")
+               if c.kind == "window"]
+    previews = [preview_of(c) for c in windows]
+    assert previews[0] == "<section>"  # not the bare `<template>` root
+    # A window that starts inside an element shows the next one it opens: never an
+    # attribute (`@click` read as a decorator left `="go(3)"`), never `{/if}` or `>`.
+    assert all(p.startswith(("<", "{#", "{:")) for p in previews), previews

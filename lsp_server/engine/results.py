@@ -11,7 +11,7 @@ from typing import Any
 from .chunker import is_structure, past_boilerplate_comments, split_lines, without_annotations
 from .chunks import SPANS_OF_LINES, Chunk
 from .language_specs import SPECS
-from .languages import PROSE_LANGUAGES
+from .languages import COMPONENT_LANGUAGES, PROSE_LANGUAGES
 from .tokens import code_tokens
 
 PREVIEW_CHARS = 160
@@ -114,6 +114,8 @@ def preview_of(chunk: Chunk) -> str:
     """
     if chunk.signature:
         line = _past_template_head(without_annotations(chunk.signature))
+    elif chunk.language in COMPONENT_LANGUAGES:
+        line = _first_opening_line(chunk.text)
     elif chunk.kind not in SPANS_OF_LINES:  # a definition without a header line
         line = _first_content_line(without_annotations(chunk.text))
     else:
@@ -202,6 +204,20 @@ def _first_code_line(text: str) -> str:
     if not code or code.startswith(_NOT_A_HEADER):
         code = text
     return _first_content_line(code)
+
+
+# A line of a component's markup that opens an element (`<li v-for=…>`) or a Svelte block
+# (`{#if expandable}`, `{:else}`): what a window of it shows, not an attribute it starts
+# inside (`@click="go(route.no)"`, whose `@click` code rules read as a decorator) or a
+# closing `{/if}`; nor a Vue file's `<template>` root, which says nothing.
+_OPENS_MARKUP = re.compile(r"<[A-Za-z!]|\{[#:]")
+_ROOT_TEMPLATE = "<template>"
+
+
+def _first_opening_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines()]
+    opening = (line for line in lines if _OPENS_MARKUP.match(line) and line != _ROOT_TEMPLATE)
+    return next(opening, next((line for line in lines if line), ""))
 
 
 def _first_content_line(text: str) -> str:
