@@ -68,8 +68,8 @@ def _component_chunks(lines: Lines, opts: Opts) -> list[Chunk]:
             windows = windows_between(lines, labelled, element.start, element.end, component)
             chunks.extend(_one_unit(windows))
         else:
-            alone = Lines(only_element_text(text, element))
-            found = _syntax_chunks(alone, labelled, element.language, grammar)
+            in_place = Lines(only_element_text(text, element))
+            found = _syntax_chunks(in_place, labelled, element.language, grammar)
             chunks.extend(_member_of(chunk, component) for chunk in found)
     # Markup in windows of half a chunk: one unit, scored by its best window, whose windows
     # each hold one part of the view (questions about markup, three trees: 0.33/0.60/0.14
