@@ -335,10 +335,11 @@ def source_files(
     # Imported here: a baseline revision's engine (bench/baseline.py) may predate it.
     from ..engine.chunker import grammar_language
 
+    readable = TREE_SITTER_LANGUAGES | component_languages()
     for item in Scanner(tree).scan():
         if not isinstance(item, ScannedFile):
             continue
-        if item.language not in TREE_SITTER_LANGUAGES | component_languages():
+        if item.language not in readable:
             files[item.language] += 1
             continue
         data = b"" if item.abs_path.is_symlink() else item.abs_path.read_bytes()
