@@ -1650,6 +1650,46 @@ def test_object_literal_members_are_named_by_their_object() -> None:
     assert text_of(chunks, "api.size") == "get size() { return 0; },"
 
 
+
+def test_a_property_described_by_an_object_with_one_function_is_its_unit_with_its_doc() -> None:
+    text = (
+        "export default {\n"
+        "  props: {\n"
+        "    /**\n"
+        "     * Generate a unique identifier for each option.\n"
+        "     */\n"
+        "    getOptionKey: {\n"
+        "      type: Function,\n"
+        "      default(option) {\n"
+        "        return option.id\n"
+        "      },\n"
+        "    },\n"
+        "  },\n"
+        "  watch: {\n"
+        "    value: { handler: (next) => next, deep: true },\n"
+        "  },\n"
+        "  methods: {\n"
+        "    /** Select it. */\n"
+        "    select(option) {},\n"
+        "  },\n"
+        "  computed: { both: { get() {}, set(v) {} } },\n"
+        "}\n"
+    )
+    chunks = chunk(text, "javascript", path="mixins/select.js")
+    units = [(c.kind, c.symbol, c.start_line, c.end_line) for c in chunks if c.kind != "block"]
+    assert units == [
+        ("method", "props.getOptionKey", 2, 10),  # the doc with the function
+        ("method", "watch.value", 13, 13),
+        ("method", "methods.select", 16, 17),  # an object of functions: each its own
+        ("method", "computed.both.get", 19, 19),  # two functions: each its own
+        ("method", "computed.both.set", 19, 19),
+    ]
+    key = by_symbol(chunks, "props.getOptionKey")
+    assert key.text.startswith("/**\n     * Generate a unique identifier for each option.")
+    assert key.signature == "getOptionKey: { type: Function, default(option)"
+    # No nameless block holds the doc comment apart from its function.
+    assert not any("unique identifier" in c.text for c in chunks if c.kind == "block")
+
 WRAPPED_FUNCTIONS = """\
 import React, { forwardRef, memo } from "react";
 

@@ -29,6 +29,11 @@ class LanguageSpec:
     query: str  # tree-sitter query; every `@def` capture is a definition
     classes: frozenset[str]  # captured node types that are class-like (the rest are functions)
     wrappers: frozenset[str] = frozenset()  # parent node types that belong to the definition
+    # Properties whose value is an object that holds a single function, which then is the
+    # property's code: Vue's `getOptionKey: { type: Function, default(option) {...} }`, a
+    # watcher's `value: { handler() {...}, deep: true }`. The function's unit is the whole
+    # property, with the doc comment above it (otherwise a nameless block of its own).
+    function_holders: frozenset[str] = frozenset()
     leading: frozenset[str] = COMMENTS  # preceding sibling types that belong to it
     doc_comments: tuple[str, ...] = ()  # doc comment prefixes (see DOC_COMMENT_GAP)
     module_comments: tuple[str, ...] = ()  # comments about the module around them, never below
@@ -224,6 +229,7 @@ _TS_CLASSES = _JS_CLASSES | {
 # `a.b = c.d = function () {}` and `var x = module.exports = function () {}` are one definition:
 # the chained assignments and the statement around them belong to it, as does the guard of
 # `export default isSupported && function adapter() {}` (JS_GUARDS).
+_JS_FUNCTION_HOLDERS = frozenset({"pair"})  # LanguageSpec.function_holders
 _JS_WRAPPERS = frozenset(
     {
         "export_statement",
@@ -388,6 +394,7 @@ SPECS: dict[str, LanguageSpec] = {
               (field_definition value: {JS_WRAPPED_CALL}) @def""",
         classes=_JS_CLASSES,
         wrappers=_JS_WRAPPERS,
+        function_holders=_JS_FUNCTION_HOLDERS,
         leading=COMMENTS | {"decorator"},
         doc_comments=_SLASH_STAR_DOC,
         import_line=_JS_IMPORTS,
@@ -402,6 +409,7 @@ SPECS: dict[str, LanguageSpec] = {
         query=_TS_QUERY,
         classes=_TS_CLASSES,
         wrappers=_JS_WRAPPERS | {"ambient_declaration"},
+        function_holders=_JS_FUNCTION_HOLDERS,
         leading=COMMENTS | {"decorator"},
         doc_comments=_SLASH_STAR_DOC,
         overloads=frozenset({"function_signature", "method_signature"}),

@@ -64,6 +64,8 @@ def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Defini
     if kind == "function" and declared_only:
         return None  # a declaration (abstract, interface or prototype), not a definition
     outer = extent_node(node, spec)
+    if outer.type in spec.function_holders and outer is not node:
+        name, scope = definition_name(outer, module)  # the property the function is
     if is_overload_stub(outer, name, spec):
         return None  # its unit is the definition it types (extent._topmost_overload)
     start = leading_start(outer, data, spec, name)

@@ -23,6 +23,7 @@ from .names import (
     call_arguments,
     definition_name,
     exported_call,
+    is_function_member,
     last_function,
     wrapped_function,
 )
@@ -66,7 +67,19 @@ def extent_node(node: Node, spec: LanguageSpec) -> Node:
         ):
             break
         node = parent
-    return node
+    return _sole_function_holder(node, spec)
+
+
+def _sole_function_holder(node: Node, spec: LanguageSpec) -> Node:
+    """The property whose object value holds ``node`` as its only function, beside values
+    that describe it (LanguageSpec.function_holders), else ``node``. An object of functions
+    alone is a namespace (Vue's `methods: { toggleLoading() {} }`): each is its own unit."""
+    holder = node.parent.parent if node.parent is not None else None
+    if holder is None or holder.type not in spec.function_holders or node.parent.type != "object":
+        return node
+    members = [m for m in node.parent.named_children if m.type not in COMMENTS]
+    functions = sum(is_function_member(member) for member in members)
+    return holder if functions == 1 and len(members) > 1 else node
 
 
 def leading_start(node: Node, data: bytes, spec: LanguageSpec, name: str = "") -> int:

@@ -58,8 +58,10 @@ from pathlib import Path
 # stays with the function under it (was a block apart); 33: a Ruby attribute declared by a
 # plain string (`attr_accessor 'nickname'`) is a name, as one declared by a symbol; 34: a Vue or
 # Svelte component's `<script>` is chunked by its grammar (was windows of lines), its `<style>`
-# and markup by lines apart (the markup one unit of windows of half a chunk)
-CHUNKER_VERSION = 34
+# and markup by lines apart (the markup one unit of windows of half a chunk); 35: a property
+# whose object holds one function beside values that describe it (Vue's `getOptionKey: {
+# type: Function, default(option) {} }`) is that function's unit, with its doc comment
+CHUNKER_VERSION = 35
 
 
 def _source_fingerprint() -> str:
