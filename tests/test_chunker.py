@@ -1321,8 +1321,8 @@ def test_windows_cap_characters() -> None:
 
 
 def test_unknown_language_falls_back_to_windows() -> None:
-    text = 'fun main() {\n    println("hi")\n}\n'
-    assert rows(chunk(text, "kotlin")) == [("window", "", "", 0, 2)]
+    text = 'def main() = {\n    println("hi")\n}\n'
+    assert rows(chunk(text, "scala")) == [("window", "", "", 0, 2)]
 
 
 def test_failed_grammar_falls_back_to_windows(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -3318,6 +3318,199 @@ def test_a_long_test_keeps_its_callbacks() -> None:
     )
     units = {c.symbol for c in chunk(text, "tsx", "useQuery.test.tsx") if c.kind != "block"}
     assert units == {"useQuery", "useQuery.refetches on window focus"}
+
+
+# --------------------------------------------------------------------------------------------
+# Kotlin and Swift
+# --------------------------------------------------------------------------------------------
+
+KOTLIN = """package expo.modules.camera
+
+import expo.modules.kotlin.Promise
+
+/**
+ * Options of a picture.
+ */
+@Suppress("unused")
+data class Options(val quality: Int = 1, val mute: Boolean) : Record {
+  /** Twice the quality. */
+  val size: Int
+    get() = quality * 2
+
+  init {
+    check(quality > 0)
+  }
+
+  constructor(quality: Int) : this(quality, false)
+
+  companion object {
+    fun create(): Options = Options(1, true)
+  }
+
+  /**
+   * Takes a picture.
+   */
+  override suspend fun takePicture(
+    options: PictureOptions,
+    promise: Promise
+  ) {
+    promise.resolve(null)
+  }
+}
+
+interface Record {
+  /** Saves it at [path]. */
+  fun save(path: String)
+}
+
+fun String?.toSlug(): String = orEmpty().lowercase()
+
+val onClick = fun(view: View) { view.hide() }
+
+typealias Callback = (Int) -> Unit
+"""
+
+
+def test_kotlin_definitions_with_their_kdoc_and_names() -> None:
+    chunks = chunk(KOTLIN, "kotlin")
+    assert [r for r in rows(chunks) if r[0] != "block"] == [
+        ("imports", "", "", 0, 2),
+        ("class", "Options", "", 4, 8),  # its KDoc and annotation, up to its first member
+        ("method", "Options.size", "Options", 9, 11),
+        ("method", "Options.init", "Options", 13, 15),
+        ("method", "Options.constructor", "Options", 17, 17),
+        ("method", "Options.create", "Options", 20, 20),  # a companion's: called so
+        ("method", "Options.takePicture", "Options", 23, 31),
+        ("class", "Record", "", 34, 34),
+        ("method", "Record.save", "Record", 35, 36),  # bodyless, with its KDoc
+        ("method", "String.toSlug", "String", 39, 39),  # an extension, by its receiver
+        ("function", "onClick", "", 41, 41),
+    ]
+    picture = by_symbol(chunks, "Options.takePicture")
+    assert picture.text.startswith("/**\n   * Takes a picture.")
+    assert picture.signature == (
+        "override suspend fun takePicture(options: PictureOptions, promise: Promise)"
+    )
+    assert by_symbol(chunks, "Options").signature == (
+        "data class Options(val quality: Int = 1, val mute: Boolean) : Record"
+    )
+    assert any(c.kind == "block" and c.symbol == "Callback" for c in chunks)
+
+
+SWIFT = """import Foundation
+@testable import ExpoModulesCore
+
+/// A camera session.
+///
+/// Holds the capture session.
+@objc
+public final class CameraSession: NSObject {
+  /// The preview layer.
+  private var layer: CALayer?
+
+  var isRunning: Bool {
+    return session.isRunning
+  }
+
+  init(delegate: CameraDelegate) {
+    self.delegate = delegate
+  }
+
+  /**
+   Takes a photo.
+   */
+  @MainActor
+  public func takePhoto(options: [String: Any]) async throws -> Photo {
+    return try await capture(options)
+  }
+
+  subscript(index: Int) -> Int { return index }
+}
+
+extension CameraSession: AVCapturePhotoCaptureDelegate {
+  func photoOutput(_ output: AVCapturePhotoOutput, error: Error?) {
+    print(output)
+  }
+}
+
+protocol CameraDelegate: AnyObject {
+  /// Called on error.
+  func onError(_ error: Error)
+}
+
+typealias Callback = (Int) -> Void
+"""
+
+
+def test_swift_definitions_with_their_docs_and_names() -> None:
+    chunks = chunk(SWIFT, "swift")
+    assert [r for r in rows(chunks) if r[0] != "block"] == [
+        ("imports", "", "", 0, 1),
+        ("class", "CameraSession", "", 3, 9),  # its `///` lines, attribute and fields
+        ("method", "CameraSession.isRunning", "CameraSession", 11, 13),  # computed
+        ("method", "CameraSession.init", "CameraSession", 15, 17),
+        ("method", "CameraSession.takePhoto", "CameraSession", 19, 25),
+        ("method", "CameraSession.subscript", "CameraSession", 27, 27),  # not its type
+        ("class", "CameraSession", "", 30, 30),  # an extension, named by its type
+        ("method", "CameraSession.photoOutput", "CameraSession", 31, 33),
+        ("class", "CameraDelegate", "", 36, 36),
+        ("method", "CameraDelegate.onError", "CameraDelegate", 37, 38),  # a requirement
+    ]
+    photo = by_symbol(chunks, "CameraSession.takePhoto")
+    assert photo.text.startswith("/**\n   Takes a photo.")
+    assert photo.signature == (
+        "public func takePhoto(options: [String: Any]) async throws -> Photo"
+    )
+    assert chunks[1].text.startswith("/// A camera session.\n///\n/// Holds the capture")
+    assert by_symbol(chunks, "CameraSession.subscript").signature == "subscript(index: Int) -> Int"
+    assert any(c.kind == "block" and c.symbol == "Callback" for c in chunks)
+
+
+SWIFT_CONDITIONS = """final class AppContext {
+  public var appIdentifier: String? {
+    #if RCT_NEW_ARCH_ENABLED
+    return host?.identifier
+    #else
+    return nil
+    #endif
+  }
+
+  func handle(_ note: Notification) {
+    switch note.name {
+    #if os(iOS)
+    case UIApplication.willEnterForegroundNotification:
+      post(.foreground)
+    case UIApplication.didBecomeActiveNotification:
+      post(.active)
+    #elseif os(macOS)
+    case NSApplication.didBecomeActiveNotification:
+      post(.active)
+    #endif
+    default:
+      return
+    }
+  }
+
+  func post(_ event: Event) {}
+}
+"""
+
+
+def test_swift_conditional_compilation_is_left_out_of_the_parse() -> None:
+    """The grammar reads `#if` between declarations but not between a switch's cases, where
+    the error it recovers from can end a class early (expo-modules-core's `AppContext`)."""
+    grammar = grammars.grammar_for("swift")
+    assert grammar is not None
+    data = SWIFT_CONDITIONS.encode()
+    assert not grammars.parse_source("swift", grammar.lang, data).root_node.has_error
+    chunks = chunk(SWIFT_CONDITIONS, "swift")
+    assert definitions(chunks) == [
+        ("class", "AppContext"),
+        ("method", "AppContext.appIdentifier"),
+        ("method", "AppContext.handle"),
+        ("method", "AppContext.post"),
+    ]
+    assert "#elseif os(macOS)" in by_symbol(chunks, "AppContext.handle").text  # still its text
 
 
 # --------------------------------------------------------------------------------------------

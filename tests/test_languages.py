@@ -120,10 +120,12 @@ def test_grammar_languages() -> None:
         "csharp",
         "ruby",
         "php",
+        "kotlin",
+        "swift",
     }
     for language in TREE_SITTER_LANGUAGES:
         assert has_grammar(language), language
-    for language in ("markdown", "yaml", "kotlin", "text", "nope"):
+    for language in ("markdown", "yaml", "scala", "text", "nope"):
         assert not has_grammar(language)
 
 
@@ -141,6 +143,8 @@ def test_every_grammar_language_is_detectable() -> None:
         "csharp": "a.cs",
         "ruby": "a.rb",
         "php": "a.php",
+        "kotlin": "a.kt",
+        "swift": "a.swift",
     }
     assert set(samples) == TREE_SITTER_LANGUAGES
     for language, path in samples.items():

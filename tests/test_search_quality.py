@@ -1700,3 +1700,109 @@ def test_the_code_of_vue_components_is_found_by_name_at_its_line(tmp_path, real_
             "SearchBox.onKeydown",
         )
         assert all(r.kind != "window" for r in similar)  # neither markup nor styles
+
+
+_CART_KT = """package shop.cart
+
+import java.math.BigDecimal
+
+/**
+ * The items a shopper picked, with the coupon they applied.
+ */
+class Cart(private val items: MutableList<Item> = mutableListOf()) {
+  private var coupon: Coupon? = null
+
+  /** Adds [item], merging it with the same product already in the cart. */
+  fun add(item: Item) {
+    val same = items.indexOfFirst { it.sku == item.sku }
+    if (same >= 0) items[same] = items[same].copy(quantity = items[same].quantity + item.quantity)
+    else items.add(item)
+  }
+
+  fun applyCoupon(code: String, catalog: CouponCatalog): Boolean {
+    val found = catalog.lookup(code.trim().uppercase()) ?: return false
+    if (found.expired) return false
+    coupon = found
+    return true
+  }
+
+  val total: BigDecimal
+    get() {
+      val sum = items.fold(BigDecimal.ZERO) { acc, item ->
+        acc + item.price * item.quantity.toBigDecimal()
+      }
+      return coupon?.let { sum - sum * it.percentOff.toBigDecimal() / 100.toBigDecimal() } ?: sum
+    }
+}
+
+fun BigDecimal.asDollars(): String = "$" + setScale(2).toPlainString()
+"""
+
+_CART_SWIFT = """import Foundation
+
+/// The items a shopper picked, with the coupon they applied.
+struct Cart {
+  private var items: [Item] = []
+  private var coupon: Coupon?
+
+  /// Applies a coupon by its code when the catalog knows it and it has not expired.
+  mutating func applyCoupon(_ code: String, catalog: CouponCatalog) -> Bool {
+    guard let found = catalog.lookup(code.trimmingCharacters(in: .whitespaces).uppercased()),
+          !found.expired else { return false }
+    coupon = found
+    return true
+  }
+
+  var total: Decimal {
+    let sum = items.reduce(Decimal(0)) { $0 + $1.price * Decimal($1.quantity) }
+    guard let coupon else { return sum }
+    return sum - sum * Decimal(coupon.percentOff) / 100
+  }
+}
+"""
+
+_CART_TEST_KT = """package shop.cart
+
+import org.junit.Test
+import kotlin.test.assertEquals
+
+class CartTest {
+  @Test
+  fun totalSubtractsTheCouponFromTheSumOfPrices() {
+    val cart = Cart()
+    cart.add(Item("a", 10.toBigDecimal(), 2))
+    assertEquals(20.toBigDecimal(), cart.total)
+  }
+}
+"""
+
+
+def test_kotlin_and_swift_code_is_found_by_question_at_its_name(tmp_path, real_encoder):
+    """Kotlin and Swift are chunked by their grammars: a question lands on the property or
+    function at its name, before the test; Find Similar from the Kotlin function finds the
+    Swift one, which implements the same thing."""
+    files = {
+        "android/src/main/java/shop/cart/Cart.kt": _CART_KT,
+        "android/src/test/java/shop/cart/CartTest.kt": _CART_TEST_KT,
+        "ios/Cart.swift": _CART_SWIFT,
+    }
+    with indexed_tree(tmp_path / "app", real_encoder, files) as built:
+        question = "sum of the item prices minus the coupon's percentage"
+        results = built.search(question, languages=["kotlin"]).results
+        assert (results[0].path, results[0].symbol) == (
+            "android/src/main/java/shop/cart/Cart.kt",
+            "Cart.total",
+        )
+        assert results[0].cursor == (24, 6)  # `total` in `val total: BigDecimal`
+        assert results[0].preview.strip() == "val total: BigDecimal"
+        merge = built.search("merge an added item with the same product", limit=1).results[0]
+        assert (merge.symbol, merge.cursor) == ("Cart.add", (11, 6))
+        swift = built.search(question, languages=["swift"]).results[0]
+        assert (swift.path, swift.symbol, swift.cursor) == ("ios/Cart.swift", "Cart.total", (15, 6))
+        similar = built.similar("android/src/main/java/shop/cart/Cart.kt", 17, 6, limit=3)
+        assert (similar.results[0].path, similar.results[0].symbol) == (
+            "ios/Cart.swift",
+            "Cart.applyCoupon",
+        )
+        named = built.search("asDollars", limit=1).results[0]
+        assert (named.symbol, named.kind) == ("BigDecimal.asDollars", "method")

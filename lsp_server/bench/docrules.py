@@ -144,6 +144,23 @@ RULES: dict[str, DocRules] = {
         line_markers=("///",),
         not_markers=("////",),
     ),
+    # KDoc, above a function's annotations and modifiers (which its node holds);
+    # constructors are left out, as in Java.
+    "kotlin": DocRules(
+        definitions=frozenset({"function_declaration"}),
+        comments=frozenset({"block_comment", "line_comment"}),
+        block_markers=("/**",),
+        not_markers=("/***",),
+    ),
+    # Swift's `///` lines (Xcode's Quick Help) or a `/** */` block.
+    "swift": DocRules(
+        definitions=frozenset({"function_declaration"}),
+        comments=frozenset({"comment", "multiline_comment"}),
+        block_markers=("/**",),
+        line_markers=("///",),
+        not_markers=("////", "/***"),
+        directives=("// swiftlint:", "/// - Tag:"),
+    ),
     # Ruby's docs (RDoc, YARD) are the run of `#` lines right above a method.
     "ruby": DocRules(
         definitions=frozenset({"method", "singleton_method"}),

@@ -36,6 +36,17 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("compiler", re.compile(r"^\s*(?P<path>[^\s:]+\.\w+):(?P<line>\d+)(?::\d+)?:", re.M)),
     # Go panics:  \t/app/server.go:42 +0x1d
     ("go", re.compile(r"^\s+(?P<path>/[^\s:]+\.go):(?P<line>\d+)", re.M)),
+    # Swift's runtime traps:  Fatal error: Index out of range: file App/Cart.swift, line 42
+    ("swift", re.compile(r"\bfile (?P<path>[^\s,]+\.swift), line (?P<line>\d+)")),
+    # Swift crash reports (Xcode, symbolicated):
+    #   3   App   0x0000000104a8 Cart.total(for:) + 120 (Cart.swift:42)
+    (
+        "swift-crash",
+        re.compile(
+            r"0x[0-9a-f]+ (?P<func>[^\s(]+)(?:\([^)]*\))? \+ \d+ \((?P<path>[\w$-]+\.swift)"
+            r":(?P<line>\d+)\)"
+        ),
+    ),
 )
 
 # Python prints the innermost frame last; the others print it first.

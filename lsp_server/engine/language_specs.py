@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+COMMENTS = frozenset({"comment", "line_comment", "block_comment", "multiline_comment"})
 
 # Doc comments that may stand apart from the definition they document, by up to
 # DOC_COMMENT_GAP blank lines (express writes one, Babel's output two): `/**` JSDoc, Javadoc,
@@ -332,6 +332,11 @@ _C_SCOPE_MACROS = re.compile(
     rb"(?=\r?\n[ \t]*(?:\r?\n|#|_*[A-Z][A-Z0-9_]*(?:\([^()\n;]*\))?[ \t]*\r?$"
     rb"|(?:namespace|template|class|struct|union|enum|typedef|using|extern)\b)|\r?\n?\Z)"
 )
+# Swift's conditional compilation lines (`#if os(iOS)`, `#elseif`, `#else`, `#endif`): the
+# grammar reads them between declarations but not between a `switch`'s cases, where one broke
+# expo-modules-core's 500-line `AppContext` class into top-level functions; left out, the
+# branches read as consecutive code.
+_SWIFT_CONDITIONS = re.compile(rb"(?m)^[ \t]*(#(?:if|elseif|else|endif)\b[^\r\n]*)")
 _C_WRAPPERS = frozenset(
     {
         "preproc_if",
@@ -583,6 +588,47 @@ SPECS: dict[str, LanguageSpec] = {
         declarations="""(const_element (name) @name)
                         (property_element (variable_name (name) @name))""",
     ),
+    "kotlin": LanguageSpec(
+        class_body=_BRACED_CLASS_BODY,
+        # Classes (also interfaces, enum and data classes), objects, functions (an extension
+        # function `fun String.toSlug()` is named by its receiver, as a Go method is),
+        # constructors and `init` blocks, properties with a getter or setter, and functions
+        # held by a property (`val onClick = fun(view: View) {...}`, a lambda). A companion
+        # object is no unit: its members are called through the class (`Options.create()`)
+        # and are named so.
+        query="""[(class_declaration) (object_declaration) (function_declaration)
+                  (secondary_constructor) (anonymous_initializer)] @def
+                 (property_declaration [(getter) (setter)]) @def
+                 (property_declaration [(anonymous_function) (lambda_literal)]) @def""",
+        classes=frozenset({"class_declaration", "object_declaration"}),
+        doc_comments=_SLASH_STAR_DOC,
+        # An interface's or abstract function is where its KDoc lives, as in Java.
+        bodyless_ok=True,
+        import_line=_import_lines(r"package\b", r"import\b"),
+        declarations="""(property_declaration (variable_declaration (identifier) @name))
+                        (type_alias type: (identifier) @name)""",
+    ),
+    "swift": LanguageSpec(
+        class_body=_BRACED_CLASS_BODY,
+        # `class_declaration` is also a struct, an enum, an actor and an extension. A
+        # property with code (`var isRunning: Bool { session.isRunning }`) is a unit, as a
+        # C# property is; a stored one is data.
+        query="""[(class_declaration) (protocol_declaration) (function_declaration)
+                  (init_declaration) (deinit_declaration) (subscript_declaration)
+                  (protocol_function_declaration)] @def
+                 (property_declaration computed_value: (_)) @def""",
+        classes=frozenset({"class_declaration", "protocol_declaration"}),
+        doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
+        # A protocol's requirement is where its documentation lives.
+        bodyless_ok=True,
+        import_line=_import_lines(r"(?:@\w+\s+)*import\b"),
+        # A type's extensions are written anywhere in its module, as Rust's `impl`s are.
+        open_types="crate",
+        extension_header=r"(?:(?:public|private|fileprivate|internal|open)\s+)?extension\b",
+        declarations="""(property_declaration name: (pattern (simple_identifier) @name))
+                        (typealias_declaration name: (type_identifier) @name)""",
+        unparsed=(_SWIFT_CONDITIONS,),
+    ),
 }
 SPECS["tsx"] = SPECS["typescript"]
 
@@ -623,9 +669,20 @@ SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
 # Values that are a definition's body themselves (C#'s `public int Count => m_count;`): the
 # header a reader scans ends where they start.
 BODY_VALUES = frozenset({"arrow_expression_clause"})
+# Bodies that a grammar gives no field name (Kotlin's): the header ends where they start.
+BODY_NODES = frozenset({"function_body", "class_body", "enum_class_body"})
 # Definitions a language names by a keyword, not a name of their own: a C# indexer is
 # `this[int index]`.
-KEYWORD_NAMED = {"indexer_declaration": "this"}
+# Kotlin's secondary constructors and `init` blocks, Swift's `init`, `deinit` and
+# `subscript` (whose `name` field is its return type) likewise.
+KEYWORD_NAMED = {
+    "indexer_declaration": "this",
+    "secondary_constructor": "constructor",
+    "anonymous_initializer": "init",
+    "init_declaration": "init",
+    "deinit_declaration": "deinit",
+    "subscript_declaration": "subscript",
+}
 # Anonymous definitions that are a module's default export (`export default () => {}`,
 # `exports.default = function () {}`) are named by the module (``chunker.names.module_name``).
 DEFAULT_EXPORTS = frozenset({"arrow_function", "function_expression", "class"})

@@ -23,6 +23,8 @@ GRAMMAR_MODULES: dict[str, tuple[str, str]] = {
     "csharp": ("tree_sitter_c_sharp", "language"),
     "ruby": ("tree_sitter_ruby", "language"),
     "php": ("tree_sitter_php", "language_php"),
+    "kotlin": ("tree_sitter_kotlin", "language"),
+    "swift": ("tree_sitter_swift", "language"),
 }
 
 TREE_SITTER_LANGUAGES: frozenset[str] = frozenset(GRAMMAR_MODULES)

@@ -9,6 +9,7 @@ import re
 from tree_sitter import Node
 
 from ..language_specs import (
+    BODY_NODES,
     BODY_VALUES,
     COMMENTS,
     DOC_COMMENT_GAP,
@@ -51,6 +52,8 @@ def body_of(node: Node) -> Node | None:
                 return _body_of_function(wrapped_function(value))  # `f = memo(() => {})`
             if value is not None:
                 return value if value.type in BODY_VALUES else value.child_by_field_name("body")
+    if body is None:  # Kotlin's bodies are children without a field
+        body = next((c for c in node.named_children if c.type in BODY_NODES), None)
     return body
 
 

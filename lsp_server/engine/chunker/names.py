@@ -113,6 +113,29 @@ def _go_receiver(node: Node) -> str:
     return ""
 
 
+def _kotlin_receiver(node: Node, name: Node) -> str:
+    """The type a Kotlin extension function extends (`fun Context.dp(x: Int)` -> Context),
+    written before its name; "" for any other definition."""
+    if node.type != "function_declaration":
+        return ""
+    receiver = ""
+    for child in node.named_children:
+        if child.start_byte >= name.start_byte:
+            break
+        if child.type in ("user_type", "nullable_type"):
+            receiver = node_text(child).split("<", 1)[0].rstrip("?")
+    return receiver
+
+
+def _kotlin_property_name(node: Node) -> str:
+    """`val size: Int get() = ...` -> size (Kotlin's property has no name field)."""
+    for child in node.named_children:
+        if child.type == "variable_declaration":
+            names = [n for n in child.named_children if n.type == "identifier"]
+            return node_text(names[0]) if names else ""
+    return ""
+
+
 def definition_name(node: Node, module: str = "") -> tuple[str, str]:
     """(name, scope) of a captured definition; name is "" when it has none.
 
@@ -141,13 +164,15 @@ def definition_name(node: Node, module: str = "") -> tuple[str, str]:
         return _export_name(node, module)
     if t == "method_declaration" and node.child_by_field_name("receiver") is not None:
         return node_text(node.child_by_field_name("name")), _go_receiver(node)
-    name = node.child_by_field_name("name")
-    if name is not None:
-        return node_text(name).replace("::", "."), ""
-    if t == "function_definition":
-        return _c_name(node)
     if t in KEYWORD_NAMED:
         return KEYWORD_NAMED[t], ""
+    name = node.child_by_field_name("name")
+    if name is not None:
+        return node_text(name).replace("::", "."), _kotlin_receiver(node, name)
+    if t == "function_definition":
+        return _c_name(node)
+    if t == "property_declaration":  # Kotlin: `val size: Int get() = ...`
+        return _kotlin_property_name(node), ""
     parent = node.parent
     if parent is not None and parent.type == "type_definition":  # typedef struct { } Name;
         return node_text(parent.child_by_field_name("declarator")), ""

@@ -60,8 +60,9 @@ from pathlib import Path
 # Svelte component's `<script>` is chunked by its grammar (was windows of lines), its `<style>`
 # and markup by lines apart (the markup one unit of windows of half a chunk); 35: a property
 # whose object holds one function beside values that describe it (Vue's `getOptionKey: {
-# type: Function, default(option) {} }`) is that function's unit, with its doc comment
-CHUNKER_VERSION = 35
+# type: Function, default(option) {} }`) is that function's unit, with its doc comment; 36:
+# Kotlin and Swift are chunked by their grammars (were windows of lines)
+CHUNKER_VERSION = 36
 
 
 def _source_fingerprint() -> str:
