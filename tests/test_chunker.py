@@ -3572,6 +3572,59 @@ def test_a_vue_options_component_names_its_methods() -> None:
     assert rows_found[0] == ("vue", "window", "Select", 0, 0)
 
 
+ASTRO_CARD = """---
+import Icon from './Icon.astro';
+
+interface Props { title: string; href: string }
+const { title, href } = Astro.props;
+
+function isExternal(url: string): boolean {
+  return /^https?:\\/\\//.test(url);
+}
+---
+
+<a class="card" href={href} target={isExternal(href) ? '_blank' : undefined}>
+  <Icon name="arrow" />
+  <h2>{title}</h2>
+</a>
+
+<script>
+  function trackClick(event: MouseEvent) {
+    navigator.sendBeacon('/clicks', String(event.timeStamp));
+  }
+  document.querySelectorAll('a.card').forEach((a) => a.addEventListener('click', trackClick));
+</script>
+
+<style>
+  .card { display: block; }
+</style>
+"""
+
+
+def test_an_astro_components_frontmatter_and_script_are_typescript_at_their_place() -> None:
+    assert component_rows(ASTRO_CARD, "src/components/Card.astro") == [
+        ("typescript", "imports", "", 1, 1),
+        ("typescript", "class", "Card.Props", 3, 3),
+        ("typescript", "block", "", 4, 4),
+        ("typescript", "function", "Card.isExternal", 6, 8),
+        ("astro", "window", "Card", 11, 14),
+        ("typescript", "function", "Card.trackClick", 17, 19),
+        ("typescript", "block", "", 20, 20),
+        ("css", "window", "Card", 23, 25),
+    ]
+    assert language_at(ASTRO_CARD, "astro", (7, 4)) == "typescript"  # in the frontmatter
+    assert language_at(ASTRO_CARD, "astro", (12, 4)) == "astro"  # in the markup
+
+
+def test_a_file_of_another_component_language_has_no_frontmatter() -> None:
+    text = "---\nconst x = 1;\n---\n<div>{x}</div>\n"
+    assert [r[:2] for r in component_rows(text, "src/X.svelte")] == [("svelte", "window")]
+    assert [r[:2] for r in component_rows(text, "src/X.astro")] == [
+        ("typescript", "block"),
+        ("astro", "window"),
+    ]
+
+
 def test_each_script_of_a_svelte_component_is_chunked_apart() -> None:
     text = (
         '<script context="module">\nexport const preload = () => fetchAll();\n</script>\n\n'

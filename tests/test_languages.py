@@ -73,6 +73,7 @@ from lsp_server.engine.languages import (
         ("docs/index.rst", "text"),
         ("App.vue", "vue"),
         ("App.svelte", "svelte"),
+        ("src/pages/index.astro", "astro"),
     ],
 )
 def test_detects_language(path: str, language: str) -> None:

@@ -1806,3 +1806,66 @@ def test_kotlin_and_swift_code_is_found_by_question_at_its_name(tmp_path, real_e
         )
         named = built.search("asDollars", limit=1).results[0]
         assert (named.symbol, named.kind) == ("BigDecimal.asDollars", "method")
+
+
+_THEME_SELECT_ASTRO = """---
+import Select from './Select.astro';
+
+const labels = { dark: 'Dark', light: 'Light', auto: 'Auto' };
+---
+
+<theme-select>
+  <Select label="Theme" value="auto" options={Object.entries(labels)} />
+</theme-select>
+
+<script>
+  type Theme = 'auto' | 'dark' | 'light';
+
+  function storeTheme(theme: Theme): void {
+    if (typeof localStorage !== 'undefined') {
+      localStorage.setItem('theme', theme === 'auto' ? '' : theme);
+    }
+  }
+
+  function applyTheme(theme: Theme): void {
+    const system = matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
+    document.documentElement.dataset.theme = theme === 'auto' ? system : theme;
+    storeTheme(theme);
+  }
+</script>
+"""
+
+_PAGINATION_ASTRO = """---
+const { prev, next, dir } = Astro.props;
+const isRtl = dir === 'rtl';
+---
+
+<nav class="pagination">
+  {prev && <a href={prev.href} rel="prev">{isRtl ? '→' : '←'} {prev.label}</a>}
+  {next && <a href={next.href} rel="next">{next.label} {isRtl ? '←' : '→'}</a>}
+</nav>
+"""
+
+
+def test_the_code_of_astro_components_is_found_at_its_line(tmp_path, real_encoder):
+    """An `.astro` file (not indexed before) is read as a component: its `<script>` is
+    TypeScript, found by a question at the function's name; its markup answers a question
+    about the view."""
+    files = {
+        "src/components/ThemeSelect.astro": _THEME_SELECT_ASTRO,
+        "src/components/Pagination.astro": _PAGINATION_ASTRO,
+    }
+    with indexed_tree(tmp_path / "site", real_encoder, files) as built:
+        stored = built.search("save the chosen colour scheme in local storage").results[0]
+        assert (stored.path, stored.symbol, stored.language) == (
+            "src/components/ThemeSelect.astro",
+            "ThemeSelect.storeTheme",
+            "typescript",
+        )
+        assert stored.cursor == (13, 11)  # `storeTheme` in `function storeTheme(`
+        links = built.search("links to the previous and next page", limit=1).results[0]
+        assert (links.path, links.symbol, links.language) == (
+            "src/components/Pagination.astro",
+            "Pagination",
+            "astro",
+        )

@@ -32,8 +32,13 @@ TREE_SITTER_LANGUAGES: frozenset[str] = frozenset(GRAMMAR_MODULES)
 # Single-file components: markup whose code sits in `<script>` elements and whose styles sit in
 # `<style>` elements. The text of each element is chunked in its own language (a `lang`
 # attribute says which; else the default here), the markup around them by lines.
-COMPONENT_LANGUAGES: frozenset[str] = frozenset({"vue", "svelte"})
+COMPONENT_LANGUAGES: frozenset[str] = frozenset({"vue", "svelte", "astro"})
 COMPONENT_ELEMENT_DEFAULTS: dict[str, str] = {"script": "javascript", "style": "css"}
+# Where a component language reads its scripts otherwise: Astro compiles a `<script>` (and its
+# frontmatter, the code between the `---` lines that open the file) as TypeScript.
+COMPONENT_SCRIPT_DEFAULTS: dict[str, str] = {"astro": "typescript"}
+# Component languages whose file may open with a frontmatter of code between `---` lines.
+COMPONENT_FRONTMATTER: frozenset[str] = frozenset({"astro"})
 # A `lang` attribute's value -> language id (`lang="stylus"` and other unknown ones: markup).
 COMPONENT_ELEMENT_LANGS: dict[str, str] = {
     **dict.fromkeys(("js", "javascript", "jsx"), "javascript"),
@@ -103,6 +108,7 @@ _EXTENSIONS: dict[str, str] = {
     **dict.fromkeys(("txt", "rst", "adoc"), "text"),
     "vue": "vue",
     "svelte": "svelte",
+    "astro": "astro",
 }
 
 # Exact lower-cased file names that have no telling extension.

@@ -9,7 +9,8 @@ What each language is made of (node kinds, doc-comment rules, wrappers) is data,
   language names them, ``extent`` what belongs to them (doc comments, decorators,
   overloads) and their signatures, ``recovery`` those a syntax error hid;
 - ``blocks``: the code between definitions; ``windows``: files without a grammar;
-  ``components``: the `<script>` and `<style>` elements of Vue and Svelte components;
+  ``components``: the `<script>` and `<style>` elements of Vue, Svelte and Astro components
+  (and an Astro component's frontmatter);
 - ``commentary``: text that is comments alone; ``nested``: a definition inside a unit;
 - ``lines``, ``grammars``: text offsets and windows, tree-sitter plumbing;
   ``version``: which chunker cut an index.

@@ -1,13 +1,20 @@
-"""Single-file components (Vue, Svelte): where their `<script>` and `<style>` elements lie and
-which language each is written in, so that a component's code is chunked by its grammar at
-its place in the file, and its markup and styles by lines."""
+"""Single-file components (Vue, Svelte, Astro): where their `<script>` and `<style>` elements
+(and an Astro component's frontmatter) lie and which language each is written in, so that a
+component's code is chunked by its grammar at its place in the file, and its markup and
+styles by lines."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from ..languages import COMPONENT_ELEMENT_DEFAULTS, COMPONENT_ELEMENT_LANGS, COMPONENT_LANGUAGES
+from ..languages import (
+    COMPONENT_ELEMENT_DEFAULTS,
+    COMPONENT_ELEMENT_LANGS,
+    COMPONENT_FRONTMATTER,
+    COMPONENT_LANGUAGES,
+    COMPONENT_SCRIPT_DEFAULTS,
+)
 from .lines import Lines
 
 # Where an element or a comment may start; each is then read on from there with `find` and
@@ -23,6 +30,10 @@ _NOT_LINE_BREAK = re.compile(r"[^\r\n]")
 # the rest as markup: the work stays linear in the file's size.
 MAX_ELEMENTS = 16
 _LANG = re.compile(r"""\blang\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
+# An Astro component's frontmatter: the file opens with a `---` line, and the next `---` line
+# closes it (a BOM or blank lines may come first).
+_FRONTMATTER_OPEN = re.compile(r"\ufeff?\s*---[ \t]*\r?\n")
+_FRONTMATTER_CLOSE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -37,13 +48,15 @@ class Element:
     text_end: int
 
 
-def component_elements(text: str) -> list[Element]:
+def component_elements(text: str, language: str = "") -> list[Element]:
     """The file's `<script>` and `<style>` elements in order, each with the language of its
-    `lang` attribute (else COMPONENT_ELEMENT_DEFAULTS). An element in a language nothing
-    here reads (`lang="coffee"`, `lang="stylus"`), or one never closed, is left to the
-    markup."""
-    elements: list[Element] = []
-    pos = 0
+    `lang` attribute (else ``language``'s COMPONENT_SCRIPT_DEFAULTS, else
+    COMPONENT_ELEMENT_DEFAULTS), after the frontmatter of a language that has one. An
+    element in a language nothing here reads (`lang="coffee"`, `lang="stylus"`), or one
+    never closed, is left to the markup."""
+    frontmatter = _frontmatter(text) if language in COMPONENT_FRONTMATTER else None
+    elements: list[Element] = [frontmatter] if frontmatter else []
+    pos = frontmatter.end if frontmatter else 0
     while (start := _START.search(text, pos)) is not None:
         tag = (start.group(1) or "").lower()
         if not tag:  # a comment: what it holds is no element; unclosed, it runs to the end
@@ -57,17 +70,30 @@ def component_elements(text: str) -> list[Element]:
         if rest is None or closing is None:
             break  # never closed: the rest of the file is markup
         closing_start, pos = closing.span()
-        language = _language(tag, text[start.end() : rest.end() - 1])
-        if language:
-            elements.append(Element(tag, language, start.start(), pos, rest.end(), closing_start))
+        written_in = _language(tag, text[start.end() : rest.end() - 1], language)
+        if written_in:
+            elements.append(Element(tag, written_in, start.start(), pos, rest.end(), closing_start))
             if len(elements) == MAX_ELEMENTS:
                 break
     return elements
 
 
-def _language(tag: str, attributes: str) -> str:
+def _frontmatter(text: str) -> Element | None:
+    """An Astro component's frontmatter, as a script in TypeScript; None when the file does
+    not open with one, or never closes it."""
+    opening = _FRONTMATTER_OPEN.match(text)
+    closing = _FRONTMATTER_CLOSE.search(text, opening.end()) if opening else None
+    if opening is None or closing is None:
+        return None
+    end = closing.end()
+    return Element("script", "typescript", 0, end, opening.end(), closing.start())
+
+
+def _language(tag: str, attributes: str, component_language: str) -> str:
     lang = _LANG.search(attributes)
     if lang is None:
+        if tag == "script" and component_language in COMPONENT_SCRIPT_DEFAULTS:
+            return COMPONENT_SCRIPT_DEFAULTS[component_language]
         return COMPONENT_ELEMENT_DEFAULTS[tag]
     value = next(group for group in lang.groups() if group is not None)
     return COMPONENT_ELEMENT_LANGS.get(value.strip().lower(), "")
@@ -100,5 +126,5 @@ def language_at(text: str, language: str, position: tuple[int, int]) -> str:
     lines = Lines(text)
     line = min(position[0], len(lines.starts) - 1)
     offset = lines.starts[line] + position[1]
-    inside = (e for e in component_elements(text) if e.text_start <= offset < e.text_end)
+    inside = (e for e in component_elements(text, language) if e.text_start <= offset < e.text_end)
     return next((e.language for e in inside), language)

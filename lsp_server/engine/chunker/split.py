@@ -59,7 +59,7 @@ def _component_chunks(lines: Lines, opts: Opts) -> list[Chunk]:
     as TypeScript), each `<style>` a stylesheet's windows, the markup around them windows."""
     text = lines.text
     component = module_name(opts.path)
-    elements = component_elements(text)
+    elements = component_elements(text, opts.language)
     chunks: list[Chunk] = []
     for element in elements:
         grammar = grammar_for(element.language) if element.language in SPECS else None

@@ -61,8 +61,9 @@ from pathlib import Path
 # and markup by lines apart (the markup one unit of windows of half a chunk); 35: a property
 # whose object holds one function beside values that describe it (Vue's `getOptionKey: {
 # type: Function, default(option) {} }`) is that function's unit, with its doc comment; 36:
-# Kotlin and Swift are chunked by their grammars (were windows of lines)
-CHUNKER_VERSION = 36
+# Kotlin and Swift are chunked by their grammars (were windows of lines); 37: Astro components
+# (were not indexed): their frontmatter and scripts as TypeScript, the rest as markup
+CHUNKER_VERSION = 37
 
 
 def _source_fingerprint() -> str:
