@@ -430,3 +430,41 @@ def test_a_hostile_component_is_chunked_in_time_linear_in_its_size(tmp_path, uni
     )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 0
+
+
+_COSTLY_CHUNKS = """
+import sys
+from lsp_server.engine.chunker import chunk_text, grammars
+grammars.PARSE_BUDGET_SECONDS = 2.0
+text = open(sys.argv[1]).read()
+print(" ".join(sorted({c.kind for c in chunk_text(sys.argv[1], text, sys.argv[2])})))
+"""
+
+
+@pytest.mark.parametrize(
+    ("language", "unit"),
+    [
+        ("java", "(\n"),  # half a million `(` lines: one error node that queries take hours over
+        ("python", "(\n"),
+        ("kotlin", "(\n"),
+        ("swift", "(\n"),
+        ("kotlin", "func f() {}\n"),  # Swift's keyword in Kotlin: the parse never ends
+    ],
+)
+def test_a_file_built_to_make_its_parse_endless_gets_line_windows_in_time(
+    tmp_path, language, unit
+):
+    """A 1 MiB file (the largest indexed) on which tree-sitter's parse or queries would run
+    for hours is cut in line windows: its tree is refused before a query, or its parse is
+    stopped once the budget (2 s here) is spent (the timeout fails it)."""
+    hostile = tmp_path / "hostile.txt"
+    hostile.write_text(unit * ((1 << 20) // len(unit)))
+    done = subprocess.run(
+        [sys.executable, "-c", _COSTLY_CHUNKS, str(hostile), language],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["window"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -16,6 +19,22 @@ from ..languages import GRAMMAR_MODULES
 # Files this large whose lines average this long are treated as minified: line windows only.
 _MINIFIED_MIN_CHARS = 100_000
 _MINIFIED_LINE_CHARS = 1_000
+# Time a file's parses may take together (chunker.split.chunk_text): a real file of the
+# largest size indexed (1 MiB) parses in well under a second, but Kotlin's parser never ends
+# on 90,000 lines of `func f() {}`. Past the budget, the file is cut in line windows.
+PARSE_BUDGET_SECONDS = 20.0
+_READ_BYTES = 1 << 16  # what the parser is handed per read when a budget is kept
+# Trees that tree-sitter's queries take hours over (quadratic in an error node's children),
+# which no real file makes: of 700 files with errors in 61 trees, the largest error node
+# (sqlite3.h's) holds 1,301 children; half a million `(` lines, in Java, Python, Kotlin or
+# Swift, give one of as many. (Deep trees are not costly: 5,000 nested parentheses or 3,000
+# nested functions are queried in well under a second.)
+_MAX_ERROR_CHILDREN = 5_000
+
+
+class TooCostly(Exception):
+    """A parse ran past the file's budget (PARSE_BUDGET_SECONDS), or made a tree that
+    queries would take hours over (_MAX_ERROR_CHILDREN)."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +98,62 @@ def parse_source(language: str, lang: Language, data: bytes, parser: str = "") -
     (LanguageSpec.unparsed): the tree's positions are still those of `data`."""
     ranges = included_ranges(data, 0, len(data), SPECS[language].unparsed)
     if len(ranges) == 1 and ranges[0].end_byte - ranges[0].start_byte == len(data):
-        return parser_for(parser or language, lang).parse(data)  # nothing left out
-    return Parser(lang, included_ranges=ranges).parse(data)
+        return parse_within_budget(parser_for(parser or language, lang), data)  # all of it
+    return parse_within_budget(Parser(lang, included_ranges=ranges), data)
+
+
+@contextmanager
+def parse_budget(seconds: float | None = None) -> Iterator[None]:
+    """Parses on this thread raise TooCostly once ``seconds`` (by default
+    PARSE_BUDGET_SECONDS) have passed, or when their tree is too costly to query."""
+    outer = getattr(_local, "deadline", None)
+    _local.deadline = time.monotonic() + (PARSE_BUDGET_SECONDS if seconds is None else seconds)
+    try:
+        yield
+    finally:
+        _local.deadline = outer
+
+
+def _past_deadline() -> float | None:
+    return getattr(_local, "deadline", None)
+
+
+def parse_within_budget(parser: Parser, data: bytes) -> Tree:
+    """``parser``'s tree of ``data``, or TooCostly when a parse budget is kept on this
+    thread (parse_budget) and the parse runs past it."""
+    deadline = _past_deadline()
+    if deadline is None:
+        return parser.parse(data)
+    view = memoryview(data)
+    try:
+        tree = parser.parse(
+            lambda offset, _point: view[offset : offset + _READ_BYTES].tobytes(),
+            encoding="utf8",
+            progress_callback=lambda _offset, _errors: time.monotonic() > deadline,
+        )
+    except ValueError as cancelled:  # tree-sitter's "Parsing failed": the callback stopped it
+        raise TooCostly from cancelled
+    if _costly_to_query(tree.root_node):
+        raise TooCostly
+    return tree
+
+
+def _costly_to_query(root: Node) -> bool:
+    """Whether the tree holds an error node of more than _MAX_ERROR_CHILDREN children: one
+    walk, no query (py-tree-sitter 0.26's query progress callback crashes the process on
+    ordinary files, so a query cannot be stopped midway)."""
+    if not root.has_error:
+        return False
+    cursor = root.walk()
+    while True:
+        node = cursor.node
+        if node is not None and node.type == "ERROR" and node.child_count > _MAX_ERROR_CHILDREN:
+            return True
+        if node is not None and node.has_error and cursor.goto_first_child():
+            continue  # only subtrees that hold an error can hold an error node
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return False
 
 
 def included_ranges(
@@ -124,7 +197,13 @@ def node_text(node: Node | None) -> str:
 
 def captures(query: Query, root: Node) -> list[Node]:
     """The `@def` nodes (other captures only test a pattern's predicates)."""
-    return QueryCursor(query).captures(root).get("def", [])
+    return all_captures(query, root).get("def", [])
+
+
+def all_captures(query: Query, root: Node) -> dict[str, list[Node]]:
+    """Every capture of ``query`` under ``root``, by name (a tree too costly to query was
+    refused by parse_within_budget)."""
+    return QueryCursor(query).captures(root)
 
 
 def grammar_language(language: str, text: str) -> str:

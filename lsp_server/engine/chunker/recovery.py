@@ -10,7 +10,7 @@ from tree_sitter import Node, Parser
 
 from ..language_specs import LanguageSpec
 from .definitions import Definition, find_definitions
-from .grammars import Grammar, included_ranges
+from .grammars import Grammar, included_ranges, parse_within_budget
 
 # Bounds on recovery work: at most this many re-parses, of at most this many times the file.
 _MAX_REPARSES = 32
@@ -73,7 +73,8 @@ def recover(
         done.append((region.start, end))
         defs = [d for d in defs if not region.replaces(d)]
         stretch = included_ranges(data, region.start, end, spec.unparsed)
-        sub = Parser(grammar.fragment_lang, included_ranges=stretch).parse(data).root_node
+        sub = parse_within_budget(Parser(grammar.fragment_lang, included_ranges=stretch), data)
+        sub = sub.root_node
         found = find_definitions(
             sub, grammar.fragment_query, data, spec, module, region.parent, split_above
         )

@@ -20,7 +20,15 @@ from .blocks import (
 )
 from .components import component_elements, markup_stretches, only_element_text
 from .definitions import Definition, find_definitions
-from .grammars import Grammar, grammar_for, grammar_language, minified, parse_source
+from .grammars import (
+    Grammar,
+    TooCostly,
+    grammar_for,
+    grammar_language,
+    minified,
+    parse_budget,
+    parse_source,
+)
 from .lines import Lines, Opts, byte_to_char, make_chunk, pack, trim
 from .names import module_name
 from .recovery import recover
@@ -45,12 +53,19 @@ def chunk_text(
     syntax = grammar_language(language, text)
     opts = Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
     lines = Lines(text)
-    if language in COMPONENT_LANGUAGES and not minified(text):
-        return _component_chunks(lines, opts)
+    component = language in COMPONENT_LANGUAGES and not minified(text)
     grammar = grammar_for(syntax) if syntax in SPECS and not minified(text) else None
-    if grammar is None:
+    if not component and grammar is None:
         return line_windows(lines, opts)
-    return _syntax_chunks(lines, opts, syntax, grammar)
+    # A file built so that its parse or queries never end (a hostile clone) gets windows.
+    try:
+        with parse_budget():
+            if component:
+                return _component_chunks(lines, opts)
+            assert grammar is not None
+            return _syntax_chunks(lines, opts, syntax, grammar)
+    except TooCostly:
+        return line_windows(lines, opts)
 
 
 def _component_chunks(lines: Lines, opts: Opts) -> list[Chunk]:
