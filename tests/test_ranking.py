@@ -662,6 +662,37 @@ def test_a_declaration_ranks_between_definitions_and_what_is_named_after_them() 
     }  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("path", "language", "text"),
+    [
+        (
+            "Record.kt",
+            "kotlin",
+            "interface Record {\n  /** Saves it at [path]. */\n  fun save(path: String)\n}\n\n"
+            "class FileRecord : Record {\n  override fun save(path: String) {\n"
+            "    File(path).writeText(body)\n  }\n\n  fun size() = body.length\n}\n",
+        ),
+        (
+            "Record.swift",
+            "swift",
+            "protocol Record {\n  /// Saves it at `path`.\n  func save(path: String)\n}\n\n"
+            "final class FileRecord: Record {\n  func save(path: String) {\n"
+            "    try? body.write(toFile: path, atomically: true, encoding: .utf8)\n  }\n\n"
+            "  func size() -> Int { body.count }\n}\n",
+        ),
+    ],
+)
+def test_a_kotlin_or_swift_requirement_is_a_declaration(path: str, language: str, text: str):
+    """Kotlin and Swift declare a method without a body and without a `;`: the interface's
+    or protocol's requirement declares the name, the class's method defines it, and only the
+    requirement is a declaration (never an answer to Find Similar)."""
+    chunks = [c for c in chunk_text(path, text, language) if c.kind == "method"]
+    assert {c.symbol: naming_tier(c, "save") for c in chunks if c.symbol.endswith("save")} == {
+        "Record.save": DECLARED, "FileRecord.save": NAMED_SO
+    }  # fmt: skip
+    assert [c.symbol for c in chunks if is_declaration(c)] == ["Record.save"]
+
+
 def test_a_definition_inside_another_is_named_so_and_landed_on() -> None:
     """A local helper answers its name, as a module's own definition does (both in the
     first tier: a test's `var router` must not outrank express's inner `function router`)."""

@@ -42,6 +42,10 @@ class LanguageSpec:
     docstrings: bool = False
     block_comment: tuple[str, str] = ("/*", "*/")  # ("", "") where the language has none
     bodyless_ok: bool = False  # keep functions without a body (else they are declarations)
+    # What ends a method declared without a body (Java's `int size();`); "" where the line
+    # does (a Kotlin interface's `fun save(path: String)`, a Swift protocol's requirement):
+    # such a chunk is a declaration to the ranking (ranking.is_declaration).
+    declaration_end: str = ";"
     # Captured node types that define something though no body field (Rust's `macro_rules!`:
     # its rules follow the name).
     bodyless: frozenset[str] = frozenset()
@@ -604,6 +608,7 @@ SPECS: dict[str, LanguageSpec] = {
         doc_comments=_SLASH_STAR_DOC,
         # An interface's or abstract function is where its KDoc lives, as in Java.
         bodyless_ok=True,
+        declaration_end="",
         import_line=_import_lines(r"package\b", r"import\b"),
         declarations="""(property_declaration (variable_declaration (identifier) @name))
                         (type_alias type: (identifier) @name)""",
@@ -621,6 +626,7 @@ SPECS: dict[str, LanguageSpec] = {
         doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
         # A protocol's requirement is where its documentation lives.
         bodyless_ok=True,
+        declaration_end="",
         import_line=_import_lines(r"(?:@\w+\s+)*import\b"),
         # A type's extensions are written anywhere in its module, as Rust's `impl`s are.
         open_types="crate",

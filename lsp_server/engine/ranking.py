@@ -663,10 +663,13 @@ def is_declaration(chunk: Chunk) -> bool:
     doc and signature, what a question may ask for, but no code to be like."""
     if chunk.part or chunk.kind not in ("function", "method"):
         return False  # (a part of a long method may end on a statement's `;`)
-    # Its text ends with its signature, a `;` (`Connection url(URL url);`): not a function
-    # whose text goes on past its signature (`const f = (x) => x * 2;`).
+    # Its text ends with its signature, a `;` (`Connection url(URL url);`), or the line in
+    # Kotlin and Swift (LanguageSpec.declaration_end): not a function whose text goes on past
+    # its signature (`const f = (x) => x * 2;`, Kotlin's `fun load() = "x"`).
+    spec = SPECS.get(chunk.language)
+    end = spec.declaration_end if spec is not None else ";"
     signature = chunk.signature.strip()
-    return signature.endswith(";") and chunk.text.rstrip().endswith(signature)
+    return signature.endswith(end) and chunk.text.rstrip().endswith(signature)
 
 
 def is_bare_header(chunk: Chunk) -> bool:
