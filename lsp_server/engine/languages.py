@@ -37,7 +37,8 @@ COMPONENT_ELEMENT_DEFAULTS: dict[str, str] = {"script": "javascript", "style": "
 # Where a component language reads its scripts otherwise: Astro compiles a `<script>` (and its
 # frontmatter, the code between the `---` lines that open the file) as TypeScript.
 COMPONENT_SCRIPT_DEFAULTS: dict[str, str] = {"astro": "typescript"}
-# Component languages whose file may open with a frontmatter of code between `---` lines.
+# Component languages whose file may open with a frontmatter of code between `---` lines, in
+# the language of their scripts (COMPONENT_SCRIPT_DEFAULTS).
 COMPONENT_FRONTMATTER: frozenset[str] = frozenset({"astro"})
 # A `lang` attribute's value -> language id (`lang="stylus"` and other unknown ones: markup).
 COMPONENT_ELEMENT_LANGS: dict[str, str] = {

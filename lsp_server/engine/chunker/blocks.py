@@ -6,13 +6,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from tree_sitter import Node, Query, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from ..chunks import NAMES_JOINT, Chunk
 from ..language_specs import LOCAL_SCOPES, LanguageSpec
 from .commentary import DOCSTRING_HEAD, banner_or_licence
 from .definitions import Definition
-from .grammars import all_captures, node_text
+from .grammars import node_text
 from .lines import Lines, Opts, make_chunk, pack, trim
 
 
@@ -24,7 +24,7 @@ def declared_names(root: Node, query: Query | None, sigils: str = "") -> list[tu
     VERSION = ... })()`, a library wrapped whole) holds the module's names, and is no scope."""
     if query is None:
         return []
-    captures = all_captures(query, root)
+    captures = QueryCursor(query).captures(root)
     guards = {node.start_byte for node in captures.get("guard", [])}
     found = []
     for node in captures.get("name", []):

@@ -54,7 +54,7 @@ def component_elements(text: str, language: str = "") -> list[Element]:
     COMPONENT_ELEMENT_DEFAULTS), after the frontmatter of a language that has one. An
     element in a language nothing here reads (`lang="coffee"`, `lang="stylus"`), or one
     never closed, is left to the markup."""
-    frontmatter = _frontmatter(text) if language in COMPONENT_FRONTMATTER else None
+    frontmatter = _frontmatter(text, language) if language in COMPONENT_FRONTMATTER else None
     elements: list[Element] = [frontmatter] if frontmatter else []
     pos = frontmatter.end if frontmatter else 0
     while (start := _START.search(text, pos)) is not None:
@@ -78,15 +78,16 @@ def component_elements(text: str, language: str = "") -> list[Element]:
     return elements
 
 
-def _frontmatter(text: str) -> Element | None:
-    """An Astro component's frontmatter, as a script in TypeScript; None when the file does
-    not open with one, or never closes it."""
+def _frontmatter(text: str, language: str) -> Element | None:
+    """An Astro component's frontmatter, as a script in the language's script default
+    (TypeScript); None when the file does not open with one, or never closes it."""
     opening = _FRONTMATTER_OPEN.match(text)
     closing = _FRONTMATTER_CLOSE.search(text, opening.end()) if opening else None
     if opening is None or closing is None:
         return None
     end = closing.end()
-    return Element("script", "typescript", 0, end, opening.end(), closing.start())
+    script = COMPONENT_SCRIPT_DEFAULTS[language]
+    return Element("script", script, 0, end, opening.end(), closing.start())
 
 
 def _language(tag: str, attributes: str, component_language: str) -> str:

@@ -25,10 +25,10 @@ _MINIFIED_LINE_CHARS = 1_000
 PARSE_BUDGET_SECONDS = 20.0
 _READ_BYTES = 1 << 16  # what the parser is handed per read when a budget is kept
 # Trees that tree-sitter's queries take hours over (quadratic in an error node's children),
-# which no real file makes: of 700 files with errors in 61 trees, the largest error node
-# (sqlite3.h's) holds 1,301 children; half a million `(` lines, in Java, Python, Kotlin or
-# Swift, give one of as many. (Deep trees are not costly: 5,000 nested parentheses or 3,000
-# nested functions are queried in well under a second.)
+# which no real file makes: of 700 files with errors in 54 benchmark trees and 20 npm
+# packages, the largest error node (sqlite3.h's) holds 1,301 children; half a million `(`
+# lines, in Java, Python, Kotlin or Swift, give one of as many. (Deep trees are not costly:
+# 5,000 nested parentheses or 3,000 nested functions are queried in well under a second.)
 _MAX_ERROR_CHILDREN = 5_000
 
 
@@ -106,7 +106,7 @@ def parse_source(language: str, lang: Language, data: bytes, parser: str = "") -
 def parse_budget(seconds: float | None = None) -> Iterator[None]:
     """Parses on this thread raise TooCostly once ``seconds`` (by default
     PARSE_BUDGET_SECONDS) have passed, or when their tree is too costly to query."""
-    outer = getattr(_local, "deadline", None)
+    outer = _deadline()
     _local.deadline = time.monotonic() + (PARSE_BUDGET_SECONDS if seconds is None else seconds)
     try:
         yield
@@ -114,14 +114,14 @@ def parse_budget(seconds: float | None = None) -> Iterator[None]:
         _local.deadline = outer
 
 
-def _past_deadline() -> float | None:
+def _deadline() -> float | None:
     return getattr(_local, "deadline", None)
 
 
 def parse_within_budget(parser: Parser, data: bytes) -> Tree:
     """``parser``'s tree of ``data``, or TooCostly when a parse budget is kept on this
     thread (parse_budget) and the parse runs past it."""
-    deadline = _past_deadline()
+    deadline = _deadline()
     if deadline is None:
         return parser.parse(data)
     view = memoryview(data)
@@ -197,13 +197,7 @@ def node_text(node: Node | None) -> str:
 
 def captures(query: Query, root: Node) -> list[Node]:
     """The `@def` nodes (other captures only test a pattern's predicates)."""
-    return all_captures(query, root).get("def", [])
-
-
-def all_captures(query: Query, root: Node) -> dict[str, list[Node]]:
-    """Every capture of ``query`` under ``root``, by name (a tree too costly to query was
-    refused by parse_within_budget)."""
-    return QueryCursor(query).captures(root)
+    return QueryCursor(query).captures(root).get("def", [])
 
 
 def grammar_language(language: str, text: str) -> str:

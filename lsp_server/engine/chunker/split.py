@@ -53,16 +53,16 @@ def chunk_text(
     syntax = grammar_language(language, text)
     opts = Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
     lines = Lines(text)
-    component = language in COMPONENT_LANGUAGES and not minified(text)
-    grammar = grammar_for(syntax) if syntax in SPECS and not minified(text) else None
-    if not component and grammar is None:
+    readable = not minified(text)
+    is_component = readable and language in COMPONENT_LANGUAGES
+    grammar = grammar_for(syntax) if readable and syntax in SPECS else None
+    if not is_component and grammar is None:
         return line_windows(lines, opts)
     # A file built so that its parse or queries never end (a hostile clone) gets windows.
     try:
         with parse_budget():
-            if component:
+            if grammar is None:
                 return _component_chunks(lines, opts)
-            assert grammar is not None
             return _syntax_chunks(lines, opts, syntax, grammar)
     except TooCostly:
         return line_windows(lines, opts)
