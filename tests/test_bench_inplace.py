@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lsp_server.bench.cli import main as bench_main
-from lsp_server.bench.cli import set_folders
+from lsp_server.bench.cli import per_query_path, set_folders
 from lsp_server.bench.inplace import build_in_place
 from lsp_server.bench.metrics import score_query
 from lsp_server.bench.projects import DEFAULT_PROJECTS, build_projects, load_projects
@@ -21,6 +21,7 @@ from lsp_server.bench.quality import (
     ranked_targets,
     select,
 )
+from lsp_server.bench.report import language_table
 from lsp_server.bench.treeset import Target, load_tree_set, read_questions
 from lsp_server.engine.results import SearchResponse, SearchResult
 from lsp_server.engine.settings import EngineSettings
@@ -512,6 +513,42 @@ def test_exact_match_question_ranks_first_through_the_engine(tmp_path: Path, enc
     assert (tree / "pkg/core.py").read_text() == PYTHON  # the user's tree is never changed
 
 
+def test_a_tree_of_several_languages_is_scored_per_language_of_the_answer(
+    tmp_path: Path, encoder
+) -> None:
+    """A tree that holds Python and Go is scored per language of each question's answer, so
+    that a strong language does not hide a weak one in the set's mean."""
+    tree = make_tree(tmp_path / "repo")
+    lines = PYTHON.splitlines()
+    start = lines.index("@functools.cache") + 1
+    end = lines.index("    return text.lower().split()") + 1
+    rows = [
+        {"query": "return text.lower().split()", "targets": [
+            {"path": "pkg/core.py", "start": start, "end": end}]},
+        {"query": "qqzx wvvk", "targets": [{"path": "lib.go", "start": 3, "end": 6}]},
+        {"query": "return text.lower().split()", "targets": [
+            {"path": "pkg/core.py", "start": start, "end": end}]},
+    ]  # fmt: skip
+    data = load_tree_set(write_questions(tmp_path / "mine", rows, str(tree)))
+    run = QualityRun(tmp_path / "work", EngineSettings(), encoder=encoder, patterns=["bm25"])
+    measured = run.run(data)
+    assert measured.answer_languages == ["python", "go", "python"]
+    assert measured.per_query["bm25"] == [1.0, 0.0, 1.0]
+    table = language_table(
+        {"mine": measured.per_query}, {"mine": measured.per_query_landing},
+        {"mine": measured.answer_languages},
+    )  # fmt: skip
+    landed = measured.per_query_landing["bm25"][0]
+    assert table.splitlines() == [
+        "| set | answers in | queries | bm25 MRR / landing |",
+        "|---|---|---:|---|",
+        f"| mine | python | 2 | 1.0000 / {landed:.4f} |",
+        "| mine | go | 1 | 0.0000 / 0.0000 |",
+    ]
+    # A set whose answers are all in one language adds nothing.
+    assert language_table({"one": {"bm25": [1.0]}}, {}, {"one": ["python"]}) == ""
+
+
 def test_cli_builds_and_scores_in_place_sets_with_the_real_model(tmp_path: Path) -> None:
     source = make_tree(tmp_path / "src")
     sets = tmp_path / "sets"
@@ -532,7 +569,12 @@ def test_cli_builds_and_scores_in_place_sets_with_the_real_model(tmp_path: Path)
     # Thirteen distinct definitions asked by their own doc sentence: the model finds most first.
     assert entry["pipelines"]["hybrid"]["mrr"] >= 0.6
     assert json.loads(out.read_text())["sets"]["own"]["queries"] == 1
-    assert f"| demo | {len(EXPECTED)} |" in out.with_suffix(".md").read_text()
+    report = out.with_suffix(".md").read_text()
+    assert f"| demo | {len(EXPECTED)} |" in report
+    # Its answers lie in six languages: the report scores each apart, `own` (one) not at all.
+    assert "| demo | go | 1 | " in report and "| own |" not in report.split("answers in")[1]
+    saved = json.loads(per_query_path(out).read_text())["languages"]
+    assert saved["own"] == ["go"] and saved["demo"].count("python") == 2
 
 
 def test_build_set_without_in_place_refuses_new_sources(tmp_path: Path, capsys) -> None:

@@ -15,6 +15,7 @@ from .metrics import LANDING
 from .projects import DEFAULT_PROJECTS, QUERY_SOURCES
 from .report import (
     difference_table,
+    language_table,
     machine,
     pooled_table,
     quality_plot,
@@ -311,6 +312,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     details: dict[str, dict] = {}
     per_query: dict[str, dict[str, list[float]]] = {}
     landing: dict[str, dict[str, list[float]]] = {}  # in-place sets: metrics.LANDING
+    languages: dict[str, list[str]] = {}  # in-place sets: each answer's language
     tree_sets: list[TreeSet] = []  # in-place sets, for --baseline-cli
     for folder in set_folders(args.data):
         data = load_any(folder, args.max_queries, args.max_corpus, args.seed)
@@ -321,6 +323,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
         per_query[result.name] = result.per_query
         if result.per_query_landing:
             landing[result.name] = result.per_query_landing
+        if result.answer_languages:
+            languages[result.name] = result.answer_languages
         details[result.name] = {
             "chunks": result.chunks,
             "index_seconds": result.index_seconds,
@@ -333,7 +337,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
             details[result.name] |= {"language": meta.get("language", "")}
     write_json(args.out, {"sets": sets})  # kept even if the baseline run fails
     # Beside the results, not in them: the results file keeps the shape tools know.
-    write_json(per_query_path(args.out), {"mrr": per_query, LANDING: landing})
+    per_query_file = {"mrr": per_query, LANDING: landing, "languages": languages}
+    write_json(per_query_path(args.out), per_query_file)
     if args.baseline_rev:
         from .baseline import merge, run_baseline
 
@@ -343,11 +348,15 @@ def cmd_quality(args: argparse.Namespace) -> int:
         details["baseline"] = {"revision": args.baseline_rev}
         write_json(args.out, {"sets": sets})
     if args.baseline_cli:
-        _cli_baseline(args, tree_sets, work / "baseline-cli", sets, per_query, landing)
+        _cli_baseline(args, tree_sets, work / "baseline-cli", sets, per_query_file)
         details["baseline-cli"] = {"revision": args.baseline_cli}
     table = quality_table(sets) + "\n\n" + summary_table(sets)
     print(table)
     table += "\n\n" + pooled_table(per_query, "hybrid") + "\n\n" + difference_table(per_query)
+    by_language = language_table(per_query, landing, languages)
+    if by_language:
+        print("\n" + by_language)
+        table += "\n\n" + by_language
     notes = [
         f"machine: {machine()}",
         f"model: {runner.encoder.identity}",
@@ -368,20 +377,20 @@ def _cli_baseline(
     tree_sets: list[TreeSet],
     work: Path,
     sets: dict[str, dict],
-    per_query: dict[str, dict[str, list[float]]],
-    landing: dict[str, dict[str, list[float]]],
+    per_query_file: dict[str, dict],
 ) -> None:
     """--baseline-cli: the revision's command line on the in-place sets, merged into the
-    run's results and per-query ranks as 'today/cli' (files rewritten)."""
+    run's results and per-query ranks (``per_query_file``'s "mrr") as 'today/cli' (files
+    rewritten)."""
     from .baseline import merge
     from .cli_baseline import PIPELINE, run_cli_baseline
 
     results, ranks = run_cli_baseline(args.baseline_cli, tree_sets, work, args.baseline_cache)
     merge(sets, results, "today")
     for name, rows in ranks.items():
-        per_query[name][f"today/{PIPELINE}"] = rows
+        per_query_file["mrr"][name][f"today/{PIPELINE}"] = rows
     write_json(args.out, {"sets": sets})
-    write_json(per_query_path(args.out), {"mrr": per_query, LANDING: landing})
+    write_json(per_query_path(args.out), per_query_file)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.embedder import Encoder, make_encoder
+from ..engine.languages import detect_language
 from ..engine.locations import index_dir_for
 from ..engine.ranking import RankTrace
 from ..engine.results import SearchResponse
@@ -419,6 +420,11 @@ def target_key(
     )
 
 
+def answer_language(question: Question) -> str:
+    """The language of the file that holds a question's (first) answer."""
+    return detect_language(question.targets[0].path) or "other"
+
+
 def relevant_targets(question: Question) -> dict[str, int]:
     return {f"t{i}": 1 for i in range(len(question.targets))}
 
@@ -439,6 +445,9 @@ class SetResult:
     per_query: dict[str, list[float]] = field(default_factory=dict)
     # The same by where each result lands (in-place sets: metrics.LANDING).
     per_query_landing: dict[str, list[float]] = field(default_factory=dict)
+    # In-place sets: the language of each question's answer (its first target's file), in
+    # query order, so that a tree of several languages is scored per language too.
+    answer_languages: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         data = {"corpus": self.corpus, "queries": self.queries, "pipelines": self.pipelines}
@@ -573,6 +582,7 @@ class QualityRun:
         result = self._measure(task)
         result.layout = "in-place"
         result.corpus = result.chunks
+        result.answer_languages = [answer_language(q) for q in data.questions]
         return result
 
     def _measure(self, task: _Task) -> SetResult:

@@ -110,6 +110,48 @@ def difference_table(per_query: dict[str, dict[str, list[float]]], shipped: str 
     return "\n".join(lines)
 
 
+def language_table(
+    per_query: dict[str, dict[str, list[float]]],
+    landing: dict[str, dict[str, list[float]]],
+    languages: dict[str, list[str]],
+) -> str:
+    """Markdown: each in-place set whose answers lie in files of several languages (an
+    Android and iOS package: Kotlin, Swift, TypeScript), scored per language of the answer,
+    most asked first: each pipeline's MRR, and where its first result lands after a slash.
+    "" when no set mixes languages."""
+    mixed = {name: asked for name, asked in languages.items() if len(set(asked)) > 1}
+    labels = list(dict.fromkeys(p for name in mixed for p in per_query.get(name, {})))
+    lines = [
+        "| set | answers in | queries | " + " | ".join(f"{p} MRR / landing" for p in labels) + " |",
+        "|---|---|---:|" + "---|" * len(labels),
+    ]
+    for name, asked in mixed.items():
+        for language in sorted(set(asked), key=lambda found: (-asked.count(found), found)):
+            picked = [i for i, other in enumerate(asked) if other == language]
+            cells = [_language_cell(name, p, picked, per_query, landing) for p in labels]
+            lines.append(f"| {name} | {language} | {len(picked)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) if mixed else ""
+
+
+def _language_cell(
+    name: str,
+    pipeline: str,
+    picked: list[int],
+    per_query: dict[str, dict[str, list[float]]],
+    landing: dict[str, dict[str, list[float]]],
+) -> str:
+    ranks = per_query.get(name, {}).get(pipeline)
+    if not ranks:
+        return ""
+    lands = landing.get(name, {}).get(pipeline)
+    landed = f" / {_mean_of(lands, picked):.4f}" if lands else ""
+    return f"{_mean_of(ranks, picked):.4f}{landed}"
+
+
+def _mean_of(values: list[float], picked: list[int]) -> float:
+    return sum(values[i] for i in picked) / len(picked)
+
+
 def pooled_table(per_query: dict[str, dict[str, list[float]]], shipped: str) -> str:
     """Markdown: every set's queries taken together, each pipeline's mean reciprocal rank
     beside the shipped one's, the difference with its paired 95% interval, and how many
