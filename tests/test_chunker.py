@@ -3513,6 +3513,113 @@ def test_swift_conditional_compilation_is_left_out_of_the_parse() -> None:
     assert "#elseif os(macOS)" in by_symbol(chunks, "AppContext.handle").text  # still its text
 
 
+KOTLIN_MODULE = """class ImagePickerModule : Module() {
+  override fun definition() = ModuleDefinition {
+    Name("ExponentImagePicker")
+
+    /** Opens the camera to take a picture. */
+    AsyncFunction("launchCameraAsync") Coroutine { options: ImagePickerOptions ->
+      ensureCameraPermissionsAreGranted()
+      launchContract({ cameraLauncher.launch(it) }, options)
+    }
+
+    AsyncFunction("getPendingResultAsync") { promise: Promise ->
+      promise.resolve(pendingResult)
+    }.runOnQueue(Queues.MAIN)
+
+    Function("sync", this@ImagePickerModule::sync)
+
+    AsyncFunction(name) { value: Int -> value }
+
+    View(CameraView::class) {
+      Events("onCameraReady")
+      Prop("zoom") { view: CameraView, zoom: Float ->
+        view.zoom = zoom
+      }
+    }
+  }
+
+  private fun sync() = Unit
+}
+"""
+
+
+def test_kotlin_module_dsl_members_are_units() -> None:
+    """Expo's `definition()` holds a module's whole API: each member the DSL declares with a
+    title and a closure is a unit named by its title, a member of the module's class."""
+    chunks = chunk(KOTLIN_MODULE, "kotlin")
+    assert definitions(chunks) == [
+        ("class", "ImagePickerModule"),
+        ("method", "ImagePickerModule.definition"),
+        ("method", "ImagePickerModule.launchCameraAsync"),  # with its KDoc
+        ("method", "ImagePickerModule.getPendingResultAsync"),
+        ("method", "ImagePickerModule.definition"),  # the module's own code between them
+        ("class", "ImagePickerModule.CameraView"),  # a view: named by its type
+        ("method", "ImagePickerModule.CameraView.zoom"),
+        ("method", "ImagePickerModule.definition"),  # its own code after the members
+        ("method", "ImagePickerModule.sync"),
+    ]
+    camera = by_symbol(chunks, "ImagePickerModule.launchCameraAsync")
+    assert camera.text.startswith("/** Opens the camera to take a picture. */\n    Async")
+    assert (camera.start_line, camera.end_line) == (4, 8)
+    assert camera.signature == (
+        'AsyncFunction("launchCameraAsync") Coroutine { options: ImagePickerOptions ->'
+    )
+    pending = by_symbol(chunks, "ImagePickerModule.getPendingResultAsync")
+    assert pending.text.endswith("}.runOnQueue(Queues.MAIN)")  # the calls chained to it
+    # A member given a function reference, or titled by a variable, stays the module's code.
+    held = [c.text for c in chunks if c.symbol == "ImagePickerModule.definition"]
+    assert any('Function("sync", this@ImagePickerModule::sync)' in text for text in held)
+    assert any("AsyncFunction(name) { value: Int -> value }" in text for text in held)
+
+
+SWIFT_MODULE = """public final class SQLiteModule: Module {
+  public func definition() -> ModuleDefinition {
+    Name("ExpoSQLite")
+
+    /// Deletes the database file.
+    AsyncFunction("deleteDatabaseAsync", { (databasePath: String) in
+      try deleteDatabase(databasePath: databasePath)
+    })
+    .runOnQueue(.main)
+
+    Class(NativeDatabase.self) {
+      Constructor { (path: String) -> NativeDatabase in
+        NativeDatabase(path)
+      }
+
+      Function("execSync") { (database: NativeDatabase, source: String) in
+        try exec(database: database, source: source)
+      }
+    }
+  }
+
+  private func exec(database: NativeDatabase, source: String) throws {}
+}
+
+final class NativeDatabase: SharedObject {}
+"""
+
+
+def test_swift_module_dsl_members_are_units() -> None:
+    chunks = chunk(SWIFT_MODULE, "swift")
+    assert definitions(chunks) == [
+        ("class", "SQLiteModule"),
+        ("method", "SQLiteModule.definition"),
+        ("method", "SQLiteModule.deleteDatabaseAsync"),  # a closure among its arguments
+        ("class", "SQLiteModule.NativeDatabase"),
+        ("method", "SQLiteModule.NativeDatabase.execSync"),
+        ("method", "SQLiteModule.definition"),
+        ("method", "SQLiteModule.exec"),
+        ("class", "NativeDatabase"),
+    ]
+    delete = by_symbol(chunks, "SQLiteModule.deleteDatabaseAsync")
+    assert (delete.start_line, delete.end_line) == (4, 8)  # its doc, and `.runOnQueue(.main)`
+    assert delete.signature == 'AsyncFunction("deleteDatabaseAsync", { (databasePath: String) in'
+    held = by_symbol(chunks, "SQLiteModule.NativeDatabase")
+    assert "Constructor { (path: String) -> NativeDatabase in" in held.text
+
+
 # --------------------------------------------------------------------------------------------
 # Single-file components (Vue, Svelte)
 # --------------------------------------------------------------------------------------------

@@ -605,6 +605,18 @@ def test_what_a_name_asks_for():
             {"class ParseError": NAMED_SO, "ParseError(int pos)": NAMED_SECOND,
              "String ParseErrorText()": 0},
         ),
+        (  # an Expo module's `Class(...)` adds to the type, as a Swift extension does
+            "ios/NativeDatabase.swift",
+            "swift",
+            "final class NativeDatabase: SharedObject {}\n\n"
+            "public final class SQLiteModule: Module {\n"
+            "  public func definition() -> ModuleDefinition {\n"
+            "    Class(NativeDatabase.self) {\n"
+            "      Function(\"execSync\") { (database: NativeDatabase) in\n"
+            "        database.exec()\n      }\n    }\n  }\n}\n",
+            {"final class NativeDatabase: SharedObject": NAMED_SO,
+             "Class(NativeDatabase.self)": NAMED_SECOND},
+        ),
     ],
 )
 def test_a_type_ranks_above_its_constructors_and_impl_blocks(

@@ -1808,6 +1808,97 @@ def test_kotlin_and_swift_code_is_found_by_question_at_its_name(tmp_path, real_e
         assert (named.symbol, named.kind) == ("BigDecimal.asDollars", "method")
 
 
+_SQLITE_MODULE_KT = """package expo.modules.sqlite
+
+class SQLiteModule : Module() {
+  override fun definition() = ModuleDefinition {
+    Name("ExpoSQLite")
+
+    AsyncFunction("deleteDatabaseAsync") { databasePath: String ->
+      val dbFile = File(pathForDatabaseName(databasePath))
+      if (findCachedDatabase { it.databasePath == databasePath } != null) {
+        throw DeleteDatabaseException(databasePath)
+      }
+      if (!dbFile.exists()) {
+        throw DatabaseNotFoundException(databasePath)
+      }
+      dbFile.delete()
+    }
+
+    AsyncFunction("execAsync") { database: NativeDatabase, source: String ->
+      maybeThrowForClosedDatabase(database)
+      exec(database, source)
+    }
+
+    AsyncFunction("closeAsync") { database: NativeDatabase ->
+      maybeThrowForClosedDatabase(database)
+      removeCachedDatabase(database)
+      closeDatabase(database)
+    }
+  }
+}
+"""
+
+_SQLITE_MODULE_SWIFT = """import ExpoModulesCore
+
+public final class SQLiteModule: Module {
+  public func definition() -> ModuleDefinition {
+    Name("ExpoSQLite")
+
+    AsyncFunction("closeAsync") { (database: NativeDatabase) in
+      try maybeThrowForClosedDatabase(database)
+      removeCachedDatabase(of: database)
+      try closeDatabase(database)
+    }
+
+    AsyncFunction("execAsync") { (database: NativeDatabase, source: String) in
+      try maybeThrowForClosedDatabase(database)
+      try exec(database: database, source: source)
+    }
+
+    AsyncFunction("deleteDatabaseAsync") { (databasePath: String) in
+      let path = try pathForDatabaseName(databasePath)
+      if findCachedDatabase(where: { $0.databasePath == databasePath }) != nil {
+        throw DeleteDatabaseException(databasePath)
+      }
+      guard FileManager.default.fileExists(atPath: path.absoluteString) else {
+        throw DatabaseNotFoundException(databasePath)
+      }
+      try FileManager.default.removeItem(atPath: path.absoluteString)
+    }
+  }
+}
+"""
+
+
+def test_a_native_module_member_is_found_on_the_other_platform(tmp_path, real_encoder):
+    """An Expo module's members (`AsyncFunction("deleteDatabaseAsync") { ... }`) are units:
+    Find Similar from the Android one lands on the iOS one at its title, a question on the
+    member, and its name typed alone finds both."""
+    files = {
+        "android/src/main/java/expo/modules/sqlite/SQLiteModule.kt": _SQLITE_MODULE_KT,
+        "ios/SQLiteModule.swift": _SQLITE_MODULE_SWIFT,
+    }
+    with indexed_tree(tmp_path / "sqlite", real_encoder, files) as built:
+        similar = built.similar(
+            "android/src/main/java/expo/modules/sqlite/SQLiteModule.kt", 6, 4, limit=3
+        ).results
+        assert (similar[0].path, similar[0].symbol, similar[0].cursor) == (
+            "ios/SQLiteModule.swift",
+            "SQLiteModule.deleteDatabaseAsync",
+            (17, 19),  # on its title, the name JavaScript calls it by
+        )
+        assert similar[0].preview.strip().startswith('AsyncFunction("deleteDatabaseAsync")')
+        question = "refuse to delete a database file that is still open"
+        found = built.search(question, languages=["swift"], limit=1).results[0]
+        assert (found.symbol, found.cursor) == ("SQLiteModule.deleteDatabaseAsync", (17, 19))
+        named = built.search("execAsync", limit=2).results
+        assert sorted((r.path, r.symbol) for r in named) == [
+            ("android/src/main/java/expo/modules/sqlite/SQLiteModule.kt", "SQLiteModule.execAsync"),
+            ("ios/SQLiteModule.swift", "SQLiteModule.execAsync"),
+        ]
+
+
 _THEME_SELECT_ASTRO = """---
 import Select from './Select.astro';
 

@@ -86,6 +86,15 @@ class LanguageSpec:
     # (`app.get('/users/:id', (req, res) => {})`): one unit named as the framework lists it,
     # `GET /users/:id`. The path must start with "/" (or be "*"): `cache.get(key, fn)` stays code.
     route_methods: frozenset[str] = frozenset()
+    # Calls that declare a member of a native module in its definition DSL, by callee, each
+    # with a title and a closure: the Expo Modules API's `AsyncFunction("takePictureAsync") {
+    # ... }`, `Prop("zoom") { view, zoom -> }` (a module's whole API sits in its one
+    # `definition()`, which was cut in parts). Each is a unit (a function) named by its
+    # title, wherever it is written, a member of the module's class. ``member_types`` are
+    # such calls that hold members (`Class(VideoPlayer::class) { ... }`, `View(...)`): class
+    # units named by their type, ranked after the type's own definition (extension_header).
+    member_calls: frozenset[str] = frozenset()
+    member_types: frozenset[str] = frozenset()
     # Where a type's methods may be written apart from it, so that a same-named type's code
     # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
     # its folder), "crate" (Rust: an `impl` anywhere).
@@ -336,6 +345,31 @@ _C_SCOPE_MACROS = re.compile(
     rb"(?=\r?\n[ \t]*(?:\r?\n|#|_*[A-Z][A-Z0-9_]*(?:\([^()\n;]*\))?[ \t]*\r?$"
     rb"|(?:namespace|template|class|struct|union|enum|typedef|using|extern)\b)|\r?\n?\Z)"
 )
+
+# The Expo Modules API (Kotlin and Swift): LanguageSpec.member_calls / member_types.
+_EXPO_MEMBER_CALLS = frozenset(
+    {"AsyncFunction", "Function", "StaticAsyncFunction", "StaticFunction", "Property", "Prop"}
+)
+_EXPO_MEMBER_TYPES = frozenset({"Class", "View"})
+_EXPO_CALLEES = " ".join(f'"{c}"' for c in sorted(_EXPO_MEMBER_CALLS | _EXPO_MEMBER_TYPES))
+_IS_EXPO_CALLEE = f"(#any-of? @_callee {_EXPO_CALLEES})"
+# `AsyncFunction("x") { ... }`, `AsyncFunction("x") Coroutine { ... }`.
+_KOTLIN_MEMBER_QUERY = f"""
+((call_expression (call_expression (identifier) @_callee (value_arguments))
+                  (annotated_lambda)) @def {_IS_EXPO_CALLEE})
+((infix_expression (call_expression (identifier) @_callee (value_arguments))
+                   (identifier) (lambda_literal)) @def {_IS_EXPO_CALLEE})
+"""
+# `AsyncFunction("x") { ... }`, `AsyncFunction("x", { ... })`.
+_SWIFT_MEMBER_QUERY = f"""
+((call_expression (simple_identifier) @_callee
+                  (call_suffix (value_arguments) (lambda_literal))) @def {_IS_EXPO_CALLEE})
+((call_expression (simple_identifier) @_callee
+                  (call_suffix (value_arguments (value_argument (lambda_literal)) .))) @def
+ {_IS_EXPO_CALLEE})
+"""
+_MEMBER_TYPE_HEADER = r"(?:Class|View)\b"
+
 # Swift's conditional compilation lines (`#if os(iOS)`, `#elseif`, `#else`, `#endif`): the
 # grammar reads them between declarations but not between a `switch`'s cases, where one broke
 # expo-modules-core's 500-line `AppContext` class into top-level functions; left out, the
@@ -603,8 +637,12 @@ SPECS: dict[str, LanguageSpec] = {
         query="""[(class_declaration) (object_declaration) (function_declaration)
                   (secondary_constructor) (anonymous_initializer)] @def
                  (property_declaration [(getter) (setter)]) @def
-                 (property_declaration [(anonymous_function) (lambda_literal)]) @def""",
+                 (property_declaration [(anonymous_function) (lambda_literal)]) @def"""
+        + _KOTLIN_MEMBER_QUERY,
         classes=frozenset({"class_declaration", "object_declaration"}),
+        member_calls=_EXPO_MEMBER_CALLS,
+        member_types=_EXPO_MEMBER_TYPES,
+        extension_header=_MEMBER_TYPE_HEADER,
         doc_comments=_SLASH_STAR_DOC,
         # An interface's or abstract function is where its KDoc lives, as in Java.
         bodyless_ok=True,
@@ -621,8 +659,11 @@ SPECS: dict[str, LanguageSpec] = {
         query="""[(class_declaration) (protocol_declaration) (function_declaration)
                   (init_declaration) (deinit_declaration) (subscript_declaration)
                   (protocol_function_declaration)] @def
-                 (property_declaration computed_value: (_)) @def""",
+                 (property_declaration computed_value: (_)) @def"""
+        + _SWIFT_MEMBER_QUERY,
         classes=frozenset({"class_declaration", "protocol_declaration"}),
+        member_calls=_EXPO_MEMBER_CALLS,
+        member_types=_EXPO_MEMBER_TYPES,
         doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
         # A protocol's requirement is where its documentation lives.
         bodyless_ok=True,
@@ -630,7 +671,9 @@ SPECS: dict[str, LanguageSpec] = {
         import_line=_import_lines(r"(?:@\w+\s+)*import\b"),
         # A type's extensions are written anywhere in its module, as Rust's `impl`s are.
         open_types="crate",
-        extension_header=r"(?:(?:public|private|fileprivate|internal|open)\s+)?extension\b",
+        extension_header=(
+            rf"(?:(?:public|private|fileprivate|internal|open)\s+)?extension\b|{_MEMBER_TYPE_HEADER}"
+        ),
         declarations="""(property_declaration name: (pattern (simple_identifier) @name))
                         (typealias_declaration name: (type_identifier) @name)""",
         unparsed=(_SWIFT_CONDITIONS,),

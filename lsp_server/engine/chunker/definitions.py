@@ -18,7 +18,7 @@ from .extent import (
     trailing_end,
 )
 from .grammars import captures
-from .names import called_unit, definition_name
+from .names import called_unit, definition_name, module_member
 
 
 @dataclass(slots=True)
@@ -43,16 +43,22 @@ class Definition:
     # A test, a suite or a route: a call that defines a unit (called_unit), or a definition
     # an attribute marks as a test (Rust's `#[test]`). What it holds is its own code.
     test_or_route: bool = False
+    # A member a native module's DSL declares (names.module_member): a unit wherever the
+    # call is written, named as a member of the module's class.
+    module_member: bool = False
 
 
 def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Definition | None:
     """The definition a captured node is, or None for one that gets no unit (anonymous, a
     bodyless declaration, an overload stub its definition takes in)."""
     called = called_unit(node, spec)
+    member = module_member(node, spec)
     if node.type in spec.scripts:
         kind, (name, scope) = "script", (spec.script_name, "")
     elif called is not None:
         kind, (name, scope) = called[0], (called[1], "")
+    elif member is not None:
+        kind, (name, scope) = member[0], (member[1], "")
     else:
         kind = "class" if node.type in spec.classes else "function"
         name, scope = definition_name(node, module)
@@ -82,6 +88,7 @@ def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Defini
         col=outer.start_point.column,
         broken=node.has_error,
         test_or_route=called is not None or _attributed_test(data, start, node, spec),
+        module_member=member is not None,
     )
 
 
@@ -116,8 +123,12 @@ def find_definitions(
         node = nodes[key]
         while stack and stack[-1].node_end <= node.start_byte:
             stack.pop()
-        if stack and stack[-1].kind != "class" and not holds_units(stack, split_above):
-            continue  # nested in a function: stays part of it
+        # Nested in a function, a definition stays part of it; but a module DSL's member is
+        # a unit in the function that declares the module (Expo's `definition()` holds the
+        # module's whole API), however small that function is.
+        in_function = stack and stack[-1].kind != "class"
+        if in_function and not holds_units(stack, split_above) and not module_member(node, spec):
+            continue
         d = describe(node, data, spec, module)
         if d is None:
             continue
@@ -151,13 +162,21 @@ def _resolve(d: Definition, parent: Definition | None) -> None:
     d.parent = parent
     if parent is not None:
         d.container = parent.symbol
+        if d.module_member and parent.kind != "class" and parent.container:
+            # A member of the module's class, not of the function that declares the module:
+            # `ImagePickerModule.launchCameraAsync`, not `...definition.launchCameraAsync`.
+            d.container = parent.container
         if parent.cut < 0:
             parent.cut = d.start  # the class chunk ends where its first member begins
     elif d.scope:
         d.container = d.scope
-    # A function in a class (or with a receiver or a qualified name) is a method; one in a
-    # function stays a function.
-    if d.kind == "function" and (d.container if parent is None else parent.kind == "class"):
+    # A function in a class (or with a receiver or a qualified name) is a method, as is a
+    # module's member; one in a function stays a function.
+    if parent is None:
+        in_class = bool(d.container)
+    else:
+        in_class = parent.kind == "class" or (d.module_member and bool(d.container))
+    if d.kind == "function" and in_class:
         d.kind = "method"
     # A test suite titled by the member it tests (`describe('.stale')` in `describe('req')`)
     # reads `req.stale`, not `req..stale`.

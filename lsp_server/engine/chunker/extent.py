@@ -34,6 +34,9 @@ _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signatu
 
 
 def body_of(node: Node) -> Node | None:
+    closure = trailing_closure(node)
+    if closure is not None:  # a module DSL call (names.module_member)
+        return _closure_body(closure)
     if node.type == "call_expression":
         if exported_call(node):
             return _body_of_function(wrapped_function(node))
@@ -57,6 +60,34 @@ def body_of(node: Node) -> Node | None:
     return body
 
 
+def trailing_closure(node: Node) -> Node | None:
+    """The closure a Kotlin or Swift call is given last (`AsyncFunction("x") { ... }`,
+    Kotlin's `AsyncFunction("x") Coroutine { ... }`, Swift's `AsyncFunction("x", { ... })`),
+    else None (JavaScript's calls hold their functions in `arguments`)."""
+    if node.type not in ("call_expression", "infix_expression"):
+        return None
+    last = _last_named(node)
+    if last is not None and last.type == "call_suffix":  # Swift: a trailing closure, or the
+        last = _last_named(last)  # last of the arguments
+        if last is not None and last.type == "value_arguments":
+            last = _last_named(_last_named(last))
+    if last is not None and last.type == "annotated_lambda":  # Kotlin
+        last = _last_named(last)
+    return last if last is not None and last.type == "lambda_literal" else None
+
+
+def _last_named(node: Node | None) -> Node | None:
+    return node.named_children[-1] if node is not None and node.named_children else None
+
+
+def _closure_body(closure: Node) -> Node:
+    """Where a closure's statements start: past its parameters (`{ view, zoom ->` in Kotlin,
+    `{ (view: CameraView, zoom: Double) in` in Swift), so that they are its header."""
+    children = closure.children
+    arrow = next((i for i, c in enumerate(children) if c.type in ("->", "in")), None)
+    return closure if arrow is None or arrow + 1 == len(children) else children[arrow + 1]
+
+
 def _body_of_function(function: Node | None) -> Node | None:
     return function.child_by_field_name("body") if function is not None else None
 
@@ -70,7 +101,22 @@ def extent_node(node: Node, spec: LanguageSpec) -> Node:
         ):
             break
         node = parent
+    if spec.member_calls:
+        node = _chained_calls(node)
     return _sole_function_holder(node, spec)
+
+
+def _chained_calls(node: Node) -> Node:
+    """The call with the calls chained to it (`AsyncFunction("x") { ... }.runOnQueue(.main)`,
+    Kotlin's and Swift's trees alike): what they set belongs to it."""
+    while (chain := node.parent) is not None and chain.type == "navigation_expression":
+        call = chain.parent
+        if chain.named_children[0] != node or call is None or call.type != "call_expression":
+            break
+        if call.named_children[0] != chain:
+            break
+        node = call
+    return node
 
 
 def _sole_function_holder(node: Node, spec: LanguageSpec) -> Node:

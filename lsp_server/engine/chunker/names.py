@@ -394,3 +394,46 @@ def is_function_member(node: Node) -> bool:
         value = node.child_by_field_name("value")
         return value is not None and value.type in JS_FUNCTION_VALUES
     return node.type in JS_FUNCTION_VALUES
+
+
+def module_member(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
+    """(kind, name) of a call that declares a member of a native module in its definition
+    DSL (LanguageSpec.member_calls / member_types), else None: `AsyncFunction("takePicture")
+    { ... }` is the function `takePicture`, `Class(VideoPlayer::class) { ... }` or
+    `View(CameraView.self) { ... }` the class `VideoPlayer`, `CameraView`."""
+    if not spec.member_calls or not node.named_children:
+        return None
+    head = node.named_children[0]  # Kotlin: the call with the title, its closure beside it
+    call = head if head.type == "call_expression" else node
+    callee = node_text(call.named_children[0]) if call.named_children else ""
+    if callee in spec.member_calls:
+        kind = "function"
+    elif callee in spec.member_types:
+        kind = "class"
+    else:
+        return None
+    title, names_type = _member_title(call)
+    if not title or (kind == "function" and names_type):
+        return None  # a function is titled by a string, the name JavaScript calls it by
+    return kind, title
+
+
+_STRING_TEXT = ("string_content", "line_str_text")  # Kotlin's, Swift's
+
+
+def _member_title(call: Node) -> tuple[str, bool]:
+    """The title a module DSL call is given first, and whether it names a type: a string's
+    text (`"takePicture"`), or a type's name (`VideoPlayer::class`, `VideoPlayer.self`)."""
+    arguments = next((c for c in call.named_children if c.type == "value_arguments"), None)
+    if arguments is None:  # Swift: the arguments sit in the call's suffix
+        suffix = next((c for c in call.named_children if c.type == "call_suffix"), None)
+        arguments = suffix.named_children[0] if suffix and suffix.named_children else None
+    first = arguments.named_children[0] if arguments and arguments.named_children else None
+    value = first.named_children[0] if first is not None and first.named_children else None
+    if value is None:
+        return "", False
+    if value.type in ("string_literal", "line_string_literal"):
+        return "".join(node_text(c) for c in value.named_children if c.type in _STRING_TEXT), False
+    if value.type == "navigation_expression" and node_text(value).endswith(("::class", ".self")):
+        return node_text(value.named_children[0]), True
+    return "", False

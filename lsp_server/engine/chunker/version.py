@@ -62,8 +62,10 @@ from pathlib import Path
 # whose object holds one function beside values that describe it (Vue's `getOptionKey: {
 # type: Function, default(option) {} }`) is that function's unit, with its doc comment; 36:
 # Kotlin and Swift are chunked by their grammars (were windows of lines); 37: Astro components
-# (were not indexed): their frontmatter and scripts as TypeScript, the rest as markup
-CHUNKER_VERSION = 37
+# (were not indexed): their frontmatter and scripts as TypeScript, the rest as markup; 38: a
+# native module's members declared in the Expo Modules DSL (`AsyncFunction("takePicture") {}`
+# in Kotlin and Swift) are units of their own (were parts of the module's `definition()`)
+CHUNKER_VERSION = 38
 
 
 def _source_fingerprint() -> str:
