@@ -3620,6 +3620,61 @@ def test_swift_module_dsl_members_are_units() -> None:
     assert "Constructor { (path: String) -> NativeDatabase in" in held.text
 
 
+QUICK_SPEC = """import Quick
+import Nimble
+
+final class EitherSpec: QuickSpec {
+  override class func spec() {
+    let appContext = AppContext.create()
+
+    describe("Either") {
+      beforeEach {
+        appContext.reset()
+      }
+
+      // The value's own type comes first.
+      it("is the first type") {
+        let either = Either<String, Int>("string")
+        expect(either.is(String.self)) == true
+      }
+
+      it("calls a module's function") {
+        let holder = mockModuleHolder(appContext) {
+          AsyncFunction("double") { (value: Int) in value * 2 }
+        }
+        expect(holder.call("double", 2)) == 4
+      }
+
+      it(title) { expect(true) == true }
+    }
+  }
+}
+"""
+
+
+def test_swift_quick_suites_and_tests_are_units() -> None:
+    """Quick's `describe("Either") { it("is the first type") { ... } }` are a suite and its
+    tests, named by their titles as JavaScript's are; a module a test declares is its code."""
+    chunks = chunk(QUICK_SPEC, "swift")
+    assert definitions(chunks) == [
+        ("imports", ""),
+        ("class", "EitherSpec"),
+        ("method", "EitherSpec.spec"),
+        ("class", "EitherSpec.Either"),  # with its `beforeEach`
+        ("method", "EitherSpec.Either.is the first type"),  # with its comment
+        ("method", "EitherSpec.Either.calls a module's function"),
+        ("method", "EitherSpec.spec"),
+    ]
+    first = by_symbol(chunks, "EitherSpec.Either.is the first type")
+    assert (first.start_line, first.end_line) == (12, 16)
+    assert first.signature == 'it("is the first type")'
+    calls = by_symbol(chunks, "EitherSpec.Either.calls a module's function")
+    assert 'AsyncFunction("double")' in calls.text  # the test's code, no unit of its own
+    # A test titled by a variable stays its suite's code (after its tests, as a class's).
+    rest = [c for c in chunks if c.kind == "block" and "it(title)" in c.text]
+    assert [(c.start_line, c.end_line) for c in rest] == [(25, 26)]
+
+
 # --------------------------------------------------------------------------------------------
 # Single-file components (Vue, Svelte)
 # --------------------------------------------------------------------------------------------

@@ -1899,6 +1899,40 @@ def test_a_native_module_member_is_found_on_the_other_platform(tmp_path, real_en
         ]
 
 
+_CART_SPEC_SWIFT = """import Quick
+import Nimble
+
+final class CartSpec: QuickSpec {
+  override class func spec() {
+    describe("applyCoupon") {
+      it("takes a coupon the catalog knows") {
+        var cart = Cart()
+        expect(cart.applyCoupon("SAVE10", catalog: .fixture)) == true
+      }
+
+      it("rejects a coupon that has expired") {
+        var cart = Cart()
+        expect(cart.applyCoupon("OLD", catalog: .fixture)) == false
+      }
+    }
+  }
+}
+"""
+
+
+def test_a_quick_test_is_found_at_its_title(tmp_path, real_encoder):
+    """A question that asks for a test finds the Quick test (`it("...") { }`), opened on its
+    title, not `spec()`'s first line."""
+    files = {"ios/Cart.swift": _CART_SWIFT, "ios/Tests/CartSpec.swift": _CART_SPEC_SWIFT}
+    with indexed_tree(tmp_path / "cart", real_encoder, files) as built:
+        found = built.search("test that an expired coupon is refused", limit=1).results[0]
+        assert (found.path, found.symbol, found.cursor) == (
+            "ios/Tests/CartSpec.swift",
+            "CartSpec.applyCoupon.rejects a coupon that has expired",
+            (11, 10),
+        )
+
+
 _THEME_SELECT_ASTRO = """---
 import Select from './Select.astro';
 

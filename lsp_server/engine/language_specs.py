@@ -351,23 +351,38 @@ _EXPO_MEMBER_CALLS = frozenset(
     {"AsyncFunction", "Function", "StaticAsyncFunction", "StaticFunction", "Property", "Prop"}
 )
 _EXPO_MEMBER_TYPES = frozenset({"Class", "View"})
-_EXPO_CALLEES = " ".join(f'"{c}"' for c in sorted(_EXPO_MEMBER_CALLS | _EXPO_MEMBER_TYPES))
-_IS_EXPO_CALLEE = f"(#any-of? @_callee {_EXPO_CALLEES})"
-# `AsyncFunction("x") { ... }`, `AsyncFunction("x") Coroutine { ... }`.
-_KOTLIN_MEMBER_QUERY = f"""
+_EXPO_CALLEES = _EXPO_MEMBER_CALLS | _EXPO_MEMBER_TYPES
+# Quick (Swift's BDD framework, with Nimble): LanguageSpec.test_suites / test_cases.
+_QUICK_SUITES = frozenset({"describe", "context", "fdescribe", "xdescribe", "fcontext", "xcontext"})
+_QUICK_CASES = frozenset({"it", "fit", "xit"})
+
+
+def _any_callee(callees: frozenset[str]) -> str:
+    return "(#any-of? @_callee " + " ".join(f'"{c}"' for c in sorted(callees)) + ")"
+
+
+def _kotlin_call_query(callees: frozenset[str]) -> str:
+    """Calls of one of ``callees`` given a title and a closure: `AsyncFunction("x") { ... }`,
+    `AsyncFunction("x") Coroutine { ... }` (names.declared_by_call tells which declare)."""
+    return f"""
 ((call_expression (call_expression (identifier) @_callee (value_arguments))
-                  (annotated_lambda)) @def {_IS_EXPO_CALLEE})
+                  (annotated_lambda)) @def {_any_callee(callees)})
 ((infix_expression (call_expression (identifier) @_callee (value_arguments))
-                   (identifier) (lambda_literal)) @def {_IS_EXPO_CALLEE})
+                   (identifier) (lambda_literal)) @def {_any_callee(callees)})
 """
-# `AsyncFunction("x") { ... }`, `AsyncFunction("x", { ... })`.
-_SWIFT_MEMBER_QUERY = f"""
+
+
+def _swift_call_query(callees: frozenset[str]) -> str:
+    """The same in Swift: `it("works") { ... }`, `AsyncFunction("x", { ... })`."""
+    return f"""
 ((call_expression (simple_identifier) @_callee
-                  (call_suffix (value_arguments) (lambda_literal))) @def {_IS_EXPO_CALLEE})
+                  (call_suffix (value_arguments) (lambda_literal))) @def {_any_callee(callees)})
 ((call_expression (simple_identifier) @_callee
                   (call_suffix (value_arguments (value_argument (lambda_literal)) .))) @def
- {_IS_EXPO_CALLEE})
+ {_any_callee(callees)})
 """
+
+
 _MEMBER_TYPE_HEADER = r"(?:Class|View)\b"
 
 # Swift's conditional compilation lines (`#if os(iOS)`, `#elseif`, `#else`, `#endif`): the
@@ -638,7 +653,7 @@ SPECS: dict[str, LanguageSpec] = {
                   (secondary_constructor) (anonymous_initializer)] @def
                  (property_declaration [(getter) (setter)]) @def
                  (property_declaration [(anonymous_function) (lambda_literal)]) @def"""
-        + _KOTLIN_MEMBER_QUERY,
+        + _kotlin_call_query(_EXPO_CALLEES),
         classes=frozenset({"class_declaration", "object_declaration"}),
         member_calls=_EXPO_MEMBER_CALLS,
         member_types=_EXPO_MEMBER_TYPES,
@@ -660,10 +675,12 @@ SPECS: dict[str, LanguageSpec] = {
                   (init_declaration) (deinit_declaration) (subscript_declaration)
                   (protocol_function_declaration)] @def
                  (property_declaration computed_value: (_)) @def"""
-        + _SWIFT_MEMBER_QUERY,
+        + _swift_call_query(_EXPO_CALLEES | _QUICK_SUITES | _QUICK_CASES),
         classes=frozenset({"class_declaration", "protocol_declaration"}),
         member_calls=_EXPO_MEMBER_CALLS,
         member_types=_EXPO_MEMBER_TYPES,
+        test_suites=_QUICK_SUITES,
+        test_cases=_QUICK_CASES,
         doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,
         # A protocol's requirement is where its documentation lives.
         bodyless_ok=True,

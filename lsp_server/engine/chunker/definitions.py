@@ -18,7 +18,7 @@ from .extent import (
     trailing_end,
 )
 from .grammars import captures
-from .names import called_unit, definition_name, module_member
+from .names import called_unit, declared_by_call, definition_name, module_member
 
 
 @dataclass(slots=True)
@@ -43,9 +43,10 @@ class Definition:
     # A test, a suite or a route: a call that defines a unit (called_unit), or a definition
     # an attribute marks as a test (Rust's `#[test]`). What it holds is its own code.
     test_or_route: bool = False
-    # A member a native module's DSL declares (names.module_member): a unit wherever the
-    # call is written, named as a member of the module's class.
-    module_member: bool = False
+    # Declared by a Kotlin or Swift call given a closure (names.declared_by_call: an Expo
+    # module's member, a Quick test): a unit wherever the call is written, named as a member
+    # of the class whose function holds it.
+    by_call: bool = False
 
 
 def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Definition | None:
@@ -88,7 +89,7 @@ def describe(node: Node, data: bytes, spec: LanguageSpec, module: str) -> Defini
         col=outer.start_point.column,
         broken=node.has_error,
         test_or_route=called is not None or _attributed_test(data, start, node, spec),
-        module_member=member is not None,
+        by_call=declared_by_call(node, spec),
     )
 
 
@@ -123,12 +124,8 @@ def find_definitions(
         node = nodes[key]
         while stack and stack[-1].node_end <= node.start_byte:
             stack.pop()
-        # Nested in a function, a definition stays part of it; but a module DSL's member is
-        # a unit in the function that declares the module (Expo's `definition()` holds the
-        # module's whole API), however small that function is.
-        in_function = stack and stack[-1].kind != "class"
-        if in_function and not holds_units(stack, split_above) and not module_member(node, spec):
-            continue
+        if stack and stack[-1].kind != "class" and not _unit_in(stack, node, spec, split_above):
+            continue  # nested in a function: stays part of it
         d = describe(node, data, spec, module)
         if d is None:
             continue
@@ -136,6 +133,18 @@ def find_definitions(
         stack.append(d)
         found.append(d)
     return found
+
+
+def _unit_in(
+    stack: list[Definition], node: Node, spec: LanguageSpec, split_above: int | None
+) -> bool:
+    """Whether a definition nested in a function (the innermost of `stack`) is a unit: when
+    the function holds units (holds_units), or when a call declares it (an Expo module's
+    member in `definition()`, a Quick test in `spec()`), however small the function is,
+    unless that function is a test (a module a test declares is the test's code)."""
+    if holds_units(stack, split_above):
+        return True
+    return not stack[-1].test_or_route and declared_by_call(node, spec)
 
 
 def holds_units(stack: list[Definition], split_above: int | None) -> bool:
@@ -162,8 +171,8 @@ def _resolve(d: Definition, parent: Definition | None) -> None:
     d.parent = parent
     if parent is not None:
         d.container = parent.symbol
-        if d.module_member and parent.kind != "class" and parent.container:
-            # A member of the module's class, not of the function that declares the module:
+        if d.by_call and parent.kind != "class" and parent.container:
+            # A member of the class around the function that declares it:
             # `ImagePickerModule.launchCameraAsync`, not `...definition.launchCameraAsync`.
             d.container = parent.container
         if parent.cut < 0:
@@ -175,7 +184,7 @@ def _resolve(d: Definition, parent: Definition | None) -> None:
     if parent is None:
         in_class = bool(d.container)
     else:
-        in_class = parent.kind == "class" or (d.module_member and bool(d.container))
+        in_class = parent.kind == "class" or (d.by_call and bool(d.container))
     if d.kind == "function" and in_class:
         d.kind = "method"
     # A test suite titled by the member it tests (`describe('.stale')` in `describe('req')`)

@@ -26,6 +26,7 @@ from .names import (
     exported_call,
     is_function_member,
     last_function,
+    trailing_closure,
     wrapped_function,
 )
 
@@ -35,7 +36,7 @@ _SIGNATURE_SCAN_BYTES = 2000  # never decode more than this to build one signatu
 
 def body_of(node: Node) -> Node | None:
     closure = trailing_closure(node)
-    if closure is not None:  # a module DSL call (names.module_member)
+    if closure is not None:  # a call that declares a unit (names.declared_by_call)
         return _closure_body(closure)
     if node.type == "call_expression":
         if exported_call(node):
@@ -58,26 +59,6 @@ def body_of(node: Node) -> Node | None:
     if body is None:  # Kotlin's bodies are children without a field
         body = next((c for c in node.named_children if c.type in BODY_NODES), None)
     return body
-
-
-def trailing_closure(node: Node) -> Node | None:
-    """The closure a Kotlin or Swift call is given last (`AsyncFunction("x") { ... }`,
-    Kotlin's `AsyncFunction("x") Coroutine { ... }`, Swift's `AsyncFunction("x", { ... })`),
-    else None (JavaScript's calls hold their functions in `arguments`)."""
-    if node.type not in ("call_expression", "infix_expression"):
-        return None
-    last = _last_named(node)
-    if last is not None and last.type == "call_suffix":  # Swift: a trailing closure, or the
-        last = _last_named(last)  # last of the arguments
-        if last is not None and last.type == "value_arguments":
-            last = _last_named(_last_named(last))
-    if last is not None and last.type == "annotated_lambda":  # Kotlin
-        last = _last_named(last)
-    return last if last is not None and last.type == "lambda_literal" else None
-
-
-def _last_named(node: Node | None) -> Node | None:
-    return node.named_children[-1] if node is not None and node.named_children else None
 
 
 def _closure_body(closure: Node) -> Node:

@@ -367,7 +367,12 @@ def called_unit(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     """(kind, name) of a call that defines a unit, else None: a test suite (class) or a test
     (function) named by its title (LanguageSpec.test_suites / test_cases), a web route
     (function) named by its method and path (LanguageSpec.route_methods)."""
-    if node.type != "call_expression" or not (spec.test_cases or spec.route_methods):
+    if not (spec.test_cases or spec.route_methods):
+        return None
+    closure = closure_call(node)
+    if closure is not None:  # Swift's Quick: `describe("Either") { it("is the first type") {} }`
+        return _closure_test(*closure, spec)
+    if node.type != "call_expression":
         return None
     names = _callee_names(node)
     title = _call_title(node)
@@ -396,16 +401,56 @@ def is_function_member(node: Node) -> bool:
     return node.type in JS_FUNCTION_VALUES
 
 
+def closure_call(node: Node) -> tuple[str, Node] | None:
+    """(callee, the call that holds its arguments) of a Kotlin or Swift call of a name given a
+    closure (`AsyncFunction("x") { ... }`, Kotlin's `AsyncFunction("x") Coroutine { ... }`,
+    Swift's `it("works") { ... }` or `AsyncFunction("x", { ... })`), else None. JavaScript's
+    calls name their callee by a field, and hold their functions among their `arguments`."""
+    if node.child_by_field_name("function") is not None or trailing_closure(node) is None:
+        return None
+    head = node.named_children[0]  # Kotlin: the call with the title, its closure beside it
+    call = head if head.type == "call_expression" else node
+    callee = call.named_children[0] if call.named_children else None
+    if callee is None or callee.type not in ("identifier", "simple_identifier"):
+        return None
+    return node_text(callee), call
+
+
+def trailing_closure(node: Node) -> Node | None:
+    """The closure a Kotlin or Swift call is given last, else None."""
+    if node.type not in ("call_expression", "infix_expression"):
+        return None
+    last = _last_named(node)
+    if last is not None and last.type == "call_suffix":  # Swift: a trailing closure, or the
+        last = _last_named(last)  # last of the arguments
+        if last is not None and last.type == "value_arguments":
+            last = _last_named(_last_named(last))
+    if last is not None and last.type == "annotated_lambda":  # Kotlin
+        last = _last_named(last)
+    return last if last is not None and last.type == "lambda_literal" else None
+
+
+def _last_named(node: Node | None) -> Node | None:
+    return node.named_children[-1] if node is not None and node.named_children else None
+
+
+def _closure_test(callee: str, call: Node, spec: LanguageSpec) -> tuple[str, str] | None:
+    """A Quick suite (class) or test (function) titled by a string, as JavaScript's are."""
+    title, names_type = _member_title(call)
+    if not title or names_type or callee not in spec.test_suites | spec.test_cases:
+        return None
+    return ("class" if callee in spec.test_suites else "function"), title
+
+
 def module_member(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     """(kind, name) of a call that declares a member of a native module in its definition
     DSL (LanguageSpec.member_calls / member_types), else None: `AsyncFunction("takePicture")
     { ... }` is the function `takePicture`, `Class(VideoPlayer::class) { ... }` or
     `View(CameraView.self) { ... }` the class `VideoPlayer`, `CameraView`."""
-    if not spec.member_calls or not node.named_children:
+    closure = closure_call(node) if spec.member_calls else None
+    if closure is None:
         return None
-    head = node.named_children[0]  # Kotlin: the call with the title, its closure beside it
-    call = head if head.type == "call_expression" else node
-    callee = node_text(call.named_children[0]) if call.named_children else ""
+    callee, call = closure
     if callee in spec.member_calls:
         kind = "function"
     elif callee in spec.member_types:
@@ -416,6 +461,15 @@ def module_member(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     if not title or (kind == "function" and names_type):
         return None  # a function is titled by a string, the name JavaScript calls it by
     return kind, title
+
+
+def declared_by_call(node: Node, spec: LanguageSpec) -> bool:
+    """Whether a Kotlin or Swift call given a closure declares a unit: an Expo module's
+    member, a Quick suite or test. Such a unit is one wherever it is written (Expo's
+    `definition()` and Quick's `spec()` are functions that hold them all)."""
+    if closure_call(node) is None:
+        return False
+    return module_member(node, spec) is not None or called_unit(node, spec) is not None
 
 
 _STRING_TEXT = ("string_content", "line_str_text")  # Kotlin's, Swift's

@@ -64,8 +64,10 @@ from pathlib import Path
 # Kotlin and Swift are chunked by their grammars (were windows of lines); 37: Astro components
 # (were not indexed): their frontmatter and scripts as TypeScript, the rest as markup; 38: a
 # native module's members declared in the Expo Modules DSL (`AsyncFunction("takePicture") {}`
-# in Kotlin and Swift) are units of their own (were parts of the module's `definition()`)
-CHUNKER_VERSION = 38
+# in Kotlin and Swift) are units of their own (were parts of the module's `definition()`); 39:
+# Swift's Quick suites and tests (`describe("Either") { it("is the first type") {} }`) are
+# units named by their titles, as JavaScript's are (were parts of `spec()`)
+CHUNKER_VERSION = 39
 
 
 def _source_fingerprint() -> str:
