@@ -3620,6 +3620,19 @@ def test_swift_module_dsl_members_are_units() -> None:
     assert "Constructor { (path: String) -> NativeDatabase in" in held.text
 
 
+def test_a_closure_s_signature_ends_at_its_arrow() -> None:
+    """A member's signature is its call up to the closure's `in`: a `#if` line after it,
+    which the parse leaves out, is not part of it (expo-camera's `takePicture`)."""
+    text = (
+        "final class M: Module {\n  public func definition() -> ModuleDefinition {\n"
+        '    AsyncFunction("takePicture") { (options: Options) in\n'
+        "      #if targetEnvironment(simulator) // simulator\n      return try simulate(options)\n"
+        "      #endif\n      return try capture(options)\n    }\n  }\n}\n"
+    )
+    picture = by_symbol(chunk(text, "swift"), "M.takePicture")
+    assert picture.signature == 'AsyncFunction("takePicture") { (options: Options) in'
+
+
 QUICK_SPEC = """import Quick
 import Nimble
 

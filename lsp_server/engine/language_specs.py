@@ -735,6 +735,9 @@ SIGNATURE_SKIP = frozenset({"decorator", "attribute_list", "comment"})
 # Values that are a definition's body themselves (C#'s `public int Count => m_count;`): the
 # header a reader scans ends where they start.
 BODY_VALUES = frozenset({"arrow_expression_clause"})
+# What ends a Kotlin or Swift closure's parameters (`{ view, zoom ->`, `{ (view) in`): a call
+# that declares a unit with a closure has its header end there (chunker.extent.body_of).
+CLOSURE_ARROWS = frozenset({"->", "in"})
 # Bodies that a grammar gives no field name (Kotlin's): the header ends where they start.
 BODY_NODES = frozenset({"function_body", "class_body", "enum_class_body"})
 # Definitions a language names by a keyword, not a name of their own: a C# indexer is

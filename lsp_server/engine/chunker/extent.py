@@ -11,6 +11,7 @@ from tree_sitter import Node
 from ..language_specs import (
     BODY_NODES,
     BODY_VALUES,
+    CLOSURE_ARROWS,
     COMMENTS,
     DOC_COMMENT_GAP,
     FILE_PREAMBLE,
@@ -62,11 +63,11 @@ def body_of(node: Node) -> Node | None:
 
 
 def _closure_body(closure: Node) -> Node:
-    """Where a closure's statements start: past its parameters (`{ view, zoom ->` in Kotlin,
-    `{ (view: CameraView, zoom: Double) in` in Swift), so that they are its header."""
-    children = closure.children
-    arrow = next((i for i, c in enumerate(children) if c.type in ("->", "in")), None)
-    return closure if arrow is None or arrow + 1 == len(children) else children[arrow + 1]
+    """Where a closure's header ends: the arrow after its parameters (`{ view, zoom ->` in
+    Kotlin, `{ (view: CameraView, zoom: Double) in` in Swift), which the signature keeps
+    (CLOSURE_ARROWS); the closure itself when it has none. Not its first statement: a line
+    the parse leaves out (Swift's `#if`) may come before it."""
+    return next((c for c in closure.children if c.type in CLOSURE_ARROWS), closure)
 
 
 def _body_of_function(function: Node | None) -> Node | None:
@@ -304,7 +305,8 @@ def signature_of(core: Node, outer: Node, data: bytes) -> str:
     # Annotations that a modifier list holds (Java's `@Override`, `@BenchmarkMode(...)`)
     # stay out too: they would fill the signature's length, or be all of its first line.
     if body is not None and start < body.start_byte:
-        raw = without_annotations(_without_comments(core, data, start, min(body.start_byte, stop)))
+        end = body.end_byte if body.type in CLOSURE_ARROWS else body.start_byte
+        raw = without_annotations(_without_comments(core, data, start, min(end, stop)))
     else:
         # No body node (Go types, TS type aliases, an interface's method): the first line,
         # up to an opening brace.
