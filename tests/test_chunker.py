@@ -3620,6 +3620,36 @@ def test_swift_module_dsl_members_are_units() -> None:
     assert "Constructor { (path: String) -> NativeDatabase in" in held.text
 
 
+SWIFT_BOUND_TRY = """public final class SharedObjectRegistry {
+  internal func add(native nativeObject: SharedObject) -> Int {
+    if let runtime = try? appContext?.runtime {
+      nativeObject.attach(runtime)
+    }
+    return nextId
+  }
+
+  internal func delete(_ id: Int) {
+    pairs[id] = nil
+  }
+}
+"""
+
+
+def test_swift_try_in_an_if_let_is_left_out_of_the_parse() -> None:
+    """The grammar reads `if let runtime = try? appContext?.runtime {` as a call of `runtime`
+    given the block as a closure, and lost the class around it (expo-modules-core's
+    SharedObjectRegistry); without the `try?` it reads the condition."""
+    grammar = grammars.grammar_for("swift")
+    assert grammar is not None
+    data = SWIFT_BOUND_TRY.encode()
+    assert not grammars.parse_source("swift", grammar.lang, data).root_node.has_error
+    assert definitions(chunk(SWIFT_BOUND_TRY, "swift")) == [
+        ("class", "SharedObjectRegistry"),
+        ("method", "SharedObjectRegistry.add"),
+        ("method", "SharedObjectRegistry.delete"),
+    ]
+
+
 def test_a_closure_s_signature_ends_at_its_arrow() -> None:
     """A member's signature is its call up to the closure's `in`: a `#if` line after it,
     which the parse leaves out, is not part of it (expo-camera's `takePicture`)."""

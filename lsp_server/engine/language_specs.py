@@ -390,6 +390,14 @@ _MEMBER_TYPE_HEADER = r"(?:Class|View)\b"
 # expo-modules-core's 500-line `AppContext` class into top-level functions; left out, the
 # branches read as consecutive code.
 _SWIFT_CONDITIONS = re.compile(rb"(?m)^[ \t]*(#(?:if|elseif|else|endif)\b[^\r\n]*)")
+# `try` (`try?`, `try!`) that opens the value an `if let` or `while let` binds: the grammar
+# reads `if let runtime = try? appContext?.runtime {` as a call of `runtime` with the `{`
+# block as its trailing closure, the rest of the function then broken (expo-modules-core's
+# SharedObjectRegistry lost its class and six methods). Without it, the condition is read.
+_SWIFT_BOUND_TRY = re.compile(
+    rb"(?:\b(?:if|while)|,)[ \t]*(?:let|var)[ \t]+\w+(?:[ \t]*:[^=\r\n]+)?[ \t]*=[ \t]*"
+    rb"(try[?!]?)(?=[ \t])"
+)
 _C_WRAPPERS = frozenset(
     {
         "preproc_if",
@@ -693,7 +701,7 @@ SPECS: dict[str, LanguageSpec] = {
         ),
         declarations="""(property_declaration name: (pattern (simple_identifier) @name))
                         (typealias_declaration name: (type_identifier) @name)""",
-        unparsed=(_SWIFT_CONDITIONS,),
+        unparsed=(_SWIFT_CONDITIONS, _SWIFT_BOUND_TRY),
     ),
 }
 SPECS["tsx"] = SPECS["typescript"]

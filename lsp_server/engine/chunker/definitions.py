@@ -179,8 +179,9 @@ def _resolve(d: Definition, parent: Definition | None) -> None:
             parent.cut = d.start  # the class chunk ends where its first member begins
     elif d.scope:
         d.container = d.scope
-    # A function in a class (or with a receiver or a qualified name) is a method, as is a
-    # module's member; one in a function stays a function.
+    # A function in a class (or with a receiver or a qualified name) is a method, as is one a
+    # call declares in a class's function (an Expo module's member); one in a function stays
+    # a function.
     if parent is None:
         in_class = bool(d.container)
     else:

@@ -365,8 +365,9 @@ def _callee_names(call: Node) -> list[str]:
 
 def called_unit(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     """(kind, name) of a call that defines a unit, else None: a test suite (class) or a test
-    (function) named by its title (LanguageSpec.test_suites / test_cases), a web route
-    (function) named by its method and path (LanguageSpec.route_methods)."""
+    (function) named by its title (LanguageSpec.test_suites / test_cases: JavaScript's, and
+    Swift's Quick, whose calls are given closures), a web route (function) named by its
+    method and path (LanguageSpec.route_methods)."""
     if not (spec.test_cases or spec.route_methods):
         return None
     closure = closure_call(node)
@@ -436,7 +437,7 @@ def _last_named(node: Node | None) -> Node | None:
 
 def _closure_test(callee: str, call: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     """A Quick suite (class) or test (function) titled by a string, as JavaScript's are."""
-    title, names_type = _member_title(call)
+    title, names_type = _closure_call_title(call)
     if not title or names_type or callee not in spec.test_suites | spec.test_cases:
         return None
     return ("class" if callee in spec.test_suites else "function"), title
@@ -457,7 +458,7 @@ def module_member(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
         kind = "class"
     else:
         return None
-    title, names_type = _member_title(call)
+    title, names_type = _closure_call_title(call)
     if not title or (kind == "function" and names_type):
         return None  # a function is titled by a string, the name JavaScript calls it by
     return kind, title
@@ -475,9 +476,9 @@ def declared_by_call(node: Node, spec: LanguageSpec) -> bool:
 _STRING_TEXT = ("string_content", "line_str_text")  # Kotlin's, Swift's
 
 
-def _member_title(call: Node) -> tuple[str, bool]:
-    """The title a module DSL call is given first, and whether it names a type: a string's
-    text (`"takePicture"`), or a type's name (`VideoPlayer::class`, `VideoPlayer.self`)."""
+def _closure_call_title(call: Node) -> tuple[str, bool]:
+    """The title a Kotlin or Swift call is given first, and whether it names a type: a
+    string's text (`"takePicture"`), or a type's name (`VideoPlayer::class`, `.self`)."""
     arguments = next((c for c in call.named_children if c.type == "value_arguments"), None)
     if arguments is None:  # Swift: the arguments sit in the call's suffix
         suffix = next((c for c in call.named_children if c.type == "call_suffix"), None)
