@@ -3573,6 +3573,54 @@ def test_kotlin_module_dsl_members_are_units() -> None:
     assert any("AsyncFunction(name) { value: Int -> value }" in text for text in held)
 
 
+KOTLIN_HOOKS = """class VideoModule : Module() {
+  override fun definition() = ModuleDefinition {
+    Name("ExpoVideo")
+
+    OnCreate {
+      VideoManager.onModuleCreated(appContext)
+    }
+
+    OnActivityEntersBackground {
+      VideoManager.pauseAll()
+    }
+
+    Class(VideoPlayer::class) {
+      Constructor { source: VideoSource ->
+        VideoPlayer(source)
+      }
+    }
+  }
+}
+"""
+
+
+def test_module_lifecycle_listeners_are_units_named_by_their_callee() -> None:
+    """`OnCreate { ... }`, `OnActivityEntersBackground { ... }` and a class's `Constructor`
+    are units named by what they listen to (they were `definition()`'s own code)."""
+    chunks = chunk(KOTLIN_HOOKS, "kotlin")
+    assert definitions(chunks) == [
+        ("class", "VideoModule"),
+        ("method", "VideoModule.definition"),
+        ("method", "VideoModule.OnCreate"),
+        ("method", "VideoModule.OnActivityEntersBackground"),
+        ("class", "VideoModule.VideoPlayer"),
+        ("method", "VideoModule.VideoPlayer.Constructor"),
+        ("method", "VideoModule.definition"),
+    ]
+    background = by_symbol(chunks, "VideoModule.OnActivityEntersBackground")
+    assert (background.start_line, background.end_line, background.signature) == (
+        8, 10, "OnActivityEntersBackground"
+    )
+    assert by_symbol(chunks, "VideoModule.VideoPlayer.Constructor").signature == (
+        "Constructor { source: VideoSource ->"
+    )
+    swift = "final class M: Module {\n  func definition() -> ModuleDefinition {\n" + (
+        "    OnAppEntersBackground {\n      pauseAll()\n    }\n  }\n}\n"
+    )
+    assert ("method", "M.OnAppEntersBackground") in definitions(chunk(swift, "swift"))
+
+
 SWIFT_MODULE = """public final class SQLiteModule: Module {
   public func definition() -> ModuleDefinition {
     Name("ExpoSQLite")
@@ -3608,6 +3656,7 @@ def test_swift_module_dsl_members_are_units() -> None:
         ("method", "SQLiteModule.definition"),
         ("method", "SQLiteModule.deleteDatabaseAsync"),  # a closure among its arguments
         ("class", "SQLiteModule.NativeDatabase"),
+        ("method", "SQLiteModule.NativeDatabase.Constructor"),
         ("method", "SQLiteModule.NativeDatabase.execSync"),
         ("method", "SQLiteModule.definition"),
         ("method", "SQLiteModule.exec"),
@@ -3616,8 +3665,8 @@ def test_swift_module_dsl_members_are_units() -> None:
     delete = by_symbol(chunks, "SQLiteModule.deleteDatabaseAsync")
     assert (delete.start_line, delete.end_line) == (4, 8)  # its doc, and `.runOnQueue(.main)`
     assert delete.signature == 'AsyncFunction("deleteDatabaseAsync", { (databasePath: String) in'
-    held = by_symbol(chunks, "SQLiteModule.NativeDatabase")
-    assert "Constructor { (path: String) -> NativeDatabase in" in held.text
+    constructor = by_symbol(chunks, "SQLiteModule.NativeDatabase.Constructor")
+    assert constructor.signature == "Constructor { (path: String) -> NativeDatabase in"
 
 
 SWIFT_BOUND_TRY = """public final class SharedObjectRegistry {

@@ -95,6 +95,10 @@ class LanguageSpec:
     # units named by their type, ranked after the type's own definition (extension_header).
     member_calls: frozenset[str] = frozenset()
     member_types: frozenset[str] = frozenset()
+    # Such calls given a closure and no title, named by their callee: a module's lifecycle
+    # listeners (`OnCreate { ... }`, `OnAppEntersBackground { ... }`) and a class's
+    # `Constructor { (url: URL) in ... }`.
+    member_hooks: frozenset[str] = frozenset()
     # Where a type's methods may be written apart from it, so that a same-named type's code
     # there is the type itself: "" (a class is whole in its file), "package" (Go: any file of
     # its folder), "crate" (Rust: an `impl` anywhere).
@@ -351,7 +355,16 @@ _EXPO_MEMBER_CALLS = frozenset(
     {"AsyncFunction", "Function", "StaticAsyncFunction", "StaticFunction", "Property", "Prop"}
 )
 _EXPO_MEMBER_TYPES = frozenset({"Class", "View"})
-_EXPO_CALLEES = _EXPO_MEMBER_CALLS | _EXPO_MEMBER_TYPES
+_EXPO_MEMBER_HOOKS = frozenset(
+    {
+        "Constructor", "OnCreate", "OnDestroy", "OnStartObserving", "OnStopObserving",
+        "OnAppContextDestroys", "OnAppBecomesActive", "OnAppEntersForeground",
+        "OnAppEntersBackground", "OnActivityEntersForeground", "OnActivityEntersBackground",
+        "OnActivityDestroys", "OnActivityResult", "OnNewIntent", "OnUserLeavesActivity",
+        "OnViewDidUpdateProps", "OnViewDestroys",
+    }
+)  # fmt: skip
+_EXPO_CALLEES = _EXPO_MEMBER_CALLS | _EXPO_MEMBER_TYPES | _EXPO_MEMBER_HOOKS
 # Quick (Swift's BDD framework, with Nimble): LanguageSpec.test_suites / test_cases.
 _QUICK_SUITES = frozenset({"describe", "context", "fdescribe", "xdescribe", "fcontext", "xcontext"})
 _QUICK_CASES = frozenset({"it", "fit", "xit"})
@@ -362,19 +375,24 @@ def _any_callee(callees: frozenset[str]) -> str:
 
 
 def _kotlin_call_query(callees: frozenset[str]) -> str:
-    """Calls of one of ``callees`` given a title and a closure: `AsyncFunction("x") { ... }`,
-    `AsyncFunction("x") Coroutine { ... }` (names.declared_by_call tells which declare)."""
+    """Calls of one of ``callees`` given a closure, with a title or none: `AsyncFunction("x")
+    { ... }`, `AsyncFunction("x") Coroutine { ... }`, `OnCreate { ... }`
+    (names.declared_by_call tells which declare a unit)."""
     return f"""
 ((call_expression (call_expression (identifier) @_callee (value_arguments))
                   (annotated_lambda)) @def {_any_callee(callees)})
+((call_expression (identifier) @_callee (annotated_lambda)) @def {_any_callee(callees)})
 ((infix_expression (call_expression (identifier) @_callee (value_arguments))
                    (identifier) (lambda_literal)) @def {_any_callee(callees)})
 """
 
 
 def _swift_call_query(callees: frozenset[str]) -> str:
-    """The same in Swift: `it("works") { ... }`, `AsyncFunction("x", { ... })`."""
+    """The same in Swift: `it("works") { ... }`, `AsyncFunction("x", { ... })`,
+    `OnCreate { ... }`."""
     return f"""
+((call_expression (simple_identifier) @_callee (call_suffix (lambda_literal))) @def
+ {_any_callee(callees)})
 ((call_expression (simple_identifier) @_callee
                   (call_suffix (value_arguments) (lambda_literal))) @def {_any_callee(callees)})
 ((call_expression (simple_identifier) @_callee
@@ -665,6 +683,7 @@ SPECS: dict[str, LanguageSpec] = {
         classes=frozenset({"class_declaration", "object_declaration"}),
         member_calls=_EXPO_MEMBER_CALLS,
         member_types=_EXPO_MEMBER_TYPES,
+        member_hooks=_EXPO_MEMBER_HOOKS,
         extension_header=_MEMBER_TYPE_HEADER,
         doc_comments=_SLASH_STAR_DOC,
         # An interface's or abstract function is where its KDoc lives, as in Java.
@@ -687,6 +706,7 @@ SPECS: dict[str, LanguageSpec] = {
         classes=frozenset({"class_declaration", "protocol_declaration"}),
         member_calls=_EXPO_MEMBER_CALLS,
         member_types=_EXPO_MEMBER_TYPES,
+        member_hooks=_EXPO_MEMBER_HOOKS,
         test_suites=_QUICK_SUITES,
         test_cases=_QUICK_CASES,
         doc_comments=_TRIPLE_SLASH_DOC + _SLASH_STAR_DOC,

@@ -445,13 +445,16 @@ def _closure_test(callee: str, call: Node, spec: LanguageSpec) -> tuple[str, str
 
 def module_member(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     """(kind, name) of a call that declares a member of a native module in its definition
-    DSL (LanguageSpec.member_calls / member_types), else None: `AsyncFunction("takePicture")
-    { ... }` is the function `takePicture`, `Class(VideoPlayer::class) { ... }` or
-    `View(CameraView.self) { ... }` the class `VideoPlayer`, `CameraView`."""
+    DSL (LanguageSpec.member_calls / member_types / member_hooks), else None:
+    `AsyncFunction("takePicture") { ... }` is the function `takePicture`, `OnCreate { ... }`
+    the function `OnCreate`, `Class(VideoPlayer::class) { ... }` or `View(CameraView.self)
+    { ... }` the class `VideoPlayer`, `CameraView`."""
     closure = closure_call(node) if spec.member_calls else None
     if closure is None:
         return None
     callee, call = closure
+    if callee in spec.member_hooks:
+        return "function", callee  # `OnCreate { ... }`: named by what it listens to
     if callee in spec.member_calls:
         kind = "function"
     elif callee in spec.member_types:

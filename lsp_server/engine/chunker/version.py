@@ -68,8 +68,10 @@ from pathlib import Path
 # Swift's Quick suites and tests (`describe("Either") { it("is the first type") {} }`) are
 # units named by their titles, as JavaScript's are (were parts of `spec()`); 40: a Swift `try`
 # that opens an `if let`'s value is left out of the parse (the grammar read `if let r = try?
-# a?.runtime {` as a call given a closure, and lost the class around it)
-CHUNKER_VERSION = 40
+# a?.runtime {` as a call given a closure, and lost the class around it); 41: an Expo module's
+# lifecycle listeners and a class's `Constructor` (`OnCreate { ... }`) are units named by
+# their callee (were `definition()`'s own code)
+CHUNKER_VERSION = 41
 
 
 def _source_fingerprint() -> str:
