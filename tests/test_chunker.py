@@ -3589,6 +3589,12 @@ KOTLIN_HOOKS = """class VideoModule : Module() {
       Constructor { source: VideoSource ->
         VideoPlayer(source)
       }
+
+      Property("volume")
+        .get { ref: VideoPlayer -> ref.volume }
+        .set { ref: VideoPlayer, volume: Float ->
+          ref.volume = volume
+        }
     }
   }
 }
@@ -3597,7 +3603,8 @@ KOTLIN_HOOKS = """class VideoModule : Module() {
 
 def test_module_lifecycle_listeners_are_units_named_by_their_callee() -> None:
     """`OnCreate { ... }`, `OnActivityEntersBackground { ... }` and a class's `Constructor`
-    are units named by what they listen to (they were `definition()`'s own code)."""
+    are units named by what they listen to (they were `definition()`'s own code), and a
+    property given its accessors (`Property("volume").get { ... }.set { ... }`) one unit."""
     chunks = chunk(KOTLIN_HOOKS, "kotlin")
     assert definitions(chunks) == [
         ("class", "VideoModule"),
@@ -3606,6 +3613,7 @@ def test_module_lifecycle_listeners_are_units_named_by_their_callee() -> None:
         ("method", "VideoModule.OnActivityEntersBackground"),
         ("class", "VideoModule.VideoPlayer"),
         ("method", "VideoModule.VideoPlayer.Constructor"),
+        ("method", "VideoModule.VideoPlayer.volume"),  # given its accessors
         ("method", "VideoModule.definition"),
     ]
     background = by_symbol(chunks, "VideoModule.OnActivityEntersBackground")
@@ -3615,6 +3623,8 @@ def test_module_lifecycle_listeners_are_units_named_by_their_callee() -> None:
     assert by_symbol(chunks, "VideoModule.VideoPlayer.Constructor").signature == (
         "Constructor { source: VideoSource ->"
     )
+    volume = by_symbol(chunks, "VideoModule.VideoPlayer.volume")
+    assert (volume.start_line, volume.end_line) == (17, 21)  # both accessors
     swift = "final class M: Module {\n  func definition() -> ModuleDefinition {\n" + (
         "    OnAppEntersBackground {\n      pauseAll()\n    }\n  }\n}\n"
     )

@@ -376,12 +376,17 @@ def _any_callee(callees: frozenset[str]) -> str:
 
 def _kotlin_call_query(callees: frozenset[str]) -> str:
     """Calls of one of ``callees`` given a closure, with a title or none: `AsyncFunction("x")
-    { ... }`, `AsyncFunction("x") Coroutine { ... }`, `OnCreate { ... }`
-    (names.declared_by_call tells which declare a unit)."""
+    { ... }`, `AsyncFunction("x") Coroutine { ... }`, `OnCreate { ... }`, and a property
+    given its accessors (`Property("volume").get { ... }.set { ... }`; names.declared_by_call
+    tells which declare a unit)."""
     return f"""
 ((call_expression (call_expression (identifier) @_callee (value_arguments))
                   (annotated_lambda)) @def {_any_callee(callees)})
 ((call_expression (identifier) @_callee (annotated_lambda)) @def {_any_callee(callees)})
+((call_expression (navigation_expression (call_expression (identifier) @_callee (value_arguments))
+                                         (identifier) @_accessor)
+                  (annotated_lambda)) @def
+ (#eq? @_callee "Property") (#any-of? @_accessor "get" "set"))
 ((infix_expression (call_expression (identifier) @_callee (value_arguments))
                    (identifier) (lambda_literal)) @def {_any_callee(callees)})
 """

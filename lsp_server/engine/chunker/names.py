@@ -410,6 +410,8 @@ def closure_call(node: Node) -> tuple[str, Node] | None:
     if node.child_by_field_name("function") is not None or trailing_closure(node) is None:
         return None
     head = node.named_children[0]  # Kotlin: the call with the title, its closure beside it
+    if head.type == "navigation_expression" and head.named_children:
+        head = head.named_children[0]  # `Property("volume").get { ... }`: the title's call
     call = head if head.type == "call_expression" else node
     callee = call.named_children[0] if call.named_children else None
     if callee is None or callee.type not in ("identifier", "simple_identifier"):

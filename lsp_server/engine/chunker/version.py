@@ -70,8 +70,9 @@ from pathlib import Path
 # that opens an `if let`'s value is left out of the parse (the grammar read `if let r = try?
 # a?.runtime {` as a call given a closure, and lost the class around it); 41: an Expo module's
 # lifecycle listeners and a class's `Constructor` (`OnCreate { ... }`) are units named by
-# their callee (were `definition()`'s own code)
-CHUNKER_VERSION = 41
+# their callee (were `definition()`'s own code); 42: a Kotlin `Property("volume").get { }.set
+# { }` is one unit named by its title (was the module's own code)
+CHUNKER_VERSION = 42
 
 
 def _source_fingerprint() -> str:
