@@ -93,9 +93,8 @@ def _chained_calls(node: Node) -> Node:
     Kotlin's and Swift's trees alike): what they set belongs to it."""
     while (chain := node.parent) is not None and chain.type == "navigation_expression":
         call = chain.parent
-        if chain.named_children[0] != node or call is None or call.type != "call_expression":
-            break
-        if call.named_children[0] != chain:
+        chained = call is not None and call.type == "call_expression"
+        if not chained or chain.named_children[0] != node or call.named_children[0] != chain:
             break
         node = call
     return node

@@ -440,9 +440,11 @@ def _last_named(node: Node | None) -> Node | None:
 def _closure_test(callee: str, call: Node, spec: LanguageSpec) -> tuple[str, str] | None:
     """A Quick suite (class) or test (function) titled by a string, as JavaScript's are."""
     title, names_type = _closure_call_title(call)
-    if not title or names_type or callee not in spec.test_suites | spec.test_cases:
+    if not title or names_type:
         return None
-    return ("class" if callee in spec.test_suites else "function"), title
+    if callee in spec.test_suites:
+        return "class", title
+    return ("function", title) if callee in spec.test_cases else None
 
 
 def module_member(node: Node, spec: LanguageSpec) -> tuple[str, str] | None:
