@@ -20,6 +20,7 @@ from lsp_server.bench.quality import (
     pipelines,
     ranked_targets,
     select,
+    unmatched,
 )
 from lsp_server.bench.report import language_table
 from lsp_server.bench.treeset import Target, load_tree_set, read_questions
@@ -611,6 +612,10 @@ def test_beir_pipeline_names_are_unchanged_and_ablations_extend() -> None:
     assert [p.name for p in select(pipelines(defaults), ["*context_header*"])] == names[10:12]
     with pytest.raises(ValueError, match="no pipeline matches"):
         select(pipelines(defaults), ["nothing"])
+    # A pattern that matches nothing beside others that match is told, with what it may mean.
+    assert unmatched(pipelines(defaults), ["hybrid", "hybrid/content_roles=false"]) == [
+        "no pipeline matches 'hybrid/content_roles=false'; there are: hybrid/content_roles=off"
+    ]
 
 
 def test_dense_is_dense_for_every_kind_of_query() -> None:

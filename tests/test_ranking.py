@@ -113,6 +113,8 @@ def test_a_question_asks_for_tests_by_name_not_by_the_verb(query, asks_for_tests
         ("docs for the retry option", {"docs"}),
         ("the hover colour of a menu item", {"style"}),  # how things look
         ("keyboard navigation between menu items", set()),
+        ("the generated accessors of the pull request fields", {"generated"}),
+        ("sign the request with the generated token", set()),  # a value, not code
     ],
 )
 def test_a_question_names_a_file_role_in_its_own_words(query, roles):

@@ -189,14 +189,19 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # Find Similar's BM25 without its file's own words (since 2026-12-07; 0: the ranking
     # before).
     Ablation("similar_file_words", (0.0, 0.25, 0.5), bases=("bm25", "hybrid")),
-    # A question's weight for stylesheets (since 2026-12-07; 1: the ranking before).
+    # A question's weight for stylesheets (since 2026-12-07; 1: the ranking before), and
+    # for generated code (0.5 since the first file roles).
     Ablation(
         "role_weights",
         (
             *(_with_role_weight("style", w) for w in (1.0, 0.8, 0.5, 0.3)),
             *(_with_role_weight("markup", w) for w in (1.0, 0.8, 0.6, 0.4)),
+            *(_with_role_weight("generated", w) for w in (1.0, 0.8)),
         ),
     ),
+    # Code whose opening comments say a tool wrote it ranks as generated (since 2026-12-07;
+    # False: by its path alone, the ranking before).
+    Ablation("content_roles", (True, False), bases=("bm25", "dense", "hybrid")),
 )
 
 
@@ -257,6 +262,20 @@ def select(found: list[Pipeline], patterns: Sequence[str]) -> list[Pipeline]:
         names = ", ".join(p.name for p in found)
         raise ValueError(f"no pipeline matches {', '.join(patterns)}; there are: {names}")
     return chosen
+
+
+def unmatched(found: list[Pipeline], patterns: Sequence[str]) -> list[str]:
+    """What to tell of each pattern that matches no pipeline (a misspelt value, such as
+    `=false` for a setting whose pipelines are named `=off`): the names it may have meant."""
+    notes = []
+    for pattern in patterns:
+        if any(fnmatch.fnmatchcase(p.name, pattern) for p in found):
+            continue
+        stem = pattern.split("=", 1)[0]
+        near = [p.name for p in found if p.name.split("=", 1)[0] == stem]
+        hint = f"; there are: {', '.join(near)}" if near else ""
+        notes.append(f"no pipeline matches {pattern!r}{hint}")
+    return notes
 
 
 class SharedEncoder:
@@ -588,6 +607,8 @@ class QualityRun:
     def _measure(self, task: _Task) -> SetResult:
         found = pipelines(self.settings, task.code_mode or None, self.adapters)
         chosen = select(found, self.patterns)
+        for note in unmatched(found, self.patterns):
+            self.log(f"{task.name}: {note}")
         if self.capture is not None and CAPTURED_PIPELINE not in {p.name for p in chosen}:
             self.log(f"{task.name}: nothing captured: {CAPTURED_PIPELINE} is not scored")
         variants: dict[str, dict] = {}

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunker import chunk_text, says_something
+from .chunker import chunk_text, content_role, says_something
 from .chunks import Chunk
 from .embedder import Encoder, ModelLoadError
+from .languages import file_role
 from .reports import EmbedReport, FileUpdate, Progress, ProgressFn, SyncReport
 from .scanner import ScannedFile, Scanner, SkippedFile, SourceError, read_source
 from .settings import EngineSettings
@@ -240,7 +241,8 @@ class Indexer:
         if record is not None and record.hash == digest:
             self.store.touch_file(conn, record.id, item)
             return 0, 0, False, 0
-        file_id = self.store.upsert_file(conn, item, digest, item.language, priority)
+        role = content_role(file_role(item.path), text, item.language)
+        file_id = self.store.upsert_file(conn, item, digest, item.language, priority, role)
         chunks = [
             chunk
             for chunk in chunk_text(

@@ -1,5 +1,6 @@
 """Which language a file is written in, and what it is for (code, test, docs...), judged from
-its path alone (no content sniffing)."""
+its path alone (no content sniffing; the indexer adds the role a code file's opening
+comments give it: chunker.content_role)."""
 
 from __future__ import annotations
 
@@ -345,8 +346,8 @@ def file_role(path: str) -> str:
     """What the file at ``path`` (workspace-relative) is for: one of FILE_ROLES.
 
     Judged from path conventions alone (folders such as tests/, docs/, vendor/; names such as
-    test_*.py, *_test.go, *.spec.ts, CHANGELOG.md, LICENSE, *_pb2.py), never from content.
-    """
+    test_*.py, *_test.go, *.spec.ts, CHANGELOG.md, LICENSE, *_pb2.py), never from content
+    (code that says a tool wrote it is told apart when indexed: chunker.content_role)."""
     parts = path.replace("\\", "/").split("/")
     name = parts[-1]
     folders = {p.lower() for p in parts[:-1]}

@@ -384,6 +384,13 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
         r"|spacing)\b",
         re.I,
     ),
+    # Code a tool wrote, asked as such ("the generated gRPC client"), not a value a
+    # function generates ("the generated token").
+    "generated": re.compile(
+        r"\b(?:generated\s+(?:code|files?|clients?|bindings?|stubs?|wrappers?|accessors?)"
+        r"|codegen|code\s+generation)\b",
+        re.I,
+    ),
     # What a component's markup answers: what it renders and where.
     "markup": re.compile(
         r"\b(?:templates?|markup|render(?:s|ed|ing)?|slots?)\b",
@@ -556,11 +563,13 @@ def role_weight(
     weights: dict[str, float],
     code_only: bool,
     kind_weights: dict[str, float] | None = None,
+    content_role: str = "",
 ) -> float | None:
-    """The factor a result's score is multiplied by; None drops it (code queries, prose)."""
+    """The factor a result's score is multiplied by; None drops it (code queries, prose).
+    `content_role`: the role the file's content gave it when indexed ("": its path's)."""
     # Read once: it decides the role (prose in a code file) and what code queries leave out.
     commentary = chunk.kind in _MAYBE_COMMENTARY and is_commentary(chunk.text, chunk.language)
-    role = _chunk_role(path, chunk, commentary)
+    role = _chunk_role(path, chunk, commentary, content_role)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
         return None
@@ -611,14 +620,15 @@ def text_kind(path: str, chunk: Chunk) -> str:
     return role if role in KINDS_OF_TEXT else ""
 
 
-def _chunk_role(path: str, chunk: Chunk, commentary: bool) -> str:
+def _chunk_role(path: str, chunk: Chunk, commentary: bool, content_role: str = "") -> str:
     """The file's role, except in a code file: comments or a docstring alone (a module's doc
     comment, a licence header, a long doc comment's windows) are docs, prose about the code,
     ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file"); a
     definition an attribute or its container marks as a test (Rust's `#[test]`, `mod tests`)
     is a test; a component's `<style>` is a stylesheet, its markup (a Vue `<template>`,
-    Svelte's elements) markup."""
-    role = cached_file_role(path)
+    Svelte's elements) markup. A role the file's content gave it (`content_role`: code a
+    tool wrote) stands before its path's."""
+    role = content_role or cached_file_role(path)
     if role != "code":
         return role
     if commentary:

@@ -396,6 +396,7 @@ class Searcher:
                 self._role_weights,
                 self.settings.code_answers_code,
                 self._kind_weights,
+                item.role if self.settings.content_roles else "",
             )
             if self.settings.role_priors
             else 1.0

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .chunker import CONTENT_ROLES
 from .chunks import Chunk
 from .tokens import LEXICAL_TOKENS, fts_match_expression, index_text
 
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS files(
     -- A copy that keeps size and mtime (cp -p, rsync -a, tar x) still gets a new inode and
     -- ctime: sync() hashes such files instead of trusting size + mtime.
     ino INTEGER NOT NULL DEFAULT 0,
-    ctime_ns INTEGER NOT NULL DEFAULT 0
+    ctime_ns INTEGER NOT NULL DEFAULT 0,
+    role TEXT NOT NULL DEFAULT ''  -- by its content ('generated'); '': by its path, when read
 );
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -113,6 +115,7 @@ class StoredChunk:
     chunk: Chunk
     embed_hash: str
     has_vector: bool
+    role: str = ""  # the file's role by its content ('' : by its path; files.role)
 
 
 def _fts_row(chunk_id: int, container: str, symbol: str, text: str, path: str) -> tuple:
@@ -181,9 +184,24 @@ class Store:
             self._writer = _connect(path, read_only)
             if not read_only:
                 self._writer.executescript(_SCHEMA + ";\n" + _FTS_SCHEMA + ";")
+                self._add_role_column()
             self._writer.execute("SELECT count(*) FROM files").fetchone()
+            # An index written before files had a role, read by a process that may not
+            # write it: every file's role is its path's.
+            self._role_column = "f.role" if self._has_role_column() else "''"
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StoreError(f"index database {path} is unusable: {exc}") from exc
+
+    def _has_role_column(self) -> bool:
+        columns = self._writer.execute("PRAGMA table_info(files)").fetchall()
+        return any(column[1] == "role" for column in columns)
+
+    def _add_role_column(self) -> None:
+        """files.role for an index written before it (its owner opens it: a write). Its
+        files are read again on the next sync (content_roles_outdated), which fills it."""
+        if not self._has_role_column():
+            with self.transaction() as conn:
+                conn.execute("ALTER TABLE files ADD COLUMN role TEXT NOT NULL DEFAULT ''")
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -260,6 +278,11 @@ class Store:
             conn.executemany(_FTS_INSERT, (_fts_row(*row) for row in rows))
             self.set_meta(conn, "lexical_tokens", LEXICAL_TOKENS)
 
+    def content_roles_outdated(self) -> bool:
+        """Whether the files' roles were judged by other rules than this version's
+        (chunker.CONTENT_ROLES), or not at all: its files must be read again."""
+        return self.get_meta("content_roles") != CONTENT_ROLES
+
     def lexical_tokens_outdated(self) -> bool:
         """Whether the lexical table was written with other tokens than this version's
         (tokens.LEXICAL_TOKENS): questions would then be split unlike the code they ask for."""
@@ -333,17 +356,19 @@ class Store:
         content_hash: str,
         language: str,
         priority: int = 0,
+        role: str = "",
     ) -> int:
         conn.execute(
-            """INSERT INTO files(path, size, mtime_ns, hash, language, priority, ino, ctime_ns)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO files(path, size, mtime_ns, hash, language, priority, ino, ctime_ns,
+                 role)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(path) DO UPDATE SET size = excluded.size,
                  mtime_ns = excluded.mtime_ns, hash = excluded.hash,
                  language = excluded.language,
                  priority = max(files.priority, excluded.priority),
-                 ino = excluded.ino, ctime_ns = excluded.ctime_ns""",
+                 ino = excluded.ino, ctime_ns = excluded.ctime_ns, role = excluded.role""",
             (stat.path, stat.size, stat.mtime_ns, content_hash, language, priority, stat.ino,
-             stat.ctime_ns),
+             stat.ctime_ns, role),
         )
         return conn.execute("SELECT id FROM files WHERE path = ?", (stat.path,)).fetchone()[0]
 
@@ -364,9 +389,10 @@ class Store:
 
     def forget_file_states(self) -> None:
         """Makes the next sync read and re-chunk every file (chunks unchanged in text keep
-        their vectors)."""
+        their vectors), and judge its role again by this version's rules."""
         with self.transaction() as conn:
             conn.execute("UPDATE files SET hash = '', size = -1")
+            self.set_meta(conn, "content_roles", CONTENT_ROLES)
 
     def set_priority(self, paths: Iterable[str], priority: int) -> None:
         with self.transaction() as conn:
@@ -463,9 +489,11 @@ class Store:
         conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in chunk_ids])
         conn.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in chunk_ids])
 
-    _CHUNK_COLUMNS = """c.id, f.path, c.language, c.kind, c.symbol, c.start_line, c.start_col,
+    @property
+    def _chunk_columns(self) -> str:
+        return f"""c.id, f.path, c.language, c.kind, c.symbol, c.start_line, c.start_col,
         c.end_line, c.end_col, c.text, c.signature, c.container, c.part, c.embed_hash,
-        c.has_vector, c.unit_start_line, c.unit_end_line"""
+        c.has_vector, c.unit_start_line, c.unit_end_line, {self._role_column}"""
 
     @staticmethod
     def _stored(row: Sequence) -> StoredChunk:
@@ -486,7 +514,12 @@ class Store:
             unit_end_line=row[16],
         )
         return StoredChunk(
-            id=row[0], path=row[1], chunk=chunk, embed_hash=row[13], has_vector=bool(row[14])
+            id=row[0],
+            path=row[1],
+            chunk=chunk,
+            embed_hash=row[13],
+            has_vector=bool(row[14]),
+            role=row[17],
         )
 
     def chunks_by_id(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
@@ -494,7 +527,7 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         rows = self._reader().execute(
-            f"""SELECT {self._CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id
+            f"""SELECT {self._chunk_columns} FROM chunks c JOIN files f ON f.id = c.file_id
                 WHERE c.id IN ({marks})""",
             list(ids),
         )
@@ -502,7 +535,7 @@ class Store:
 
     def chunks_of_file(self, path: str) -> list[StoredChunk]:
         rows = self._reader().execute(
-            f"""SELECT {self._CHUNK_COLUMNS} FROM chunks c JOIN files f ON f.id = c.file_id
+            f"""SELECT {self._chunk_columns} FROM chunks c JOIN files f ON f.id = c.file_id
                 WHERE f.path = ? ORDER BY c.start_line, c.start_col""",
             (path,),
         )
@@ -528,7 +561,7 @@ class Store:
         wanted = ",".join("(?, ?, ?)" for _ in units)
         rows = self._reader().execute(
             f"""WITH wanted(path, unit_start, unit_end) AS (VALUES {wanted})
-                SELECT {self._CHUNK_COLUMNS} FROM wanted w
+                SELECT {self._chunk_columns} FROM wanted w
                 JOIN files f ON f.path = w.path
                 JOIN chunks c ON c.file_id = f.id AND c.unit_start_line = w.unit_start
                   AND c.unit_end_line = w.unit_end AND c.part >= 1

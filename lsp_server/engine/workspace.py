@@ -189,13 +189,22 @@ class WorkspaceIndex:
         log.warning("%s", self.notices[-1])
 
     def _rechunk_if_needed(self, manifest: Manifest | None) -> None:
+        """Makes the next sync read every file again where this version would chunk it
+        otherwise, or judge its role otherwise (a file a tool wrote: ranked as generated)."""
         if manifest is None or not self.store.counts()[0]:
+            self.store.forget_file_states()  # none to forget: marks the rules as this version's
             return
         if (manifest.chunker, manifest.chunker_code) != (CHUNKER_VERSION, CHUNKER_CODE):
             self.store.forget_file_states()
             self.notices.append(
                 "the chunker changed: every file will be chunked again on the next update "
                 "(vectors of unchanged code are reused)"
+            )
+        elif self.store.content_roles_outdated():
+            self.store.forget_file_states()
+            self.notices.append(
+                "the rules that tell a generated file by its content changed: every file will "
+                "be read again on the next update (nothing is embedded again)"
             )
 
     def _repair_vector_cache(self) -> None:

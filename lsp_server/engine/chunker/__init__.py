@@ -25,7 +25,9 @@ recursion limit.
 """
 
 from .commentary import (
+    CONTENT_ROLES,
     code_lines,
+    content_role,
     is_commentary,
     is_name_list,
     is_structure,
@@ -44,9 +46,11 @@ from .version import CHUNKER_CODE, CHUNKER_VERSION
 __all__ = [
     "CHUNKER_CODE",
     "CHUNKER_VERSION",
+    "CONTENT_ROLES",
     "NestedDefinition",
     "chunk_text",
     "code_lines",
+    "content_role",
     "grammar_language",
     "is_commentary",
     "is_name_list",
