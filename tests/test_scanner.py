@@ -12,6 +12,7 @@ import pytest
 from lsp_server.engine import scanner as scanner_mod
 from lsp_server.engine.scanner import (
     IgnoreRules,
+    LinguistAttributes,
     ScannedFile,
     Scanner,
     SkippedFile,
@@ -575,3 +576,75 @@ def test_read_source_errors(tmp_path: Path) -> None:
     assert isinstance(info.value.__cause__, FileNotFoundError)
     with pytest.raises(SourceError, match="^not a regular file$"):
         read_source(tmp_path)
+
+
+# -- what .gitattributes say a file is (GitHub's Linguist attributes) -------------------------
+
+
+def attribute_roles(root: Path, bases: dict[str, str]) -> dict[str, str]:
+    attributes = LinguistAttributes(IgnoreRules(root, use_defaults=False))
+    return {rel: attributes.role(rel, base) for rel, base in bases.items()}
+
+
+def test_linguist_attributes_set_and_unset_file_roles(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        ".gitattributes",
+        "# generated clients\n"
+        "api/** linguist-generated\n"
+        "api/handwritten.go -linguist-generated\n"  # a later line wins
+        "*.pb.go linguist-generated=false\n"
+        "third_party/ours/** linguist-vendored=false\n"
+        "[attr]binary -diff -merge -text\n"  # a macro: not a pattern
+        "guide/*.py linguist-documentation\n"
+        "!negated.go linguist-generated\n"  # git forbids negated patterns
+        "plain.go text eol=lf\n",  # attributes of no concern
+    )
+    write(tmp_path, "web/.gitattributes", "*.js linguist-vendored\n")
+    write(tmp_path, ".git/info/attributes", "api/pinned.go -linguist-generated\n")
+    assert attribute_roles(
+        tmp_path,
+        {
+            "api/client.go": "code",
+            "api/deep/types.go": "code",
+            "api/handwritten.go": "code",
+            "api/pinned.go": "code",  # .git/info/attributes wins over .gitattributes
+            "proto/user.pb.go": "generated",  # by its path; the attribute says no
+            "third_party/ours/lib.go": "vendored",
+            "third_party/theirs/lib.go": "vendored",
+            "guide/tour.py": "code",
+            "web/app.js": "code",  # the deeper file
+            "app.js": "code",  # ... only below its folder
+            "negated.go": "code",
+            "plain.go": "test",  # nothing said: the role it had stands
+        },
+    ) == {
+        "api/client.go": "generated",
+        "api/deep/types.go": "generated",
+        "api/handwritten.go": "code",
+        "api/pinned.go": "code",
+        "proto/user.pb.go": "code",
+        "third_party/ours/lib.go": "code",
+        "third_party/theirs/lib.go": "vendored",
+        "guide/tour.py": "docs",
+        "web/app.js": "vendored",
+        "app.js": "code",
+        "negated.go": "code",
+        "plain.go": "test",
+    }
+
+
+def test_linguist_attributes_follow_edits_and_never_read_outside_the_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scanner_mod, "_ATTRIBUTES_RECHECK_S", 0.0)
+    root = tmp_path / "ws"
+    write(root, ".gitattributes", "gen/** linguist-generated\n")
+    attributes = LinguistAttributes(IgnoreRules(root, use_defaults=False))
+    assert attributes.role("gen/a.go", "code") == "generated"
+    write(root, ".gitattributes", "# none\n")
+    assert attributes.role("gen/a.go", "code") == "code"  # read again: it changed
+    (root / ".gitattributes").unlink()
+    write(tmp_path, "outside", "gen/** linguist-generated\n")
+    (root / ".gitattributes").symlink_to(tmp_path / "outside")  # not followed, as git does
+    assert attributes.role("gen/a.go", "code") == "code"

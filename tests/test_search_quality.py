@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lsp_server.engine import scanner
 from lsp_server.engine.embedder import Encoder, bundled_model_path, make_encoder
 from lsp_server.engine.ranking import Intent
 from lsp_server.engine.settings import EngineSettings
@@ -2083,3 +2084,25 @@ def test_a_question_gets_the_code_written_by_hand_before_generated_copies_of_it(
     assert firsts[True][0] == ("assert/assertions.go", "Equal")
     # The generated copies stay results, after it.
     assert ("require/require.go", "Equal") in firsts[True][1:]
+
+
+def test_what_gitattributes_say_a_file_is_counts_at_the_next_search(
+    tmp_path, real_encoder, monkeypatch
+):
+    """A file that `.gitattributes` marks `linguist-generated` ranks as generated code,
+    though nothing in it says so; an edit to the attributes counts at once, with nothing
+    indexed again."""
+    monkeypatch.setattr(scanner, "_ATTRIBUTES_RECHECK_S", 0.0)
+    files = {
+        "assert/assertions.go": _ASSERTIONS_GO,
+        "assert/assertion_forward.go": _FORWARD_GO.removeprefix(_GENERATED_NOTICE_GO),
+        "require/require.go": _REQUIRE_GO.removeprefix(_GENERATED_NOTICE_GO),
+        ".gitattributes": "require/** linguist-generated\nassert/*_forward.go linguist-generated\n",
+    }
+    question = "assert that two objects are equal"
+    with indexed_tree(tmp_path / "tree", real_encoder, files) as built:
+        marked = [(r.path, r.symbol) for r in built.search(question).results]
+        (tmp_path / "tree" / ".gitattributes").write_text("# nothing marked\n")
+        unmarked_first = built.search(question).results[0]
+    assert marked[0] == ("assert/assertions.go", "Equal")
+    assert unmarked_first.path in ("require/require.go", "assert/assertion_forward.go")

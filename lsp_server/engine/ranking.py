@@ -563,13 +563,14 @@ def role_weight(
     weights: dict[str, float],
     code_only: bool,
     kind_weights: dict[str, float] | None = None,
-    content_role: str = "",
+    known_role: str = "",
 ) -> float | None:
     """The factor a result's score is multiplied by; None drops it (code queries, prose).
-    `content_role`: the role the file's content gave it when indexed ("": its path's)."""
+    `known_role`: the file's role as its content and the workspace's .gitattributes tell
+    it ("": its path's, languages.file_role)."""
     # Read once: it decides the role (prose in a code file) and what code queries leave out.
     commentary = chunk.kind in _MAYBE_COMMENTARY and is_commentary(chunk.text, chunk.language)
-    role = _chunk_role(path, chunk, commentary, content_role)
+    role = _chunk_role(path, chunk, commentary, known_role)
     prose = role in _PROSE_ROLES or chunk.language in PROSE_LANGUAGES
     if intent.code and code_only and (prose or chunk.kind == "imports"):
         return None
@@ -620,15 +621,15 @@ def text_kind(path: str, chunk: Chunk) -> str:
     return role if role in KINDS_OF_TEXT else ""
 
 
-def _chunk_role(path: str, chunk: Chunk, commentary: bool, content_role: str = "") -> str:
+def _chunk_role(path: str, chunk: Chunk, commentary: bool, known_role: str = "") -> str:
     """The file's role, except in a code file: comments or a docstring alone (a module's doc
     comment, a licence header, a long doc comment's windows) are docs, prose about the code,
     ranked as a docs file is for a question (BENCHMARKS.md, "Prose in a code file"); a
     definition an attribute or its container marks as a test (Rust's `#[test]`, `mod tests`)
     is a test; a component's `<style>` is a stylesheet, its markup (a Vue `<template>`,
-    Svelte's elements) markup. A role the file's content gave it (`content_role`: code a
-    tool wrote) stands before its path's."""
-    role = content_role or cached_file_role(path)
+    Svelte's elements) markup. The file's role is `known_role` where given (code a tool
+    wrote, what .gitattributes say), else its path's."""
+    role = known_role or cached_file_role(path)
     if role != "code":
         return role
     if commentary:

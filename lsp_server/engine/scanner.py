@@ -29,6 +29,7 @@ import logging
 import os
 import re
 import stat
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_EXCLUDES",
     "DEFAULT_MAX_FILE_SIZE",
     "IgnoreRules",
+    "LinguistAttributes",
     "ScannedFile",
     "Scanner",
     "SkippedFile",
@@ -505,13 +507,18 @@ class IgnoreRules:
         return os.path.relpath(path, self.root).replace(os.sep, "/")
 
     def _info_exclude_path(self) -> str | None:
+        return self._git_info_path("exclude")
+
+    def _git_info_path(self, name: str) -> str | None:
+        """`.git/info/<name>` of the repository at the root (a worktree's or submodule's
+        `gitdir:` followed only inside the workspace); None where there is no `.git`."""
         dot_git = os.path.join(self.root, ".git")
         try:
             is_file = stat.S_ISREG(os.lstat(dot_git).st_mode)
         except OSError:
             return None
         if not is_file:  # a folder (or a link, checked when the file is read)
-            return os.path.join(dot_git, "info", "exclude")
+            return os.path.join(dot_git, "info", name)
         # worktree or submodule: ".git" is a file "gitdir: <path>", followed only inside
         text, problem = _read_untrusted(dot_git, self.inside)
         if text is None:
@@ -524,7 +531,7 @@ class IgnoreRules:
         common, _ = _read_untrusted(os.path.join(git_dir, "commondir"), self.inside)
         if common:  # worktrees keep info/ in the common dir
             git_dir = os.path.join(git_dir, common.partition("\n")[0].strip())
-        return os.path.join(git_dir, "info", "exclude")
+        return os.path.join(git_dir, "info", name)
 
     def _load(self, path: str, prefix: str) -> _Layer | None:
         rel = self._relative(path)
@@ -565,6 +572,142 @@ def _layer(prefix: str, lines: Sequence[str]) -> tuple[_Layer | None, str]:
         more = f" and {len(layer.dropped) - 3} more" if len(layer.dropped) > 3 else ""
         problem = f"patterns dropped as too costly to match: {shown}{more}"
     return (layer if layer.files.patterns else None), problem
+
+
+# ---------------------------------------------------------------------------- attributes
+
+# The attributes by which GitHub's Linguist is told what a file is (set in `.gitattributes`:
+# `api/** linguist-generated`, `-linguist-vendored`, `linguist-documentation=false`), and
+# the file role each sets, in the order a path's roles win (languages.file_role's).
+LINGUIST_ROLES: dict[str, str] = {
+    "linguist-vendored": "vendored",
+    "linguist-generated": "generated",
+    "linguist-documentation": "docs",
+}
+_ATTRIBUTES_RECHECK_S = 1.0  # how long a read attributes file is trusted without a stat
+
+
+class LinguistAttributes:
+    """The file roles a workspace's `.gitattributes` files (at every level) and
+    `.git/info/attributes` give its paths, re-read when they change.
+
+    As git reads them: the deepest file wins, `.git/info/attributes` over all, and in one
+    file the last line that names the attribute; patterns match as `.gitignore` patterns do
+    (with its limits on size and cost: the files are the repository's, untrusted).
+    `[attr]` macros and quoted patterns are not read; `!attr` (unspecified) is read as
+    nothing said.
+    """
+
+    def __init__(self, rules: IgnoreRules) -> None:
+        self._rules = rules
+        # path of an attributes file -> (checked at, stat key, attribute -> its patterns)
+        self._files: dict[str, tuple[float, tuple[int, int, int] | None, dict[str, _Layer]]] = {}
+        self._info: tuple[float, str | None] = (-_ATTRIBUTES_RECHECK_S, None)
+        # folder -> (checked at, the patterns that apply in it, first those that win)
+        self._folders: dict[str, tuple[float, list[dict[str, _Layer]]]] = {}
+
+    def role(self, rel: str, base: str) -> str:
+        """The role of the file at `rel` (workspace-relative): one an attribute sets, else
+        `base` (its role by content or path), unless an attribute says it is not that
+        (`-linguist-generated` on generated code: code)."""
+        decided = self._decisions(rel)
+        if not decided:
+            return base
+        for attribute, role in LINGUIST_ROLES.items():
+            if decided.get(attribute):
+                return role
+        unset = {LINGUIST_ROLES[a] for a, value in decided.items() if value is False}
+        return "code" if base in unset else base
+
+    def _decisions(self, rel: str) -> dict[str, bool]:
+        """Each attribute's value for the path where an attributes file sets it."""
+        decided: dict[str, bool] = {}
+        for patterns in self._folder_patterns(rel.rpartition("/")[0]):
+            for attribute, layer in patterns.items():
+                if attribute not in decided:
+                    decision = layer.decide(rel, is_dir=False)
+                    if decision is not None:
+                        decided[attribute] = decision
+        return decided
+
+    def _folder_patterns(self, folder: str) -> list[dict[str, _Layer]]:
+        """The patterns that apply in `folder` ("" the root), first those that win:
+        `.git/info/attributes`, then the deepest `.gitattributes` up to the root's."""
+        now = time.monotonic()
+        cached = self._folders.get(folder)
+        if cached is not None and now - cached[0] < _ATTRIBUTES_RECHECK_S:
+            return cached[1]
+        parts = folder.split("/") if folder else []
+        prefixes = ["", *("/".join(parts[: i + 1]) + "/" for i in range(len(parts)))]
+        sources = [(os.path.join(self._rules.root, p, ".gitattributes"), p) for p in prefixes]
+        info = self._info_path()
+        if info is not None:
+            sources.append((info, ""))
+        found = [p for p in (self._patterns(*source) for source in reversed(sources)) if p]
+        self._folders[folder] = (now, found)
+        return found
+
+    def _info_path(self) -> str | None:
+        checked, path = self._info
+        now = time.monotonic()
+        if now - checked >= _ATTRIBUTES_RECHECK_S:
+            path = self._rules._git_info_path("attributes")
+            self._info = (now, path)
+        return path
+
+    def _patterns(self, path: str, prefix: str) -> dict[str, _Layer]:
+        now = time.monotonic()
+        cached = self._files.get(path)
+        if cached is not None and now - cached[0] < _ATTRIBUTES_RECHECK_S:
+            return cached[2]
+        try:
+            st = os.lstat(path)
+            key: tuple[int, int, int] | None = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            key = None
+        if cached is not None and cached[1] == key:
+            self._files[path] = (now, key, cached[2])
+            return cached[2]
+        patterns: dict[str, _Layer] = {}
+        if key is not None:
+            text, problem = _read_untrusted(path, self._rules.inside)
+            if problem:
+                log.warning("%s: %s", path, problem)
+            patterns = _attribute_patterns(prefix, text or "", path)
+        self._files[path] = (now, key, patterns)
+        return patterns
+
+
+def _attribute_patterns(prefix: str, text: str, path: str) -> dict[str, _Layer]:
+    """Per Linguist attribute, the lines of one attributes file that set or unset it, as
+    patterns that say so (an unset one negated: the last matching line wins)."""
+    lines: dict[str, list[str]] = {attribute: [] for attribute in LINGUIST_ROLES}
+    for line in text.splitlines():
+        pattern, *attributes = line.split() or [""]
+        if not pattern or pattern.startswith(("#", "[attr]", '"', "!")):
+            continue  # a comment, a macro, a quoted pattern; a negated one git forbids
+        for attribute in attributes:
+            name, value = _attribute_value(attribute)
+            if name in lines and value is not None:
+                lines[name].append(pattern if value else f"!{pattern}")
+    patterns: dict[str, _Layer] = {}
+    for attribute, found in lines.items():
+        layer, problem = _layer(prefix, found) if found else (None, "")
+        if problem:
+            log.warning("%s: %s", path, problem)
+        if layer is not None:
+            patterns[attribute] = layer
+    return patterns
+
+
+def _attribute_value(text: str) -> tuple[str, bool | None]:
+    """`name` / `name=true`: set; `-name` / `name=false`: unset; `!name`: unspecified."""
+    if text.startswith("-"):
+        return text[1:], False
+    if text.startswith("!"):
+        return text[1:], None
+    name, equals, value = text.partition("=")
+    return name, not (equals and value.lower() == "false")
 
 
 # ---------------------------------------------------------------------------- scanning

@@ -36,6 +36,7 @@ from .ranking import (
     RankedUnit,
     RankTrace,
     agreed_first,
+    cached_file_role,
     convex_fusion,
     convex_total,
     declares_asked,
@@ -61,7 +62,7 @@ from .results import (
     preview_of,
     selection_of,
 )
-from .scanner import SourceError, read_source
+from .scanner import IgnoreRules, LinguistAttributes, SourceError, read_source
 from .settings import EngineSettings
 from .storage import IndexStorage
 from .store import Store, StoredChunk
@@ -102,6 +103,9 @@ class Searcher:
         self._role_weights = dict(settings.role_weights)
         self._kind_weights = dict(settings.kind_weights)
         self._kind_weights[LONE_STATEMENT] = settings.lone_statement_weight
+        # What the workspace's .gitattributes say its files are (read when searched, so an
+        # edit to them counts at once, nothing indexed again).
+        self._attributes = LinguistAttributes(IgnoreRules(root, use_defaults=False))
         # Called with each query's fusion inputs when set (benchmarks); costs nothing unset.
         self.rank_observer: Callable[[RankTrace], None] | None = None
 
@@ -396,7 +400,7 @@ class Searcher:
                 self._role_weights,
                 self.settings.code_answers_code,
                 self._kind_weights,
-                item.role if self.settings.content_roles else "",
+                self._file_role(item),
             )
             if self.settings.role_priors
             else 1.0
@@ -411,6 +415,12 @@ class Searcher:
             # Its own supertypes: the kind it is, named in its header, not another of it.
             factor *= self.settings.asked_supertype_weight
         return factor
+
+    def _file_role(self, item: StoredChunk) -> str:
+        """The role of a result's file: its content's (code a tool wrote) or its path's,
+        as the workspace's .gitattributes leave it (languages.file_role, LinguistAttributes)."""
+        by_content = item.role if self.settings.content_roles else ""
+        return self._attributes.role(item.path, by_content or cached_file_role(item.path))
 
     def _traced(
         self,
