@@ -121,6 +121,21 @@ def test_a_question_names_a_file_role_in_its_own_words(query, roles):
     assert Intent.of(query, code=False).asked_roles == roles
 
 
+@pytest.mark.parametrize(
+    ("query", "roles"),
+    [
+        ("return the value of this fixture", set()),  # the project's own word
+        ("tests of the fixture cache", {"test"}),  # "tests" is not its word
+        ("unit tests of the fixture cache", {"test"}),  # a phrase asks whatever the code
+        ("examples of a fixture", {"example"}),
+        ("where is tsconfig.json read", {"config"}),  # a file name asks
+    ],
+)
+def test_a_role_word_that_names_the_projects_own_code_asks_for_no_role(query, roles):
+    intent = Intent.of(query, code=False).asking_only_by(lambda word: word == "fixture")
+    assert intent.asked_roles == roles
+
+
 def test_code_and_selections_ask_for_no_file_role():
     # A pasted message's quoted values and a signature's names are not requests for files.
     message = "InvalidURL: Invalid URL component 'config.yaml', see https://example.com/docs"

@@ -2106,3 +2106,125 @@ def test_what_gitattributes_say_a_file_is_counts_at_the_next_search(
         unmarked_first = built.search(question).results[0]
     assert marked[0] == ("assert/assertions.go", "Equal")
     assert unmarked_first.path in ("require/require.go", "assert/assertion_forward.go")
+
+
+# A test runner's own code is about fixtures: the word names it, and asks for no tests.
+_RUNNER_FIXTURES_PY = (
+    '"""Fixtures: values a test asks for by name, made once per scope."""\n'
+    '\n'
+    '\n'
+    'class FixtureLookupError(LookupError):\n'
+    '    """No fixture of that name is visible from the requesting test."""\n'
+    '\n'
+    '\n'
+    'class FixtureDef:\n'
+    '    """A fixture function, its scope and the value it made."""\n'
+    '\n'
+    '    def __init__(self, name, func, scope="function"):\n'
+    '        self.name = name\n'
+    '        self.func = func\n'
+    '        self.scope = scope\n'
+    '        self.cached_result = None\n'
+    '\n'
+    '    def execute(self, request):\n'
+    '        """Return the value of this fixture, calling its function on first use only."""\n'
+    '        if self.cached_result is not None:\n'
+    '            return self.cached_result\n'
+    '        self.cached_result = self.func(**request.arguments_for(self.func))\n'
+    '        return self.cached_result\n'
+    '\n'
+    '    def finish_fixture(self):\n'
+    '        """Drop the value so that the next request calls the function again."""\n'
+    '        self.cached_result = None\n'
+    '\n'
+    '\n'
+    'class FixtureRequest:\n'
+    '    """What a fixture function sees of the test that asked for it."""\n'
+    '\n'
+    '    def __init__(self, registry, node):\n'
+    '        self.registry = registry\n'
+    '        self.node = node\n'
+    '\n'
+    '    def fixture_value(self, name):\n'
+    '        return self.registry.lookup_fixture(name).execute(self)\n'
+    '\n'
+    '    def arguments_for(self, func):\n'
+    '        names = func.__code__.co_varnames[: func.__code__.co_argcount]\n'
+    '        return {name: self.fixture_value(name) for name in names}\n'
+    '\n'
+    '\n'
+    'class FixtureRegistry:\n'
+    '    def __init__(self):\n'
+    '        self.defs = {}\n'
+    '\n'
+    '    def add_fixture(self, fixture_def):\n'
+    '        self.defs[fixture_def.name] = fixture_def\n'
+    '\n'
+    '    def lookup_fixture(self, name):\n'
+    '        try:\n'
+    '            return self.defs[name]\n'
+    '        except KeyError:\n'
+    '            raise FixtureLookupError(name) from None\n'
+    '\n'
+    '\n'
+    'def fixture(func=None, *, scope="function"):\n'
+    '    """Mark a function as a fixture."""\n'
+    '    def mark(inner):\n'
+    '        inner._fixture_scope = scope\n'
+    '        return inner\n'
+    '    return mark(func) if func is not None else mark\n'
+    '\n'
+    '\n'
+    'def fixture_names(func):\n'
+    '    return list(func.__code__.co_varnames[: func.__code__.co_argcount])\n'
+    '\n'
+    '\n'
+    'def is_fixture(func):\n'
+    '    return hasattr(func, "_fixture_scope")\n'
+)
+
+_RUNNER_TEST_PY = (
+    'from runner.fixtures import FixtureDef, FixtureRegistry, FixtureRequest\n'
+    '\n'
+    '\n'
+    'def test_fixture_value_is_cached_and_returned_on_next_use():\n'
+    '    # the fixture function is called on first use only; its value is returned after that\n'
+    '    calls = []\n'
+    '\n'
+    '    def make_value():\n'
+    '        calls.append(1)\n'
+    '        return 42\n'
+    '\n'
+    '    registry = FixtureRegistry()\n'
+    '    registry.add_fixture(FixtureDef("value", make_value))\n'
+    '    request = FixtureRequest(registry, node=None)\n'
+    '    assert request.fixture_value("value") == 42\n'
+    '    assert request.fixture_value("value") == 42  # cached: returned, not called again\n'
+    '    assert calls == [1]\n'
+    '\n'
+    '\n'
+    'def test_unknown_fixture_raises():\n'
+    '    registry = FixtureRegistry()\n'
+    '    request = FixtureRequest(registry, node=None)\n'
+    '    try:\n'
+    '        request.fixture_value("missing")\n'
+    '    except LookupError:\n'
+    '        pass\n'
+)
+
+
+def test_a_word_that_names_the_projects_own_code_asks_for_no_tests(tmp_path, real_encoder):
+    """"fixture" asks for tests in most projects; in a test runner, whose own code names
+    its definitions with it (FixtureDef, lookup_fixture, ...), it is what the code is about:
+    the implementation comes before the test that reads like the question."""
+    files = {"runner/fixtures.py": _RUNNER_FIXTURES_PY, "tests/test_fixtures.py": _RUNNER_TEST_PY}
+    question = "return the value of a fixture, calling its function only on first use"
+    firsts = {}
+    for least in (0, EngineSettings().own_vocabulary_names):
+        settings = EngineSettings(own_vocabulary_names=least)
+        with indexed_tree(tmp_path / f"tree-{least}", real_encoder, files, settings) as built:
+            first = built.search(question).results[0]
+            firsts[least] = (first.path, first.symbol)
+    the_test = "test_fixture_value_is_cached_and_returned_on_next_use"
+    assert firsts[0] == ("tests/test_fixtures.py", the_test)  # "fixture" read as tests
+    assert firsts[10] == ("runner/fixtures.py", "FixtureDef.execute")

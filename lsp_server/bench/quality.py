@@ -202,6 +202,9 @@ ABLATIONS: tuple[Ablation | Pipeline, ...] = (
     # Code whose opening comments say a tool wrote it ranks as generated (since 2026-12-07;
     # False: by its path alone, the ranking before).
     Ablation("content_roles", (True, False), bases=("bm25", "dense", "hybrid")),
+    # A role word that names the project's own code asks for no role (since 2026-12-07; 0:
+    # every such word asks, the ranking before).
+    Ablation("own_vocabulary_names", (0, 5, 10, 20)),
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import islice
@@ -427,16 +427,22 @@ _PROSE_ROLES = frozenset({"docs", "changelog", "license"})
 _QUESTION_ONLY_ROLES = frozenset({"style"})
 
 
-def _asked_roles(query: str) -> frozenset[str]:
-    """The file roles a question names ("test for ...", "examples of ..."), read from its
-    own words: not from URLs, quoted text or identifiers (`HasExample`, `history: list`)."""
+def _asked_roles(query: str) -> dict[str, frozenset[str]]:
+    """The file roles a question names ("test for ...", "examples of ..."), each with the
+    words that name it (lower-cased), read from its own words: not from URLs, quoted text or
+    identifiers (`HasExample`, `history: list`)."""
     words = _NOT_WORDS.sub(" ", query)
     # A config file named (`tsconfig.json`) asks for config files, though it is shaped like
     # an identifier, which the words below leave out.
-    files = _ROLE_WORDS["config"].search(words) is not None
+    file_name = _ROLE_WORDS["config"].search(words)
     words = _TEST_VERB.sub(" ", _IDENTIFIER.sub(" ", words))
-    asked = {role for role, pattern in _ROLE_WORDS.items() if pattern.search(words)}
-    return frozenset(asked | ({"config"} if files else set()))
+    asked = {
+        role: frozenset(m.group().lower() for m in pattern.finditer(words))
+        for role, pattern in _ROLE_WORDS.items()
+    }
+    if file_name is not None:
+        asked["config"] = asked["config"] | {file_name.group().lower()}
+    return {role: found for role, found in asked.items() if found}
 
 
 @dataclass(frozen=True)
@@ -455,17 +461,41 @@ class Intent:
     bases: frozenset[str] = frozenset()
     # find similar: the kind of text asked about, among KINDS_OF_TEXT ("": code)
     text_kind: str = ""
+    # the words that name each asked role ("tests", "fixture", "spec files"), lower-cased
+    asked_words: tuple[tuple[str, frozenset[str]], ...] = ()
 
     @staticmethod
     def of(
         query: str, code: bool, include: Sequence[str] = (), *, selected: bool = False
     ) -> Intent:
         # Code and selections ask for code like themselves: their words name no file role.
-        asked = frozenset() if code or selected else _asked_roles(query)
+        asked = {} if code or selected else _asked_roles(query)
         named = not code and _IDENTIFIER.search(query) is not None
         bare = query.strip()
         name = "" if selected or not _BARE_NAME.fullmatch(bare) else _NAME_JOINTS.sub(".", bare)
-        return Intent(code or selected, asked, bool(include), named, selected=selected, name=name)
+        return Intent(
+            code or selected,
+            frozenset(asked),
+            bool(include),
+            named,
+            selected=selected,
+            name=name,
+            asked_words=tuple(sorted(asked.items())),
+        )
+
+    def asking_only_by(self, own_words: Callable[[str], bool]) -> Intent:
+        """This intent less the roles that only words of the project's own vocabulary ask
+        (`own_words`: pytest's "fixture", testify's "mock" name the code they are about, not
+        tests). A phrase ("unit tests", "spec files") or a file name (`tsconfig.json`) asks
+        for its role whatever the code is named."""
+        kept = {
+            role
+            for role, words in self.asked_words
+            if any(not word.isalpha() or not own_words(word) for word in words)
+        }
+        if kept == set(self.asked_roles):
+            return self
+        return replace(self, asked_roles=frozenset(kept))
 
     @staticmethod
     def similar_to_code(

@@ -43,6 +43,7 @@ from .ranking import (
     dense_among_neighbours,
     documented,
     is_bare_header,
+    is_marked_test,
     merge_overlapping,
     named_as,
     named_first,
@@ -82,6 +83,11 @@ _MAX_POOLED = 64  # definitions of a selection whose vectors make its query vect
 _MAX_EMBEDDED_PARTS = 8  # model calls a query may make for parts not indexed as they are
 _TEXT_AFTER_FRAMES = 0.9  # search_text(): score factor for results that no frame named
 _FRAME_STEP = 0.005  # score step between frames, so 20 frames stay above any text result
+# Chunks named with a question's role word that are looked at to tell whether the project's
+# own code is named so (Searcher._names_own_code): this many of the index's by path, and
+# of those in code files, this many read whole.
+_NAMES_READ = 5000
+_NAMES_READ_CODE = 200
 
 
 class Searcher:
@@ -137,6 +143,8 @@ class Searcher:
         kind = "code" if code else "prose"
         vector = self._dense_or_none(lambda: self._query_vector(query, kind), notices)
         intent = Intent.of(query, code, include, selected=selected)
+        if intent.asked_words and self.settings.own_vocabulary_names:
+            intent = self._guarded(lambda: intent.asking_only_by(self._names_own_code))
         if not self.settings.exact_names:
             intent = replace(intent, name="")
         terms = query_terms(query, joined=not intent.code)
@@ -415,6 +423,21 @@ class Searcher:
             # Its own supertypes: the kind it is, named in its header, not another of it.
             factor *= self.settings.asked_supertype_weight
         return factor
+
+    def _names_own_code(self, word: str) -> bool:
+        """Whether the project names its own code with `word`: settings.own_vocabulary_names
+        definitions or more of code (not tests, examples or docs) hold it in their names."""
+        least = self.settings.own_vocabulary_names
+        holders = self.store.name_holders(word, _NAMES_READ)
+        # Tests named so are most of them in a test runner: left out by path before reading.
+        code = [i for i, path in holders if cached_file_role(path) == "code"]
+        named = 0
+        for item in self.store.chunks_by_id(code[:_NAMES_READ_CODE]).values():
+            if self._file_role(item) == "code" and not is_marked_test(item.chunk):
+                named += 1
+                if named >= least:
+                    return True
+        return False
 
     def _file_role(self, item: StoredChunk) -> str:
         """The role of a result's file: its content's (code a tool wrote) or its path's,

@@ -166,6 +166,12 @@ class EngineSettings:
     # generated file does, whatever its path (chunker.content_role; False: by path alone,
     # the ranking before 2026-12-07).
     content_roles: bool = True
+    # A word that asks for a file role ("test", "fixture", "mock", "example") asks for none
+    # where at least this many definitions of the project's own code are named with it
+    # (pytest's fixtures, testify's mocks, a test runner's tests): it names what the code
+    # is about (Intent.asking_only_by; 0: every such word asks, the ranking before
+    # 2026-12-07).
+    own_vocabulary_names: int = 10
     role_weights: tuple[tuple[str, float], ...] = (
         ("test", 0.6),
         ("example", 0.8),

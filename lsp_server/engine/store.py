@@ -804,6 +804,17 @@ class Store:
                 ).fetchone()[0]
         return stats.chunks, {term: counts[term] for term in terms}
 
+    def name_holders(self, term: str, limit: int) -> list[tuple[int, str]]:
+        """(id, path) of the chunks whose name (their own or their container's) holds `term`
+        as BM25 reads it (stemmed: `FixtureDef` and `fixtures` hold "fixture"), at most
+        `limit`."""
+        return self._reader().execute(
+            """SELECT c.id, f.path FROM chunks_fts
+               JOIN chunks c ON c.id = chunks_fts.rowid JOIN files f ON f.id = c.file_id
+               WHERE chunks_fts MATCH ? LIMIT ?""",
+            (f"symbol : {fts_match_expression([term])}", limit),
+        ).fetchall()
+
     def term_holders(self, terms: Sequence[str], chunk_ids: Collection[int]) -> dict[str, int]:
         """How many of `chunk_ids` hold each term in their text, as BM25 reads it (stemmed).
 
