@@ -83,6 +83,8 @@ class _TermStats:
     read_at: float
     bests: dict[str, float] = field(default_factory=dict)  # best BM25 score of the term alone
     frequencies: dict[str, int] = field(default_factory=dict)  # chunks holding the term
+    # (id, path) of chunks whose names hold the term, at most a limit (name_holders)
+    names: dict[tuple[str, int], list[tuple[int, str]]] = field(default_factory=dict)
     chunks: int = -1  # chunks in the index (-1: not read yet)
 
 
@@ -807,13 +809,16 @@ class Store:
     def name_holders(self, term: str, limit: int) -> list[tuple[int, str]]:
         """(id, path) of the chunks whose name (their own or their container's) holds `term`
         as BM25 reads it (stemmed: `FixtureDef` and `fixtures` hold "fixture"), at most
-        `limit`."""
-        return self._reader().execute(
-            """SELECT c.id, f.path FROM chunks_fts
-               JOIN chunks c ON c.id = chunks_fts.rowid JOIN files f ON f.id = c.file_id
-               WHERE chunks_fts MATCH ? LIMIT ?""",
-            (f"symbol : {fts_match_expression([term])}", limit),
-        ).fetchall()
+        `limit`. Kept with the term statistics: every question that holds the word asks."""
+        names = self._term_stats().names
+        if (term, limit) not in names:
+            names[term, limit] = self._reader().execute(
+                """SELECT c.id, f.path FROM chunks_fts
+                   JOIN chunks c ON c.id = chunks_fts.rowid JOIN files f ON f.id = c.file_id
+                   WHERE chunks_fts MATCH ? LIMIT ?""",
+                (f"symbol : {fts_match_expression([term])}", limit),
+            ).fetchall()
+        return names[term, limit]
 
     def term_holders(self, terms: Sequence[str], chunk_ids: Collection[int]) -> dict[str, int]:
         """How many of `chunk_ids` hold each term in their text, as BM25 reads it (stemmed).
@@ -850,7 +855,7 @@ class Store:
         cached: _TermStats | None = getattr(self._local, "term_stats", None)
         if (
             cached is None
-            or len(cached.bests) + len(cached.frequencies) > _TERM_CACHE_SIZE
+            or len(cached.bests) + len(cached.frequencies) + len(cached.names) > _TERM_CACHE_SIZE
             or (cached.version != version and now - cached.read_at >= _TERM_CACHE_SECONDS)
         ):
             cached = _TermStats(version, now)

@@ -192,7 +192,8 @@ class WorkspaceIndex:
         """Makes the next sync read every file again where this version would chunk it
         otherwise, or judge its role otherwise (a file a tool wrote: ranked as generated)."""
         if manifest is None or not self.store.counts()[0]:
-            self.store.forget_file_states()  # none to forget: marks the rules as this version's
+            if self.store.content_roles_outdated():  # no file to read again: the rules noted
+                self.store.forget_file_states()
             return
         if (manifest.chunker, manifest.chunker_code) != (CHUNKER_VERSION, CHUNKER_CODE):
             self.store.forget_file_states()
