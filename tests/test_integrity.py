@@ -243,13 +243,39 @@ def test_an_index_from_before_file_roles_is_read_by_a_reader_and_completed_by_it
         assert "role" not in columns
     conn.close()
     with open_stub(root) as index:  # its owner adds the column and reads every file again
-        assert any("tell a generated file" in notice for notice in index.notices)
+        assert any("role by its content" in notice for notice in index.notices)
         index.index()
         assert index.store.chunks_of_file("enums_string.go")[0].role == "generated"
         assert index.store.chunks_of_file("pkg0/mod0.py")[0].role == ""
         assert index.check_consistency() == []
     with open_stub(root) as index:  # once
-        assert not any("generated file" in notice for notice in index.notices)
+        assert not any("role by its content" in notice for notice in index.notices)
+
+
+def test_an_index_whose_roles_older_rules_judged_is_read_again_and_nothing_embedded(tmp_path):
+    """Rules 1 told generated code alone: a Django app's tests.py was code. Its owner reads
+    every file again under today's rules, which make it a test module, and reuses every
+    vector."""
+    root = make_tree(tmp_path / "ws", files=4)
+    (root / "shop").mkdir()
+    (root / "shop" / "tests.py").write_text(
+        "from django.test import TestCase\n\n\nclass OrderTests(TestCase):\n"
+        "    def test_total(self):\n        self.assertEqual(1, 1)\n"
+    )
+    folder = built(root)
+    with sqlite3.connect(folder / "index.sqlite") as conn:
+        conn.execute("UPDATE files SET role = ''")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'content_roles'")
+    conn.close()
+    with open_stub(root, mode="read") as reader:  # read as it was written
+        assert reader.store.chunks_of_file("shop/tests.py")[0].role == ""
+    with open_stub(root) as index:
+        assert any("role by its content" in notice for notice in index.notices)
+        synced, embedded = index.index()
+        assert synced.unchanged == 0 and embedded.encoded == 0
+        assert index.store.chunks_of_file("shop/tests.py")[0].role == "test"
+        assert index.store.chunks_of_file("pkg0/mod0.py")[0].role == ""
+        assert index.check_consistency() == []
 
 
 # -- 10. a read-only server takes over when the writer goes away --------------------------------

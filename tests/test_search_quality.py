@@ -2228,3 +2228,59 @@ def test_a_word_that_names_the_projects_own_code_asks_for_no_tests(tmp_path, rea
     the_test = "test_fixture_value_is_cached_and_returned_on_next_use"
     assert firsts[0] == ("tests/test_fixtures.py", the_test)  # "fixture" read as tests
     assert firsts[10] == ("runner/fixtures.py", "FixtureDef.execute")
+
+
+# A Django app: its tests beside its code, in a `tests.py` that no path rule reads as tests.
+_SHOP_DISCOUNTS_PY = (
+    "from decimal import Decimal\n"
+    "\n"
+    "\n"
+    "def apply_discount(order, code):\n"
+    "    if code.expired:\n"
+    "        raise ValueError('expired code')\n"
+    "    order.total = max(Decimal(0), order.total - code.amount)\n"
+    "    order.codes.append(code.name)\n"
+    "    return order.total\n"
+    "\n"
+    "\n"
+    "def order_summary(order):\n"
+    "    return f'{len(order.lines)} lines, {order.total}'\n"
+)
+
+_SHOP_TESTS_PY = (
+    "from django.test import TestCase\n"
+    "\n"
+    "from .discounts import apply_discount\n"
+    "\n"
+    "\n"
+    "class DiscountTests(TestCase):\n"
+    "    def test_apply_discount_code_lowers_order_total(self):\n"
+    '        """Apply a discount code: the order\'s total is lowered by its amount."""\n'
+    "        order = make_order(total=100)\n"
+    "        apply_discount(order, make_code(amount=10))\n"
+    "        self.assertEqual(order.total, 90)\n"
+    "\n"
+    "    def test_expired_discount_code_is_refused(self):\n"
+    "        with self.assertRaises(ValueError):\n"
+    "            apply_discount(make_order(total=100), make_code(expired=True))\n"
+)
+
+
+def test_a_django_apps_tests_py_ranks_as_tests(tmp_path, real_encoder):
+    """Django keeps an app's tests in `tests.py` beside its code: a module that defines a
+    `TestCase` ranks as tests, after the code a question asks about, which it tells by its
+    content (content_roles=False reads its path alone); a question for tests still gets it."""
+    files = {"shop/discounts.py": _SHOP_DISCOUNTS_PY, "shop/tests.py": _SHOP_TESTS_PY}
+    question = "apply a discount code to lower the order's total"
+    found = {}
+    for by_content in (False, True):
+        settings = EngineSettings(content_roles=by_content)
+        with indexed_tree(tmp_path / f"tree-{by_content}", real_encoder, files, settings) as built:
+            found[by_content] = [(r.path, r.symbol) for r in built.search(question).results]
+            if by_content:
+                asked = built.search("tests for applying a discount code").results
+    the_test = ("shop/tests.py", "DiscountTests.test_apply_discount_code_lowers_order_total")
+    assert found[False][0] == the_test
+    assert found[True][0] == ("shop/discounts.py", "apply_discount")
+    assert the_test in found[True][1:]
+    assert [r.path for r in asked[:2]] == ["shop/tests.py", "shop/tests.py"]

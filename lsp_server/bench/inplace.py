@@ -54,6 +54,9 @@ class Documented:
     query: str  # "" when the doc fails the query rules
     doc_rows: tuple[int, int]
     rows: tuple[int, int]  # the definition: decorators/attributes to its last line
+    # The role the file's content gives it (chunker.content_role): "test" for Django's
+    # `tests.py`, "generated" for code a tool wrote; "" where its path's role stands.
+    content_role: str = ""
 
 
 @cache
@@ -354,17 +357,26 @@ def source_files(
 
 def scan_documented(tree: Path) -> tuple[list[Documented], Counter]:
     """Documented definitions of every file the engine would index; counts per language."""
+    # Imported here: a baseline revision's engine (bench/baseline.py) may predate it.
+    from ..engine.chunker import chunk_text, content_role
+
     found: list[Documented] = []
     files: Counter = Counter()
     for item, data in source_files(tree, files, set(RULES)):
-        found += documented_in(data, item.language, item.path)
+        documented = documented_in(data, item.language, item.path)
+        if documented:
+            text = data.decode("utf-8")
+            chunks = chunk_text(item.path, text, item.language)
+            role = content_role(file_role(item.path), text, item.language, chunks)
+            found += [replace(d, content_role=role) for d in documented] if role else documented
     return found, files
 
 
 def eligible(found: list[Documented]) -> list[Documented]:
     """Sampling candidates: a query, outside tests and vendored or generated code (by path,
     and as the engine's file roles read them: KeePass's `*.Generated.cs` resource files hold
-    899 of its 1,235 otherwise eligible docs), a sentence no other doc has."""
+    899 of its 1,235 otherwise eligible docs; by content too: Django's `tests.py`, code a
+    tool marks as its output), a sentence no other doc has."""
     sentences = Counter(d.query.lower() for d in found if d.query)
     return [
         d
@@ -373,6 +385,7 @@ def eligible(found: list[Documented]) -> list[Documented]:
         and sentences[d.query.lower()] == 1
         and not NOT_SAMPLED.search(d.path)
         and file_role(d.path) not in NEVER_SAMPLED_ROLES
+        and not d.content_role
     ]
 
 

@@ -241,8 +241,6 @@ class Indexer:
         if record is not None and record.hash == digest:
             self.store.touch_file(conn, record.id, item)
             return 0, 0, False, 0
-        role = content_role(file_role(item.path), text, item.language)
-        file_id = self.store.upsert_file(conn, item, digest, item.language, priority, role)
         chunks = [
             chunk
             for chunk in chunk_text(
@@ -250,6 +248,8 @@ class Indexer:
             )
             if says_something(chunk.text)
         ]
+        role = content_role(file_role(item.path), text, item.language, chunks)
+        file_id = self.store.upsert_file(conn, item, digest, item.language, priority, role)
         added, removed, cached = self._replace_chunks(conn, file_id, chunks)
         return added, removed, True, cached
 

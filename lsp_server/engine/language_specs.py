@@ -139,6 +139,15 @@ class LanguageSpec:
     # Containers whose members are tests by convention, whatever their own attributes: a
     # Rust `mod tests` (always `#[cfg(test)]`) holds helpers with no `#[test]` of their own.
     test_containers: frozenset[str] = frozenset()
+    # What makes a file of code a test module by its content, where its path does not say
+    # (Django's `tests.py` beside the app it tests; chunker.content_role): a class at the top
+    # level whose header matches `test_class_header` (a unittest `TestCase`), or a function
+    # at the top level named as `test_function` in a file whose imports match
+    # `test_framework` (pytest's `def test_login(client):` beside `import pytest`). Jinja2's
+    # `tests.py`, its template tests (`def test_odd(value)`), imports no framework: code.
+    test_class_header: re.Pattern[str] | None = None
+    test_function: re.Pattern[str] | None = None
+    test_framework: re.Pattern[str] | None = None
     # Nodes that only wrap statements (C's include guard and `#if` groups, `extern "C" {}`,
     # a C++ namespace, Go's `const (` and `var (` groups): the code between definitions is
     # cut between the statements they hold, as between the file's own
@@ -475,6 +484,13 @@ SPECS: dict[str, LanguageSpec] = {
         nested_units=True,
         declarations="""(expression_statement (assignment left: (identifier) @name))
             (expression_statement (assignment left: (pattern_list (identifier) @name)))""",
+        # unittest's and Django's `TestCase`, `APITestCase`, `unittest.TestCase` among the
+        # bases; pytest collects `test*` functions (its default `python_functions`).
+        test_class_header=re.compile(r"class\s+\w+\s*\([^:]*TestCase\b"),
+        test_function=re.compile(r"test\w*"),
+        test_framework=re.compile(
+            r"^[ \t]*(?:import|from)[ \t]+(?:pytest|unittest|django\.test)\b", re.MULTILINE
+        ),
     ),
     "javascript": LanguageSpec(
         class_body=_BRACED_CLASS_BODY,

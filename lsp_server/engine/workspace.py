@@ -190,7 +190,8 @@ class WorkspaceIndex:
 
     def _rechunk_if_needed(self, manifest: Manifest | None) -> None:
         """Makes the next sync read every file again where this version would chunk it
-        otherwise, or judge its role otherwise (a file a tool wrote: ranked as generated)."""
+        otherwise, or judge its role otherwise (a file a tool wrote, ranked as generated; a
+        test module that its path does not name, ranked as tests)."""
         if manifest is None or not self.store.counts()[0]:
             if self.store.content_roles_outdated():  # no file to read again: the rules noted
                 self.store.forget_file_states()
@@ -204,8 +205,9 @@ class WorkspaceIndex:
         elif self.store.content_roles_outdated():
             self.store.forget_file_states()
             self.notices.append(
-                "the rules that tell a generated file by its content changed: every file will "
-                "be read again on the next update (nothing is embedded again)"
+                "the rules that tell a file's role by its content (generated code, a test "
+                "module) changed: every file will be read again on the next update (nothing "
+                "is embedded again)"
             )
 
     def _repair_vector_cache(self) -> None:

@@ -12,6 +12,7 @@ What each language is made of (node kinds, doc-comment rules, wrappers) is data,
   ``components``: the `<script>` and `<style>` elements of Vue, Svelte and Astro components
   (and an Astro component's frontmatter);
 - ``commentary``: text that is comments alone; ``nested``: a definition inside a unit;
+  ``roles``: what a file's content says it is for (generated code, a test module);
 - ``lines``, ``grammars``: text offsets and windows, tree-sitter plumbing;
   ``version``: which chunker cut an index.
 
@@ -25,9 +26,7 @@ recursion limit.
 """
 
 from .commentary import (
-    CONTENT_ROLES,
     code_lines,
-    content_role,
     is_commentary,
     is_name_list,
     is_structure,
@@ -40,6 +39,7 @@ from .extent import without_annotations
 from .grammars import grammar_language
 from .lines import slice_lines, split_lines
 from .nested import NestedDefinition, nested_chunk, nested_definition
+from .roles import CONTENT_ROLES, content_role
 from .split import chunk_text
 from .version import CHUNKER_CODE, CHUNKER_VERSION
 

@@ -127,17 +127,6 @@ def is_structure(line: str) -> bool:
     return _STRUCTURE_LINE.fullmatch(line.strip()) is not None
 
 
-# Which rules judged the roles stored in an index (Store.content_roles_outdated): bump when
-# content_role would judge a file otherwise, so that indexes read their files again.
-CONTENT_ROLES = "1"
-
-
-def content_role(path_role: str, text: str, language: str) -> str:
-    """The role a file's content gives it beyond its path's (`path_role`, languages.file_role):
-    "generated" for code marked as a tool's output, "" where the path's role stands."""
-    return "generated" if path_role == "code" and marked_generated(text, language) else ""
-
-
 def marked_generated(text: str, language: str) -> bool:
     """Whether the comments that open the file say a tool wrote it (_GENERATED_TAG)."""
     head = opening_comments(text, language)

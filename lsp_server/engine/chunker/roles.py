@@ -1,0 +1,55 @@
+"""The role a file's content gives it beyond its path's (languages.file_role): code a tool
+wrote, or tests that sit beside the code they test under a name no path rule reads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..chunks import Chunk
+from ..language_specs import SPECS
+from .commentary import DOCSTRING_HEAD, marked_generated
+
+# Which rules judged the roles stored in an index (Store.content_roles_outdated): bump when
+# content_role would judge a file otherwise, so that indexes read their files again.
+# 2: Python test modules by their classes and functions (is_test_module).
+CONTENT_ROLES = "2"
+
+
+def content_role(path_role: str, text: str, language: str, chunks: Iterable[Chunk]) -> str:
+    """The role of a file whose path gives it `path_role`, by its text and the chunks cut
+    from it: "generated" for code marked as a tool's output, "test" for a test module, ""
+    where the path's role stands (and for every file whose path gives it another role)."""
+    if path_role != "code":
+        return ""
+    if marked_generated(text, language):
+        return "generated"
+    return "test" if is_test_module(chunks, language) else ""
+
+
+def is_test_module(chunks: Iterable[Chunk], language: str) -> bool:
+    """Whether a file's definitions make it a test module (LanguageSpec.test_class_header,
+    test_function, test_framework): Django's `tests.py` (`class GitHubTests(OAuth2TestsMixin,
+    TestCase)`, which defines no test of its own), pytest's `def test_acs(client, db)` beside
+    `import pytest`. Read from the chunks, so that an example in a docstring says nothing."""
+    spec = SPECS.get(language)
+    if spec is None or spec.test_class_header is None:
+        return False
+    tests = imports = False
+    for chunk in chunks:
+        if chunk.container or chunk.part > 1:
+            continue
+        if chunk.kind == "class" and spec.test_class_header.match(chunk.signature.lstrip()):
+            return True
+        if chunk.kind == "function" and spec.test_function is not None:
+            tests = tests or spec.test_function.fullmatch(chunk.symbol) is not None
+        if chunk.kind in ("imports", "block") and spec.test_framework is not None:
+            imports = imports or _imports_framework(chunk.text, spec.test_framework)
+    return tests and imports
+
+
+def _imports_framework(text: str, framework: re.Pattern[str]) -> bool:
+    """Whether code imports a test framework: past the module's docstring that opens it
+    (kept with the imports below it), whose example may quote `import pytest`."""
+    docstring = DOCSTRING_HEAD.match(text)
+    return framework.search(text, docstring.end() if docstring else 0) is not None
