@@ -278,8 +278,18 @@ func (c Colour) String() string {
 }
 """
 
+# A Storybook story: an example of a component's use, never asked (builder 7).
+STORY = """import { Button } from './Button';
+
+/**
+ * Renders the button in its busy state, with a spinner beside its label.
+ */
+export const Busy = () => Button({ busy: true, label: 'Saving' });
+"""
+
 FILES = {
     "src/runtime/AssemblyManager.cs": CSHARP,
+    "web/Button.stories.js": STORY,
     "pkg/tests.py": DJANGO_TESTS,
     "colour_string.go": GENERATED_GO,
     "src/Resources/KPRes.Generated.cs": GENERATED_CSHARP,
@@ -390,6 +400,8 @@ def test_every_eligible_doc_becomes_a_question_with_its_target(tmp_path: Path) -
     assert "Check that parse works" in (data.tree / "tests/test_core.py").read_text()
     assert "Words come back lowercase" in (data.tree / "pkg/tests.py").read_text()
     assert "String names the colour" in (data.tree / "colour_string.go").read_text()
+    story = (data.tree / "web/Button.stories.js").read_text()
+    assert "Renders the button in its busy state" in story
 
 
 def test_a_header_holding_cpp_is_asked_as_cpp(tmp_path: Path) -> None:

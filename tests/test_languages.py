@@ -218,6 +218,16 @@ ROLE_CASES = [
     ("examples/hello/main.go", "example"),
     ("example/app.js", "example"),
     ("samples/Demo.java", "example"),
+    # Storybook's stories beside their components; its settings; data beside stories is code
+    ("src/components/Button/Button.stories.tsx", "example"),
+    ("es6/components/Button/stories/Busy.stories.js", "example"),
+    ("packages/core/src/Button/Button.story.tsx", "example"),
+    ("src/Dialog/Dialog.stories.mdx", "example"),
+    ("src/Select.stories.svelte", "example"),
+    ("src/__stories__/Menu.tsx", "example"),
+    (".storybook/preview.tsx", "config"),
+    ("es6/components/DataTable/stories/data.js", "code"),
+    ("src/history/story.py", "code"),  # a module about stories
     # generated
     ("proto/service_pb2.py", "generated"),
     ("proto/service_pb2_grpc.py", "generated"),

@@ -105,6 +105,8 @@ def test_a_question_asks_for_tests_by_name_not_by_the_verb(query, asks_for_tests
         ("Return True for absolute URLs such as 'http://example.com/path'", set()),
         ("Normalize the given type, for example html becomes text/html", set()),
         ("examples of streaming a response", {"example"}),
+        ("the storybook story of a busy button", {"example"}),
+        ("stories of the date picker", {"example"}),
         ("An interop point defined by the es7-observable spec", set()),
         ("For testing purposes only; breaks the internal state", set()),
         ("spec files of the router", {"test"}),

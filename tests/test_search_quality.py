@@ -2284,3 +2284,57 @@ def test_a_django_apps_tests_py_ranks_as_tests(tmp_path, real_encoder):
     assert found[True][0] == ("shop/discounts.py", "apply_discount")
     assert the_test in found[True][1:]
     assert [r.path for r in asked[:2]] == ["shop/tests.py", "shop/tests.py"]
+
+
+# A component and its Storybook stories beside it, in the same words.
+_BUTTON_JSX = """import React from 'react';
+import { Spinner } from '../Spinner';
+
+export const Button = ({ busy, label, onClick, disabled }) => {
+  const inactive = busy || disabled;
+  return (
+    <button aria-busy={busy} disabled={inactive} onClick={inactive ? undefined : onClick}>
+      {busy ? <Spinner size="small" /> : null}
+      {label}
+    </button>
+  );
+};
+"""
+
+_BUTTON_STORIES_JSX = """import React, { useState } from 'react';
+import { Button } from './Button';
+
+export default { title: 'Controls/Button' };
+
+// Busy: the button while it saves, its spinner shown.
+export const Busy = () => {
+  const [busy, setBusy] = useState(false);
+  return (
+    <Button busy={busy} label="Save" onClick={() => setBusy(true)} />
+  );
+};
+
+export const Disabled = () => <Button disabled label="Save" />;
+"""
+
+
+def test_a_components_stories_rank_as_examples(tmp_path, real_encoder):
+    """Storybook's stories render the component beside them in its own words: a question
+    about the behaviour gets the component first (the story did, weighed as code), and a
+    question for the story gets the story."""
+    files = {
+        "src/Button/Button.jsx": _BUTTON_JSX,
+        "src/Button/Button.stories.jsx": _BUTTON_STORIES_JSX,
+    }
+    question = "disable a button while its action is busy"
+    firsts = {}
+    for priors in (False, True):
+        settings = EngineSettings(role_priors=priors)
+        with indexed_tree(tmp_path / f"tree-{priors}", real_encoder, files, settings) as built:
+            first = built.search(question).results[0]
+            firsts[priors] = (first.path, first.symbol)
+            if priors:
+                asked = built.search("storybook story of a busy button").results[0]
+    assert firsts[False] == ("src/Button/Button.stories.jsx", "Busy")
+    assert firsts[True] == ("src/Button/Button.jsx", "Button")
+    assert (asked.path, asked.symbol) == ("src/Button/Button.stories.jsx", "Busy")

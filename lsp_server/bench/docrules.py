@@ -175,8 +175,8 @@ RULES: dict[str, DocRules] = {
 # their docs stay, and they stay in the tree as distractors.
 NOT_SAMPLED = re.compile(
     r"(^|/)(tests?|testing|__tests__|spec|specs|testdata|fixtures?|examples?|benches|"
-    r"benchmarks?|vendor|third_party|node_modules|dist|build|docs?)/"
-    r"|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(test|spec)\.\w+|conftest\.py)$"
+    r"benchmarks?|vendor|third_party|node_modules|dist|build|docs?|__stories__)/"
+    r"|(^|/)(test_[^/]*|[^/]*_test\.\w+|[^/]*\.(test|spec|stories|story)\.\w+|conftest\.py)$"
 )
 # The engine's file roles (languages.file_role) of files never sampled either, whatever
 # their path: `KPRes.Generated.cs`, `MainForm.Designer.cs`, `zz_generated.deepcopy.go`.

@@ -33,7 +33,8 @@ DEFAULT_PROJECTS = Path(__file__).with_name("projects.json")
 # 6: Find Similar and name sets read the `<script>` of Vue and Svelte components too (a name
 # a component also defines is no longer "defined in one place").
 # 7: no doc is sampled from a file whose content makes it a test module or generated code
-# (chunker.content_role: Django's `tests.py`; allauth's doc set changes).
+# (chunker.content_role: Django's `tests.py`; allauth's doc set changes), nor from
+# Storybook's stories (`*.stories.tsx`; no pinned tree holds one).
 BUILDER_VERSION = 7
 ROLES = ("tune", "report")
 # What a built set asks: the first sentences of removed docs, the tree's error messages,

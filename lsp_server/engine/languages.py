@@ -308,8 +308,13 @@ _ROLE_RULES: tuple[_RoleRule, ...] = (
     _RoleRule(
         "example",
         folders=frozenset(
-            {"example", "examples", "_examples", "sample", "samples", "demo", "demos"}
+            {"example", "examples", "_examples", "sample", "samples", "demo", "demos",
+             "__stories__"}
         ),
+        # Storybook's stories beside the components they render (`Button.stories.tsx`,
+        # Mantine's `Button.story.tsx`): each renders its component in one state, in the
+        # component's own words ("busy", "disabled"), an example of its use.
+        names=_names(r".+\.stor(?:y|ies)\.(?:[cm]?[jt]sx?|mdx|vue|svelte|astro)"),
     ),
     _RoleRule("docs", folders=frozenset({"doc", "docs", "documentation"})),
     # Type declarations beside an implementation (TypeScript .d.ts, Python stubs): they often
@@ -320,7 +325,9 @@ _ROLE_RULES: tuple[_RoleRule, ...] = (
     _RoleRule("style", languages=STYLE_LANGUAGES),
     _RoleRule(
         "config",
-        folders=frozenset({".github", ".circleci", ".gitlab", ".vscode", ".devcontainer"}),
+        folders=frozenset(
+            {".github", ".circleci", ".gitlab", ".vscode", ".devcontainer", ".storybook"}
+        ),
         names=_names(
             r"(?i:setup\.py|setup\.cfg|pyproject\.toml|tox\.ini|noxfile\.py|manifest\.in"
             r"|requirements.*\.txt|constraints.*\.txt|pipfile|package\.json|[jt]sconfig.*\.json"

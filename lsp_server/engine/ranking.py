@@ -371,7 +371,7 @@ _ROLE_WORDS: dict[str, re.Pattern[str]] = {
         r"\b(?:changelog|release notes?|(?:release|version) history|changes in|news)\b", re.I
     ),
     "license": re.compile(r"\b(?:licen[cs]e[sd]?|copyright)\b", re.I),
-    "example": re.compile(r"\b(?:examples?|samples?|demos?)\b", re.I),
+    "example": re.compile(r"\b(?:examples?|samples?|demos?|stor(?:y|ies)|storybook)\b", re.I),
     "config": re.compile(
         r"\b(?:config(?:uration)?s?|(?:settings|json|yaml|toml|ini) files?)\b"
         r"|[\w-]\.(?:json|ya?ml|toml|ini|cfg)\b",
