@@ -1,6 +1,6 @@
 """Which language a file is written in, and what it is for (code, test, docs...), judged from
-its path alone (no content sniffing; the indexer adds the role a code file's opening
-comments give it: chunker.content_role)."""
+its path alone (no content sniffing; the indexer adds the role a code file's content gives
+it, code a tool wrote or a test module: chunker.content_role)."""
 
 from __future__ import annotations
 
@@ -354,7 +354,8 @@ def file_role(path: str) -> str:
 
     Judged from path conventions alone (folders such as tests/, docs/, vendor/; names such as
     test_*.py, *_test.go, *.spec.ts, CHANGELOG.md, LICENSE, *_pb2.py), never from content
-    (code that says a tool wrote it is told apart when indexed: chunker.content_role)."""
+    (code that says a tool wrote it, and a test module its path does not name, are told
+    apart when indexed: chunker.content_role)."""
     parts = path.replace("\\", "/").split("/")
     name = parts[-1]
     folders = {p.lower() for p in parts[:-1]}

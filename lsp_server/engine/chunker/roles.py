@@ -39,7 +39,7 @@ def is_test_module(chunks: Iterable[Chunk], language: str) -> bool:
     for chunk in chunks:
         if chunk.container or chunk.part > 1:
             continue
-        if chunk.kind == "class" and spec.test_class_header.match(chunk.signature.lstrip()):
+        if chunk.kind == "class" and spec.test_class_header.search(chunk.signature):
             return True
         if chunk.kind == "function" and spec.test_function is not None:
             tests = tests or spec.test_function.fullmatch(chunk.symbol) is not None
