@@ -440,8 +440,9 @@ class Searcher:
         return False
 
     def _file_role(self, item: StoredChunk) -> str:
-        """The role of a result's file: its content's (code a tool wrote) or its path's,
-        as the workspace's .gitattributes leave it (languages.file_role, LinguistAttributes)."""
+        """The role of a result's file: its content's (code a tool wrote, a test module) or
+        its path's, as the workspace's .gitattributes leave it (languages.file_role,
+        LinguistAttributes)."""
         by_content = item.role if self.settings.content_roles else ""
         return self._attributes.role(item.path, by_content or cached_file_role(item.path))
 

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS files(
     -- ctime: sync() hashes such files instead of trusting size + mtime.
     ino INTEGER NOT NULL DEFAULT 0,
     ctime_ns INTEGER NOT NULL DEFAULT 0,
-    role TEXT NOT NULL DEFAULT ''  -- by its content ('generated'); '': by its path, when read
+    role TEXT NOT NULL DEFAULT ''  -- by its content ('generated', 'test'); '': by its path
 );
 CREATE TABLE IF NOT EXISTS chunks(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -117,7 +117,7 @@ class StoredChunk:
     chunk: Chunk
     embed_hash: str
     has_vector: bool
-    role: str = ""  # the file's role by its content ('' : by its path; files.role)
+    role: str = ""  # the file's role by its content ('generated', 'test'; '': by its path)
 
 
 def _fts_row(chunk_id: int, container: str, symbol: str, text: str, path: str) -> tuple:

@@ -33,18 +33,21 @@ def is_test_module(chunks: Iterable[Chunk], language: str) -> bool:
     TestCase)`, which defines no test of its own), pytest's `def test_acs(client, db)` beside
     `import pytest`. Read from the chunks, so that an example in a docstring says nothing."""
     spec = SPECS.get(language)
-    if spec is None or spec.test_class_header is None:
+    if spec is None:
         return False
+    header, function, framework = spec.test_class_header, spec.test_function, spec.test_framework
+    if header is None and (function is None or framework is None):
+        return False  # a language without these rules: every chunk would be read for nothing
     tests = imports = False
     for chunk in chunks:
         if chunk.container or chunk.part > 1:
             continue
-        if chunk.kind == "class" and spec.test_class_header.search(chunk.signature):
+        if chunk.kind == "class" and header is not None and header.search(chunk.signature):
             return True
-        if chunk.kind == "function" and spec.test_function is not None:
-            tests = tests or spec.test_function.fullmatch(chunk.symbol) is not None
-        if chunk.kind in ("imports", "block") and spec.test_framework is not None:
-            imports = imports or _imports_framework(chunk.text, spec.test_framework)
+        if chunk.kind == "function" and function is not None:
+            tests = tests or function.fullmatch(chunk.symbol) is not None
+        if chunk.kind in ("imports", "block") and framework is not None:
+            imports = imports or _imports_framework(chunk.text, framework)
     return tests and imports
 
 
