@@ -128,6 +128,81 @@ def test_a_50_mb_minified_file_is_skipped_by_size_quickly(tmp_path, open_index):
     assert update.status == "skipped" and "too large" in update.reason
 
 
+def _minified_stylesheet(selectors: int) -> str:
+    """A compiled stylesheet as Carbon ships it: one line, a rule per component class."""
+    return "".join(
+        f".bx--data-table-row-{i}{{display:flex;padding:{i % 7}px}}" for i in range(selectors)
+    )
+
+
+def test_a_minified_file_is_left_out_saying_why_and_a_rule_that_names_it_indexes_it(
+    tmp_path, open_index
+):
+    (tmp_path / "css").mkdir()
+    stylesheet = _minified_stylesheet(3_000)  # one line of about 140,000 characters
+    (tmp_path / "css" / "all.css").write_text(stylesheet)
+    (tmp_path / "css" / "g10.css").write_text(stylesheet)
+    # The same length in lines a reader can read: not minified.
+    (tmp_path / "css" / "readable.css").write_text(stylesheet.replace("}", "}\n"))
+    (tmp_path / "good.py").write_text(GOOD)
+    index = open_index(tmp_path, exclude=["!css/g10.css"])
+    report, _ = index.index()
+    assert skipped(report) == {
+        "css/all.css": f"minified (1 line of {len(stylesheet):,} characters); an exclude "
+        "pattern !css/all.css indexes it"
+    }
+    assert chunks_of(index, "css/all.css") == []
+    assert chunks_of(index, "css/readable.css")
+    named = chunks_of(index, "css/g10.css")  # named by a "!" rule: cut in line windows
+    assert named and all(chunk.kind == "window" for chunk in named)
+    assert named[0].text.startswith(".bx--data-table-row-0{")
+    results = index.search("bx--data-table-row-17 display flex", limit=50).results
+    assert "css/all.css" not in {result.path for result in results}
+    assert "css/readable.css" in {result.path for result in results}
+    # Stored without chunks: the next scan finds it unchanged, and reads it no more.
+    assert index.changes().changed == 0
+
+
+def test_a_saved_file_that_becomes_minified_loses_its_chunks(tmp_path, open_index):
+    target = tmp_path / "theme.css"
+    target.write_text(".menu {\n  display: flex;\n}\n")
+    (tmp_path / "good.py").write_text(GOOD)
+    index = open_index(tmp_path)
+    index.index()
+    assert chunks_of(index, "theme.css")
+    stylesheet = _minified_stylesheet(3_000)
+    target.write_text(stylesheet)
+    update = index.update_file(target)
+    assert (update.status, update.chunks_removed) == ("skipped", 1)
+    assert update.reason.startswith("minified (1 line of ")
+    assert chunks_of(index, "theme.css") == []
+    target.write_text(stylesheet.replace("}", "}\n"))  # built readable again
+    assert index.update_file(target).status == "updated"
+    assert len(chunks_of(index, "theme.css")) > 1
+
+
+def test_a_rule_that_names_a_minified_file_later_indexes_it_and_dropping_it_leaves_it_out(
+    tmp_path, open_index
+):
+    """The file does not change, the rules do: whether it is indexed follows them."""
+    (tmp_path / "all.css").write_text(_minified_stylesheet(3_000))
+    (tmp_path / "good.py").write_text(GOOD)
+    index = open_index(tmp_path)
+    index.index()
+    assert chunks_of(index, "all.css") == []
+    index.close()
+    named = open_index(tmp_path, exclude=["!all.css"])
+    assert named.changes().changed == 1
+    report, _ = named.index()
+    assert report.skipped == [] and chunks_of(named, "all.css")
+    assert named.update_file(tmp_path / "all.css").status == "unchanged"
+    named.close()
+    again = open_index(tmp_path)
+    report, _ = again.index()
+    assert list(skipped(report)) == ["all.css"]
+    assert chunks_of(again, "all.css") == []
+
+
 def test_a_100000_line_file_chunks_in_bounded_time(tmp_path, open_index):
     text = "".join(
         f"def handler_{i}(request):\n    value = request.get({i})\n    return value\n\n\n"
@@ -145,10 +220,11 @@ def test_a_100000_line_file_chunks_in_bounded_time(tmp_path, open_index):
     assert index.search("handler_12345").results[0].symbol == "handler_12345"
 
 
-def test_one_5_mb_line_is_cut_into_bounded_chunks(tmp_path, open_index):
+def test_one_5_mb_line_a_rule_names_is_cut_into_bounded_chunks(tmp_path, open_index):
+    """Minified, so left out unless a "!" rule names it; then cut in windows, unparsed."""
     text = "x = [" + "1, " * (5 * (1 << 20) // 3) + "]\n"
     (tmp_path / "line.py").write_text(text)
-    index = open_index(tmp_path, max_file_size=8 << 20)
+    index = open_index(tmp_path, max_file_size=8 << 20, exclude=["!line.py"])
     started = time.monotonic()
     index.index()
     assert time.monotonic() - started < 60

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lsp_server.engine.settings import EngineSettings
 from lsp_server.engine.storage import WriterLock
 from lsp_server.engine.vectors import VectorIndex
 from lsp_server.engine.workspace import EngineError, WorkspaceIndex
@@ -243,13 +244,13 @@ def test_an_index_from_before_file_roles_is_read_by_a_reader_and_completed_by_it
         assert "role" not in columns
     conn.close()
     with open_stub(root) as index:  # its owner adds the column and reads every file again
-        assert any("role by its content" in notice for notice in index.notices)
+        assert any("judge a file by its content" in notice for notice in index.notices)
         index.index()
         assert index.store.chunks_of_file("enums_string.go")[0].role == "generated"
         assert index.store.chunks_of_file("pkg0/mod0.py")[0].role == ""
         assert index.check_consistency() == []
     with open_stub(root) as index:  # once
-        assert not any("role by its content" in notice for notice in index.notices)
+        assert not any("judge a file by its content" in notice for notice in index.notices)
 
 
 def test_an_index_whose_roles_older_rules_judged_is_read_again_and_nothing_embedded(tmp_path):
@@ -270,12 +271,48 @@ def test_an_index_whose_roles_older_rules_judged_is_read_again_and_nothing_embed
     with open_stub(root, mode="read") as reader:  # read as it was written
         assert reader.store.chunks_of_file("shop/tests.py")[0].role == ""
     with open_stub(root) as index:
-        assert any("role by its content" in notice for notice in index.notices)
+        assert any("judge a file by its content" in notice for notice in index.notices)
         synced, embedded = index.index()
         assert synced.unchanged == 0 and embedded.encoded == 0
         assert index.store.chunks_of_file("shop/tests.py")[0].role == "test"
         assert index.store.chunks_of_file("pkg0/mod0.py")[0].role == ""
         assert index.check_consistency() == []
+
+
+def test_an_index_from_before_minified_files_were_left_out_drops_them_once_embedding_nothing(
+    tmp_path,
+):
+    """Rules 2 indexed a compiled stylesheet of one 140,000-character line in windows.
+    A reader reads it as written; its owner reads every file again, drops those windows and
+    embeds nothing."""
+    root = make_tree(tmp_path / "ws", files=4)
+    (root / "all.css").write_text(
+        "".join(f".bx--row-{i}{{display:flex;padding:{i % 7}px}}" for i in range(4_000))
+    )
+    with WorkspaceIndex(root, EngineSettings(exclude=["!all.css"]), encoder=StubEncoder()) as old:
+        old.index()  # what rules 2 stored: the stylesheet in windows
+        folder = old.index_dir
+        windows = len(old.store.chunks_of_file("all.css"))
+    assert windows > 10
+    with sqlite3.connect(folder / "index.sqlite") as conn:  # as version 2 wrote it
+        conn.execute(
+            "UPDATE files SET hash = substr(hash, 1, instr(hash, '+') - 1) WHERE path = 'all.css'"
+        )
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'content_roles'")
+    conn.close()
+    with open_stub(root, mode="read") as reader:  # read as it was written
+        assert len(reader.store.chunks_of_file("all.css")) == windows
+    with open_stub(root) as index:
+        assert any("judge a file by its content" in notice for notice in index.notices)
+        synced, embedded = index.index()
+        assert (synced.chunks_removed, embedded.encoded) == (windows, 0)
+        assert [skipped.path for skipped in synced.skipped] == ["all.css"]
+        assert index.store.chunks_of_file("all.css") == []
+        assert index.store.chunks_of_file("pkg0/mod0.py")
+        assert index.check_consistency() == []
+    with open_stub(root) as index:  # once
+        assert not any("judge a file by its content" in notice for notice in index.notices)
+        assert index.changes().changed == 0
 
 
 # -- 10. a read-only server takes over when the writer goes away --------------------------------

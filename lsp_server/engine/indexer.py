@@ -23,7 +23,14 @@ from .chunks import Chunk
 from .embedder import Encoder, ModelLoadError
 from .languages import file_role
 from .reports import EmbedReport, FileUpdate, Progress, ProgressFn, SyncReport
-from .scanner import ScannedFile, Scanner, SkippedFile, SourceError, read_source
+from .scanner import (
+    ScannedFile,
+    Scanner,
+    SkippedFile,
+    SourceError,
+    minified_reason,
+    read_source,
+)
 from .settings import EngineSettings
 from .storage import IndexStorage
 from .store import FileRecord, Store
@@ -157,7 +164,9 @@ class Indexer:
                 continue
             seen.add(item.path)
             record = known.get(item.path)
-            if record is not None and _same_file(record, item):
+            if record is not None and _same_file(record, item) and not _named_otherwise(
+                record, item
+            ):
                 found.unchanged += 1
             else:
                 found.candidates.append(item)
@@ -217,6 +226,9 @@ class Indexer:
         except SourceError as exc:
             report.skipped.append(SkippedFile(item.path, str(exc)))
             return
+        left_out = _left_out(item, text)
+        if left_out is not None:
+            report.skipped.append(SkippedFile(item.path, left_out))
         added, removed, changed, cached = self._store_file(conn, item, text)
         report.chunks_added += added
         report.chunks_removed += removed
@@ -236,18 +248,25 @@ class Indexer:
         Returns (chunks added, chunks removed, whether the content changed, chunks added
         with a cached vector).
         """
-        digest = content_hash(text)
+        minified = minified_reason(item.path, text) is not None
+        digest = content_hash(text) + _minified_mark(minified, item.forced)
         record = self.store.file(item.path)
         if record is not None and record.hash == digest:
             self.store.touch_file(conn, record.id, item)
             return 0, 0, False, 0
-        chunks = [
-            chunk
-            for chunk in chunk_text(
-                item.path, text, item.language, max_chars=self.settings.chunk_chars
-            )
-            if says_something(chunk.text)
-        ]
+        # A minified file left out is still stored, without chunks: the next scan finds it
+        # unchanged and reads it no more (unless a "!" rule names it by then: changes()).
+        chunks = (
+            []
+            if minified and not item.forced
+            else [
+                chunk
+                for chunk in chunk_text(
+                    item.path, text, item.language, max_chars=self.settings.chunk_chars
+                )
+                if says_something(chunk.text)
+            ]
+        )
         role = content_role(file_role(item.path), text, item.language, chunks)
         file_id = self.store.upsert_file(conn, item, digest, item.language, priority, role)
         added, removed, cached = self._replace_chunks(conn, file_id, chunks)
@@ -328,6 +347,9 @@ class Indexer:
             return FileUpdate(rel, "skipped", str(exc), chunks_removed=self.remove_file(rel))
         with self._write() as conn:
             added, removed, changed, _ = self._store_file(conn, checked, text, priority)
+        left_out = _left_out(checked, text)
+        if left_out is not None:
+            return FileUpdate(checked.path, "skipped", left_out, chunks_removed=removed)
         return FileUpdate(checked.path, "updated" if changed else "unchanged", "", added, removed)
 
     def remove_file(self, rel: str) -> int:
@@ -456,4 +478,30 @@ def _same_file(record: FileRecord, item: ScannedFile) -> bool:
     return not (record.ino and item.ino) or (record.ino, record.ctime_ns) == (
         item.ino,
         item.ctime_ns,
+    )
+
+
+# Marks on the stored hash of a minified file (scanner.is_minified): left out of the index,
+# or indexed because a "!" rule names it. A file stored under one and named otherwise by the
+# rules now is read again, though unchanged (_named_otherwise).
+_LEFT_OUT = "+minified"
+_FORCED = "+forced"
+
+
+def _minified_mark(minified: bool, forced: bool) -> str:
+    if not minified:
+        return ""
+    return _FORCED if forced else _LEFT_OUT
+
+
+def _left_out(item: ScannedFile, text: str) -> str | None:
+    """Why a file that was read is still not indexed (minified, and no "!" rule names it);
+    None when it is indexed."""
+    return None if item.forced else minified_reason(item.path, text)
+
+
+def _named_otherwise(record: FileRecord, item: ScannedFile) -> bool:
+    """Whether a minified file was left out and a "!" rule names it now, or the reverse."""
+    return record.hash.endswith((_LEFT_OUT, _FORCED)) and (
+        record.hash.endswith(_FORCED) != item.forced
     )

@@ -50,11 +50,20 @@ __all__ = [
     "Scanner",
     "SkippedFile",
     "SourceError",
+    "is_minified",
+    "minified_reason",
     "read_source",
 ]
 
 DEFAULT_MAX_FILE_SIZE = 1 << 20
 HEAD_SIZE = 8192  # bytes sniffed for binary detection
+# A file this large whose lines average this long is minified: a bundle, a compiled
+# stylesheet (Carbon's `css/all.css`: one line of 755,641 characters), one-line data. Cut in
+# windows of selectors or mangled names it answers no question and is like no code, and
+# Carbon's six such stylesheets made 63% of its chunks: it is not indexed, as `*.min.js` is
+# not, unless a `!` rule names it (the chunker then cuts it in line windows, unparsed).
+MINIFIED_MIN_CHARS = 100_000
+MINIFIED_LINE_CHARS = 1_000
 
 # Vendored, generated and tool folders: never what someone searching their code wants.
 # Unanchored, so they apply at any depth (monorepos have many dist/ and node_modules/).
@@ -112,6 +121,7 @@ class ScannedFile:
     language: str
     ino: int = 0
     ctime_ns: int = 0
+    forced: bool = False  # re-included by a "!" rule that names it: indexed even if minified
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +141,26 @@ class SourceError(Exception):
 
 
 # --------------------------------------------------------------------------- reading
+
+
+def is_minified(chars: int, lines: int) -> bool:
+    """Whether text of this many characters on this many lines is minified
+    (MINIFIED_MIN_CHARS, MINIFIED_LINE_CHARS)."""
+    return chars > MINIFIED_MIN_CHARS and chars > MINIFIED_LINE_CHARS * lines
+
+
+def minified_reason(path: str, text: str) -> str | None:
+    """Why a file's text is not indexed when it is minified, with the rule that indexes it
+    after all; None when it is not minified."""
+    lines = text.count("\n") + 1
+    if not is_minified(len(text), lines):
+        return None
+    shape = (
+        f"1 line of {len(text):,} characters"
+        if lines == 1
+        else f"{lines:,} lines of {len(text) // lines:,} characters on average"
+    )
+    return f"minified ({shape}); an exclude pattern !{path} indexes it"
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -452,9 +482,15 @@ class IgnoreRules:
 
     def is_ignored(self, rel_path: str, is_dir: bool) -> bool:
         """Whether a path is excluded by the rules of it or of any parent directory."""
+        return self.decision(rel_path, is_dir) is True
+
+    def decision(self, rel_path: str, is_dir: bool) -> bool | None:
+        """True: the path is excluded (by its rules or a parent directory's); False: a "!"
+        rule names it and re-includes it; None: no rule matches it."""
         parts = [p for p in rel_path.replace(os.sep, "/").split("/") if p not in ("", ".")]
         layers = self._child_layers(self._base_layers(), "", None)
         prefix = ""
+        decision = None
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             rel = prefix + part
@@ -465,7 +501,7 @@ class IgnoreRules:
             prefix = rel + "/"
             if not last:
                 layers = self._child_layers(layers, prefix, None)
-        return False
+        return decision
 
     def inside(self, real: str) -> bool:
         """Whether a real (symlink-free) path lies in the workspace."""
@@ -728,6 +764,7 @@ class _Link(NamedTuple):
     parent: _Frame
     layers: Layers  # rules for the link's entries if it is a directory
     language: str  # "" for a directory
+    forced: bool  # re-included by a "!" rule that names it
 
 
 class _ScanState:
@@ -809,10 +846,13 @@ class Scanner:
             real_rel = os.path.relpath(real, self._root_real).replace(os.sep, "/")
             if self._wanted(real_rel) is not None:
                 rel = real_rel
-        language = self._wanted(rel)
-        if language is None:
+        language = self._detect(rel)
+        decision = None if language is None else self.rules.decision(rel, is_dir=False)
+        if language is None or decision:
             return None
-        return self._stat_and_sniff(os.path.join(self._root, rel), rel, language)
+        return self._stat_and_sniff(
+            os.path.join(self._root, rel), rel, language, forced=decision is False
+        )
 
     # ------------------------------------------------------------------- walking
 
@@ -876,7 +916,8 @@ class Scanner:
         if decision:
             return None
         if is_link:  # after every real path, so real paths win duplicates
-            state.links.append(_Link(entry.path, rel, is_dir, frame, layers, language))
+            forced = decision is False
+            state.links.append(_Link(entry.path, rel, is_dir, frame, layers, language, forced))
             return None
         real = f"{frame.real}/{name}" if os.sep == "/" else os.path.join(frame.real, name)
         if is_dir:
@@ -884,7 +925,7 @@ class Scanner:
                 state.seen_dirs.add(real)
                 subdirs.append(_Frame(entry.path, rel + "/", real, layers, decision is False))
             return None
-        return self._file(state, entry.path, rel, real, language)
+        return self._file(state, entry.path, rel, real, language, decision is False)
 
     def _follow(self, state: _ScanState, link: _Link) -> Iterator[ScannedFile | SkippedFile]:
         try:
@@ -899,7 +940,7 @@ class Scanner:
             yield SkippedFile(link.rel, "symlink outside workspace")
             return
         if not link.is_dir:
-            result = self._file(state, link.abs, link.rel, real, link.language)
+            result = self._file(state, link.abs, link.rel, real, link.language, link.forced)
             if result is not None:
                 yield result
             return
@@ -912,15 +953,15 @@ class Scanner:
         yield from self._walk(state, _Frame(link.abs, link.rel + "/", real, link.layers, False))
 
     def _file(
-        self, state: _ScanState, abs_path: str, rel: str, real: str, language: str
+        self, state: _ScanState, abs_path: str, rel: str, real: str, language: str, forced: bool
     ) -> ScannedFile | SkippedFile | None:
         if real in state.seen_files:
             return None
         state.seen_files.add(real)
-        return self._stat_and_sniff(abs_path, rel, language)
+        return self._stat_and_sniff(abs_path, rel, language, forced=forced)
 
     def _stat_and_sniff(
-        self, abs_path: str, rel: str, language: str
+        self, abs_path: str, rel: str, language: str, *, forced: bool = False
     ) -> ScannedFile | SkippedFile | None:
         try:
             fd = os.open(abs_path, _OPEN_FLAGS)
@@ -942,7 +983,14 @@ class Scanner:
         if _is_binary(head):
             return SkippedFile(rel, "binary")
         return ScannedFile(
-            rel, Path(abs_path), st.st_size, st.st_mtime_ns, language, st.st_ino, st.st_ctime_ns
+            rel,
+            Path(abs_path),
+            st.st_size,
+            st.st_mtime_ns,
+            language,
+            st.st_ino,
+            st.st_ctime_ns,
+            forced,
         )
 
     # ------------------------------------------------------------- single files

@@ -205,9 +205,9 @@ class WorkspaceIndex:
         elif self.store.content_roles_outdated():
             self.store.forget_file_states()
             self.notices.append(
-                "the rules that tell a file's role by its content (generated code, a test "
-                "module) changed: every file will be read again on the next update (nothing "
-                "is embedded again)"
+                "the rules that judge a file by its content (generated code, a test module, "
+                "a minified file left out) changed: every file will be read again on the "
+                "next update (nothing is embedded again)"
             )
 
     def _repair_vector_cache(self) -> None:

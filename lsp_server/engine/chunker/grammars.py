@@ -15,10 +15,8 @@ from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range
 
 from ..language_specs import CPP_HINT, SPECS
 from ..languages import GRAMMAR_MODULES
+from ..scanner import is_minified
 
-# Files this large whose lines average this long are treated as minified: line windows only.
-_MINIFIED_MIN_CHARS = 100_000
-_MINIFIED_LINE_CHARS = 1_000
 # Time a file's parses may take together (chunker.split.chunk_text): a real file of the
 # largest size indexed (1 MiB) parses in well under a second, but Kotlin's parser never ends
 # on 90,000 lines of `func f() {}`. Past the budget, the file is cut in line windows.
@@ -210,7 +208,6 @@ def grammar_language(language: str, text: str) -> str:
 
 
 def minified(text: str) -> bool:
-    """Bundles and minified files: parsing them is slow and their definitions are unreadable."""
-    return len(text) > _MINIFIED_MIN_CHARS and len(text) > _MINIFIED_LINE_CHARS * (
-        text.count("\n") + 1
-    )
+    """Bundles and minified files (scanner.is_minified), indexed only where a "!" rule names
+    them: parsing them is slow and their definitions are unreadable, so line windows only."""
+    return is_minified(len(text), text.count("\n") + 1)

@@ -10,10 +10,12 @@ from ..chunks import Chunk
 from ..language_specs import SPECS
 from .commentary import DOCSTRING_HEAD, marked_generated
 
-# Which rules judged the roles stored in an index (Store.content_roles_outdated): bump when
-# content_role would judge a file otherwise, so that indexes read their files again.
+# Which rules judged the files stored in an index by their content (Store.
+# content_roles_outdated): bump when content_role would judge a file otherwise, or another
+# file would be left out by its content, so that indexes read their files again.
 # 2: Python test modules by their classes and functions (is_test_module).
-CONTENT_ROLES = "2"
+# 3: minified files are left out (scanner.is_minified).
+CONTENT_ROLES = "3"
 
 
 def content_role(path_role: str, text: str, language: str, chunks: Iterable[Chunk]) -> str:
