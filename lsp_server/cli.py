@@ -12,11 +12,11 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -207,16 +207,17 @@ def _add_index_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exclude",
         action="append",
-        default=[],
+        default=None,
         metavar="GLOB",
-        help="gitignore-style pattern to leave out of the index (repeatable)",
+        help="gitignore-style pattern to leave out of the index (repeatable; replaces those "
+        "the index was built with, which hold otherwise; '' for none)",
     )
     parser.add_argument(
         "--max-file-size",
         type=int,
-        default=DEFAULT_MAX_FILE_SIZE,
+        default=None,
         metavar="BYTES",
-        help="skip files larger than this (default 1 MiB)",
+        help="skip files larger than this (default: what the index was built with, else 1 MiB)",
     )
 
 
@@ -367,19 +368,56 @@ def _indexed_root(folder: Path) -> tuple[Path, str]:
     return root, "" if root == folder else folder.relative_to(root).as_posix()
 
 
-def _encoder_settings(root: Path, args: argparse.Namespace) -> EngineSettings:
-    """The encoder asked for on the command line, else the one the index was built with."""
+def _index_settings(
+    root: Path,
+    args: argparse.Namespace,
+    exclude: tuple[str, ...] | None = None,
+    largest: int | None = None,
+) -> EngineSettings:
+    """The encoder asked for on the command line, else the one the index was built with;
+    and the files it holds (`exclude`, `largest`; None: as it was built)."""
     return built_settings(
         root,
         model_reference(args.model),
         args.backend,
         _provider(args),
         adapter_setting(args.adapter) if args.adapter else None,
+        exclude,
+        largest,
     )
 
 
+def _exclude_option(values: list[str] | None) -> tuple[str, ...] | None:
+    """`--exclude` as given (None: not given; `--exclude ''` alone: no patterns)."""
+    if values is None:
+        return None
+    return () if values == [""] else globs(values, "--exclude")
+
+
+def _scope_options(settings: EngineSettings, exclude: bool = True, largest: bool = True) -> str:
+    """The options of `nearcode index` that give these settings' scope where it is not the
+    default (only those asked for); "" where it is."""
+    words: list[str] = []
+    if exclude:
+        words += [f"--exclude {shlex.quote(pattern)}" for pattern in settings.exclude]
+    if largest and settings.max_file_size != DEFAULT_MAX_FILE_SIZE:
+        words.append(f"--max-file-size {settings.max_file_size}")
+    return " ".join(words)
+
+
+def _print_recorded_scope(root: Path, args: argparse.Namespace, settings: EngineSettings) -> None:
+    """Says which of the index's recorded choices of files hold, not being given again."""
+    kept = _scope_options(settings, args.exclude is None, args.max_file_size is None)
+    if kept:
+        print(
+            f"nearcode: as the index of {root} was built: {kept} (give them again to change "
+            "them; --exclude '' for no patterns)",
+            file=sys.stderr,
+        )
+
+
 def _open_reader(root: Path, args: argparse.Namespace) -> WorkspaceIndex:
-    return WorkspaceIndex(root, _encoder_settings(root, args), mode="read", refresh=True)
+    return WorkspaceIndex(root, _index_settings(root, args), mode="read", refresh=True)
 
 
 def _check_cache_writable() -> None:
@@ -396,11 +434,13 @@ def _check_cache_writable() -> None:
 def cmd_index(args: argparse.Namespace) -> int:
     folder = _folder(args.path)
     root = enclosing_index(folder) or folder
-    settings = replace(
-        _encoder_settings(root, args),
-        exclude=globs(args.exclude, "--exclude"),
-        max_file_size=max_file_size(args.max_file_size),
+    settings = _index_settings(
+        root,
+        args,
+        _exclude_option(args.exclude),
+        None if args.max_file_size is None else max_file_size(args.max_file_size),
     )
+    _print_recorded_scope(root, args, settings)
     if root != folder:
         print(f"nearcode: {folder} is inside the indexed folder {root}: updating that index",
               file=sys.stderr)
@@ -523,6 +563,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         data["changedFiles"] = freshness.changed
         data["complete"] = freshness.complete
         data["embeddings"] = destination(settings)
+        data["exclude"] = list(settings.exclude)
+        data["maxFileSize"] = settings.max_file_size
         print(json.dumps(data))
         return 0
     changed = (
@@ -530,13 +572,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         if freshness.complete
         else "too many to check quickly"
     )
-    print(
-        f"workspace  {status.root}\nindex      {status.index_dir}\n"
-        f"embeddings {_where_embeddings_go(settings)}\n"
-        f"model      {status.built_with or status.encoder}\n"
-        f"files      {status.files} ({changed})\n"
-        f"chunks     {status.chunks} ({status.embedded} embedded, {status.pending} pending)"
-    )
+    lines = [
+        f"workspace  {status.root}",
+        f"index      {status.index_dir}",
+        f"embeddings {_where_embeddings_go(settings)}",
+        f"model      {status.built_with or status.encoder}",
+        f"files      {status.files} ({changed})",
+        f"chunks     {status.chunks} ({status.embedded} embedded, {status.pending} pending)",
+    ]
+    scope = _scope_options(settings)
+    if scope:  # the files held, where `nearcode index` was told otherwise than the default
+        lines.append(f"scope      {scope}")
+    print("\n".join(lines))
     _print_notices([reason] if reason else [])
     return 0
 
@@ -581,8 +628,8 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         args.model or None,
         args.backend or None,
         adapter_setting(args.adapter) if args.adapter else None,
-        globs(args.exclude, "--exclude"),
-        max_file_size(args.max_file_size),
+        _exclude_option(args.exclude),
+        None if args.max_file_size is None else max_file_size(args.max_file_size),
         _provider(args),
     )
     _check_cache_writable()

@@ -273,6 +273,55 @@ def test_an_index_owned_by_another_process_gives_stale_answers_that_say_so(index
         lock.release()
 
 
+_RETRY = "def retry_request(send, attempts=3):\n    for _ in range(attempts):\n" \
+    "        if send():\n            return True\n    return False\n"
+
+
+def _status(workspace: Path, cache: Path) -> dict:
+    done = nearcode("status", str(workspace), "--json", cache=cache)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_files_an_index_was_built_to_leave_out_stay_out_when_commands_refresh_it(tmp_path):
+    """`nearcode index --exclude --max-file-size` chooses the files; searches refresh the
+    index with the same choice, and so does the next `index` unless it is given another."""
+    workspace, cache = tmp_path / "ws", tmp_path / "cache"
+    (workspace / "gen").mkdir(parents=True)
+    (workspace / "retry.py").write_text(_RETRY)
+    (workspace / "gen" / "retry_client.py").write_text(_RETRY.replace("retry_", "gen_retry_"))
+    big = "# padding\n" * 300 + _RETRY.replace("retry_", "big_retry_")  # 3.1 KiB
+    (workspace / "big_retry.py").write_text(big)
+    done = nearcode(
+        "index", str(workspace), "--exclude", "gen/**", "--max-file-size", "2048", cache=cache
+    )
+    assert done.returncode == 0, done.stderr
+    assert "skipped big_retry.py: too large (3.1 KiB > 2 KiB limit)" in done.stderr
+
+    found = search_json(workspace, cache, "retry a request a few times", "--limit", "10")
+    assert [r["path"] for r in found["results"]] == ["retry.py"]
+    status = _status(workspace, cache)
+    assert (status["files"], status["changedFiles"]) == (1, 0)
+    assert (status["exclude"], status["maxFileSize"]) == (["gen/**"], 2048)
+    text = nearcode("status", str(workspace), cache=cache).stdout
+    assert "scope      --exclude 'gen/**' --max-file-size 2048" in text.splitlines()
+
+    again = nearcode("index", str(workspace), cache=cache)
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"nearcode: as the index of {workspace.resolve()} was built: --exclude 'gen/**' "
+        "--max-file-size 2048 (give them again to change them; --exclude '' for no patterns)"
+    ) in again.stderr
+    assert _status(workspace, cache)["files"] == 1
+
+    cleared = nearcode("index", str(workspace), "--exclude", "", cache=cache)
+    assert cleared.returncode == 0, cleared.stderr
+    status = _status(workspace, cache)
+    assert (status["files"], status["exclude"], status["maxFileSize"]) == (2, [], 2048)
+    found = search_json(workspace, cache, "retry a request a few times", "--limit", "10")
+    assert sorted(r["path"] for r in found["results"]) == ["gen/retry_client.py", "retry.py"]
+
+
 # -- 5. subfolders --------------------------------------------------------------------------------
 
 

@@ -26,8 +26,11 @@ from lsprotocol import types as lsp  # noqa: E402
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
+from lsp_server.engine.settings import EngineSettings  # noqa: E402
+from lsp_server.engine.workspace import WorkspaceIndex  # noqa: E402
+
 from .lsp_helpers import command, lsp_session, wait_until_ready  # noqa: E402
-from .stub_encoder import STUB_MCP_SERVER, STUB_SERVER  # noqa: E402
+from .stub_encoder import STUB_MCP_SERVER, STUB_SERVER, StubEncoder  # noqa: E402
 from .test_server_e2e import TRACEBACK  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -409,3 +412,23 @@ async def test_an_editor_owned_index_is_read_not_built_again(workspace, private_
             assert not fresh["partial"]
             status = (await call(session, "index_status", {}))["folders"][0]
             assert status["encodedThisSession"] == 0 and status["readOnly"]
+
+
+async def test_files_an_index_was_built_to_leave_out_stay_out_when_an_agent_refreshes_it(
+    workspace,
+):
+    """Started without --exclude, the server keeps each index's own choice of files."""
+    generated = workspace / "gen" / "client.py"
+    generated.parent.mkdir()
+    generated.write_text("def squeeze_bytes_with_zlib(data):\n    return data\n")
+    settings = EngineSettings(exclude=("gen/**",))
+    with WorkspaceIndex(workspace, settings, encoder=StubEncoder()) as index:
+        index.index()
+        chunks = index.status().chunks
+    async with mcp_client(STUB_MCP_SERVER, [workspace]) as session:
+        status = (await wait_until_indexed(session, timeout=60))["folders"][0]
+        assert status["chunks"] == chunks
+        answer = await call(session, "search_code", {"query": "squeeze_bytes_with_zlib"})
+        assert answer["results"] and not any(
+            result["path"].startswith("gen/") for result in answer["results"]
+        )

@@ -71,6 +71,8 @@ class Manifest:
     encoder_settings: dict = field(default_factory=dict)
     chunker: int = 0  # the chunker's version: a new one re-chunks every file (chunker/version.py)
     chunker_code: str = ""  # a hash of the chunker's source: other code re-chunks too
+    # Which files it holds: exclude patterns and largest file (settings.recorded_scope).
+    scope: dict = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
         """Atomically (a reader never sees half a manifest), readable by the user alone."""
@@ -88,6 +90,7 @@ class Manifest:
         try:
             data = json.loads((folder / "manifest.json").read_text())
             settings = data.get("encoder_settings", {})
+            scope = data.get("scope", {})
             return Manifest(
                 workspace=str(data["workspace"]),
                 encoder=str(data["encoder"]),
@@ -96,6 +99,7 @@ class Manifest:
                 encoder_settings=settings if isinstance(settings, dict) else {},
                 chunker=int(data.get("chunker", 0)),
                 chunker_code=str(data.get("chunker_code", "")),
+                scope=scope if isinstance(scope, dict) else {},
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None

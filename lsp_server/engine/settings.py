@@ -233,12 +233,18 @@ def built_settings(
     backend: str | None = None,
     embeddings: EmbeddingsProvider | None = None,
     adapter: str | None = None,
+    exclude: tuple[str, ...] | None = None,
+    max_file_size: int | None = None,
 ) -> EngineSettings:
-    """The encoder settings the index of `root` was built with, unless the caller asks for
-    another model, backend or provider: a reader (or a second server) then queries with the
-    same vectors, and an owner does not re-embed the index for a setting nobody chose."""
+    """The settings the index of `root` was built with, unless the caller asks for others:
+    its encoder (model, backend, provider, adapter), so that a reader (or a second server)
+    queries with the same vectors and an owner does not re-embed the index for a setting
+    nobody chose; and its scope (exclude patterns, largest file), so that a command that
+    refreshes it neither adds the files `nearcode index --exclude` left out nor drops those
+    `--max-file-size` let in."""
     manifest = Manifest.read(index_dir_for(root))
     built = manifest.encoder_settings if manifest is not None else {}
+    scope = recorded_scope(manifest)
     # An index from before adapters existed was built without one.
     built_adapter = built.get("adapter", NO_ADAPTER) if built else DEFAULT_ADAPTER
     return EngineSettings(
@@ -246,7 +252,34 @@ def built_settings(
         backend=backend or built.get("backend") or EngineSettings().backend,
         embeddings=embeddings or _provider_of(built.get("embeddings")),
         adapter=adapter or str(built_adapter),
+        exclude=scope.exclude if exclude is None else exclude,
+        max_file_size=scope.max_file_size if max_file_size is None else max_file_size,
     )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which files an index holds, besides what the workspace's own ignore files say."""
+
+    exclude: tuple[str, ...] = ()
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+
+def recorded_scope(manifest: Manifest | None) -> Scope:
+    """The scope an index was last updated with (Manifest.scope); the default one for an
+    index from before it was recorded, or where the record does not hold (then its files
+    are checked against the default, as they were before)."""
+    # Here, not at the top: validation reads this module's defaults.
+    from .validation import InputError, globs, max_file_size
+
+    recorded = manifest.scope if manifest is not None else {}
+    try:
+        return Scope(
+            globs(recorded.get("exclude", []), "exclude"),
+            max_file_size(recorded.get("max_file_size", DEFAULT_MAX_FILE_SIZE)),
+        )
+    except InputError:
+        return Scope()
 
 
 def _provider_of(stored: object) -> EmbeddingsProvider:

@@ -235,6 +235,10 @@ class WorkspaceIndex:
             encoder_settings=settings,
             chunker=CHUNKER_VERSION,
             chunker_code=CHUNKER_CODE,
+            scope={
+                "exclude": list(self.settings.exclude),
+                "max_file_size": self.settings.max_file_size,
+            },
         )
         self.storage.write_manifest(manifest)
 

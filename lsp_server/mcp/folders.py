@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..engine.embedder import EncoderPool, ModelLoadError
 from ..engine.folder_indexer import FolderIndexer, owning_folder, search_folders
 from ..engine.reports import Freshness
 from ..engine.results import SearchResponse
-from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EmbeddingsProvider, built_settings
+from ..engine.settings import EmbeddingsProvider, built_settings
 from ..engine.validation import InputError
 from ..engine.workspace import WorkspaceIndex
 
@@ -38,13 +38,14 @@ NO_ROOTS = (
 
 @dataclass(frozen=True)
 class FolderOptions:
-    """Command-line choices; the encoder defaults to the one each index was built with."""
+    """Command-line choices; the encoder and the files held (exclude patterns, largest
+    file) default to those each index was built with."""
 
     model: str | None = None
     backend: str | None = None
     adapter: str | None = None
-    exclude: tuple[str, ...] = ()
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    exclude: tuple[str, ...] | None = None
+    max_file_size: int | None = None
     embeddings: EmbeddingsProvider | None = None  # None: each index's own provider
 
 
@@ -123,16 +124,14 @@ class McpFolders:
         self._roots_known.set()
 
     def _start(self, root: Path) -> FolderIndexer | None:
-        settings = replace(
-            built_settings(
-                root,
-                self.options.model,
-                self.options.backend,
-                self.options.embeddings,
-                self.options.adapter,
-            ),
-            exclude=self.options.exclude,
-            max_file_size=self.options.max_file_size,
+        settings = built_settings(
+            root,
+            self.options.model,
+            self.options.backend,
+            self.options.embeddings,
+            self.options.adapter,
+            self.options.exclude,
+            self.options.max_file_size,
         )
         try:
             encoder = self.encoders.get(settings)
