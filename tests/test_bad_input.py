@@ -159,8 +159,14 @@ def test_a_minified_file_is_left_out_saying_why_and_a_rule_that_names_it_indexes
     results = index.search("bx--data-table-row-17 display flex", limit=50).results
     assert "css/all.css" not in {result.path for result in results}
     assert "css/readable.css" in {result.path for result in results}
-    # Stored without chunks: the next scan finds it unchanged, and reads it no more.
+    # Stored without chunks: the next scan finds it unchanged, reads it no more, and still
+    # says why it is not indexed.
     assert index.changes().changed == 0
+    again, _ = index.index()
+    assert skipped(again) == {
+        "css/all.css": "minified (as when it was read); an exclude pattern !css/all.css "
+        "indexes it"
+    }
 
 
 def test_a_saved_file_that_becomes_minified_loses_its_chunks(tmp_path, open_index):

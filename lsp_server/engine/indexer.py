@@ -168,6 +168,8 @@ class Indexer:
                 record, item
             ):
                 found.unchanged += 1
+                if record.hash.endswith(_LEFT_OUT):  # listed at every sync, as binary files are
+                    found.skipped.append(SkippedFile(item.path, _left_out_again(item.path)))
             else:
                 found.candidates.append(item)
         found.seen = len(seen)
@@ -498,6 +500,11 @@ def _left_out(item: ScannedFile, text: str) -> str | None:
     """Why a file that was read is still not indexed (minified, and no "!" rule names it);
     None when it is indexed."""
     return None if item.forced else minified_reason(item.path, text)
+
+
+def _left_out_again(path: str) -> str:
+    """Why a minified file found unchanged is still not indexed (its text is not read)."""
+    return f"minified (as when it was read); an exclude pattern !{path} indexes it"
 
 
 def _named_otherwise(record: FileRecord, item: ScannedFile) -> bool:
