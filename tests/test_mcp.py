@@ -432,3 +432,26 @@ async def test_files_an_index_was_built_to_leave_out_stay_out_when_an_agent_refr
         assert answer["results"] and not any(
             result["path"].startswith("gen/") for result in answer["results"]
         )
+
+
+async def test_index_status_names_the_files_left_out_and_why(workspace):
+    stylesheet = "".join(f".btn-{i}{{margin:{i % 9}px}}" for i in range(6_000))
+    (workspace / "static").mkdir()
+    (workspace / "static" / "site.css").write_text(stylesheet)
+    (workspace / "static" / "logo.py").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    async with mcp_client(STUB_MCP_SERVER, [workspace]) as session:
+        await wait_until_indexed(session, timeout=60)
+        status = await call(session, "index_status", {})
+    folder = status["folders"][0]
+    minified = (
+        f"minified (1 line of {len(stylesheet):,} characters); an exclude pattern "
+        "!static/site.css indexes it"
+    )
+    assert folder["skipped"] == 2
+    assert folder["skippedFiles"] == [
+        {"path": "static/logo.py", "reason": "binary"},
+        {"path": "static/site.css", "reason": minified},
+    ]
+    assert status["text"].endswith(
+        f"; not indexed: 2 (static/logo.py: binary; static/site.css: {minified})"
+    )

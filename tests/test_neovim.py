@@ -260,7 +260,12 @@ def project(tmp_path: Path) -> Path:
     target = tmp_path / "project"
     shutil.copytree(FIXTURE_WORKSPACE, target)
     (target / ".git").mkdir()  # a root marker, so the root is not left to the cwd fallback
+    (target / "static").mkdir()  # a compiled stylesheet, left out as minified
+    (target / "static" / "site.css").write_text(MINIFIED_CSS)
     return target
+
+
+MINIFIED_CSS = "".join(f".btn-{i}{{margin:{i % 9}px}}" for i in range(6_000))
 
 
 PROGRESS_PERCENT = re.compile(r"^\s*(\d+)%: .*?(\d+)/(\d+) chunks embedded(?!.*chunks embedded)")
@@ -332,6 +337,12 @@ def test_neovim_quickfix_commands(
     assert not result["status_notified"]
     assert result["status_float"][0] == "model: ready", result["status_float"]
     assert any(" ready, " in line and "pending" in line for line in result["status_float"])
+    # ... with the files left out, each with why.
+    at = result["status_float"].index("  not indexed: 1")
+    assert result["status_float"][at + 1] == (
+        f"    static/site.css: minified (1 line of {len(MINIFIED_CSS):,} characters); an "
+        "exclude pattern !static/site.css indexes it"
+    )
 
     # vim.lsp.status(): the percentage shown is the share of chunks embedded.
     shown = [s for s in result["lsp_status"] if s]

@@ -246,6 +246,13 @@ function M.status_lines(result)
     if text_of(f.message) ~= "" then
       table.insert(lines, "  " .. f.message)
     end
+    -- Files a user would expect indexed, and why they are not (the server names up to 20).
+    if (tonumber(f.skipped) or 0) > 0 then
+      table.insert(lines, ("  not indexed: %d"):format(f.skipped))
+      for _, item in ipairs(f.skippedFiles or {}) do
+        table.insert(lines, ("    %s: %s"):format(text_of(item.path), text_of(item.reason)))
+      end
+    end
   end
   return lines
 end

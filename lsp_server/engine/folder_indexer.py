@@ -35,6 +35,7 @@ _PAUSED = "paused, retrying: "  # status message while the encoder is unavailabl
 _TAKE_OVER_EVERY_S = 2.0  # a read-only folder tries the writer lock this often (one flock)
 OPEN_WAIT_S = 5.0  # a search sent right after start waits this long for the index to open
 _OWNER_CATCH_UP_S = 1.0  # refresh(): how long a reader waits for the owner to apply changes
+SKIPPED_SHOWN = 20  # files not indexed that the status and the log list by name (all are counted)
 
 
 class ProgressHandle(Protocol):
@@ -107,6 +108,10 @@ class FolderIndexer:
             threading.Thread(target=self._run_updater, name=f"updater:{root.name}", daemon=True),
         ]
         self.counters = {"updates": 0, "syncs": 0}
+        # Files a user would expect indexed, and why they are not (the last sync's, then each
+        # update's): replaced, never changed in place, as describe() reads it from another
+        # thread.
+        self.skipped: dict[str, str] = {}
 
     # -- control (called from the server's threads) --------------------------------------------
 
@@ -242,10 +247,16 @@ class FolderIndexer:
         }
         if self.index is not None:
             entry.update(self.index.status().to_json())
+            skipped = self.skipped
             entry.update(
                 encodedThisSession=self.index.session_encoded,
                 updates=self.counters["updates"],
                 syncs=self.counters["syncs"],
+                skipped=len(skipped),
+                skippedFiles=[
+                    {"path": path, "reason": reason}
+                    for path, reason in sorted(skipped.items())[:SKIPPED_SHOWN]
+                ],
             )
         return entry
 
@@ -354,15 +365,15 @@ class FolderIndexer:
         self.status = FolderState(
             "paused" if cancelled else "embedding", "cancelled by the user" if cancelled else ""
         )
+        self.skipped = {item.path: item.reason for item in report.skipped}
         if cancelled:
             return
         if report.skipped:
             log.info(
-                "%s: skipped %d files, e.g. %s: %s",
+                "%s: %d files not indexed:\n%s",
                 self.root,
                 len(report.skipped),
-                report.skipped[0].path,
-                report.skipped[0].reason,
+                "\n".join(f"  {i.path}: {i.reason}" for i in report.skipped[:SKIPPED_SHOWN]),
             )
         self._embed_all()
 
@@ -489,6 +500,9 @@ class FolderIndexer:
                     self.index.embed_pending(path=update.path)
             if update.status == "skipped":
                 log.info("not indexed: %s (%s)", update.path, update.reason)
+                self.skipped = {**self.skipped, update.path: update.reason}
+            elif update.path in self.skipped:
+                self.skipped = {p: r for p, r in self.skipped.items() if p != update.path}
         except (EngineError, ModelLoadError) as exc:
             log.info("update of %s: %s", path, exc)
         except Exception:

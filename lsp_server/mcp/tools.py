@@ -364,7 +364,19 @@ def _status_line(entry: dict[str, Any]) -> str:
         f"stale: {_yes(entry['stale'])}"
         + (f" ({entry['changedFiles']} files changed on disk)" if entry["changedFiles"] else "")
         + (f"; {notes}" if notes else "")
+        + _not_indexed(entry)
     )
+
+
+def _not_indexed(entry: dict[str, Any]) -> str:
+    """'; not indexed: 6 (css/all.css: minified ...; ...)', '' where every file is."""
+    if not entry.get("skipped"):
+        return ""
+    named = [f"{item['path']}: {item['reason']}" for item in entry["skippedFiles"]]
+    more = entry["skipped"] - len(named)
+    if more:
+        named.append(f"{more} more")
+    return f"; not indexed: {entry['skipped']} ({'; '.join(named)})"
 
 
 def _yes(flag: bool) -> str:

@@ -103,6 +103,15 @@ export interface FolderStatus {
   indexPath: string;
   state: IndexState;
   message?: string;
+  /** Files a user would expect indexed that are not (binary, too large, minified...). */
+  skipped: number;
+  /** The first of them by path, each with why (the server names up to 20). */
+  skippedFiles: SkippedFile[];
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
 }
 
 /** Where chunk and query text is embedded: the bundled local model, or a server. */
@@ -316,6 +325,10 @@ function parseFolderStatus(value: unknown): FolderStatus | undefined {
     model: str(value.model),
     indexPath: str(value.indexPath),
     state,
+    skipped: num(value.skipped),
+    skippedFiles: Array.isArray(value.skippedFiles)
+      ? value.skippedFiles.filter(isDict).map((item) => ({ path: str(item.path), reason: str(item.reason) }))
+      : [],
   };
   if (typeof value.message === 'string' && value.message !== '') {
     folder.message = value.message;

@@ -243,12 +243,24 @@ export function folderStatusText(folder: FolderStatus): PickItemText {
   const pct = embeddedPercent(folder);
   const progress = folder.state === 'ready' || pct === undefined ? '' : ` · ${pct}% embedded`;
   const pending = folder.pending > 0 ? ` · ${formatCount(folder.pending)} pending` : '';
-  const counts = `${formatCount(folder.files)} files · ${formatCount(folder.chunks)} chunks${progress}${pending}`;
+  const skipped = folder.skipped > 0 ? ` · ${formatCount(folder.skipped)} not indexed` : '';
+  const counts = `${formatCount(folder.files)} files · ${formatCount(folder.chunks)} chunks${progress}${pending}${skipped}`;
   const model = folder.model !== '' ? `model ${folder.model}` : 'default model';
   const message = folder.message ? `${folder.message} — ` : '';
   return {
     label: `$(${STATE_ICONS[folder.state]}) ${folderName(folder.uri)} — ${folder.state}`,
     description: counts,
-    detail: `${message}${model} · index ${folder.indexPath || '(not written yet)'}`,
+    detail: `${message}${model} · index ${folder.indexPath || '(not written yet)'}${notIndexedText(folder)}`,
   };
+}
+
+/** ' · not indexed: css/all.css: minified (...), and 5 more': the first file left out and
+ *  why, so that a user who misses it in the results learns what to change; '' if none. */
+function notIndexedText(folder: FolderStatus): string {
+  const first = folder.skippedFiles[0];
+  if (folder.skipped === 0 || first === undefined) {
+    return '';
+  }
+  const more = folder.skipped > 1 ? `, and ${formatCount(folder.skipped - 1)} more` : '';
+  return ` · not indexed: ${first.path}: ${first.reason}${more}`;
 }

@@ -144,6 +144,26 @@ describe('reply parsing', () => {
     assert.deepEqual(status.model, { state: 'exporting', message: 'preparing the model (first run, about 30 s)' });
   });
 
+  it('parses the files left out, dropping malformed entries', () => {
+    const status = parseStatusResponse({
+      folders: [
+        {
+          uri: 'file:///w',
+          state: 'ready',
+          skipped: 3,
+          skippedFiles: [{ path: 'css/all.css', reason: 'minified' }, 'junk', { path: 'a.bin', reason: 'binary' }],
+        },
+        { uri: 'file:///old', state: 'ready' },
+      ],
+    });
+    assert.equal(status.folders[0].skipped, 3);
+    assert.deepEqual(status.folders[0].skippedFiles, [
+      { path: 'css/all.css', reason: 'minified' },
+      { path: 'a.bin', reason: 'binary' },
+    ]);
+    assert.deepEqual([status.folders[1].skipped, status.folders[1].skippedFiles], [0, []]);
+  });
+
   it('derives the model state from older servers (modelLoaded, modelError)', () => {
     assert.deepEqual(parseStatusResponse({ folders: [], modelLoaded: true }).model, { state: 'ready', message: '' });
     assert.deepEqual(parseStatusResponse({ folders: [], modelLoaded: false }).model, { state: 'loading', message: '' });

@@ -175,6 +175,8 @@ describe('status formatting', () => {
     model: 'all-MiniLM-L6-v2',
     indexPath: '/cache/idx',
     state: 'embedding',
+    skipped: 0,
+    skippedFiles: [],
   };
 
   it('names folders from their URI', () => {
@@ -195,5 +197,22 @@ describe('status formatting', () => {
     assert.match(folderStatusText(failed).detail, /^model not found — /);
     const ready = { ...folder, state: 'ready' as const, embedded: 4000, pending: 0 };
     assert.equal(folderStatusText(ready).description, '1,200 files · 4,000 chunks');
+  });
+
+  it('counts the files left out and says why the first one is', () => {
+    const reason = 'minified (1 line of 755,641 characters); an exclude pattern !css/all.css indexes it';
+    const left = {
+      ...folder,
+      state: 'ready' as const,
+      pending: 0,
+      skipped: 6,
+      skippedFiles: [{ path: 'css/all.css', reason }, { path: 'css/g10.css', reason: 'minified' }],
+    };
+    const text = folderStatusText(left);
+    assert.equal(text.description, '1,200 files · 4,000 chunks · 6 not indexed');
+    assert.equal(
+      text.detail,
+      `model all-MiniLM-L6-v2 · index /cache/idx · not indexed: css/all.css: ${reason}, and 5 more`,
+    );
   });
 });
