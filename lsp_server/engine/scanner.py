@@ -162,6 +162,7 @@ def minified_reason(path: str, text: str) -> str | None:
     )
     return f"minified ({shape}); an exclude pattern !{path} indexes it"
 
+
 _OPEN_FLAGS = (
     os.O_RDONLY
     | getattr(os, "O_BINARY", 0)
