@@ -228,10 +228,12 @@ class Indexer:
         except SourceError as exc:
             report.skipped.append(SkippedFile(item.path, str(exc)))
             return
-        left_out = _left_out(item, text)
-        if left_out is not None:
-            report.skipped.append(SkippedFile(item.path, left_out))
-        added, removed, changed, cached = self._store_file(conn, item, text)
+        minified = minified_reason(item.path, text)
+        if minified is not None and not item.forced:
+            report.skipped.append(SkippedFile(item.path, minified))
+        added, removed, changed, cached = self._store_file(
+            conn, item, text, minified=minified is not None
+        )
         report.chunks_added += added
         report.chunks_removed += removed
         report.chunks_from_cache += cached
@@ -243,14 +245,14 @@ class Indexer:
             report.added += 1
 
     def _store_file(
-        self, conn, item: ScannedFile, text: str, priority: int = 0
+        self, conn, item: ScannedFile, text: str, priority: int = 0, *, minified: bool
     ) -> tuple[int, int, bool, int]:
-        """Stores one file's chunks, touching only those whose text changed.
+        """Stores one file's chunks, touching only those whose text changed; a `minified`
+        one (scanner.minified_reason) is stored without chunks, unless a "!" rule names it.
 
         Returns (chunks added, chunks removed, whether the content changed, chunks added
         with a cached vector).
         """
-        minified = minified_reason(item.path, text) is not None
         digest = content_hash(text) + _minified_mark(minified, item.forced)
         record = self.store.file(item.path)
         if record is not None and record.hash == digest:
@@ -347,11 +349,13 @@ class Indexer:
             text = read_source(checked.abs_path, self.settings.max_file_size)
         except SourceError as exc:
             return FileUpdate(rel, "skipped", str(exc), chunks_removed=self.remove_file(rel))
+        minified = minified_reason(checked.path, text)
         with self._write() as conn:
-            added, removed, changed, _ = self._store_file(conn, checked, text, priority)
-        left_out = _left_out(checked, text)
-        if left_out is not None:
-            return FileUpdate(checked.path, "skipped", left_out, chunks_removed=removed)
+            added, removed, changed, _ = self._store_file(
+                conn, checked, text, priority, minified=minified is not None
+            )
+        if minified is not None and not checked.forced:
+            return FileUpdate(checked.path, "skipped", minified, chunks_removed=removed)
         return FileUpdate(checked.path, "updated" if changed else "unchanged", "", added, removed)
 
     def remove_file(self, rel: str) -> int:
@@ -494,12 +498,6 @@ def _minified_mark(minified: bool, forced: bool) -> str:
     if not minified:
         return ""
     return _FORCED if forced else _LEFT_OUT
-
-
-def _left_out(item: ScannedFile, text: str) -> str | None:
-    """Why a file that was read is still not indexed (minified, and no "!" rule names it);
-    None when it is indexed."""
-    return None if item.forced else minified_reason(item.path, text)
 
 
 def _left_out_again(path: str) -> str:
