@@ -152,6 +152,7 @@ def test_a_minified_file_is_left_out_saying_why_and_a_rule_that_names_it_indexes
         "pattern !css/all.css indexes it"
     }
     assert chunks_of(index, "css/all.css") == []
+    assert index.status().files == 3  # the files indexed: not the one left out
     assert chunks_of(index, "css/readable.css")
     named = chunks_of(index, "css/g10.css")  # named by a "!" rule: cut in line windows
     assert named and all(chunk.kind == "window" for chunk in named)

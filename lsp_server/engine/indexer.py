@@ -33,7 +33,7 @@ from .scanner import (
 )
 from .settings import EngineSettings
 from .storage import IndexStorage
-from .store import FileRecord, Store
+from .store import FORCED_MARK, LEFT_OUT_MARK, FileRecord, Store
 from .vectors import VectorIndex
 
 PRIORITY_OPEN = 1  # files open or saved in the editor are embedded before the rest
@@ -168,7 +168,7 @@ class Indexer:
                 record, item
             ):
                 found.unchanged += 1
-                if record.hash.endswith(_LEFT_OUT):  # listed at every sync, as binary files are
+                if record.hash.endswith(LEFT_OUT_MARK):  # listed at every sync, as binary files are
                     found.skipped.append(SkippedFile(item.path, _left_out_again(item.path)))
             else:
                 found.candidates.append(item)
@@ -487,17 +487,13 @@ def _same_file(record: FileRecord, item: ScannedFile) -> bool:
     )
 
 
-# Marks on the stored hash of a minified file (scanner.is_minified): left out of the index,
-# or indexed because a "!" rule names it. A file stored under one and named otherwise by the
-# rules now is read again, though unchanged (_named_otherwise).
-_LEFT_OUT = "+minified"
-_FORCED = "+forced"
-
-
 def _minified_mark(minified: bool, forced: bool) -> str:
+    """The mark on a minified file's stored hash (store.LEFT_OUT_MARK, FORCED_MARK): a file
+    stored under one and named otherwise by the rules now is read again, though unchanged
+    (_named_otherwise)."""
     if not minified:
         return ""
-    return _FORCED if forced else _LEFT_OUT
+    return FORCED_MARK if forced else LEFT_OUT_MARK
 
 
 def _left_out_again(path: str) -> str:
@@ -507,6 +503,6 @@ def _left_out_again(path: str) -> str:
 
 def _named_otherwise(record: FileRecord, item: ScannedFile) -> bool:
     """Whether a minified file was left out and a "!" rule names it now, or the reverse."""
-    return record.hash.endswith((_LEFT_OUT, _FORCED)) and (
-        record.hash.endswith(_FORCED) != item.forced
+    return record.hash.endswith((LEFT_OUT_MARK, FORCED_MARK)) and (
+        record.hash.endswith(FORCED_MARK) != item.forced
     )

@@ -88,6 +88,13 @@ class _TermStats:
     chunks: int = -1  # chunks in the index (-1: not read yet)
 
 
+# A minified file's stored hash ends with one of these (indexer): left out of the index
+# (stored without chunks, so that a scan finds it unchanged; not counted as indexed), or
+# indexed because a "!" rule names it.
+LEFT_OUT_MARK = "+minified"
+FORCED_MARK = "+forced"
+
+
 @dataclass(frozen=True)
 class FileRecord:
     id: int
@@ -651,9 +658,11 @@ class Store:
         return bool(row[0])
 
     def counts(self) -> tuple[int, int, int]:
-        """(files, chunks, chunks with a vector)."""
+        """(files indexed, chunks, chunks with a vector)."""
         conn = self._reader()
-        files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
+        files = conn.execute(
+            "SELECT count(*) FROM files WHERE hash NOT LIKE ?", (f"%{LEFT_OUT_MARK}",)
+        ).fetchone()[0]
         chunks, embedded = conn.execute(
             "SELECT count(*), coalesce(sum(has_vector), 0) FROM chunks"
         ).fetchone()
