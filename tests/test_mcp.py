@@ -455,3 +455,19 @@ async def test_index_status_names_the_files_left_out_and_why(workspace):
     assert status["text"].endswith(
         f"; not indexed: 2 (static/logo.py: binary; static/site.css: {minified})"
     )
+
+
+async def test_a_file_an_agent_writes_that_cannot_be_indexed_is_named_at_the_next_answer(
+    workspace,
+):
+    """No editor reports the change: the refresh before an answer finds it, and says so."""
+    async with mcp_client(STUB_MCP_SERVER, [workspace]) as session:
+        await wait_until_indexed(session, timeout=60)
+        assert (await call(session, "index_status", {}))["folders"][0]["skipped"] == 0
+        (workspace / "dump.py").write_bytes(b"\x00\x01binary" * 100)
+        await call(session, "search_code", {"query": "levenshtein_distance"})
+        folder = (await call(session, "index_status", {}))["folders"][0]
+        assert folder["skippedFiles"] == [{"path": "dump.py", "reason": "binary"}]
+        (workspace / "dump.py").unlink()
+        await call(session, "search_code", {"query": "levenshtein_distance"})
+        assert (await call(session, "index_status", {}))["folders"][0]["skipped"] == 0

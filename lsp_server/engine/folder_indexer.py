@@ -220,7 +220,10 @@ class FolderIndexer:
                 return None
             if index.read_only:
                 return self._reader_freshness(index)
-            return index.refresh()
+            freshness = index.refresh()
+            if freshness.skipped is not None:
+                self.skipped = {item.path: item.reason for item in freshness.skipped}
+            return freshness
         except sqlite3.DatabaseError as exc:
             self.repair(f"the index database failed ({exc})")
         except (EngineError, ModelLoadError, OSError) as exc:  # e.g. a full disk

@@ -58,6 +58,9 @@ class Freshness:
     applied: bool = True  # the index now reflects them (lexically at least)
     complete: bool = True  # the whole tree was compared within the time budget
     unembedded: int = 0  # chunks of those files still without a vector
+    # The files not indexed, and why, as this refresh found them (an owner's complete scan);
+    # None where it did not look at them all.
+    skipped: tuple[SkippedFile, ...] | None = None
 
     @property
     def stale(self) -> bool:

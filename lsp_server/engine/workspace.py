@@ -524,8 +524,10 @@ class WorkspaceIndex:
         may not write (another process owns the index).
         """
         changes = self.indexer.changes(budget_s)
-        if not changes.complete or not changes.count:
-            return Freshness(changes.count, changes.count == 0, changes.complete)
+        if not changes.complete:
+            return Freshness(changes.count, changes.count == 0, complete=False)
+        if not changes.count:
+            return Freshness(0, skipped=tuple(changes.skipped))
         if self.read_only:
             return Freshness(changes.count, applied=False)
         report = SyncReport()
@@ -545,7 +547,11 @@ class WorkspaceIndex:
                 log.info("refresh: %s", exc)
                 unembedded = report.chunks_added
         self.save()
-        return Freshness(changes.count, applied=True, unembedded=unembedded)
+        # The scan's skipped files and those left out once read (minified), each once.
+        skipped = {item.path: item for item in (*changes.skipped, *report.skipped)}
+        return Freshness(
+            changes.count, applied=True, unembedded=unembedded, skipped=tuple(skipped.values())
+        )
 
     def embed_text(self, chunk: Chunk) -> str:
         return embed_text(chunk, self.settings)
