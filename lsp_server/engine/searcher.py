@@ -701,7 +701,7 @@ class Searcher:
         """The query's own chunks: where it is now and, when the file changed since it was
         indexed, its stale copy (same definition name), so a result is never the query."""
         record = self.store.file(rel)
-        # A minified file's stored hash carries a mark after the text's (indexer._FORCED).
+        # A minified file's stored hash carries a mark after the text's (store.FORCED_MARK).
         stale = record is not None and not record.hash.startswith(text_hash)
         return {
             c.id
