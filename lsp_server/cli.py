@@ -12,7 +12,6 @@ import argparse
 import json
 import logging
 import os
-import shlex
 import sys
 import time
 import traceback
@@ -33,12 +32,12 @@ from .engine.remote_encoder import destination
 from .engine.reports import Freshness, Progress
 from .engine.results import SearchResponse
 from .engine.settings import (
-    DEFAULT_MAX_FILE_SIZE,
     PROVIDER_LOCAL,
     PROVIDERS,
     EmbeddingsProvider,
     EngineSettings,
     built_settings,
+    scope_options,
 )
 from .engine.storage import holder_text
 from .engine.validation import (
@@ -394,20 +393,9 @@ def _exclude_option(values: list[str] | None) -> tuple[str, ...] | None:
     return () if values == [""] else globs(values, "--exclude")
 
 
-def _scope_options(settings: EngineSettings, exclude: bool = True, largest: bool = True) -> str:
-    """The options of `nearcode index` that give these settings' scope where it is not the
-    default (only those asked for); "" where it is."""
-    words: list[str] = []
-    if exclude:
-        words += [f"--exclude {shlex.quote(pattern)}" for pattern in settings.exclude]
-    if largest and settings.max_file_size != DEFAULT_MAX_FILE_SIZE:
-        words.append(f"--max-file-size {settings.max_file_size}")
-    return " ".join(words)
-
-
 def _print_recorded_scope(root: Path, args: argparse.Namespace, settings: EngineSettings) -> None:
     """Says which of the index's recorded choices of files hold, not being given again."""
-    kept = _scope_options(settings, args.exclude is None, args.max_file_size is None)
+    kept = scope_options(settings, args.exclude is None, args.max_file_size is None)
     if kept:
         print(
             f"nearcode: as the index of {root} was built: {kept} (give them again to change "
@@ -580,7 +568,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"files      {status.files} ({changed})",
         f"chunks     {status.chunks} ({status.embedded} embedded, {status.pending} pending)",
     ]
-    scope = _scope_options(settings)
+    scope = scope_options(settings)
     if scope:  # the files held, where `nearcode index` was told otherwise than the default
         lines.append(f"scope      {scope}")
     print("\n".join(lines))

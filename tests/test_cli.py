@@ -24,6 +24,7 @@ from lsp_server.engine.storage import WriterLock
 from lsp_server.engine.workspace import WorkspaceIndex
 
 from .conftest import FIXTURE_WORKSPACE
+from .lsp_helpers import command, lsp_session, wait_until_ready
 from .subprocess_helpers import ROOT, can_drop_privileges, shared_tmp
 
 pytestmark = pytest.mark.e2e
@@ -283,19 +284,26 @@ def _status(workspace: Path, cache: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def test_the_files_an_index_was_built_to_leave_out_stay_out_when_commands_refresh_it(tmp_path):
-    """`nearcode index --exclude --max-file-size` chooses the files; searches refresh the
-    index with the same choice, and so does the next `index` unless it is given another."""
+def _indexed_with_a_scope(tmp_path: Path) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """A workspace of three retry helpers, indexed by `nearcode index --exclude 'gen/**'
+    --max-file-size 2048`, which leaves out gen/retry_client.py and big_retry.py (3.1 KiB)."""
     workspace, cache = tmp_path / "ws", tmp_path / "cache"
     (workspace / "gen").mkdir(parents=True)
     (workspace / "retry.py").write_text(_RETRY)
     (workspace / "gen" / "retry_client.py").write_text(_RETRY.replace("retry_", "gen_retry_"))
-    big = "# padding\n" * 300 + _RETRY.replace("retry_", "big_retry_")  # 3.1 KiB
+    big = "# padding\n" * 300 + _RETRY.replace("retry_", "big_retry_")
     (workspace / "big_retry.py").write_text(big)
     done = nearcode(
         "index", str(workspace), "--exclude", "gen/**", "--max-file-size", "2048", cache=cache
     )
     assert done.returncode == 0, done.stderr
+    return workspace, cache, done
+
+
+def test_the_files_an_index_was_built_to_leave_out_stay_out_when_commands_refresh_it(tmp_path):
+    """`nearcode index --exclude --max-file-size` chooses the files; searches refresh the
+    index with the same choice, and so does the next `index` unless it is given another."""
+    workspace, cache, done = _indexed_with_a_scope(tmp_path)
     assert "skipped big_retry.py: too large (3.1 KiB > 2 KiB limit)" in done.stderr
 
     found = search_json(workspace, cache, "retry a request a few times", "--limit", "10")
@@ -320,6 +328,57 @@ def test_the_files_an_index_was_built_to_leave_out_stay_out_when_commands_refres
     assert (status["files"], status["exclude"], status["maxFileSize"]) == (2, [], 2048)
     found = search_json(workspace, cache, "retry a request a few times", "--limit", "10")
     assert sorted(r["path"] for r in found["results"]) == ["gen/retry_client.py", "retry.py"]
+
+
+async def _editor_paths(workspace: Path, cache: Path, options: dict) -> tuple[list, list, tuple]:
+    """The files an editor's server finds for a retry question, those it says it left out,
+    and the scope it says it holds, started with `options` as its settings."""
+    async with lsp_session([workspace], cache, options=options) as client:
+        status = await wait_until_ready(client, 1)
+        found = await command(
+            client, "nearcode.search", {"query": "retry a request a few times", "limit": 10}
+        )
+    folder = status["folders"][0]
+    paths = sorted(r["path"] for r in found["results"])
+    scope = (folder["exclude"], folder["maxFileSize"])
+    return paths, [s["path"] for s in folder["skippedFiles"]], scope
+
+
+async def test_an_editor_that_sets_no_scope_keeps_the_one_the_index_was_built_with(tmp_path):
+    """Opening the folder in an editor whose exclude/maxFileSize are not set does not undo
+    `nearcode index --exclude --max-file-size`; an editor that sets them uses its own, and
+    goes back to the default when they are removed."""
+    workspace, cache, _ = _indexed_with_a_scope(tmp_path)
+
+    # VS Code sends null for a setting the user has not set; Neovim sends nothing.
+    for unset in ({}, {"exclude": None, "maxFileSize": None}):
+        paths, skipped, scope = await _editor_paths(workspace, cache, unset)
+        assert paths == ["retry.py"]
+        assert skipped == ["big_retry.py"]
+        assert scope == (["gen/**"], 2048)  # what the editors show
+        status = _status(workspace, cache)
+        assert (status["files"], status["exclude"], status["maxFileSize"]) == (
+            1, ["gen/**"], 2048
+        )
+
+    paths, skipped, scope = await _editor_paths(workspace, cache, {"exclude": []})
+    assert paths == ["gen/retry_client.py", "retry.py"]
+    assert skipped == ["big_retry.py"]  # its largest file is still the one recorded
+    assert scope == ([], 2048)
+    status = _status(workspace, cache)
+    assert (status["exclude"], status["maxFileSize"]) == ([], 2048)
+
+    mine = {"exclude": ["gen/retry_client.py"], "maxFileSize": 4096}
+    paths, skipped, scope = await _editor_paths(workspace, cache, mine)
+    assert paths == ["big_retry.py", "retry.py"]
+    assert (skipped, scope) == ([], (["gen/retry_client.py"], 4096))
+    assert _status(workspace, cache)["exclude"] == ["gen/retry_client.py"]
+
+    # The user removes those settings: the editor's old choice does not linger, since it
+    # was the editor's, not what `nearcode index` was given.
+    paths, skipped, scope = await _editor_paths(workspace, cache, {})
+    assert paths == ["big_retry.py", "gen/retry_client.py", "retry.py"]
+    assert (skipped, scope) == ([], ([], 1 << 20))
 
 
 # -- 5. subfolders --------------------------------------------------------------------------------

@@ -432,6 +432,11 @@ async def test_files_an_index_was_built_to_leave_out_stay_out_when_an_agent_refr
         assert answer["results"] and not any(
             result["path"].startswith("gen/") for result in answer["results"]
         )
+        # ... and says so: no scan lists the files a pattern leaves out.
+        status = await call(session, "index_status", {})
+        assert status["folders"][0]["exclude"] == ["gen/**"]
+        assert "; excluding: gen/**" in status["text"]
+        assert "bytes left out" not in status["text"]  # the default largest file
 
 
 async def test_index_status_names_the_files_left_out_and_why(workspace):

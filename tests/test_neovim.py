@@ -108,7 +108,7 @@ local ok, err = xpcall(function()
   dofile(cfg.plugin).setup({
     cmd = cfg.cmd,
     legacy_start = cfg.legacy_start,
-    settings = { resultLimit = cfg.result_limit },
+    settings = { resultLimit = cfg.result_limit, exclude = { "vendor/**" }, maxFileSize = 4000000 },
     quickfix = cfg.quickfix,
   })
 
@@ -337,7 +337,9 @@ def test_neovim_quickfix_commands(
     assert not result["status_notified"]
     assert result["status_float"][0] == "model: ready", result["status_float"]
     assert any(" ready, " in line and "pending" in line for line in result["status_float"])
-    # ... with the files left out, each with why.
+    # ... with the files left out by choice (its settings), and those left out, each with why.
+    assert "  excluding: vendor/**" in result["status_float"]
+    assert "  files over 4000000 bytes left out" in result["status_float"]
     at = result["status_float"].index("  not indexed: 1")
     assert result["status_float"][at + 1] == (
         f"    static/site.css: minified (1 line of {len(MINIFIED_CSS):,} characters); an "

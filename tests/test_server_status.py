@@ -146,3 +146,20 @@ def test_client_only_settings_are_ignored_silently(caplog):
     assert settings.result_limit == 7 and problems == []
     logged = [r.getMessage() for r in caplog.records]
     assert logged == ["ignoring setting 'bogus': not a server setting"]
+
+
+def test_a_scope_setting_left_unset_is_null_and_a_bad_one_says_what_holds_instead():
+    settings, problems = parse_settings({"exclude": None, "maxFileSize": None})
+    assert (settings.exclude, settings.max_file_size, problems) == (None, None, [])
+    settings, problems = parse_settings({"exclude": "gen/**", "maxFileSize": 12})
+    assert (settings.exclude, settings.max_file_size) == (None, None)
+    assert problems == [
+        "nearcode setting 'exclude': expected a list of glob strings; "
+        "using what the index was built with",
+        "nearcode setting 'maxFileSize': expected a whole number from 1024 to 1073741824; "
+        "using what the index was built with",
+    ]
+    # Setting the patterns, even to none, changes which files each folder holds.
+    emptied, _ = parse_settings({"exclude": []})
+    assert emptied.exclude == () and emptied.reopens(settings)
+    assert not settings.reopens(parse_settings({"resultLimit": 7})[0])

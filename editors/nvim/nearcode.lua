@@ -232,6 +232,9 @@ local MODEL_STATES = {
   error = "failed",
 }
 
+-- The server's default largest file (maxFileSize), not worth a line.
+local DEFAULT_MAX_FILE_SIZE = 1024 * 1024
+
 function M.status_lines(result)
   local model = text_of(result.modelState)
   local lines = { "model: " .. (MODEL_STATES[model] or (result.modelLoaded and "ready" or "loading")) }
@@ -245,6 +248,15 @@ function M.status_lines(result)
       f.pending or "?"))
     if text_of(f.message) ~= "" then
       table.insert(lines, "  " .. f.message)
+    end
+    -- Files left out by choice, which no scan lists: the folder's settings, or the scope its
+    -- index was built with (`nearcode index --exclude`).
+    if type(f.exclude) == "table" and #f.exclude > 0 then
+      table.insert(lines, "  excluding: " .. table.concat(vim.tbl_map(text_of, f.exclude), ", "))
+    end
+    local largest = tonumber(f.maxFileSize)
+    if largest and largest ~= DEFAULT_MAX_FILE_SIZE then
+      table.insert(lines, ("  files over %d bytes left out"):format(largest))
     end
     -- Files a user would expect indexed, and why they are not (the server names up to 20).
     if (tonumber(f.skipped) or 0) > 0 then

@@ -260,6 +260,10 @@ class FolderIndexer:
                     {"path": path, "reason": reason}
                     for path, reason in sorted(skipped.items())[:SKIPPED_SHOWN]
                 ],
+                # Files left out by choice, which no scan lists: the folder's scope, as
+                # `nearcode status --json` gives it (maybe the one its index was built with).
+                exclude=list(self.settings.exclude),
+                maxFileSize=self.settings.max_file_size,
             )
         return entry
 

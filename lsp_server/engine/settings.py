@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -48,6 +49,10 @@ class EngineSettings:
     model: str | None = None
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # Which of the two an editor's settings chose (SCOPE_FIELDS), recorded with them: an
+    # editor whose setting is later removed goes back to the default, not to its own old
+    # choice, while one that never set it keeps what `nearcode index` was given.
+    scope_from_editor: frozenset[str] = frozenset()
     # Chunks are cut to roughly what the model sees (256 word pieces ~ 1,000 characters of code).
     chunk_chars: int = 1200
     # Prefix each embedded chunk with path, container and signature (measured in BENCHMARKS.md).
@@ -245,6 +250,8 @@ def built_settings(
     manifest = Manifest.read(index_dir_for(root))
     built = manifest.encoder_settings if manifest is not None else {}
     scope = recorded_scope(manifest)
+    given = {name for name, value in zip(SCOPE_FIELDS, (exclude, max_file_size), strict=True)
+             if value is not None}
     # An index from before adapters existed was built without one.
     built_adapter = built.get("adapter", NO_ADAPTER) if built else DEFAULT_ADAPTER
     return EngineSettings(
@@ -254,6 +261,8 @@ def built_settings(
         adapter=adapter or str(built_adapter),
         exclude=scope.exclude if exclude is None else exclude,
         max_file_size=scope.max_file_size if max_file_size is None else max_file_size,
+        # A scope given here is this command's choice, no longer an editor's.
+        scope_from_editor=scope.from_editor - given,
     )
 
 
@@ -263,6 +272,11 @@ class Scope:
 
     exclude: tuple[str, ...] = ()
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    from_editor: frozenset[str] = frozenset()  # EngineSettings.scope_from_editor
+
+
+# The settings of a scope, by their EngineSettings names.
+SCOPE_FIELDS = ("exclude", "max_file_size")
 
 
 def recorded_scope(manifest: Manifest | None) -> Scope:
@@ -274,12 +288,28 @@ def recorded_scope(manifest: Manifest | None) -> Scope:
 
     recorded = manifest.scope if manifest is not None else {}
     try:
+        editor = recorded.get("from_editor", [])
         return Scope(
             globs(recorded.get("exclude", []), "exclude"),
             max_file_size(recorded.get("max_file_size", DEFAULT_MAX_FILE_SIZE)),
+            frozenset(name for name in editor if name in SCOPE_FIELDS)
+            if isinstance(editor, list)
+            else frozenset(),
         )
     except InputError:
         return Scope()
+
+
+def scope_options(settings: EngineSettings, exclude: bool = True, largest: bool = True) -> str:
+    """The options of `nearcode index` that give these settings' scope where it is not the
+    default (only those asked for); "" where it is. The command line and the server's log
+    say a kept scope in these words."""
+    words: list[str] = []
+    if exclude:
+        words += [f"--exclude {shlex.quote(pattern)}" for pattern in settings.exclude]
+    if largest and settings.max_file_size != DEFAULT_MAX_FILE_SIZE:
+        words.append(f"--max-file-size {settings.max_file_size}")
+    return " ".join(words)
 
 
 def _provider_of(stored: object) -> EmbeddingsProvider:

@@ -238,6 +238,7 @@ class WorkspaceIndex:
             scope={
                 "exclude": list(self.settings.exclude),
                 "max_file_size": self.settings.max_file_size,
+                "from_editor": sorted(self.settings.scope_from_editor),
             },
         )
         self.storage.write_manifest(manifest)

@@ -19,6 +19,7 @@ from ..engine import validation
 from ..engine.folder_indexer import FolderIndexer
 from ..engine.reports import Freshness
 from ..engine.results import SearchResponse, SearchResult
+from ..engine.settings import DEFAULT_MAX_FILE_SIZE
 from ..engine.storage import holder_text
 from ..engine.validation import MAX_LIMIT, InputError, SearchFilters
 from ..engine.workspace import WorkspaceIndex
@@ -364,8 +365,21 @@ def _status_line(entry: dict[str, Any]) -> str:
         f"stale: {_yes(entry['stale'])}"
         + (f" ({entry['changedFiles']} files changed on disk)" if entry["changedFiles"] else "")
         + (f"; {notes}" if notes else "")
+        + _left_out_by_choice(entry)
         + _not_indexed(entry)
     )
+
+
+def _left_out_by_choice(entry: dict[str, Any]) -> str:
+    """'; excluding: gen/**, vendor/**; files over 2048 bytes left out' (the folder's scope,
+    which no scan lists), '' where it is the default."""
+    text = ""
+    if entry.get("exclude"):
+        text += f"; excluding: {', '.join(entry['exclude'])}"
+    largest = entry.get("maxFileSize")
+    if largest is not None and largest != DEFAULT_MAX_FILE_SIZE:
+        text += f"; files over {largest} bytes left out"
+    return text
 
 
 def _not_indexed(entry: dict[str, Any]) -> str:

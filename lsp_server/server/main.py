@@ -30,6 +30,7 @@ from ..engine.privacy import enforce_offline_environment
 from ..engine.remote_encoder import ProviderError, destination
 from ..engine.results import SearchResponse
 from ..engine.scanner import SourceError, read_source
+from ..engine.settings import EngineSettings, scope_options
 from ..engine.validation import MAX_QUERY_CHARS, InputError
 from ..engine.workspace import EngineError, WorkspaceIndex
 from ..logfile import log_file_handler
@@ -251,7 +252,7 @@ class NearcodeServer(LanguageServer):
         if refused is not None:
             self.show_error(f"nearcode: {refused}; using the local model")
             settings = replace(settings, embeddings=ServerSettings().embeddings)
-        restart = settings.engine() != self.settings.engine()
+        restart = settings.reopens(self.settings)
         self.settings = settings
         if restart and self.folders:
             log.info("settings changed: reopening the indexes")
@@ -307,10 +308,11 @@ class NearcodeServer(LanguageServer):
         except ModelLoadError as exc:
             self.show_error(f"nearcode: {exc}")
             return
+        root = Path(path).resolve()
         folder = FolderIndexer(
             uri,
-            Path(path).resolve(),
-            self.settings.engine(),
+            root,
+            self._folder_settings(root),
             encoder,
             self,
             debounce_s=self.settings.debounce_ms / 1000,
@@ -318,6 +320,17 @@ class NearcodeServer(LanguageServer):
         )
         self.folders[uri] = folder
         folder.start()
+
+    def _folder_settings(self, root: Path) -> EngineSettings:
+        """The engine settings of the folder `root`, saying so in the log where a scope the
+        user did not set comes from its index."""
+        settings = self.settings.engine_for(root)
+        kept = scope_options(
+            settings, self.settings.exclude is None, self.settings.max_file_size is None
+        )
+        if kept:
+            log.info("%s: as its index was built: %s", root, kept)
+        return settings
 
     def remove_folder(self, uri: str) -> None:
         folder = self.folders.pop(uri, None)
@@ -593,11 +606,11 @@ def _for_file(ls: NearcodeServer, uri: str, action: Callable[[FolderIndexer, str
 def _selected_text(ls: NearcodeServer, obj: dict[str, Any]) -> str:
     uri = args_.document_uri(obj)
     start, end = args_.range_of(obj.get("range"))
-    _, path = ls.folder_of(uri)
+    folder, path = ls.folder_of(uri)
     text = ls.open_text(uri)
     if text is None:
         try:  # as the indexer reads it: BOM stripped, size-capped, binary refused
-            text = read_source(path, ls.settings.max_file_size)
+            text = read_source(path, folder.settings.max_file_size)
         except SourceError as exc:
             raise args_.invalid(f"cannot read {uri[:200]}: {exc}") from exc
     lines = split_lines(text)  # the editor's lines: not str.splitlines()

@@ -8,12 +8,19 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ..engine.settings import DEFAULT_MAX_FILE_SIZE, EmbeddingsProvider, EngineSettings
+from ..engine.locations import Manifest, index_dir_for
+from ..engine.settings import (
+    SCOPE_FIELDS,
+    EmbeddingsProvider,
+    EngineSettings,
+    Scope,
+    recorded_scope,
+)
 from ..engine.validation import (
     adapter_setting,
     choice,
@@ -30,25 +37,63 @@ class ServerSettings:
     model: str | None = None
     backend: str = "onnx"
     adapter: str = "default"
-    exclude: tuple[str, ...] = ()
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # None: not set by the user, so each folder keeps the scope its index was built with
+    # (`nearcode index --exclude` from a terminal is not undone by opening the editor).
+    exclude: tuple[str, ...] | None = None
+    max_file_size: int | None = None
     result_limit: int = 20
     workspace_symbols: bool = True
     debounce_ms: int = 50
     embeddings: EmbeddingsProvider = EmbeddingsProvider()
 
     def engine(self) -> EngineSettings:
+        """The encoder's settings, and the scope where the user set one (the default where
+        not: engine_for() gives a folder's own)."""
+        default = Scope()
         return EngineSettings(
             model=self.model,
             backend=self.backend,
             adapter=self.adapter,
-            exclude=self.exclude,
-            max_file_size=self.max_file_size,
+            exclude=default.exclude if self.exclude is None else self.exclude,
+            max_file_size=(
+                default.max_file_size if self.max_file_size is None else self.max_file_size
+            ),
             embeddings=self.embeddings,
+        )
+
+    def engine_for(self, root: Path) -> EngineSettings:
+        """engine() for the folder `root`. A scope setting the user left unset is the one
+        the folder's index was built with (settings.recorded_scope), unless an editor's
+        setting chose that one: the setting is gone, so the default holds."""
+        own = {"exclude": self.exclude, "max_file_size": self.max_file_size}
+        chosen = frozenset(name for name, value in own.items() if value is not None)
+        settings = replace(self.engine(), scope_from_editor=chosen)
+        if chosen == frozenset(SCOPE_FIELDS):
+            return settings
+        recorded = recorded_scope(Manifest.read(index_dir_for(root)))
+        kept = {
+            name: getattr(recorded, name)
+            for name in SCOPE_FIELDS
+            if name not in chosen and name not in recorded.from_editor
+        }
+        return replace(settings, **kept)
+
+    def reopens(self, other: ServerSettings) -> bool:
+        """Whether changing to `other` means reopening the folders (their encoder or which
+        files they hold changes; leaving a scope setting unset changes it too)."""
+        return (self.engine(), self.exclude, self.max_file_size) != (
+            other.engine(),
+            other.exclude,
+            other.max_file_size,
         )
 
 
 # camelCase key -> (field, check returning the parsed value or raising ValueError)
+def _unset_or(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`check`, with null accepted as "not set" (a client that tells the two apart)."""
+    return lambda value: None if value is None else check(value)
+
+
 def _globs(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError("expected a list of glob strings")
@@ -66,8 +111,8 @@ _KEYS = {
     "model": ("model", optional_text),
     "backend": ("backend", choice("onnx", "onnx-int8", "torch")),
     "adapter": ("adapter", adapter_setting),
-    "exclude": ("exclude", _globs),
-    "maxFileSize": ("max_file_size", int_range(1024, 1 << 30)),
+    "exclude": ("exclude", _unset_or(_globs)),
+    "maxFileSize": ("max_file_size", _unset_or(int_range(1024, 1 << 30))),
     "resultLimit": ("result_limit", int_range(1, 500)),
     "workspaceSymbols": ("workspace_symbols", _bool),
     "debounceMs": ("debounce_ms", int_range(0, 10_000)),
@@ -104,7 +149,12 @@ def parse_settings(
             changes[name] = check(value)
         except ValueError as exc:
             default = getattr(ServerSettings(), name)
-            shown = "the local model" if name == "embeddings" else repr(default)
+            if name == "embeddings":
+                shown = "the local model"
+            elif default is None and name in SCOPE_FIELDS:
+                shown = "what the index was built with"
+            else:
+                shown = repr(default)
             problems.append(f"nearcode setting {key!r}: {exc}; using {shown}")
     return replace(settings, **changes), problems
 

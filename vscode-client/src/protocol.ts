@@ -107,6 +107,10 @@ export interface FolderStatus {
   skipped: number;
   /** The first of them by path, each with why (the server names up to 20). */
   skippedFiles: SkippedFile[];
+  /** The folder's exclude patterns: its settings', or those its index was built with. */
+  exclude: string[];
+  /** Its largest file in bytes; 0 from a server that does not say. */
+  maxFileSize: number;
 }
 
 export interface SkippedFile {
@@ -329,6 +333,8 @@ function parseFolderStatus(value: unknown): FolderStatus | undefined {
     skippedFiles: Array.isArray(value.skippedFiles)
       ? value.skippedFiles.filter(isDict).map((item) => ({ path: str(item.path), reason: str(item.reason) }))
       : [],
+    exclude: Array.isArray(value.exclude) ? value.exclude.filter((p): p is string => typeof p === 'string') : [],
+    maxFileSize: num(value.maxFileSize),
   };
   if (typeof value.message === 'string' && value.message !== '') {
     folder.message = value.message;

@@ -250,8 +250,37 @@ export function folderStatusText(folder: FolderStatus): PickItemText {
   return {
     label: `$(${STATE_ICONS[folder.state]}) ${folderName(folder.uri)} — ${folder.state}`,
     description: counts,
-    detail: `${message}${model} · index ${folder.indexPath || '(not written yet)'}${notIndexedText(folder)}`,
+    detail: `${message}${model} · index ${folder.indexPath || '(not written yet)'}${scopeText(folder)}${notIndexedText(folder)}`,
   };
+}
+
+/** '2 KiB', '1.5 MiB', '900 bytes': a size as the server's messages write it. */
+export function formatBytes(bytes: number): string {
+  const units: [number, string][] = [
+    [1024 * 1024 * 1024, 'GiB'],
+    [1024 * 1024, 'MiB'],
+    [1024, 'KiB'],
+  ];
+  for (const [size, unit] of units) {
+    if (bytes >= size) {
+      return `${Number((bytes / size).toFixed(1))} ${unit}`;
+    }
+  }
+  return `${bytes} bytes`;
+}
+
+/** The server's default largest file (nearcode.maxFileSize), not worth a word. */
+const DEFAULT_MAX_FILE_SIZE = 1024 * 1024;
+
+/** ' · excluding gen/**, vendor/** · files over 2 KiB left out': files left out by choice,
+ *  which no scan lists (the patterns may be those `nearcode index` was given); '' if none. */
+function scopeText(folder: FolderStatus): string {
+  const exclude = folder.exclude.length > 0 ? ` · excluding ${folder.exclude.join(', ')}` : '';
+  const largest =
+    folder.maxFileSize > 0 && folder.maxFileSize !== DEFAULT_MAX_FILE_SIZE
+      ? ` · files over ${formatBytes(folder.maxFileSize)} left out`
+      : '';
+  return `${exclude}${largest}`;
 }
 
 /** ' · not indexed: css/all.css: minified (...), and 5 more': the first file left out and

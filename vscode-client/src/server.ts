@@ -24,6 +24,7 @@ import {
   installCommand,
   machineValue,
   resolveServerLaunch,
+  userValue,
 } from './settings';
 import type { StatusBarController } from './statusBar';
 
@@ -50,8 +51,8 @@ export function readServerSettings(): ServerSettings {
     embeddings,
     model: machineValue(config.inspect<string | null>('model')),
     adapter: machineValue(config.inspect<string>('adapter')),
-    exclude: config.get('exclude'),
-    maxFileSize: config.get('maxFileSize'),
+    exclude: userValue(config.inspect('exclude')),
+    maxFileSize: userValue(config.inspect('maxFileSize')),
     resultLimit: config.get('resultLimit'),
     workspaceSymbols: config.get('workspaceSymbols'),
   });

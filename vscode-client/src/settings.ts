@@ -23,6 +23,18 @@ export function machineValue<T>(inspected: Inspected<T> | undefined): T | undefi
   return inspected.globalValue ?? inspected.defaultValue;
 }
 
+/**
+ * The value the user set at any level (folder, workspace, user), or undefined where only the
+ * default holds: the server tells "not set" (null) from a value, e.g. an index keeps the
+ * exclude patterns `nearcode index` was given until the user sets some here.
+ */
+export function userValue<T>(inspected: Inspected<T> | undefined): T | undefined {
+  if (inspected === undefined) {
+    return undefined;
+  }
+  return inspected.workspaceFolderValue ?? inspected.workspaceValue ?? inspected.globalValue;
+}
+
 export const DEFAULT_PYTHON = 'python3';
 export const SERVER_MODULE = 'lsp_server';
 export const SERVER_ARGS = ['-m', SERVER_MODULE, 'serve'] as const;
@@ -139,8 +151,9 @@ export const DEFAULT_EMBEDDINGS: EmbeddingsSettings = {
 export interface ServerSettings {
   model: string | null;
   adapter: string;
-  exclude: string[];
-  maxFileSize: number;
+  /** null: not set, so each folder keeps the scope its index was built with. */
+  exclude: string[] | null;
+  maxFileSize: number | null;
   resultLimit: number;
   workspaceSymbols: boolean;
   embeddings: EmbeddingsSettings;
@@ -149,8 +162,8 @@ export interface ServerSettings {
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   model: null,
   adapter: 'default',
-  exclude: [],
-  maxFileSize: 1024 * 1024,
+  exclude: null,
+  maxFileSize: null,
   resultLimit: 50,
   workspaceSymbols: true,
   embeddings: DEFAULT_EMBEDDINGS,
@@ -211,7 +224,7 @@ export function buildServerSettings(raw: RawServerSettings): ServerSettings {
     model: nonEmptyString(raw.model) ?? null,
     adapter: nonEmptyString(raw.adapter) ?? d.adapter,
     exclude,
-    maxFileSize: positiveInt(raw.maxFileSize, d.maxFileSize),
+    maxFileSize: positiveInt(raw.maxFileSize, 0) || d.maxFileSize,
     resultLimit: positiveInt(raw.resultLimit, d.resultLimit),
     workspaceSymbols: typeof raw.workspaceSymbols === 'boolean' ? raw.workspaceSymbols : d.workspaceSymbols,
     embeddings: buildEmbeddingsSettings(raw.embeddings),

@@ -164,6 +164,17 @@ describe('reply parsing', () => {
     assert.deepEqual([status.folders[1].skipped, status.folders[1].skippedFiles], [0, []]);
   });
 
+  it('parses the scope a folder holds, from servers that send it or not', () => {
+    const status = parseStatusResponse({
+      folders: [
+        { uri: 'file:///w', state: 'ready', exclude: ['gen/**', 3], maxFileSize: 2048 },
+        { uri: 'file:///old', state: 'ready', exclude: 'gen/**' },
+      ],
+    });
+    assert.deepEqual([status.folders[0].exclude, status.folders[0].maxFileSize], [['gen/**'], 2048]);
+    assert.deepEqual([status.folders[1].exclude, status.folders[1].maxFileSize], [[], 0]);
+  });
+
   it('derives the model state from older servers (modelLoaded, modelError)', () => {
     assert.deepEqual(parseStatusResponse({ folders: [], modelLoaded: true }).model, { state: 'ready', message: '' });
     assert.deepEqual(parseStatusResponse({ folders: [], modelLoaded: false }).model, { state: 'loading', message: '' });

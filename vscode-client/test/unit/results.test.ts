@@ -9,6 +9,7 @@ import {
   entryLabel,
   folderName,
   folderStatusText,
+  formatBytes,
   formatLocation,
   kindIcon,
   oneLine,
@@ -177,6 +178,8 @@ describe('status formatting', () => {
     state: 'embedding',
     skipped: 0,
     skippedFiles: [],
+    exclude: [],
+    maxFileSize: 1024 * 1024,
   };
 
   it('names folders from their URI', () => {
@@ -197,6 +200,16 @@ describe('status formatting', () => {
     assert.match(folderStatusText(failed).detail, /^model not found — /);
     const ready = { ...folder, state: 'ready' as const, embedded: 4000, pending: 0 };
     assert.equal(folderStatusText(ready).description, '1,200 files · 4,000 chunks');
+  });
+
+  it('says which files the folder leaves out by choice', () => {
+    const scoped = { ...folder, exclude: ['gen/**', 'vendor/**'], maxFileSize: 2048 };
+    assert.equal(
+      folderStatusText(scoped).detail,
+      'model all-MiniLM-L6-v2 · index /cache/idx · excluding gen/**, vendor/** · files over 2 KiB left out',
+    );
+    assert.equal(folderStatusText({ ...folder, maxFileSize: 0 }).detail, 'model all-MiniLM-L6-v2 · index /cache/idx');
+    assert.deepEqual([formatBytes(900), formatBytes(1536), formatBytes(3 << 20)], ['900 bytes', '1.5 KiB', '3 MiB']);
   });
 
   it('counts the files left out and says why the first one is', () => {

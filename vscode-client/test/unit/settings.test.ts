@@ -11,6 +11,7 @@ import {
   machineValue,
   resolveServerLaunch,
   shellQuote,
+  userValue,
 } from '../../src/settings';
 
 describe('machineValue', () => {
@@ -101,6 +102,24 @@ describe('buildServerSettings', () => {
     assert.deepEqual(buildServerSettings({ model: '  ', adapter: ' ', exclude: 'x', maxFileSize: -1, resultLimit: 'ten', workspaceSymbols: 'yes' }), DEFAULT_SERVER_SETTINGS);
     assert.deepEqual(buildServerSettings({ exclude: ['a', 3, ''], resultLimit: 7.9 }).exclude, ['a']);
     assert.equal(buildServerSettings({ resultLimit: 7.9 }).resultLimit, 7);
+  });
+
+  it('sends null for a scope the user has not set, and an empty list as one', () => {
+    const unset = buildServerSettings({});
+    assert.equal(unset.exclude, null);
+    assert.equal(unset.maxFileSize, null);
+    assert.deepEqual(buildServerSettings({ exclude: [] }).exclude, []);
+    assert.equal(buildServerSettings({ maxFileSize: 0 }).maxFileSize, null);
+  });
+});
+
+describe('userValue', () => {
+  it('is the value set at the nearest level, never the default', () => {
+    assert.equal(userValue({ defaultValue: [] }), undefined);
+    assert.equal(userValue(undefined), undefined);
+    assert.deepEqual(userValue({ defaultValue: [], globalValue: ['a'] }), ['a']);
+    assert.deepEqual(userValue({ defaultValue: [], globalValue: ['a'], workspaceValue: [] }), []);
+    assert.deepEqual(userValue({ workspaceValue: ['w'], workspaceFolderValue: ['f'] }), ['f']);
   });
 });
 

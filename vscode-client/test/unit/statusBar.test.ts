@@ -5,7 +5,7 @@ import { StatusBarController, barView, isSettled, needsPolling } from '../../src
 import { FakeClock, flushMicrotasks } from './fakes';
 
 function folder(over: Partial<FolderStatus> = {}): FolderStatus {
-  return { uri: 'file:///w', files: 10, chunks: 200, embedded: 200, pending: 0, model: '', indexPath: '', state: 'ready', skipped: 0, skippedFiles: [], ...over };
+  return { uri: 'file:///w', files: 10, chunks: 200, embedded: 200, pending: 0, model: '', indexPath: '', state: 'ready', skipped: 0, skippedFiles: [], exclude: [], maxFileSize: 0, ...over };
 }
 
 const READY_MODEL: ModelStatus = { state: 'ready', message: '' };
