@@ -743,13 +743,41 @@ test('a search made while the index builds says so, and is refreshed when indexi
     await pollText(statusItem(), (t) => isReadyCount(t) && chunkCount(t) < 100, 60_000, 'the bulk file dropped from the index');
   }));
 
-test('Show Index Status lists the workspace folder as ready', () =>
-  withFailureShot('status', async () => {
-    const row = quickRows().filter({ hasText: /workspace — ready/ }).first();
+/** The workspace folder's row of Show Index Status once it reads `wanted` (reopened to see). */
+async function statusRowWhen(wanted: (text: string) => boolean, what: string): Promise<string> {
+  const row = quickRows().filter({ hasText: /workspace — ready/ }).first();
+  const deadline = Date.now() + INDEX_READY_MS;
+  let text = '';
+  while (Date.now() < deadline) {
     await statusItem().click();
-    await row.waitFor({ timeout: STEP_MS });
-    step(`status: "${squash(await row.innerText())}"`);
+    text = await row.waitFor({ timeout: STEP_MS }).then(async () => squash(await row.innerText()), () => '');
+    if (text !== '' && wanted(text)) {
+      return text;
+    }
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`Show Index Status never showed ${what}; last: "${text}"`);
+}
+
+test('Show Index Status lists the workspace folder as ready, and the files a setting leaves out', () =>
+  withFailureShot('status', async () => {
+    const plain = await statusRowWhen((t) => /files ·/.test(t), 'the folder ready');
+    step(`status: "${plain}"`);
+    assert.doesNotMatch(plain, /excluding/);
     await screenshot('vscode-e2e-status.png');
+    await page.keyboard.press('Escape');
+
+    await writeSettings({ 'nearcode.exclude': ['scratch/**'] });
+    const scoped = await statusRowWhen((t) => /excluding/.test(t), 'the exclude setting');
+    step(`status with nearcode.exclude: "${scoped}"`);
+    assert.match(scoped, /index .* · excluding scratch\/\*\*/);
+    await page.keyboard.press('Escape');
+
+    // Removed, the setting leaves nothing behind: the index recorded it as the editor's.
+    await writeSettings({ 'nearcode.exclude': undefined });
+    const unset = await statusRowWhen((t) => !/excluding/.test(t), 'the setting removed');
+    step(`status without it: "${unset}"`);
     await page.keyboard.press('Escape');
   }));
 
