@@ -553,6 +553,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         data["embeddings"] = destination(settings)
         data["exclude"] = list(settings.exclude)
         data["maxFileSize"] = settings.max_file_size
+        data["scopeSetInEditor"] = _editor_setting_names(settings)
         print(json.dumps(data))
         return 0
     changed = (
@@ -570,10 +571,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     ]
     scope = scope_options(settings)
     if scope:  # the files held, where `nearcode index` was told otherwise than the default
-        lines.append(f"scope      {scope}")
+        chosen = _editor_setting_names(settings)
+        said = " and ".join(chosen) + (" settings" if len(chosen) > 1 else " setting")
+        lines.append(f"scope      {scope}" + (f" (an editor's {said})" if chosen else ""))
     print("\n".join(lines))
     _print_notices([reason] if reason else [])
     return 0
+
+
+def _editor_setting_names(settings: EngineSettings) -> list[str]:
+    """The editors' names of the scope settings an editor chose for this index."""
+    names = {"exclude": "exclude", "max_file_size": "maxFileSize"}
+    return [names[field] for field in sorted(settings.scope_from_editor)]
 
 
 def cmd_clean(args: argparse.Namespace) -> int:

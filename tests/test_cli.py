@@ -360,6 +360,7 @@ async def test_an_editor_that_sets_no_scope_keeps_the_one_the_index_was_built_wi
         assert (status["files"], status["exclude"], status["maxFileSize"]) == (
             1, ["gen/**"], 2048
         )
+        assert status["scopeSetInEditor"] == []  # kept, not chosen there
 
     paths, skipped, scope = await _editor_paths(workspace, cache, {"exclude": []})
     assert paths == ["gen/retry_client.py", "retry.py"]
@@ -372,7 +373,14 @@ async def test_an_editor_that_sets_no_scope_keeps_the_one_the_index_was_built_wi
     paths, skipped, scope = await _editor_paths(workspace, cache, mine)
     assert paths == ["big_retry.py", "retry.py"]
     assert (skipped, scope) == ([], (["gen/retry_client.py"], 4096))
-    assert _status(workspace, cache)["exclude"] == ["gen/retry_client.py"]
+    status = _status(workspace, cache)
+    assert status["exclude"] == ["gen/retry_client.py"]
+    assert status["scopeSetInEditor"] == ["exclude", "maxFileSize"]
+    text = nearcode("status", str(workspace), cache=cache).stdout
+    assert (
+        "scope      --exclude gen/retry_client.py --max-file-size 4096 "
+        "(an editor's exclude and maxFileSize settings)"
+    ) in text.splitlines()
 
     # The user removes those settings: the editor's old choice does not linger, since it
     # was the editor's, not what `nearcode index` was given.

@@ -88,7 +88,6 @@ class ServerSettings:
         )
 
 
-# camelCase key -> (field, check returning the parsed value or raising ValueError)
 def _unset_or(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`check`, with null accepted as "not set" (a client that tells the two apart)."""
     return lambda value: None if value is None else check(value)
@@ -106,7 +105,7 @@ def _bool(value: Any) -> bool:
     return value
 
 
-
+# camelCase key -> (field, check returning the parsed value or raising ValueError)
 _KEYS = {
     "model": ("model", optional_text),
     "backend": ("backend", choice("onnx", "onnx-int8", "torch")),
