@@ -356,6 +356,8 @@ def test_code_between_definitions_shows_the_line_it_lands_on(tmp_path, open_inde
     assert table.kind == "block" and table.start_line == 0  # the precondition
     result = index.search("escape time default", limit=1).results[0]
     assert result.selection == (12, 1, 12, 25)  # the entry, not the comment (line 3)
+    # The list shows the line it opens on, not the table's first line thirteen above.
+    assert result.preview == '{ .name = "escape-time",'
     shown = [(line.line, line.text) for line in result.context]
     assert shown[0] == (0, "static const struct options_table_entry options_table[] = {")
     assert (12, '\t{ .name = "escape-time",') in shown

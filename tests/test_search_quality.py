@@ -1151,13 +1151,14 @@ OPERATOR_METHOD = (
             ("RetryPolicy",),
             ("pkg/policy.py", "class", "RetryPolicy", 3, "class RetryPolicy:"),
         ),
-        # A constant past the first five that its block shows: still found by its name.
+        # A constant past the first five that its block shows: still found by its name, and
+        # previewed by its own line, where the result opens.
         (
             {"pkg/settings.py": SETTINGS, "pkg/client.py": CLIENT_OF_SETTINGS},
             ("RETRY_JITTER",),
             ("pkg/settings.py", "block",
              "CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT, POOL_SIZE, MAX_RETRIES, …", 0,
-             "CONNECT_TIMEOUT = 5.0"),
+             "RETRY_JITTER = 0.1"),
         ),
         # A member by its own name.
         (

@@ -124,6 +124,25 @@ def preview_of(chunk: Chunk) -> str:
     return _capped(line)
 
 
+def preview_at(chunk: Chunk, line: int | None) -> str:
+    """preview_of(chunk), or for code between definitions opened at another `line` (0-based
+    in the file: where matching_line or a stack frame puts the cursor), that line: a list
+    shows `path:line` and this text together, so they must be the same line (chi's
+    `throttle.go:16` showed line 10's `errCapacityExceeded = ...` for "timeout")."""
+    if line is None or chunk.kind not in _LANDS_ON_A_LINE:
+        return preview_of(chunk)
+    lines = _lines_of(chunk)
+    at = line - chunk.start_line
+    if not 0 <= at < len(lines) or not lines[at].strip():
+        return preview_of(chunk)
+    return _capped(lines[at].strip())
+
+
+# Chunks whose cursor can land on any of their lines (matching_line); a definition lands
+# on its name and shows its signature.
+_LANDS_ON_A_LINE = ("block", "window")
+
+
 # C++'s `template <typename Char>` above a definition is, like a decorator, not the line that
 # names it: the preview shows that line, and the cursor lands on the name in it (fmt's
 # `template <typename Char>` / `FMT_CONSTEXPR auto make_emphasis(emphasis em)`).
@@ -349,7 +368,7 @@ def matching_line(chunk: Chunk, terms: Collection[str]) -> int | None:
     Lines above that one (imports above a constant) are not either: the result's
     context (context_of) shows the cursor's line and the lines below the name.
     None for a definition (it lands on its name), and where no line holds more."""
-    if chunk.kind not in ("block", "window") or not terms:
+    if chunk.kind not in _LANDS_ON_A_LINE or not terms:
         return None
     lines = _lines_of(chunk)
     head = _block_head(lines, chunk)

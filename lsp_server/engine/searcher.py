@@ -60,7 +60,7 @@ from .results import (
     context_of,
     file_uri,
     matching_line,
-    preview_of,
+    preview_at,
     selection_of,
 )
 from .scanner import IgnoreRules, LinguistAttributes, SourceError, read_source
@@ -801,7 +801,7 @@ class Searcher:
             symbol=chunk.shown_symbol,
             kind=chunk.kind,
             language=chunk.language,
-            preview=preview_of(chunk),
+            preview=preview_at(chunk, focus_line),
             duplicate=hit.duplicate,
             match_lines=hit.matched or ((chunk.start_line, chunk.end_line) if hit.span else None),
             context=context_of(chunk, terms, focus_line) if shown else (),
