@@ -143,18 +143,20 @@ class SourceError(Exception):
 # --------------------------------------------------------------------------- reading
 
 
-def is_minified(chars: int, lines: int) -> bool:
-    """Whether text of this many characters on this many lines is minified
-    (MINIFIED_MIN_CHARS, MINIFIED_LINE_CHARS)."""
-    return chars > MINIFIED_MIN_CHARS and chars > MINIFIED_LINE_CHARS * lines
+def is_minified(text: str) -> bool:
+    """Whether a file's text is minified (MINIFIED_MIN_CHARS, MINIFIED_LINE_CHARS). Its lines
+    are counted only past the size, which few files reach: every read and save asks."""
+    return len(text) > MINIFIED_MIN_CHARS and len(text) > MINIFIED_LINE_CHARS * (
+        text.count("\n") + 1
+    )
 
 
 def minified_reason(path: str, text: str) -> str | None:
     """Why a file's text is not indexed when it is minified, with the rule that indexes it
     after all; None when it is not minified."""
-    lines = text.count("\n") + 1
-    if not is_minified(len(text), lines):
+    if not is_minified(text):
         return None
+    lines = text.count("\n") + 1
     shape = (
         f"1 line of {len(text):,} characters"
         if lines == 1

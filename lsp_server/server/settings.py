@@ -14,13 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.locations import Manifest, index_dir_for
-from ..engine.settings import (
-    SCOPE_FIELDS,
-    EmbeddingsProvider,
-    EngineSettings,
-    Scope,
-    recorded_scope,
-)
+from ..engine.settings import SCOPE_FIELDS, EmbeddingsProvider, EngineSettings, recorded_scope
 from ..engine.validation import (
     adapter_setting,
     choice,
@@ -49,34 +43,36 @@ class ServerSettings:
     def engine(self) -> EngineSettings:
         """The encoder's settings, and the scope where the user set one (the default where
         not: engine_for() gives a folder's own)."""
-        default = Scope()
-        return EngineSettings(
-            model=self.model,
-            backend=self.backend,
-            adapter=self.adapter,
-            exclude=default.exclude if self.exclude is None else self.exclude,
-            max_file_size=(
-                default.max_file_size if self.max_file_size is None else self.max_file_size
+        return replace(
+            EngineSettings(
+                model=self.model,
+                backend=self.backend,
+                adapter=self.adapter,
+                embeddings=self.embeddings,
             ),
-            embeddings=self.embeddings,
+            **self._own_scope(),
         )
 
     def engine_for(self, root: Path) -> EngineSettings:
         """engine() for the folder `root`. A scope setting the user left unset is the one
         the folder's index was built with (settings.recorded_scope), unless an editor's
         setting chose that one: the setting is gone, so the default holds."""
-        own = {"exclude": self.exclude, "max_file_size": self.max_file_size}
-        chosen = frozenset(name for name, value in own.items() if value is not None)
-        settings = replace(self.engine(), scope_from_editor=chosen)
-        if chosen == frozenset(SCOPE_FIELDS):
+        own = self._own_scope()
+        settings = replace(self.engine(), scope_from_editor=frozenset(own))
+        if len(own) == len(SCOPE_FIELDS):
             return settings
         recorded = recorded_scope(Manifest.read(index_dir_for(root)))
         kept = {
             name: getattr(recorded, name)
             for name in SCOPE_FIELDS
-            if name not in chosen and name not in recorded.from_editor
+            if name not in own and name not in recorded.from_editor
         }
         return replace(settings, **kept)
+
+    def _own_scope(self) -> dict[str, object]:
+        """The scope settings the user set (SCOPE_FIELDS), by their EngineSettings names."""
+        own = {"exclude": self.exclude, "max_file_size": self.max_file_size}
+        return {name: value for name, value in own.items() if value is not None}
 
     def reopens(self, other: ServerSettings) -> bool:
         """Whether changing to `other` means reopening the folders (their encoder or which

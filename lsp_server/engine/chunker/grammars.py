@@ -15,7 +15,6 @@ from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range
 
 from ..language_specs import CPP_HINT, SPECS
 from ..languages import GRAMMAR_MODULES
-from ..scanner import is_minified
 
 # Time a file's parses may take together (chunker.split.chunk_text): a real file of the
 # largest size indexed (1 MiB) parses in well under a second, but Kotlin's parser never ends
@@ -206,8 +205,3 @@ def grammar_language(language: str, text: str) -> str:
         return "cpp"
     return language
 
-
-def minified(text: str) -> bool:
-    """Bundles and minified files (scanner.is_minified), indexed only where a "!" rule names
-    them: parsing them is slow and their definitions are unreadable, so line windows only."""
-    return is_minified(len(text), text.count("\n") + 1)

@@ -10,6 +10,7 @@ from dataclasses import replace
 from ..chunks import SPANS_OF_LINES, Chunk
 from ..language_specs import SPECS
 from ..languages import COMPONENT_LANGUAGES
+from ..scanner import is_minified
 from .blocks import (
     Containers,
     Declared,
@@ -25,7 +26,6 @@ from .grammars import (
     TooCostly,
     grammar_for,
     grammar_language,
-    minified,
     parse_budget,
     parse_source,
 )
@@ -53,7 +53,9 @@ def chunk_text(
     syntax = grammar_language(language, text)
     opts = Opts(path, language, max(1, max_chars), max(0, overlap_lines), max(1, window_lines))
     lines = Lines(text)
-    readable = not minified(text)
+    # A minified file is indexed only where a "!" rule names it: parsing it is slow and its
+    # definitions are unreadable, so line windows only.
+    readable = not is_minified(text)
     is_component = readable and language in COMPONENT_LANGUAGES
     grammar = grammar_for(syntax) if readable and syntax in SPECS else None
     if not is_component and grammar is None:
