@@ -16,15 +16,12 @@ import {
   type LaunchInput,
   LAUNCH_SETTINGS,
   type ServerLaunch,
-  EMBEDDINGS_KEYS,
-  type RawEmbeddingsSettings,
   type ServerSettings,
-  buildServerSettings,
   describeLaunch,
   installCommand,
   machineValue,
   resolveServerLaunch,
-  userValue,
+  serverSettingsFrom,
 } from './settings';
 import type { StatusBarController } from './statusBar';
 
@@ -42,20 +39,10 @@ function readLaunchInput(): LaunchInput {
 
 export function readServerSettings(): ServerSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  // User (machine) values only: where code is sent is not a repository's choice.
-  const embeddings: RawEmbeddingsSettings = {};
-  for (const key of EMBEDDINGS_KEYS) {
-    embeddings[key] = machineValue(config.inspect(`embeddings.${key}`));
-  }
-  return buildServerSettings({
-    embeddings,
-    model: machineValue(config.inspect<string | null>('model')),
-    adapter: machineValue(config.inspect<string>('adapter')),
-    exclude: userValue(config.inspect('exclude')),
-    maxFileSize: userValue(config.inspect('maxFileSize')),
-    resultLimit: config.get('resultLimit'),
-    workspaceSymbols: config.get('workspaceSymbols'),
-  });
+  return serverSettingsFrom(
+    (key) => config.inspect(key),
+    (key) => config.get(key),
+  );
 }
 
 /** The interpreters worth trying, in order, for a fresh private environment. */

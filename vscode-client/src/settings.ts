@@ -231,5 +231,30 @@ export function buildServerSettings(raw: RawServerSettings): ServerSettings {
   };
 }
 
+/**
+ * The settings the server receives, read from the `nearcode` section: `inspect` gives a
+ * key's value at each level, `get` its effective value. Where code goes and which model
+ * loads are the user's (machine) values alone; the scope (exclude, maxFileSize) is null
+ * where the user set it nowhere, so that each folder keeps what its index was built with.
+ */
+export function serverSettingsFrom(
+  inspect: (key: string) => Inspected<unknown> | undefined,
+  get: (key: string) => unknown,
+): ServerSettings {
+  const embeddings: RawEmbeddingsSettings = {};
+  for (const key of EMBEDDINGS_KEYS) {
+    embeddings[key] = machineValue(inspect(`embeddings.${key}`));
+  }
+  return buildServerSettings({
+    embeddings,
+    model: machineValue(inspect('model')),
+    adapter: machineValue(inspect('adapter')),
+    exclude: userValue(inspect('exclude')),
+    maxFileSize: userValue(inspect('maxFileSize')),
+    resultLimit: get('resultLimit'),
+    workspaceSymbols: get('workspaceSymbols'),
+  });
+}
+
 /** Settings whose change means a different server process, not just new options. */
 export const LAUNCH_SETTINGS = ['nearcode.server.python', 'nearcode.server.command'] as const;

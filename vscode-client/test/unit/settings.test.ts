@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  type Inspected,
   DEFAULT_EMBEDDINGS,
   DEFAULT_SERVER_SETTINGS,
   buildEmbeddingsSettings,
@@ -10,6 +11,7 @@ import {
   installCommand,
   machineValue,
   resolveServerLaunch,
+  serverSettingsFrom,
   shellQuote,
   userValue,
 } from '../../src/settings';
@@ -110,6 +112,35 @@ describe('buildServerSettings', () => {
     assert.equal(unset.maxFileSize, null);
     assert.deepEqual(buildServerSettings({ exclude: [] }).exclude, []);
     assert.equal(buildServerSettings({ maxFileSize: 0 }).maxFileSize, null);
+  });
+});
+
+describe('serverSettingsFrom', () => {
+  // As VS Code's configuration answers: every key has its default; `levels` adds set values.
+  const defaults: Record<string, unknown> = { exclude: [], maxFileSize: 1048576, resultLimit: 50, workspaceSymbols: true };
+  function read(levels: Record<string, Inspected<unknown>>) {
+    const inspect = (key: string): Inspected<unknown> => ({ defaultValue: defaults[key], ...levels[key] });
+    const get = (key: string): unknown => {
+      const i = inspect(key);
+      return i.workspaceFolderValue ?? i.workspaceValue ?? i.globalValue ?? i.defaultValue;
+    };
+    return serverSettingsFrom(inspect, get);
+  }
+
+  it('sends null for a scope set nowhere, not its default', () => {
+    const settings = read({});
+    assert.deepEqual([settings.exclude, settings.maxFileSize, settings.resultLimit], [null, null, 50]);
+  });
+
+  it('sends a scope set at any level, an empty list included', () => {
+    assert.deepEqual(read({ exclude: { workspaceValue: ['gen/**'] } }).exclude, ['gen/**']);
+    assert.deepEqual(read({ exclude: { globalValue: [] } }).exclude, []);
+    assert.equal(read({ maxFileSize: { workspaceFolderValue: 4096 } }).maxFileSize, 4096);
+  });
+
+  it('takes the model from the user alone, never the workspace', () => {
+    assert.equal(read({ model: { workspaceValue: './evil' } }).model, null);
+    assert.equal(read({ model: { globalValue: '/models/m' } }).model, '/models/m');
   });
 });
 
