@@ -18,13 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
 
 from lsp_server.engine.locations import index_dir_for
 from lsp_server.engine.storage import WriterLock
 from lsp_server.engine.workspace import WorkspaceIndex
 
 from .conftest import FIXTURE_WORKSPACE
-from .lsp_helpers import command, lsp_session, wait_until_ready
+from .lsp_helpers import command, lsp_session, wait_for, wait_until_ready
 from .subprocess_helpers import ROOT, can_drop_privileges, shared_tmp
 
 pytestmark = pytest.mark.e2e
@@ -284,15 +285,20 @@ def _status(workspace: Path, cache: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def _indexed_with_a_scope(tmp_path: Path) -> tuple[Path, Path, subprocess.CompletedProcess]:
-    """A workspace of three retry helpers, indexed by `nearcode index --exclude 'gen/**'
-    --max-file-size 2048`, which leaves out gen/retry_client.py and big_retry.py (3.1 KiB)."""
-    workspace, cache = tmp_path / "ws", tmp_path / "cache"
+def _three_retry_helpers(workspace: Path) -> Path:
+    """retry.py, gen/retry_client.py, and big_retry.py (3.1 KiB) in `workspace`."""
     (workspace / "gen").mkdir(parents=True)
     (workspace / "retry.py").write_text(_RETRY)
     (workspace / "gen" / "retry_client.py").write_text(_RETRY.replace("retry_", "gen_retry_"))
     big = "# padding\n" * 300 + _RETRY.replace("retry_", "big_retry_")
     (workspace / "big_retry.py").write_text(big)
+    return workspace
+
+
+def _indexed_with_a_scope(tmp_path: Path) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """A workspace of three retry helpers, indexed by `nearcode index --exclude 'gen/**'
+    --max-file-size 2048`, which leaves out gen/retry_client.py and big_retry.py (3.1 KiB)."""
+    workspace, cache = _three_retry_helpers(tmp_path / "ws"), tmp_path / "cache"
     done = nearcode(
         "index", str(workspace), "--exclude", "gen/**", "--max-file-size", "2048", cache=cache
     )
@@ -387,6 +393,62 @@ async def test_an_editor_that_sets_no_scope_keeps_the_one_the_index_was_built_wi
     paths, skipped, scope = await _editor_paths(workspace, cache, {})
     assert paths == ["big_retry.py", "gen/retry_client.py", "retry.py"]
     assert (skipped, scope) == ([], ([], 1 << 20))
+
+
+async def test_each_folder_of_a_window_keeps_to_the_files_its_own_settings_choose(tmp_path):
+    """A VS Code multi-root window sends each folder's exclude/maxFileSize (its folder
+    settings) beside the window's: each folder indexes what its own settings choose, and a
+    change to one folder's settings reopens that folder alone."""
+    cache = tmp_path / "cache"
+    one = _three_retry_helpers(tmp_path / "one")
+    two = _three_retry_helpers(tmp_path / "two")
+    window = {"exclude": None, "maxFileSize": 2048}
+    options = window | {
+        "folders": [
+            {"uri": one.as_uri(), "exclude": ["gen/**"], "maxFileSize": None},
+            {"uri": two.as_uri(), "exclude": None, "maxFileSize": None},
+        ]
+    }
+    question = {"query": "retry a request a few times", "limit": 10}
+
+    def found_in(found: dict, folder: Path) -> list[str]:
+        return sorted(r["path"] for r in found["results"] if r["uri"].startswith(folder.as_uri()))
+
+    async with lsp_session([one, two], cache, options=options) as client:
+        status = await wait_until_ready(client, 2)
+        scopes = {f["uri"]: (f["exclude"], f["maxFileSize"]) for f in status["folders"]}
+        assert scopes == {one.as_uri(): (["gen/**"], 2048), two.as_uri(): ([], 2048)}
+        found = await command(client, "nearcode.search", question)
+        assert found_in(found, one) == ["retry.py"]
+        assert found_in(found, two) == ["gen/retry_client.py", "retry.py"]
+        embedded = {f["uri"]: f["encodedThisSession"] for f in status["folders"]}
+
+        options["folders"][1] = {"uri": two.as_uri(), "exclude": ["gen/**"], "maxFileSize": 4096}
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"nearcode": options})
+        )
+
+        async def reopened() -> dict | None:
+            status = await command(client, "nearcode.status")
+            folders = {f["uri"]: f for f in status["folders"]}
+            two_now = folders.get(two.as_uri(), {})
+            done = two_now.get("maxFileSize") == 4096 and two_now.get("state") == "ready"
+            return folders if done and two_now.get("pending") == 0 else None
+
+        folders = await wait_for(reopened, timeout=60)
+        assert (folders[two.as_uri()]["exclude"], folders[two.as_uri()]["skipped"]) == (
+            ["gen/**"], 0
+        )
+        # Folder one's settings did not change: it kept its index open (nothing re-read).
+        assert folders[one.as_uri()]["encodedThisSession"] == embedded[one.as_uri()] > 0
+        found = await command(client, "nearcode.search", question)
+        assert found_in(found, two) == ["big_retry.py", "retry.py"]
+
+    # What the command line says of each folder afterwards: which settings chose its scope.
+    assert (_status(one, cache)["exclude"], _status(one, cache)["scopeSetInEditor"]) == (
+        ["gen/**"], ["exclude", "maxFileSize"]
+    )
+    assert _status(two, cache)["maxFileSize"] == 4096
 
 
 # -- 5. subfolders --------------------------------------------------------------------------------

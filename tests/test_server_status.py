@@ -161,5 +161,30 @@ def test_a_scope_setting_left_unset_is_null_and_a_bad_one_says_what_holds_instea
     ]
     # Setting the patterns, even to none, changes which files each folder holds.
     emptied, _ = parse_settings({"exclude": []})
-    assert emptied.exclude == () and emptied.reopens(settings)
-    assert not settings.reopens(parse_settings({"resultLimit": 7})[0])
+    folder = Path("/ws")
+    assert emptied.exclude == () and emptied.reopens(settings, folder)
+    assert not settings.reopens(parse_settings({"resultLimit": 7})[0], folder)
+    # A folder's own setting over the window's: a change to the window's that the folder
+    # overrides leaves that folder as it was.
+    mine = {"folders": [{"uri": folder.as_uri(), "exclude": ["gen/**"], "maxFileSize": 4096}]}
+    before, _ = parse_settings(mine | {"exclude": ["a/**"]})
+    after, _ = parse_settings(mine | {"exclude": ["b/**"]})
+    assert not before.reopens(after, folder) and before.reopens(after, Path("/other"))
+
+
+def test_a_folder_setting_that_does_not_hold_says_which_folder_and_falls_back(tmp_path):
+    """A bad folder entry is named with its folder; every folder then takes the window's."""
+    workspace = tmp_path
+    settings, problems = parse_settings(
+        {"exclude": ["gen/**"], "folders": [{"uri": workspace.as_uri(), "maxFileSize": 12}]}
+    )
+    assert problems == [
+        f"nearcode setting 'folders': {workspace.resolve()}: expected a whole number from "
+        "1024 to 1073741824; using the window's exclude and maxFileSize in every folder"
+    ]
+    assert settings.engine_for(workspace.resolve()).exclude == ("gen/**",)
+    settings, problems = parse_settings({"folders": [{"uri": "untitled:1"}]})
+    assert problems == [
+        "nearcode setting 'folders': 'untitled:1' is not a folder's file: URI; using the "
+        "window's exclude and maxFileSize in every folder"
+    ]

@@ -252,13 +252,16 @@ class NearcodeServer(LanguageServer):
         if refused is not None:
             self.show_error(f"nearcode: {refused}; using the local model")
             settings = replace(settings, embeddings=ServerSettings().embeddings)
-        restart = settings.reopens(self.settings)
+        reopened = [
+            uri
+            for uri, folder in self.folders.items()
+            if settings.reopens(self.settings, folder.root)
+        ]
         self.settings = settings
-        if restart and self.folders:
-            log.info("settings changed: reopening the indexes")
-            for uri in list(self.folders):
-                self.remove_folder(uri)
-                self.add_folder(uri)
+        for uri in reopened:
+            log.info("settings changed: reopening the index of %s", self.folders[uri].root)
+            self.remove_folder(uri)
+            self.add_folder(uri)
 
     def _folder_paths(self) -> list[Path]:
         """Every workspace folder, including those not opened yet (during initialize)."""
@@ -326,7 +329,9 @@ class NearcodeServer(LanguageServer):
         user did not set comes from its index."""
         settings = self.settings.engine_for(root)
         kept = scope_options(
-            settings, self.settings.exclude is None, self.settings.max_file_size is None
+            settings,
+            "exclude" not in settings.scope_from_editor,
+            "max_file_size" not in settings.scope_from_editor,
         )
         if kept:
             log.info("%s: as its index was built: %s", root, kept)

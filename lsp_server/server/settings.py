@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from pygls.uris import to_fs_path
+
 from ..engine.locations import Manifest, index_dir_for
 from ..engine.settings import SCOPE_FIELDS, EmbeddingsProvider, EngineSettings, recorded_scope
 from ..engine.validation import (
@@ -24,6 +26,15 @@ from ..engine.validation import (
 )
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FolderScope:
+    """The scope settings one workspace folder sets for itself (a VS Code multi-root
+    workspace's folder settings); None where it sets none, so the window's value holds."""
+
+    exclude: tuple[str, ...] | None = None
+    max_file_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +50,8 @@ class ServerSettings:
     workspace_symbols: bool = True
     debounce_ms: int = 50
     embeddings: EmbeddingsProvider = EmbeddingsProvider()
+    # Each folder's own exclude/maxFileSize, by its resolved path, over the two above.
+    folder_scopes: tuple[tuple[Path, FolderScope], ...] = ()
 
     def engine(self) -> EngineSettings:
         """The encoder's settings, and the scope where the user set one (the default where
@@ -57,8 +70,8 @@ class ServerSettings:
         """engine() for the folder `root`. A scope setting the user left unset is the one
         the folder's index was built with (settings.recorded_scope), unless an editor's
         setting chose that one: the setting is gone, so the default holds."""
-        own = self._own_scope()
-        settings = replace(self.engine(), scope_from_editor=frozenset(own))
+        settings = self._chosen(root)
+        own = settings.scope_from_editor
         if len(own) == len(SCOPE_FIELDS):
             return settings
         recorded = recorded_scope(Manifest.read(index_dir_for(root)))
@@ -69,19 +82,25 @@ class ServerSettings:
         }
         return replace(settings, **kept)
 
-    def _own_scope(self) -> dict[str, object]:
-        """The scope settings the user set (SCOPE_FIELDS), by their EngineSettings names."""
+    def _own_scope(self, root: Path | None = None) -> dict[str, object]:
+        """The scope settings the user set (SCOPE_FIELDS), by their EngineSettings names:
+        the window's, each replaced by the folder `root`'s own where it sets one."""
         own = {"exclude": self.exclude, "max_file_size": self.max_file_size}
+        folder = dict(self.folder_scopes).get(root) if root is not None else None
+        if folder is not None:
+            mine = {"exclude": folder.exclude, "max_file_size": folder.max_file_size}
+            own |= {name: value for name, value in mine.items() if value is not None}
         return {name: value for name, value in own.items() if value is not None}
 
-    def reopens(self, other: ServerSettings) -> bool:
-        """Whether changing to `other` means reopening the folders (their encoder or which
-        files they hold changes; leaving a scope setting unset changes it too)."""
-        return (self.engine(), self.exclude, self.max_file_size) != (
-            other.engine(),
-            other.exclude,
-            other.max_file_size,
-        )
+    def _chosen(self, root: Path) -> EngineSettings:
+        """engine() with the scope the folder `root` sets, and which fields set it."""
+        own = self._own_scope(root)
+        return replace(self.engine(), **own, scope_from_editor=frozenset(own))
+
+    def reopens(self, other: ServerSettings, root: Path) -> bool:
+        """Whether changing to `other` means reopening the folder `root` (its encoder or
+        which files it holds changes; leaving a scope setting unset changes it too)."""
+        return self._chosen(root) != other._chosen(root)
 
 
 def _unset_or(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -95,6 +114,32 @@ def _globs(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+# The scope settings: null (or absent) is "not set" for clients that tell the two apart.
+_scope_globs = _unset_or(_globs)
+_scope_size = _unset_or(int_range(1024, 1 << 30))
+
+
+def _folder_scopes(value: Any) -> tuple[tuple[Path, FolderScope], ...]:
+    """[{"uri", "exclude", "maxFileSize"}, ...]: the scope each folder sets for itself."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError('expected a list of {"uri", "exclude", "maxFileSize"} objects')
+    scopes: dict[Path, FolderScope] = {}
+    for entry in value:
+        uri = entry.get("uri")
+        path = to_fs_path(uri) if isinstance(uri, str) else None
+        if not path:
+            raise ValueError(f"{uri!r} is not a folder's file: URI")
+        try:
+            scope = FolderScope(
+                exclude=_scope_globs(entry.get("exclude")),
+                max_file_size=_scope_size(entry.get("maxFileSize")),
+            )
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from exc
+        scopes[Path(path).resolve()] = scope
+    return tuple(scopes.items())
+
+
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError("expected true or false")
@@ -106,12 +151,13 @@ _KEYS = {
     "model": ("model", optional_text),
     "backend": ("backend", choice("onnx", "onnx-int8", "torch")),
     "adapter": ("adapter", adapter_setting),
-    "exclude": ("exclude", _unset_or(_globs)),
-    "maxFileSize": ("max_file_size", _unset_or(int_range(1024, 1 << 30))),
+    "exclude": ("exclude", _scope_globs),
+    "maxFileSize": ("max_file_size", _scope_size),
     "resultLimit": ("result_limit", int_range(1, 500)),
     "workspaceSymbols": ("workspace_symbols", _bool),
     "debounceMs": ("debounce_ms", int_range(0, 10_000)),
     "embeddings": ("embeddings", embeddings_provider),
+    "folders": ("folder_scopes", _folder_scopes),
 }
 
 
@@ -146,6 +192,8 @@ def parse_settings(
             default = getattr(ServerSettings(), name)
             if name == "embeddings":
                 shown = "the local model"
+            elif name == "folder_scopes":
+                shown = "the window's exclude and maxFileSize in every folder"
             elif default is None and name in SCOPE_FIELDS:
                 shown = "what the index was built with"
             else:

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import {
   CloseAction,
   type CloseHandlerResult,
+  DidChangeConfigurationNotification,
   ErrorAction,
   type ErrorHandler,
   type ErrorHandlerResult,
@@ -112,6 +113,14 @@ export function createClient(options: CreateClientOptions): LanguageClient {
       // The server's workspace/configuration pull gets the same filtered settings as
       // initializationOptions, not VS Code's merged view with the workspace's values.
       workspace: {
+        // A folder added to the window is opened with its own folder settings: the server
+        // has them before it hears of the folder.
+        async didChangeWorkspaceFolders(event, next) {
+          await client.sendNotification(DidChangeConfigurationNotification.type, {
+            settings: { [CLIENT_ID]: options.settings() },
+          });
+          return next(event);
+        },
         configuration(params, token, next) {
           const others = next(params, token);
           return Promise.resolve(others).then((values) =>

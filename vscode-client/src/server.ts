@@ -39,9 +39,14 @@ function readLaunchInput(): LaunchInput {
 
 export function readServerSettings(): ServerSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => {
+    const scoped = vscode.workspace.getConfiguration(SECTION, folder.uri);
+    return { uri: folder.uri.toString(), inspect: (key: string) => scoped.inspect(key) };
+  });
   return serverSettingsFrom(
     (key) => config.inspect(key),
     (key) => config.get(key),
+    folders,
   );
 }
 

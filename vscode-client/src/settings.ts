@@ -147,16 +147,29 @@ export const DEFAULT_EMBEDDINGS: EmbeddingsSettings = {
   apiKeyEnv: '',
 };
 
-/** The settings object the server receives (initializationOptions and didChangeConfiguration). */
-export interface ServerSettings {
-  model: string | null;
-  adapter: string;
-  /** null: not set, so each folder keeps the scope its index was built with. */
+/**
+ * Which files a folder's index holds. null: not set, so each folder keeps the scope its
+ * index was built with.
+ */
+export interface Scope {
   exclude: string[] | null;
   maxFileSize: number | null;
+}
+
+/** One workspace folder's scope, read with its folder settings (a multi-root window's). */
+export interface FolderScope extends Scope {
+  uri: string;
+}
+
+/** The settings object the server receives (initializationOptions and didChangeConfiguration). */
+export interface ServerSettings extends Scope {
+  model: string | null;
+  adapter: string;
   resultLimit: number;
   workspaceSymbols: boolean;
   embeddings: EmbeddingsSettings;
+  /** Each folder's own scope, over the window's (exclude, maxFileSize above). */
+  folders: FolderScope[];
 }
 
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
@@ -167,6 +180,7 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   resultLimit: 50,
   workspaceSymbols: true,
   embeddings: DEFAULT_EMBEDDINGS,
+  folders: [],
 };
 
 /** Raw `nearcode.embeddings.*` values, each already reduced to its machine (user) value. */
@@ -180,6 +194,7 @@ export interface RawServerSettings {
   resultLimit?: unknown;
   workspaceSymbols?: unknown;
   embeddings?: RawEmbeddingsSettings;
+  folders?: { uri: string; exclude?: unknown; maxFileSize?: unknown }[];
 }
 
 /** Names of the `nearcode.embeddings.*` settings, for reading them one by one. */
@@ -214,21 +229,32 @@ export function buildEmbeddingsSettings(raw: RawEmbeddingsSettings = {}): Embedd
   };
 }
 
+/** A scope's hand-edited values with the wrong types dropped (null: not set). */
+function buildScope(raw: { exclude?: unknown; maxFileSize?: unknown }): Scope {
+  const exclude = Array.isArray(raw.exclude)
+    ? raw.exclude.filter((p): p is string => typeof p === 'string' && p.trim() !== '')
+    : null;
+  return { exclude, maxFileSize: positiveInt(raw.maxFileSize, 0) || null };
+}
+
 /** Sanitises hand-edited settings.json values so the server never sees the wrong types. */
 export function buildServerSettings(raw: RawServerSettings): ServerSettings {
   const d = DEFAULT_SERVER_SETTINGS;
-  const exclude = Array.isArray(raw.exclude)
-    ? raw.exclude.filter((p): p is string => typeof p === 'string' && p.trim() !== '')
-    : d.exclude;
   return {
     model: nonEmptyString(raw.model) ?? null,
     adapter: nonEmptyString(raw.adapter) ?? d.adapter,
-    exclude,
-    maxFileSize: positiveInt(raw.maxFileSize, 0) || d.maxFileSize,
+    ...buildScope(raw),
     resultLimit: positiveInt(raw.resultLimit, d.resultLimit),
     workspaceSymbols: typeof raw.workspaceSymbols === 'boolean' ? raw.workspaceSymbols : d.workspaceSymbols,
     embeddings: buildEmbeddingsSettings(raw.embeddings),
+    folders: (raw.folders ?? []).map((folder) => ({ uri: folder.uri, ...buildScope(folder) })),
   };
+}
+
+/** A configuration read for one workspace folder (its folder settings included). */
+export interface FolderConfiguration {
+  uri: string;
+  inspect: (key: string) => Inspected<unknown> | undefined;
 }
 
 /**
@@ -236,10 +262,13 @@ export function buildServerSettings(raw: RawServerSettings): ServerSettings {
  * key's value at each level, `get` its effective value. Where code goes and which model
  * loads are the user's (machine) values alone; the scope (exclude, maxFileSize) is null
  * where the user set it nowhere, so that each folder keeps what its index was built with.
+ * `folders` read the scope once more per workspace folder, where a multi-root window's
+ * folder settings apply (the window's own reading has none).
  */
 export function serverSettingsFrom(
   inspect: (key: string) => Inspected<unknown> | undefined,
   get: (key: string) => unknown,
+  folders: readonly FolderConfiguration[] = [],
 ): ServerSettings {
   const embeddings: RawEmbeddingsSettings = {};
   for (const key of EMBEDDINGS_KEYS) {
@@ -253,6 +282,11 @@ export function serverSettingsFrom(
     maxFileSize: userValue(inspect('maxFileSize')),
     resultLimit: get('resultLimit'),
     workspaceSymbols: get('workspaceSymbols'),
+    folders: folders.map((folder) => ({
+      uri: folder.uri,
+      exclude: userValue(folder.inspect('exclude')),
+      maxFileSize: userValue(folder.inspect('maxFileSize')),
+    })),
   });
 }
 

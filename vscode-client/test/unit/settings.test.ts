@@ -4,6 +4,7 @@ import {
   type Inspected,
   DEFAULT_EMBEDDINGS,
   DEFAULT_SERVER_SETTINGS,
+  type FolderConfiguration,
   buildEmbeddingsSettings,
   buildServerSettings,
   describeLaunch,
@@ -96,8 +97,14 @@ describe('buildServerSettings', () => {
         resultLimit: 10,
         workspaceSymbols: true,
         embeddings: DEFAULT_EMBEDDINGS,
+        folders: [],
       },
     );
+  });
+
+  it("repairs each folder's scope as the window's", () => {
+    const folders = [{ uri: 'file:///a', exclude: ['gen/**', 4], maxFileSize: 'big' }];
+    assert.deepEqual(buildServerSettings({ folders }).folders, [{ uri: 'file:///a', exclude: ['gen/**'], maxFileSize: null }]);
   });
 
   it('maps empty model to null and repairs wrong types', () => {
@@ -124,7 +131,20 @@ describe('serverSettingsFrom', () => {
       const i = inspect(key);
       return i.workspaceFolderValue ?? i.workspaceValue ?? i.globalValue ?? i.defaultValue;
     };
-    return serverSettingsFrom(inspect, get);
+    return serverSettingsFrom(inspect, get, folders);
+  }
+  // Two folders of a multi-root window, read with their folder settings over `window`.
+  let folders: FolderConfiguration[] = [];
+  function inFolders(window: Record<string, Inspected<unknown>>, own: Record<string, Record<string, unknown>>) {
+    folders = Object.entries(own).map(([uri, values]) => ({
+      uri,
+      inspect: (key: string): Inspected<unknown> => ({ defaultValue: defaults[key], ...window[key], workspaceFolderValue: values[key] }),
+    }));
+    try {
+      return read(window);
+    } finally {
+      folders = [];
+    }
   }
 
   it('sends null for a scope set nowhere, not its default', () => {
@@ -136,6 +156,18 @@ describe('serverSettingsFrom', () => {
     assert.deepEqual(read({ exclude: { workspaceValue: ['gen/**'] } }).exclude, ['gen/**']);
     assert.deepEqual(read({ exclude: { globalValue: [] } }).exclude, []);
     assert.equal(read({ maxFileSize: { workspaceFolderValue: 4096 } }).maxFileSize, 4096);
+  });
+
+  it("sends each folder's scope: its folder setting, else the window's, else null", () => {
+    const settings = inFolders(
+      { exclude: { workspaceValue: ['dist/**'] } },
+      { 'file:///a': { exclude: ['gen/**'] }, 'file:///b': { maxFileSize: 4096 } },
+    );
+    assert.deepEqual(settings.exclude, ['dist/**']);
+    assert.deepEqual(settings.folders, [
+      { uri: 'file:///a', exclude: ['gen/**'], maxFileSize: null },
+      { uri: 'file:///b', exclude: ['dist/**'], maxFileSize: 4096 },
+    ]);
   });
 
   it('takes the model from the user alone, never the workspace', () => {
