@@ -5,8 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
 
@@ -743,9 +743,9 @@ test('a search made while the index builds says so, and is refreshed when indexi
     await pollText(statusItem(), (t) => isReadyCount(t) && chunkCount(t) < 100, 60_000, 'the bulk file dropped from the index');
   }));
 
-/** The workspace folder's row of Show Index Status once it reads `wanted` (reopened to see). */
-async function statusRowWhen(wanted: (text: string) => boolean, what: string): Promise<string> {
-  const row = quickRows().filter({ hasText: /workspace — ready/ }).first();
+/** A workspace folder's row of Show Index Status once it reads `wanted` (reopened to see). */
+async function statusRowWhen(wanted: (text: string) => boolean, what: string, folder = 'workspace'): Promise<string> {
+  const row = quickRows().filter({ hasText: new RegExp(`${escapeRegExp(folder)} — ready`) }).first();
   const deadline = Date.now() + INDEX_READY_MS;
   let text = '';
   while (Date.now() < deadline) {
@@ -771,7 +771,8 @@ test('Show Index Status lists the workspace folder as ready, and the files a set
     await writeSettings({ 'nearcode.exclude': ['scratch/**'] });
     const scoped = await statusRowWhen((t) => /excluding/.test(t), 'the exclude setting');
     step(`status with nearcode.exclude: "${scoped}"`);
-    assert.match(scoped, /index .* · excluding scratch\/\*\*/);
+    // First in its line, which the window cuts at its width (the model and index come last).
+    assert.match(scoped, /chunks\s?excluding scratch\/\*\* · model all-MiniLM-L6-v2 \(onnx-fp32\) · index /);
     await page.keyboard.press('Escape');
 
     // Removed, the setting leaves nothing behind: the index recorded it as the editor's.
@@ -803,3 +804,46 @@ test('the output channel has no noise: no ignored client settings, no error for 
   assert.doesNotMatch(log, /ignoring setting/);
   assert.doesNotMatch(log, /\[Error[^\]]*\][^\n]*exited with code 0/);
 });
+
+/** Writes `files` (path relative to `root` -> text), making their folders. */
+function writeTree(root: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+// Last: it reopens the window as a multi-root workspace (a new extension host and server).
+test("a multi-root window's folders each keep to the files their own folder settings choose", () =>
+  withFailureShot('multi-root', async () => {
+    const other = join(dirname(WORKSPACE), 'other');
+    const folderSettings = join(other, '.vscode', 'settings.json');
+    writeTree(other, {
+      'tools/build.py': 'def build_wheel(out_dir):\n    return out_dir\n',
+      'scratch/notes.py': 'def scratch_note():\n    return 1\n',
+      'scratch/more.py': 'def another_note():\n    return 2\n',
+      '.vscode/settings.json': JSON.stringify({ 'nearcode.exclude': ['scratch/**'] }),
+    });
+    const workspaceFile = join(dirname(WORKSPACE), 'two.code-workspace');
+    writeFileSync(workspaceFile, JSON.stringify({ folders: [{ path: WORKSPACE }, { path: other }] }));
+    await page.goto(`${URL}?workspace=${encodeURIComponent(workspaceFile)}`, { timeout: WORKBENCH_MS });
+    await page.locator('.statusbar').waitFor({ timeout: WORKBENCH_MS });
+
+    const scoped = await statusRowWhen((t) => /excluding/.test(t), "the folder's exclude setting", 'other');
+    step(`other folder: "${scoped}"`);
+    // tools/build.py and the folder's .vscode/settings.json; not the two scratch files.
+    assert.match(scoped, /other — ready\s?2 files · 2 chunks\s?excluding scratch\/\*\* · model /);
+    await page.keyboard.press('Escape');
+    const main = await statusRowWhen((t) => /files ·/.test(t), 'the first folder ready');
+    step(`first folder: "${main}"`);
+    assert.doesNotMatch(main, /excluding/);
+    await screenshot('vscode-e2e-multi-root.png');
+    await page.keyboard.press('Escape');
+
+    // The folder's setting edited on disk: that folder takes the new scope.
+    writeFileSync(folderSettings, JSON.stringify({ 'nearcode.exclude': ['tools/**'] }));
+    const changed = await statusRowWhen((t) => /3 files · .*excluding tools/.test(t), 'the edited folder setting', 'other');
+    step(`other folder, edited: "${changed}"`);
+    assert.match(changed, /other — ready\s?3 files · 3 chunks\s?excluding tools\/\*\* · model /);
+    await page.keyboard.press('Escape');
+  }));

@@ -245,13 +245,27 @@ export function folderStatusText(folder: FolderStatus): PickItemText {
   const pending = folder.pending > 0 ? ` · ${formatCount(folder.pending)} pending` : '';
   const skipped = folder.skipped > 0 ? ` · ${formatCount(folder.skipped)} not indexed` : '';
   const counts = `${formatCount(folder.files)} files · ${formatCount(folder.chunks)} chunks${progress}${pending}${skipped}`;
-  const model = folder.model !== '' ? `model ${folder.model}` : 'default model';
+  const model = folder.model !== '' ? `model ${modelName(folder.model)}` : 'default model';
   const message = folder.message ? `${folder.message} — ` : '';
+  // One line, cut at the window's width: what the user may act on (the files left out)
+  // before what is only told (the model, where the index lives).
+  const parts = [...scopeParts(folder), notIndexedText(folder), model, `index ${folder.indexPath || '(not written yet)'}`];
   return {
     label: `$(${STATE_ICONS[folder.state]}) ${folderName(folder.uri)} — ${folder.state}`,
     description: counts,
-    detail: `${message}${model} · index ${folder.indexPath || '(not written yet)'}${scopeText(folder)}${notIndexedText(folder)}`,
+    detail: `${message}${parts.filter((part) => part !== '').join(' · ')}`,
   };
+}
+
+/**
+ * 'all-MiniLM-L6-v2 (onnx-fp32)' for the encoder identity
+ * 'all-MiniLM-L6-v2@gt-…+encoder-lora-v2@fb14…|onnx-fp32|max256': the model's name and
+ * backend (the whole identity is in `nearcode status` and the server log).
+ */
+export function modelName(identity: string): string {
+  const [label, backend] = identity.split('|');
+  const name = label.split('@')[0] || label;
+  return backend ? `${name} (${backend})` : name;
 }
 
 /** '2 KiB', '1.5 MiB', '900 bytes': a size as the server's messages write it. */
@@ -272,18 +286,20 @@ export function formatBytes(bytes: number): string {
 /** The server's default largest file (nearcode.maxFileSize), not worth a word. */
 const DEFAULT_MAX_FILE_SIZE = 1024 * 1024;
 
-/** ' · excluding gen/**, vendor/** · files over 2 KiB left out': files left out by choice,
- *  which no scan lists (the patterns may be those `nearcode index` was given); '' if none. */
-function scopeText(folder: FolderStatus): string {
-  const exclude = folder.exclude.length > 0 ? ` · excluding ${folder.exclude.join(', ')}` : '';
-  const largest =
-    folder.maxFileSize > 0 && folder.maxFileSize !== DEFAULT_MAX_FILE_SIZE
-      ? ` · files over ${formatBytes(folder.maxFileSize)} left out`
-      : '';
-  return `${exclude}${largest}`;
+/** ['excluding gen/**, vendor/**', 'files over 2 KiB left out']: files left out by choice,
+ *  which no scan lists (the patterns may be those `nearcode index` was given). */
+function scopeParts(folder: FolderStatus): string[] {
+  const parts: string[] = [];
+  if (folder.exclude.length > 0) {
+    parts.push(`excluding ${folder.exclude.join(', ')}`);
+  }
+  if (folder.maxFileSize > 0 && folder.maxFileSize !== DEFAULT_MAX_FILE_SIZE) {
+    parts.push(`files over ${formatBytes(folder.maxFileSize)} left out`);
+  }
+  return parts;
 }
 
-/** ' · not indexed: css/all.css: minified (...), and 5 more': the first file left out and
+/** 'not indexed: css/all.css: minified (...), and 5 more': the first file left out and
  *  why, so that a user who misses it in the results learns what to change; '' if none. */
 function notIndexedText(folder: FolderStatus): string {
   const first = folder.skippedFiles[0];
@@ -291,5 +307,5 @@ function notIndexedText(folder: FolderStatus): string {
     return '';
   }
   const more = folder.skipped > 1 ? `, and ${formatCount(folder.skipped - 1)} more` : '';
-  return ` · not indexed: ${first.path}: ${first.reason}${more}`;
+  return `not indexed: ${first.path}: ${first.reason}${more}`;
 }

