@@ -720,11 +720,29 @@ def _log_unexpected(exc: BaseException) -> str:
     return f"details in {log_file}"
 
 
+def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The parsed command line. A search's QUERY may follow its options, as grep's pattern
+    may (`nearcode search ~/src --limit 5 "query"`, `nearcode search . --selection -`):
+    argparse alone reads the positionals before the first option and calls the rest
+    unrecognized."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    unknown = [word for word in rest if word != "-" and word.startswith("-")]
+    if args.command == "search" and not unknown:
+        args.args += rest
+    elif args.command == "similar" and rest and all(word.isdigit() for word in rest):
+        location = ":".join([args.location, *rest])
+        parser.error(f"expected FILE:LINE[:COL] as one word: `nearcode similar {location}`")
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(unknown or rest)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     enforce_offline_environment()  # before any model library is imported
     logging.basicConfig(level=logging.ERROR, format="nearcode: %(message)s")
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_command_line(argv)
         return COMMANDS[args.command](args)
     except (UsageError, InputError) as exc:
         print(_one_line(exc), file=sys.stderr)

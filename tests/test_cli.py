@@ -155,6 +155,30 @@ def test_bad_search_options_are_one_line_and_exit_2(indexed, args, words):
     one_line_error(done, 2, *words)
 
 
+def test_a_query_may_follow_the_options_as_a_grep_pattern_does(indexed):
+    """`nearcode search PATH --options QUERY` and `... PATH --selection -` (stdin) read the
+    query after the options; an option the command does not know is still an error, and
+    `similar FILE LINE` is told the one-word form."""
+    workspace, cache = indexed
+    first = search_json(workspace, cache, "cache", "--limit", "3")["results"]
+    done = nearcode("search", str(workspace), "--limit", "3", "--json", "cache", cache=cache)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"] == first
+    trace = 'File "storage/cache.py", line 12, in get\nKeyError: missing\n'
+    piped = nearcode(
+        "search", str(workspace), "--selection", "--json", "-", cache=cache, stdin=trace
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["results"][0]["path"] == "storage/cache.py"
+    done = nearcode("search", str(workspace), "--limit", "3", "cache", "--bogus", cache=cache)
+    one_line_error(done, 2, "unrecognized arguments: --bogus")
+    # Find Similar's location is one word; the two-word form is answered with it.
+    done = nearcode("similar", "storage/cache.py", "12", cache=cache, cwd=workspace)
+    one_line_error(
+        done, 2, "expected FILE:LINE[:COL] as one word: `nearcode similar storage/cache.py:12`"
+    )
+
+
 def test_search_asks_for_one_query_as_its_usage_says(indexed):
     workspace, cache = indexed
     usage = nearcode("search", "--help", cache=cache).stdout.splitlines()[0]
