@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from lsp_server.engine.folder_indexer import FolderIndexer
 from lsp_server.engine.settings import EngineSettings
@@ -183,6 +184,12 @@ def test_a_folder_setting_that_does_not_hold_says_which_folder_and_falls_back(tm
         "1024 to 1073741824; using the window's exclude and maxFileSize in every folder"
     ]
     assert settings.engine_for(workspace.resolve()).exclude == ("gen/**",)
+    # A folder's URI as VS Code writes it (spaces and other characters escaped) is its path.
+    spaced = tmp_path / "my project#2"
+    settings, problems = parse_settings(
+        {"folders": [{"uri": "file://" + quote(str(spaced)), "exclude": ["gen/**"]}]}
+    )
+    assert problems == [] and settings.engine_for(spaced.resolve()).exclude == ("gen/**",)
     settings, problems = parse_settings({"folders": [{"uri": "untitled:1"}]})
     assert problems == [
         "nearcode setting 'folders': 'untitled:1' is not a folder's file: URI; using the "
