@@ -9,10 +9,12 @@ is one line plus the path of the log that holds the details.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -600,11 +602,28 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def _end_server_process(code: int) -> int:
+    """Ends a server's process once the server has stopped its folders. A background thread
+    may still be inside ONNX Runtime (loading the model, embedding a batch for a query):
+    the interpreter's teardown would destroy the runtime under it, and C++ aborts the
+    process ("terminate called without an active exception", exit 134 and a core dump)
+    whenever an editor or agent closed the server less than a second or two after starting
+    it, or while a batch ran. Nothing is left to write, so the process leaves without
+    that teardown."""
+    if threading.active_count() == 1:
+        return code
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a pipe the client closed
+            stream.flush()
+    os._exit(code)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server.main import run_server
 
     address = tcp_address(args.tcp) if args.tcp else None
-    return run_server(tcp=address, log_level=args.log_level)
+    return _end_server_process(run_server(tcp=address, log_level=args.log_level))
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
@@ -630,7 +649,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
         _provider(args),
     )
     _check_cache_writable()
-    return run_mcp_server(roots, options, args.log_level)
+    return _end_server_process(run_mcp_server(roots, options, args.log_level))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

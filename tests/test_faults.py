@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import random
+import select
 import shutil
 import signal
 import sqlite3
@@ -25,6 +26,7 @@ from lsprotocol import types
 
 from lsp_server.engine import folder_indexer as folders_module
 from lsp_server.engine import vectors as vectors_module
+from lsp_server.engine.embedder import make_encoder
 from lsp_server.engine.folder_indexer import FolderIndexer, search_folders
 from lsp_server.engine.locations import FORMAT_VERSION, Manifest, index_dir_for
 from lsp_server.engine.results import SearchResponse
@@ -435,3 +437,78 @@ def test_check_consistency_notices_damage(tmp_path):
         assert "have no cached vector" in problems
         assert "vector index disagrees" in problems
     json.dumps(problems)
+
+
+def _lsp_frames(*messages: dict) -> bytes:
+    bodies = (json.dumps(message).encode() for message in messages)
+    return b"".join(b"Content-Length: %d\r\n\r\n" % len(body) + body for body in bodies)
+
+
+def _read_until(process: subprocess.Popen, marker: bytes, timeout: float = 60.0) -> bytes:
+    """The server's output up to and including `marker` (a whole answer's id)."""
+    assert process.stdout is not None
+    seen, deadline = b"", time.monotonic() + timeout
+    while marker not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {marker!r} from the server in {timeout} s: {seen[-300:]!r}"
+        if select.select([process.stdout], [], [], left)[0]:
+            chunk = os.read(process.stdout.fileno(), 65536)
+            assert chunk, f"the server closed its output: {seen[-300:]!r}"
+            seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.3])
+def test_a_server_closed_while_the_model_loads_or_embeds_exits_cleanly(tmp_path, delay):
+    """An editor or agent closes the server just after starting it (or restarts it): the
+    real model is loading or embedding in a background thread. The language server and
+    the MCP server stop and exit 0, not aborted by C++ under that thread (exit 134,
+    "terminate called without an active exception", as both did)."""
+    # The model exported beforehand (once for the session), as on every start but the
+    # first: the server then loads it into ONNX Runtime at once, instead of waiting on an
+    # export in a child process.
+    make_encoder(EngineSettings()).load()
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    for number in range(40):
+        (workspace / f"m{number}.py").write_text(
+            f"def handler_{number}(request):\n    return request.get('id{number}')\n"
+        )
+    env = {**os.environ, "NEARCODE_CACHE_DIR": str(tmp_path / "cache"), "PYTHONUNBUFFERED": "1"}
+    folder = {"uri": workspace.as_uri(), "name": "ws"}
+    initialize = {"processId": None, "rootUri": folder["uri"], "capabilities": {},
+                  "workspaceFolders": [folder]}
+    lsp_hello = _lsp_frames(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+    )
+    lsp_bye = _lsp_frames(
+        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}
+    )
+    client = {"name": "test", "version": "1"}
+    mcp_hello = "".join(json.dumps(message) + "\n" for message in (
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    )).encode()
+    runs = {  # each: the hello, the answer awaited before the pause, then the goodbye
+        "serve": (["serve"], lsp_hello, b'"id": 1', lsp_bye),
+        "mcp": (["mcp", str(workspace)], mcp_hello, b'"id":2', b""),  # b"": stdin closed
+    }
+    for name, (args, hello, answered, bye) in runs.items():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lsp_server", *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, cwd=ROOT,
+        )
+        assert process.stdin is not None
+        process.stdin.write(hello)
+        process.stdin.flush()
+        _read_until(process, answered)
+        time.sleep(delay)
+        out, err = process.communicate(bye, timeout=120)
+        assert b"terminate called" not in err, (name, err[-500:])
+        assert process.returncode == 0, (name, process.returncode, err[-500:])
+        if name == "serve":
+            assert b'"id": 2, "jsonrpc": "2.0", "result": null' in out, out[-300:]

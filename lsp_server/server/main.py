@@ -700,6 +700,9 @@ def run_server(tcp: tuple[str, int] | None = None, log_level: str = "INFO") -> i
             return 1
     else:
         server.start_io()
+    # A client that closed the stream without `shutdown` (an editor that crashed): the
+    # folders' indexes are closed here all the same, before the process ends.
+    server.stop_all()
     return 1 if server.input_error else 0
 
 
