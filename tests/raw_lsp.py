@@ -15,6 +15,16 @@ from .lsp_helpers import server_env
 from .stub_encoder import STUB_SERVER
 
 
+def framed(body: bytes) -> bytes:
+    """One LSP frame: the Content-Length header, then `body`."""
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def framed_message(message: dict[str, Any]) -> bytes:
+    """A JSON-RPC message (`jsonrpc` added) as one LSP frame."""
+    return framed(json.dumps({"jsonrpc": "2.0", **message}).encode())
+
+
 class RawServer:
     """The server as a subprocess; a reader thread parses its output frames."""
 
@@ -46,10 +56,10 @@ class RawServer:
                 pass
 
     def send_body(self, body: bytes) -> None:
-        self.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.send_raw(framed(body))
 
     def send(self, message: dict[str, Any]) -> None:
-        self.send_body(json.dumps({"jsonrpc": "2.0", **message}).encode())
+        self.send_raw(framed_message(message))
 
     def request(self, request_id: Any, method: str, params: Any = None) -> dict[str, Any]:
         message: dict[str, Any] = {"id": request_id, "method": method}

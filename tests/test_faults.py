@@ -36,6 +36,7 @@ from lsp_server.engine.tokens import query_terms
 from lsp_server.engine.workspace import WorkspaceIndex
 
 from .lsp_helpers import command, lsp_session, wait_for, wait_until_ready
+from .raw_lsp import framed_message
 from .stub_encoder import STUB_SERVER, StubEncoder
 from .subprocess_helpers import AS_NOBODY, ROOT, can_drop_privileges, shared_tmp
 
@@ -439,11 +440,6 @@ def test_check_consistency_notices_damage(tmp_path):
     json.dumps(problems)
 
 
-def _lsp_frames(*messages: dict) -> bytes:
-    bodies = (json.dumps(message).encode() for message in messages)
-    return b"".join(b"Content-Length: %d\r\n\r\n" % len(body) + body for body in bodies)
-
-
 def _read_until(process: subprocess.Popen, marker: bytes, timeout: float = 60.0) -> bytes:
     """The server's output up to and including `marker` (a whole answer's id)."""
     assert process.stdout is not None
@@ -478,13 +474,10 @@ def test_a_server_closed_while_the_model_loads_or_embeds_exits_cleanly(tmp_path,
     folder = {"uri": workspace.as_uri(), "name": "ws"}
     initialize = {"processId": None, "rootUri": folder["uri"], "capabilities": {},
                   "workspaceFolders": [folder]}
-    lsp_hello = _lsp_frames(
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize},
-        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-    )
-    lsp_bye = _lsp_frames(
-        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}
-    )
+    lsp_hello = framed_message(
+        {"id": 1, "method": "initialize", "params": initialize}
+    ) + framed_message({"method": "initialized", "params": {}})
+    lsp_bye = framed_message({"id": 2, "method": "shutdown"}) + framed_message({"method": "exit"})
     client = {"name": "test", "version": "1"}
     mcp_hello = "".join(json.dumps(message) + "\n" for message in (
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
