@@ -156,6 +156,20 @@ async def test_each_tool_answers_with_the_expected_definition_first(workspace):
         assert preview == "  DEFAULT_TIMEOUT = 10.0"
         assert named["results"][0]["score"] <= 1.0
 
+        # Under the signature, the line that matched: not the line above it.
+        thrown = await call(
+            session, "search_code", {"query": "request failed with status", "limit": 1}
+        )
+        assert _top(thrown) == ("web/api.js", "fetchJson")
+        assert thrown["text"].splitlines()[1:] == [
+            "  export async function fetchJson(url, options = {}) {",
+            "      throw new Error(`request failed with status ${response.status}`);",
+        ]
+        assert thrown["results"][0]["match"] == {
+            "line": 14,
+            "text": "    throw new Error(`request failed with status ${response.status}`);",
+        }
+
         # Similar code by place: the cursor inside slugify() finds its near-duplicate.
         similar = await call(
             session, "find_similar_code", {"path": "textutil/strings.py", "line": 8}

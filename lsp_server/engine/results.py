@@ -27,9 +27,13 @@ class ContextLine:
 
     line: int | None  # 0-based; None for the signature of a later part of a split definition
     text: str
+    best: bool = False  # the line that holds the most of the query's terms, or the frame's
 
     def to_json(self) -> dict[str, Any]:
-        return {"line": self.line, "text": self.text}
+        data: dict[str, Any] = {"line": self.line, "text": self.text}
+        if self.best:
+            data["best"] = True
+        return data
 
 
 @dataclass(frozen=True)
@@ -261,17 +265,16 @@ def _line_score(line: str, terms: Collection[str]) -> int:
     return sum(1 for token in code_tokens(line) if token in terms)
 
 
-def _focus(
-    lines: list[str], head: int, terms: Collection[str], focus_line: int | None, window: int
-) -> int:
-    """Index of the line to centre the body window on: a named line, else the best match."""
+def _best_line(
+    lines: list[str], head: int, terms: Collection[str], focus_line: int | None
+) -> int | None:
+    """Index of the body line a result is shown for: a named line (a stack frame's), else
+    the one that holds the most query terms; None where no line holds one."""
     if focus_line is not None and head < focus_line < len(lines):
         return focus_line
-    if len(lines) <= head + 1 + window:
-        return head + 1  # the window holds every line after the head: nothing to choose
     scores = [_line_score(line, terms) if i > head else 0 for i, line in enumerate(lines)]
     best = _best_index(scores)
-    return best if scores[best] > 0 else head + 1
+    return best if scores[best] > 0 else None
 
 
 def _best_index(scores: list[int]) -> int:
@@ -304,12 +307,17 @@ def context_of(
     if head is None:
         return ()
     relative_focus = None if focus_line is None else focus_line - chunk.start_line
-    centre = _focus(lines, head, set(terms), relative_focus, body_lines)
+    best = _best_line(lines, head, set(terms), relative_focus)
+    # The window holds the best line with the one above it, or every line of a short chunk.
+    centre = head + 1 if best is None else best
     first = max(head + 1, min(centre - 1, len(lines) - body_lines))
     body = [i for i in range(first, min(first + body_lines, len(lines))) if lines[i].strip()]
     picked = [head, *body]
     texts = _dedented([lines[i] for i in picked])
-    numbered = [ContextLine(chunk.start_line + i, t) for i, t in zip(picked, texts, strict=True)]
+    numbered = [
+        ContextLine(chunk.start_line + i, t, best=i == best)
+        for i, t in zip(picked, texts, strict=True)
+    ]
     if chunk.part > 1 and chunk.signature:  # the header lies above this part of the definition
         return (ContextLine(None, preview), *numbered)
     return tuple(numbered)

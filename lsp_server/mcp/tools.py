@@ -105,7 +105,14 @@ _RESULT_SCHEMA: dict[str, Any] = {
         "lines": {
             "type": "array",
             "items": {"type": "string"},
-            "description": "the definition's first lines, from its signature on",
+            "description": "the definition's signature line, then a few lines of its body "
+            "around the line that matched",
+        },
+        "match": {
+            "type": "object",
+            "properties": {"line": {"type": "integer"}, "text": {"type": "string"}},
+            "description": "the line (1-based) that holds the most of the query's words, or "
+            "the stack frame's line; absent where no line does",
         },
         "duplicate": {"type": "boolean", "description": "the same code as the query"},
     },
@@ -292,6 +299,9 @@ def _result_json(result: SearchResult, roots: list[Path]) -> dict[str, Any]:
         "score": round(result.score, 4),
         "lines": [line.text for line in result.context],
     }
+    best = next((line for line in result.context if line.best and line.line is not None), None)
+    if best is not None:  # the line that matched the query (or the frame's), 1-based
+        item["match"] = {"line": best.line + 1, "text": best.text}
     if result.duplicate:
         item["duplicate"] = True
     return item
@@ -308,7 +318,7 @@ def _root_of(result: SearchResult, roots: list[Path]) -> Path:
 def render_results(
     items: list[dict[str, Any]], response: SearchResponse, notices: list[str], *, single: bool
 ) -> str:
-    """`path:line-end symbol (score)` and the definition's first lines, per result.
+    """`path:line-end symbol (score)`, the signature and the line that matched, per result.
 
     Paths are relative to the folder when there is one folder, absolute otherwise.
     """
@@ -324,7 +334,10 @@ def render_results(
         name = f" {item['symbol']}" if item["symbol"] else ""
         mark = " duplicate" if item.get("duplicate") else ""
         lines.append(f"{where}:{span or item['line']}{name} ({item['score']:.2f}){mark}")
-        lines.extend(f"  {line}" for line in item["lines"][:TEXT_LINES])
+        # The signature, then the line that matched (not the one above it, which the
+        # structured `lines` hold for context), else the first line of the body.
+        shown = item["lines"][:1] + ([item["match"]["text"]] if "match" in item else [])
+        lines.extend(f"  {line}" for line in (shown + item["lines"][1:])[:TEXT_LINES])
     return "\n".join(lines)
 
 
@@ -411,9 +424,10 @@ TOOLS: tuple[ToolSpec, ...] = (
             "retry failed HTTP requests', 'parse the config file'), or to jump from an "
             "identifier to its definition without opening files one by one. Use grep for exact "
             "text (every call site of a name, a literal message). Each result is "
-            "`path:start-end symbol (score)` with the definition's first lines; read the file "
-            "at those lines for more. The index is re-synced with files changed on disk before "
-            "each answer; `partial`/`stale` say when it may be incomplete or out of date."
+            "`path:start-end symbol (score)` with its signature and the line that matched; "
+            "read the file at those lines for more. The index is re-synced with files changed "
+            "on disk before each answer; `partial`/`stale` say when it may be incomplete or out "
+            "of date."
         ),
         input_schema=_input_schema(
             {
